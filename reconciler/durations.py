@@ -1,0 +1,35 @@
+"""ISO 8601 durations as the OVHcloud API uses them: days, hours, minutes and seconds only.
+
+Both sides of every comparison go through `to_seconds`, so `PT60S`, `PT1M` and `PT0H1M0S` are one value,
+and the API's `P0D` equals `PT0S`.
+"""
+
+import re
+from decimal import Decimal
+
+# No years, months or weeks (their length is not fixed), no sign, no bare "P" or "PT".
+# schemas/cluster.schema.json carries the same pattern without the group names.
+_REGEX = re.compile(
+    r"^P(?!$)(?:(?P<d>\d+)D)?(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def is_duration(text: object) -> bool:
+    return isinstance(text, str) and _REGEX.match(text) is not None
+
+
+def to_seconds(text: str) -> Decimal:
+    """Seconds in a duration; raises ValueError on anything that is not a days-to-seconds ISO 8601 duration."""
+    match = _REGEX.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"not an ISO 8601 duration of days, hours, minutes and seconds: {text!r}")
+    parts = {key: Decimal(value) if value else Decimal(0) for key, value in match.groupdict().items()}
+    total = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    return total.normalize() if total else Decimal(0)
+
+
+def canonical(seconds: Decimal | int | float) -> str:
+    """The one spelling ovhkube writes: whole seconds as the OVHcloud guide does (`PT30S`, `PT0S`)."""
+    value = Decimal(str(seconds)).normalize()
+    text = format(value, "f")
+    return f"PT{text}S"

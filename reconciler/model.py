@@ -1,0 +1,37 @@
+"""The desired model: what one desired-state document asks for, after validation.
+
+`customization` holds only the top-level blocks the file manages (`apiServer`, `kubeProxy`), exactly as
+written; a block that is absent is not managed and is never sent. `customization: {}` manages both blocks
+as empty. Comparison goes through reconciler.normalize, never through these raw values.
+"""
+
+from dataclasses import dataclass, field
+
+MANAGED_BLOCKS = ("apiServer", "kubeProxy")
+KUBE_PROXY_MODES = ("iptables", "ipvs")
+IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
+ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")
+WORKER_NODES_POLICIES = ("delete", "reinstall")
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    allow_reset: bool = False
+    worker_nodes_policy: str | None = None  # None: the API's default (delete)
+
+
+@dataclass(frozen=True)
+class DesiredCluster:
+    project: str
+    name: str
+    source: str  # "FILE:LINE" of the document, for messages and the plan's `source`
+    region: str | None = None
+    id: str | None = None
+    version: str | None = None
+    kube_proxy_mode: str | None = None  # None: not managed, never causes a reset
+    customization: dict = field(default_factory=dict)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.project, self.name)
