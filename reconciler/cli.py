@@ -48,6 +48,10 @@ from reconciler.commands import validate as _validate  # noqa: E402
 app.command("validate")(_validate.validate)
 app.command("schema")(_validate.schema)
 
+from reconciler.commands import plan as _plan  # noqa: E402
+
+app.command("plan")(_plan.plan)
+
 
 GLOBAL_FLAGS = {"--verbose", "-v", "--no-color"}
 GLOBAL_VALUED = {"--endpoint"}
@@ -81,5 +85,6 @@ def main() -> None:
     except Exception as exc:  # the last guard: users get one line, never a traceback
         if os.environ.get("OVHKUBE_DEBUG"):
             raise
-        print(f"error: internal error: {type(exc).__name__}: {exc} (set OVHKUBE_DEBUG=1 for a traceback)", file=sys.stderr)
+        hint = "(set OVHKUBE_DEBUG=1 for a traceback)"
+        print(f"error: internal error: {type(exc).__name__}: {exc} {hint}", file=sys.stderr)
         sys.exit(1)

@@ -1,0 +1,59 @@
+"""`ovhkube plan`: read live state, print what apply would do."""
+
+import os
+
+import click
+import typer
+
+FORMATS = ["text", "json", "markdown"]
+
+
+def plan(
+    ctx: typer.Context,
+    paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML."),
+    out: str = typer.Option(None, "--out", help="Also save the plan as JSON, for `apply --plan`."),
+    fmt: str = typer.Option("text", "--format", click_type=click.Choice(FORMATS), help="Output format."),
+    target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
+    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
+    detailed_exitcode: bool = typer.Option(
+        False, "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something would."
+    ),
+) -> None:
+    """Show what apply would change, cluster by cluster. Read-only."""
+    from reconciler.api import ApiError, open_api
+    from reconciler.console import fail
+    from reconciler.render import render, render_markdown
+    from reconciler.settings import is_terminal
+    from reconciler.workflow import load_or_fail, plan_fleet, select_targets
+
+    settings = ctx.obj
+    clusters = select_targets(load_or_fail(paths, settings), target)
+    try:
+        with open_api(settings, read_only=True, parallelism=parallelism) as api:
+            the_plan = plan_fleet(api, clusters, parallelism, settings)
+    except ApiError as exc:
+        raise fail(str(exc)) from None
+    if out:
+        write_plan_file(out, the_plan.to_json())
+    print(render(the_plan, fmt, color=settings.color and is_terminal()), end="")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(render_markdown(the_plan))
+    if the_plan.has_errors:
+        raise typer.Exit(1)
+    if detailed_exitcode and the_plan.has_changes:
+        raise typer.Exit(2)
+
+
+def write_plan_file(path: str, text: str) -> None:
+    """Write whole or not at all: a half-written plan must never be applied."""
+    from reconciler.console import fail
+
+    temporary = f"{path}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise fail(f"cannot write the plan to {path}: {exc.strerror}") from None

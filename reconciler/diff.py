@@ -1,0 +1,45 @@
+"""Field-level differences between desired and live, by meaning (reconciler.normalize), shown as written."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.normalize import flatten, normalize
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str  # dotted, from the cluster: "customization.kubeProxy.iptables.syncPeriod", "kubeProxyMode"
+    before: Any  # the live value as the API answered it; None: not set
+    after: Any  # the desired value as the file wrote it; None: not set
+
+    @property
+    def sign(self) -> str:
+        if self.before is None:
+            return "+"
+        return "-" if self.after is None else "~"
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FieldChange":
+        return cls(data["path"], data.get("before"), data.get("after"))
+
+
+def diff_customization(desired: dict, live: dict | None, blocks) -> list[FieldChange]:
+    """Changes inside the given top-level blocks; `live` is the customization as the API answered it."""
+    live = live or {}
+    changes = []
+    for block in blocks:
+        wanted, actual = normalize(block, desired.get(block)), normalize(block, live.get(block))
+        written, answered = flatten(desired.get(block), block), flatten(live.get(block), block)
+        for path in sorted(wanted.keys() | actual.keys()):
+            if wanted.get(path) != actual.get(path):
+                changes.append(FieldChange(f"customization.{path}", answered.get(path), written.get(path)))
+    return changes
+
+
+def changed_blocks(changes: list[FieldChange]) -> list[str]:
+    """Top-level customization blocks touched by the changes, in a stable order."""
+    blocks = {c.path.split(".")[1] for c in changes if c.path.startswith("customization.")}
+    return sorted(blocks)

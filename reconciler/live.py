@@ -1,0 +1,153 @@
+"""Read the live state of the clusters a plan is about, in parallel, through reconciler.api.
+
+Each project is listed once, however many files name it; every cluster it lists is read to learn its name,
+and the customization is read only for the clusters asked about. A cluster that cannot be read becomes an
+error for the cluster asked about, never a guess: if any cluster of a project could not be read, a name that
+was not found cannot be called absent (creating it could make a duplicate).
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from reconciler.api import ApiError
+from reconciler.plan import ClusterRef
+
+# What a plan's requests depend on; a change to any of these since the plan makes it stale.
+FINGERPRINT_FIELDS = (
+    "id", "name", "region", "version", "kubeProxyMode", "updatePolicy", "privateNetworkId",
+    "privateNetworkConfiguration", "nodesSubnetId", "loadBalancersSubnetId", "ipAllocationPolicy",
+)
+
+
+@dataclass(frozen=True)
+class LiveCluster:
+    cluster: dict  # GET /cloud/project/{sn}/kube/{id}
+    customization: dict  # GET .../customization ({} where the API answers null)
+
+    @property
+    def status(self) -> str:
+        return self.cluster.get("status", "UNKNOWN")
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    found: LiveCluster | None = None
+    error: str | None = None
+
+
+@dataclass
+class LiveView:
+    results: dict[tuple[str, str], LiveResult] = field(default_factory=dict)
+    clusters_by_project: dict[str, list[dict]] = field(default_factory=dict)  # every cluster read, by project
+    project_errors: dict[str, str] = field(default_factory=dict)
+
+
+def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
+    if live is None:
+        payload = {"absent": [project, name]}
+    else:
+        payload = {key: live.cluster.get(key) for key in FINGERPRINT_FIELDS}
+        payload["customization"] = live.customization
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def kube_path(project: str, cluster_id: str | None = None, suffix: str = "") -> str:
+    path = f"/cloud/project/{project}/kube"
+    return f"{path}/{cluster_id}{suffix}" if cluster_id else path
+
+
+def read_live(
+    api,
+    refs: list[ClusterRef],
+    parallelism: int = 10,
+    on_progress: Callable[[int, int], None] | None = None,
+    all_customizations: bool = False,
+) -> LiveView:
+    """Read what `refs` name (by id where pinned, else by name). `all_customizations`: read every listed cluster's."""
+    wanted_names = {(ref.project, ref.name) for ref in refs}
+    wanted_ids = {(ref.project, ref.id) for ref in refs if ref.id}
+    listed: dict[str, list[str]] = {}
+    objects: dict[tuple[str, str], dict] = {}
+    customizations: dict[tuple[str, str], dict] = {}
+    read_errors: dict[tuple[str, str], str] = {}
+    view = LiveView()
+    done = total = 0
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        pending = {}
+
+        def submit(kind, project, cluster_id=None, suffix=""):
+            nonlocal total
+            total += 1
+            future = pool.submit(api.get, kube_path(project, cluster_id, suffix))
+            pending[future] = (kind, project, cluster_id)
+
+        for project in sorted({ref.project for ref in refs}):
+            submit("list", project)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                kind, project, cluster_id = pending.pop(future)
+                done += 1
+                try:
+                    answer = future.result()
+                except ApiError as exc:
+                    if kind == "list":
+                        view.project_errors[project] = str(exc)
+                    else:
+                        read_errors[(project, cluster_id)] = str(exc)
+                    continue
+                if kind == "list":
+                    listed[project] = list(answer or [])
+                    for listed_id in listed[project]:
+                        submit("cluster", project, listed_id)
+                elif kind == "cluster":
+                    objects[(project, cluster_id)] = answer
+                    asked = (project, answer.get("name")) in wanted_names or (project, cluster_id) in wanted_ids
+                    if asked or all_customizations:
+                        submit("customization", project, cluster_id, "/customization")
+                else:
+                    customizations[(project, cluster_id)] = answer or {}
+            if on_progress:
+                on_progress(done, total)
+
+    for project, ids in listed.items():
+        view.clusters_by_project[project] = [objects[(project, i)] for i in ids if (project, i) in objects]
+    for ref in refs:
+        view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, customizations, read_errors, view)
+    return view
+
+
+def _resolve(ref, listed, objects, customizations, read_errors, view) -> LiveResult:
+    if ref.project in view.project_errors:
+        reason = view.project_errors[ref.project]
+        return LiveResult(error=f"cannot list the clusters of project {ref.project}: {reason}")
+    ids = listed.get(ref.project, [])
+    if ref.id:
+        if ref.id not in ids:
+            return LiveResult(error=f"spec.id {ref.id} is not a cluster of project {ref.project}")
+        matches = [ref.id]
+    else:
+        matches = [i for i in ids if objects.get((ref.project, i), {}).get("name") == ref.name]
+    if not matches:
+        unreadable = [i for i in ids if (ref.project, i) in read_errors]
+        if unreadable:
+            first = read_errors[(ref.project, unreadable[0])]
+            return LiveResult(
+                error=f"cannot tell whether {ref.name} exists: {len(unreadable)} cluster(s) of the project "
+                f"could not be read ({first})"
+            )
+        return LiveResult()
+    if len(matches) > 1:
+        return LiveResult(error=f"{len(matches)} clusters are named {ref.name} ({', '.join(matches)}): pin spec.id")
+    key = (ref.project, matches[0])
+    if key in read_errors:
+        return LiveResult(error=f"cannot read cluster {matches[0]}: {read_errors[key]}")
+    cluster = objects[key]
+    if cluster.get("name") != ref.name:
+        return LiveResult(error=f"spec.id {ref.id} is the cluster named {cluster.get('name')!r}, not {ref.name!r}")
+    return LiveResult(found=LiveCluster(cluster, customizations[key]))

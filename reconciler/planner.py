@@ -1,0 +1,191 @@
+"""Choose one action per cluster and the exact requests that carry it out.
+
+noop: nothing differs. update: PUT the managed blocks that differ, each whole (the API replaces a block it is
+sent and keeps one left out). reset: kubeProxyMode differs and lifecycle.allowReset is true; the reset body
+carries everything the cluster must keep, because the API resets whatever it is not given. create: absent.
+error: could not be read, or not allowed; the reason says which setting would allow it.
+"""
+
+from reconciler.diff import FieldChange, changed_blocks, diff_customization
+from reconciler.live import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
+from reconciler.model import DesiredCluster
+from reconciler.normalize import KUBE_PROXY_DEFAULTS
+from reconciler.plan import Change, ClusterRef, Plan, Request
+
+# Settings a reset would put back to their defaults unless the body repeats them.
+KEPT_ON_RESET = (
+    "privateNetworkId", "privateNetworkConfiguration", "nodesSubnetId", "loadBalancersSubnetId",
+    "updatePolicy", "ipAllocationPolicy",
+)
+IPVS_DEPRECATED_FROM = (1, 35)
+
+
+def make_plan(desired: list[DesiredCluster], live: LiveView, endpoint: str) -> Plan:
+    changes = [plan_cluster(cluster, live.results[cluster.key]) for cluster in desired]
+    return Plan(changes=changes, endpoint=endpoint)
+
+
+def desired_ref(cluster: DesiredCluster) -> ClusterRef:
+    return ClusterRef(cluster.project, cluster.name, cluster.id, cluster.region)
+
+
+def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
+    if result.error:
+        return _error(desired, desired_ref(desired), result.error, None)
+    if result.found is None:
+        return _plan_create(desired)
+    return _plan_existing(desired, result.found)
+
+
+def _error(desired, ref, message, live: LiveCluster | None, diff=(), warnings=()) -> Change:
+    return Change(
+        cluster=ref, action="error", source=desired.source, diff=list(diff), warnings=list(warnings),
+        error=message, status=live.status if live else None,
+        live_fingerprint=fingerprint(desired.project, desired.name, live) if live else None,
+    )
+
+
+def _plan_create(desired: DesiredCluster) -> Change:
+    ref = desired_ref(desired)
+    if desired.id:
+        return _error(desired, ref, f"spec.id {desired.id} names no cluster of project {desired.project}", None)
+    if not desired.region:
+        return _error(desired, ref, "the cluster does not exist and spec.region is required to create it", None)
+    body = {"name": desired.name, "region": desired.region}
+    if desired.version:
+        body["version"] = desired.version
+    if desired.kube_proxy_mode:
+        body["kubeProxyMode"] = desired.kube_proxy_mode
+    customization = {block: prune(value) for block, value in desired.customization.items()}
+    if customization:
+        body["customization"] = customization
+    diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
+    warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
+    if not desired.kube_proxy_mode:
+        warnings.insert(0, "kubeProxyMode is not set: the API picks the mode (iptables per the guide, but clusters "
+                           "have been reported created as ipvs); set spec.kubeProxyMode to be sure")
+    return Change(
+        cluster=ref, action="create", source=desired.source, diff=diff,
+        requests=[Request("POST", kube_path(desired.project), body)],
+        live_fingerprint=fingerprint(desired.project, desired.name, None), warnings=warnings,
+    )
+
+
+def _create_fields(body: dict):
+    for key in ("region", "version", "kubeProxyMode"):
+        if key in body:
+            yield key, body[key]
+    for block, value in body.get("customization", {}).items():
+        yield f"customization.{block}", value
+
+
+def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
+    cluster = live.cluster
+    ref = ClusterRef(desired.project, desired.name, cluster.get("id"), cluster.get("region"))
+    live_mode = cluster.get("kubeProxyMode")
+    diff = diff_customization(desired.customization, live.customization, desired.customization.keys())
+    mode_changes = desired.kube_proxy_mode is not None and desired.kube_proxy_mode != live_mode
+    if mode_changes:
+        diff.insert(0, FieldChange("kubeProxyMode", live_mode, desired.kube_proxy_mode))
+    mode = desired.kube_proxy_mode or live_mode
+    version = desired.version if mode_changes and desired.version else cluster.get("version", "")
+    warnings = _status_warnings(live) + _mode_warnings(mode, version, desired.customization)
+    warnings += _removed_field_warnings(diff) + _version_warnings(desired, cluster, mode_changes)
+
+    if desired.region and desired.region != cluster.get("region"):
+        live_region = cluster.get("region")
+        message = f"spec.region is {desired.region} but the cluster is in {live_region}: a region never changes"
+        return _error(desired, ref, message, live, diff, warnings)
+    requests = []
+    if mode_changes:
+        if not desired.lifecycle.allow_reset:
+            message = (
+                f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} needs a reset, which ERASES ALL KUBERNETES "
+                f"DATA; set spec.lifecycle.allowReset: true to allow it"
+            )
+            return _error(desired, ref, message, live, diff, warnings)
+        requests.append(Request("POST", kube_path(desired.project, ref.id, "/reset"), reset_body(desired, live)))
+        action = "reset"
+    elif diff:
+        body = {block: prune(desired.customization[block]) for block in changed_blocks(diff)}
+        requests.append(Request("PUT", kube_path(desired.project, ref.id, "/customization"), body))
+        action = "update"
+    else:
+        action = "noop"
+    return Change(
+        cluster=ref, action=action, source=desired.source, diff=diff, requests=requests,
+        live_fingerprint=fingerprint(desired.project, desired.name, live), warnings=warnings, status=live.status,
+    )
+
+
+def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
+    """Everything the cluster keeps across the reset: the reset puts back to default what it is not given."""
+    cluster = live.cluster
+    customization = {block: prune(value) for block, value in (live.customization or {}).items() if value}
+    customization.update({block: prune(value) for block, value in desired.customization.items()})
+    body = {
+        "name": cluster.get("name"),
+        "version": desired.version or major_minor(cluster.get("version", "")),
+        "kubeProxyMode": desired.kube_proxy_mode,
+        "customization": customization,
+    }
+    body.update({key: cluster[key] for key in KEPT_ON_RESET if cluster.get(key) is not None})
+    if desired.lifecycle.worker_nodes_policy:
+        body["workerNodesPolicy"] = desired.lifecycle.worker_nodes_policy
+    return body
+
+
+def prune(value):
+    """A block as the API takes it: nulls left out (null means not set)."""
+    if isinstance(value, dict):
+        return {key: prune(child) for key, child in value.items() if child is not None}
+    return value
+
+
+def major_minor(version: str) -> str:
+    return ".".join(str(version).split(".")[:2])
+
+
+def _version_tuple(version: str | None) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in major_minor(version or "").split("."))
+    except ValueError:
+        return ()
+
+
+def _status_warnings(live: LiveCluster) -> list[str]:
+    if live.status == "READY":
+        return []
+    return [f"the cluster is {live.status}, not READY: apply will wait for READY before changing it"]
+
+
+def _mode_warnings(mode: str | None, version: str | None, customization: dict) -> list[str]:
+    warnings = []
+    if mode == "ipvs" and _version_tuple(version) >= IPVS_DEPRECATED_FROM:
+        warnings.append(
+            f"IPVS mode is deprecated upstream from Kubernetes 1.35 (KEP-5495) and this cluster runs {version}"
+        )
+    inactive = {"iptables": "ipvs", "ipvs": "iptables"}.get(mode or "")
+    if inactive and prune((customization.get("kubeProxy") or {}).get(inactive)):
+        warnings.append(f"kubeProxy.{inactive} settings are kept but unused: kube-proxy runs in {mode} mode")
+    return warnings
+
+
+def _removed_field_warnings(diff: list[FieldChange]) -> list[str]:
+    warnings = []
+    for change in diff:
+        field = change.path.removeprefix("customization.")
+        if change.after is None and field in KUBE_PROXY_DEFAULTS:
+            warnings.append(f"{field} is removed: kube-proxy falls back to its default ({KUBE_PROXY_DEFAULTS[field]})")
+    return warnings
+
+
+def _version_warnings(desired: DesiredCluster, cluster: dict, resetting: bool) -> list[str]:
+    live_version = cluster.get("version", "")
+    if not desired.version or resetting or major_minor(live_version) == desired.version:
+        return []
+    return [
+        f"spec.version {desired.version} differs from the live {live_version}: ovhkube uses the version only to "
+        f"create or reset a cluster, it does not upgrade"
+    ]
+

@@ -1,0 +1,139 @@
+"""Plans for people: text as Terraform users read it, markdown for pull-request comments, JSON for machines."""
+
+import json
+
+import typer
+
+from reconciler.plan import Change, Plan
+
+ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
+GITHUB_COMMENT_LIMIT = 65_536
+HEADLINES = {
+    "create": "will be created",
+    "update": "will be updated in place",
+    "reset": "will be RESET",
+    "noop": "is up to date",
+    "error": "cannot be planned",
+}
+SIGN_COLORS = {"+": "green", "~": "yellow", "-": "red"}
+
+
+def value(data) -> str:
+    return "(unset)" if data is None else json.dumps(data, separators=(", ", ": "))
+
+
+def change_line(change) -> str:
+    if change.sign == "+":
+        return f"+ {change.path}: {value(change.after)}"
+    if change.sign == "-":
+        return f"- {change.path}: {value(change.before)} -> (unset)"
+    return f"~ {change.path}: {value(change.before)} -> {value(change.after)}"
+
+
+def reset_notice(change: Change) -> str:
+    policy = next((r.body or {} for r in change.requests if r.path.endswith("/reset")), {}).get("workerNodesPolicy")
+    nodes = "reinstalled" if policy == "reinstall" else "deleted"
+    return f"{ERASE_WARNING} (pods, services, configuration); worker nodes will be {nodes}"
+
+
+def notes(change: Change) -> list[str]:
+    if change.action == "update" and any(c.path.startswith("customization.kubeProxy") for c in change.diff):
+        return ["kube-proxy will be restarted (rollout) to load its new configuration"]
+    return []
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.summary
+    line = f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['reset']} to reset."
+    extras = [f"{counts['noop']} unchanged"] + ([f"{counts['error']} error(s)"] if counts["error"] else [])
+    return f"{line} ({', '.join(extras)})"
+
+
+def render_text(plan: Plan, color: bool = False) -> str:
+    def paint(text, **style):
+        return typer.style(text, **style) if color else text
+
+    lines = []
+    for change in plan.changes:
+        if change.action == "noop" and not change.warnings:
+            continue
+        headline = f"# {change.cluster.label} {HEADLINES[change.action]}"
+        style = {"fg": "red", "bold": True} if change.action in ("reset", "error") else {"bold": True}
+        lines.append(paint(headline, **style) + paint(f"  [{change.source}]", dim=True))
+        if change.action == "reset":
+            lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
+        if change.error:
+            lines.append(paint(f"  error: {change.error}", fg="red"))
+        for field_change in change.diff:
+            lines.append("  " + paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign]))
+        lines += [f"    note: {note}" for note in notes(change)]
+        lines += [paint(f"    warning: {warning}", fg="yellow") for warning in change.warnings]
+        lines.append("")
+    if not plan.has_changes and not plan.has_errors:
+        lines.append(f"No changes. The live state matches the files ({len(plan.changes)} cluster(s)).")
+    else:
+        lines.append(paint(summary_line(plan), bold=True))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(plan: Plan) -> str:
+    return plan.to_json()
+
+
+def _markdown_details(change: Change) -> str:
+    body = [change_line(c) for c in change.diff]
+    if change.error:
+        body.insert(0, f"! error: {change.error}")
+    parts = [
+        f"<details><summary><b>{change.cluster.name}</b>: {change.action} ({len(change.diff)} change(s))"
+        f" <code>{change.source}</code></summary>\n",
+    ]
+    if body:
+        parts.append("```diff\n" + "\n".join(body) + "\n```")
+    parts += [f"- note: {note}" for note in notes(change)]
+    parts += [f"- :warning: {warning}" for warning in change.warnings]
+    parts.append("\n</details>\n")
+    return "\n".join(parts)
+
+
+def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """Summary and resets first, then one collapsible section per cluster that changes; fits a GitHub comment."""
+    head = [f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}", ""]
+    resets = [c for c in plan.changes if c.action == "reset"]
+    if resets:
+        head += ["> [!CAUTION]", f"> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**"]
+        head += [f"> - `{c.cluster.name}` ({c.cluster.project}): {reset_notice(c)}" for c in resets]
+        head.append("")
+    errors = [c for c in plan.changes if c.action == "error"]
+    if errors:
+        head += ["> [!WARNING]", f"> **{len(errors)} cluster(s) could not be planned.**"]
+        head += [f"> - `{c.cluster.name}`: {c.error}" for c in errors]
+        head.append("")
+    shown = [c for c in plan.changes if c.action != "noop"]
+    if shown:
+        head += ["| cluster | project | action | changes | source |", "|---|---|---|---|---|"]
+        head += [
+            f"| `{c.cluster.name}` | `{c.cluster.project}` | **{c.action}** | {len(c.diff)} | `{c.source}` |"
+            for c in shown
+        ]
+        head.append("")
+    else:
+        head.append(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).")
+    text = "\n".join(head) + "\n"
+    footer = f"\n<sub>ovhkube {plan.tool_version}, endpoint {plan.endpoint}, {plan.created_at}</sub>\n"
+    for index, change in enumerate(shown):
+        section = _markdown_details(change) + "\n"
+        if len(text) + len(section) + len(footer) + 200 > limit:
+            text += f"\n_{len(shown) - index} more cluster(s) not shown: the comment would pass GitHub's limit; "
+            text += "see the full plan in the job's artifacts or log._\n"
+            break
+        text += section
+    return text + footer
+
+
+def render(plan: Plan, fmt: str, color: bool = False) -> str:
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color)

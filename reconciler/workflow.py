@@ -1,0 +1,63 @@
+"""Steps that plan, apply and drift share: load the files, pick the targets, read live state, make the plan."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from reconciler.console import err, fail
+from reconciler.model import DesiredCluster
+from reconciler.plan import Plan
+from reconciler.settings import Settings, is_terminal
+
+PROGRESS_FROM = 20  # clusters; below that a progress bar is noise
+
+
+def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
+    """The desired clusters, or every problem on stderr and exit 1 before any API call."""
+    from reconciler.validation import load_desired
+
+    loaded = load_desired(paths)
+    for warning in loaded.warnings:
+        err(f"warning: {warning}", settings, fg="yellow")
+    if not loaded.ok:
+        for problem in loaded.problems:
+            err(str(problem), settings, fg="red")
+        raise fail(f"{len(loaded.problems)} problem(s) in the files; nothing was read from the API")
+    return loaded.clusters
+
+
+def select_targets(clusters: list[DesiredCluster], targets: list[str] | None) -> list[DesiredCluster]:
+    """`--target NAME` or `--target PROJECT/NAME`; a target that matches nothing is an error, not a silent no-op."""
+    if not targets:
+        return clusters
+    unknown = [t for t in targets if not any(_matches(c, t) for c in clusters)]
+    if unknown:
+        raise fail(f"--target matches no cluster in the files: {', '.join(unknown)}")
+    return [c for c in clusters if any(_matches(c, t) for t in targets)]
+
+
+def _matches(cluster: DesiredCluster, target: str) -> bool:
+    return target in (cluster.name, f"{cluster.project}/{cluster.name}")
+
+
+@contextmanager
+def progress(total_hint: int, label: str, settings: Settings) -> Iterator:
+    """A progress callback(done, total): a bar on a terminal for a large fleet, silent otherwise."""
+    if total_hint < PROGRESS_FROM or not is_terminal(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True, no_color=not settings.color), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings) -> Plan:
+    from reconciler.live import read_live
+    from reconciler.planner import desired_ref, make_plan
+
+    with progress(len(clusters), "reading live state", settings) as on_progress:
+        view = read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)
+    return make_plan(clusters, view, api.endpoint_label)
