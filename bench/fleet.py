@@ -1,0 +1,76 @@
+"""Shared by the fleet benchmarks: a seeded sandbox server in a subprocess, desired files, timed CLI runs."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+PROJECT = "b" * 32
+CLI = [sys.executable, "-m", "reconciler.cli"]
+CREDENTIALS = {
+    "OVH_APPLICATION_KEY": "sandbox-ak",
+    "OVH_APPLICATION_SECRET": "sandbox-as",
+    "OVH_CONSUMER_KEY": "sandbox-ck",
+}
+
+
+def cluster_name(index: int) -> str:
+    return f"bench-{index:04d}"
+
+
+def write_seed(path: Path, count: int, sync_period: str = "PT30S") -> None:
+    clusters = [
+        {"id": f"00000000-0000-4000-8000-{index:012d}", "name": cluster_name(index), "region": "GRA7",
+         "version": "1.31", "kubeProxyMode": "iptables", "status": "READY",
+         "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}}}
+        for index in range(count)
+    ]
+    path.write_text(yaml.safe_dump({"projects": [{"serviceName": PROJECT, "clusters": clusters}]}))
+
+
+def write_desired(folder: Path, count: int, sync_period: str, per_file: int = 100) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for start in range(0, count, per_file):
+        documents = [
+            {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": cluster_name(index)},
+             "spec": {"project": PROJECT, "region": "GRA7", "kubeProxyMode": "iptables",
+                      "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}}}}
+            for index in range(start, min(count, start + per_file))
+        ]
+        (folder / f"fleet-{start:04d}.yaml").write_text(yaml.safe_dump_all(documents))
+
+
+@contextmanager
+def sandbox_server(state: Path, seed: Path, *options: str):
+    """`ovhkube sandbox serve` in a subprocess; yields the environment that points the CLI at it."""
+    command = CLI + ["sandbox", "serve", "--port", "0", "--state", str(state), "--seed", str(seed), *options]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        first_line = server.stdout.readline().strip()
+        url = first_line.removeprefix("listening on ")
+        yield {**os.environ, **CREDENTIALS, "OVH_ENDPOINT": url, "NO_COLOR": "1"}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def timed_run(args: list[str], env: dict) -> dict:
+    """Wall time, CPU time and peak memory of one whole CLI process."""
+    started = time.perf_counter()
+    process = subprocess.Popen(CLI + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 2):
+        raise RuntimeError(f"{' '.join(args)} exited {code}: {process.stderr.read().decode()[-500:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def medians(runs: list[dict]) -> dict:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
