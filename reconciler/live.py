@@ -8,7 +8,7 @@ was not found cannot be called absent (creating it could make a duplicate).
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -43,6 +43,8 @@ class LiveView:
     results: dict[tuple[str, str], LiveResult] = field(default_factory=dict)
     clusters_by_project: dict[str, list[dict]] = field(default_factory=dict)  # every cluster read, by project
     project_errors: dict[str, str] = field(default_factory=dict)
+    read_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, id) listed but not readable
+    customizations: dict[tuple[str, str], dict] = field(default_factory=dict)  # (project, id): every one read
 
 
 def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
@@ -66,8 +68,12 @@ def read_live(
     parallelism: int = 10,
     on_progress: Callable[[int, int], None] | None = None,
     all_customizations: bool = False,
+    projects: Iterable[str] = (),
 ) -> LiveView:
-    """Read what `refs` name (by id where pinned, else by name). `all_customizations`: read every listed cluster's."""
+    """Read what `refs` name (by id where pinned, else by name). `all_customizations`: read every listed cluster's.
+
+    `projects`: list these too, even where no ref names them (export reads a whole project).
+    """
     wanted_names = {(ref.project, ref.name) for ref in refs}
     wanted_ids = {(ref.project, ref.id) for ref in refs if ref.id}
     listed: dict[str, list[str]] = {}
@@ -86,7 +92,7 @@ def read_live(
             future = pool.submit(api.get, kube_path(project, cluster_id, suffix))
             pending[future] = (kind, project, cluster_id)
 
-        for project in sorted({ref.project for ref in refs}):
+        for project in sorted({ref.project for ref in refs} | set(projects)):
             submit("list", project)
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -117,6 +123,7 @@ def read_live(
 
     for project, ids in listed.items():
         view.clusters_by_project[project] = [objects[(project, i)] for i in ids if (project, i) in objects]
+    view.read_errors, view.customizations = read_errors, customizations
     for ref in refs:
         view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, customizations, read_errors, view)
     return view

@@ -55,9 +55,15 @@ def progress(total_hint: int, label: str, settings: Settings) -> Iterator:
 
 
 def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings) -> Plan:
+    from reconciler.planner import make_plan
+
+    return make_plan(clusters, read_fleet(api, clusters, parallelism, settings), api.endpoint_label)
+
+
+def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings):
+    """The LiveView of the clusters (drift also needs the listing of their projects, not only the plan)."""
     from reconciler.live import read_live
-    from reconciler.planner import desired_ref, make_plan
+    from reconciler.planner import desired_ref
 
     with progress(len(clusters), "reading live state", settings) as on_progress:
-        view = read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)
-    return make_plan(clusters, view, api.endpoint_label)
+        return read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)
