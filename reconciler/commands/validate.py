@@ -1,13 +1,60 @@
-"""`ovhkube validate` and `ovhkube schema`."""
+"""`ovhkube validate` and `ovhkube schema`.
+
+Problems are the command's result, so they go to stdout (as ruff and mypy do: pipe them, or let an editor
+parse them), one per line, then a summary line. Exit 0 when valid (warnings allowed), 1 otherwise.
+"""
+
+import json
+from enum import StrEnum
 
 import typer
 
+from reconciler import console
 
-def validate(paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML.")) -> None:
+
+class ValidateFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def validate(
+    ctx: typer.Context,
+    paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML (*.yaml, *.yml)."),
+    output_format: ValidateFormat = typer.Option(
+        ValidateFormat.text, "--format", help="text: FILE:LINE:COL: field: message. json: a list for editors and CI."
+    ),
+) -> None:
     """Check desired-state files offline (no credentials needed)."""
-    raise NotImplementedError
+    from reconciler.validation import load_desired
+
+    loaded = load_desired(paths)
+    found = sorted(loaded.problems + loaded.warnings, key=lambda problem: problem.sort_key)
+    if output_format is ValidateFormat.json:
+        console.out(json.dumps([problem.to_dict() for problem in found], indent=2))
+    else:
+        settings = ctx.obj
+        for problem in found:
+            console.out(str(problem), settings, fg="red" if problem.is_error else "yellow")
+        console.out(summary(loaded), settings, bold=True)
+    if not loaded.ok:
+        raise typer.Exit(1)
+
+
+def summary(loaded) -> str:
+    """'3 files, 6 clusters: valid' or '2 errors in 1 file', with warnings counted when there are any."""
+    warned = f", {_count(len(loaded.warnings), 'warning')}" if loaded.warnings else ""
+    if loaded.ok:
+        return f"{_count(len(loaded.files), 'file')}, {_count(len(loaded.clusters), 'cluster')}: valid{warned}"
+    files_with_errors = len({problem.file for problem in loaded.problems})
+    return f"{_count(len(loaded.problems), 'error')} in {_count(files_with_errors, 'file')}{warned}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def schema() -> None:
-    """Print the JSON Schema of desired-state files."""
-    raise NotImplementedError
+    """Print the JSON Schema of desired-state files (point editors at it)."""
+    from reconciler.schema import schema_text
+
+    console.out(schema_text().rstrip("\n"))

@@ -1,0 +1,261 @@
+"""YAML files -> documents whose every node keeps its line and column.
+
+PyYAML composes the node graph (libyaml's C parser where available); this module turns the nodes into plain
+values itself, so it can refuse duplicate keys, record positions, and bound hostile input: a size cap per file,
+a cap on nodes and alias uses per document (an alias bomb is refused after a few hundred steps), a depth cap,
+binary and non-UTF-8 files. It never raises on file content: everything wrong becomes a Problem.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import yaml
+import yaml.constructor
+
+from reconciler.problem import WARNING, Problem, dotted
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 10_000  # a cluster document has about 50
+MAX_ALIAS_USES = 100
+MAX_DEPTH = 64  # a cluster document is 7 deep
+YAML_SUFFIXES = (".yaml", ".yml")
+OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
+FOREIGN_FILE = "skipped: not a desired-state file (no apiVersion, kind, metadata or spec); name it to check it"
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ, _NULL = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "null"
+_SCALAR_TAGS = {_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class Document:
+    file: str
+    line: int  # 1-based line of the document's first node
+    column: int
+    data: dict
+    values: dict = field(default_factory=dict)  # field path tuple -> (line, column) of its value
+    keys: dict = field(default_factory=dict)  # field path tuple -> (line, column) of its key
+    raw: dict = field(default_factory=dict)  # field path tuple -> text as written, for scalars that are not strings
+
+    def position(self, path: tuple, at_key: bool = False) -> tuple[int, int]:
+        """Where to point for `path`: its key or value, else the nearest enclosing node that exists."""
+        path = tuple(path)
+        while True:
+            found = (self.keys.get(path) if at_key else None) or self.values.get(path)
+            if found or not path:
+                return found or (self.line, self.column)
+            path = path[:-1]
+
+
+@dataclass
+class LoadedFiles:
+    files: list[str] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # errors and warnings
+
+
+class _Refused(Exception):
+    """The document is too big, too deep or too aliased to read: it is dropped with one problem."""
+
+    def __init__(self, message: str, node):
+        super().__init__(message)
+        self.node = node
+
+
+def _where(node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def find_files(paths: list[str]) -> tuple[list[tuple[str, bool]], list[Problem]]:
+    """(file, named by the user) for files named and *.yaml/*.yml under folders named (hidden folders skipped),
+    each once, in order."""
+    found, problems, seen = [], [], set()
+
+    def add(name: str, named: bool = False) -> None:
+        real = os.path.realpath(name)
+        if real not in seen:
+            seen.add(real)
+            found.append((name, named))
+
+    for path in paths:
+        if os.path.isdir(path):
+            inside = []
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                inside.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
+            if not inside:
+                problems.append(Problem(path, 0, 0, "", "no *.yaml or *.yml files in this folder", WARNING))
+            for name in sorted(inside):
+                add(name)
+        elif os.path.exists(path):
+            add(path, named=True)
+        else:
+            problems.append(Problem(path, 0, 0, "", "no such file or directory"))
+    return found, problems
+
+
+def read_text(path: str) -> tuple[str | None, Problem | None]:
+    """The file as text, or the reason it cannot be read as a desired-state file."""
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # bounded even for devices and pipes
+    except OSError as exc:
+        return None, Problem(path, 0, 0, "", f"cannot read: {exc.strerror or exc}")
+    if len(raw) > MAX_FILE_BYTES:
+        return None, Problem(path, 1, 1, "", "file is larger than 1 MiB; desired-state files are small, refusing it")
+    if b"\0" in raw:
+        return None, Problem(path, 1, 1, "", "binary file (contains NUL bytes), not YAML text")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, Problem(path, line, column, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
+
+
+def load_file(path: str) -> tuple[list[Document], list[Problem]]:
+    text, problem = read_text(path)
+    if problem:
+        return [], [problem]
+    documents, problems = [], []
+    composed = 0
+    try:
+        for root in yaml.compose_all(text, Loader=_Loader):
+            composed += 1
+            _add_document(path, root, documents, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problems.append(Problem(path, line, column, "", f"YAML syntax error: {_yaml_reason(exc)}"))
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        problems.append(Problem(path, 1, 1, "", f"YAML error: {_one_line(str(exc))}"))
+    else:
+        if composed == 0:
+            problems.append(Problem(path, 1, 1, "", "no YAML documents in this file", WARNING))
+    return documents, problems
+
+
+def load_paths(paths: list[str]) -> LoadedFiles:
+    files, problems = find_files(paths)
+    loaded = LoadedFiles(problems=problems)
+    for path, named in files:
+        documents, problems = load_file(path)
+        if not named and documents and not any(OUR_KEYS.intersection(d.data) for d in documents):
+            # Found in a folder, and foreign (e.g. a sandbox seed beside the desired-state files): skipped, said.
+            loaded.problems.append(Problem(path, 1, 1, "", FOREIGN_FILE, WARNING))
+            continue
+        loaded.files.append(path)
+        loaded.documents.extend(documents)
+        loaded.problems.extend(problems)
+    return loaded
+
+
+def _add_document(path: str, root, documents: list[Document], problems: list[Problem]) -> None:
+    line, column = _where(root)
+    if isinstance(root, yaml.ScalarNode) and root.tag == _NULL:
+        problems.append(Problem(path, line, column, "", "empty document", WARNING))
+        return
+    if not isinstance(root, yaml.MappingNode):
+        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+        message = f"a document must be a mapping (apiVersion, kind, metadata, spec), not {kind}"
+        problems.append(Problem(path, line, column, "", message))
+        return
+    document = Document(path, line, column, data={})
+    builder = _Builder(document, problems)
+    try:
+        document.data = builder.build(root, (), frozenset())
+    except _Refused as refused:
+        problems.append(Problem(path, *_where(refused.node), "", str(refused)))
+        return
+    documents.append(document)
+
+
+class _Builder:
+    """Nodes -> plain values for one document, recording positions and counting what it expands."""
+
+    def __init__(self, document: Document, problems: list[Problem]):
+        self.document = document
+        self.problems = problems
+        self.nodes = 0
+        self.alias_uses = 0
+        self.seen: set[int] = set()
+
+    def problem(self, node, path: tuple, message: str) -> None:
+        self.problems.append(Problem(self.document.file, *_where(node), dotted(path), message))
+
+    def build(self, node, path: tuple, ancestors: frozenset):
+        self._count(node, path, ancestors)
+        self.document.values[path] = _where(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if node.tag not in (_MAP, _SEQ):
+            self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
+        inside = ancestors | {id(node)}
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (index,), inside) for index, item in enumerate(node.value)]
+        return self._mapping(node, path, inside)
+
+    def _count(self, node, path: tuple, ancestors: frozenset) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused(f"document has more than {MAX_NODES} nodes; refusing it", node)
+        if len(path) > MAX_DEPTH:
+            raise _Refused(f"document is nested more than {MAX_DEPTH} levels deep; refusing it", node)
+        if id(node) in ancestors:
+            raise _Refused("recursive alias (a node that contains itself); refusing the document", node)
+        if id(node) in self.seen:
+            self.alias_uses += 1
+            if self.alias_uses > MAX_ALIAS_USES:
+                raise _Refused(f"more than {MAX_ALIAS_USES} alias uses (an alias bomb?); refusing the document", node)
+        self.seen.add(id(node))
+
+    def _scalar(self, node, path: tuple):
+        if node.tag == _STR:
+            return node.value
+        self.document.raw[path] = node.value
+        if node.tag not in _SCALAR_TAGS:
+            self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
+            return node.value
+        try:
+            return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+        except Exception as exc:  # e.g. `!!int abc`: report it, keep the text
+            self.problem(node, path, f"cannot read {node.value!r} as {_short_tag(node.tag)}: {_one_line(str(exc))}")
+            return node.value
+
+    def _mapping(self, node, path: tuple, inside: frozenset) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                self.problem(key_node, path, "merge keys (<<) are not supported; write the fields out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, path, "a key must be plain text, not a list or mapping")
+                continue
+            key = key_node.value  # the text as written: `on:` stays "on", not True
+            field_path = path + (key,)
+            if key in result:
+                first_line = self.document.keys[field_path][0]
+                self.problem(key_node, field_path, f"duplicate key {key!r} (first at line {first_line})")
+                continue
+            self.document.keys[field_path] = _where(key_node)
+            result[key] = self.build(value_node, field_path, inside)
+        return result
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _yaml_reason(exc: yaml.MarkedYAMLError) -> str:
+    reason = exc.problem or "invalid YAML"
+    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        reason += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    elif exc.context:
+        reason = f"{exc.context}: {reason}"
+    return _one_line(reason)

@@ -1,0 +1,280 @@
+"""Desired-state files -> problems and DesiredCluster models: the schema first, then the meaning rules.
+
+Every problem is found in one pass and located at the offending node. The meaning rules (periods, timeouts,
+plugins, one document per cluster) run only on documents the schema accepts, so they can trust the shape.
+"""
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache, lru_cache
+
+from reconciler.durations import to_seconds
+from reconciler.loader import Document, load_paths
+from reconciler.model import MANAGED_BLOCKS, DesiredCluster, Lifecycle
+from reconciler.problem import WARNING, Problem, dotted
+from reconciler.schema import load_schema
+
+__all__ = ["Loaded", "Problem", "load_desired"]
+
+KUBE_PROXY_DEFAULT_SYNC_SECONDS = 30  # kube-proxy's syncPeriod when the customization leaves it out
+MIN_TCP_TIMEOUT_SECONDS = 5
+SHOWN_CHARS = 40  # values quoted in messages are cut to this length
+
+
+@dataclass
+class Loaded:
+    files: list[str] = field(default_factory=list)
+    clusters: list[DesiredCluster] = field(default_factory=list)  # only when there are no errors
+    problems: list[Problem] = field(default_factory=list)  # errors, sorted by file, line, column
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def load_desired(paths: list[str]) -> Loaded:
+    loaded = load_paths(paths)
+    found = list(loaded.problems)
+    valid_documents = []
+    for document in loaded.documents:
+        schema_problems = list(schema_problems_of(document))
+        found.extend(schema_problems)
+        if not schema_problems:
+            found.extend(meaning_problems_of(document))
+            valid_documents.append(document)
+    found.extend(duplicate_problems(valid_documents))
+
+    ordered = sorted(set(found), key=lambda problem: problem.sort_key)
+    result = Loaded(files=loaded.files)
+    result.problems = [p for p in ordered if p.is_error]
+    result.warnings = [p for p in ordered if not p.is_error]
+    if result.ok:
+        result.clusters = [to_cluster(document) for document in valid_documents]
+    return result
+
+
+# --- the schema ------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator  # imported here: `ovhkube --version` must not pay for it
+
+    return Draft202012Validator(load_schema())
+
+
+def schema_problems_of(document: Document):
+    for error in _validator().iter_errors(document.data):
+        yield from _explain(document, error)
+
+
+def _explain(document: Document, error):
+    """One jsonschema error -> plain, short problems at the node they concern."""
+    path = tuple(error.absolute_path)
+    keyword, value, subschema = error.validator, error.instance, error.schema
+
+    def at(where: tuple, message: str, at_key: bool = False) -> Problem:
+        line, column = document.position(where, at_key)
+        return Problem(document.file, line, column, dotted(where), message)
+
+    if keyword == "additionalProperties":
+        allowed = list(subschema.get("properties", {}))
+        for name in value:
+            if name not in allowed:
+                yield at(path + (name,), _unknown_field(name, allowed), at_key=True)
+    elif keyword == "required":
+        for name in error.validator_value:
+            if name not in value:
+                yield at(path + (name,), "required field is missing", at_key=True)
+    elif keyword == "type":
+        yield at(path, _type_message(document, path, value, subschema))
+    elif keyword in ("enum", "const"):
+        choices = [c for c in (subschema["enum"] if keyword == "enum" else [subschema["const"]]) if c is not None]
+        shown = ", ".join(choices)
+        yield at(path, f"must be {'one of: ' if len(choices) > 1 else ''}{shown}; got {_show(value)}")
+    elif keyword == "pattern":
+        yield at(path, _pattern_message(path, value))
+    elif keyword == "uniqueItems":
+        index = next(i for i, item in enumerate(value) if item in value[:i])
+        yield at(path + (index,), f"{_show(value[index])} is listed twice")
+    elif keyword == "minLength":
+        yield at(path, "must not be empty")
+    else:  # a keyword the schema gained later: jsonschema's own words
+        yield at(path, error.message)
+
+
+def _unknown_field(name: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(str(name), allowed, n=1)
+    if close:
+        return f'unknown field (did you mean "{close[0]}"?)'
+    return f"unknown field; allowed here: {', '.join(allowed)}"
+
+
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "boolean": "true or false"}
+_BLOCKS = ("customization",) + MANAGED_BLOCKS
+
+
+def _type_message(document: Document, path: tuple, value, subschema: dict) -> str:
+    got = f"got {_kind(value)}" + ("" if value is None or isinstance(value, dict | list) else f" ({_show(value)})")
+    if value is None and path and path[-1] in _BLOCKS:
+        return "is empty (null): write {} to enforce no customization, or remove the key to leave it unmanaged"
+    if subschema == _schema_def("duration"):
+        return f"expected an ISO 8601 duration such as PT30S, {got}"
+    types = subschema["type"] if isinstance(subschema["type"], list) else [subschema["type"]]
+    expected = " or ".join(_TYPE_NAMES.get(t, t) for t in types if t != "null")
+    message = f"expected {expected}, {got}"
+    raw = document.raw.get(path)
+    if types[0] == "string" and raw is not None:
+        message += f"; quote it: {_show(raw)}"
+    return message
+
+
+_PATTERN_MESSAGES = {
+    "project": "must be a Public Cloud project id, 32 lowercase hexadecimal characters",
+    "region": "must be an OVHcloud region in capitals, e.g. GRA5",
+    "id": "must be a cluster id in lowercase UUID form",
+    "version": 'must be a Kubernetes minor version such as "1.31"',
+}
+_DURATION_MESSAGE = (
+    "not an ISO 8601 duration of days, hours, minutes and seconds (e.g. PT30S, PT1M30S, P1D; "
+    "no years, months, weeks or sign)"
+)
+
+
+def _pattern_message(path: tuple, value) -> str:
+    message = _PATTERN_MESSAGES.get(path[-1]) if len(path) == 2 else None
+    return f"{message or _DURATION_MESSAGE}; got {_show(value)}"
+
+
+@cache
+def _schema_def(name: str) -> dict:
+    return _validator().schema["$defs"][name]
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, bytes):
+        return "binary data"
+    return {str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _show(value) -> str:
+    """A value as one short line (messages are one line each, whatever the file holds)."""
+    text = value if isinstance(value, str) else str(value)
+    cut = text[:SHOWN_CHARS] + ("..." if len(text) > SHOWN_CHARS else "")
+    return json.dumps(cut, ensure_ascii=False) if isinstance(value, str) else cut
+
+
+# --- the meaning rules -----------------------------------------------------------------------------------
+
+
+def meaning_problems_of(document: Document) -> list[Problem]:
+    spec = document.data["spec"]
+    problems = []
+
+    def problem(path: tuple, message: str, severity: str = "error") -> None:
+        line, column = document.position(path)
+        problems.append(Problem(document.file, line, column, dotted(path), message, severity))
+
+    kube_proxy = spec.get("customization", {}).get("kubeProxy") or {}
+    for mode in ("iptables", "ipvs"):
+        block = kube_proxy.get(mode) or {}
+        base = ("spec", "customization", "kubeProxy", mode)
+        _check_periods(block, base, problem)
+    tcp_timeout = (kube_proxy.get("ipvs") or {}).get("tcpTimeout")
+    if tcp_timeout is not None and 0 < to_seconds(tcp_timeout) < MIN_TCP_TIMEOUT_SECONDS:
+        path = ("spec", "customization", "kubeProxy", "ipvs", "tcpTimeout")
+        minimum = MIN_TCP_TIMEOUT_SECONDS
+        problem(path, f"must be 0 (keep the system value) or at least {minimum} seconds; got {tcp_timeout}")
+
+    plugins = (spec.get("customization", {}).get("apiServer") or {}).get("admissionPlugins") or {}
+    enabled = plugins.get("enabled") or []
+    for index, plugin in enumerate(plugins.get("disabled") or []):
+        if plugin in enabled:
+            path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
+            problem(path, f"{plugin} is both enabled and disabled")
+
+    lifecycle = spec.get("lifecycle") or {}
+    if lifecycle.get("workerNodesPolicy") and not lifecycle.get("allowReset"):
+        path = ("spec", "lifecycle", "workerNodesPolicy")
+        problem(path, "has no effect unless allowReset is true (it only applies to a reset)", WARNING)
+    return problems
+
+
+def _check_periods(block: dict, base: tuple, problem) -> None:
+    sync, min_sync = block.get("syncPeriod"), block.get("minSyncPeriod")
+    if sync is not None and to_seconds(sync) == 0:
+        problem(base + ("syncPeriod",), f"must be greater than 0; got {sync}")
+        return
+    if min_sync is None:
+        return
+    if sync is None:  # kube-proxy then uses its default, and rejects a longer minSyncPeriod
+        limit = Decimal(KUBE_PROXY_DEFAULT_SYNC_SECONDS)
+        named = f"kube-proxy's default syncPeriod ({limit}s), which applies when syncPeriod is left out"
+    else:
+        limit, named = to_seconds(sync), f"syncPeriod ({sync})"
+    if to_seconds(min_sync) > limit:
+        problem(base + ("minSyncPeriod",), f"must not be longer than {named}; got {min_sync}")
+
+
+def duplicate_problems(documents: list[Document]) -> list[Problem]:
+    """No two documents for one cluster: the same (project, name), or the same pinned id."""
+    problems, first_by_name, first_by_id = [], {}, {}
+    for document in documents:
+        spec = document.data["spec"]
+        name, project, cluster_id = document.data["metadata"]["name"], spec["project"], spec.get("id")
+        for seen, key, path, what in (
+            (first_by_name, (project, name), ("metadata", "name"), f'cluster "{name}" of project {project}'),
+            (first_by_id, cluster_id, ("spec", "id"), f"cluster id {cluster_id}"),
+        ):
+            if key is None:
+                continue
+            if key in seen:
+                other = seen[key]
+                line, column = document.position(path)
+                message = f"{what} is already declared at {other.file}:{other.position(path)[0]}"
+                problems.append(Problem(document.file, line, column, dotted(path), message))
+            else:
+                seen[key] = document
+    return problems
+
+
+# --- the model -------------------------------------------------------------------------------------------
+
+
+def to_cluster(document: Document) -> DesiredCluster:
+    data = document.data
+    spec = data["spec"]
+    written = spec.get("customization")
+    if written is None:
+        customization = {}
+    elif written == {}:  # `customization: {}` manages both blocks, as empty
+        customization = {block: {} for block in MANAGED_BLOCKS}
+    else:
+        customization = {block: written[block] for block in MANAGED_BLOCKS if block in written}
+    lifecycle = spec.get("lifecycle") or {}
+    return DesiredCluster(
+        project=spec["project"],
+        name=data["metadata"]["name"],
+        source=f"{document.file}:{document.line}",
+        region=spec.get("region"),
+        id=spec.get("id"),
+        version=spec.get("version"),
+        kube_proxy_mode=spec.get("kubeProxyMode"),
+        customization=customization,
+        lifecycle=Lifecycle(
+            allow_reset=lifecycle.get("allowReset", False),
+            worker_nodes_policy=lifecycle.get("workerNodesPolicy"),
+        ),
+    )
