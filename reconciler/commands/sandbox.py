@@ -1,0 +1,96 @@
+"""`ovhkube sandbox serve | seed | show`: run and inspect the local OVHcloud API emulator."""
+
+import json
+import signal
+import sys
+from pathlib import Path
+
+import typer
+
+from reconciler.console import fail
+
+STATE_HELP = "State file (default: $OVHKUBE_SANDBOX_STATE or .ovhkube/sandbox.sqlite3)."
+TRANSITION_ENV = "OVHKUBE_SANDBOX_TRANSITION_SECONDS"
+
+
+def _state_path(state: Path | None) -> Path:
+    from reconciler.sandbox import default_state_path
+
+    return state or default_state_path()
+
+
+def _seed_into(state_path: Path, seed_file: Path) -> int:
+    from reconciler.sandbox.seed import SeedError, load_seed
+    from reconciler.sandbox.state import State
+
+    try:
+        return load_seed(State(state_path), seed_file)
+    except SeedError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        raise typer.Exit(1) from None
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8080, min=0, max=65535, help="Port; 0 picks a free one."),
+    state: Path = typer.Option(None, help=STATE_HELP),
+    seed: Path = typer.Option(None, help="Seed file to load into the state before serving."),
+    latency_ms: float = typer.Option(0.0, min=0, help="Delay added to every request, in milliseconds."),
+    error_rate: float = typer.Option(0.0, min=0, max=1, help="Share of requests answered 500/502/503."),
+    rate_limit: float = typer.Option(0.0, min=0, help="Requests per second per consumer key, then 429 (0: no limit)."),
+    random_seed: int = typer.Option(None, help="Makes the injected errors reproducible."),
+    transition_seconds: float = typer.Option(
+        2.0, min=0, envvar=TRANSITION_ENV, help="Seconds a cluster stays INSTALLING/UPDATING/RESETTING."
+    ),
+) -> None:
+    """Run the sandbox API until Ctrl-C or SIGTERM; the first line printed is its URL."""
+    from reconciler.sandbox.faults import FaultOptions
+    from reconciler.sandbox.server import SandboxServer
+
+    state_path = _state_path(state)
+    if seed is not None:
+        _seed_into(state_path, seed)
+    faults = FaultOptions(latency_ms, error_rate, rate_limit, random_seed)
+    try:
+        server = SandboxServer(state_path, host, port, faults=faults, transition_seconds=transition_seconds)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    print(f"listening on {server.url}", flush=True)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def _raise_keyboard_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def seed(
+    file: Path = typer.Argument(..., help="Seed YAML file (projects[].serviceName, clusters[])."),
+    state: Path = typer.Option(None, help=STATE_HELP),
+) -> None:
+    """Load a seed into a sandbox state, replacing the clusters of the projects it names."""
+    state_path = _state_path(state)
+    written = _seed_into(state_path, file)
+    print(f"seeded {written} cluster(s) into {state_path}", file=sys.stderr)
+
+
+def show(
+    state: Path = typer.Option(None, help=STATE_HELP),
+    transition_seconds: float = typer.Option(
+        2.0, min=0, envvar=TRANSITION_ENV, help="Transition time to judge seeded clusters' status with."
+    ),
+) -> None:
+    """Print the sandbox state as JSON in the seed's shape, each cluster with its number of `resets`."""
+    from reconciler.sandbox.seed import show as shown_state
+    from reconciler.sandbox.state import State
+
+    state_path = _state_path(state)
+    if not state_path.exists():
+        raise fail(f"no sandbox state at {state_path} (run `ovhkube sandbox seed FILE` first)")
+    print(json.dumps(shown_state(State(state_path), transition_seconds), indent=2))

@@ -1,0 +1,17 @@
+"""The sandbox: a local emulator of the OVHcloud Managed Kubernetes API, served over HTTP from a SQLite state.
+
+Modules, one job each: state (the SQLite store), clusters (what each call does to a cluster), bodies (what the
+real API refuses), auth (request signatures), faults (latency, random 5xx, rate limit), server (HTTP and
+routing), seed (seed files in, `sandbox show` out). docs/sandbox.md says what is emulated and what is not.
+"""
+
+import os
+from pathlib import Path
+
+DEFAULT_APPLICATION_KEY = "sandbox-ak"
+DEFAULT_APPLICATION_SECRET = "sandbox-as"
+DEFAULT_CONSUMER_KEY = "sandbox-ck"
+
+
+def default_state_path() -> Path:
+    return Path(os.environ.get("OVHKUBE_SANDBOX_STATE") or ".ovhkube/sandbox.sqlite3")

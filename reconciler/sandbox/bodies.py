@@ -1,0 +1,150 @@
+"""What the real API refuses in a request body, as a list of problems (`path: message`); empty means accepted.
+
+Field lists follow the OVHcloud OpenAPI schema (see /work/shared/reference/ovh-kube-api-facts.md): unknown
+fields at any level, wrong types, enum values, malformed durations, a zero syncPeriod and an IPVS tcpTimeout
+strictly between 0 and 5 seconds are refused. Every optional field may be null, as the schema says.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from reconciler.durations import is_duration, to_seconds
+from reconciler.model import ADMISSION_PLUGINS, IPVS_SCHEDULERS, KUBE_PROXY_MODES, WORKER_NODES_POLICIES
+
+VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
+UPDATE_POLICIES = ("ALWAYS_UPDATE", "MINIMAL_DOWNTIME", "NEVER_UPDATE")
+PLANS = ("free", "standard")
+STATUSES = (
+    "READY", "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "SUSPENDING",
+    "SUSPENDED", "DELETING", "DELETED", "ERROR", "USER_ERROR", "USER_QUOTA_ERROR",
+    "USER_WEBHOOK_PREVENTING_OPERATIONS_ERROR", "UNKNOWN",
+)  # fmt: skip
+
+Checker = Callable[[object, str, list], None]
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _type_name(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def string(value, path, problems) -> None:
+    if not isinstance(value, str):
+        problems.append(f"{path}: expected a string, got {_type_name(value)}")
+
+
+def boolean(value, path, problems) -> None:
+    if not isinstance(value, bool):
+        problems.append(f"{path}: expected a boolean, got {_type_name(value)}")
+
+
+def any_object(value, path, problems) -> None:
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected an object, got {_type_name(value)}")
+
+
+def enum(values: tuple[str, ...]) -> Checker:
+    def check(value, path, problems) -> None:
+        if value not in values:
+            problems.append(f"{path}: {value!r} is not one of {', '.join(values)}")
+
+    return check
+
+
+def duration(value, path, problems) -> None:
+    if not is_duration(value):
+        problems.append(f"{path}: {value!r} is not an ISO 8601 duration such as PT30S")
+
+
+def list_of(item: Checker) -> Checker:
+    def check(value, path, problems) -> None:
+        if not isinstance(value, list):
+            problems.append(f"{path}: expected a list, got {_type_name(value)}")
+            return
+        for index, element in enumerate(value):
+            item(element, f"{path}[{index}]", problems)
+
+    return check
+
+
+def obj(fields: dict[str, Checker], required: tuple[str, ...] = (), then: Checker | None = None) -> Checker:
+    """An object with known fields only; `then` runs the meaning rules (on the values that are well typed)."""
+
+    def check(value, path, problems) -> None:
+        if not isinstance(value, dict):
+            problems.append(f"{path or 'body'}: expected an object, got {_type_name(value)}")
+            return
+        for name in required:
+            if value.get(name) is None:
+                problems.append(f"{_join(path, name)}: required")
+        for name, field_value in value.items():
+            if name not in fields:
+                problems.append(f"{_join(path, name)}: unknown field")
+            elif field_value is not None:
+                fields[name](field_value, _join(path, name), problems)
+        if then is not None:
+            then(value, path, problems)
+
+    return check
+
+
+def _seconds(value) -> Decimal | None:
+    return to_seconds(value) if is_duration(value) else None
+
+
+def _sync_period_positive(block, path, problems) -> None:
+    if _seconds(block.get("syncPeriod")) == 0:
+        problems.append(f"{_join(path, 'syncPeriod')}: must be greater than 0")
+
+
+def _ipvs_rules(block, path, problems) -> None:
+    _sync_period_positive(block, path, problems)
+    tcp_timeout = _seconds(block.get("tcpTimeout"))
+    if tcp_timeout is not None and 0 < tcp_timeout < 5:
+        problems.append(f"{_join(path, 'tcpTimeout')}: cannot be set between PT0S and PT5S")
+
+
+IPTABLES = obj({"minSyncPeriod": duration, "syncPeriod": duration}, then=_sync_period_positive)
+IPVS = obj(
+    {name: duration for name in ("minSyncPeriod", "syncPeriod", "tcpFinTimeout", "tcpTimeout", "udpTimeout")}
+    | {"scheduler": enum(IPVS_SCHEDULERS)},
+    then=_ipvs_rules,
+)
+PLUGINS = list_of(enum(ADMISSION_PLUGINS))
+CUSTOMIZATION = obj(
+    {
+        "apiServer": obj({"admissionPlugins": obj({"enabled": PLUGINS, "disabled": PLUGINS})}),
+        "kubeProxy": obj({"iptables": IPTABLES, "ipvs": IPVS}),
+        "cilium": any_object,  # newer block: kept as it is, never interpreted
+    }
+)
+PRIVATE_NETWORK_CONFIGURATION = obj({"defaultVrackGateway": string, "privateNetworkRoutingAsDefault": boolean})
+IP_ALLOCATION_POLICY = obj({"podsIpv4Cidr": string, "servicesIpv4Cidr": string})
+
+# Fields shared by the create and reset bodies.
+CLUSTER_SETTINGS = {
+    "name": string,
+    "version": enum(VERSIONS),
+    "kubeProxyMode": enum(KUBE_PROXY_MODES),
+    "customization": CUSTOMIZATION,
+    "privateNetworkId": string,
+    "privateNetworkConfiguration": PRIVATE_NETWORK_CONFIGURATION,
+    "nodesSubnetId": string,
+    "loadBalancersSubnetId": string,
+    "updatePolicy": enum(UPDATE_POLICIES),
+    "ipAllocationPolicy": IP_ALLOCATION_POLICY,
+}
+_CREATE_ONLY = {"region": string, "plan": enum(PLANS), "nodepool": any_object, "nodepools": list_of(any_object)}
+CREATE = obj(CLUSTER_SETTINGS | _CREATE_ONLY, required=("region",))
+RESET = obj(CLUSTER_SETTINGS | {"workerNodesPolicy": enum(WORKER_NODES_POLICIES)})
+
+
+def problems_in(checker: Checker, body: object, path: str = "") -> list[str]:
+    problems: list[str] = []
+    checker(body, path, problems)
+    return problems

@@ -1,0 +1,234 @@
+"""What each API call does to the clusters: the semantics the reconciler must cope with.
+
+- PUT customization keeps a top-level block left out and replaces a block sent; the cluster goes REDEPLOYING
+  (kube-proxy restarts) or UPDATING (API server only).
+- Reset resets every field left out of its body to the default (kubeProxyMode ipvs, EMPTY customization, version
+  kept) and goes RESETTING; create defaults the mode to iptables and goes INSTALLING.
+- A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
+  every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
+- Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does.
+"""
+
+import copy
+import time
+import uuid
+from datetime import UTC, datetime
+
+from reconciler.durations import is_duration, to_seconds
+from reconciler.sandbox import bodies
+from reconciler.sandbox.state import State, StoredCluster
+
+# The patch level each minor version is answered with.
+PATCH_LEVELS = {"1.31": "1.31.4", "1.32": "1.32.3", "1.33": "1.33.2", "1.34": "1.34.1", "1.35": "1.35.0"}
+NEWEST_VERSION = "1.35"
+TRANSIENT_STATUSES = ("INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING")
+# Reset body fields that are cluster fields, with the value a reset gives them when left out.
+RESET_DEFAULTS = {
+    "kubeProxyMode": "ipvs",
+    "customization": {},
+    "privateNetworkId": None,
+    "privateNetworkConfiguration": None,
+    "nodesSubnetId": None,
+    "loadBalancersSubnetId": None,
+    "updatePolicy": "ALWAYS_UPDATE",
+    "ipAllocationPolicy": None,
+}
+
+
+class ApiFailure(Exception):
+    """An answer other than success, with OVH's error class."""
+
+    def __init__(self, status: int, error_class: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status, self.error_class, self.message = status, error_class, message
+        self.retry_after = retry_after
+
+
+def not_found(message: str) -> ApiFailure:
+    return ApiFailure(404, "Client::NotFound", message)
+
+
+def bad_request(problems: list[str]) -> ApiFailure:
+    return ApiFailure(400, "Client::BadRequest", "Invalid body: " + "; ".join(problems))
+
+
+def with_patch(version: str) -> str:
+    return PATCH_LEVELS.get(version, version)
+
+
+def minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_name(cluster_id: str) -> str:
+    return f"kube-{cluster_id[:8]}"
+
+
+def new_cluster(project: str, fields: dict, now: float, cluster_id: str | None = None) -> dict:
+    """A complete cluster object from creation (or seed) fields; fields left out get the creation defaults."""
+    cluster_id = cluster_id or str(uuid.uuid4())
+    region = fields["region"]
+    version = with_patch(fields.get("version") or NEWEST_VERSION)
+    host = f"{cluster_id[:6]}.c1.{region.lower()}.k8s.ovh.net"
+    cluster = {
+        "id": cluster_id,
+        "name": fields.get("name") or default_name(cluster_id),
+        "region": region,
+        "status": "INSTALLING",
+        "version": version,
+        "kubeProxyMode": fields.get("kubeProxyMode") or "iptables",
+        "customization": fields.get("customization"),
+        "updatePolicy": fields.get("updatePolicy") or "ALWAYS_UPDATE",
+        "privateNetworkId": fields.get("privateNetworkId"),
+        "privateNetworkConfiguration": fields.get("privateNetworkConfiguration"),
+        "nodesSubnetId": fields.get("nodesSubnetId"),
+        "loadBalancersSubnetId": fields.get("loadBalancersSubnetId"),
+        "ipAllocationPolicy": fields.get("ipAllocationPolicy"),
+        "plan": fields.get("plan") or "free",
+        "url": host,
+        "nodesUrl": f"{cluster_id[:6]}.nodes.c1.{region.lower()}.k8s.ovh.net",
+        "isUpToDate": True,
+        "controlPlaneIsUpToDate": True,
+        "nextUpgradeVersions": next_versions(version),
+        "auditLogsSubscribed": False,
+        "createdAt": iso(now),
+        "updatedAt": iso(now),
+    }
+    return cluster
+
+
+def next_versions(version: str) -> list[str]:
+    minors = list(PATCH_LEVELS)
+    current = minor(version)
+    return minors[minors.index(current) + 1 :][:1] if current in minors else []
+
+
+def answered_customization(customization: dict | None) -> dict | None:
+    """The customization as the API answers it: zero durations as P0D, plugin lists always present."""
+    if customization is None:
+        return None
+    shown = copy.deepcopy(customization)
+    plugins = (shown.get("apiServer") or {}).get("admissionPlugins")
+    if isinstance(plugins, dict):
+        for key in ("enabled", "disabled"):
+            if plugins.get(key) is None:
+                plugins[key] = []
+    for block in ((shown.get("kubeProxy") or {}).get(mode) for mode in ("iptables", "ipvs")):
+        for key, value in (block or {}).items():
+            if is_duration(value) and to_seconds(value) == 0:
+                block[key] = "P0D"
+    return shown
+
+
+class Clusters:
+    def __init__(self, state: State, transition_seconds: float = 0.0, clock=time.time):
+        self.state = state
+        self.transition_seconds = transition_seconds
+        self.clock = clock
+
+    # reading
+
+    def status(self, cluster: StoredCluster, now: float) -> str:
+        status = cluster.data["status"]
+        if status in TRANSIENT_STATUSES:
+            ready_at = cluster.ready_at
+            if ready_at is None:  # seeded: counted from the seeding, with this server's transition time
+                ready_at = cluster.status_since + self.transition_seconds
+            if now >= ready_at:
+                return "READY"
+        return status
+
+    def shown(self, cluster: StoredCluster, now: float | None = None) -> dict:
+        now = self.clock() if now is None else now
+        data = dict(cluster.data)
+        data["status"] = self.status(cluster, now)
+        data["customization"] = answered_customization(data.get("customization"))
+        return data
+
+    def list_ids(self, project: str) -> list[str]:
+        self._project(project)
+        return self.state.cluster_ids(project)
+
+    def get(self, project: str, cluster_id: str) -> dict:
+        return self.shown(self._cluster(project, cluster_id))
+
+    def get_customization(self, project: str, cluster_id: str) -> dict:
+        return answered_customization(self._cluster(project, cluster_id).data.get("customization")) or {}
+
+    # changing
+
+    def create(self, project: str, body: object) -> dict:
+        self._project(project)
+        problems = bodies.problems_in(bodies.CREATE, body)
+        if problems:
+            raise bad_request(problems)
+        now = self.clock()
+        data = new_cluster(project, body, now)
+        stored = StoredCluster(data["id"], project, data, now)
+        self._mark_busy(stored, "INSTALLING", now)
+        with self.state.write() as conn:
+            State.save_cluster(conn, stored)
+        return self.shown(stored, now)
+
+    def put_customization(self, project: str, cluster_id: str, body: object) -> dict:
+        problems = bodies.problems_in(bodies.CUSTOMIZATION, {} if body is None else body)
+        if problems:
+            raise bad_request(problems)
+        sent = {block: value for block, value in (body or {}).items() if value is not None}
+        with self.state.write() as conn:
+            cluster, now = self._ready_cluster(conn, project, cluster_id)
+            cluster.data["customization"] = (cluster.data.get("customization") or {}) | copy.deepcopy(sent)
+            self._mark_busy(cluster, "REDEPLOYING" if "kubeProxy" in sent else "UPDATING", now)
+            State.save_cluster(conn, cluster)
+        return {"message": "The customization is being applied to the cluster"}
+
+    def reset(self, project: str, cluster_id: str, body: object) -> None:
+        body = {} if body is None else body
+        problems = bodies.problems_in(bodies.RESET, body)
+        if problems:
+            raise bad_request(problems)
+        with self.state.write() as conn:
+            cluster, now = self._ready_cluster(conn, project, cluster_id)
+            data = cluster.data
+            for field, default in RESET_DEFAULTS.items():
+                value = body.get(field)
+                data[field] = copy.deepcopy(default if value is None else value)
+            data["name"] = body.get("name") or default_name(cluster.id)
+            if body.get("version"):
+                data["version"] = with_patch(body["version"])
+            data["nextUpgradeVersions"] = next_versions(data["version"])
+            cluster.resets += 1
+            self._mark_busy(cluster, "RESETTING", now)
+            State.save_cluster(conn, cluster)
+
+    # helpers
+
+    def _mark_busy(self, cluster: StoredCluster, status: str, now: float) -> None:
+        cluster.data["status"] = status
+        cluster.data["updatedAt"] = iso(now)
+        cluster.status_since = now
+        cluster.ready_at = now + self.transition_seconds
+
+    def _project(self, project: str, conn=None) -> None:
+        if not self.state.project_exists(project, conn):
+            raise not_found(f"This service does not exist: {project}")
+
+    def _cluster(self, project: str, cluster_id: str, conn=None) -> StoredCluster:
+        self._project(project, conn)
+        cluster = self.state.cluster(project, cluster_id, conn)
+        if cluster is None:
+            raise not_found(f"The requested object (kubeId = {cluster_id}) does not exist")
+        return cluster
+
+    def _ready_cluster(self, conn, project: str, cluster_id: str) -> tuple[StoredCluster, float]:
+        cluster = self._cluster(project, cluster_id, conn)
+        now = self.clock()
+        status = self.status(cluster, now)
+        if status != "READY":
+            raise ApiFailure(409, "Client::Conflict::ServiceNotReady", f"Cluster is not ready (status {status})")
+        cluster.data["status"] = status
+        return cluster, now

@@ -1,0 +1,85 @@
+"""Injected faults, so the client side can be tested against a misbehaving API.
+
+- latency: every request sleeps `latency_ms` first (holding no lock).
+- rate limit: a token bucket of `rate_limit` requests per second per consumer key (burst: one second's worth);
+  beyond it, 429 with Retry-After in whole seconds. Unsigned calls (/auth/time) are not counted.
+- random errors: each request fails with 500, 502 or 503 with probability `error_rate`. Most fail BEFORE the request
+  is executed; but a share (`after_write_share`, default one half) of those that hit a POST or PUT are answered
+  AFTER the change was committed, as when a gateway times out on a call that went through: the client cannot tell
+  whether its write happened and has to read back.
+`random_seed` makes the sequence of draws reproducible (per process; threads draw from one generator).
+"""
+
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass
+
+SERVER_ERRORS = {
+    500: ("Server::InternalServerError", "Internal server error"),
+    502: ("Server::BadGateway", "Bad gateway"),
+    503: ("Server::ServiceUnavailable", "Service temporarily unavailable"),
+}
+
+
+@dataclass(frozen=True)
+class FaultOptions:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    rate_limit: float = 0.0  # requests per second per consumer key; 0: unlimited
+    random_seed: int | None = None
+    after_write_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class InjectedError:
+    status: int
+    after_execution: bool
+
+    @property
+    def error_class(self) -> str:
+        return SERVER_ERRORS[self.status][0]
+
+    @property
+    def message(self) -> str:
+        return SERVER_ERRORS[self.status][1] + " (injected by the sandbox)"
+
+
+class Faults:
+    def __init__(self, options: FaultOptions, clock=time.monotonic):
+        self.options = options
+        self._clock = clock
+        self._random = random.Random(options.random_seed)
+        self._random_lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # consumer key -> (tokens, last refill time)
+        self._bucket_lock = threading.Lock()
+
+    def delay(self) -> None:
+        if self.options.latency_ms > 0:
+            time.sleep(self.options.latency_ms / 1000)
+
+    def retry_after(self, consumer_key: str | None) -> int | None:
+        """None if the request may go on; else the seconds to announce in Retry-After."""
+        rate = self.options.rate_limit
+        if rate <= 0 or not consumer_key:
+            return None
+        with self._bucket_lock:
+            now = self._clock()
+            tokens, last = self._buckets.get(consumer_key, (rate, now))
+            tokens = min(rate, tokens + (now - last) * rate)
+            if tokens >= 1:
+                self._buckets[consumer_key] = (tokens - 1, now)
+                return None
+            self._buckets[consumer_key] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / rate))
+
+    def injected_error(self, method: str) -> InjectedError | None:
+        if self.options.error_rate <= 0:
+            return None
+        with self._random_lock:
+            if self._random.random() >= self.options.error_rate:
+                return None
+            status = self._random.choice(sorted(SERVER_ERRORS))
+            after = method in ("POST", "PUT") and self._random.random() < self.options.after_write_share
+        return InjectedError(status, after)

@@ -1,0 +1,150 @@
+"""Seed files in, `sandbox show` out: both in the same shape, so a `show` can be seeded back.
+
+```yaml
+projects:
+  - serviceName: 0123456789abcdef0123456789abcdef
+    clusters:
+      - {name: my-super-cluster, region: GRA5, version: "1.31", kubeProxyMode: iptables, status: READY,
+         customization: {kubeProxy: {iptables: {syncPeriod: PT30S}}}}      # id generated where absent
+```
+A cluster may carry any field of the API's cluster object, and `resets`; `status` defaults to READY. Seeding
+replaces every cluster of the projects it names; a cluster seeded in a transient status (INSTALLING, UPDATING,
+REDEPLOYING, RESETTING) turns READY the serving sandbox's transition time after the seeding.
+"""
+
+import re
+import time
+import uuid
+from pathlib import Path
+
+import yaml
+
+from reconciler.model import KUBE_PROXY_MODES
+from reconciler.sandbox import bodies
+from reconciler.sandbox.clusters import Clusters, minor, new_cluster, next_versions, with_patch
+from reconciler.sandbox.state import State, StoredCluster
+
+
+class SeedError(Exception):
+    """A seed that cannot be loaded; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _version(value, path, problems) -> None:
+    if not (isinstance(value, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?", value) and minor(value) in bodies.VERSIONS):
+        problems.append(f"{path}: {value!r} is not a version from {bodies.VERSIONS[0]} to {bodies.VERSIONS[-1]}")
+
+
+def _count(value, path, problems) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        problems.append(f"{path}: expected a whole number >= 0")
+
+
+def _uuid(value, path, problems) -> None:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        problems.append(f"{path}: {value!r} is not a UUID")
+
+
+CLUSTER = bodies.obj(
+    bodies.CLUSTER_SETTINGS
+    | {
+        "id": _uuid,
+        "region": bodies.string,
+        "status": bodies.enum(bodies.STATUSES),
+        "version": _version,
+        "kubeProxyMode": bodies.enum(KUBE_PROXY_MODES),
+        "plan": bodies.enum(bodies.PLANS),
+        "url": bodies.string,
+        "nodesUrl": bodies.string,
+        "isUpToDate": bodies.boolean,
+        "controlPlaneIsUpToDate": bodies.boolean,
+        "nextUpgradeVersions": bodies.list_of(bodies.string),
+        "auditLogsSubscribed": bodies.boolean,
+        "createdAt": bodies.string,
+        "updatedAt": bodies.string,
+        "resets": _count,
+    },
+    required=("name", "region"),
+)
+PROJECT = bodies.obj({"serviceName": bodies.string, "clusters": bodies.list_of(CLUSTER)}, required=("serviceName",))
+SEED = bodies.obj({"projects": bodies.list_of(PROJECT)}, required=("projects",))
+
+
+def read_seed(source: dict | str | Path) -> dict:
+    """The seed as data, checked; raises SeedError with every problem, each prefixed by the file's name."""
+    if isinstance(source, dict):
+        data, label = source, "seed"
+    else:
+        label = str(source)
+        try:
+            data = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SeedError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise SeedError([f"{label}: not valid YAML: {' '.join(str(exc).split())}"]) from None
+    problems = bodies.problems_in(SEED, data)
+    if not problems:
+        problems = _duplicate_ids(data)
+    if problems:
+        raise SeedError([f"{label}: {problem}" for problem in problems])
+    return data
+
+
+def _duplicate_ids(data: dict) -> list[str]:
+    seen, problems = set(), []
+    for p, project in enumerate(data["projects"]):
+        for c, cluster in enumerate(project.get("clusters") or []):
+            if cluster.get("id") in seen:
+                problems.append(f"projects[{p}].clusters[{c}].id: {cluster['id']} appears twice")
+            if cluster.get("id"):
+                seen.add(cluster["id"])
+    return problems
+
+
+def seeded_cluster(project: str, fields: dict, now: float) -> StoredCluster:
+    data = new_cluster(project, fields, now, fields.get("id"))
+    data.update({key: value for key, value in fields.items() if key not in ("id", "resets")})
+    data["status"] = fields.get("status") or "READY"
+    data["version"] = with_patch(data["version"])
+    if "nextUpgradeVersions" not in fields:
+        data["nextUpgradeVersions"] = next_versions(data["version"])
+    return StoredCluster(data["id"], project, data, status_since=now, ready_at=None, resets=fields.get("resets", 0))
+
+
+def load_seed(state: State, source: dict | str | Path) -> int:
+    """Write a seed into a state, replacing the clusters of the projects it names. Returns the clusters written."""
+    data = read_seed(source)
+    now = time.time()
+    written = 0
+    with state.write() as conn:
+        for project in data["projects"]:
+            service_name = project["serviceName"]
+            State.add_project(conn, service_name)
+            State.remove_project_clusters(conn, service_name)
+            for fields in project.get("clusters") or []:
+                stored = seeded_cluster(service_name, fields, now)
+                if conn.execute("SELECT 1 FROM clusters WHERE id = ?", (stored.id,)).fetchone():
+                    raise SeedError([f"cluster id {stored.id} already exists in another project of the state"])
+                State.save_cluster(conn, stored)
+                written += 1
+    return written
+
+
+def show(state: State, transition_seconds: float = 0.0) -> dict:
+    """The whole state in the seed's shape, each cluster as the API shows it plus `resets`."""
+    clusters = Clusters(state, transition_seconds)
+    now = time.time()
+    return {
+        "projects": [
+            {
+                "serviceName": project,
+                "clusters": [clusters.shown(c, now) | {"resets": c.resets} for c in state.clusters(project)],
+            }
+            for project in state.projects()
+        ]
+    }

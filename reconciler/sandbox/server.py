@@ -1,0 +1,187 @@
+"""The sandbox's HTTP server: routing, the order in which faults, authentication and the call happen, and answers
+in OVH's shape (JSON bodies, `{"class", "message"}` errors, an X-Ovh-QueryID header).
+
+HTTP/1.1 with keep-alive and one daemon thread per connection (ThreadingHTTPServer), so a client's connection pool
+is reused; every answer carries its Content-Length and goes out in one write (no Nagle delay).
+"""
+
+import contextlib
+import itertools
+import json
+import os
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+from reconciler.sandbox.auth import AuthFailure, authenticate
+from reconciler.sandbox.clusters import ApiFailure, Clusters, not_found
+from reconciler.sandbox.faults import FaultOptions, Faults
+from reconciler.sandbox.state import State
+
+API_PREFIX = "/1.0"
+_KUBE = r"/cloud/project/([^/]+)/kube"
+# path pattern -> {method: Clusters method name}; read calls take no body.
+ROUTES = (
+    (re.compile(_KUBE), {"GET": "list_ids", "POST": "create"}),
+    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get"}),
+    (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
+    (re.compile(_KUBE + r"/([^/]+)/customization"), {"GET": "get_customization", "PUT": "put_customization"}),
+)
+_query_ids = itertools.count(1)
+
+
+def route(method: str, path: str):
+    """The Clusters method serving (method, path) and the ids in the path; ApiFailure 404/405 when there is none."""
+    for pattern, methods in ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            if method not in methods:
+                raise ApiFailure(405, "Client::MethodNotAllowed", f"Method {method} is not allowed on {path}")
+            return methods[method], tuple(unquote(part) for part in match.groups())
+    raise not_found(f"Got an invalid (or empty) URL: {path}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ovhkube-sandbox"
+    disable_nagle_algorithm = True
+    timeout = 120  # an idle keep-alive connection is closed after this many seconds
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 (the base class's name)
+        pass  # quiet: the client logs its calls
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        sandbox: SandboxServer = self.server.sandbox
+        sandbox.faults.delay()
+        try:
+            result = self._execute(sandbox, method, raw_body)
+        except AuthFailure as failure:
+            body = {"errorCode": failure.error_class, "httpCode": "403 Forbidden", "message": failure.message}
+            return self._answer(failure.status, body)
+        except ApiFailure as failure:
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            return self._answer(failure.status, {"class": failure.error_class, "message": failure.message}, extra)
+        self._answer(200, result)
+
+    def _execute(self, sandbox: "SandboxServer", method: str, raw_body: str):
+        full_path = self.path
+        path = full_path.split("?", 1)[0]
+        if not path.startswith(API_PREFIX + "/"):
+            raise not_found(f"Got an invalid (or empty) URL: {path}")
+        path = path[len(API_PREFIX) :]
+        if path == "/auth/time":
+            if method != "GET":
+                raise ApiFailure(405, "Client::MethodNotAllowed", f"Method {method} is not allowed on {path}")
+            return int(time.time())
+        retry_after = sandbox.faults.retry_after(self.headers.get("X-Ovh-Consumer"))
+        if retry_after is not None:
+            raise ApiFailure(429, "Client::TooManyRequests", "Too many requests, slow down", retry_after)
+        injected = sandbox.faults.injected_error(method)
+        if injected and not injected.after_execution:
+            raise ApiFailure(injected.status, injected.error_class, injected.message)
+        authenticate(sandbox.state, self.headers, method, full_path, raw_body)
+        serve, ids = route(method, path)
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            raise ApiFailure(400, "Client::BadRequest", "Invalid JSON in the request body") from None
+        operation = getattr(sandbox.clusters, serve)
+        result = operation(*ids) if method == "GET" else operation(*ids, body)
+        if injected:  # the change is committed, yet the client hears an error
+            raise ApiFailure(injected.status, injected.error_class, injected.message)
+        return result
+
+    def _answer(self, status: int, body, extra_headers: dict | None = None) -> None:
+        payload = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Ovh-QueryID", f"SBX.{os.getpid():x}.{next(_query_ids)}")
+        for name, value in (extra_headers or {}).items():
+            self.send_header(name, value)
+        # Headers and body in one write.
+        self._headers_buffer.append(b"\r\n" + payload)
+        self.flush_headers()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class SandboxServer:
+    """One sandbox over one state file: `start()` serves from a thread, `serve_forever()` from the caller's."""
+
+    def __init__(
+        self,
+        state_path: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        faults: FaultOptions | None = None,
+        transition_seconds: float = 0.0,
+    ):
+        self.state = State(state_path)
+        self.clusters = Clusters(self.state, transition_seconds)
+        self.faults = Faults(faults or FaultOptions())
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.sandbox = self
+        self._httpd.connections = set()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}{API_PREFIX}"
+
+    def start(self) -> "SandboxServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="ovhkube-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.05)
+
+    def stop(self) -> None:
+        """Stop accepting, close the open keep-alive connections (their threads end), release the port."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        for connection in list(self._httpd.connections):
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+        self._httpd.server_close()
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

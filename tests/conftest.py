@@ -1,0 +1,116 @@
+"""Fixtures shared by the whole test suite: a real sandbox API server, and the real CLI as a subprocess.
+
+- `sandbox_factory(**options)` starts a sandbox in a thread of this process, on a free loopback port, over a state
+  file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, transition_seconds (default 0, so
+  clusters are READY at once), state (a path). Every sandbox it started is stopped at teardown.
+- `sandbox`: one with the defaults.
+- `run_ovhkube(*args, env=None, input=None, timeout=120, cwd=None)`: runs `ovhkube` in a subprocess.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import ovh
+import pytest
+
+from reconciler.api import register_endpoint
+from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
+from reconciler.sandbox.faults import FaultOptions
+from reconciler.sandbox.seed import load_seed, show
+from reconciler.sandbox.server import SandboxServer
+
+REPO = Path(__file__).resolve().parent.parent
+SANDBOX_CREDENTIALS = {
+    "OVH_APPLICATION_KEY": DEFAULT_APPLICATION_KEY,
+    "OVH_APPLICATION_SECRET": DEFAULT_APPLICATION_SECRET,
+    "OVH_CONSUMER_KEY": DEFAULT_CONSUMER_KEY,
+}
+
+
+class RunningSandbox:
+    """A started sandbox: `.url`, `.state`, `.seed()`, `.show()`, `.env()`, `.client()`, `.stop()`."""
+
+    def __init__(
+        self,
+        state: Path,
+        *,
+        latency_ms: float = 0,
+        error_rate: float = 0,
+        rate_limit: float = 0,
+        random_seed: int | None = None,
+        transition_seconds: float = 0,
+    ):
+        self.state = Path(state)
+        self.transition_seconds = transition_seconds
+        faults = FaultOptions(latency_ms, error_rate, rate_limit, random_seed)
+        self.server = SandboxServer(self.state, faults=faults, transition_seconds=transition_seconds).start()
+        self.url = self.server.url
+        self._stopped = False
+
+    def seed(self, data_or_path) -> int:
+        """Load a seed (a dict in the seed's shape, or a YAML file) into this sandbox's state."""
+        return load_seed(self.server.state, data_or_path)
+
+    def show(self) -> dict:
+        """The state as `ovhkube sandbox show` prints it (clusters as the API shows them, plus `resets`)."""
+        return show(self.server.state, self.transition_seconds)
+
+    def env(self, **extra: str) -> dict:
+        """Environment for a CLI subprocess talking to this sandbox."""
+        return {**os.environ, "OVH_ENDPOINT": self.url, **SANDBOX_CREDENTIALS, "NO_COLOR": "1", **extra}
+
+    def client(self, **credentials) -> ovh.Client:
+        """A real ovh.Client signed for this sandbox, to act behind ovhkube's back (keyword args override keys)."""
+        keys = {
+            "application_key": DEFAULT_APPLICATION_KEY,
+            "application_secret": DEFAULT_APPLICATION_SECRET,
+            "consumer_key": DEFAULT_CONSUMER_KEY,
+        } | credentials
+        return ovh.Client(register_endpoint(self.url), **keys)
+
+    def stop(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self.server.stop()
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path):
+    started: list[RunningSandbox] = []
+
+    def start(state: Path | str | None = None, **options) -> RunningSandbox:
+        running = RunningSandbox(Path(state) if state else tmp_path / f"sandbox-{len(started)}.sqlite3", **options)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_factory) -> RunningSandbox:
+    return sandbox_factory()
+
+
+@pytest.fixture
+def run_ovhkube(tmp_path):
+    def run(*args, env: dict | None = None, input: str | None = None, timeout: float = 120, cwd=None):
+        environment = dict(os.environ if env is None else env)
+        environment.setdefault("NO_COLOR", "1")
+        # `--endpoint sandbox` must never write its state into the repository.
+        environment.setdefault("OVHKUBE_SANDBOX_STATE", str(tmp_path / "embedded-sandbox.sqlite3"))
+        command = [sys.executable, "-c", "from reconciler.cli import main; main()", *map(str, args)]
+        return subprocess.run(
+            command,
+            env=environment,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd or REPO,
+        )
+
+    return run
