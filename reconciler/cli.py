@@ -48,6 +48,12 @@ from reconciler.commands import validate as _validate  # noqa: E402
 app.command("validate")(_validate.validate)
 app.command("schema")(_validate.schema)
 
+from reconciler.commands import sandbox as _sandbox  # noqa: E402
+
+sandbox_app.command("serve")(_sandbox.serve)
+sandbox_app.command("seed")(_sandbox.seed)
+sandbox_app.command("show")(_sandbox.show)
+
 from reconciler.commands import plan as _plan  # noqa: E402
 
 app.command("plan")(_plan.plan)
