@@ -1,18 +1,22 @@
 """`ovhkube plan`: read live state, print what apply would do."""
 
 import os
+from enum import StrEnum
 
-import click
 import typer
 
-FORMATS = ["text", "json", "markdown"]
+
+class PlanFormat(StrEnum):  # typer >= 0.29 no longer ships click: an enum is how it takes a choice
+    text = "text"
+    json = "json"
+    markdown = "markdown"
 
 
 def plan(
     ctx: typer.Context,
     paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML."),
     out: str = typer.Option(None, "--out", help="Also save the plan as JSON, for `apply --plan`."),
-    fmt: str = typer.Option("text", "--format", click_type=click.Choice(FORMATS), help="Output format."),
+    fmt: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
     target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
     parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
     detailed_exitcode: bool = typer.Option(
@@ -35,7 +39,7 @@ def plan(
         raise fail(str(exc)) from None
     if out:
         write_plan_file(out, the_plan.to_json())
-    print(render(the_plan, fmt, color=settings.color and is_terminal()), end="")
+    print(render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
