@@ -58,6 +58,12 @@ from reconciler.commands import plan as _plan  # noqa: E402
 
 app.command("plan")(_plan.plan)
 
+from reconciler.commands import drift as _drift  # noqa: E402
+from reconciler.commands import export as _export  # noqa: E402
+
+app.command("drift")(_drift.drift)
+app.command("export")(_export.export)
+
 
 GLOBAL_FLAGS = {"--verbose", "-v", "--no-color"}
 GLOBAL_VALUED = {"--endpoint"}

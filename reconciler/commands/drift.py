@@ -1,0 +1,62 @@
+"""`ovhkube drift`: the plan's comparison as a read-only report, for cron jobs and monitoring."""
+
+from enum import StrEnum
+
+import typer
+
+
+class DriftFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    prometheus = "prometheus"
+
+
+def drift(
+    ctx: typer.Context,
+    paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML."),
+    fmt: DriftFormat = typer.Option(DriftFormat.text, "--format", help="Output format."),
+    unmanaged: bool = typer.Option(
+        False, "--unmanaged", help="Also list live clusters of the files' projects that no file declares (drift)."
+    ),
+    target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
+    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
+    out: str = typer.Option(
+        None, "--out", help="Write the report to this file (whole or not at all) instead of stdout."
+    ),
+) -> None:
+    """Compare live clusters with the files, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
+    from datetime import UTC, datetime
+
+    from reconciler.api import ApiError, open_api
+    from reconciler.console import err, fail
+    from reconciler.drift import DriftReport, compare, find_unmanaged, render, summary_line
+    from reconciler.files import write_atomically
+    from reconciler.planner import make_plan
+    from reconciler.settings import is_terminal
+    from reconciler.workflow import load_or_fail, read_fleet, select_targets
+
+    settings = ctx.obj
+    declared = load_or_fail(paths, settings)
+    clusters = select_targets(declared, target)
+    checked_at = datetime.now(UTC)
+    try:
+        # read_only: the Api refuses anything but GET before sending it, so drift cannot change a cluster.
+        with open_api(settings, read_only=True, parallelism=parallelism) as api:
+            view = read_fleet(api, clusters, parallelism, settings)
+            endpoint = api.endpoint_label
+    except ApiError as exc:
+        raise fail(str(exc)) from None
+    report = DriftReport(compare(make_plan(clusters, view, endpoint), clusters), endpoint, checked_at)
+    if unmanaged:
+        projects = {c.project for c in clusters}
+        report.unmanaged, report.unmanaged_counts, report.unmanaged_errors = find_unmanaged(view, declared, projects)
+    if out:
+        try:
+            write_atomically(out, render(report, fmt.value))
+        except OSError as exc:
+            raise fail(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+        err(f"drift: {summary_line(report)}; report written to {out}", settings)
+    else:
+        print(render(report, fmt.value, color=settings.color and is_terminal()), end="")
+    raise typer.Exit(report.exit_code)

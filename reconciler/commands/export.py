@@ -1,0 +1,101 @@
+"""`ovhkube export`: desired-state files from live clusters, to adopt clusters that already exist."""
+
+import os
+import re
+from collections import Counter
+
+import typer
+
+from reconciler.console import err, fail
+
+PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def export(
+    ctx: typer.Context,
+    project: str = typer.Option(..., "--project", help="The Public Cloud project (serviceName) to export."),
+    cluster: list[str] = typer.Option(None, "--cluster", help="Only the cluster of this name; repeatable."),
+    output: str = typer.Option(
+        None, "--output", help="Write one <name>.yaml per cluster into this folder (default: stdout, one stream)."
+    ),
+    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
+) -> None:
+    """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
+    from reconciler.api import ApiError, open_api
+    from reconciler.live import read_live
+    from reconciler.plan import ClusterRef
+
+    if not PROJECT_ID.match(project):
+        raise fail(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
+    names = list(dict.fromkeys(cluster or []))
+    try:
+        with open_api(ctx.obj, read_only=True, parallelism=parallelism) as api:
+            view = read_live(
+                api, [ClusterRef(project, name) for name in names], parallelism,
+                all_customizations=not names, projects=[project],
+            )
+    except ApiError as exc:
+        raise fail(str(exc)) from None
+    # All or nothing: a partial export would look like a complete one.
+    found = _chosen(view, project, names) if names else _whole_project(view, project)
+    _write(project, found, output)
+
+
+def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
+    problems, found = [], []
+    for name in names:
+        result = view.results[(project, name)]
+        if result.error:
+            problems.append(f"{name}: {result.error}")
+        elif result.found is None:
+            problems.append(f"{name}: no cluster of that name in project {project}")
+        else:
+            found.append((result.found.cluster, result.found.customization))
+    for problem in problems:
+        err(f"error: --cluster {problem}")
+    if problems:
+        raise fail(f"{len(problems)} cluster(s) cannot be exported; nothing was written")
+    return found
+
+
+def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
+    if project in view.project_errors:
+        raise fail(f"cannot list the clusters of project {project}: {view.project_errors[project]}")
+    # read_errors holds the clusters whose object or customization could not be read.
+    problems = [f"cluster {cid} cannot be read: {message}" for (_, cid), message in sorted(view.read_errors.items())]
+    clusters = view.clusters_by_project.get(project, [])
+    twice = sorted(name for name, count in Counter(c.get("name") for c in clusters).items() if count > 1)
+    problems += [
+        f"several clusters are named {name!r}: ovhkube tells clusters apart by project and name; rename all but one"
+        for name in twice
+    ]
+    for problem in problems:
+        err(f"error: {problem}")
+    if problems:
+        raise fail(f"{len(problems)} problem(s) in project {project}; nothing was written")
+    return [(c, view.customizations[(project, c.get("id"))]) for c in clusters]
+
+
+def _write(project: str, found: list[tuple[dict, dict]], output: str | None) -> None:
+    from reconciler.export import export_cluster, file_names, schema_reference, to_stream, to_yaml
+    from reconciler.files import write_atomically
+
+    exported = [export_cluster(project, cluster, customization) for cluster, customization in found]
+    for item in exported:
+        for warning in item.warnings:
+            err(f"warning: {item.name}: {warning}")
+    reference = schema_reference(output or os.getcwd())
+    texts = [to_yaml(item.document, reference) for item in exported]
+    if output is None:
+        print(to_stream(texts), end="")
+        err(f"exported {len(texts)} cluster(s) of project {project}")
+        return
+    try:
+        os.makedirs(output, exist_ok=True)
+        for name, text in zip(file_names([item.name for item in exported]), texts, strict=True):
+            path = os.path.join(output, name)
+            write_atomically(path, text)
+            err(f"wrote {path}")
+    except OSError as exc:
+        raise fail(f"cannot write into {output}: {exc.strerror or exc}") from None
+    err(f"exported {len(texts)} cluster(s) of project {project} into {output}")

@@ -1,0 +1,359 @@
+"""Drift: the plan's comparison, read as a report of what differs from git, for people, scripts and Prometheus.
+
+The comparison is the plan's (reconciler.planner); this module only names each cluster's state:
+in_sync (noop), drifted (update or reset; also a mode change the file does not allow a reset for: the cluster
+still differs from git), missing (would be created), error (could not be read, or the file cannot match it).
+A cluster that could not be read is an error and never counted as drift either way.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+
+from reconciler import __version__
+from reconciler.live import LiveView
+from reconciler.model import DesiredCluster
+from reconciler.plan import Change, Plan
+from reconciler.render import GITHUB_COMMENT_LIMIT, value
+
+FORMAT_VERSION = "1"
+STATES = ("in_sync", "drifted", "missing", "error")
+# The markdown report's first line is always "# " + this, so a workflow can find the issue it opened last time.
+MARKDOWN_TITLE = "ovhkube drift report"
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DriftedField:
+    path: str
+    desired: Any  # as the file writes it; None: not set
+    live: Any  # as the API answers it; None: not set
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "desired": self.desired, "live": self.live}
+
+
+@dataclass(frozen=True)
+class ClusterDrift:
+    project: str
+    name: str
+    source: str
+    state: str
+    id: str | None = None
+    region: str | None = None
+    status: str | None = None  # the live status; None where the cluster was not read (absent, or an error)
+    fields: list[DriftedField] = field(default_factory=list)
+    error: str | None = None
+    note: str | None = None
+
+    def to_dict(self, checked_at: str) -> dict:
+        return {
+            "project": self.project, "name": self.name, "id": self.id, "region": self.region,
+            "source": self.source, "state": self.state, "status": self.status, "checked_at": checked_at,
+            "fields": [f.to_dict() for f in self.fields], "error": self.error, "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class UnmanagedCluster:
+    project: str
+    name: str
+    id: str
+    region: str | None
+    status: str | None
+    kube_proxy_mode: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "project": self.project, "name": self.name, "id": self.id, "region": self.region,
+            "status": self.status, "kubeProxyMode": self.kube_proxy_mode,
+        }
+
+
+@dataclass
+class DriftReport:
+    clusters: list[ClusterDrift]
+    endpoint: str
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    unmanaged: list[UnmanagedCluster] | None = None  # None: --unmanaged was not asked
+    unmanaged_counts: dict[str, int] = field(default_factory=dict)  # per project listed
+    unmanaged_errors: list[str] = field(default_factory=list)  # listed clusters that could not be read
+
+    @property
+    def checked_at_text(self) -> str:
+        return self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def summary(self) -> dict:
+        counts = dict.fromkeys(STATES, 0)
+        for cluster in self.clusters:
+            counts[cluster.state] += 1
+        counts["unmanaged"] = None if self.unmanaged is None else len(self.unmanaged)
+        return counts
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.unmanaged_errors) or any(c.state == "error" for c in self.clusters)
+
+    @property
+    def has_drift(self) -> bool:
+        return bool(self.unmanaged) or any(c.state in ("drifted", "missing") for c in self.clusters)
+
+    @property
+    def exit_code(self) -> int:
+        if self.has_errors:
+            return EXIT_ERROR
+        return EXIT_DRIFT if self.has_drift else EXIT_IN_SYNC
+
+    def to_dict(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "tool_version": __version__,
+            "checked_at": self.checked_at_text,
+            "endpoint": self.endpoint,
+            "summary": self.summary,
+            "clusters": [c.to_dict(self.checked_at_text) for c in self.clusters],
+            "unmanaged": None if self.unmanaged is None else [u.to_dict() for u in self.unmanaged],
+            "unmanaged_errors": list(self.unmanaged_errors),
+        }
+
+
+# Building the report from the plan
+
+
+def compare(plan: Plan, desired: list[DesiredCluster]) -> list[ClusterDrift]:
+    """One ClusterDrift per planned cluster; `desired` is what the plan was made from, in the same order."""
+    return [classify(change, cluster) for change, cluster in zip(plan.changes, desired, strict=True)]
+
+
+def classify(change: Change, desired: DesiredCluster) -> ClusterDrift:
+    ref = change.cluster
+    fields = [DriftedField(c.path, c.after, c.before) for c in change.diff]
+    common = {"project": ref.project, "name": ref.name, "source": change.source, "id": ref.id,
+              "region": ref.region, "status": change.status}
+    if change.action == "noop":
+        return ClusterDrift(state="in_sync", **common)
+    if change.action in ("update", "reset"):
+        return ClusterDrift(state="drifted", fields=fields, **common)
+    if change.action == "create":
+        return ClusterDrift(state="missing", note="the cluster does not exist: apply would create it", **common)
+    if _refused_mode_change(change, desired):
+        return ClusterDrift(state="drifted", fields=fields, note=change.error, **common)
+    return ClusterDrift(state="error", fields=fields, error=change.error, **common)
+
+
+def _refused_mode_change(change: Change, desired: DesiredCluster) -> bool:
+    """The cluster was read and its mode differs; only the reset gate (allowReset) kept the plan from a reset."""
+    read = change.status is not None
+    same_region = desired.region in (None, change.cluster.region)
+    return read and same_region and any(c.path == "kubeProxyMode" for c in change.diff)
+
+
+def find_unmanaged(
+    view: LiveView, declared: list[DesiredCluster], projects: set[str]
+) -> tuple[list[UnmanagedCluster], dict[str, int], list[str]]:
+    """Live clusters of `projects` that no file in `declared` names (by name, or by a pinned id)."""
+    names = {(c.project, c.name) for c in declared}
+    ids = {(c.project, c.id) for c in declared if c.id}
+    found, counts, errors = [], {}, []
+    for project in sorted(projects):
+        if project not in view.clusters_by_project:
+            continue  # the listing failed: every declared cluster of the project already reports it
+        strays = [
+            UnmanagedCluster(project, c.get("name", ""), c.get("id", ""), c.get("region"), c.get("status"),
+                             c.get("kubeProxyMode"))
+            for c in view.clusters_by_project[project]
+            if (project, c.get("name")) not in names and (project, c.get("id")) not in ids
+        ]
+        found += strays
+        counts[project] = len(strays)
+        errors += [
+            f"cluster {cluster_id} of project {project} could not be read, so whether a file declares it is "
+            f"unknown: {message}"
+            for (where, cluster_id), message in sorted(view.read_errors.items())
+            if where == project and (project, cluster_id) not in ids
+        ]
+    return found, counts, errors
+
+
+# Formats
+
+
+def render_json(report: DriftReport) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def summary_line(report: DriftReport) -> str:
+    counts = report.summary
+    parts = [f"{counts['drifted']} drifted", f"{counts['missing']} missing"]
+    if counts["unmanaged"] is not None:
+        parts.append(f"{counts['unmanaged']} unmanaged")
+    parts += [f"{counts['error']} error(s)", f"{counts['in_sync']} in sync"]
+    return ", ".join(parts)
+
+
+def field_line(drifted: DriftedField) -> str:
+    return f"{drifted.path}: desired {value(drifted.desired)}, live {value(drifted.live)}"
+
+
+def _status_note(cluster: ClusterDrift) -> str | None:
+    if cluster.status and cluster.status != "READY":
+        return f"status: {cluster.status} (not READY)"
+    return None
+
+
+TEXT_HEADLINES = {
+    "drifted": ("~", "has drifted from its file", "yellow"),
+    "missing": ("+", "is missing", "yellow"),
+    "error": ("!", "could not be checked", "red"),
+    "in_sync": ("=", "is in sync", None),
+}
+
+
+def render_text(report: DriftReport, color: bool = False) -> str:
+    def paint(text, **style):
+        return typer.style(text, **style) if color else text
+
+    lines = []
+    for cluster in report.clusters:
+        status = _status_note(cluster)
+        if cluster.state == "in_sync" and not status:
+            continue
+        sign, headline, hue = TEXT_HEADLINES[cluster.state]
+        where = f"{cluster.project}/{cluster.id or 'new'}"
+        lines.append(paint(f"{sign} {cluster.name} ({where}) {headline}", bold=True, fg=hue) + f"  [{cluster.source}]")
+        if cluster.error:
+            lines.append(paint(f"    error: {cluster.error}", fg="red"))
+        lines += [f"    {field_line(f)}" for f in cluster.fields]
+        lines += [f"    {extra}" for extra in (status, cluster.note and f"note: {cluster.note}") if extra]
+        lines.append("")
+    for stray in report.unmanaged or []:
+        lines.append(
+            paint(f"? {stray.name} ({stray.project}/{stray.id}) is not declared in any file", bold=True, fg="yellow")
+            + f"  [{stray.region}, {stray.kube_proxy_mode}, {stray.status}]"
+        )
+    lines += [paint(f"error: {message}", fg="red") for message in report.unmanaged_errors]
+    if report.unmanaged or report.unmanaged_errors:
+        lines.append("")
+    verdict = {EXIT_IN_SYNC: "In sync", EXIT_DRIFT: "Drift", EXIT_ERROR: "Drift check incomplete"}[report.exit_code]
+    lines.append(
+        paint(f"{verdict}: {summary_line(report)}.", bold=True)
+        + f" Checked {report.checked_at_text} against {report.endpoint}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(data) -> str:
+    return "`" + value(data).replace("|", "\\|") + "`"
+
+
+def _markdown_cluster(cluster: ClusterDrift) -> str:
+    parts = [f"#### `{cluster.name}`: {cluster.state} <code>{cluster.source}</code>", ""]
+    if cluster.error:
+        parts += [f"> error: {cluster.error}", ""]
+    if cluster.note:
+        parts += [f"> {cluster.note}", ""]
+    if cluster.fields:
+        parts += ["| field | desired (git) | live |", "|---|---|---|"]
+        parts += [f"| `{f.path}` | {_cell(f.desired)} | {_cell(f.live)} |" for f in cluster.fields]
+        parts.append("")
+    return "\n".join(parts) + "\n"
+
+
+def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """A stable title line, then the counts, a table of what is not in sync, and one section per cluster."""
+    head = [f"# {MARKDOWN_TITLE}", "", f"**{summary_line(report)}**: checked {report.checked_at_text} against "
+            f"`{report.endpoint}`.", ""]
+    shown = [c for c in report.clusters if c.state != "in_sync" or _status_note(c)]
+    if shown:
+        head += ["| cluster | project | state | live status | source |", "|---|---|---|---|---|"]
+        head += [
+            f"| `{c.name}` | `{c.project}` | **{c.state}** | {c.status or '-'} | `{c.source}` |" for c in shown
+        ]
+        head.append("")
+    else:
+        head.append(f"Every cluster matches its file ({len(report.clusters)} cluster(s)).\n")
+    if report.unmanaged:
+        head += ["### Clusters no file declares", "", "| cluster | project | id | region | mode | status |",
+                 "|---|---|---|---|---|---|"]
+        head += [
+            f"| `{u.name}` | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |"
+            for u in report.unmanaged
+        ]
+        head.append("")
+    head += [f"> error: {message}" for message in report.unmanaged_errors]
+    text = "\n".join(head) + "\n"
+    footer = f"\n<sub>ovhkube {__version__}, endpoint {report.endpoint}, {report.checked_at_text}</sub>\n"
+    detailed = [c for c in shown if c.state != "in_sync"]
+    for index, cluster in enumerate(detailed):
+        section = _markdown_cluster(cluster)
+        if len(text) + len(section) + len(footer) + 200 > limit:
+            text += f"\n_{len(detailed) - index} more cluster(s) not shown: see the job's log._\n"
+            break
+        text += section
+    return text + footer
+
+
+def _label(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _sample(name: str, labels: dict, number) -> str:
+    inside = ",".join(f'{key}="{_label(val)}"' for key, val in labels.items())
+    return f"{name}{{{inside}}} {number}" if labels else f"{name} {number}"
+
+
+def _family(name: str, help_text: str, samples: list[str]) -> list[str]:
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", *samples]
+
+
+def render_prometheus(report: DriftReport) -> str:
+    """Text exposition format, for node_exporter's textfile collector or a pushgateway.
+
+    A cluster that could not be read has no drift sample (its drift is unknown), only read_error 1.
+    """
+    keyed = [(c, {"project": c.project, "cluster": c.name}) for c in report.clusters]
+    lines = _family(
+        "ovhkube_cluster_drift",
+        "1 when the cluster differs from its desired-state file or is missing, 0 when in sync.",
+        [_sample("ovhkube_cluster_drift", k, int(c.state in ("drifted", "missing"))) for c, k in keyed
+         if c.state != "error"],
+    )
+    lines += _family(
+        "ovhkube_cluster_drifted_fields", "Number of settings that differ from the file.",
+        [_sample("ovhkube_cluster_drifted_fields", k, len(c.fields)) for c, k in keyed if c.state == "drifted"],
+    )
+    lines += _family(
+        "ovhkube_cluster_read_error", "1 when the cluster could not be checked (its drift is unknown), else 0.",
+        [_sample("ovhkube_cluster_read_error", k, int(c.state == "error")) for c, k in keyed],
+    )
+    lines += _family(
+        "ovhkube_cluster_ready", "1 when the live cluster is READY, 0 in any other status.",
+        [_sample("ovhkube_cluster_ready", k, int(c.status == "READY")) for c, k in keyed if c.status],
+    )
+    if report.unmanaged is not None:
+        lines += _family(
+            "ovhkube_unmanaged_clusters", "Live clusters of the project that no desired-state file declares.",
+            [
+                _sample("ovhkube_unmanaged_clusters", {"project": project}, count)
+                for project, count in sorted(report.unmanaged_counts.items())
+            ],
+        )
+    lines += _family(
+        "ovhkube_drift_check_timestamp_seconds", "Unix time of the drift check; alert when it grows old.",
+        [_sample("ovhkube_drift_check_timestamp_seconds", {}, f"{report.checked_at.timestamp():.3f}")],
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render(report: DriftReport, fmt: str, color: bool = False) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "prometheus":
+        return render_prometheus(report)
+    return render_text(report, color)

@@ -1,0 +1,152 @@
+"""Desired-state documents from live clusters: how a team adopts ovhkube for clusters that already exist.
+
+A document says what the cluster is now, in the form a person would write: the mode, only the customization
+blocks that carry settings (a block with nothing set is left out, so ovhkube does not manage it), durations in
+the one canonical spelling, plugin lists sorted, IPVS timeouts of zero left out (zero means "keep the system
+value", the same as absent). Planned against the same live state, an exported file gives no changes.
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from reconciler.durations import canonical, to_seconds
+from reconciler.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET
+from reconciler.planner import major_minor
+
+SCHEMA_IN_REPO = Path("schemas") / "cluster.schema.json"
+FALLBACK_SCHEMA_REFERENCE = "../schemas/cluster.schema.json"  # the layout the README and examples use
+# Every customization field the file format knows, by block; anything else is left out (and named in a warning).
+KNOWN_FIELDS = {
+    "apiServer": {"admissionPlugins": ("enabled", "disabled")},
+    "kubeProxy": {
+        "iptables": ("minSyncPeriod", "syncPeriod"),
+        "ipvs": ("minSyncPeriod", "scheduler", "syncPeriod", "tcpFinTimeout", "tcpTimeout", "udpTimeout"),
+    },
+}
+
+
+@dataclass
+class ExportedCluster:
+    name: str
+    document: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def export_cluster(project: str, cluster: dict, customization: dict | None) -> ExportedCluster:
+    """The desired-state document that matches this live cluster as it is."""
+    warnings = []
+    spec = {"project": project, "region": cluster.get("region"), "id": cluster.get("id")}
+    if cluster.get("version"):
+        spec["version"] = major_minor(cluster["version"])
+    spec["kubeProxyMode"] = cluster.get("kubeProxyMode")
+    blocks = exported_customization(customization or {}, warnings)
+    if blocks:
+        spec["customization"] = blocks
+    spec["lifecycle"] = {"allowReset": False}
+    status = cluster.get("status")
+    if status and status != "READY":
+        warnings.append(f"the cluster is {status}, not READY: its settings may be about to change; export it again")
+    document = {
+        "apiVersion": "ovhkube/v1",
+        "kind": "Cluster",
+        "metadata": {"name": cluster.get("name")},
+        "spec": {key: value for key, value in spec.items() if value is not None},
+    }
+    return ExportedCluster(cluster.get("name", ""), document, warnings)
+
+
+def exported_customization(customization: dict, warnings: list[str]) -> dict:
+    """The managed blocks that carry at least one setting, each written canonically."""
+    blocks = {}
+    for block, sections in KNOWN_FIELDS.items():
+        live_block = customization.get(block) or {}
+        exported = {}
+        for section, names in sections.items():
+            values = {}
+            for name, raw in (live_block.get(section) or {}).items():
+                path = f"{block}.{section}.{name}"
+                if name not in names:
+                    warnings.append(f"customization.{path} is left out: the file format does not know it")
+                    continue
+                written = _written(path, raw, warnings)
+                if written is not None:
+                    values[name] = written
+            if values:
+                exported[section] = values
+        unknown = sorted(set(live_block) - set(sections))
+        warnings += [f"customization.{block}.{name} is left out: the file format does not know it" for name in unknown]
+        if exported:
+            blocks[block] = exported
+    return blocks
+
+
+def _written(path: str, raw, warnings: list[str]):
+    """A live value as the file writes it; None where it means "not set"."""
+    if raw is None or raw == []:
+        return None
+    if isinstance(raw, list):
+        return sorted(set(raw), key=str)
+    if path.rsplit(".", 1)[-1] in DURATION_FIELDS and isinstance(raw, str):
+        try:
+            seconds = to_seconds(raw)
+        except ValueError:
+            warnings.append(f"customization.{path} is {raw!r}, not a duration ovhkube knows: written as it is")
+            return raw
+        if path in ZERO_MEANS_UNSET and seconds == 0:
+            return None
+        return canonical(seconds)
+    return raw
+
+
+class _ExportDumper(yaml.SafeDumper):
+    """Block style for mappings, flow style for lists (`enabled: [AlwaysPullImages, NodeRestriction]`)."""
+
+
+def _string(dumper: yaml.SafeDumper, text: str):
+    # A string that would read back as something else ("1.31", "true", an all-digit id) gets double quotes.
+    plain_tag = dumper.resolve(yaml.ScalarNode, text, (True, False))
+    style = '"' if plain_tag != "tag:yaml.org,2002:str" else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ExportDumper.add_representer(
+    list, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+_ExportDumper.add_representer(str, _string)
+
+
+def to_yaml(document: dict, schema_reference: str) -> str:
+    body = yaml.dump(document, Dumper=_ExportDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return f"# yaml-language-server: $schema={schema_reference}\n{body}"
+
+
+def to_stream(texts: list[str]) -> str:
+    """Documents as one multi-document YAML stream."""
+    return "---\n".join(texts)
+
+
+def schema_reference(folder: str) -> str:
+    """The schema as an editor finds it from files in `folder`: relative to the repository that holds the folder."""
+    start = Path(folder).resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / SCHEMA_IN_REPO).is_file():
+            return os.path.relpath(candidate / SCHEMA_IN_REPO, start)
+    return FALLBACK_SCHEMA_REFERENCE
+
+
+def file_names(names: list[str]) -> list[str]:
+    """One file name per cluster name: `<name>.yaml`, made safe for any file system, never twice the same."""
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "cluster"
+        candidate, number = f"{stem}.yaml", 2
+        while candidate.lower() in taken:  # case-insensitive file systems (macOS) would merge Foo and foo
+            candidate, number = f"{stem}-{number}.yaml", number + 1
+        taken.add(candidate.lower())
+        result.append(candidate)
+    return result
