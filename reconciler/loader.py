@@ -165,7 +165,7 @@ def _add_document(path: str, root, documents: list[Document], problems: list[Pro
     document = Document(path, line, column, data={})
     builder = _Builder(document, problems)
     try:
-        document.data = builder.build(root, (), frozenset())
+        document.data = builder.build(root, ())
     except _Refused as refused:
         problems.append(Problem(path, *_where(refused.node), "", str(refused)))
         return
@@ -185,35 +185,33 @@ class _Builder:
     def problem(self, node, path: tuple, message: str) -> None:
         self.problems.append(Problem(self.document.file, *_where(node), dotted(path), message))
 
-    def build(self, node, path: tuple, ancestors: frozenset):
-        self._count(node, path, ancestors)
-        self.document.values[path] = _where(node)
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
+    def build(self, node, path: tuple):
+        self.nodes += 1
+        if self.nodes > MAX_NODES or len(path) > MAX_DEPTH or id(node) in self.seen:
+            self._count_or_refuse(node, path)
+        self.seen.add(id(node))
+        mark = node.start_mark
+        self.document.values[path] = (mark.line + 1, mark.column + 1)
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            return node.value if node.tag == _STR else self._scalar(node, path)
         if node.tag not in (_MAP, _SEQ):
             self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
-        inside = ancestors | {id(node)}
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, path + (index,), inside) for index, item in enumerate(node.value)]
-        return self._mapping(node, path, inside)
+        if kind is yaml.SequenceNode:
+            return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
+        return self._mapping(node, path)
 
-    def _count(self, node, path: tuple, ancestors: frozenset) -> None:
-        self.nodes += 1
+    def _count_or_refuse(self, node, path: tuple) -> None:
         if self.nodes > MAX_NODES:
             raise _Refused(f"document has more than {MAX_NODES} nodes; refusing it", node)
         if len(path) > MAX_DEPTH:
-            raise _Refused(f"document is nested more than {MAX_DEPTH} levels deep; refusing it", node)
-        if id(node) in ancestors:
-            raise _Refused("recursive alias (a node that contains itself); refusing the document", node)
-        if id(node) in self.seen:
-            self.alias_uses += 1
-            if self.alias_uses > MAX_ALIAS_USES:
-                raise _Refused(f"more than {MAX_ALIAS_USES} alias uses (an alias bomb?); refusing the document", node)
-        self.seen.add(id(node))
+            message = f"document is nested more than {MAX_DEPTH} levels deep (a recursive alias?); refusing it"
+            raise _Refused(message, node)
+        self.alias_uses += 1  # a node met again: an alias
+        if self.alias_uses > MAX_ALIAS_USES:
+            raise _Refused(f"more than {MAX_ALIAS_USES} alias uses (an alias bomb?); refusing the document", node)
 
     def _scalar(self, node, path: tuple):
-        if node.tag == _STR:
-            return node.value
         self.document.raw[path] = node.value
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
@@ -224,13 +222,13 @@ class _Builder:
             self.problem(node, path, f"cannot read {node.value!r} as {_short_tag(node.tag)}: {_one_line(str(exc))}")
             return node.value
 
-    def _mapping(self, node, path: tuple, inside: frozenset) -> dict:
+    def _mapping(self, node, path: tuple) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
                 self.problem(key_node, path, "merge keys (<<) are not supported; write the fields out")
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if type(key_node) is not yaml.ScalarNode:
                 self.problem(key_node, path, "a key must be plain text, not a list or mapping")
                 continue
             key = key_node.value  # the text as written: `on:` stays "on", not True
@@ -239,8 +237,9 @@ class _Builder:
                 first_line = self.document.keys[field_path][0]
                 self.problem(key_node, field_path, f"duplicate key {key!r} (first at line {first_line})")
                 continue
-            self.document.keys[field_path] = _where(key_node)
-            result[key] = self.build(value_node, field_path, inside)
+            mark = key_node.start_mark
+            self.document.keys[field_path] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, field_path)
         return result
 
 

@@ -5,21 +5,23 @@ pyproject.toml); an editable checkout reads the repository's schemas/cluster.sch
 """
 
 import json
-from functools import lru_cache
-from importlib.resources import files
+from functools import cache
 from pathlib import Path
 
 PACKAGED_NAME = "cluster.schema.json"
+PACKAGED_PATH = Path(__file__).resolve().parent / PACKAGED_NAME
 CHECKOUT_PATH = Path(__file__).resolve().parent.parent / "schemas" / "cluster.schema.json"
 
 
-@lru_cache(maxsize=1)
+@cache
 def schema_text() -> str:
     """The schema exactly as shipped (what `ovhkube schema` prints)."""
-    packaged = files("reconciler").joinpath(PACKAGED_NAME)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return CHECKOUT_PATH.read_text(encoding="utf-8")
+    for path in (PACKAGED_PATH, CHECKOUT_PATH):  # plain files first: importlib.resources costs start-up time
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    from importlib.resources import files  # a zipped install
+
+    return files("reconciler").joinpath(PACKAGED_NAME).read_text(encoding="utf-8")
 
 
 def load_schema() -> dict:

@@ -4,14 +4,15 @@ Every problem is found in one pass and located at the offending node. The meanin
 plugins, one document per cluster) run only on documents the schema accepts, so they can trust the shape.
 """
 
-import difflib
+import gc
 import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 
 from reconciler.durations import to_seconds
+from reconciler.fastcheck import compile_check
 from reconciler.loader import Document, load_paths
 from reconciler.model import MANAGED_BLOCKS, DesiredCluster, Lifecycle
 from reconciler.problem import WARNING, Problem, dotted
@@ -37,6 +38,18 @@ class Loaded:
 
 
 def load_desired(paths: list[str]) -> Loaded:
+    # Reading makes many small objects and no cycles: the cyclic collector would only rescan them, again and
+    # again (about a fifth of the time on a large fleet). Reference counting still frees everything.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_desired(paths)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_desired(paths: list[str]) -> Loaded:
     loaded = load_paths(paths)
     found = list(loaded.problems)
     valid_documents = []
@@ -60,14 +73,27 @@ def load_desired(paths: list[str]) -> Loaded:
 # --- the schema ------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _validator():
-    from jsonschema import Draft202012Validator  # imported here: `ovhkube --version` must not pay for it
+@cache
+def _schema() -> dict:
+    return load_schema()
 
-    return Draft202012Validator(load_schema())
+
+@cache
+def _fast_check():
+    return compile_check(_schema())
+
+
+@cache
+def _validator():
+    from jsonschema import Draft202012Validator  # imported only when a document fails the fast check
+
+    return Draft202012Validator(_schema())
 
 
 def schema_problems_of(document: Document):
+    fast_check = _fast_check()
+    if fast_check is not None and fast_check(document.data):
+        return
     for error in _validator().iter_errors(document.data):
         yield from _explain(document, error)
 
@@ -108,6 +134,8 @@ def _explain(document: Document, error):
 
 
 def _unknown_field(name: str, allowed: list[str]) -> str:
+    import difflib  # only when a field is unknown
+
     close = difflib.get_close_matches(str(name), allowed, n=1)
     if close:
         return f'unknown field (did you mean "{close[0]}"?)'
@@ -150,9 +178,8 @@ def _pattern_message(path: tuple, value) -> str:
     return f"{message or _DURATION_MESSAGE}; got {_show(value)}"
 
 
-@cache
 def _schema_def(name: str) -> dict:
-    return _validator().schema["$defs"][name]
+    return _schema()["$defs"][name]
 
 
 def _kind(value) -> str:
