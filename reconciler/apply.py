@@ -1,0 +1,97 @@
+"""Apply a plan to the fleet: clusters in parallel, each on its own (one failure never stops the others).
+
+Ctrl-C (KeyboardInterrupt in the main thread) stops the start of new clusters and makes the running ones stop
+waiting at their next poll; a request already on the wire finishes. Every cluster still gets an outcome:
+skipped (nothing sent), interrupted (sent, not verified), or what it had reached.
+"""
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from reconciler.apply_cluster import apply_change
+from reconciler.apply_result import ApplyOptions, ApplyReport, ClusterOutcome
+from reconciler.live import fingerprint, read_live
+from reconciler.plan import Change, ClusterRef, Plan
+
+Reporter = Callable[[ClusterRef, str], None]
+
+
+@dataclass(frozen=True)
+class Staleness:
+    changed: list[str]  # names of clusters whose live fingerprint differs from the plan's
+    unreadable: list[str]  # "name: reason" for clusters that could not be read again
+
+    @property
+    def ok(self) -> bool:
+        return not self.changed and not self.unreadable
+
+
+def check_staleness(api, plan: Plan, parallelism: int) -> Staleness:
+    """Re-read every cluster the plan fingerprinted; the plan is only valid if none changed."""
+    checked = [change for change in plan.changes if change.live_fingerprint]
+    view = read_live(api, [change.cluster for change in checked], parallelism)
+    changed, unreadable = [], []
+    for change in checked:
+        ref = change.cluster
+        result = view.results[(ref.project, ref.name)]
+        if result.error:
+            unreadable.append(f"{ref.name}: {result.error}")
+        elif fingerprint(ref.project, ref.name, result.found) != change.live_fingerprint:
+            changed.append(ref.name)
+    return Staleness(changed, unreadable)
+
+
+def apply_plan(
+    api, plan: Plan, options: ApplyOptions, report: Reporter, stop: threading.Event | None = None
+) -> ApplyReport:
+    stop = stop or threading.Event()
+    outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)
+    pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism), thread_name_prefix="apply")
+    futures: dict[Future, int] = {}
+    for index, change in enumerate(plan.changes):
+        def say(text, ref=change.cluster):
+            report(ref, text)
+
+        if change.action in ("create", "update", "reset"):
+            futures[pool.submit(apply_change, api, change, options, stop, say)] = index
+        else:  # noop and error entries: nothing to send, an outcome at once
+            outcomes[index] = apply_change(api, change, options, stop, say)
+    interrupted = False
+    try:
+        _collect(futures, outcomes)
+    except KeyboardInterrupt:
+        interrupted = True
+        stop.set()
+        for future in futures:
+            future.cancel()
+        _finish_after_interrupt(futures, outcomes, plan.changes)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return ApplyReport(list(outcomes), plan.endpoint, interrupted=interrupted, waited=options.wait)
+
+
+def _collect(futures: dict[Future, int], outcomes: list) -> None:
+    pending = set(futures)
+    while pending:
+        # A timeout, so that Ctrl-C reaches the main thread promptly on every platform.
+        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+        for future in done:
+            outcomes[futures[future]] = future.result()
+
+
+def _finish_after_interrupt(futures: dict[Future, int], outcomes: list, changes: list[Change]) -> None:
+    """Let the running clusters reach their next stopping point; a second Ctrl-C stops waiting for them."""
+    try:
+        for future, index in futures.items():
+            if future.cancelled():
+                outcomes[index] = ClusterOutcome(changes[index], "skipped", "Ctrl-C before it was started")
+            elif outcomes[index] is None:
+                outcomes[index] = future.result()
+    except KeyboardInterrupt:
+        pass
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:
+            reason = "Ctrl-C twice: a request may still be in flight; its result is unknown"
+            outcomes[index] = ClusterOutcome(changes[index], "interrupted", reason)

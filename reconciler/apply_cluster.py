@@ -1,0 +1,99 @@
+"""Apply one cluster's plan entry: wait until it can be changed, send its requests in order, wait, verify.
+
+Only the plan is followed: its requests are sent as written (after checking each belongs to this cluster), and the
+verification checks its diff. Every way this can end becomes a ClusterOutcome; nothing escapes to stop the others.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+
+from reconciler.apply_result import ApplyOptions, ClusterOutcome
+from reconciler.cluster_session import ClusterFailed, ClusterSession
+from reconciler.live import kube_path
+from reconciler.plan import Change, Request
+from reconciler.safe_writes import post_create, post_reset, put_customization
+from reconciler.verify import unmet
+from reconciler.waiting import Interrupted
+
+NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
+
+
+def apply_change(
+    api, change: Change, options: ApplyOptions, stop: threading.Event, say: Callable[[str], None]
+) -> ClusterOutcome:
+    started = time.monotonic()
+    session = ClusterSession(api, change, options, stop, say, cluster_id=change.cluster.id)
+
+    def outcome(result: str, reason: str | None = None, **details) -> ClusterOutcome:
+        return ClusterOutcome(
+            change, result, reason, time.monotonic() - started, session.cluster_id, session.records, **details
+        )
+
+    if change.action == "error":
+        return outcome("failed", f"could not be planned: {change.error}")
+    if change.action == "noop":
+        return outcome("unchanged")
+    try:
+        cluster = _execute(session)
+        if not options.wait:
+            return outcome("done", notes=[NO_WAIT_NOTE])
+        misses = unmet(change.diff, cluster, session.read_customization())
+        if misses:
+            paths = ", ".join(miss["path"] for miss in misses)
+            raise ClusterFailed(f"verification failed: not live after the apply: {paths}", misses)
+        say("done, verified")
+        return outcome("done", verified=True)
+    except ClusterFailed as exc:
+        say(f"failed: {exc.reason}")
+        return outcome("failed", exc.reason, mismatches=exc.mismatches)
+    except Interrupted:
+        if session.records:
+            return outcome("interrupted", "Ctrl-C while waiting: what was sent goes on, but is not verified")
+        return outcome("skipped", "Ctrl-C before anything was sent")
+    except Exception as exc:  # a bug must fail this cluster, not the whole apply
+        return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _execute(session: ClusterSession) -> dict | None:
+    """Send the requests; the cluster as last read at READY (None with --no-wait)."""
+    change = session.change
+    kinds = [request_kind(change, request) for request in change.requests]
+    if change.status not in (None, "READY") and kinds[:1] != ["create"]:
+        session.say(f"{change.status} when planned: waiting for READY before changing it")
+        session.wait_ready(after_change=False)
+        if not session.matches_plan(session.read()):
+            raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
+    cluster = None
+    for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
+        if session.stop.is_set():
+            raise Interrupted()
+        session.say(SENDING[kind])
+        if kind == "create":
+            post_create(session, request)
+        elif kind == "reset":
+            post_reset(session, request)
+        else:
+            put_customization(session, request, first=index == 0)
+        if session.options.wait:
+            cluster = session.wait_ready(after_change=True)
+    return cluster
+
+
+SENDING = {
+    "create": "creating the cluster (POST)",
+    "reset": "resetting the cluster (POST reset: all Kubernetes data is erased)",
+    "update": "updating the customization (PUT)",
+}
+
+
+def request_kind(change: Change, request: Request) -> str:
+    """create | reset | update; a request that is none of this cluster's fails it (a hand-edited plan)."""
+    ref = change.cluster
+    if request.method == "POST" and request.path == kube_path(ref.project) and not ref.id:
+        return "create"
+    if ref.id and request.method == "POST" and request.path == kube_path(ref.project, ref.id, "/reset"):
+        return "reset"
+    if ref.id and request.method == "PUT" and request.path == kube_path(ref.project, ref.id, "/customization"):
+        return "update"
+    raise ClusterFailed(f"the plan holds a request that is not one of this cluster's: {request.method} {request.path}")

@@ -1,0 +1,50 @@
+"""An apply's account for people (a summary table and one closing line) and for machines (JSON)."""
+
+import json
+
+from reconciler.apply_result import ApplyReport, ClusterOutcome
+from reconciler.render import value
+from reconciler.waiting import format_seconds
+
+COLUMNS = ("CLUSTER", "ACTION", "RESULT", "DURATION", "REASON")
+
+
+def closing_line(report: ApplyReport) -> str:
+    counts = report.summary
+    line = (f"{counts['created']} created, {counts['updated']} updated, {counts['reset']} reset, "
+            f"{counts['failed']} failed")
+    if report.interrupted:
+        return f"Apply interrupted: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
+    return f"Apply complete: {line}."
+
+
+def _row(outcome: ClusterOutcome) -> tuple[str, ...]:
+    reason = outcome.reason or ("; ".join(outcome.notes) if outcome.notes else "")
+    return (outcome.change.cluster.name, outcome.change.action, outcome.result, format_seconds(outcome.duration),
+            reason)
+
+
+def render_text(report: ApplyReport) -> str:
+    shown = [o for o in report.outcomes if o.result != "unchanged"]
+    lines = []
+    if shown:
+        rows = [COLUMNS] + [_row(outcome) for outcome in shown]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(COLUMNS) - 1)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
+            lines.append("  ".join(cells).rstrip())
+        lines.append("")
+    for outcome in shown:
+        for miss in outcome.mismatches:
+            lines.append(f"{outcome.change.cluster.name}: {miss['path']}: expected {value(miss['expected'])}, "
+                         f"live {value(miss['live'])}")
+    if any(outcome.mismatches for outcome in shown):
+        lines.append("")
+    if not report.waited:
+        lines.append("Not waited for and not verified (--no-wait): run `ovhkube plan` later to confirm.")
+    lines.append(closing_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: ApplyReport) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"

@@ -1,0 +1,95 @@
+"""What an apply did, cluster by cluster: plain values the command renders as a table or as JSON."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.plan import Change
+
+# done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
+# came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop.
+RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged")
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    parallelism: int = 10
+    timeout: float = 1800.0  # seconds each wait for READY may take before that cluster fails
+    wait: bool = True  # False (--no-wait): send the requests, neither wait for READY nor verify
+
+
+@dataclass
+class RequestRecord:
+    """One request of the plan as sent, and what came back (the answer, or the error)."""
+
+    method: str
+    path: str
+    body: Any = None
+    answer: Any = None
+    error: dict | None = None  # {"status", "class", "message"}
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "path": self.path, "body": self.body, "answer": self.answer,
+                "error": self.error}
+
+
+@dataclass
+class ClusterOutcome:
+    change: Change
+    result: str
+    reason: str | None = None
+    duration: float = 0.0
+    cluster_id: str | None = None  # the id after the apply (a created cluster's new id)
+    requests: list[RequestRecord] = field(default_factory=list)
+    verified: bool = False
+    mismatches: list[dict] = field(default_factory=list)  # diff entries not live after the apply
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        cluster = self.change.cluster.to_dict() | {"id": self.cluster_id or self.change.cluster.id}
+        return {
+            "cluster": cluster,
+            "action": self.change.action,
+            "result": self.result,
+            "reason": self.reason,
+            "duration_seconds": round(self.duration, 3),
+            "verified": self.verified,
+            "mismatches": self.mismatches,
+            "notes": self.notes,
+            "requests": [record.to_dict() for record in self.requests],
+        }
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[ClusterOutcome]
+    endpoint: str
+    interrupted: bool = False
+    waited: bool = True
+
+    def count(self, result: str, action: str | None = None) -> int:
+        return sum(1 for o in self.outcomes if o.result == result and action in (None, o.change.action))
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(o.result in ("done", "unchanged") for o in self.outcomes)
+
+    @property
+    def summary(self) -> dict:
+        return {
+            "created": self.count("done", "create"),
+            "updated": self.count("done", "update"),
+            "reset": self.count("done", "reset"),
+            "unchanged": self.count("unchanged"),
+            "failed": self.count("failed"),
+            "skipped": self.count("skipped"),
+            "interrupted": self.count("interrupted"),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "endpoint": self.endpoint,
+            "interrupted": self.interrupted,
+            "waited_and_verified": self.waited,
+            "summary": self.summary,
+            "clusters": [outcome.to_dict() for outcome in self.outcomes],
+        }

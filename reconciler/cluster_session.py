@@ -1,0 +1,77 @@
+"""One cluster's apply in progress: the API, the plan entry, the requests sent so far, and the calls they share."""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reconciler.api import ApiError
+from reconciler.apply_result import ApplyOptions, RequestRecord
+from reconciler.live import LiveCluster, fingerprint, kube_path
+from reconciler.plan import Change, Request
+from reconciler.waiting import WaitFailed, wait_until_ready
+
+
+class ClusterFailed(Exception):
+    """This cluster cannot go on; the message is the reason shown to the user."""
+
+    def __init__(self, reason: str, mismatches: list[dict] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.mismatches = mismatches or []
+
+
+@dataclass
+class ClusterSession:
+    api: object
+    change: Change
+    options: ApplyOptions
+    stop: threading.Event
+    say: Callable[[str], None]  # progress for the person watching: "REDEPLOYING (3.1s elapsed)"
+    cluster_id: str | None = None
+    records: list[RequestRecord] = field(default_factory=list)
+
+    @property
+    def project(self) -> str:
+        return self.change.cluster.project
+
+    def call(self, request: Request):
+        """Send one of the plan's requests exactly as written, and keep it with its answer for the report."""
+        record = RequestRecord(request.method, request.path, request.body)
+        self.records.append(record)
+        send = self.api.put if request.method == "PUT" else self.api.post
+        try:
+            record.answer = send(request.path, request.body)
+        except ApiError as exc:
+            record.error = {"status": exc.status, "class": exc.error_class, "message": exc.message}
+            raise
+        return record.answer
+
+    def read(self) -> LiveCluster:
+        """The cluster and its customization as they are now; ClusterFailed when they cannot be read."""
+        try:
+            cluster = self.api.get(kube_path(self.project, self.cluster_id))
+            customization = self.api.get(kube_path(self.project, self.cluster_id, "/customization"))
+        except ApiError as exc:
+            raise ClusterFailed(f"cannot read the cluster: {exc}") from None
+        return LiveCluster(cluster, customization or {})
+
+    def read_customization(self) -> dict:
+        try:
+            return self.api.get(kube_path(self.project, self.cluster_id, "/customization")) or {}
+        except ApiError as exc:
+            raise ClusterFailed(f"cannot read the customization to verify it: {exc}") from None
+
+    def wait_ready(self, *, after_change: bool) -> dict:
+        """The cluster once READY. `after_change`: a request was just sent; give it a moment to start."""
+        try:
+            return wait_until_ready(
+                self.api, self.project, self.cluster_id, timeout=self.options.timeout, stop=self.stop,
+                report=self.say, first_delay=after_change,
+            )
+        except WaitFailed as exc:
+            raise ClusterFailed(str(exc)) from None
+
+    def matches_plan(self, live: LiveCluster) -> bool:
+        """True when the cluster is still as it was when planned (so the plan's requests still mean the same)."""
+        planned = self.change.live_fingerprint
+        return planned is not None and fingerprint(self.project, self.change.cluster.name, live) == planned

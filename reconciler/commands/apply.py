@@ -1,0 +1,166 @@
+"""`ovhkube apply`: plan (or load a saved plan), get approval, execute, wait for READY, verify, account for it."""
+
+import re
+import sys
+import threading
+from enum import StrEnum
+
+import typer
+
+
+class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
+    text = "text"
+    json = "json"
+
+
+EXIT_USAGE = 2
+PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted: "
+NO_TERMINAL = (
+    "refusing to apply without approval: there is no terminal to ask on. Use --auto-approve, or review a saved "
+    "plan (`ovhkube plan PATH --out FILE`) and apply exactly that (`ovhkube apply --plan FILE`). Nothing was changed."
+)
+EXIT_INTERRUPTED = 130
+
+
+def parse_timeout(text: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text or "")
+    if not match:
+        raise typer.BadParameter("a number of seconds, or a duration such as 90s, 30m or 2h")
+    return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+
+
+def apply(
+    ctx: typer.Context,
+    paths: list[str] = typer.Argument(None, help="Files or folders of desired-state YAML (or use --plan)."),
+    plan_file: str = typer.Option(None, "--plan", help="Apply this saved plan (`plan --out`) exactly; approved."),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for `yes` before applying."),
+    target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
+    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="Clusters applied at once."),
+    timeout: str = typer.Option(
+        "30m", "--timeout", callback=parse_timeout, help="Longest wait for READY, per wait (seconds, or 90s/30m/2h)."
+    ),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Send the requests; do not wait for READY nor verify."),
+    fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
+) -> None:
+    """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
+    from reconciler.api import ApiError, open_api
+    from reconciler.apply_result import ApplyOptions
+    from reconciler.console import fail
+
+    if paths and plan_file:
+        raise fail("give either PATH... (plan, then apply) or --plan FILE (a saved plan), not both", EXIT_USAGE)
+    if not paths and not plan_file:
+        raise fail("nothing to apply: give PATH... (files or folders), or --plan FILE (from plan --out)", EXIT_USAGE)
+    if plan_file and target:
+        raise fail("a saved plan is applied whole: use --target when making it (plan --target)", EXIT_USAGE)
+    settings = ctx.obj
+    options = ApplyOptions(parallelism=parallelism, timeout=timeout, wait=not no_wait)
+    saved = _read_saved_plan(plan_file) if plan_file else None
+    clusters = None if saved else _load_targets(paths, target, settings)
+    try:
+        with open_api(settings, parallelism=parallelism) as api:
+            the_plan = _saved_plan_checked(api, saved, parallelism) if saved else _fresh_plan(
+                api, clusters, parallelism, settings, fmt, auto_approve)
+            report = _execute(api, the_plan, options, settings)
+    except ApiError as exc:
+        raise fail(str(exc)) from None
+    _print_report(report, fmt)
+    if report.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _read_saved_plan(path: str):
+    from reconciler.console import fail
+    from reconciler.plan import PlanFileError, read_plan_file
+
+    try:
+        return read_plan_file(path)
+    except PlanFileError as exc:
+        raise fail(f"{exc}; nothing was changed") from None
+
+
+def _load_targets(paths, target, settings):
+    from reconciler.workflow import load_or_fail, select_targets
+
+    return select_targets(load_or_fail(paths, settings), target)
+
+
+def _saved_plan_checked(api, saved, parallelism: int):
+    """The saved plan, if it was made for this endpoint and no cluster in it changed since."""
+    from reconciler.console import err, fail
+    from reconciler.render import summary_line
+
+    if saved.endpoint != api.endpoint_label:
+        raise fail(f"the plan was made for endpoint {saved.endpoint}, not {api.endpoint_label}: nothing was changed")
+    _refuse_if_stale(api, saved, parallelism)
+    err(f"Applying the saved plan made {saved.created_at}: {summary_line(saved).removeprefix('Plan: ')}")
+    return saved
+
+
+def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
+    from reconciler.apply import check_staleness
+    from reconciler.console import fail
+
+    staleness = check_staleness(api, the_plan, parallelism)
+    if staleness.changed:
+        names = ", ".join(staleness.changed)
+        raise fail(f"stale plan: {len(staleness.changed)} cluster(s) changed since the plan was made: {names}; "
+                   f"run plan again. Nothing was changed.")
+    if staleness.unreadable:
+        raise fail("cannot check that the plan is still valid: " + "; ".join(staleness.unreadable)
+                   + ". Nothing was changed.")
+
+
+def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool):
+    """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
+    from reconciler.console import err, fail
+    from reconciler.render import render_text
+    from reconciler.settings import is_terminal
+    from reconciler.workflow import plan_fleet
+
+    the_plan = plan_fleet(api, clusters, parallelism, settings)
+    stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
+    print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
+    if not the_plan.has_changes:
+        return the_plan
+    if the_plan.has_errors:
+        count = the_plan.summary["error"]
+        err(f"{count} cluster(s) cannot be planned: they count as failed; the others will be applied.",
+            settings, fg="yellow")
+    if auto_approve:
+        return the_plan
+    if not is_terminal(sys.stdin):
+        raise fail(NO_TERMINAL)
+    sys.stderr.write("\n" + PROMPT)
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip()
+    if answer != "yes":
+        raise fail("apply cancelled: the answer was not 'yes'. Nothing was changed.")
+    _refuse_if_stale(api, the_plan, parallelism)  # time passed at the prompt: someone may have changed a cluster
+    return the_plan
+
+
+def _execute(api, the_plan, options, settings):
+    from reconciler.apply import apply_plan
+    from reconciler.console import err
+
+    lock = threading.Lock()
+
+    def report(ref, text: str) -> None:
+        with lock:
+            err(f"{ref.name}: {text}", settings)
+
+    if options.wait is False and the_plan.has_changes:
+        err("--no-wait: the requests are sent, but nothing is waited for or verified", settings, fg="yellow")
+    return apply_plan(api, the_plan, options, report)
+
+
+def _print_report(report, fmt: str) -> None:
+    from reconciler.apply_render import render_json, render_text
+
+    if fmt == "json":
+        print(render_json(report), end="")
+    else:
+        print("\n" + render_text(report), end="")

@@ -1,0 +1,141 @@
+"""Send a plan's writes so that nothing happens twice and nothing happens that was not planned.
+
+PUT customization is idempotent: the Api already retries it on 429/5xx. A 409 ServiceNotReady means the cluster
+is busy: wait for READY and send again, unless the change is live already (our own earlier attempt went through)
+or the cluster changed since the plan (then the plan no longer means what it said).
+
+POST reset and POST create are never retried blindly. After an ambiguous failure (no answer, or a 5xx: the request
+may have been executed) the cluster is read back: a reset that started (RESETTING, or already in the new mode) is
+followed, not repeated; a cluster that now exists under the name is adopted, not created again. Only when the read
+proves nothing happened is the request sent once more, and at most once. Anything in between (unreadable, changed
+by someone else) fails the cluster without sending anything more. Hence: at most one reset per cluster per apply,
+and never a duplicate cluster.
+"""
+
+from reconciler.api import ApiError, Conflict
+from reconciler.cluster_session import ClusterFailed, ClusterSession
+from reconciler.live import read_live
+from reconciler.plan import Request
+from reconciler.verify import blocks_match
+
+MAX_BUSY_RETRIES = 3  # 409 ServiceNotReady answers per request before that cluster fails
+
+
+def _busy(exc: ApiError) -> bool:
+    return isinstance(exc, Conflict) and "ServiceNotReady" in (exc.error_class or "ServiceNotReady")
+
+
+def put_customization(session: ClusterSession, request: Request, first: bool) -> None:
+    """`first`: the plan's first request, so the cluster can still be compared with the plan's fingerprint."""
+    busy = 0
+    while True:
+        try:
+            session.call(request)
+            return
+        except ApiError as exc:
+            if not (_busy(exc) or exc.ambiguous):
+                raise ClusterFailed(f"the API refused the customization: {exc}") from None
+            if exc.ambiguous:  # the Api retried it already; did one of the attempts go through?
+                if _customization_live(session, request):
+                    return
+                raise ClusterFailed(f"the customization was not applied: {exc}") from None
+            busy += 1
+            if busy > MAX_BUSY_RETRIES:
+                raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
+        session.say("busy (409 ServiceNotReady): waiting for READY before sending again")
+        session.wait_ready(after_change=False)
+        live = session.read()
+        if blocks_match(request.body or {}, live.customization):
+            session.say("the customization is live already (an earlier attempt went through)")
+            return
+        if first and not session.matches_plan(live):
+            raise ClusterFailed("the cluster changed since the plan was made; nothing more was sent: run plan again")
+
+
+def _customization_live(session: ClusterSession, request: Request) -> bool:
+    return blocks_match(request.body or {}, session.read().customization)
+
+
+STARTED, NOT_STARTED, UNKNOWN = "started", "not started", "unknown"
+
+
+def post_reset(session: ClusterSession, request: Request) -> None:
+    mode = (request.body or {}).get("kubeProxyMode")
+    busy, resent = 0, False
+    while True:
+        try:
+            session.call(request)
+            return
+        except ApiError as exc:
+            if _busy(exc):  # refused, so not executed: wait, then check the cluster is still as planned
+                busy += 1
+                if busy > MAX_BUSY_RETRIES:
+                    raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
+                session.say("busy (409 ServiceNotReady): waiting for READY before sending the reset")
+                session.wait_ready(after_change=False)
+            elif exc.ambiguous:
+                session.say(f"the reset got no clear answer ({exc}): reading the cluster to learn whether it started")
+            else:
+                raise ClusterFailed(f"the API refused the reset: {exc}") from None
+            state = _reset_state(session, mode)
+            if state == STARTED:
+                session.say("the reset started: following it, not sending it again")
+                return
+            if state == UNKNOWN:
+                raise ClusterFailed(
+                    f"cannot tell whether the reset started ({exc}), or the cluster changed since the plan: "
+                    f"not sending it again; look at the cluster, then run plan again"
+                ) from None
+            if exc.ambiguous:
+                if resent:
+                    reason = f"the reset failed twice and did not start ({exc}); nothing more was sent"
+                    raise ClusterFailed(reason) from None
+                resent = True
+                session.say("the reset did not start: sending it once more")
+
+
+def _reset_state(session: ClusterSession, mode: str | None) -> str:
+    try:
+        live = session.read()
+    except ClusterFailed:
+        return UNKNOWN
+    if live.status == "RESETTING" or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
+        return STARTED
+    if live.status == "READY" and session.matches_plan(live):
+        return NOT_STARTED
+    return UNKNOWN
+
+
+def post_create(session: ClusterSession, request: Request) -> None:
+    resent = False
+    while True:
+        try:
+            answer = session.call(request)
+        except ApiError as exc:
+            if not exc.ambiguous:
+                raise ClusterFailed(f"the API refused the creation: {exc}") from None
+            session.say(f"the creation got no clear answer ({exc}): listing the project to learn whether it exists")
+            found = _created_id(session, exc)
+            if found:
+                session.cluster_id = found
+                session.say(f"it was created (id {found}): adopting it, not creating it again")
+                return
+            if resent:
+                raise ClusterFailed(f"the creation failed twice and no cluster was created ({exc})") from None
+            resent = True
+            session.say("no cluster was created: sending the creation once more")
+            continue
+        session.cluster_id = (answer or {}).get("id") or _created_id(session, None)
+        if not session.cluster_id:
+            raise ClusterFailed("the API accepted the creation but the cluster cannot be found by its name")
+        return
+
+
+def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None:
+    """The id of the cluster now bearing the name; ClusterFailed when the project cannot be read well enough."""
+    ref = session.change.cluster
+    result = read_live(session.api, [ref], parallelism=4).results[(ref.project, ref.name)]
+    if result.error:
+        cause = f" after {failure}" if failure else ""
+        raise ClusterFailed(f"cannot tell whether the cluster was created{cause}: {result.error}; not sending again")
+    return result.found.cluster.get("id") if result.found else None

@@ -1,0 +1,65 @@
+"""After an apply, check from the plan alone that every change it promised is now live, by meaning.
+
+Each diff entry says a path and the value it should have (`after`); the live value at that path must now mean the
+same (reconciler.normalize: durations as seconds, P0D = PT0S, a zero IPVS timeout = unset, plugin lists as sets).
+An entry may name a leaf (`customization.kubeProxy.iptables.syncPeriod`) or a whole block (`customization.kubeProxy`,
+as a create does); both are compared on every leaf under the path.
+"""
+
+from reconciler.diff import FieldChange
+from reconciler.normalize import normalize
+from reconciler.planner import major_minor
+
+
+def unmet(diff: list[FieldChange], cluster: dict, customization: dict | None) -> list[dict]:
+    """The diff entries the live cluster does not satisfy, each as {path, expected, live}."""
+    customization = customization or {}
+    misses = []
+    for change in diff:
+        if change.path.startswith("customization."):
+            met = _customization_met(change.path.removeprefix("customization."), change.after, customization)
+            live_value = _at(customization, change.path.removeprefix("customization."))
+        else:
+            live_value = cluster.get(change.path)
+            met = _field_met(change.path, change.after, live_value)
+        if not met:
+            misses.append({"path": change.path, "expected": change.after, "live": live_value})
+    return misses
+
+
+def blocks_match(body: dict, customization: dict | None) -> bool:
+    """True when every block of a PUT body is live already, by meaning (the PUT went through)."""
+    customization = customization or {}
+    return all(normalize(block, value) == normalize(block, customization.get(block)) for block, value in body.items())
+
+
+def _field_met(path: str, expected, live) -> bool:
+    if path == "version" and expected is not None and live is not None:
+        return major_minor(str(live)) == major_minor(str(expected))  # the API answers with the patch level
+    return live == expected
+
+
+def _customization_met(path: str, expected, customization: dict) -> bool:
+    block, _, rest = path.partition(".")
+    wanted = _under(normalize(block, _nest(rest, expected)), path)
+    actual = _under(normalize(block, customization.get(block)), path)
+    return wanted == actual
+
+
+def _nest(dotted: str, value):
+    """`iptables.syncPeriod`, v -> {"iptables": {"syncPeriod": v}}; an empty path is the value itself."""
+    for key in reversed(dotted.split(".") if dotted else []):
+        value = {key: value}
+    return value
+
+
+def _under(leaves: dict, path: str) -> dict:
+    return {key: value for key, value in leaves.items() if key == path or key.startswith(path + ".")}
+
+
+def _at(data, dotted: str):
+    for key in dotted.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data

@@ -1,0 +1,93 @@
+"""Wait for a cluster to be READY: poll with a growing interval, within a deadline, and stop on Ctrl-C.
+
+The interval starts small (a change on a test sandbox is over in a second) and grows to a cap (a real reset takes
+minutes: polling it every second would only spend the API's rate limit). OVHKUBE_POLL_CAP_SECONDS lowers the cap.
+"""
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from reconciler.api import ApiError, NotFound
+from reconciler.live import kube_path
+
+FIRST_POLL_SECONDS = 0.25
+POLL_GROWTH = 1.5
+DEFAULT_POLL_CAP_SECONDS = 10.0
+HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status stays the same
+# Statuses from which READY comes back on its own; any other one that is not READY ends the wait as a failure.
+PASSING_STATUSES = frozenset({
+    "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "UNKNOWN",
+})
+
+
+class WaitFailed(Exception):
+    """The cluster did not become READY: timeout, a failure status, or it cannot be read."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the apply is stopping; the cluster goes on converging on its own."""
+
+
+def poll_intervals(cap: float | None = None) -> Iterator[float]:
+    cap = cap if cap is not None else float(os.environ.get("OVHKUBE_POLL_CAP_SECONDS") or DEFAULT_POLL_CAP_SECONDS)
+    interval = FIRST_POLL_SECONDS
+    while True:
+        yield min(interval, cap)
+        interval *= POLL_GROWTH
+
+
+def pause(stop: threading.Event, seconds: float) -> None:
+    """Sleep that Ctrl-C cuts short."""
+    if stop.wait(seconds):
+        raise Interrupted()
+
+
+def wait_until_ready(
+    api,
+    project: str,
+    cluster_id: str,
+    *,
+    timeout: float,
+    stop: threading.Event,
+    report: Callable[[str], None],
+    first_delay: bool = True,
+) -> dict:
+    """Poll the cluster until READY and return it as read. `first_delay`: a change was just sent, let it start."""
+    started = time.monotonic()
+    deadline = started + timeout
+    last_status, last_said = None, started
+    intervals = poll_intervals()
+    if first_delay:
+        pause(stop, next(intervals))
+    while True:
+        if stop.is_set():
+            raise Interrupted()
+        try:
+            cluster = api.get(kube_path(project, cluster_id))
+        except NotFound:
+            raise WaitFailed(f"cluster {cluster_id} disappeared while waiting for READY") from None
+        except ApiError as exc:
+            raise WaitFailed(f"cannot read the cluster while waiting for READY: {exc}") from None
+        status = cluster.get("status", "UNKNOWN")
+        now = time.monotonic()
+        elapsed = now - started
+        if status != last_status or now - last_said >= HEARTBEAT_SECONDS:
+            report(f"{status} ({format_seconds(elapsed)} elapsed)")
+            last_status, last_said = status, now
+        if status == "READY":
+            return cluster
+        if status not in PASSING_STATUSES:
+            raise WaitFailed(f"the cluster is {status}: it will not become READY on its own")
+        remaining = deadline - now
+        if remaining <= 0:
+            raise WaitFailed(f"still {status} after {format_seconds(timeout)} (--timeout)")
+        pause(stop, min(next(intervals), remaining))
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
