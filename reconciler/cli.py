@@ -58,6 +58,10 @@ from reconciler.commands import plan as _plan  # noqa: E402
 
 app.command("plan")(_plan.plan)
 
+from reconciler.commands import apply as _apply  # noqa: E402
+
+app.command("apply")(_apply.apply)
+
 from reconciler.commands import drift as _drift  # noqa: E402
 from reconciler.commands import export as _export  # noqa: E402
 
