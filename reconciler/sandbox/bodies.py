@@ -77,7 +77,7 @@ def obj(fields: dict[str, Checker], required: tuple[str, ...] = (), then: Checke
 
     def check(value, path, problems) -> None:
         if not isinstance(value, dict):
-            problems.append(f"{path or 'body'}: expected an object, got {_type_name(value)}")
+            problems.append(f"{path or '(top level)'}: expected an object, got {_type_name(value)}")
             return
         for name in required:
             if value.get(name) is None:
