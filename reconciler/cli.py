@@ -104,3 +104,7 @@ def main() -> None:
         hint = "(set OVHKUBE_DEBUG=1 for a traceback)"
         print(f"error: internal error: {type(exc).__name__}: {exc} {hint}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":  # `python -m reconciler.cli`, as the tests and benchmarks run it
+    main()
