@@ -1,0 +1,265 @@
+"""`ovhkube apply` end to end: the CLI in a subprocess, the real ovh client, the sandbox over HTTP."""
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+from apply_helpers import (
+    IPTABLES_30S,
+    IPTABLES_60S,
+    MORE_PLUGINS,
+    PROJECT,
+    apply_json,
+    cluster_id,
+    clusters_by_name,
+    live,
+    seed,
+    wanted,
+    write_fleet,
+)
+
+
+def three_clusters(sandbox, tmp_path) -> str:
+    """alpha: a kubeProxy update; beta: an apiServer update; gamma: in sync."""
+    seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
+    return write_fleet(
+        tmp_path,
+        wanted("alpha", kubeProxy=IPTABLES_60S),
+        wanted("beta", apiServer=MORE_PLUGINS),
+        wanted("gamma", mode="iptables", kubeProxy=IPTABLES_30S),
+    )
+
+
+def test_apply_then_plan_is_empty(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+
+    result = run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "will be updated in place" in result.stdout  # the plan is shown first
+    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in result.stdout
+    live_now = clusters_by_name(sandbox)
+    assert live_now["alpha"]["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
+    assert live_now["beta"]["customization"]["apiServer"] == MORE_PLUGINS
+    assert live_now["alpha"]["customization"]["apiServer"]["admissionPlugins"]["enabled"] == ["NodeRestriction"]
+    again = run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env())
+    assert again.returncode == 0, again.stdout
+
+
+def test_no_terminal_and_no_auto_approve_refuses_and_changes_nothing(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    before = sandbox.show()
+
+    result = run_ovhkube("apply", fleet, env=sandbox.env(), input="yes\n")
+
+    assert result.returncode == 1
+    assert "--auto-approve" in result.stderr and "apply --plan" in result.stderr
+    assert sandbox.show() == before
+
+
+def run_on_terminal(sandbox, *args, answer: str) -> tuple[int, str]:
+    """Run apply with a pseudo-terminal as stdin, type `answer`, return the exit code and stdout+stderr."""
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-c", "from reconciler.cli import main; main()", "apply", *args]
+    process = subprocess.Popen(command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=sandbox.env(), text=True)
+    os.close(terminal)
+    os.write(controller, answer.encode() + b"\n")
+    stdout, stderr = process.communicate(timeout=60)
+    os.close(controller)
+    return process.returncode, stdout + stderr
+
+
+def test_on_a_terminal_only_yes_applies(sandbox, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    before = sandbox.show()
+
+    code, output = run_on_terminal(sandbox, fleet, answer="y")
+    assert code == 1
+    assert "Only 'yes' will be accepted" in output and "Nothing was changed" in output
+    assert sandbox.show() == before
+
+    code, output = run_on_terminal(sandbox, fleet, answer="yes")
+    assert code == 0, output
+    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in output
+
+
+def test_saved_plan_applies_exactly_the_requests_it_shows(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    made = run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env())
+    assert made.returncode == 0, made.stderr
+    planned = json.loads(plan_file.read_text())
+
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
+
+    assert result.returncode == 0, result.stderr
+    sent = [{k: r[k] for k in ("method", "path", "body")} for c in account["clusters"] for r in c["requests"]]
+    assert sent == [r for change in planned["changes"] for r in change["requests"]]
+    assert len(sent) == 2
+    assert all(r["error"] is None for c in account["clusters"] for r in c["requests"])
+    assert {c["cluster"]["name"]: c["result"] for c in account["clusters"]} == {
+        "alpha": "done", "beta": "done", "gamma": "unchanged",
+    }
+    assert all(c["verified"] for c in account["clusters"] if c["result"] == "done")
+    assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
+
+
+def test_stale_saved_plan_is_refused_and_nothing_changes(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    # Someone changes gamma (a cluster the plan leaves alone) behind ovhkube's back.
+    sandbox.client().put(f"/cloud/project/{PROJECT}/kube/{cluster_id(3)}/customization",
+                         kubeProxy={"iptables": {"syncPeriod": "PT45S"}})
+    before = sandbox.show()
+
+    result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
+
+    assert result.returncode == 1
+    assert "stale plan" in result.stderr and "gamma" in result.stderr and "alpha" not in result.stderr
+    assert "run plan again" in result.stderr
+    assert sandbox.show() == before
+
+
+def test_saved_plan_for_another_endpoint_is_refused(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    saved = json.loads(plan_file.read_text())
+    plan_file.write_text(json.dumps(saved | {"endpoint": "ovh-eu"}))
+    before = sandbox.show()
+
+    result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
+
+    assert result.returncode == 1
+    assert "made for endpoint ovh-eu" in result.stderr
+    assert sandbox.show() == before
+
+
+def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path):
+    future = tmp_path / "future.json"
+    future.write_text(json.dumps({"format_version": "9", "changes": []}))
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format_version": "1", "changes": [')
+    for path, expected in ((future, "format_version '9'"), (broken, "not a plan file"),
+                           (tmp_path / "missing.json", "cannot read plan file")):
+        result = run_ovhkube("apply", "--plan", path, env=sandbox.env())
+        assert result.returncode == 1
+        assert expected in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    nothing = run_ovhkube("apply", env=sandbox.env())
+    assert nothing.returncode == 2 and "nothing to apply" in nothing.stderr
+    both = run_ovhkube("apply", fleet, "--plan", tmp_path / "p.json", env=sandbox.env())
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_no_changes_says_so_and_exits_0(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_30S))
+
+    result = run_ovhkube("apply", fleet, env=sandbox.env())  # no terminal needed: there is nothing to approve
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes" in result.stdout
+    assert "Apply complete: 0 created, 0 updated, 0 reset, 0 failed." in result.stdout
+
+
+def test_a_busy_cluster_is_waited_for(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(transition_seconds=1.5)
+    seed(sandbox, live(1, "alpha", status="UPDATING"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr
+    assert "waiting for READY before changing it" in result.stderr
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "done" and alpha["verified"]
+    assert [r["error"] for r in alpha["requests"]] == [None]  # sent once, when READY: no 409
+    assert alpha["duration_seconds"] >= 1.5 * 2 - 0.5  # the wait for READY, then the change's own transition
+    assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"] == IPTABLES_60S
+
+
+def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(
+        tmp_path,
+        wanted("alpha", mode="ipvs", allow_reset=True, kubeProxy={"ipvs": {"scheduler": "lc"}}),
+        wanted("fresh", mode="iptables", kubeProxy=IPTABLES_60S),
+    )
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr
+    assert account["summary"] == {"created": 1, "updated": 0, "reset": 1, "unchanged": 0, "failed": 0,
+                                       "skipped": 0, "interrupted": 0}
+    live_now = clusters_by_name(sandbox)
+    assert live_now["alpha"]["kubeProxyMode"] == "ipvs" and live_now["alpha"]["resets"] == 1
+    assert live_now["alpha"]["customization"]["apiServer"]["admissionPlugins"]["enabled"] == ["NodeRestriction"]
+    fresh = next(c for c in account["clusters"] if c["cluster"]["name"] == "fresh")
+    assert fresh["cluster"]["id"] == live_now["fresh"]["id"]
+    assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
+
+
+def test_one_failing_cluster_leaves_the_others_applied(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
+    fleet = write_fleet(
+        tmp_path,
+        wanted("alpha", kubeProxy=IPTABLES_60S),
+        wanted("beta", mode="ipvs"),  # a mode change without allowReset: an error entry in the plan
+        wanted("gamma", apiServer=MORE_PLUGINS),
+    )
+
+    result = run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env())
+
+    assert result.returncode == 1
+    assert "cannot be planned: they count as failed; the others will be applied" in result.stderr
+    assert "Apply complete: 0 created, 2 updated, 0 reset, 1 failed." in result.stdout
+    beta_row = next(line for line in result.stdout.splitlines() if line.startswith("beta "))
+    assert "failed" in beta_row and "allowReset" in beta_row
+    live_now = clusters_by_name(sandbox)
+    assert live_now["alpha"]["customization"]["kubeProxy"] == IPTABLES_60S
+    assert live_now["gamma"]["customization"]["apiServer"] == MORE_PLUGINS
+    assert live_now["beta"]["kubeProxyMode"] == "iptables" and live_now["beta"]["resets"] == 0
+
+
+def test_a_request_the_api_refuses_fails_only_that_cluster(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    saved = json.loads(plan_file.read_text())
+    alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
+    alpha["requests"][0]["body"] = {"kubeProxy": {"iptables": {"syncPeriod": "PT0S"}}}  # the API refuses it (400)
+    plan_file.write_text(json.dumps(saved))
+
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
+
+    assert result.returncode == 1
+    results = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert results["alpha"]["result"] == "failed" and "400" in results["alpha"]["reason"]
+    assert results["alpha"]["requests"][0]["error"]["status"] == 400
+    assert results["beta"]["result"] == "done"
+    live_now = clusters_by_name(sandbox)
+    assert live_now["alpha"]["customization"]["kubeProxy"] == IPTABLES_30S
+    assert live_now["beta"]["customization"]["apiServer"] == MORE_PLUGINS
+
+
+def test_no_wait_sends_and_says_it_did_not_verify(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(transition_seconds=30)
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+
+    result = run_ovhkube("apply", fleet, "--auto-approve", "--no-wait", env=sandbox.env(), timeout=20)
+
+    assert result.returncode == 0, result.stderr
+    assert "not waited for and not verified (--no-wait)" in result.stdout
+    assert "Apply complete: 0 created, 1 updated, 0 reset, 0 failed." in result.stdout
+    alpha = clusters_by_name(sandbox)["alpha"]
+    assert alpha["status"] == "REDEPLOYING" and alpha["customization"]["kubeProxy"] == IPTABLES_60S
