@@ -6,6 +6,7 @@ a cap on nodes and alias uses per document (an alias bomb is refused after a few
 binary and non-UTF-8 files. It never raises on file content: everything wrong becomes a Problem.
 """
 
+import codecs
 import os
 from dataclasses import dataclass, field
 
@@ -107,12 +108,16 @@ def read_text(path: str) -> tuple[str | None, Problem | None]:
         return None, Problem(path, 1, 1, "", "file is larger than 1 MiB; desired-state files are small, refusing it")
     if b"\0" in raw:
         return None, Problem(path, 1, 1, "", "binary file (contains NUL bytes), not YAML text")
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
     try:
-        return raw.decode("utf-8-sig"), None
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, Problem(path, line, column, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x})")
+        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        return None, Problem(path, line, column, "", message)
 
 
 def load_file(path: str) -> tuple[list[Document], list[Problem]]:

@@ -1,0 +1,379 @@
+"""Validation: every bad file in tests/bad/ gives its exact message at its exact place; the meaning rules;
+the desired model; the compiled schema check agrees with jsonschema."""
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from reconciler.durations import _REGEX as DURATION_REGEX
+from reconciler.fastcheck import compile_check
+from reconciler.model import DesiredCluster, Lifecycle
+from reconciler.schema import load_schema
+from reconciler.validation import Problem, load_desired
+
+BAD = Path(__file__).resolve().parent / "bad"
+DURATION_HELP = (
+    "not an ISO 8601 duration of days, hours, minutes and seconds (e.g. PT30S, PT1M30S, P1D; "
+    "no years, months, weeks or sign)"
+)
+IPTABLES, IPVS = "spec.customization.kubeProxy.iptables", "spec.customization.kubeProxy.ipvs"
+PLUGINS = "spec.customization.apiServer.admissionPlugins"
+NULL_BLOCK = "is empty (null): write {} to enforce no customization, or remove the key to leave it unmanaged"
+
+# file in tests/bad/ -> the one problem it must produce, as printed after "FILE:"
+EXPECTED = {
+    "allow-reset-string.yaml": '7:27: spec.lifecycle.allowReset: expected true or false, got a string ("yes please")',
+    "api-version.yaml": '1:13: apiVersion: must be ovhkube/v1; got "ovhkube/v2"',
+    "binary-tag.yaml": "7:11: spec.region: expected a string, got binary data (b'GRA7'); quote it: \"R1JBNw==\"",
+    "binary.yaml": "1:1: binary file (contains NUL bytes), not YAML text",
+    "block-null.yaml": f"8:15: spec.customization.apiServer: {NULL_BLOCK}",
+    "custom-tag.yaml": "7:11: spec.region: unsupported YAML tag !region",
+    "customization-null.yaml": f"7:17: spec.customization: {NULL_BLOCK}",
+    "duplicate-cluster.yaml": '11:9: metadata.name: cluster "web" of project 0123456789abcdef0123456789abcdef '
+    "is already declared at {BAD}/duplicate-cluster.yaml:4",
+    "duplicate-key.yaml": "8:3: spec.region: duplicate key 'region' (first at line 7)",
+    "duration-bare-pt.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "PT"',
+    "duration-months.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "P1M"',
+    "duration-number.yaml": f"9:30: {IPTABLES}.syncPeriod: expected an ISO 8601 duration such as PT30S, "
+    "got a number (30)",
+    "duration-sign.yaml": f'9:26: {IPVS}.udpTimeout: {DURATION_HELP}; got "-PT5S"',
+    "duration-weeks.yaml": f'9:29: {IPVS}.tcpFinTimeout: {DURATION_HELP}; got "P1W"',
+    "enum-mode.yaml": '7:18: spec.kubeProxyMode: must be one of: iptables, ipvs; got "nftables"',
+    "enum-plugin.yaml": f"10:37: {PLUGINS}.enabled[1]: must be one of: AlwaysPullImages, NodeRestriction; "
+    'got "PodSecurity"',
+    "enum-scheduler.yaml": f'9:25: {IPVS}.scheduler: must be one of: dh, lc, nq, rr, sed, sh; got "wrr"',
+    "enum-worker-policy.yaml": '7:52: spec.lifecycle.workerNodesPolicy: must be one of: delete, reinstall; got "keep"',
+    "id-not-uuid.yaml": '7:7: spec.id: must be a cluster id in lowercase UUID form; got "not-a-uuid"',
+    "latin1.yaml": "3:21: not UTF-8 text (byte 0xe9); save the file as UTF-8",
+    "merge-key.yaml": f"11:9: {IPVS}: merge keys (<<) are not supported; write the fields out",
+    "min-sync-above-default.yaml": f"9:33: {IPTABLES}.minSyncPeriod: must not be longer than kube-proxy's default "
+    "syncPeriod (30s), which applies when syncPeriod is left out; got PT45S",
+    "min-sync-above-sync.yaml": f"9:29: {IPVS}.minSyncPeriod: must not be longer than syncPeriod (PT30S); got PT1M",
+    "missing-project.yaml": "4:1: spec.project: required field is missing",
+    "not-a-mapping.yaml": "1:1: a document must be a mapping (apiVersion, kind, metadata, spec), not a list",
+    "plugin-both.yaml": f"11:38: {PLUGINS}.disabled[1]: NodeRestriction is both enabled and disabled",
+    "plugin-twice.yaml": f'10:36: {PLUGINS}.enabled[1]: "NodeRestriction" is listed twice',
+    "project-unquoted-digits.yaml": "6:12: spec.project: expected a string, got a number "
+    '(12345678901234567890123456789012); quote it: "12345678901234567890123456789012"',
+    "project-uppercase.yaml": "6:12: spec.project: must be a Public Cloud project id, 32 lowercase hexadecimal "
+    'characters; got "0123456789ABCDEF0123456789ABCDEF"',
+    "region-lowercase.yaml": '7:11: spec.region: must be an OVHcloud region in capitals, e.g. GRA5; got "gra7"',
+    "sync-period-zero.yaml": f"9:30: {IPTABLES}.syncPeriod: must be greater than 0; got PT0S",
+    "syntax-error.yaml": "8:1: YAML syntax error: did not find expected ',' or '}' "
+    "(while parsing a flow mapping at line 7)",
+    "tcp-timeout-short.yaml": f"9:26: {IPVS}.tcpTimeout: must be 0 (keep the system value) or at least 5 seconds; "
+    "got PT3S",
+    "unknown-field-typo.yaml": f'10:9: {IPTABLES}.sncPeriod: unknown field (did you mean "syncPeriod"?)',
+    "unknown-field.yaml": "7:3: spec.labels: unknown field; allowed here: project, region, id, version, kubeProxyMode, "
+    "customization, lifecycle",
+    "version-unquoted.yaml": '7:12: spec.version: expected a string, got a number (1.3); quote it: "1.30"',
+}
+
+
+def test_every_bad_file_has_an_expectation():
+    assert sorted(p.name for p in BAD.glob("*.yaml") if p.name != "empty.yaml") == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_file_gives_exactly_its_problem(name):
+    path = str(BAD / name)
+    loaded = load_desired([path])
+    assert not loaded.ok
+    assert loaded.clusters == []
+    assert [str(p) for p in loaded.problems] == [f"{path}:{EXPECTED[name].replace('{BAD}', str(BAD))}"]
+
+
+def test_an_empty_file_is_a_warning_not_an_error():
+    loaded = load_desired([str(BAD / "empty.yaml")])
+    assert loaded.ok
+    assert [str(p) for p in loaded.warnings] == [f"{BAD / 'empty.yaml'}:1:1: warning: no YAML documents in this file"]
+
+
+def test_all_problems_of_all_files_come_at_once_sorted_by_file_and_line():
+    loaded = load_desired([str(BAD)])
+    printed = [str(p) for p in loaded.problems]
+    # Every valid corpus document declares the same cluster, so the cross-file rule speaks for each but the first.
+    alone = {f"{BAD / name}:{expected}" for name, expected in EXPECTED.items() if name != "duplicate-cluster.yaml"}
+    assert alone <= set(printed)
+    others = [line for line in printed if line not in alone]
+    assert others and all("is already declared at" in line for line in others)
+    keys = [(p.file, p.line, p.column) for p in loaded.problems]
+    assert keys == sorted(keys)
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def cluster_yaml(name="web", project="0123456789abcdef0123456789abcdef", spec_extra="") -> str:
+    return (
+        f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: {name}\n"
+        f"spec:\n  project: {project}\n{spec_extra}"
+    )
+
+
+def test_several_problems_in_one_document_are_all_reported(tmp_path):
+    path = write(
+        tmp_path,
+        "many.yaml",
+        cluster_yaml(spec_extra="  kubeProxyMode: nft\n  region: gra\n  extra: 1\n  lifecycle: {allowReset: 1}\n"),
+    )
+    paths = [p.path for p in load_desired([path]).problems]
+    assert paths == ["spec.kubeProxyMode", "spec.region", "spec.extra", "spec.lifecycle.allowReset"]
+
+
+def test_meaning_rules_wait_for_the_schema(tmp_path):
+    # The period rule would fire too, but the document's shape is wrong: only the shape is reported.
+    spec = "  kubeProxyMode: nft\n  customization:\n    kubeProxy:\n      iptables: {syncPeriod: PT0S}\n"
+    loaded = load_desired([write(tmp_path, "a.yaml", cluster_yaml(spec_extra=spec))])
+    assert [p.path for p in loaded.problems] == ["spec.kubeProxyMode"]
+
+
+def test_the_same_cluster_in_two_files_names_both_places(tmp_path):
+    first = write(tmp_path, "a.yaml", cluster_yaml())
+    second = write(tmp_path, "b.yaml", "# comment\n" + cluster_yaml())
+    loaded = load_desired([first, second])
+    assert [str(p) for p in loaded.problems] == [
+        f'{second}:5:9: metadata.name: cluster "web" of project 0123456789abcdef0123456789abcdef '
+        f"is already declared at {first}:4"
+    ]
+
+
+def test_same_name_in_two_projects_is_two_clusters(tmp_path):
+    first = write(tmp_path, "a.yaml", cluster_yaml())
+    second = write(tmp_path, "b.yaml", cluster_yaml(project="fedcba9876543210fedcba9876543210"))
+    assert len(load_desired([first, second]).clusters) == 2
+
+
+def test_a_pinned_id_declared_twice_is_an_error(tmp_path):
+    pin = "  id: 0b6f7c1e-3d2a-4f5b-9c8d-7e6a5b4c3d21\n"
+    path = write(tmp_path, "a.yaml", cluster_yaml("a", spec_extra=pin) + "---\n" + cluster_yaml("b", spec_extra=pin))
+    assert [p.message for p in load_desired([path]).problems] == [
+        f"cluster id 0b6f7c1e-3d2a-4f5b-9c8d-7e6a5b4c3d21 is already declared at {path}:7"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tuning", "problem"),
+    [
+        ("iptables: {minSyncPeriod: PT30S, syncPeriod: PT0.5M}", None),  # not a duration: PT0.5M
+        ("iptables: {minSyncPeriod: PT30S, syncPeriod: PT30S}", None),
+        ("iptables: {minSyncPeriod: PT31S, syncPeriod: PT30S}", "minSyncPeriod"),
+        ("iptables: {minSyncPeriod: PT1M, syncPeriod: PT0H1M0S}", None),
+        ("ipvs: {minSyncPeriod: PT30S}", None),
+        ("ipvs: {syncPeriod: P0D}", "syncPeriod"),
+        ("ipvs: {syncPeriod: PT0.001S}", None),
+        ("ipvs: {tcpTimeout: PT0S}", None),
+        ("ipvs: {tcpTimeout: P0D}", None),
+        ("ipvs: {tcpTimeout: PT4.9S}", "tcpTimeout"),
+        ("ipvs: {tcpTimeout: PT5S}", None),
+        ("ipvs: {tcpTimeout: null, syncPeriod: null}", None),
+        ("ipvs: {udpTimeout: PT2S, tcpFinTimeout: PT1S}", None),
+    ],
+)
+def test_period_and_timeout_rules(tmp_path, tuning, problem):
+    spec = f"  customization:\n    kubeProxy:\n      {tuning}\n"
+    loaded = load_desired([write(tmp_path, "a.yaml", cluster_yaml(spec_extra=spec))])
+    found = [p.path.rsplit(".", 1)[-1] for p in loaded.problems]
+    if "PT0.5M" in tuning:
+        assert found == ["syncPeriod"]  # fractions only on seconds
+    else:
+        assert found == ([problem] if problem else [])
+
+
+def test_worker_nodes_policy_without_allow_reset_is_a_warning(tmp_path):
+    spec = "  lifecycle: {workerNodesPolicy: reinstall}\n"
+    loaded = load_desired([write(tmp_path, "a.yaml", cluster_yaml(spec_extra=spec))])
+    assert loaded.ok and len(loaded.clusters) == 1
+    assert [p.message for p in loaded.warnings] == [
+        "has no effect unless allowReset is true (it only applies to a reset)"
+    ]
+
+
+# --- the desired model -------------------------------------------------------------------------------------
+
+
+def only_cluster(tmp_path, spec_extra: str) -> DesiredCluster:
+    loaded = load_desired([write(tmp_path, "c.yaml", "# header\n" + cluster_yaml(spec_extra=spec_extra))])
+    assert loaded.ok, loaded.problems
+    (cluster,) = loaded.clusters
+    return cluster
+
+
+def test_model_keeps_identity_source_and_fields(tmp_path):
+    spec = (
+        "  region: GRA7\n  id: 0b6f7c1e-3d2a-4f5b-9c8d-7e6a5b4c3d21\n  version: '1.31'\n  kubeProxyMode: ipvs\n"
+        "  lifecycle: {allowReset: true, workerNodesPolicy: reinstall}\n"
+    )
+    cluster = only_cluster(tmp_path, spec)
+    assert cluster == DesiredCluster(
+        project="0123456789abcdef0123456789abcdef",
+        name="web",
+        source=f"{tmp_path / 'c.yaml'}:2",
+        region="GRA7",
+        id="0b6f7c1e-3d2a-4f5b-9c8d-7e6a5b4c3d21",
+        version="1.31",
+        kube_proxy_mode="ipvs",
+        customization={},
+        lifecycle=Lifecycle(allow_reset=True, worker_nodes_policy="reinstall"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "managed"),
+    [
+        ("", {}),
+        ("  customization: {}\n", {"apiServer": {}, "kubeProxy": {}}),
+        ("  customization: {apiServer: {}}\n", {"apiServer": {}}),
+        (
+            "  customization: {kubeProxy: {iptables: {syncPeriod: PT1M}}}\n",
+            {"kubeProxy": {"iptables": {"syncPeriod": "PT1M"}}},  # as written: durations are not rewritten
+        ),
+        (
+            "  customization: {apiServer: {admissionPlugins: null}, kubeProxy: {ipvs: null}}\n",
+            {"apiServer": {"admissionPlugins": None}, "kubeProxy": {"ipvs": None}},
+        ),
+    ],
+)
+def test_model_holds_only_the_managed_blocks(tmp_path, written, managed):
+    assert only_cluster(tmp_path, written).customization == managed
+
+
+def test_source_is_the_path_as_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fleet").mkdir()
+    (tmp_path / "fleet" / "a.yaml").write_text(cluster_yaml("a") + "---\n" + cluster_yaml("b"))
+    loaded = load_desired(["fleet"])
+    assert [c.source for c in loaded.clusters] == ["fleet/a.yaml:1", "fleet/a.yaml:8"]  # line 7 is the "---"
+
+
+def test_no_clusters_come_out_while_any_file_has_an_error(tmp_path):
+    good = write(tmp_path, "good.yaml", cluster_yaml("a"))
+    bad = write(tmp_path, "bad.yaml", cluster_yaml("b", spec_extra="  kubeProxyMode: x\n"))
+    loaded = load_desired([good, bad])
+    assert not loaded.ok and loaded.clusters == []
+
+
+def test_problem_text_and_dict():
+    problem = Problem("a.yaml", 3, 5, "spec.region", "bad", "warning")
+    assert str(problem) == "a.yaml:3:5: warning: spec.region: bad"
+    assert str(Problem("gone.yaml", 0, 0, "", "no such file or directory")) == "gone.yaml: no such file or directory"
+    assert problem.to_dict() == {
+        "file": "a.yaml", "line": 3, "column": 5, "path": "spec.region", "message": "bad", "severity": "warning"
+    }
+
+
+# --- the schema and the compiled check ---------------------------------------------------------------------
+
+
+def test_schema_duration_pattern_is_the_duration_module_regex():
+    schema_pattern = load_schema()["$defs"]["duration"]["pattern"]
+    assert schema_pattern == re.sub(r"\?P<\w+>", "", DURATION_REGEX.pattern)
+
+
+@pytest.mark.parametrize(
+    "text", ["PT30S", "PT1M", "PT0H1M0S", "P0D", "P1DT2H", "PT0.5S", "P", "PT", "P1M", "P1Y", "P1W", "-PT1S", "PT1.S"]
+)
+def test_schema_and_durations_module_agree(text):
+    from reconciler.durations import is_duration
+
+    pattern = load_schema()["$defs"]["duration"]["pattern"]
+    assert (re.search(pattern, text) is not None) == is_duration(text)
+
+
+def test_the_compiled_check_knows_every_keyword_of_the_schema():
+    assert compile_check(load_schema()) is not None
+
+
+def test_the_compiled_check_gives_up_on_a_keyword_it_does_not_know():
+    assert compile_check({"type": "object", "maxProperties": 3}) is None
+
+
+VALID = {
+    "apiVersion": "ovhkube/v1",
+    "kind": "Cluster",
+    "metadata": {"name": "web"},
+    "spec": {
+        "project": "0123456789abcdef0123456789abcdef",
+        "region": "GRA7",
+        "id": "0b6f7c1e-3d2a-4f5b-9c8d-7e6a5b4c3d21",
+        "version": "1.31",
+        "kubeProxyMode": "ipvs",
+        "customization": {
+            "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages"], "disabled": ["NodeRestriction"]}},
+            "kubeProxy": {
+                "iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"},
+                "ipvs": {"scheduler": "rr", "syncPeriod": "PT30S", "tcpTimeout": "PT0S", "udpTimeout": None},
+            },
+        },
+        "lifecycle": {"allowReset": True, "workerNodesPolicy": "reinstall"},
+    },
+}
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    | st.sampled_from(["PT30S", "P0D", "ipvs", "rr", "AlwaysPullImages", "GRA7", "1.31", "ovhkube/v1", "Cluster"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def leaf_paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaf_paths(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaf_paths(item, path + (index,))
+
+
+PATHS = list(leaf_paths(VALID))
+
+
+def replaced(document, path, value):
+    if not path:
+        return value
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[path[0]] = replaced(copy[path[0]], path[1:], value)
+    return copy
+
+
+def found_at(document, path):
+    for part in path:
+        document = document[part]
+    return document
+
+
+MAPPING_PATHS = [path for path in PATHS if isinstance(found_at(VALID, path), dict)]
+REFERENCE = Draft202012Validator(load_schema())
+COMPILED = compile_check(load_schema())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    path=st.sampled_from(PATHS),
+    value=JSON_VALUES,
+    extra=st.none() | st.tuples(st.sampled_from(MAPPING_PATHS), st.text(max_size=12)),
+)
+def test_the_compiled_check_agrees_with_jsonschema(path, value, extra):
+    document = replaced(VALID, path, value)
+    if extra is not None:  # sometimes also a new key in some mapping
+        where, key = extra
+        try:
+            target = found_at(document, where)
+        except (KeyError, IndexError, TypeError):
+            target = None
+        if isinstance(target, dict):
+            document = replaced(document, where, {**target, key: "PT30S"})
+    assert COMPILED(document) == REFERENCE.is_valid(document)
+
+
+def test_the_valid_reference_document_is_valid():
+    assert REFERENCE.is_valid(VALID)
+    assert COMPILED(VALID)
