@@ -146,10 +146,11 @@ class Api:
 
     def learn_clock_offset(self) -> None:
         """Ask the server's time once, so signatures use it (python-ovh would ask lazily, from each thread)."""
-        server_time = self._call("GET", "/auth/time", None, need_auth=False)
+        # A shorter budget than other calls: an endpoint that never answers should fail fast, not after a minute.
+        server_time = self._call("GET", "/auth/time", None, need_auth=False, budget=min(self.retry_budget, 10.0))
         self.client._time_delta = int(server_time) - int(time.time())
 
-    def _call(self, method: str, path: str, body, need_auth: bool = True):
+    def _call(self, method: str, path: str, body, need_auth: bool = True, budget: float | None = None):
         if self.read_only and method != "GET":
             raise ReadOnlyError("refused: this command is read-only", method=method, path=path)
         started = time.monotonic()
@@ -162,7 +163,8 @@ class Api:
                 error.attempts = attempt
                 delay = self._backoff(attempt, error.retry_after)
                 retryable = method in RETRIED_METHODS and (error.ambiguous or error.status == 429)
-                if not retryable or time.monotonic() - started + delay > self.retry_budget:
+                budget = self.retry_budget if budget is None else budget
+                if not retryable or time.monotonic() - started + delay > budget:
                     raise
                 time.sleep(delay)
 
