@@ -1,0 +1,209 @@
+"""`ovhkube validate` and `ovhkube schema` as users and scripts meet them: output, exit codes, formats,
+start-up imports, the wheel's copy of the schema, and no traceback or hang on any input."""
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+OVHKUBE = str(Path(sys.executable).parent / "ovhkube")
+BAD = REPO / "tests" / "bad"
+VALID = """apiVersion: ovhkube/v1
+kind: Cluster
+metadata:
+  name: web
+spec:
+  project: 0123456789abcdef0123456789abcdef
+  kubeProxyMode: ipvs
+  customization:
+    kubeProxy:
+      ipvs: {syncPeriod: PT30S, tcpTimeout: PT0S}
+"""
+
+
+def ovhkube(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([OVHKUBE, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def test_valid_files_exit_0_with_a_summary(tmp_path):
+    (tmp_path / "a.yaml").write_text(VALID)
+    result = ovhkube("validate", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "1 file, 1 cluster: valid\n"
+
+
+def test_problems_exit_1_one_line_each_then_a_summary():
+    result = ovhkube("validate", "tests/bad/enum-mode.yaml", "tests/bad/sync-period-zero.yaml", "tests/bad/empty.yaml")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "tests/bad/empty.yaml:1:1: warning: no YAML documents in this file",
+        'tests/bad/enum-mode.yaml:7:18: spec.kubeProxyMode: must be one of: iptables, ipvs; got "nftables"',
+        "tests/bad/sync-period-zero.yaml:9:30: spec.customization.kubeProxy.iptables.syncPeriod: "
+        "must be greater than 0; got PT0S",
+        "2 errors in 2 files, 1 warning",
+    ]
+
+
+def test_json_format_lists_every_problem_for_editors_and_ci():
+    result = ovhkube("validate", "--format", "json", "tests/bad/duplicate-key.yaml", "missing.yaml")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == [
+        {"file": "missing.yaml", "line": 0, "column": 0, "path": "", "message": "no such file or directory",
+         "severity": "error"},
+        {"file": "tests/bad/duplicate-key.yaml", "line": 8, "column": 3, "path": "spec.region",
+         "message": "duplicate key 'region' (first at line 7)", "severity": "error"},
+    ]
+
+
+def test_json_format_of_valid_files_is_an_empty_list(tmp_path):
+    (tmp_path / "a.yaml").write_text(VALID)
+    result = ovhkube("validate", "--format=json", str(tmp_path))
+    assert (result.returncode, json.loads(result.stdout)) == (0, [])
+
+
+def test_a_path_is_required():
+    result = ovhkube("validate")
+    assert result.returncode == 2
+    assert "Missing argument" in result.stderr
+
+
+def test_schema_prints_the_schema_file():
+    result = ovhkube("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads((REPO / "schemas" / "cluster.schema.json").read_text())
+
+
+def modules_loaded_by(*args: str) -> set[str]:
+    code = (
+        "import sys\n"
+        f"sys.argv = ['ovhkube', *{list(args)!r}]\n"
+        "from reconciler.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    return {name.split(".")[0] for name in result.stderr.split()}
+
+
+def test_version_and_validate_start_without_the_api_client_or_rich():
+    heavy = {"ovh", "requests", "deepdiff", "rich"}
+    assert modules_loaded_by("--version") & (heavy | {"jsonschema", "yaml"}) == set()
+    assert modules_loaded_by("validate", "examples") & heavy == set()
+    # jsonschema is needed only to explain a document that fails the compiled check
+    assert "jsonschema" not in modules_loaded_by("validate", "examples")
+    assert "jsonschema" in modules_loaded_by("validate", "tests/bad/enum-mode.yaml")
+
+
+def test_the_wheel_carries_the_schema(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = tmp_path.glob("ovhkube-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = archive.read("reconciler/cluster.schema.json")
+    assert json.loads(packaged) == json.loads((REPO / "schemas" / "cluster.schema.json").read_text())
+
+
+# --- no traceback, no hang, whatever the input --------------------------------------------------------------
+
+RUNNER = CliRunner()
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+def validate_in_process(path: Path) -> None:
+    for output_format in ("text", "json"):
+        result = RUNNER.invoke(app, ["validate", "--format", output_format, str(path)])
+        assert result.exit_code in (0, 1), result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    problems = json.loads(result.output)
+    assert (result.exit_code == 0) == all(problem["severity"] == "warning" for problem in problems)
+
+
+SCALARS = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    | st.sampled_from(["PT30S", "P0D", "PT0S", "PT4S", "P1M", "", "~", "ipvs", "AlwaysPullImages", "1.31", "GRA7"])
+)
+STRUCTURES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+FIELDS = [
+    ("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"), ("spec",), ("spec", "project"),
+    ("spec", "kubeProxyMode"), ("spec", "region"), ("spec", "id"), ("spec", "version"), ("spec", "customization"),
+    ("spec", "customization", "kubeProxy"), ("spec", "customization", "kubeProxy", "ipvs"),
+    ("spec", "customization", "kubeProxy", "ipvs", "syncPeriod"),
+    ("spec", "customization", "kubeProxy", "ipvs", "tcpTimeout"),
+    ("spec", "customization", "apiServer"), ("spec", "customization", "apiServer", "admissionPlugins"),
+    ("spec", "customization", "apiServer", "admissionPlugins", "enabled"), ("spec", "lifecycle"),
+    ("spec", "lifecycle", "allowReset"), ("spec", "lifecycle", "workerNodesPolicy"),
+]
+
+
+def with_value(document: dict, path: tuple, value) -> dict:
+    copy = dict(document)
+    head, *rest = path
+    inner = copy.get(head)
+    copy[head] = with_value(inner if isinstance(inner, dict) else {}, tuple(rest), value) if rest else value
+    return copy
+
+
+@FUZZ
+@given(changes=st.lists(st.tuples(st.sampled_from(FIELDS), STRUCTURES), min_size=1, max_size=4))
+def test_random_values_in_every_field_never_crash(tmp_path, changes):
+    document = yaml.safe_load(VALID)
+    for path, value in changes:
+        document = with_value(document, path, value)
+    target = tmp_path / "fuzz.yaml"
+    target.write_text(yaml.safe_dump(document, allow_unicode=True))
+    validate_in_process(target)
+
+
+@FUZZ
+@given(documents=st.lists(STRUCTURES, max_size=3))
+def test_random_yaml_structures_never_crash(tmp_path, documents):
+    target = tmp_path / "fuzz.yaml"
+    target.write_text(yaml.safe_dump_all(documents, allow_unicode=True))
+    validate_in_process(target)
+
+
+YAML_PIECES = st.sampled_from(
+    ["a:", " b", "- ", "[", "]", "{", "}", ",", "&x ", "*x", "!!int ", "!t ", "<<: ", "---\n", "...\n", "? ", "\n",
+     "  ", "\t", "'", '"', "#", "|\n  ", ">", "%YAML 1.1\n", "PT30S", "spec:", "\u00e9", "\x00", "\ufeff"]
+)
+
+
+@FUZZ
+@given(text=st.lists(YAML_PIECES | st.text(max_size=5), max_size=40).map("".join))
+def test_random_text_never_crashes(tmp_path, text):
+    target = tmp_path / "fuzz.yaml"
+    target.write_text(text, encoding="utf-8", errors="surrogatepass")
+    validate_in_process(target)
+
+
+@FUZZ
+@given(data=st.binary(max_size=200))
+def test_random_bytes_never_crash(tmp_path, data):
+    target = tmp_path / "fuzz.yaml"
+    target.write_bytes(data)
+    validate_in_process(target)
+
+
+def test_every_bad_file_at_once_in_process():
+    result = RUNNER.invoke(app, ["validate", str(BAD)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
