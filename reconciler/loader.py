@@ -21,7 +21,7 @@ MAX_ALIAS_USES = 100
 MAX_DEPTH = 64  # a cluster document is 7 deep
 YAML_SUFFIXES = (".yaml", ".yml")
 OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
-FOREIGN_FILE = "skipped: not a desired-state file (no apiVersion, kind, metadata or spec); name it to check it"
+FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, metadata or spec); name it to check it"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
@@ -147,14 +147,20 @@ def load_paths(paths: list[str]) -> LoadedFiles:
     loaded = LoadedFiles(problems=problems)
     for path, named in files:
         documents, problems = load_file(path)
-        if not named and documents and not any(OUR_KEYS.intersection(d.data) for d in documents):
-            # Found in a folder, and foreign (e.g. a sandbox seed beside the desired-state files): skipped, said.
+        if not named and documents and not any(_meant_as_ours(d.data) for d in documents):
+            # Found in a folder, and foreign (e.g. a sandbox seed or a Kubernetes manifest): skipped, said.
             loaded.problems.append(Problem(path, 1, 1, "", FOREIGN_FILE, WARNING))
             continue
         loaded.files.append(path)
         loaded.documents.extend(documents)
         loaded.problems.extend(problems)
     return loaded
+
+
+def _meant_as_ours(data: dict) -> bool:
+    """Our keys, and not another tool's apiVersion: a Kubernetes manifest (batch/v1, ...) has our keys too."""
+    version = data.get("apiVersion")
+    return bool(OUR_KEYS.intersection(data)) and not (isinstance(version, str) and "ovhkube" not in version)
 
 
 def _add_document(path: str, root, documents: list[Document], problems: list[Problem]) -> None:
