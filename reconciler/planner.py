@@ -176,7 +176,8 @@ def _removed_field_warnings(diff: list[FieldChange]) -> list[str]:
     for change in diff:
         field = change.path.removeprefix("customization.")
         if change.after is None and field in KUBE_PROXY_DEFAULTS:
-            warnings.append(f"{field} is removed: kube-proxy falls back to its default ({KUBE_PROXY_DEFAULTS[field]})")
+            default = KUBE_PROXY_DEFAULTS[field]
+            warnings.append(f"{change.path} is removed: kube-proxy falls back to its default ({default})")
     return warnings
 
 

@@ -1,0 +1,237 @@
+"""`ovhkube plan` end to end: the real ovh client against the sandbox over HTTP."""
+
+import json
+import textwrap
+
+import pytest
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+CLUSTER_ID = "6f3c1a52-1111-4c1e-9a55-000000000001"
+
+
+def live(name="alpha", **fields):
+    cluster = {
+        "id": CLUSTER_ID, "name": name, "region": "GRA5", "version": "1.31", "kubeProxyMode": "iptables",
+        "status": "READY", "updatePolicy": "MINIMAL_DOWNTIME",
+        "customization": {
+            "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}},
+            "kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}},
+        },
+    }
+    cluster.update(fields)
+    return cluster
+
+
+def seed(sandbox, *clusters):
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": list(clusters)}]})
+
+
+def desired(tmp_path, body, name="alpha", filename="clusters.yaml"):
+    text = f"""\
+        apiVersion: ovhkube/v1
+        kind: Cluster
+        metadata:
+          name: {name}
+        spec:
+          project: {PROJECT}
+    """
+    path = tmp_path / filename
+    path.write_text(textwrap.dedent(text) + textwrap.indent(textwrap.dedent(body), "  "))
+    return path
+
+
+def plan_json(run_ovhkube, sandbox, *args):
+    result = run_ovhkube("plan", *map(str, args), "--format", "json", env=sandbox.env())
+    return result, json.loads(result.stdout)
+
+
+def test_in_sync_cluster_plans_no_changes(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    path = desired(tmp_path, """\
+        region: GRA5
+        kubeProxyMode: iptables
+        customization:
+          kubeProxy:
+            iptables: {minSyncPeriod: PT1S, syncPeriod: PT30S}
+    """)
+    result = run_ovhkube("plan", str(path), "--detailed-exitcode", env=sandbox.env())
+    assert result.returncode == 0, result.stderr
+    assert "No changes" in result.stdout
+
+
+def test_same_meaning_written_differently_is_no_change(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(kubeProxyMode="ipvs", customization={
+        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": []}},
+        "kubeProxy": {"ipvs": {"minSyncPeriod": "P0D", "syncPeriod": "PT1M", "tcpTimeout": "P0D", "scheduler": "rr"}},
+    }))
+    path = desired(tmp_path, """\
+        kubeProxyMode: ipvs
+        customization:
+          apiServer:
+            admissionPlugins: {enabled: [AlwaysPullImages, NodeRestriction], disabled: null}
+          kubeProxy:
+            ipvs: {minSyncPeriod: PT0S, syncPeriod: PT0H1M0S, scheduler: rr, udpTimeout: PT0S}
+    """)
+    result = run_ovhkube("plan", str(path), "--detailed-exitcode", env=sandbox.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    path = desired(tmp_path, """\
+        customization:
+          kubeProxy:
+            iptables: {minSyncPeriod: PT1S, syncPeriod: PT60S}
+    """)
+    before = sandbox.show()
+    result, plan = plan_json(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stderr
+    [change] = plan["changes"]
+    assert change["action"] == "update"
+    assert change["diff"] == [
+        {"path": "customization.kubeProxy.iptables.syncPeriod", "before": "PT30S", "after": "PT60S"}
+    ]
+    assert change["requests"] == [{
+        "method": "PUT",
+        "path": f"/cloud/project/{PROJECT}/kube/{CLUSTER_ID}/customization",
+        "body": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}}},
+    }]
+    assert plan["summary"] == {"create": 0, "update": 1, "reset": 0, "noop": 0, "error": 0}
+    assert sandbox.show() == before, "plan must never change anything"
+
+
+def test_a_block_the_file_does_not_manage_is_in_no_request(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    path = desired(tmp_path, """\
+        customization:
+          kubeProxy: {}
+    """)
+    _, plan = plan_json(run_ovhkube, sandbox, path)
+    [change] = plan["changes"]
+    assert change["requests"][0]["body"] == {"kubeProxy": {}}
+    assert "customization.kubeProxy.iptables.syncPeriod is removed: kube-proxy falls back to its default (30s)" in (
+        change["warnings"]
+    )
+
+
+def test_mode_change_without_allow_reset_is_an_error_naming_the_setting(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(), live(name="beta", id="6f3c1a52-1111-4c1e-9a55-000000000002"))
+    path = desired(tmp_path, "kubeProxyMode: ipvs\n")
+    other = desired(tmp_path, "customization: {kubeProxy: {iptables: {syncPeriod: PT45S}}}\n", "beta", "beta.yaml")
+    result = run_ovhkube("plan", str(path), str(other), env=sandbox.env())
+    assert result.returncode == 1
+    assert "spec.lifecycle.allowReset: true" in result.stdout
+    assert "beta" in result.stdout and "PT45S" in result.stdout, "the rest of the plan still comes out"
+    assert "Plan: 0 to create, 1 to update, 0 to reset." in result.stdout
+
+
+def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_blocks(
+    sandbox, run_ovhkube, tmp_path
+):
+    seed(sandbox, live(version="1.32"))
+    path = desired(tmp_path, """\
+        kubeProxyMode: ipvs
+        customization:
+          kubeProxy:
+            ipvs: {scheduler: lc}
+        lifecycle: {allowReset: true, workerNodesPolicy: reinstall}
+    """)
+    text = run_ovhkube("plan", str(path), env=sandbox.env()).stdout
+    assert "ALL KUBERNETES DATA WILL BE ERASED" in text and "worker nodes will be reinstalled" in text
+    _, plan = plan_json(run_ovhkube, sandbox, path)
+    [change] = plan["changes"]
+    assert change["action"] == "reset"
+    [request] = change["requests"]
+    assert request["method"] == "POST" and request["path"].endswith(f"/kube/{CLUSTER_ID}/reset")
+    body = request["body"]
+    assert body["kubeProxyMode"] == "ipvs"
+    assert body["version"] == "1.32" and body["name"] == "alpha" and body["updatePolicy"] == "MINIMAL_DOWNTIME"
+    assert body["workerNodesPolicy"] == "reinstall"
+    assert body["customization"] == {
+        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}},
+        "kubeProxy": {"ipvs": {"scheduler": "lc"}},
+    }
+    assert "region" not in body
+    assert sandbox.show()["projects"][0]["clusters"][0]["resets"] == 0
+
+
+def test_absent_cluster_is_created_with_an_explicit_mode(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    path = desired(tmp_path, """\
+        region: GRA7
+        version: "1.33"
+        kubeProxyMode: iptables
+        customization:
+          kubeProxy:
+            iptables: {syncPeriod: PT30S}
+    """, name="gamma")
+    result, plan = plan_json(run_ovhkube, sandbox, path, "--detailed-exitcode")
+    assert result.returncode == 2
+    [change] = plan["changes"]
+    assert change["action"] == "create"
+    assert change["requests"] == [{
+        "method": "POST",
+        "path": f"/cloud/project/{PROJECT}/kube",
+        "body": {"name": "gamma", "region": "GRA7", "version": "1.33", "kubeProxyMode": "iptables",
+                 "customization": {"kubeProxy": {"iptables": {"syncPeriod": "PT30S"}}}},
+    }]
+
+
+def test_region_mismatch_is_an_error_never_a_create(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    result, plan = plan_json(run_ovhkube, sandbox, desired(tmp_path, "region: BHS5\n"))
+    assert result.returncode == 1
+    [change] = plan["changes"]
+    assert change["action"] == "error" and "BHS5" in change["error"] and "GRA5" in change["error"]
+    assert change["requests"] == []
+
+
+def test_target_limits_the_plan_and_an_unknown_target_is_an_error(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    desired(tmp_path, "customization: {kubeProxy: {}}\n")
+    desired(tmp_path, "region: GRA7\n", name="delta", filename="delta.yaml")
+    _, plan = plan_json(run_ovhkube, sandbox, tmp_path, "--target", "delta")
+    assert [c["cluster"]["name"] for c in plan["changes"]] == ["delta"]
+    result = run_ovhkube("plan", str(tmp_path), "--target", "nope", env=sandbox.env())
+    assert result.returncode == 1 and "nope" in result.stderr
+
+
+def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live())
+    path = desired(tmp_path, "customization: {kubeProxy: {iptables: {syncPeriod: PT90S}}}\n")
+    out, summary = tmp_path / "plan.json", tmp_path / "summary.md"
+    env = {**sandbox.env(), "GITHUB_STEP_SUMMARY": str(summary)}
+    text = run_ovhkube("plan", str(path), "--out", str(out), env=env)
+    assert "~ customization.kubeProxy.iptables.syncPeriod: \"PT30S\" -> \"PT90S\"" in text.stdout
+    assert "kube-proxy will be restarted" in text.stdout
+    assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to reset. (0 unchanged)")
+    saved = json.loads(out.read_text())
+    assert saved["format_version"] == "1" and saved["changes"][0]["action"] == "update"
+    assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
+    assert "### ovhkube plan: 0 to create, 1 to update, 0 to reset." in summary.read_text()
+    markdown = run_ovhkube("plan", str(path), "--format", "markdown", env=sandbox.env()).stdout
+    assert "<details>" in markdown and "```diff" in markdown and "PT90S" in markdown
+
+
+def test_invalid_files_stop_before_any_api_call(sandbox, run_ovhkube, tmp_path):
+    path = desired(tmp_path, "kubeProxyMode: nftables\n")
+    result = run_ovhkube("plan", str(path), env=sandbox.env())
+    assert result.returncode == 1
+    assert "clusters.yaml:7:18: spec.kubeProxyMode: must be one of: iptables, ipvs" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("faults", [{"error_rate": 0.3, "random_seed": 7}, {"rate_limit": 20}])
+def test_plan_is_the_same_through_faults(sandbox_factory, run_ovhkube, tmp_path, faults):
+    clusters = [live(name=f"c{i}", id=f"6f3c1a52-1111-4c1e-9a55-0000000000{i:02d}") for i in range(12)]
+    steady, faulty = sandbox_factory(), sandbox_factory(**faults)
+    for server in (steady, faulty):
+        seed(server, *clusters)
+    for i in range(12):
+        block = f"{{minSyncPeriod: PT1S, syncPeriod: PT{30 + i % 3}S}}"
+        desired(tmp_path, f"customization: {{kubeProxy: {{iptables: {block}}}}}\n", name=f"c{i}", filename=f"c{i}.yaml")
+    _, expected = plan_json(run_ovhkube, steady, tmp_path)
+    result, got = plan_json(run_ovhkube, faulty, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert got["changes"] == expected["changes"]
+    assert got["summary"]["update"] == 8
