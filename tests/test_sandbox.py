@@ -9,6 +9,7 @@ import requests
 PROJECT = "0123456789abcdef0123456789abcdef"
 KUBE = f"/cloud/project/{PROJECT}/kube"
 CLUSTER_ID = "6f3c1a52-0000-4c1e-9a55-000000000001"
+TRANSITION = 1.5  # seconds: long enough that a busy machine still sees the busy status between two calls
 FULL_BLOCKS = {
     "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages"], "disabled": ["NodeRestriction"]}},
     "kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}},
@@ -199,7 +200,7 @@ def test_reset_refuses_an_unknown_worker_nodes_policy(sandbox):
 
 
 def test_a_change_makes_the_cluster_busy_then_ready_after_the_transition(sandbox_factory):
-    sandbox = sandbox_factory(transition_seconds=0.6)
+    sandbox = sandbox_factory(transition_seconds=TRANSITION)
     path = seed_one(sandbox)
     client = sandbox.client()
     client.call("PUT", f"{path}/customization", {"kubeProxy": {}})
@@ -207,7 +208,7 @@ def test_a_change_makes_the_cluster_busy_then_ready_after_the_transition(sandbox
     with pytest.raises(ovh.exceptions.ResourceConflictError) as caught:
         client.post(f"{path}/reset", name="alpha")
     assert caught.value.response.json()["class"] == "Client::Conflict::ServiceNotReady"
-    time.sleep(0.7)
+    time.sleep(TRANSITION + 0.1)
     assert client.get(path)["status"] == "READY"
     client.post(f"{path}/reset", name="alpha")
     assert client.get(path)["status"] == "RESETTING"
@@ -217,19 +218,19 @@ def test_a_change_makes_the_cluster_busy_then_ready_after_the_transition(sandbox
 
 
 def test_a_created_cluster_is_installing_then_ready(sandbox_factory):
-    sandbox = sandbox_factory(transition_seconds=0.5)
+    sandbox = sandbox_factory(transition_seconds=TRANSITION)
     seed_one(sandbox)
     created = sandbox.client().post(KUBE, region="GRA7", kubeProxyMode="ipvs")
     assert created["status"] == "INSTALLING"
-    time.sleep(0.6)
+    time.sleep(TRANSITION + 0.1)
     assert sandbox.client().get(f"{KUBE}/{created['id']}")["status"] == "READY"
 
 
 def test_a_cluster_seeded_busy_turns_ready_counted_from_the_seeding(sandbox_factory):
-    sandbox = sandbox_factory(transition_seconds=0.5)
+    sandbox = sandbox_factory(transition_seconds=TRANSITION)
     path = seed_one(sandbox, status="UPDATING")
     assert sandbox.client().get(path)["status"] == "UPDATING"
-    time.sleep(0.6)
+    time.sleep(TRANSITION + 0.1)
     assert sandbox.client().get(path)["status"] == "READY"
 
 
