@@ -8,19 +8,20 @@ import re
 from decimal import Decimal
 
 # No years, months or weeks (their length is not fixed), no sign, no bare "P" or "PT".
-# schemas/cluster.schema.json carries the same pattern without the group names.
+# schemas/cluster.schema.json carries the same pattern without the group names. `(?!.*\n)` refuses a
+# trailing newline, which `$` lets through in Python (the schema is checked with Python's re too).
 _REGEX = re.compile(
-    r"^P(?!$)(?:(?P<d>\d+)D)?(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"^(?!.*\n)P(?!$)(?:(?P<d>\d+)D)?(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
 
 
 def is_duration(text: object) -> bool:
-    return isinstance(text, str) and _REGEX.match(text) is not None
+    return isinstance(text, str) and _REGEX.fullmatch(text) is not None
 
 
 def to_seconds(text: str) -> Decimal:
     """Seconds in a duration; raises ValueError on anything that is not a days-to-seconds ISO 8601 duration."""
-    match = _REGEX.match(text) if isinstance(text, str) else None
+    match = _REGEX.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"not an ISO 8601 duration of days, hours, minutes and seconds: {text!r}")
     parts = {key: Decimal(value) if value else Decimal(0) for key, value in match.groupdict().items()}

@@ -41,6 +41,7 @@ EXPECTED = {
     "duration-number.yaml": f"9:30: {IPTABLES}.syncPeriod: expected an ISO 8601 duration such as PT30S, "
     "got a number (30)",
     "duration-sign.yaml": f'9:26: {IPVS}.udpTimeout: {DURATION_HELP}; got "-PT5S"',
+    "duration-trailing-newline.yaml": f'9:21: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "PT30S\\n"',
     "duration-weeks.yaml": f'9:29: {IPVS}.tcpFinTimeout: {DURATION_HELP}; got "P1W"',
     "enum-mode.yaml": '7:18: spec.kubeProxyMode: must be one of: iptables, ipvs; got "nftables"',
     "enum-plugin.yaml": f"10:37: {PLUGINS}.enabled[1]: must be one of: AlwaysPullImages, NodeRestriction; "
