@@ -90,7 +90,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     mode = desired.kube_proxy_mode or live_mode
     version = desired.version if mode_changes and desired.version else cluster.get("version", "")
     warnings = _status_warnings(live) + _mode_warnings(mode, version, desired.customization)
-    warnings += _removed_field_warnings(diff) + _version_warnings(desired, cluster, mode_changes)
+    warnings += _removed_field_warnings(diff, mode) + _version_warnings(desired, cluster, mode_changes)
 
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
@@ -171,11 +171,12 @@ def _mode_warnings(mode: str | None, version: str | None, customization: dict) -
     return warnings
 
 
-def _removed_field_warnings(diff: list[FieldChange]) -> list[str]:
+def _removed_field_warnings(diff: list[FieldChange], mode: str | None) -> list[str]:
+    """A field removed from the block of the mode kube-proxy runs in: say which default takes its place."""
     warnings = []
     for change in diff:
         field = change.path.removeprefix("customization.")
-        if change.after is None and field in KUBE_PROXY_DEFAULTS:
+        if change.after is None and field in KUBE_PROXY_DEFAULTS and field.startswith(f"kubeProxy.{mode}."):
             default = KUBE_PROXY_DEFAULTS[field]
             warnings.append(f"{change.path} is removed: kube-proxy falls back to its default ({default})")
     return warnings

@@ -14,11 +14,16 @@ PROGRESS_FROM = 20  # clusters; below that a progress bar is noise
 
 def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
     """The desired clusters, or every problem on stderr and exit 1 before any API call."""
+    from reconciler.loader import FOREIGN_FILE
     from reconciler.validation import load_desired
 
     loaded = load_desired(paths)
+    skipped = [w for w in loaded.warnings if w.message == FOREIGN_FILE]
     for warning in loaded.warnings:
-        err(f"warning: {warning}", settings, fg="yellow")
+        if settings.verbose or warning not in skipped:
+            err(str(warning), settings, fg="yellow")
+    if skipped and not settings.verbose:
+        err(f"note: skipped {len(skipped)} file(s) that are not desired-state files (a seed, CI files); -v lists them")
     if not loaded.ok:
         for problem in loaded.problems:
             err(str(problem), settings, fg="red")
