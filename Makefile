@@ -20,8 +20,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# The main job on the embedded sandbox (no account needed): seed live state, then plan the example fleet.
 demo: $(STAMP)
-	$(BIN)/ovhkube validate examples/
+	$(BIN)/ovhkube sandbox seed examples/sandbox-seed.yaml
+	$(BIN)/ovhkube --endpoint sandbox plan examples/
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
