@@ -1,0 +1,85 @@
+"""A real HTTP gateway in front of a sandbox that loses answers on purpose, as a load balancer that times out does.
+
+Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching request:
+- "after": the request reaches the sandbox (the change is made), then the client gets a 502;
+- "before": the client gets a 502 and the sandbox never sees the request;
+- None: forwarded normally.
+The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
+"""
+
+import http.client
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+BAD_GATEWAY = b'{"class": "Server::BadGateway", "message": "Bad gateway (lost by the test gateway)"}'
+
+
+class LossyGateway:
+    def __init__(self, upstream_url: str, rules: dict[tuple[str, str], list[str | None]]):
+        upstream = urlsplit(upstream_url)
+        self.upstream = (upstream.hostname, upstream.port)
+        self.rules = {key: list(faults) for key, faults in rules.items()}
+        self.lost: list[tuple[str, str, str]] = []  # (method, path, fault) of every answer lost
+        self.forwarded: list[tuple[str, str]] = []  # (method, path) of every request the sandbox received
+        self._lock = threading.Lock()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                gateway.serve(self, "GET")
+
+            def do_POST(self):
+                gateway.serve(self, "POST")
+
+            def do_PUT(self):
+                gateway.serve(self, "PUT")
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}{upstream.path}"
+
+    def _next_fault(self, method: str, path: str) -> str | None:
+        with self._lock:
+            for (rule_method, suffix), faults in self.rules.items():
+                if rule_method == method and path.endswith(suffix) and faults:
+                    fault = faults.pop(0)
+                    if fault:
+                        self.lost.append((method, path, fault))
+                    return fault
+        return None
+
+    def serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else None
+        fault = self._next_fault(method, handler.path)
+        if fault != "before":
+            with self._lock:
+                self.forwarded.append((method, handler.path))
+            connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+            connection.request(method, handler.path, body=body, headers=dict(handler.headers))
+            response = connection.getresponse()
+            status, payload = response.status, response.read()
+            connection.close()
+        if fault:
+            status, payload = 502, BAD_GATEWAY
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def count(self, method: str, suffix: str) -> int:
+        """Requests the sandbox received (not merely the client sent) matching the method and path suffix."""
+        with self._lock:
+            return sum(1 for m, path in self.forwarded if m == method and path.endswith(suffix))
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
