@@ -4,6 +4,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,13 +62,16 @@ def sandbox_server(state: Path, seed: Path, *options: str):
 
 def timed_run(args: list[str], env: dict) -> dict:
     """Wall time, CPU time and peak memory of one whole CLI process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(CLI + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 2):
-        raise RuntimeError(f"{' '.join(args)} exited {code}: {process.stderr.read().decode()[-500:]}")
+    # stderr goes to a file: a pipe nobody reads until the end blocks a process that writes more than 64 KiB.
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(CLI + args, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 2):
+            errors.seek(0)
+            raise RuntimeError(f"{' '.join(args)} exited {code}: {errors.read().decode()[-500:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
