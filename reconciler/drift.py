@@ -223,7 +223,7 @@ def render_text(report: DriftReport, color: bool = False) -> str:
         if cluster.state == "in_sync" and not status:
             continue
         sign, headline, hue = TEXT_HEADLINES[cluster.state]
-        where = f"{cluster.project}/{cluster.id or 'new'}"
+        where = f"{cluster.project}/{cluster.id or ('new' if cluster.state == 'missing' else 'id unknown')}"
         lines.append(paint(f"{sign} {cluster.name} ({where}) {headline}", bold=True, fg=hue) + f"  [{cluster.source}]")
         if cluster.error:
             lines.append(paint(f"    error: {cluster.error}", fg="red"))
