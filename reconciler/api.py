@@ -248,6 +248,21 @@ def _start_embedded_sandbox(stack: ExitStack) -> str:
     return server.url
 
 
+def _prepare_session(session: requests.Session, url: str, parallelism: int) -> None:
+    """Size the connection pool for the caller's threads, and read the environment's proxy and CA settings once.
+
+    requests otherwise re-reads them (and ~/.netrc) on every call: most of a call's CPU time in a large fleet.
+    python-ovh signs each request itself, so netrc credentials never apply here anyway.
+    """
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, parallelism))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    environment = session.merge_environment_settings(url, {}, None, None, None)
+    session.trust_env = False
+    session.proxies.update(environment["proxies"])
+    session.verify = environment["verify"]
+
+
 @contextmanager
 def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10):
     """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu."""
@@ -273,9 +288,7 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
             client = ovh.Client(name, application_key, application_secret, consumer_key, timeout=TIMEOUT)
         except ovh.exceptions.InvalidConfiguration as exc:
             raise AuthError(f"invalid API configuration for {label}: {exc}") from None
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, parallelism))
-        client._session.mount("http://", adapter)
-        client._session.mount("https://", adapter)
+        _prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
         api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose)
         stack.callback(client._session.close)
         api.learn_clock_offset()

@@ -8,8 +8,9 @@ was not found cannot be called absent (creating it could make a duplicate).
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from reconciler.api import ApiError
@@ -76,60 +77,75 @@ def read_live(
     """
     wanted_names = {(ref.project, ref.name) for ref in refs}
     wanted_ids = {(ref.project, ref.id) for ref in refs if ref.id}
+    counter = _Counter(on_progress)
+    view = LiveView()
     listed: dict[str, list[str]] = {}
     objects: dict[tuple[str, str], dict] = {}
-    customizations: dict[tuple[str, str], dict] = {}
-    read_errors: dict[tuple[str, str], str] = {}
-    view = LiveView()
-    done = total = 0
+
+    def read_cluster(project: str, cluster_id: str):
+        """The cluster, then (if asked about) its customization, in one worker: the pool stays full."""
+        key = (project, cluster_id)
+        try:
+            objects[key] = cluster = counter.counted(api.get, kube_path(project, cluster_id))
+            if all_customizations or (project, cluster.get("name")) in wanted_names or key in wanted_ids:
+                counter.expect(1)
+                customization = counter.counted(api.get, kube_path(project, cluster_id, "/customization"))
+                view.customizations[key] = customization or {}
+        except ApiError as exc:
+            view.read_errors[key] = str(exc)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        pending = {}
+        names = sorted({ref.project for ref in refs} | set(projects))
+        counter.expect(len(names))
+        listings = {pool.submit(counter.counted, api.get, kube_path(project)): project for project in names}
+        cluster_reads = []
+        for future in as_completed(listings):
+            project = listings[future]
+            try:
+                listed[project] = list(future.result() or [])
+            except ApiError as exc:
+                view.project_errors[project] = str(exc)
+                continue
+            counter.expect(len(listed[project]))
+            cluster_reads += [pool.submit(read_cluster, project, cluster_id) for cluster_id in listed[project]]
+        for future in cluster_reads:
+            future.result()
 
-        def submit(kind, project, cluster_id=None, suffix=""):
-            nonlocal total
-            total += 1
-            future = pool.submit(api.get, kube_path(project, cluster_id, suffix))
-            pending[future] = (kind, project, cluster_id)
-
-        for project in sorted({ref.project for ref in refs} | set(projects)):
-            submit("list", project)
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                kind, project, cluster_id = pending.pop(future)
-                done += 1
-                try:
-                    answer = future.result()
-                except ApiError as exc:
-                    if kind == "list":
-                        view.project_errors[project] = str(exc)
-                    else:
-                        read_errors[(project, cluster_id)] = str(exc)
-                    continue
-                if kind == "list":
-                    listed[project] = list(answer or [])
-                    for listed_id in listed[project]:
-                        submit("cluster", project, listed_id)
-                elif kind == "cluster":
-                    objects[(project, cluster_id)] = answer
-                    asked = (project, answer.get("name")) in wanted_names or (project, cluster_id) in wanted_ids
-                    if asked or all_customizations:
-                        submit("customization", project, cluster_id, "/customization")
-                else:
-                    customizations[(project, cluster_id)] = answer or {}
-            if on_progress:
-                on_progress(done, total)
-
-    for project, ids in listed.items():
-        view.clusters_by_project[project] = [objects[(project, i)] for i in ids if (project, i) in objects]
-    view.read_errors, view.customizations = read_errors, customizations
+    named: dict[tuple[str, str], list[str]] = {}
+    for project in sorted(listed):
+        view.clusters_by_project[project] = [objects[(project, i)] for i in listed[project] if (project, i) in objects]
+        for cluster_id in listed[project]:
+            if (project, cluster_id) in objects:
+                named.setdefault((project, objects[(project, cluster_id)].get("name")), []).append(cluster_id)
     for ref in refs:
-        view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, customizations, read_errors, view)
+        view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, named, view)
     return view
 
 
-def _resolve(ref, listed, objects, customizations, read_errors, view) -> LiveResult:
+class _Counter:
+    """Calls done and calls known so far, for a progress bar; workers report from their threads."""
+
+    def __init__(self, on_progress: Callable[[int, int], None] | None):
+        self.on_progress = on_progress
+        self.done = self.total = 0
+        self.lock = threading.Lock()
+
+    def expect(self, count: int) -> None:
+        with self.lock:
+            self.total += count
+
+    def counted(self, call, *args):
+        try:
+            return call(*args)
+        finally:
+            with self.lock:
+                self.done += 1
+                done, total = self.done, self.total
+            if self.on_progress:
+                self.on_progress(done, total)
+
+
+def _resolve(ref, listed, objects, named, view) -> LiveResult:
     if ref.project in view.project_errors:
         reason = view.project_errors[ref.project]
         return LiveResult(error=f"cannot list the clusters of project {ref.project}: {reason}")
@@ -139,11 +155,11 @@ def _resolve(ref, listed, objects, customizations, read_errors, view) -> LiveRes
             return LiveResult(error=f"spec.id {ref.id} is not a cluster of project {ref.project}")
         matches = [ref.id]
     else:
-        matches = [i for i in ids if objects.get((ref.project, i), {}).get("name") == ref.name]
+        matches = named.get((ref.project, ref.name), [])
     if not matches:
-        unreadable = [i for i in ids if (ref.project, i) in read_errors]
+        unreadable = [i for i in ids if (ref.project, i) in view.read_errors]
         if unreadable:
-            first = read_errors[(ref.project, unreadable[0])]
+            first = view.read_errors[(ref.project, unreadable[0])]
             return LiveResult(
                 error=f"cannot tell whether {ref.name} exists: {len(unreadable)} cluster(s) of the project "
                 f"could not be read ({first})"
@@ -152,9 +168,9 @@ def _resolve(ref, listed, objects, customizations, read_errors, view) -> LiveRes
     if len(matches) > 1:
         return LiveResult(error=f"{len(matches)} clusters are named {ref.name} ({', '.join(matches)}): pin spec.id")
     key = (ref.project, matches[0])
-    if key in read_errors:
-        return LiveResult(error=f"cannot read cluster {matches[0]}: {read_errors[key]}")
+    if key in view.read_errors:
+        return LiveResult(error=f"cannot read cluster {matches[0]}: {view.read_errors[key]}")
     cluster = objects[key]
     if cluster.get("name") != ref.name:
         return LiveResult(error=f"spec.id {ref.id} is the cluster named {cluster.get('name')!r}, not {ref.name!r}")
-    return LiveResult(found=LiveCluster(cluster, customizations[key]))
+    return LiveResult(found=LiveCluster(cluster, view.customizations[key]))
