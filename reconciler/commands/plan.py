@@ -51,13 +51,11 @@ def plan(
 
 
 def write_plan_file(path: str, text: str) -> None:
-    """Write whole or not at all: a half-written plan must never be applied."""
+    """Whole or not at all: a half-written plan must never be applied."""
     from reconciler.console import fail
+    from reconciler.files import write_atomically
 
-    temporary = f"{path}.tmp"
     try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
+        write_atomically(path, text)
     except OSError as exc:
         raise fail(f"cannot write the plan to {path}: {exc.strerror}") from None
