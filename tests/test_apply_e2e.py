@@ -263,3 +263,34 @@ def test_no_wait_sends_and_says_it_did_not_verify(sandbox_factory, run_ovhkube, 
     assert "Apply complete: 0 created, 1 updated, 0 reset, 0 failed." in result.stdout
     alpha = clusters_by_name(sandbox)["alpha"]
     assert alpha["status"] == "REDEPLOYING" and alpha["customization"]["kubeProxy"] == IPTABLES_60S
+
+
+def test_a_cluster_busy_past_the_timeout_fails_and_is_not_touched(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(transition_seconds=60)
+    seed(sandbox, live(1, "alpha", status="UPDATING"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", "--timeout", "1s")
+
+    assert result.returncode == 1
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "failed" and "still UPDATING after 1.0s (--timeout)" in alpha["reason"]
+    assert alpha["requests"] == []
+    assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"] == IPTABLES_30S
+
+
+def test_verification_checks_the_plan_diff_and_reports_what_is_not_live(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    saved = json.loads(plan_file.read_text())
+    alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
+    # The request no longer does what the diff promises (syncPeriod PT60S): the API takes it, verification does not.
+    alpha["requests"][0]["body"] = {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}}
+    plan_file.write_text(json.dumps(saved))
+
+    result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
+
+    assert result.returncode == 1
+    assert 'alpha: customization.kubeProxy.iptables.syncPeriod: expected "PT60S", live "PT45S"' in result.stdout
+    assert "Apply complete: 0 created, 1 updated, 0 reset, 1 failed." in result.stdout
