@@ -294,3 +294,19 @@ def test_verification_checks_the_plan_diff_and_reports_what_is_not_live(sandbox,
     assert result.returncode == 1
     assert 'alpha: customization.kubeProxy.iptables.syncPeriod: expected "PT60S", live "PT45S"' in result.stdout
     assert "Apply complete: 0 created, 1 updated, 0 reset, 1 failed." in result.stdout
+
+
+def test_verification_compares_by_meaning_not_spelling(sandbox, run_ovhkube, tmp_path):
+    ipvs_live = {"ipvs": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S", "tcpTimeout": "PT10S"}}
+    seed(sandbox, live(1, "alpha", mode="ipvs", kube_proxy=ipvs_live))
+    ipvs_wanted = {"ipvs": {"minSyncPeriod": "PT0S", "syncPeriod": "PT1M", "tcpTimeout": "PT0S"}}
+    plugins = {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": None}}
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=ipvs_wanted, apiServer=plugins))
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr
+    assert account["clusters"][0]["verified"] and account["clusters"][0]["mismatches"] == []
+    answered = clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"]["ipvs"]
+    assert answered["minSyncPeriod"] == "P0D" and answered["tcpTimeout"] == "P0D"  # written PT0S, answered P0D
+    assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
