@@ -230,14 +230,21 @@ def test_one_failing_cluster_leaves_the_others_applied(sandbox, run_ovhkube, tmp
     assert live_now["beta"]["kubeProxyMode"] == "iptables" and live_now["beta"]["resets"] == 0
 
 
-def test_a_request_the_api_refuses_fails_only_that_cluster(sandbox, run_ovhkube, tmp_path):
+def saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, body: dict):
+    """A saved plan of three_clusters whose request for alpha is edited by hand to send `body`."""
     fleet = three_clusters(sandbox, tmp_path)
     plan_file = tmp_path / "plan.json"
     assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
     saved = json.loads(plan_file.read_text())
     alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
-    alpha["requests"][0]["body"] = {"kubeProxy": {"iptables": {"syncPeriod": "PT0S"}}}  # the API refuses it (400)
+    alpha["requests"][0]["body"] = body
     plan_file.write_text(json.dumps(saved))
+    return plan_file
+
+
+def test_a_request_the_api_refuses_fails_only_that_cluster(sandbox, run_ovhkube, tmp_path):
+    refused = {"kubeProxy": {"iptables": {"syncPeriod": "PT0S"}}}  # the API refuses it (400)
+    plan_file = saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, refused)
 
     result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
 
@@ -280,14 +287,9 @@ def test_a_cluster_busy_past_the_timeout_fails_and_is_not_touched(sandbox_factor
 
 
 def test_verification_checks_the_plan_diff_and_reports_what_is_not_live(sandbox, run_ovhkube, tmp_path):
-    fleet = three_clusters(sandbox, tmp_path)
-    plan_file = tmp_path / "plan.json"
-    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
-    saved = json.loads(plan_file.read_text())
-    alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
     # The request no longer does what the diff promises (syncPeriod PT60S): the API takes it, verification does not.
-    alpha["requests"][0]["body"] = {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}}
-    plan_file.write_text(json.dumps(saved))
+    other = {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}}
+    plan_file = saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, other)
 
     result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
 
