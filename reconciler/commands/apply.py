@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import typer
 
+from reconciler.commands.options import TARGET
+
 
 class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
     text = "text"
@@ -34,7 +36,7 @@ def apply(
     paths: list[str] = typer.Argument(None, help="Files or folders of desired-state YAML (or use --plan)."),
     plan_file: str = typer.Option(None, "--plan", help="Apply this saved plan (`plan --out`) exactly; approved."),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for `yes` before applying."),
-    target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
+    target: list[str] = TARGET,
     parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="Clusters applied at once."),
     timeout: str = typer.Option(
         "30m", "--timeout", callback=parse_timeout, help="Longest wait for READY, per wait (seconds, or 90s/30m/2h)."

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 import typer
 
+from reconciler.commands.options import PARALLELISM, PATHS, TARGET
+
 
 class DriftFormat(StrEnum):
     text = "text"
@@ -14,13 +16,13 @@ class DriftFormat(StrEnum):
 
 def drift(
     ctx: typer.Context,
-    paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML."),
+    paths: list[str] = PATHS,
     fmt: DriftFormat = typer.Option(DriftFormat.text, "--format", help="Output format."),
     unmanaged: bool = typer.Option(
         False, "--unmanaged", help="Also list live clusters of the files' projects that no file declares (drift)."
     ),
-    target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
-    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
+    target: list[str] = TARGET,
+    parallelism: int = PARALLELISM,
     out: str = typer.Option(
         None, "--out", help="Write the report to this file (whole or not at all) instead of stdout."
     ),

@@ -5,6 +5,8 @@ from enum import StrEnum
 
 import typer
 
+from reconciler.commands.options import PARALLELISM, PATHS, TARGET
+
 
 class PlanFormat(StrEnum):  # typer >= 0.29 no longer ships click: an enum is how it takes a choice
     text = "text"
@@ -14,11 +16,11 @@ class PlanFormat(StrEnum):  # typer >= 0.29 no longer ships click: an enum is ho
 
 def plan(
     ctx: typer.Context,
-    paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML."),
+    paths: list[str] = PATHS,
     out: str = typer.Option(None, "--out", help="Also save the plan as JSON, for `apply --plan`."),
     fmt: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
-    target: list[str] = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
-    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
+    target: list[str] = TARGET,
+    parallelism: int = PARALLELISM,
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something would."
     ),
