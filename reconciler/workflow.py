@@ -65,6 +65,17 @@ def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
     return make_plan(clusters, read_fleet(api, clusters, parallelism, settings), api.endpoint_label)
 
 
+def read_fleet_or_fail(settings: Settings, clusters: list[DesiredCluster], parallelism: int):
+    """(LiveView, endpoint label) through a read-only Api: plan and drift can never change a cluster."""
+    from reconciler.api import ApiError, open_api
+
+    try:
+        with open_api(settings, read_only=True, parallelism=parallelism) as api:
+            return read_fleet(api, clusters, parallelism, settings), api.endpoint_label
+    except ApiError as exc:
+        raise fail(str(exc)) from None
+
+
 def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings):
     """The LiveView of the clusters (drift also needs the listing of their projects, not only the plan)."""
     from reconciler.live import read_live

@@ -30,25 +30,18 @@ def drift(
     """Compare live clusters with the files, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
     from datetime import UTC, datetime
 
-    from reconciler.api import ApiError, open_api
     from reconciler.console import err, fail
     from reconciler.drift import DriftReport, compare, find_unmanaged, render, summary_line
     from reconciler.files import write_atomically
     from reconciler.planner import make_plan
     from reconciler.settings import is_terminal
-    from reconciler.workflow import load_or_fail, read_fleet, select_targets
+    from reconciler.workflow import load_or_fail, read_fleet_or_fail, select_targets
 
     settings = ctx.obj
     declared = load_or_fail(paths, settings)
     clusters = select_targets(declared, target)
     checked_at = datetime.now(UTC)
-    try:
-        # read_only: the Api refuses anything but GET before sending it, so drift cannot change a cluster.
-        with open_api(settings, read_only=True, parallelism=parallelism) as api:
-            view = read_fleet(api, clusters, parallelism, settings)
-            endpoint = api.endpoint_label
-    except ApiError as exc:
-        raise fail(str(exc)) from None
+    view, endpoint = read_fleet_or_fail(settings, clusters, parallelism)
     report = DriftReport(compare(make_plan(clusters, view, endpoint), clusters), endpoint, checked_at)
     if unmanaged:
         projects = {c.project for c in clusters}

@@ -26,19 +26,14 @@ def plan(
     ),
 ) -> None:
     """Show what apply would change, cluster by cluster. Read-only."""
-    from reconciler.api import ApiError, open_api
-    from reconciler.console import fail
+    from reconciler.planner import make_plan
     from reconciler.render import render, render_markdown
     from reconciler.settings import is_terminal
-    from reconciler.workflow import load_or_fail, plan_fleet, select_targets
+    from reconciler.workflow import load_or_fail, read_fleet_or_fail, select_targets
 
     settings = ctx.obj
     clusters = select_targets(load_or_fail(paths, settings), target)
-    try:
-        with open_api(settings, read_only=True, parallelism=parallelism) as api:
-            the_plan = plan_fleet(api, clusters, parallelism, settings)
-    except ApiError as exc:
-        raise fail(str(exc)) from None
+    the_plan = make_plan(clusters, *read_fleet_or_fail(settings, clusters, parallelism))
     if out:
         write_plan_file(out, the_plan.to_json())
     print(render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
