@@ -218,9 +218,9 @@ class Clusters:
             raise not_found(f"This service does not exist: {project}")
 
     def _cluster(self, project: str, cluster_id: str, conn=None) -> StoredCluster:
-        self._project(project, conn)
         cluster = self.state.cluster(project, cluster_id, conn)
         if cluster is None:
+            self._project(project, conn)  # which 404: no such project, or no such cluster in it
             raise not_found(f"The requested object (kubeId = {cluster_id}) does not exist")
         return cluster
 

@@ -63,6 +63,9 @@ class State:
                     "INSERT INTO credentials VALUES (?, ?, ?)",
                     (DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY),
                 )
+        # Credentials are only ever written just above, so they are read once: every request checks them.
+        rows = self.read().execute("SELECT application_key, consumer_key, application_secret FROM credentials")
+        self._secrets = {(application_key, consumer_key): secret for application_key, consumer_key, secret in rows}
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -99,16 +102,10 @@ class State:
     # credentials
 
     def application_secret(self, application_key: str) -> str | None:
-        row = self.read().execute(
-            "SELECT application_secret FROM credentials WHERE application_key = ? LIMIT 1", (application_key,)
-        ).fetchone()
-        return row[0] if row else None
+        return next((secret for (key, _), secret in self._secrets.items() if key == application_key), None)
 
     def consumer_known(self, application_key: str, consumer_key: str) -> bool:
-        row = self.read().execute(
-            "SELECT 1 FROM credentials WHERE application_key = ? AND consumer_key = ?", (application_key, consumer_key)
-        ).fetchone()
-        return row is not None
+        return (application_key, consumer_key) in self._secrets
 
     # projects and clusters
 
