@@ -95,7 +95,7 @@ def modules_loaded_by(*args: str) -> set[str]:
 
 
 def test_version_and_validate_start_without_the_api_client_or_rich():
-    heavy = {"ovh", "requests", "deepdiff", "rich"}
+    heavy = {"ovh", "requests", "rich"}
     assert modules_loaded_by("--version") & (heavy | {"jsonschema", "yaml"}) == set()
     assert modules_loaded_by("validate", "examples") & heavy == set()
     # jsonschema is needed only to explain a document that fails the compiled check
