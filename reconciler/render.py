@@ -96,39 +96,65 @@ def _markdown_details(change: Change) -> str:
     return "\n".join(parts)
 
 
+class _Budget:
+    """Text that must stay under a size: parts are added while they fit, and what did not fit is named instead."""
+
+    OVERFLOW_ROOM = 200  # kept free for the line that says what was left out
+
+    def __init__(self, limit: int):
+        self.parts: list[str] = []
+        self.room = limit - self.OVERFLOW_ROOM
+        self.full = False
+
+    def add(self, text: str) -> bool:
+        if len(text) > self.room:
+            return False
+        self.parts.append(text)
+        self.room -= len(text)
+        return True
+
+    def add_all(self, items: list[str], left_out: str) -> None:
+        """Each item while it fits; then one line saying how many were left out (`left_out` takes the count)."""
+        for index, item in enumerate(items):
+            if self.full or not self.add(item):
+                if not self.full:  # said once: what comes after is left out too
+                    self.parts.append(left_out.format(len(items) - index))
+                self.full = True
+                return
+
+
 def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """Summary and resets first, then one collapsible section per cluster that changes; fits a GitHub comment."""
-    head = [f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}", ""]
+    """Summary and resets first, then a table and one collapsible section per cluster; fits a GitHub comment.
+
+    Past the limit, the least important parts go first (details, then table rows), each replaced by a line that
+    says how many clusters it leaves out; the full plan is in the JSON plan file.
+    """
+    footer = f"\n<sub>ovhkube {plan.tool_version}, endpoint {plan.endpoint}, {plan.created_at}</sub>\n"
+    text = _Budget(limit - len(footer))
+    text.add(f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}\n\n")
     resets = [c for c in plan.changes if c.action == "reset"]
     if resets:
-        head += ["> [!CAUTION]", f"> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**"]
-        head += [f"> - `{c.cluster.name}` ({c.cluster.project}): {reset_notice(c)}" for c in resets]
-        head.append("")
+        text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")
+        lines = [f"> - `{c.cluster.name}` ({c.cluster.project}): {reset_notice(c)}\n" for c in resets]
+        text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
     errors = [c for c in plan.changes if c.action == "error"]
     if errors:
-        head += ["> [!WARNING]", f"> **{len(errors)} cluster(s) could not be planned.**"]
-        head += [f"> - `{c.cluster.name}`: {c.error}" for c in errors]
-        head.append("")
+        text.add(f"> [!WARNING]\n> **{len(errors)} cluster(s) could not be planned.**\n")
+        lines = [f"> - `{c.cluster.name}`: {c.error}\n" for c in errors]
+        text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
     shown = [c for c in plan.changes if c.action != "noop"]
     if shown:
-        head += ["| cluster | project | action | changes | source |", "|---|---|---|---|---|"]
-        head += [
-            f"| `{c.cluster.name}` | `{c.cluster.project}` | **{c.action}** | {len(c.diff)} | `{c.source}` |"
-            for c in shown
-        ]
-        head.append("")
+        text.add("| cluster | project | action | changes | source |\n|---|---|---|---|---|\n")
     else:
-        head.append(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).")
-    text = "\n".join(head) + "\n"
-    footer = f"\n<sub>ovhkube {plan.tool_version}, endpoint {plan.endpoint}, {plan.created_at}</sub>\n"
-    for index, change in enumerate(shown):
-        section = _markdown_details(change) + "\n"
-        if len(text) + len(section) + len(footer) + 200 > limit:
-            text += f"\n_{len(shown) - index} more cluster(s) not shown: the comment would pass GitHub's limit; "
-            text += "see the full plan in the job's artifacts or log._\n"
-            break
-        text += section
-    return text + footer
+        text.add(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).\n")
+    rows = [
+        f"| `{c.cluster.name}` | `{c.cluster.project}` | **{c.action}** | {len(c.diff)} | `{c.source}` |\n"
+        for c in shown
+    ]
+    left_out = "\n_{} more cluster(s) not shown: the comment would pass GitHub's limit; see the plan file._\n"
+    text.add_all(rows + ["\n"], left_out)
+    text.add_all([_markdown_details(change) + "\n" for change in shown], left_out)
+    return "".join(text.parts) + footer
 
 
 def render(plan: Plan, fmt: str, color: bool = False) -> str:

@@ -235,3 +235,45 @@ def test_plan_is_the_same_through_faults(sandbox_factory, run_ovhkube, tmp_path,
     assert result.returncode == 0, result.stderr
     assert got["changes"] == expected["changes"]
     assert got["summary"]["update"] == 8
+
+
+def test_warnings_busy_cluster_ipvs_deprecation_inactive_block_and_version(sandbox_factory, run_ovhkube, tmp_path):
+    server = sandbox_factory(transition_seconds=600)
+    seed(server, live(kubeProxyMode="ipvs", version="1.35", status="UPDATING", customization={}))
+    path = desired(tmp_path, """\
+        version: "1.34"
+        customization:
+          kubeProxy:
+            iptables: {syncPeriod: PT30S}
+    """)
+    _, plan = plan_json(run_ovhkube, server, path)
+    [change] = plan["changes"]
+    assert change["status"] == "UPDATING"
+    assert change["warnings"] == [
+        "the cluster is UPDATING, not READY: apply will wait for READY before changing it",
+        "IPVS mode is deprecated upstream from Kubernetes 1.35 (KEP-5495) and this cluster runs 1.35.0",
+        "kubeProxy.iptables settings are kept but unused: kube-proxy runs in ipvs mode",
+        "spec.version 1.34 differs from the live 1.35.0: ovhkube uses the version only to create or reset a cluster, "
+        "it does not upgrade",
+    ]
+
+
+def test_markdown_stays_under_the_comment_limit_and_says_what_it_left_out(sandbox, run_ovhkube, tmp_path):
+    from reconciler.plan import plan_from_dict
+    from reconciler.render import render_markdown
+
+    clusters = [live(name=f"c{i}", id=f"6f3c1a52-1111-4c1e-9a55-0000000000{i:02d}") for i in range(40)]
+    seed(sandbox, *clusters)
+    for i in range(40):
+        block = "customization: {kubeProxy: {ipvs: {syncPeriod: PT45S}}}\n"
+        desired(tmp_path, block, name=f"c{i}", filename=f"{i}.yaml")
+    _, data = plan_json(run_ovhkube, sandbox, tmp_path)
+    plan = plan_from_dict(data)
+    full = render_markdown(plan)
+    assert full.count("<details>") == 40 and "not shown" not in full
+    cut = render_markdown(plan, limit=8000)
+    assert len(cut) <= 8000
+    assert "| `c39` |" in cut and "more cluster(s) not shown" in cut, "details go before table rows"
+    tiny = render_markdown(plan, limit=2000)
+    assert len(tiny) <= 2000 and tiny.startswith("### ovhkube plan: 0 to create, 40 to update")
+    assert tiny.count("more cluster(s) not shown") == 1 and "| `c39` |" not in tiny
