@@ -140,16 +140,17 @@ def classify(change: Change, desired: DesiredCluster) -> ClusterDrift:
         return ClusterDrift(state="drifted", fields=fields, **common)
     if change.action == "create":
         return ClusterDrift(state="missing", note="the cluster does not exist: apply would create it", **common)
-    if _refused_mode_change(change, desired):
+    if _read_and_differs(change, desired):
         return ClusterDrift(state="drifted", fields=fields, note=change.error, **common)
     return ClusterDrift(state="error", fields=fields, error=change.error, **common)
 
 
-def _refused_mode_change(change: Change, desired: DesiredCluster) -> bool:
-    """The cluster was read and its mode differs; only the reset gate (allowReset) kept the plan from a reset."""
+def _read_and_differs(change: Change, desired: DesiredCluster) -> bool:
+    """The cluster was read and differs from its file, but the plan cannot act on it (the reset gate, allowReset,
+    or a status that will not turn READY by itself): it has drifted all the same."""
     read = change.status is not None
     same_region = desired.region in (None, change.cluster.region)
-    return read and same_region and any(c.path == "kubeProxyMode" for c in change.diff)
+    return read and same_region and bool(change.diff)
 
 
 def find_unmanaged(

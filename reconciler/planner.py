@@ -18,6 +18,8 @@ KEPT_ON_RESET = (
     "updatePolicy", "ipAllocationPolicy",
 )
 IPVS_DEPRECATED_FROM = (1, 35)
+# Statuses that end by themselves (apply waits them out); any other status but READY needs a person first.
+PASSING_STATUSES = frozenset({"INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE"})
 
 
 def make_plan(desired: list[DesiredCluster], live: LiveView, endpoint: str) -> Plan:
@@ -112,6 +114,9 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         action = "update"
     else:
         action = "noop"
+    if action != "noop" and live.status not in PASSING_STATUSES | {"READY"}:
+        message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
+        return _error(desired, ref, message, live, diff, warnings)
     return Change(
         cluster=ref, action=action, source=desired.source, diff=diff, requests=requests,
         live_fingerprint=fingerprint(desired.project, desired.name, live), warnings=warnings, status=live.status,
@@ -154,7 +159,7 @@ def _version_tuple(version: str | None) -> tuple[int, ...]:
 
 
 def _status_warnings(live: LiveCluster) -> list[str]:
-    if live.status == "READY":
+    if live.status == "READY" or live.status not in PASSING_STATUSES:
         return []
     return [f"the cluster is {live.status}, not READY: apply will wait for READY before changing it"]
 

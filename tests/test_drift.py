@@ -279,3 +279,16 @@ def test_target_checks_only_the_named_cluster(fleet, sandbox, run_ovhkube):
 
     assert only_batch.returncode == 0, only_batch.stderr
     assert [c["name"] for c in report["clusters"]] == ["batch"]
+
+
+def test_a_suspended_cluster_that_differs_is_drift_with_the_reason(sandbox, run_ovhkube, tmp_path):
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": [WEB | {"status": "SUSPENDED"}, BATCH]}]})
+    path = tmp_path / "clusters.yaml"
+    path.write_text(FILES.replace("syncPeriod: PT30S}", "syncPeriod: PT45S}"))
+
+    result, report = drift_json(run_ovhkube, sandbox, path)
+
+    assert result.returncode == 2, result.stderr
+    web = by_name(report)["web"]
+    assert (web["state"], web["status"]) == ("drifted", "SUSPENDED")
+    assert "will not become READY by itself" in web["note"]

@@ -277,3 +277,16 @@ def test_markdown_stays_under_the_comment_limit_and_says_what_it_left_out(sandbo
     tiny = render_markdown(plan, limit=2000)
     assert len(tiny) <= 2000 and tiny.startswith("### ovhkube plan: 0 to create, 40 to update")
     assert tiny.count("more cluster(s) not shown") == 1 and "| `c39` |" not in tiny
+
+
+@pytest.mark.parametrize("status", ["SUSPENDED", "ERROR", "DELETING"])
+def test_a_change_to_a_cluster_that_will_not_become_ready_is_an_error(sandbox, run_ovhkube, tmp_path, status):
+    seed(sandbox, live(status=status))
+    result, plan = plan_json(run_ovhkube, sandbox, desired(tmp_path, "customization: {kubeProxy: {}}\n"))
+    assert result.returncode == 1
+    [change] = plan["changes"]
+    assert change["action"] == "error" and change["requests"] == []
+    assert change["error"] == (
+        f"the cluster is {status}: it will not become READY by itself, so nothing can be applied to it"
+    )
+    assert change["diff"], "what would change is still shown"
