@@ -43,30 +43,17 @@ def global_options(
 
 
 # Commands. Each module imports only what its command's options need; heavy imports happen inside the command.
-from reconciler.commands import validate as _validate  # noqa: E402
+from reconciler.commands import apply, drift, export, plan, sandbox, validate  # noqa: E402
 
-app.command("validate")(_validate.validate)
-app.command("schema")(_validate.schema)
-
-from reconciler.commands import sandbox as _sandbox  # noqa: E402
-
-sandbox_app.command("serve")(_sandbox.serve)
-sandbox_app.command("seed")(_sandbox.seed)
-sandbox_app.command("show")(_sandbox.show)
-
-from reconciler.commands import plan as _plan  # noqa: E402
-
-app.command("plan")(_plan.plan)
-
-from reconciler.commands import apply as _apply  # noqa: E402
-
-app.command("apply")(_apply.apply)
-
-from reconciler.commands import drift as _drift  # noqa: E402
-from reconciler.commands import export as _export  # noqa: E402
-
-app.command("drift")(_drift.drift)
-app.command("export")(_export.export)
+app.command("validate")(validate.validate)
+app.command("schema")(validate.schema)
+app.command("plan")(plan.plan)
+app.command("apply")(apply.apply)
+app.command("drift")(drift.drift)
+app.command("export")(export.export)
+sandbox_app.command("serve")(sandbox.serve)
+sandbox_app.command("seed")(sandbox.seed)
+sandbox_app.command("show")(sandbox.show)
 
 
 GLOBAL_FLAGS = {"--verbose", "-v", "--no-color"}

@@ -1,0 +1,45 @@
+"""The CLI's global options: before or after the command, --version, verbose logging without secrets."""
+
+import re
+
+from reconciler.cli import hoist_global_options
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+FILE = f"""\
+apiVersion: ovhkube/v1
+kind: Cluster
+metadata: {{name: alpha}}
+spec: {{project: {PROJECT}, region: GRA5}}
+"""
+
+
+def test_global_options_move_in_front_of_the_command_with_their_values():
+    argv = ["plan", "x.yaml", "-v", "--endpoint", "sandbox", "--out=p.json", "--no-color", "--", "-v"]
+    assert hoist_global_options(argv) == [
+        "-v", "--endpoint", "sandbox", "--no-color", "plan", "x.yaml", "--out=p.json", "--", "-v"
+    ]
+    assert hoist_global_options(["--endpoint=ovh-ca", "drift", "d"]) == ["--endpoint=ovh-ca", "drift", "d"]
+
+
+def test_endpoint_and_verbose_after_the_command_log_each_call_and_no_secret(sandbox, run_ovhkube, tmp_path):
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": []}]})
+    path = tmp_path / "alpha.yaml"
+    path.write_text(FILE)
+    env = sandbox.env(OVH_ENDPOINT="http://127.0.0.1:9/1.0")  # wrong on purpose: the option must win
+    result = run_ovhkube("plan", str(path), "--endpoint", sandbox.url, "-v", env=env)
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf"api: GET /cloud/project/{PROJECT}/kube 200 \d+ ms", result.stderr)
+    for secret in ("sandbox-as", "sandbox-ck"):
+        assert secret not in result.stderr + result.stdout
+
+
+def test_version_and_help(run_ovhkube):
+    version = run_ovhkube("--version")
+    assert version.returncode == 0 and re.fullmatch(r"ovhkube \d+\.\d+\.\d+\n", version.stdout)
+    usage = run_ovhkube("plan", "--help")
+    assert usage.returncode == 0 and "--detailed-exitcode" in usage.stdout
+
+
+def test_an_unknown_command_is_a_usage_error_without_a_traceback(run_ovhkube):
+    result = run_ovhkube("plna")
+    assert result.returncode == 2 and "No such command" in result.stderr and "Traceback" not in result.stderr
