@@ -87,3 +87,14 @@ def test_over_the_rate_limit_the_answer_is_429_with_retry_after(sandbox_factory)
     assert int(retry_after) >= 1
     time.sleep(1.0)
     assert client.get(KUBE) == [CLUSTER_ID]
+
+
+def test_a_rate_below_one_per_second_still_lets_requests_through():
+    from reconciler.sandbox.faults import FaultOptions, Faults
+
+    now = [0.0]
+    faults = Faults(FaultOptions(rate_limit=0.5), clock=lambda: now[0])
+    assert faults.retry_after("ck") is None  # the first request passes
+    assert faults.retry_after("ck") == 2  # the next one in 2 s (one request per 2 s)
+    now[0] = 2.0
+    assert faults.retry_after("ck") is None

@@ -1,7 +1,8 @@
 """Injected faults, so the client side can be tested against a misbehaving API.
 
 - latency: every request sleeps `latency_ms` first (holding no lock).
-- rate limit: a token bucket of `rate_limit` requests per second per consumer key (burst: one second's worth);
+- rate limit: a token bucket of `rate_limit` requests per second per consumer key (burst: one second's worth, and
+  at least one request, so a rate below 1 per second still lets a request through now and then);
   beyond it, 429 with Retry-After in whole seconds. Unsigned calls (/auth/time) are not counted.
 - random errors: each request fails with 500, 502 or 503 with probability `error_rate`. Most fail BEFORE the request
   is executed; but a share (`after_write_share`, default one half) of those that hit a POST or PUT are answered
@@ -64,10 +65,11 @@ class Faults:
         rate = self.options.rate_limit
         if rate <= 0 or not consumer_key:
             return None
+        burst = max(1.0, rate)
         with self._bucket_lock:
             now = self._clock()
-            tokens, last = self._buckets.get(consumer_key, (rate, now))
-            tokens = min(rate, tokens + (now - last) * rate)
+            tokens, last = self._buckets.get(consumer_key, (burst, now))
+            tokens = min(burst, tokens + (now - last) * rate)
             if tokens >= 1:
                 self._buckets[consumer_key] = (tokens - 1, now)
                 return None
