@@ -9,9 +9,10 @@ from decimal import Decimal
 
 # No years, months or weeks (their length is not fixed), no sign, no bare "P" or "PT".
 # schemas/cluster.schema.json carries the same pattern without the group names. `(?!.*\n)` refuses a
-# trailing newline, which `$` lets through in Python (the schema is checked with Python's re too).
+# trailing newline, which `$` lets through in Python (the schema is checked with Python's re too); [0-9], not
+# \d, which in Python also matches other scripts' digits (PT٣٠S).
 _REGEX = re.compile(
-    r"^(?!.*\n)P(?!$)(?:(?P<d>\d+)D)?(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"^(?!.*\n)P(?!$)(?:(?P<d>[0-9]+)D)?(?:T(?=[0-9])(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+(?:\.[0-9]+)?)S)?)?$"
 )
 
 

@@ -38,6 +38,7 @@ EXPECTED = {
     "duplicate-key.yaml": "8:3: spec.region: duplicate key 'region' (first at line 7)",
     "duration-bare-pt.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "PT"',
     "duration-months.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "P1M"',
+    "duration-non-ascii-digits.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "PT٣٠S"',
     "duration-number.yaml": f"9:30: {IPTABLES}.syncPeriod: expected an ISO 8601 duration such as PT30S, "
     "got a number (30)",
     "duration-sign.yaml": f'9:26: {IPVS}.udpTimeout: {DURATION_HELP}; got "-PT5S"',
@@ -58,6 +59,8 @@ EXPECTED = {
     "not-a-mapping.yaml": "1:1: a document must be a mapping (apiVersion, kind, metadata, spec), not a list",
     "plugin-both.yaml": f"11:38: {PLUGINS}.disabled[1]: NodeRestriction is both enabled and disabled",
     "plugin-twice.yaml": f'10:36: {PLUGINS}.enabled[1]: "NodeRestriction" is listed twice',
+    "project-trailing-newline.yaml": "6:12: spec.project: must be a Public Cloud project id, 32 lowercase "
+    'hexadecimal characters; got "0123456789abcdef0123456789abcdef\\n"',
     "project-unquoted-digits.yaml": "6:12: spec.project: expected a string, got a number "
     '(12345678901234567890123456789012); quote it: "12345678901234567890123456789012"',
     "project-uppercase.yaml": "6:12: spec.project: must be a Public Cloud project id, 32 lowercase hexadecimal "
