@@ -4,7 +4,8 @@ All traffic goes through the official `ovh` client (it signs the requests); this
 endpoint URLs (python-ovh takes names only), errors that say what happened in one line, retries of GET and PUT
 on 429 / 5xx / network failures (capped exponential backoff with full jitter, Retry-After honoured, within a time
 budget), a read-only guard, a connection pool sized for the caller's threads, and a verbose log without secrets.
-POST is never retried: a POST that failed may still have happened, so the caller reads back to learn the truth.
+POST is never retried after a failure that may hide its execution (a 5xx, no answer): it may still have happened,
+so the caller reads back to learn the truth. A 429 refuses a request before it runs, so every method is sent again.
 """
 
 import hashlib
@@ -162,7 +163,8 @@ class Api:
             except ApiError as error:
                 error.attempts = attempt
                 delay = self._backoff(attempt, error.retry_after)
-                retryable = method in RETRIED_METHODS and (error.ambiguous or error.status == 429)
+                # 429: refused before it ran, so safe to send again whatever the method.
+                retryable = error.status == 429 or (method in RETRIED_METHODS and error.ambiguous)
                 budget = self.retry_budget if budget is None else budget
                 if not retryable or time.monotonic() - started + delay > budget:
                     raise

@@ -155,6 +155,18 @@ def test_429_is_retried_after_the_announced_delay(sandbox_factory, sandbox_crede
         assert api.calls["GET"] > 9
 
 
+def test_a_post_refused_with_429_is_sent_again_once_it_may_be(sandbox_factory, sandbox_credentials):
+    # A 429 refuses the request before it runs: sending the POST again cannot make it happen twice.
+    sandbox = sandbox_factory(rate_limit=1)
+    sandbox.seed(SEED)
+    with open_api(Settings(endpoint=sandbox.url)) as api:
+        fast_retries(api)
+        api.get(KUBE)  # spends the second's only request
+        api.post(f"{CLUSTER}/reset", {"name": "alpha", "kubeProxyMode": "iptables"})
+        assert api.calls["POST"] == 2
+    assert sandbox.show()["projects"][0]["clusters"][0]["resets"] == 1
+
+
 def test_retries_stop_at_the_time_budget_with_a_network_error():
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
