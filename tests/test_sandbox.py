@@ -65,6 +65,33 @@ def test_wrong_method_is_refused_without_change(sandbox):
     assert sandbox.client().get(KUBE) == [CLUSTER_ID]
 
 
+def test_a_malformed_request_or_a_sandbox_fault_is_an_ovh_error_not_a_traceback(sandbox, monkeypatch, capfd):
+    import http.client
+    from urllib.parse import urlsplit
+
+    path = seed_one(sandbox)
+    url = urlsplit(sandbox.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.putrequest("POST", f"/1.0{KUBE}")
+    connection.putheader("Content-Length", "abc")
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 400 and b"Client::BadRequest" in answer.read()
+    connection.close()
+
+    def broken(*args):
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(sandbox.server.clusters, "get", broken)
+    with pytest.raises(ovh.exceptions.APIError) as caught:
+        sandbox.client().get(path)
+    assert caught.value.response.status_code == 500
+    assert caught.value.response.json()["class"] == "Server::InternalServerError"
+    monkeypatch.undo()
+    assert sandbox.client().get(KUBE) == [CLUSTER_ID]  # still serving
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_put_keeps_a_block_left_out_and_replaces_a_block_sent(sandbox):
     path = seed_one(sandbox)
     client = sandbox.client()

@@ -75,8 +75,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True  # where the body ends is unknown: this connection cannot be reused
+            return self._answer(400, {"class": "Client::BadRequest", "message": "Invalid Content-Length"})
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length > 0 else ""
         sandbox: SandboxServer = self.server.sandbox
         sandbox.faults.delay()
         try:
@@ -87,6 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiFailure as failure:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             return self._answer(failure.status, {"class": failure.error_class, "message": failure.message}, extra)
+        except Exception as exc:  # a fault of the sandbox itself (say, the state file locked past the busy timeout):
+            # an OVH-shaped 500 for the client, not a traceback on the server's console and a dropped connection.
+            message = f"Internal server error ({type(exc).__name__}: {exc})"
+            return self._answer(500, {"class": "Server::InternalServerError", "message": message})
         self._answer(200, result)
 
     def _execute(self, sandbox: "SandboxServer", method: str, raw_body: str):
