@@ -56,7 +56,19 @@ def export_cluster(project: str, cluster: dict, customization: dict | None) -> E
         "metadata": {"name": cluster.get("name")},
         "spec": {key: value for key, value in spec.items() if value is not None},
     }
+    warnings += [f"the file will not validate: {problem}" for problem in _invalid(document)]
     return ExportedCluster(cluster.get("name", ""), document, warnings)
+
+
+def _invalid(document: dict) -> list[str]:
+    """What `ovhkube validate` would refuse in the document: a live value outside what the file format accepts
+    (say, a minSyncPeriod longer than kube-proxy's default syncPeriod) is written as it is, and said."""
+    from reconciler.loader import Document
+    from reconciler.validation import meaning_problems_of, schema_problems_of
+
+    checked = Document("", 1, 1, document)
+    problems = list(schema_problems_of(checked)) or meaning_problems_of(checked)
+    return [f"{problem.path}: {problem.message}" for problem in problems if problem.is_error]
 
 
 def exported_customization(customization: dict, warnings: list[str]) -> dict:

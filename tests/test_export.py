@@ -133,3 +133,16 @@ def test_a_project_id_that_is_not_one_is_refused_before_any_call(run_ovhkube, sa
 
     assert result.returncode == 1
     assert "32 lowercase hexadecimal" in result.stderr
+
+
+def test_a_live_value_the_file_format_refuses_is_named_in_a_warning():
+    from reconciler.export import export_cluster
+
+    # kube-proxy's default syncPeriod is 30 s, so validate refuses this minSyncPeriod; export says so, not silence.
+    live = {"id": ELSEWHERE["id"], "name": "odd", "region": "GRA5", "kubeProxyMode": "iptables", "status": "READY"}
+    exported = export_cluster(PROJECT, live, {"kubeProxy": {"iptables": {"minSyncPeriod": "PT45S"}}})
+
+    assert exported.document["spec"]["customization"] == {"kubeProxy": {"iptables": {"minSyncPeriod": "PT45S"}}}
+    (warning,) = exported.warnings
+    assert warning.startswith("the file will not validate: spec.customization.kubeProxy.iptables.minSyncPeriod: ")
+    assert export_cluster(PROJECT, live, {"kubeProxy": {"iptables": {"syncPeriod": "PT1M"}}}).warnings == []
