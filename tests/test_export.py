@@ -146,3 +146,10 @@ def test_a_live_value_the_file_format_refuses_is_named_in_a_warning():
     (warning,) = exported.warnings
     assert warning.startswith("the file will not validate: spec.customization.kubeProxy.iptables.minSyncPeriod: ")
     assert export_cluster(PROJECT, live, {"kubeProxy": {"iptables": {"syncPeriod": "PT1M"}}}).warnings == []
+
+
+def test_a_project_id_with_a_trailing_newline_is_refused_before_any_call(run_ovhkube, sandbox):
+    result = run_ovhkube("export", "--project", PROJECT + "\n", env=sandbox.env())
+
+    assert result.returncode == 1
+    assert "32 lowercase hexadecimal" in result.stderr

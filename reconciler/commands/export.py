@@ -25,7 +25,7 @@ def export(
     from reconciler.live import read_live
     from reconciler.plan import ClusterRef
 
-    if not PROJECT_ID.match(project):
+    if not PROJECT_ID.fullmatch(project):
         raise fail(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
     names = list(dict.fromkeys(cluster or []))
     try:
