@@ -59,6 +59,10 @@ def _execute(session: ClusterSession) -> dict | None:
     """Send the requests; the cluster as last read at READY (None with --no-wait)."""
     change = session.change
     kinds = [request_kind(change, request) for request in change.requests]
+    if any(kind != change.action for kind in kinds) or (len(kinds) > 1 and change.action != "update"):
+        # A hand-edited plan: a reset or create the reviewed summary did not count, or one sent twice.
+        raise ClusterFailed(f"the plan's requests ({', '.join(kinds)}) do not match its action "
+                            f"({change.action}: one request of that kind); nothing was sent")
     if change.status not in (None, "READY") and kinds[:1] != ["create"]:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)

@@ -258,6 +258,26 @@ def test_a_request_the_api_refuses_fails_only_that_cluster(sandbox, run_ovhkube,
     assert live_now["beta"]["customization"]["apiServer"] == MORE_PLUGINS
 
 
+def test_a_saved_plan_cannot_reset_a_cluster_it_shows_as_an_update(sandbox, run_ovhkube, tmp_path):
+    plan_file = saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, {"kubeProxyMode": "iptables"})
+    saved = json.loads(plan_file.read_text())
+    alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
+    assert alpha["action"] == "update"  # what the reviewer saw: "0 to reset"
+    alpha["requests"][0]["method"] = "POST"
+    alpha["requests"][0]["path"] = f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}/reset"
+    alpha["requests"].append(dict(alpha["requests"][0]))  # and twice, for good measure
+    plan_file.write_text(json.dumps(saved))
+
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
+
+    assert result.returncode == 1
+    results = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert results["alpha"]["result"] == "failed" and results["alpha"]["requests"] == []
+    assert "reset" in results["alpha"]["reason"]
+    assert results["beta"]["result"] == "done"
+    assert clusters_by_name(sandbox)["alpha"]["resets"] == 0
+
+
 def test_no_wait_sends_and_says_it_did_not_verify(sandbox_factory, run_ovhkube, tmp_path):
     sandbox = sandbox_factory(transition_seconds=30)
     seed(sandbox, live(1, "alpha"))
