@@ -23,10 +23,6 @@ class Staleness:
     changed: list[str]  # names of clusters whose live fingerprint differs from the plan's
     unreadable: list[str]  # "name: reason" for clusters that could not be read again
 
-    @property
-    def ok(self) -> bool:
-        return not self.changed and not self.unreadable
-
 
 def check_staleness(api, plan: Plan, parallelism: int) -> Staleness:
     """Re-read every cluster the plan fingerprinted; the plan is only valid if none changed."""

@@ -78,13 +78,6 @@ class State:
             self._local.conn = conn
         return conn
 
-    def close(self) -> None:
-        """Close this thread's connection (other threads' connections close with their threads)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-
     def read(self) -> sqlite3.Connection:
         return self._connection()
 
