@@ -19,6 +19,7 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 10_000  # a cluster document has about 50
 MAX_ALIAS_USES = 100
 MAX_DEPTH = 64  # a cluster document is 7 deep
+MAX_DOCUMENTS = 10_000  # per file: a fleet file holds tens; a file of tiny documents must not print a million lines
 YAML_SUFFIXES = (".yaml", ".yml")
 OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, metadata or spec); name it to check it"
@@ -129,6 +130,10 @@ def load_file(path: str) -> tuple[list[Document], list[Problem]]:
     try:
         for root in yaml.compose_all(text, Loader=_Loader):
             composed += 1
+            if composed > MAX_DOCUMENTS:
+                message = f"more than {MAX_DOCUMENTS:,} documents in one file; refusing the rest of it"
+                problems.append(Problem(path, *_where(root), "", message))
+                break
             _add_document(path, root, documents, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.loader import MAX_ALIAS_USES, MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, load_file, load_paths
+from reconciler.loader import (
+    MAX_ALIAS_USES,
+    MAX_DEPTH,
+    MAX_DOCUMENTS,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    load_file,
+    load_paths,
+)
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> str:
@@ -87,6 +95,14 @@ def test_a_file_over_the_size_cap_is_refused_unread(tmp_path):
     path = write(tmp_path, "big.yaml", "a: " + "x" * MAX_FILE_BYTES + "\n")
     _, problems = load_file(path)
     assert [p.message for p in problems] == ["file is larger than 1 MiB; desired-state files are small, refusing it"]
+
+
+def test_a_file_of_countless_tiny_documents_stops_at_the_document_cap(tmp_path):
+    path = write(tmp_path, "many.yaml", "---\na: 1\n" * (MAX_DOCUMENTS + 5000))
+    documents, problems = load_file(path)
+    assert len(documents) == MAX_DOCUMENTS
+    refusal = "more than 10,000 documents in one file; refusing the rest of it"
+    assert messages(problems) == [f"{2 * MAX_DOCUMENTS + 2}:1: : {refusal}"]
 
 
 def test_binary_and_non_utf8_files_are_refused(tmp_path):
