@@ -12,6 +12,10 @@ KUBE_PROXY_MODES = ("iptables", "ipvs")
 IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
 ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")
 WORKER_NODES_POLICIES = ("delete", "reinstall")
+# Cluster statuses that turn READY by themselves (apply waits them out); any other status but READY needs a person.
+PASSING_STATUSES = frozenset({
+    "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "UNKNOWN",
+})
 
 
 @dataclass(frozen=True)

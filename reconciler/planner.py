@@ -8,7 +8,7 @@ error: could not be read, or not allowed; the reason says which setting would al
 
 from reconciler.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.live import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
-from reconciler.model import DesiredCluster
+from reconciler.model import PASSING_STATUSES, DesiredCluster
 from reconciler.normalize import KUBE_PROXY_DEFAULTS
 from reconciler.plan import Change, ClusterRef, Plan, Request
 
@@ -18,8 +18,6 @@ KEPT_ON_RESET = (
     "updatePolicy", "ipAllocationPolicy",
 )
 IPVS_DEPRECATED_FROM = (1, 35)
-# Statuses that end by themselves (apply waits them out); any other status but READY needs a person first.
-PASSING_STATUSES = frozenset({"INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE"})
 
 
 def make_plan(desired: list[DesiredCluster], live: LiveView, endpoint: str) -> Plan:

@@ -11,15 +11,12 @@ from collections.abc import Callable, Iterator
 
 from reconciler.api import ApiError, NotFound
 from reconciler.live import kube_path
+from reconciler.model import PASSING_STATUSES
 
 FIRST_POLL_SECONDS = 0.25
 POLL_GROWTH = 1.5
 DEFAULT_POLL_CAP_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status stays the same
-# Statuses from which READY comes back on its own; any other one that is not READY ends the wait as a failure.
-PASSING_STATUSES = frozenset({
-    "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "UNKNOWN",
-})
 
 
 class WaitFailed(Exception):
