@@ -17,7 +17,7 @@ from reconciler import __version__
 from reconciler.live import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.plan import Change, Plan
-from reconciler.render import GITHUB_COMMENT_LIMIT, value
+from reconciler.render import GITHUB_COMMENT_LIMIT, code_cell, value
 
 FORMAT_VERSION = "1"
 STATES = ("in_sync", "drifted", "missing", "error")
@@ -248,7 +248,7 @@ def render_text(report: DriftReport, color: bool = False) -> str:
 
 
 def _cell(data) -> str:
-    return "`" + value(data).replace("|", "\\|") + "`"
+    return code_cell(value(data))
 
 
 def _markdown_cluster(cluster: ClusterDrift) -> str:
@@ -259,7 +259,7 @@ def _markdown_cluster(cluster: ClusterDrift) -> str:
         parts += [f"> {cluster.note}", ""]
     if cluster.fields:
         parts += ["| field | desired (git) | live |", "|---|---|---|"]
-        parts += [f"| `{f.path}` | {_cell(f.desired)} | {_cell(f.live)} |" for f in cluster.fields]
+        parts += [f"| {code_cell(f.path)} | {_cell(f.desired)} | {_cell(f.live)} |" for f in cluster.fields]
         parts.append("")
     return "\n".join(parts) + "\n"
 
@@ -272,7 +272,8 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
     if shown:
         head += ["| cluster | project | state | live status | source |", "|---|---|---|---|---|"]
         head += [
-            f"| `{c.name}` | `{c.project}` | **{c.state}** | {c.status or '-'} | `{c.source}` |" for c in shown
+            f"| {code_cell(c.name)} | `{c.project}` | **{c.state}** | {c.status or '-'} | {code_cell(c.source)} |"
+            for c in shown
         ]
         head.append("")
     else:
@@ -281,7 +282,7 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
         head += ["### Clusters no file declares", "", "| cluster | project | id | region | mode | status |",
                  "|---|---|---|---|---|---|"]
         head += [
-            f"| `{u.name}` | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |"
+            f"| {code_cell(u.name)} | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |"
             for u in report.unmanaged
         ]
         head.append("")

@@ -22,6 +22,11 @@ def value(data) -> str:
     return "(unset)" if data is None else json.dumps(data, separators=(", ", ": "))
 
 
+def code_cell(text) -> str:
+    """Text as code in a markdown table cell: a `|` would end the cell, even inside backticks."""
+    return "`" + str(text).replace("|", "\\|") + "`"
+
+
 def change_line(change) -> str:
     if change.sign == "+":
         return f"+ {change.path}: {value(change.after)}"
@@ -148,7 +153,8 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     else:
         text.add(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).\n")
     rows = [
-        f"| `{c.cluster.name}` | `{c.cluster.project}` | **{c.action}** | {len(c.diff)} | `{c.source}` |\n"
+        f"| {code_cell(c.cluster.name)} | `{c.cluster.project}` | **{c.action}** | {len(c.diff)} "
+        f"| {code_cell(c.source)} |\n"
         for c in shown
     ]
     left_out = "\n_{} more cluster(s) not shown: the comment would pass GitHub's limit; see the plan file._\n"
