@@ -14,7 +14,7 @@ from reconciler.live import kube_path
 from reconciler.plan import Change, Request
 from reconciler.safe_writes import post_create, post_reset, put_customization
 from reconciler.verify import unmet
-from reconciler.waiting import Interrupted
+from reconciler.waiting import SETTLE_SECONDS, Interrupted, pause
 
 NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
 
@@ -38,7 +38,7 @@ def apply_change(
         cluster = _execute(session)
         if not options.wait:
             return outcome("done", notes=[NO_WAIT_NOTE])
-        misses = unmet(change.diff, cluster, session.read_customization())
+        misses = _unmet_after_settling(session, cluster)
         if misses:
             paths = ", ".join(miss["path"] for miss in misses)
             raise ClusterFailed(f"verification failed: not live after the apply: {paths}", misses)
@@ -53,6 +53,18 @@ def apply_change(
         return outcome("skipped", "Ctrl-C before anything was sent")
     except Exception as exc:  # a bug must fail this cluster, not the whole apply
         return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _unmet_after_settling(session: ClusterSession, cluster: dict) -> list[dict]:
+    """What of the plan's diff is not live. A change the API shows late (READY at once, then busy) is waited for
+    again over the settle window before it counts as a failure."""
+    misses = unmet(session.change.diff, cluster, session.read_customization())
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while misses and time.monotonic() < deadline:
+        pause(session.stop, 1.0)
+        cluster = session.wait_ready(after_change=False)
+        misses = unmet(session.change.diff, cluster, session.read_customization())
+    return misses
 
 
 def _execute(session: ClusterSession) -> dict | None:

@@ -17,6 +17,7 @@ from reconciler.cluster_session import ClusterFailed, ClusterSession
 from reconciler.live import read_live
 from reconciler.plan import Request
 from reconciler.verify import blocks_match
+from reconciler.waiting import look_again
 
 MAX_BUSY_RETRIES = 3  # 409 ServiceNotReady answers per request before that cluster fails
 
@@ -78,6 +79,8 @@ def post_reset(session: ClusterSession, request: Request) -> None:
             else:
                 raise ClusterFailed(f"the API refused the reset: {exc}") from None
             state = _reset_state(session, mode)
+            if state == NOT_STARTED and exc.ambiguous:  # before sending it again, be sure: the API may show it late
+                state = look_again(session.stop, lambda: _reset_state(session, mode), NOT_STARTED)
             if state == STARTED:
                 session.say("the reset started: following it, not sending it again")
                 return
@@ -115,7 +118,9 @@ def post_create(session: ClusterSession, request: Request) -> None:
             if not exc.ambiguous:
                 raise ClusterFailed(f"the API refused the creation: {exc}") from None
             session.say(f"the creation got no clear answer ({exc}): listing the project to learn whether it exists")
-            found = _created_id(session, exc)
+            # Listed late by the API, a created cluster would be created twice: look again before sending again.
+            look = lambda failure=exc: _created_id(session, failure)  # noqa: E731 (a look, called again)
+            found = look() or look_again(session.stop, look, None)
             if found:
                 session.cluster_id = found
                 session.say(f"it was created (id {found}): adopting it, not creating it again")

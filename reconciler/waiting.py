@@ -17,6 +17,9 @@ FIRST_POLL_SECONDS = 0.25
 POLL_GROWTH = 1.5
 DEFAULT_POLL_CAP_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status stays the same
+# How long the API may take to show a request it accepted. Deciding that a reset or create did not happen (and so
+# sending it again), or that a change is not live (and so failing it), waits for the same answer over this window.
+SETTLE_SECONDS = 5.0
 
 
 class WaitFailed(Exception):
@@ -81,6 +84,18 @@ def wait_until_ready(
         if remaining <= 0:
             raise WaitFailed(f"still {status} after {format_seconds(timeout)} (--timeout)")
         pause(stop, min(next(intervals), remaining))
+
+
+def look_again(stop: threading.Event, look: Callable[[], object], seen: object, window: float = SETTLE_SECONDS):
+    """`look()` again over `window` seconds while it keeps answering `seen`; the first other answer, or `seen`."""
+    deadline = time.monotonic() + window
+    for interval in poll_intervals(cap=1.0):
+        if time.monotonic() + interval > deadline:
+            return seen
+        pause(stop, interval)
+        answer = look()
+        if answer != seen:
+            return answer
 
 
 def format_seconds(seconds: float) -> str:
