@@ -17,7 +17,7 @@ from reconciler import __version__
 from reconciler.live import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.plan import Change, Plan
-from reconciler.render import GITHUB_COMMENT_LIMIT, code_cell, value
+from reconciler.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, value
 
 FORMAT_VERSION = "1"
 STATES = ("in_sync", "drifted", "missing", "error")
@@ -265,38 +265,34 @@ def _markdown_cluster(cluster: ClusterDrift) -> str:
 
 
 def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """A stable title line, then the counts, a table of what is not in sync, and one section per cluster."""
-    head = [f"# {MARKDOWN_TITLE}", "", f"**{summary_line(report)}**: checked {report.checked_at_text} against "
-            f"`{report.endpoint}`.", ""]
+    """A stable title line, then the counts, a table of what is not in sync, and one section per cluster; under
+    GitHub's size limit however large the fleet (what does not fit is named, least important first)."""
+    footer = f"\n<sub>ovhkube {__version__}, endpoint {report.endpoint}, {report.checked_at_text}</sub>\n"
+    text = MarkdownBudget(limit - len(footer))
+    text.add(f"# {MARKDOWN_TITLE}\n\n**{summary_line(report)}**: checked {report.checked_at_text} against "
+             f"`{report.endpoint}`.\n\n")
+    left_out = "\n_{} more cluster(s) not shown: the report would pass GitHub's limit; see the job's log._\n"
     shown = [c for c in report.clusters if c.state != "in_sync" or _status_note(c)]
     if shown:
-        head += ["| cluster | project | state | live status | source |", "|---|---|---|---|---|"]
-        head += [
-            f"| {code_cell(c.name)} | `{c.project}` | **{c.state}** | {c.status or '-'} | {code_cell(c.source)} |"
+        text.add("| cluster | project | state | live status | source |\n|---|---|---|---|---|\n")
+        rows = [
+            f"| {code_cell(c.name)} | `{c.project}` | **{c.state}** | {c.status or '-'} | {code_cell(c.source)} |\n"
             for c in shown
         ]
-        head.append("")
+        text.add_all(rows + ["\n"], left_out)
     else:
-        head.append(f"Every cluster matches its file ({len(report.clusters)} cluster(s)).\n")
+        text.add(f"Every cluster matches its file ({len(report.clusters)} cluster(s)).\n\n")
     if report.unmanaged:
-        head += ["### Clusters no file declares", "", "| cluster | project | id | region | mode | status |",
-                 "|---|---|---|---|---|---|"]
-        head += [
-            f"| {code_cell(u.name)} | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |"
+        text.add("### Clusters no file declares\n\n| cluster | project | id | region | mode | status |\n"
+                 "|---|---|---|---|---|---|\n")
+        rows = [
+            f"| {code_cell(u.name)} | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |\n"
             for u in report.unmanaged
         ]
-        head.append("")
-    head += [f"> error: {message}" for message in report.unmanaged_errors]
-    text = "\n".join(head) + "\n"
-    footer = f"\n<sub>ovhkube {__version__}, endpoint {report.endpoint}, {report.checked_at_text}</sub>\n"
-    detailed = [c for c in shown if c.state != "in_sync"]
-    for index, cluster in enumerate(detailed):
-        section = _markdown_cluster(cluster)
-        if len(text) + len(section) + len(footer) + 200 > limit:
-            text += f"\n_{len(detailed) - index} more cluster(s) not shown: see the job's log._\n"
-            break
-        text += section
-    return text + footer
+        text.add_all(rows + ["\n"], left_out)
+    text.add_all([f"> error: {message}\n" for message in report.unmanaged_errors], "> and {} more error(s)\n")
+    text.add_all([_markdown_cluster(c) for c in shown if c.state != "in_sync"], left_out)
+    return "".join(text.parts) + footer
 
 
 def _label(text: str) -> str:

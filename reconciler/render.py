@@ -101,7 +101,7 @@ def _markdown_details(change: Change) -> str:
     return "\n".join(parts)
 
 
-class _Budget:
+class MarkdownBudget:
     """Text that must stay under a size: parts are added while they fit, and what did not fit is named instead."""
 
     OVERFLOW_ROOM = 200  # kept free for the line that says what was left out
@@ -112,7 +112,7 @@ class _Budget:
         self.full = False
 
     def add(self, text: str) -> bool:
-        if len(text) > self.room:
+        if self.full or len(text) > self.room:
             return False
         self.parts.append(text)
         self.room -= len(text)
@@ -135,7 +135,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     says how many clusters it leaves out; the full plan is in the JSON plan file.
     """
     footer = f"\n<sub>ovhkube {plan.tool_version}, endpoint {plan.endpoint}, {plan.created_at}</sub>\n"
-    text = _Budget(limit - len(footer))
+    text = MarkdownBudget(limit - len(footer))
     text.add(f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}\n\n")
     resets = [c for c in plan.changes if c.action == "reset"]
     if resets:

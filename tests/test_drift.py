@@ -292,3 +292,17 @@ def test_a_suspended_cluster_that_differs_is_drift_with_the_reason(sandbox, run_
     web = by_name(report)["web"]
     assert (web["state"], web["status"]) == ("drifted", "SUSPENDED")
     assert "will not become READY by itself" in web["note"]
+
+
+def test_markdown_report_stays_under_the_size_limit_however_many_clusters_drifted():
+    from reconciler.drift import ClusterDrift, DriftedField, DriftReport, render_markdown
+
+    drifted = [
+        ClusterDrift(PROJECT, f"c{i:04d}", f"fleet.yaml:{i}", "drifted",
+                     fields=[DriftedField("customization.kubeProxy.iptables.syncPeriod", "PT60S", "PT30S")])
+        for i in range(2000)
+    ]
+    text = render_markdown(DriftReport(drifted, "ovh-eu"))
+    assert len(text) <= 65_536
+    assert text.startswith("# ovhkube drift report\n") and "| `c0000` |" in text
+    assert text.count("more cluster(s) not shown") == 1
