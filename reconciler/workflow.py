@@ -65,15 +65,21 @@ def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
     return make_plan(clusters, read_fleet(api, clusters, parallelism, settings), api.endpoint_label)
 
 
-def read_fleet_or_fail(settings: Settings, clusters: list[DesiredCluster], parallelism: int):
-    """(LiveView, endpoint label) through a read-only Api: plan and drift can never change a cluster."""
+def read_only_or_fail(settings: Settings, parallelism: int, read):
+    """(read(api), endpoint label) through a read-only Api, which refuses anything but GET before sending it:
+    plan, drift and export can never change a cluster. An API failure is one line and exit 1."""
     from reconciler.api import ApiError, open_api
 
     try:
         with open_api(settings, read_only=True, parallelism=parallelism) as api:
-            return read_fleet(api, clusters, parallelism, settings), api.endpoint_label
+            return read(api), api.endpoint_label
     except ApiError as exc:
         raise fail(str(exc)) from None
+
+
+def read_fleet_or_fail(settings: Settings, clusters: list[DesiredCluster], parallelism: int):
+    """(LiveView, endpoint label) of the declared clusters, read-only."""
+    return read_only_or_fail(settings, parallelism, lambda api: read_fleet(api, clusters, parallelism, settings))
 
 
 def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings):

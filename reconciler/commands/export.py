@@ -6,6 +6,7 @@ from collections import Counter
 
 import typer
 
+from reconciler.commands.options import PARALLELISM
 from reconciler.console import err, fail
 
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -18,24 +19,21 @@ def export(
     output: str = typer.Option(
         None, "--output", help="Write one <name>.yaml per cluster into this folder (default: stdout, one stream)."
     ),
-    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once."),
+    parallelism: int = PARALLELISM,
 ) -> None:
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
-    from reconciler.api import ApiError, open_api
     from reconciler.live import read_live
     from reconciler.plan import ClusterRef
+    from reconciler.workflow import read_only_or_fail
 
     if not PROJECT_ID.fullmatch(project):
         raise fail(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
     names = list(dict.fromkeys(cluster or []))
-    try:
-        with open_api(ctx.obj, read_only=True, parallelism=parallelism) as api:
-            view = read_live(
-                api, [ClusterRef(project, name) for name in names], parallelism,
-                all_customizations=not names, projects=[project],
-            )
-    except ApiError as exc:
-        raise fail(str(exc)) from None
+    refs = [ClusterRef(project, name) for name in names]
+    view, _ = read_only_or_fail(
+        ctx.obj, parallelism,
+        lambda api: read_live(api, refs, parallelism, all_customizations=not names, projects=[project]),
+    )
     # All or nothing: a partial export would look like a complete one.
     found = _chosen(view, project, names) if names else _whole_project(view, project)
     _write(project, found, output)
