@@ -16,10 +16,11 @@ DURATION_FIELDS = frozenset({"minSyncPeriod", "syncPeriod", "tcpFinTimeout", "tc
 ZERO_MEANS_UNSET = frozenset({"kubeProxy.ipvs.tcpFinTimeout", "kubeProxy.ipvs.tcpTimeout", "kubeProxy.ipvs.udpTimeout"})
 
 # kube-proxy's own defaults (kubernetes pkg/proxy/apis/config/v1alpha1/defaults.go), named when a field is unset.
+DEFAULT_SYNC_PERIOD_SECONDS = 30  # in both modes
 KUBE_PROXY_DEFAULTS = {
-    "kubeProxy.iptables.syncPeriod": "30s",
+    "kubeProxy.iptables.syncPeriod": f"{DEFAULT_SYNC_PERIOD_SECONDS}s",
     "kubeProxy.iptables.minSyncPeriod": "1s",
-    "kubeProxy.ipvs.syncPeriod": "30s",
+    "kubeProxy.ipvs.syncPeriod": f"{DEFAULT_SYNC_PERIOD_SECONDS}s",
     "kubeProxy.ipvs.minSyncPeriod": "0s",
     "kubeProxy.ipvs.scheduler": "rr",
     "kubeProxy.ipvs.tcpTimeout": "the system value",

@@ -15,12 +15,12 @@ from reconciler.durations import to_seconds
 from reconciler.fastcheck import compile_check
 from reconciler.loader import Document, load_paths
 from reconciler.model import MANAGED_BLOCKS, DesiredCluster, Lifecycle
+from reconciler.normalize import DEFAULT_SYNC_PERIOD_SECONDS
 from reconciler.problem import WARNING, Problem, dotted
 from reconciler.schema import load_schema
 
 __all__ = ["Loaded", "Problem", "load_desired"]
 
-KUBE_PROXY_DEFAULT_SYNC_SECONDS = 30  # kube-proxy's syncPeriod when the customization leaves it out
 MIN_TCP_TIMEOUT_SECONDS = 5
 SHOWN_CHARS = 40  # values quoted in messages are cut to this length
 
@@ -247,7 +247,7 @@ def _check_periods(block: dict, base: tuple, problem) -> None:
     if min_sync is None:
         return
     if sync is None:  # kube-proxy then uses its default, and rejects a longer minSyncPeriod
-        limit = Decimal(KUBE_PROXY_DEFAULT_SYNC_SECONDS)
+        limit = Decimal(DEFAULT_SYNC_PERIOD_SECONDS)
         named = f"kube-proxy's default syncPeriod ({limit}s), which applies when syncPeriod is left out"
     else:
         limit, named = to_seconds(sync), f"syncPeriod ({sync})"
