@@ -1,7 +1,8 @@
 """Desired-state files -> problems and DesiredCluster models: the schema first, then the meaning rules.
 
 Every problem is found in one pass and located at the offending node. The meaning rules (periods, timeouts,
-plugins, one document per cluster) run only on documents the schema accepts, so they can trust the shape.
+plugins) look only at values that are well formed, so they run on every document and a file's problems all come
+out at once; one document per cluster is checked among the documents the schema accepts.
 """
 
 import gc
@@ -11,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 
-from reconciler.durations import to_seconds
+from reconciler.durations import is_duration, to_seconds
 from reconciler.fastcheck import compile_check
 from reconciler.loader import Document, load_paths
 from reconciler.model import MANAGED_BLOCKS, DesiredCluster, Lifecycle
@@ -56,8 +57,8 @@ def _load_desired(paths: list[str]) -> Loaded:
     for document in loaded.documents:
         schema_problems = list(schema_problems_of(document))
         found.extend(schema_problems)
+        found.extend(meaning_problems_of(document))
         if not schema_problems:
-            found.extend(meaning_problems_of(document))
             valid_documents.append(document)
     found.extend(duplicate_problems(valid_documents))
 
@@ -206,34 +207,44 @@ def _show(value) -> str:
 # --- the meaning rules -----------------------------------------------------------------------------------
 
 
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _seconds(value) -> Decimal | None:
+    """A well-formed duration in seconds; None for anything else (the schema reports that)."""
+    return to_seconds(value) if is_duration(value) else None
+
+
 def meaning_problems_of(document: Document) -> list[Problem]:
-    spec = document.data["spec"]
+    """The rules beyond the schema, on whatever values in the document are well formed."""
+    spec = _mapping(document.data.get("spec"))
+    customization = _mapping(spec.get("customization"))
     problems = []
 
     def problem(path: tuple, message: str, severity: str = "error") -> None:
         line, column = document.position(path)
         problems.append(Problem(document.file, line, column, dotted(path), message, severity))
 
-    kube_proxy = spec.get("customization", {}).get("kubeProxy") or {}
+    kube_proxy = _mapping(customization.get("kubeProxy"))
     for mode in ("iptables", "ipvs"):
-        block = kube_proxy.get(mode) or {}
         base = ("spec", "customization", "kubeProxy", mode)
-        _check_periods(block, base, problem)
-    tcp_timeout = (kube_proxy.get("ipvs") or {}).get("tcpTimeout")
-    if tcp_timeout is not None and 0 < to_seconds(tcp_timeout) < MIN_TCP_TIMEOUT_SECONDS:
+        _check_periods(_mapping(kube_proxy.get(mode)), base, problem)
+    tcp_timeout = _mapping(kube_proxy.get("ipvs")).get("tcpTimeout")
+    if 0 < (_seconds(tcp_timeout) or 0) < MIN_TCP_TIMEOUT_SECONDS:
         path = ("spec", "customization", "kubeProxy", "ipvs", "tcpTimeout")
         minimum = MIN_TCP_TIMEOUT_SECONDS
         problem(path, f"must be 0 (keep the system value) or at least {minimum} seconds; got {tcp_timeout}")
 
-    plugins = (spec.get("customization", {}).get("apiServer") or {}).get("admissionPlugins") or {}
-    enabled = plugins.get("enabled") or []
-    for index, plugin in enumerate(plugins.get("disabled") or []):
-        if plugin in enabled:
+    plugins = _mapping(_mapping(customization.get("apiServer")).get("admissionPlugins"))
+    enabled, disabled = plugins.get("enabled"), plugins.get("disabled")
+    for index, plugin in enumerate(disabled if isinstance(disabled, list) else []):
+        if isinstance(plugin, str) and isinstance(enabled, list) and plugin in enabled:
             path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
             problem(path, f"{plugin} is both enabled and disabled")
 
-    lifecycle = spec.get("lifecycle") or {}
-    if lifecycle.get("workerNodesPolicy") and not lifecycle.get("allowReset"):
+    lifecycle = _mapping(spec.get("lifecycle"))
+    if lifecycle.get("workerNodesPolicy") and lifecycle.get("allowReset") is not True:
         path = ("spec", "lifecycle", "workerNodesPolicy")
         problem(path, "has no effect unless allowReset is true (it only applies to a reset)", WARNING)
     return problems
@@ -241,17 +252,18 @@ def meaning_problems_of(document: Document) -> list[Problem]:
 
 def _check_periods(block: dict, base: tuple, problem) -> None:
     sync, min_sync = block.get("syncPeriod"), block.get("minSyncPeriod")
-    if sync is not None and to_seconds(sync) == 0:
+    sync_seconds, min_sync_seconds = _seconds(sync), _seconds(min_sync)
+    if sync_seconds == 0:
         problem(base + ("syncPeriod",), f"must be greater than 0; got {sync}")
         return
-    if min_sync is None:
+    if min_sync_seconds is None or (sync is not None and sync_seconds is None):
         return
     if sync is None:  # kube-proxy then uses its default, and rejects a longer minSyncPeriod
         limit = Decimal(DEFAULT_SYNC_PERIOD_SECONDS)
         named = f"kube-proxy's default syncPeriod ({limit}s), which applies when syncPeriod is left out"
     else:
-        limit, named = to_seconds(sync), f"syncPeriod ({sync})"
-    if to_seconds(min_sync) > limit:
+        limit, named = sync_seconds, f"syncPeriod ({sync})"
+    if min_sync_seconds > limit:
         problem(base + ("minSyncPeriod",), f"must not be longer than {named}; got {min_sync}")
 
 

@@ -132,11 +132,19 @@ def test_several_problems_in_one_document_are_all_reported(tmp_path):
     assert paths == ["spec.kubeProxyMode", "spec.region", "spec.extra", "spec.lifecycle.allowReset"]
 
 
-def test_meaning_rules_wait_for_the_schema(tmp_path):
-    # The period rule would fire too, but the document's shape is wrong: only the shape is reported.
+def test_meaning_rules_report_alongside_the_schema_so_every_problem_comes_out_at_once(tmp_path):
     spec = "  kubeProxyMode: nft\n  customization:\n    kubeProxy:\n      iptables: {syncPeriod: PT0S}\n"
     loaded = load_desired([write(tmp_path, "a.yaml", cluster_yaml(spec_extra=spec))])
-    assert [p.path for p in loaded.problems] == ["spec.kubeProxyMode"]
+    paths = [p.path for p in loaded.problems]
+    assert paths == ["spec.kubeProxyMode", "spec.customization.kubeProxy.iptables.syncPeriod"]
+
+
+@pytest.mark.parametrize("kube_proxy", ["x", "[1, 2]", "{ipvs: [PT3S]}", "{ipvs: {tcpTimeout: 3, syncPeriod: P1M}}"])
+def test_meaning_rules_skip_what_is_not_well_formed(tmp_path, kube_proxy):
+    spec = f"  customization:\n    kubeProxy: {kube_proxy}\n"
+    loaded = load_desired([write(tmp_path, "a.yaml", cluster_yaml(spec_extra=spec))])
+    assert loaded.problems, "the schema reports the shape"
+    assert not any("greater than 0" in p.message or "at least 5 seconds" in p.message for p in loaded.problems)
 
 
 def test_the_same_cluster_in_two_files_names_both_places(tmp_path):
