@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 from bench.fleet import medians, sandbox_server, timed_run, write_desired, write_seed
-from reconciler.waiting import poll_intervals
+from reconciler.apply.waiting import poll_intervals
 
 CLUSTERS = 200
 LATENCY_S = 0.050

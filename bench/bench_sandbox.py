@@ -1,7 +1,7 @@
 """Sandbox speed: signed GETs per second with 10 client threads, and the latency `--latency-ms 50` adds.
 
 The sandbox runs as `ovhkube sandbox serve` in its own process (as in the fleet benchmarks); the client is
-reconciler.api (python-ovh signing, one pooled session), so the figure is what ovhkube itself can get.
+reconciler.live.client (python-ovh signing, one pooled session), so the figure is what ovhkube itself can get.
 """
 
 import os
@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.fleet import CREDENTIALS, PROJECT, sandbox_server, write_seed
-from reconciler.api import open_api
-from reconciler.settings import Settings
+from reconciler.commands.connect import open_api
+from reconciler.commands.settings import Settings
 
 THREADS = 10
 RUNS = 5
@@ -90,7 +90,7 @@ def run() -> str:
         [
             "## Sandbox",
             "",
-            "`ovhkube sandbox serve` in its own process; the client is reconciler.api (signed GETs of one cluster).",
+            "`ovhkube sandbox serve` in its own process; client: reconciler.live.client (signed GETs of one cluster).",
             "",
             "| measure | result | goal |",
             "|---|---|---|",

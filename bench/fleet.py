@@ -26,9 +26,15 @@ def cluster_name(index: int) -> str:
 
 def write_seed(path: Path, count: int, sync_period: str = "PT30S") -> None:
     clusters = [
-        {"id": f"00000000-0000-4000-8000-{index:012d}", "name": cluster_name(index), "region": "GRA7",
-         "version": "1.31", "kubeProxyMode": "iptables", "status": "READY",
-         "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}}}
+        {
+            "id": f"00000000-0000-4000-8000-{index:012d}",
+            "name": cluster_name(index),
+            "region": "GRA7",
+            "version": "1.31",
+            "kubeProxyMode": "iptables",
+            "status": "READY",
+            "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
+        }
         for index in range(count)
     ]
     path.write_text(yaml.safe_dump({"projects": [{"serviceName": PROJECT, "clusters": clusters}]}))
@@ -38,9 +44,17 @@ def write_desired(folder: Path, count: int, sync_period: str, per_file: int = 10
     folder.mkdir(parents=True, exist_ok=True)
     for start in range(0, count, per_file):
         documents = [
-            {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": cluster_name(index)},
-             "spec": {"project": PROJECT, "region": "GRA7", "kubeProxyMode": "iptables",
-                      "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}}}}
+            {
+                "apiVersion": "ovhkube/v1",
+                "kind": "Cluster",
+                "metadata": {"name": cluster_name(index)},
+                "spec": {
+                    "project": PROJECT,
+                    "region": "GRA7",
+                    "kubeProxyMode": "iptables",
+                    "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
+                },
+            }
             for index in range(start, min(count, start + per_file))
         ]
         (folder / f"fleet-{start:04d}.yaml").write_text(yaml.safe_dump_all(documents))
@@ -77,4 +91,3 @@ def timed_run(args: list[str], env: dict) -> dict:
 
 def medians(runs: list[dict]) -> dict:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-

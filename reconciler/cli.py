@@ -6,7 +6,7 @@ import sys
 import typer
 
 from reconciler import __version__
-from reconciler.settings import Settings
+from reconciler.commands.settings import Settings
 
 app = typer.Typer(
     name="ovhkube",

@@ -2,7 +2,7 @@
 
 `customization` holds only the top-level blocks the file manages (`apiServer`, `kubeProxy`), exactly as
 written; a block that is absent is not managed and is never sent. `customization: {}` manages both blocks
-as empty. Comparison goes through reconciler.normalize, never through these raw values.
+as empty. Comparison goes through reconciler.plan.normalize, never through these raw values.
 """
 
 from dataclasses import dataclass, field
@@ -13,9 +13,17 @@ IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
 ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")
 WORKER_NODES_POLICIES = ("delete", "reinstall")
 # Cluster statuses that turn READY by themselves (apply waits them out); any other status but READY needs a person.
-PASSING_STATUSES = frozenset({
-    "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "UNKNOWN",
-})
+PASSING_STATUSES = frozenset(
+    {
+        "INSTALLING",
+        "UPDATING",
+        "REDEPLOYING",
+        "RESETTING",
+        "REOPENING",
+        "MAINTENANCE",
+        "UNKNOWN",
+    }
+)
 
 
 @dataclass(frozen=True)

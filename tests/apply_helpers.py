@@ -18,8 +18,13 @@ def cluster_id(number: int) -> str:
 def live(number: int, name: str, mode: str = "iptables", status: str = "READY", kube_proxy=None, api_server=None):
     """A seeded cluster: READY, iptables with a 30 s sync period, NodeRestriction on, unless told otherwise."""
     return {
-        "id": cluster_id(number), "name": name, "region": "GRA5", "version": "1.31", "kubeProxyMode": mode,
-        "status": status, "updatePolicy": "MINIMAL_DOWNTIME",
+        "id": cluster_id(number),
+        "name": name,
+        "region": "GRA5",
+        "version": "1.31",
+        "kubeProxyMode": mode,
+        "status": status,
+        "updatePolicy": "MINIMAL_DOWNTIME",
         "customization": {"apiServer": api_server or PLUGINS, "kubeProxy": kube_proxy or IPTABLES_30S},
     }
 

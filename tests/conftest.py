@@ -15,7 +15,7 @@ from pathlib import Path
 import ovh
 import pytest
 
-from reconciler.api import register_endpoint
+from reconciler.commands.connect import register_endpoint
 from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
 from reconciler.sandbox.faults import FaultOptions
 from reconciler.sandbox.seed import load_seed, show

@@ -1,4 +1,4 @@
-"""reconciler.api: the one client of the API, tested against the sandbox over HTTP."""
+"""reconciler.live.client: the one client of the API, tested against the sandbox over HTTP."""
 
 import re
 import socket
@@ -8,10 +8,12 @@ import ovh
 import ovh.config
 import pytest
 
-from reconciler.api import Api, ApiError, AuthError, Conflict, NotFound, ReadOnlyError, open_api, register_endpoint
+from reconciler.commands.connect import open_api, register_endpoint
+from reconciler.commands.settings import Settings
+from reconciler.errors import ApiError, AuthError, Conflict, NotFound, ReadOnlyError
+from reconciler.live.client import Api
 from reconciler.sandbox.seed import load_seed
 from reconciler.sandbox.state import State
-from reconciler.settings import Settings
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 KUBE = f"/cloud/project/{PROJECT}/kube"

@@ -63,8 +63,9 @@ def run_on_terminal(sandbox, *args, answer: str) -> tuple[int, str]:
     """Run apply with a pseudo-terminal as stdin, type `answer`, return the exit code and stdout+stderr."""
     controller, terminal = pty.openpty()
     command = [sys.executable, "-c", "from reconciler.cli import main; main()", "apply", *args]
-    process = subprocess.Popen(command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               env=sandbox.env(), text=True)
+    process = subprocess.Popen(
+        command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=sandbox.env(), text=True
+    )
     os.close(terminal)
     os.write(controller, answer.encode() + b"\n")
     stdout, stderr = process.communicate(timeout=60)
@@ -101,7 +102,9 @@ def test_saved_plan_applies_exactly_the_requests_it_shows(sandbox, run_ovhkube, 
     assert len(sent) == 2
     assert all(r["error"] is None for c in account["clusters"] for r in c["requests"])
     assert {c["cluster"]["name"]: c["result"] for c in account["clusters"]} == {
-        "alpha": "done", "beta": "done", "gamma": "unchanged",
+        "alpha": "done",
+        "beta": "done",
+        "gamma": "unchanged",
     }
     assert all(c["verified"] for c in account["clusters"] if c["result"] == "done")
     assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
@@ -112,8 +115,9 @@ def test_stale_saved_plan_is_refused_and_nothing_changes(sandbox, run_ovhkube, t
     plan_file = tmp_path / "plan.json"
     assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
     # Someone changes gamma (a cluster the plan leaves alone) behind ovhkube's back.
-    sandbox.client().put(f"/cloud/project/{PROJECT}/kube/{cluster_id(3)}/customization",
-                         kubeProxy={"iptables": {"syncPeriod": "PT45S"}})
+    sandbox.client().put(
+        f"/cloud/project/{PROJECT}/kube/{cluster_id(3)}/customization", kubeProxy={"iptables": {"syncPeriod": "PT45S"}}
+    )
     before = sandbox.show()
 
     result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
@@ -144,8 +148,11 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
     future.write_text(json.dumps({"format_version": "9", "changes": []}))
     broken = tmp_path / "broken.json"
     broken.write_text('{"format_version": "1", "changes": [')
-    for path, expected in ((future, "format_version '9'"), (broken, "not a plan file"),
-                           (tmp_path / "missing.json", "cannot read plan file")):
+    for path, expected in (
+        (future, "format_version '9'"),
+        (broken, "not a plan file"),
+        (tmp_path / "missing.json", "cannot read plan file"),
+    ):
         result = run_ovhkube("apply", "--plan", path, env=sandbox.env())
         assert result.returncode == 1
         assert expected in result.stderr and "Traceback" not in result.stderr
@@ -198,8 +205,15 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
 
     assert result.returncode == 0, result.stderr
-    assert account["summary"] == {"created": 1, "updated": 0, "reset": 1, "unchanged": 0, "failed": 0,
-                                       "skipped": 0, "interrupted": 0}
+    assert account["summary"] == {
+        "created": 1,
+        "updated": 0,
+        "reset": 1,
+        "unchanged": 0,
+        "failed": 0,
+        "skipped": 0,
+        "interrupted": 0,
+    }
     live_now = clusters_by_name(sandbox)
     assert live_now["alpha"]["kubeProxyMode"] == "ipvs" and live_now["alpha"]["resets"] == 1
     assert live_now["alpha"]["customization"]["apiServer"]["admissionPlugins"]["enabled"] == ["NodeRestriction"]

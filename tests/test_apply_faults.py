@@ -48,8 +48,9 @@ def mode_change_fleet(sandbox, tmp_path) -> str:
 
 
 @pytest.mark.parametrize("transition", [0, 1])
-def test_reset_executed_but_answer_lost_is_followed_not_repeated(sandbox_factory, through_gateway, run_ovhkube,
-                                                                  tmp_path, transition):
+def test_reset_executed_but_answer_lost_is_followed_not_repeated(
+    sandbox_factory, through_gateway, run_ovhkube, tmp_path, transition
+):
     sandbox = sandbox_factory(transition_seconds=transition)
     fleet = mode_change_fleet(sandbox, tmp_path)
     gateway, env = through_gateway(sandbox, {RESET: ["after"]})
@@ -93,8 +94,7 @@ def test_reset_lost_twice_fails_without_a_third_try(sandbox, through_gateway, ru
 
 
 @pytest.mark.parametrize("fault", ["after", "before"])
-def test_create_whose_answer_is_lost_makes_exactly_one_cluster(sandbox, through_gateway, run_ovhkube, tmp_path,
-                                                                fault):
+def test_create_whose_answer_is_lost_makes_exactly_one_cluster(sandbox, through_gateway, run_ovhkube, tmp_path, fault):
     seed(sandbox)
     fleet = write_fleet(tmp_path, wanted("fresh", mode="iptables", kubeProxy=IPTABLES_60S))
     gateway, env = through_gateway(sandbox, {CREATE: [fault]})
@@ -109,8 +109,9 @@ def test_create_whose_answer_is_lost_makes_exactly_one_cluster(sandbox, through_
     assert expected in result.stderr
 
 
-def test_customization_applied_but_answer_lost_is_not_sent_again_once_live(sandbox_factory, through_gateway,
-                                                                            run_ovhkube, tmp_path):
+def test_customization_applied_but_answer_lost_is_not_sent_again_once_live(
+    sandbox_factory, through_gateway, run_ovhkube, tmp_path
+):
     sandbox = sandbox_factory(transition_seconds=1)
     seed(sandbox, live(1, "alpha"))
     fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
@@ -139,7 +140,8 @@ def test_random_faults_and_latency_still_converge_with_one_reset(sandbox_factory
     assert all(c["result"] == "done" and c["verified"] for c in account["clusters"])
     live_now = clusters_by_name(sandbox)
     assert {name: c["resets"] for name, c in live_now.items()} == {f"c{n}": int(n == 1) for n in range(1, 7)} | {
-        "fresh": 0}
+        "fresh": 0
+    }
     assert len(live_now) == 7  # one cluster created, not two
     assert "injected by the sandbox" in result.stderr  # the faults did hit the apply's own requests
 
@@ -148,8 +150,16 @@ def test_ctrl_c_stops_waiting_and_accounts_for_every_cluster(sandbox_factory, tm
     sandbox = sandbox_factory(transition_seconds=30)
     seed(sandbox, *(live(n, f"c{n}") for n in range(1, 4)))
     fleet = write_fleet(tmp_path, *(wanted(f"c{n}", kubeProxy=IPTABLES_60S) for n in range(1, 4)))
-    command = [sys.executable, "-c", "from reconciler.cli import main; main()",
-               "apply", fleet, "--auto-approve", "--parallelism", "2"]
+    command = [
+        sys.executable,
+        "-c",
+        "from reconciler.cli import main; main()",
+        "apply",
+        fleet,
+        "--auto-approve",
+        "--parallelism",
+        "2",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # until both clusters of the first wave are being changed

@@ -16,7 +16,10 @@ HOOKS = REPO / ".pre-commit-hooks.yaml"
 
 # Actions that exist, at the major versions the examples pin.
 REAL_ACTIONS = {
-    "actions/checkout@v4", "actions/setup-python@v5", "actions/upload-artifact@v4", "actions/github-script@v7",
+    "actions/checkout@v4",
+    "actions/setup-python@v5",
+    "actions/upload-artifact@v4",
+    "actions/github-script@v7",
     "marocchino/sticky-pull-request-comment@v2",
 }
 REAL_IMAGES = {"python:3.12-slim"}
@@ -170,8 +173,13 @@ def concrete(arguments: list[str], clusters: Path, workdir: Path) -> list[str]:
 @pytest.fixture
 def in_sync_repository(sandbox, run_ovhkube, tmp_path):
     """A repository checkout whose clusters/ folder matches the sandbox (made with export)."""
-    cluster = {"name": "web", "region": "GRA7", "version": "1.31", "kubeProxyMode": "ipvs",
-               "customization": {"kubeProxy": {"ipvs": {"scheduler": "rr", "syncPeriod": "PT30S"}}}}
+    cluster = {
+        "name": "web",
+        "region": "GRA7",
+        "version": "1.31",
+        "kubeProxyMode": "ipvs",
+        "customization": {"kubeProxy": {"ipvs": {"scheduler": "rr", "syncPeriod": "PT30S"}}},
+    }
     sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": [cluster]}]})
     exported = run_ovhkube("export", "--project", PROJECT, "--output", tmp_path / "clusters", env=sandbox.env())
     assert exported.returncode == 0, exported.stderr
@@ -189,6 +197,11 @@ def test_every_ovhkube_command_in_the_examples_runs_as_written(in_sync_repositor
             ran.append((source, arguments[0]))
     assert {command for _, command in ran} == {"validate", "plan", "apply", "drift"}
     assert {source for source, _ in ran} == {
-        "ovhkube-plan.yml", "ovhkube-apply.yml", "ovhkube-drift.yml", ".gitlab-ci.yml", CRONJOB.name, HOOKS.name
+        "ovhkube-plan.yml",
+        "ovhkube-apply.yml",
+        "ovhkube-drift.yml",
+        ".gitlab-ci.yml",
+        CRONJOB.name,
+        HOOKS.name,
     }
     assert (workdir / "ovhkube_drift.prom").read_text().startswith("# HELP ovhkube_cluster_drift ")

@@ -16,7 +16,15 @@ spec: {{project: {PROJECT}, region: GRA5}}
 def test_global_options_move_in_front_of_the_command_with_their_values():
     argv = ["plan", "x.yaml", "-v", "--endpoint", "sandbox", "--out=p.json", "--no-color", "--", "-v"]
     assert hoist_global_options(argv) == [
-        "-v", "--endpoint", "sandbox", "--no-color", "plan", "x.yaml", "--out=p.json", "--", "-v"
+        "-v",
+        "--endpoint",
+        "sandbox",
+        "--no-color",
+        "plan",
+        "x.yaml",
+        "--out=p.json",
+        "--",
+        "-v",
     ]
     assert hoist_global_options(["--endpoint=ovh-ca", "drift", "d"]) == ["--endpoint=ovh-ca", "drift", "d"]
 

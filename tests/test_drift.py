@@ -14,14 +14,24 @@ BATCH_ID = "11111111-2222-4333-8444-000000000002"
 STRAY_ID = "11111111-2222-4333-8444-000000000003"
 
 WEB = {
-    "id": WEB_ID, "name": "web", "region": "GRA7", "version": "1.31", "kubeProxyMode": "iptables", "status": "READY",
+    "id": WEB_ID,
+    "name": "web",
+    "region": "GRA7",
+    "version": "1.31",
+    "kubeProxyMode": "iptables",
+    "status": "READY",
     "customization": {
         "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": []}},
         "kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}},
     },
 }
 BATCH = {
-    "id": BATCH_ID, "name": "batch", "region": "GRA5", "version": "1.32", "kubeProxyMode": "ipvs", "status": "READY",
+    "id": BATCH_ID,
+    "name": "batch",
+    "region": "GRA5",
+    "version": "1.32",
+    "kubeProxyMode": "ipvs",
+    "status": "READY",
     "customization": {"kubeProxy": {"ipvs": {"scheduler": "rr", "syncPeriod": "PT1M", "tcpTimeout": "PT0S"}}},
 }
 STRAY = {"id": STRAY_ID, "name": "stray", "region": "SBG5", "version": "1.31", "kubeProxyMode": "iptables"}
@@ -168,21 +178,23 @@ def test_json_reports_each_cluster_state_with_desired_and_live(fleet, sandbox, r
     assert result.returncode == 2, result.stderr
     clusters = by_name(report)
     assert {name: c["state"] for name, c in clusters.items()} == {
-        "web": "drifted", "batch": "in_sync", "analytics": "missing"
+        "web": "drifted",
+        "batch": "in_sync",
+        "analytics": "missing",
     }
-    assert clusters["web"]["fields"] == [{
-        "path": "customization.apiServer.admissionPlugins.enabled",
-        "desired": ["AlwaysPullImages", "NodeRestriction"],
-        "live": ["NodeRestriction"],
-    }]
+    assert clusters["web"]["fields"] == [
+        {
+            "path": "customization.apiServer.admissionPlugins.enabled",
+            "desired": ["AlwaysPullImages", "NodeRestriction"],
+            "live": ["NodeRestriction"],
+        }
+    ]
     assert clusters["web"]["id"] == WEB_ID and clusters["web"]["status"] == "READY"
     assert clusters["web"]["checked_at"] == report["checked_at"]
     assert report["summary"] == {"in_sync": 1, "drifted": 1, "missing": 1, "error": 0, "unmanaged": None}
 
 
-def test_unreadable_cluster_is_an_error_not_drift_and_the_report_still_shows_the_drift(
-    fleet, sandbox, run_ovhkube
-):
+def test_unreadable_cluster_is_an_error_not_drift_and_the_report_still_shows_the_drift(fleet, sandbox, run_ovhkube):
     change_behind_the_back(sandbox, kubeProxy={"iptables": {"syncPeriod": "PT45S"}})
     fleet.write_text(FILES + UNREADABLE_CLUSTER)
 
@@ -295,11 +307,16 @@ def test_a_suspended_cluster_that_differs_is_drift_with_the_reason(sandbox, run_
 
 
 def test_markdown_report_stays_under_the_size_limit_however_many_clusters_drifted():
-    from reconciler.drift import ClusterDrift, DriftedField, DriftReport, render_markdown
+    from reconciler.drift.report import ClusterDrift, DriftedField, DriftReport, render_markdown
 
     drifted = [
-        ClusterDrift(PROJECT, f"c{i:04d}", f"fleet.yaml:{i}", "drifted",
-                     fields=[DriftedField("customization.kubeProxy.iptables.syncPeriod", "PT60S", "PT30S")])
+        ClusterDrift(
+            PROJECT,
+            f"c{i:04d}",
+            f"fleet.yaml:{i}",
+            "drifted",
+            fields=[DriftedField("customization.kubeProxy.iptables.syncPeriod", "PT60S", "PT30S")],
+        )
         for i in range(2000)
     ]
     text = render_markdown(DriftReport(drifted, "ovh-eu"))

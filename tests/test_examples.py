@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from reconciler.validation import load_desired
+from reconciler.files.validate import load_desired
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

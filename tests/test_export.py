@@ -7,36 +7,58 @@ OTHER_PROJECT = "abcdefabcdefabcdefabcdefabcdef01"
 
 # The API's own spellings: P0D for zero, PT1M and PT900S, plugins unsorted, empty lists, zero IPVS timeouts.
 GATEWAY = {
-    "id": "22222222-3333-4444-8555-000000000001", "name": "gateway", "region": "GRA7", "version": "1.31",
-    "kubeProxyMode": "ipvs", "status": "READY",
+    "id": "22222222-3333-4444-8555-000000000001",
+    "name": "gateway",
+    "region": "GRA7",
+    "version": "1.31",
+    "kubeProxyMode": "ipvs",
+    "status": "READY",
     "customization": {
         "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": []}},
         "kubeProxy": {
             "iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"},
-            "ipvs": {"minSyncPeriod": "P0D", "scheduler": "lc", "syncPeriod": "PT1M", "tcpFinTimeout": "P0D",
-                     "tcpTimeout": "PT900S", "udpTimeout": "PT0S"},
+            "ipvs": {
+                "minSyncPeriod": "P0D",
+                "scheduler": "lc",
+                "syncPeriod": "PT1M",
+                "tcpFinTimeout": "P0D",
+                "tcpTimeout": "PT900S",
+                "udpTimeout": "PT0S",
+            },
         },
     },
 }
 # Nothing set anywhere: every block is left out, so the file manages none.
 PLAIN = {
-    "id": "22222222-3333-4444-8555-000000000002", "name": "plain", "region": "SBG5", "version": "1.33",
-    "kubeProxyMode": "iptables", "status": "READY",
+    "id": "22222222-3333-4444-8555-000000000002",
+    "name": "plain",
+    "region": "SBG5",
+    "version": "1.33",
+    "kubeProxyMode": "iptables",
+    "status": "READY",
     "customization": {"apiServer": {"admissionPlugins": {"enabled": [], "disabled": []}}, "kubeProxy": {}},
 }
 BATCH = {
-    "id": "22222222-3333-4444-8555-000000000003", "name": "batch", "region": "GRA5", "version": "1.32",
-    "kubeProxyMode": "iptables", "status": "READY",
+    "id": "22222222-3333-4444-8555-000000000003",
+    "name": "batch",
+    "region": "GRA5",
+    "version": "1.32",
+    "kubeProxyMode": "iptables",
+    "status": "READY",
     "customization": {"kubeProxy": {"iptables": {"syncPeriod": "PT2M", "minSyncPeriod": "PT0S"}}},
 }
 ELSEWHERE = {"id": "22222222-3333-4444-8555-000000000004", "name": "elsewhere", "region": "BHS5"}
 
 
 def seed(sandbox):
-    sandbox.seed({"projects": [
-        {"serviceName": PROJECT, "clusters": [GATEWAY, PLAIN, BATCH]},
-        {"serviceName": OTHER_PROJECT, "clusters": [ELSEWHERE]},
-    ]})
+    sandbox.seed(
+        {
+            "projects": [
+                {"serviceName": PROJECT, "clusters": [GATEWAY, PLAIN, BATCH]},
+                {"serviceName": OTHER_PROJECT, "clusters": [ELSEWHERE]},
+            ]
+        }
+    )
 
 
 def export(run_ovhkube, sandbox, *args):
@@ -72,7 +94,10 @@ def test_exported_file_is_written_as_a_person_would_write_it(sandbox, run_ovhkub
     assert document["metadata"] == {"name": "gateway"}
     spec = document["spec"]
     assert (spec["project"], spec["region"], spec["id"], spec["kubeProxyMode"]) == (
-        PROJECT, "GRA7", GATEWAY["id"], "ipvs"
+        PROJECT,
+        "GRA7",
+        GATEWAY["id"],
+        "ipvs",
     )
     assert spec["customization"] == {
         "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"]}},
@@ -115,9 +140,7 @@ def test_cluster_option_exports_only_the_named_ones(sandbox, run_ovhkube):
     }
 
 
-def test_a_cluster_that_does_not_exist_is_an_error_naming_it_and_nothing_is_written(
-    sandbox, run_ovhkube, tmp_path
-):
+def test_a_cluster_that_does_not_exist_is_an_error_naming_it_and_nothing_is_written(sandbox, run_ovhkube, tmp_path):
     seed(sandbox)
     folder = tmp_path / "out"
 
@@ -136,7 +159,7 @@ def test_a_project_id_that_is_not_one_is_refused_before_any_call(run_ovhkube, sa
 
 
 def test_a_live_value_the_file_format_refuses_is_named_in_a_warning():
-    from reconciler.export import export_cluster
+    from reconciler.export.documents import export_cluster
 
     # kube-proxy's default syncPeriod is 30 s, so validate refuses this minSyncPeriod; export says so, not silence.
     live = {"id": ELSEWHERE["id"], "name": "odd", "region": "GRA5", "kubeProxyMode": "iptables", "status": "READY"}

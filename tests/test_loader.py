@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.loader import (
+from reconciler.files.load import (
     MAX_ALIAS_USES,
     MAX_DEPTH,
     MAX_DOCUMENTS,

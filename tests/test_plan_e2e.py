@@ -11,8 +11,13 @@ CLUSTER_ID = "6f3c1a52-1111-4c1e-9a55-000000000001"
 
 def live(name="alpha", **fields):
     cluster = {
-        "id": CLUSTER_ID, "name": name, "region": "GRA5", "version": "1.31", "kubeProxyMode": "iptables",
-        "status": "READY", "updatePolicy": "MINIMAL_DOWNTIME",
+        "id": CLUSTER_ID,
+        "name": name,
+        "region": "GRA5",
+        "version": "1.31",
+        "kubeProxyMode": "iptables",
+        "status": "READY",
+        "updatePolicy": "MINIMAL_DOWNTIME",
         "customization": {
             "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}},
             "kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}},
@@ -47,42 +52,59 @@ def plan_json(run_ovhkube, sandbox, *args):
 
 def test_in_sync_cluster_plans_no_changes(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live())
-    path = desired(tmp_path, """\
+    path = desired(
+        tmp_path,
+        """\
         region: GRA5
         kubeProxyMode: iptables
         customization:
           kubeProxy:
             iptables: {minSyncPeriod: PT1S, syncPeriod: PT30S}
-    """)
+    """,
+    )
     result = run_ovhkube("plan", str(path), "--detailed-exitcode", env=sandbox.env())
     assert result.returncode == 0, result.stderr
     assert "No changes" in result.stdout
 
 
 def test_same_meaning_written_differently_is_no_change(sandbox, run_ovhkube, tmp_path):
-    seed(sandbox, live(kubeProxyMode="ipvs", customization={
-        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": []}},
-        "kubeProxy": {"ipvs": {"minSyncPeriod": "P0D", "syncPeriod": "PT1M", "tcpTimeout": "P0D", "scheduler": "rr"}},
-    }))
-    path = desired(tmp_path, """\
+    seed(
+        sandbox,
+        live(
+            kubeProxyMode="ipvs",
+            customization={
+                "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": []}},
+                "kubeProxy": {
+                    "ipvs": {"minSyncPeriod": "P0D", "syncPeriod": "PT1M", "tcpTimeout": "P0D", "scheduler": "rr"}
+                },
+            },
+        ),
+    )
+    path = desired(
+        tmp_path,
+        """\
         kubeProxyMode: ipvs
         customization:
           apiServer:
             admissionPlugins: {enabled: [AlwaysPullImages, NodeRestriction], disabled: null}
           kubeProxy:
             ipvs: {minSyncPeriod: PT0S, syncPeriod: PT0H1M0S, scheduler: rr, udpTimeout: PT0S}
-    """)
+    """,
+    )
     result = run_ovhkube("plan", str(path), "--detailed-exitcode", env=sandbox.env())
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live())
-    path = desired(tmp_path, """\
+    path = desired(
+        tmp_path,
+        """\
         customization:
           kubeProxy:
             iptables: {minSyncPeriod: PT1S, syncPeriod: PT60S}
-    """)
+    """,
+    )
     before = sandbox.show()
     result, plan = plan_json(run_ovhkube, sandbox, path)
     assert result.returncode == 0, result.stderr
@@ -91,26 +113,32 @@ def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sand
     assert change["diff"] == [
         {"path": "customization.kubeProxy.iptables.syncPeriod", "before": "PT30S", "after": "PT60S"}
     ]
-    assert change["requests"] == [{
-        "method": "PUT",
-        "path": f"/cloud/project/{PROJECT}/kube/{CLUSTER_ID}/customization",
-        "body": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}}},
-    }]
+    assert change["requests"] == [
+        {
+            "method": "PUT",
+            "path": f"/cloud/project/{PROJECT}/kube/{CLUSTER_ID}/customization",
+            "body": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}}},
+        }
+    ]
     assert plan["summary"] == {"create": 0, "update": 1, "reset": 0, "noop": 0, "error": 0}
     assert sandbox.show() == before, "plan must never change anything"
 
 
 def test_a_block_the_file_does_not_manage_is_in_no_request(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live())
-    path = desired(tmp_path, """\
+    path = desired(
+        tmp_path,
+        """\
         customization:
           kubeProxy: {}
-    """)
+    """,
+    )
     _, plan = plan_json(run_ovhkube, sandbox, path)
     [change] = plan["changes"]
     assert change["requests"][0]["body"] == {"kubeProxy": {}}
-    assert "customization.kubeProxy.iptables.syncPeriod is removed: kube-proxy falls back to its default (30s)" in (
-        change["warnings"]
+    assert (
+        "customization.kubeProxy.iptables.syncPeriod is removed: kube-proxy falls back to its default (30s)"
+        in (change["warnings"])
     )
 
 
@@ -125,17 +153,18 @@ def test_mode_change_without_allow_reset_is_an_error_naming_the_setting(sandbox,
     assert "Plan: 0 to create, 1 to update, 0 to reset." in result.stdout
 
 
-def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_blocks(
-    sandbox, run_ovhkube, tmp_path
-):
+def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_blocks(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live(version="1.32"))
-    path = desired(tmp_path, """\
+    path = desired(
+        tmp_path,
+        """\
         kubeProxyMode: ipvs
         customization:
           kubeProxy:
             ipvs: {scheduler: lc}
         lifecycle: {allowReset: true, workerNodesPolicy: reinstall}
-    """)
+    """,
+    )
     text = run_ovhkube("plan", str(path), env=sandbox.env()).stdout
     assert "ALL KUBERNETES DATA WILL BE ERASED" in text and "worker nodes will be reinstalled" in text
     _, plan = plan_json(run_ovhkube, sandbox, path)
@@ -157,24 +186,35 @@ def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_
 
 def test_absent_cluster_is_created_with_an_explicit_mode(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live())
-    path = desired(tmp_path, """\
+    path = desired(
+        tmp_path,
+        """\
         region: GRA7
         version: "1.33"
         kubeProxyMode: iptables
         customization:
           kubeProxy:
             iptables: {syncPeriod: PT30S}
-    """, name="gamma")
+    """,
+        name="gamma",
+    )
     result, plan = plan_json(run_ovhkube, sandbox, path, "--detailed-exitcode")
     assert result.returncode == 2
     [change] = plan["changes"]
     assert change["action"] == "create"
-    assert change["requests"] == [{
-        "method": "POST",
-        "path": f"/cloud/project/{PROJECT}/kube",
-        "body": {"name": "gamma", "region": "GRA7", "version": "1.33", "kubeProxyMode": "iptables",
-                 "customization": {"kubeProxy": {"iptables": {"syncPeriod": "PT30S"}}}},
-    }]
+    assert change["requests"] == [
+        {
+            "method": "POST",
+            "path": f"/cloud/project/{PROJECT}/kube",
+            "body": {
+                "name": "gamma",
+                "region": "GRA7",
+                "version": "1.33",
+                "kubeProxyMode": "iptables",
+                "customization": {"kubeProxy": {"iptables": {"syncPeriod": "PT30S"}}},
+            },
+        }
+    ]
 
 
 def test_region_mismatch_is_an_error_never_a_create(sandbox, run_ovhkube, tmp_path):
@@ -202,7 +242,7 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
     out, summary = tmp_path / "plan.json", tmp_path / "summary.md"
     env = {**sandbox.env(), "GITHUB_STEP_SUMMARY": str(summary)}
     text = run_ovhkube("plan", str(path), "--out", str(out), env=env)
-    assert "~ customization.kubeProxy.iptables.syncPeriod: \"PT30S\" -> \"PT90S\"" in text.stdout
+    assert '~ customization.kubeProxy.iptables.syncPeriod: "PT30S" -> "PT90S"' in text.stdout
     assert "kube-proxy will be restarted" in text.stdout
     assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to reset. (0 unchanged)")
     saved = json.loads(out.read_text())
@@ -240,12 +280,15 @@ def test_plan_is_the_same_through_faults(sandbox_factory, run_ovhkube, tmp_path,
 def test_warnings_busy_cluster_ipvs_deprecation_inactive_block_and_version(sandbox_factory, run_ovhkube, tmp_path):
     server = sandbox_factory(transition_seconds=600)
     seed(server, live(kubeProxyMode="ipvs", version="1.35", status="UPDATING", customization={}))
-    path = desired(tmp_path, """\
+    path = desired(
+        tmp_path,
+        """\
         version: "1.34"
         customization:
           kubeProxy:
             iptables: {syncPeriod: PT30S}
-    """)
+    """,
+    )
     _, plan = plan_json(run_ovhkube, server, path)
     [change] = plan["changes"]
     assert change["status"] == "UPDATING"
@@ -259,8 +302,8 @@ def test_warnings_busy_cluster_ipvs_deprecation_inactive_block_and_version(sandb
 
 
 def test_markdown_stays_under_the_comment_limit_and_says_what_it_left_out(sandbox, run_ovhkube, tmp_path):
-    from reconciler.plan import plan_from_dict
-    from reconciler.render import render_markdown
+    from reconciler.plan.data import plan_from_dict
+    from reconciler.plan.render import render_markdown
 
     clusters = [live(name=f"c{i}", id=f"6f3c1a52-1111-4c1e-9a55-0000000000{i:02d}") for i in range(40)]
     seed(sandbox, *clusters)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import ovh
 import pytest
 
-from reconciler.api import register_endpoint
+from reconciler.commands.connect import register_endpoint
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 KUBE = f"/cloud/project/{PROJECT}/kube"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reconciler.diff import diff_customization
+from reconciler.plan.diff import diff_customization
 
 EQUAL = [
     ("PT60S = PT1M", {"iptables": {"syncPeriod": "PT60S"}}, {"iptables": {"syncPeriod": "PT1M"}}),
@@ -10,8 +10,11 @@ EQUAL = [
     ("PT0S = P0D", {"ipvs": {"minSyncPeriod": "PT0S"}}, {"ipvs": {"minSyncPeriod": "P0D"}}),
     ("P1D = PT24H", {"ipvs": {"syncPeriod": "P1D"}}, {"ipvs": {"syncPeriod": "PT24H"}}),
     ("zero IPVS timeout = absent", {"ipvs": {"tcpTimeout": "PT0S", "udpTimeout": "P0D"}}, {"ipvs": {}}),
-    ("null = absent", {"iptables": {"syncPeriod": "PT30S", "minSyncPeriod": None}},
-     {"iptables": {"syncPeriod": "PT30S"}}),
+    (
+        "null = absent",
+        {"iptables": {"syncPeriod": "PT30S", "minSyncPeriod": None}},
+        {"iptables": {"syncPeriod": "PT30S"}},
+    ),
     ("empty block = absent block", {"iptables": {}, "ipvs": None}, {}),
     ("null live block = empty", {}, None),
 ]

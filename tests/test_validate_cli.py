@@ -57,10 +57,22 @@ def test_json_format_lists_every_problem_for_editors_and_ci():
     result = ovhkube("validate", "--format", "json", "tests/bad/duplicate-key.yaml", "missing.yaml")
     assert result.returncode == 1
     assert json.loads(result.stdout) == [
-        {"file": "missing.yaml", "line": 0, "column": 0, "path": "", "message": "no such file or directory",
-         "severity": "error"},
-        {"file": "tests/bad/duplicate-key.yaml", "line": 8, "column": 3, "path": "spec.region",
-         "message": "duplicate key 'region' (first at line 7)", "severity": "error"},
+        {
+            "file": "missing.yaml",
+            "line": 0,
+            "column": 0,
+            "path": "",
+            "message": "no such file or directory",
+            "severity": "error",
+        },
+        {
+            "file": "tests/bad/duplicate-key.yaml",
+            "line": 8,
+            "column": 3,
+            "path": "spec.region",
+            "message": "duplicate key 'region' (first at line 7)",
+            "severity": "error",
+        },
     ]
 
 
@@ -106,7 +118,10 @@ def test_version_and_validate_start_without_the_api_client_or_rich():
 def test_the_wheel_carries_the_schema(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
-        capture_output=True, text=True, cwd=REPO, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("ovhkube-*.whl")
@@ -135,22 +150,40 @@ def validate_in_process(path: Path) -> None:
 
 
 SCALARS = (
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
     | st.sampled_from(["PT30S", "P0D", "PT0S", "PT4S", "P1M", "", "~", "ipvs", "AlwaysPullImages", "1.31", "GRA7"])
 )
 STRUCTURES = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
 FIELDS = [
-    ("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"), ("spec",), ("spec", "project"),
-    ("spec", "kubeProxyMode"), ("spec", "region"), ("spec", "id"), ("spec", "version"), ("spec", "customization"),
-    ("spec", "customization", "kubeProxy"), ("spec", "customization", "kubeProxy", "ipvs"),
+    ("apiVersion",),
+    ("kind",),
+    ("metadata",),
+    ("metadata", "name"),
+    ("spec",),
+    ("spec", "project"),
+    ("spec", "kubeProxyMode"),
+    ("spec", "region"),
+    ("spec", "id"),
+    ("spec", "version"),
+    ("spec", "customization"),
+    ("spec", "customization", "kubeProxy"),
+    ("spec", "customization", "kubeProxy", "ipvs"),
     ("spec", "customization", "kubeProxy", "ipvs", "syncPeriod"),
     ("spec", "customization", "kubeProxy", "ipvs", "tcpTimeout"),
-    ("spec", "customization", "apiServer"), ("spec", "customization", "apiServer", "admissionPlugins"),
-    ("spec", "customization", "apiServer", "admissionPlugins", "enabled"), ("spec", "lifecycle"),
-    ("spec", "lifecycle", "allowReset"), ("spec", "lifecycle", "workerNodesPolicy"),
+    ("spec", "customization", "apiServer"),
+    ("spec", "customization", "apiServer", "admissionPlugins"),
+    ("spec", "customization", "apiServer", "admissionPlugins", "enabled"),
+    ("spec", "lifecycle"),
+    ("spec", "lifecycle", "allowReset"),
+    ("spec", "lifecycle", "workerNodesPolicy"),
 ]
 
 
@@ -182,8 +215,38 @@ def test_random_yaml_structures_never_crash(tmp_path, documents):
 
 
 YAML_PIECES = st.sampled_from(
-    ["a:", " b", "- ", "[", "]", "{", "}", ",", "&x ", "*x", "!!int ", "!t ", "<<: ", "---\n", "...\n", "? ", "\n",
-     "  ", "\t", "'", '"', "#", "|\n  ", ">", "%YAML 1.1\n", "PT30S", "spec:", "\u00e9", "\x00", "\ufeff"]
+    [
+        "a:",
+        " b",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "&x ",
+        "*x",
+        "!!int ",
+        "!t ",
+        "<<: ",
+        "---\n",
+        "...\n",
+        "? ",
+        "\n",
+        "  ",
+        "\t",
+        "'",
+        '"',
+        "#",
+        "|\n  ",
+        ">",
+        "%YAML 1.1\n",
+        "PT30S",
+        "spec:",
+        "\u00e9",
+        "\x00",
+        "\ufeff",
+    ]
 )
 
 

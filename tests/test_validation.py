@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reconciler.durations import _REGEX as DURATION_REGEX
-from reconciler.fastcheck import compile_check
+from reconciler.files.fastcheck import compile_check
+from reconciler.files.schema import load_schema
+from reconciler.files.validate import Problem, load_desired
 from reconciler.model import DesiredCluster, Lifecycle
-from reconciler.schema import load_schema
-from reconciler.validation import Problem, load_desired
 
 BAD = Path(__file__).resolve().parent / "bad"
 DURATION_HELP = (
@@ -117,8 +117,7 @@ def write(tmp_path: Path, name: str, text: str) -> str:
 
 def cluster_yaml(name="web", project="0123456789abcdef0123456789abcdef", spec_extra="") -> str:
     return (
-        f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: {name}\n"
-        f"spec:\n  project: {project}\n{spec_extra}"
+        f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: {name}\nspec:\n  project: {project}\n{spec_extra}"
     )
 
 
@@ -277,7 +276,12 @@ def test_problem_text_and_dict():
     assert str(problem) == "a.yaml:3:5: warning: spec.region: bad"
     assert str(Problem("gone.yaml", 0, 0, "", "no such file or directory")) == "gone.yaml: no such file or directory"
     assert problem.to_dict() == {
-        "file": "a.yaml", "line": 3, "column": 5, "path": "spec.region", "message": "bad", "severity": "warning"
+        "file": "a.yaml",
+        "line": 3,
+        "column": 5,
+        "path": "spec.region",
+        "message": "bad",
+        "severity": "warning",
     }
 
 
@@ -328,7 +332,11 @@ VALID = {
     },
 }
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
     | st.sampled_from(["PT30S", "P0D", "ipvs", "rr", "AlwaysPullImages", "GRA7", "1.31", "ovhkube/v1", "Cluster"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,

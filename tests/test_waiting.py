@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from reconciler.waiting import Interrupted, look_again
+from reconciler.apply.waiting import Interrupted, look_again
 
 
 def answers(*values):

@@ -45,9 +45,10 @@ def apply(
     fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
 ) -> None:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
-    from reconciler.api import ApiError, open_api
-    from reconciler.apply_result import ApplyOptions
-    from reconciler.console import fail
+    from reconciler.apply.result import ApplyOptions
+    from reconciler.commands.connect import open_api
+    from reconciler.commands.console import fail
+    from reconciler.errors import ApiError
 
     if paths and plan_file:
         raise fail("give either PATH... (plan, then apply) or --plan FILE (a saved plan), not both", EXIT_USAGE)
@@ -61,8 +62,11 @@ def apply(
     clusters = None if saved else _load_targets(paths, target, settings)
     try:
         with open_api(settings, parallelism=parallelism) as api:
-            the_plan = _saved_plan_checked(api, saved, parallelism) if saved else _fresh_plan(
-                api, clusters, parallelism, settings, fmt, auto_approve)
+            the_plan = (
+                _saved_plan_checked(api, saved, parallelism)
+                if saved
+                else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve)
+            )
             report = _execute(api, the_plan, options, settings)
     except ApiError as exc:
         raise fail(str(exc)) from None
@@ -74,8 +78,8 @@ def apply(
 
 
 def _read_saved_plan(path: str):
-    from reconciler.console import fail
-    from reconciler.plan import PlanFileError, read_plan_file
+    from reconciler.commands.console import fail
+    from reconciler.plan.data import PlanFileError, read_plan_file
 
     try:
         return read_plan_file(path)
@@ -84,15 +88,15 @@ def _read_saved_plan(path: str):
 
 
 def _load_targets(paths, target, settings):
-    from reconciler.workflow import load_or_fail, select_targets
+    from reconciler.commands.workflow import load_or_fail, select_targets
 
     return select_targets(load_or_fail(paths, settings), target)
 
 
 def _saved_plan_checked(api, saved, parallelism: int):
     """The saved plan, if it was made for this endpoint and no cluster in it changed since."""
-    from reconciler.console import err, fail
-    from reconciler.render import summary_line
+    from reconciler.commands.console import err, fail
+    from reconciler.plan.render import summary_line
 
     if saved.endpoint != api.endpoint_label:
         raise fail(f"the plan was made for endpoint {saved.endpoint}, not {api.endpoint_label}: nothing was changed")
@@ -102,25 +106,28 @@ def _saved_plan_checked(api, saved, parallelism: int):
 
 
 def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
-    from reconciler.apply import check_staleness
-    from reconciler.console import fail
+    from reconciler.apply.run import check_staleness
+    from reconciler.commands.console import fail
 
     staleness = check_staleness(api, the_plan, parallelism)
     if staleness.changed:
         names = ", ".join(staleness.changed)
-        raise fail(f"stale plan: {len(staleness.changed)} cluster(s) changed since the plan was made: {names}; "
-                   f"run plan again. Nothing was changed.")
+        raise fail(
+            f"stale plan: {len(staleness.changed)} cluster(s) changed since the plan was made: {names}; "
+            f"run plan again. Nothing was changed."
+        )
     if staleness.unreadable:
-        raise fail("cannot check that the plan is still valid: " + "; ".join(staleness.unreadable)
-                   + ". Nothing was changed.")
+        raise fail(
+            "cannot check that the plan is still valid: " + "; ".join(staleness.unreadable) + ". Nothing was changed."
+        )
 
 
 def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool):
     """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
-    from reconciler.console import err, fail
-    from reconciler.render import render_text
-    from reconciler.settings import is_terminal
-    from reconciler.workflow import plan_fleet
+    from reconciler.commands.console import err, fail
+    from reconciler.commands.settings import is_terminal
+    from reconciler.commands.workflow import plan_fleet
+    from reconciler.plan.render import render_text
 
     the_plan = plan_fleet(api, clusters, parallelism, settings)
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
@@ -129,8 +136,11 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
         return the_plan
     if the_plan.has_errors:
         count = the_plan.summary["error"]
-        err(f"{count} cluster(s) cannot be planned: they count as failed; the others will be applied.",
-            settings, fg="yellow")
+        err(
+            f"{count} cluster(s) cannot be planned: they count as failed; the others will be applied.",
+            settings,
+            fg="yellow",
+        )
     if auto_approve:
         return the_plan
     if not is_terminal(sys.stdin):
@@ -145,8 +155,8 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
 
 
 def _execute(api, the_plan, options, settings):
-    from reconciler.apply import apply_plan
-    from reconciler.console import err
+    from reconciler.apply.run import apply_plan
+    from reconciler.commands.console import err
 
     lock = threading.Lock()
 
@@ -160,7 +170,7 @@ def _execute(api, the_plan, options, settings):
 
 
 def _print_report(report, fmt: str) -> None:
-    from reconciler.apply_render import render_json, render_text
+    from reconciler.apply.render import render_json, render_text
 
     if fmt == "json":
         print(render_json(report), end="")

@@ -30,12 +30,12 @@ def drift(
     """Compare live clusters with the files, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
     from datetime import UTC, datetime
 
-    from reconciler.console import err, fail
-    from reconciler.drift import DriftReport, compare, find_unmanaged, render, summary_line
-    from reconciler.files import write_atomically
-    from reconciler.planner import make_plan
-    from reconciler.settings import is_terminal
-    from reconciler.workflow import load_or_fail, read_fleet_or_fail, select_targets
+    from reconciler.commands.console import err, fail
+    from reconciler.commands.output_files import write_atomically
+    from reconciler.commands.settings import is_terminal
+    from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
+    from reconciler.drift.report import DriftReport, compare, find_unmanaged, render, summary_line
+    from reconciler.plan.planner import make_plan
 
     settings = ctx.obj
     declared = load_or_fail(paths, settings)

@@ -6,8 +6,8 @@ from collections import Counter
 
 import typer
 
+from reconciler.commands.console import err, fail
 from reconciler.commands.options import PARALLELISM
-from reconciler.console import err, fail
 
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -22,16 +22,17 @@ def export(
     parallelism: int = PARALLELISM,
 ) -> None:
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
-    from reconciler.live import read_live
-    from reconciler.plan import ClusterRef
-    from reconciler.workflow import read_only_or_fail
+    from reconciler.commands.workflow import read_only_or_fail
+    from reconciler.live.read import read_live
+    from reconciler.plan.data import ClusterRef
 
     if not PROJECT_ID.fullmatch(project):
         raise fail(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
     names = list(dict.fromkeys(cluster or []))
     refs = [ClusterRef(project, name) for name in names]
     view, _ = read_only_or_fail(
-        ctx.obj, parallelism,
+        ctx.obj,
+        parallelism,
         lambda api: read_live(api, refs, parallelism, all_customizations=not names, projects=[project]),
     )
     # All or nothing: a partial export would look like a complete one.
@@ -75,8 +76,8 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
 
 
 def _write(project: str, found: list[tuple[dict, dict]], output: str | None) -> None:
-    from reconciler.export import export_cluster, file_names, schema_reference, to_stream, to_yaml
-    from reconciler.files import write_atomically
+    from reconciler.commands.output_files import write_atomically
+    from reconciler.export.documents import export_cluster, file_names, schema_reference, to_stream, to_yaml
 
     exported = [export_cluster(project, cluster, customization) for cluster, customization in found]
     for item in exported:

@@ -26,10 +26,10 @@ def plan(
     ),
 ) -> None:
     """Show what apply would change, cluster by cluster. Read-only."""
-    from reconciler.planner import make_plan
-    from reconciler.render import render, render_markdown
-    from reconciler.settings import is_terminal
-    from reconciler.workflow import load_or_fail, read_fleet_or_fail, select_targets
+    from reconciler.commands.settings import is_terminal
+    from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
+    from reconciler.plan.planner import make_plan
+    from reconciler.plan.render import render, render_markdown
 
     settings = ctx.obj
     clusters = select_targets(load_or_fail(paths, settings), target)
@@ -49,8 +49,8 @@ def plan(
 
 def write_plan_file(path: str, text: str) -> None:
     """Whole or not at all: a half-written plan must never be applied."""
-    from reconciler.console import fail
-    from reconciler.files import write_atomically
+    from reconciler.commands.console import fail
+    from reconciler.commands.output_files import write_atomically
 
     try:
         write_atomically(path, text)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from reconciler.console import fail
+from reconciler.commands.console import fail
 
 STATE_HELP = "State file (default: $OVHKUBE_SANDBOX_STATE or .ovhkube/sandbox.sqlite3)."
 TRANSITION_ENV = "OVHKUBE_SANDBOX_TRANSITION_SECONDS"

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 import typer
 
-from reconciler import console
+from reconciler.commands import console
 
 
 class ValidateFormat(StrEnum):
@@ -25,7 +25,7 @@ def validate(
     ),
 ) -> None:
     """Check desired-state files offline (no credentials needed)."""
-    from reconciler.validation import load_desired
+    from reconciler.files.validate import load_desired
 
     loaded = load_desired(paths)
     found = sorted(loaded.problems + loaded.warnings, key=lambda problem: problem.sort_key)
@@ -55,6 +55,6 @@ def _count(number: int, noun: str) -> str:
 
 def schema() -> None:
     """Print the JSON Schema of desired-state files (point editors at it)."""
-    from reconciler.schema import schema_text
+    from reconciler.files.schema import schema_text
 
     console.out(schema_text().rstrip("\n"))

@@ -2,17 +2,18 @@
 
 import json
 
-from reconciler.apply_result import ApplyReport, ClusterOutcome
-from reconciler.render import value
-from reconciler.waiting import format_seconds
+from reconciler.apply.result import ApplyReport, ClusterOutcome
+from reconciler.apply.waiting import format_seconds
+from reconciler.plan.render import value
 
 COLUMNS = ("CLUSTER", "ACTION", "RESULT", "DURATION", "REASON")
 
 
 def closing_line(report: ApplyReport) -> str:
     counts = report.summary
-    line = (f"{counts['created']} created, {counts['updated']} updated, {counts['reset']} reset, "
-            f"{counts['failed']} failed")
+    line = (
+        f"{counts['created']} created, {counts['updated']} updated, {counts['reset']} reset, {counts['failed']} failed"
+    )
     if report.interrupted:
         return f"Apply interrupted: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
     return f"Apply complete: {line}."
@@ -20,8 +21,13 @@ def closing_line(report: ApplyReport) -> str:
 
 def _row(outcome: ClusterOutcome) -> tuple[str, ...]:
     reason = outcome.reason or ("; ".join(outcome.notes) if outcome.notes else "")
-    return (outcome.change.cluster.name, outcome.change.action, outcome.result, format_seconds(outcome.duration),
-            reason)
+    return (
+        outcome.change.cluster.name,
+        outcome.change.action,
+        outcome.result,
+        format_seconds(outcome.duration),
+        reason,
+    )
 
 
 def render_text(report: ApplyReport) -> str:
@@ -36,8 +42,10 @@ def render_text(report: ApplyReport) -> str:
         lines.append("")
     for outcome in shown:
         for miss in outcome.mismatches:
-            lines.append(f"{outcome.change.cluster.name}: {miss['path']}: expected {value(miss['expected'])}, "
-                         f"live {value(miss['live'])}")
+            lines.append(
+                f"{outcome.change.cluster.name}: {miss['path']}: expected {value(miss['expected'])}, "
+                f"live {value(miss['live'])}"
+            )
     if any(outcome.mismatches for outcome in shown):
         lines.append("")
     if not report.waited:

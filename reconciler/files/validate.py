@@ -13,12 +13,12 @@ from decimal import Decimal
 from functools import cache
 
 from reconciler.durations import is_duration, to_seconds
-from reconciler.fastcheck import compile_check
-from reconciler.loader import Document, load_paths
+from reconciler.files.fastcheck import compile_check
+from reconciler.files.load import Document, load_paths
+from reconciler.files.problem import WARNING, Problem, dotted
+from reconciler.files.schema import load_schema
 from reconciler.model import MANAGED_BLOCKS, DesiredCluster, Lifecycle
-from reconciler.normalize import DEFAULT_SYNC_PERIOD_SECONDS
-from reconciler.problem import WARNING, Problem, dotted
-from reconciler.schema import load_schema
+from reconciler.plan.normalize import DEFAULT_SYNC_PERIOD_SECONDS
 
 __all__ = ["Loaded", "Problem", "load_desired"]
 

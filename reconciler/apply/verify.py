@@ -1,14 +1,14 @@
 """After an apply, check from the plan alone that every change it promised is now live, by meaning.
 
 Each diff entry says a path and the value it should have (`after`); the live value at that path must now mean the
-same (reconciler.normalize: durations as seconds, P0D = PT0S, a zero IPVS timeout = unset, plugin lists as sets).
+same (reconciler.plan.normalize: durations as seconds, P0D = PT0S, a zero IPVS timeout = unset, plugin lists as sets).
 An entry may name a leaf (`customization.kubeProxy.iptables.syncPeriod`) or a whole block (`customization.kubeProxy`,
 as a create does); both are compared on every leaf under the path.
 """
 
-from reconciler.diff import FieldChange
-from reconciler.normalize import normalize
-from reconciler.planner import major_minor
+from reconciler.plan.diff import FieldChange
+from reconciler.plan.normalize import normalize
+from reconciler.plan.planner import major_minor
 
 
 def unmet(diff: list[FieldChange], cluster: dict, customization: dict | None) -> list[dict]:

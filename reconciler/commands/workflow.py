@@ -4,18 +4,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from reconciler.console import err, fail
+from reconciler.commands.console import err, fail
+from reconciler.commands.settings import Settings, is_terminal
 from reconciler.model import DesiredCluster
-from reconciler.plan import Plan
-from reconciler.settings import Settings, is_terminal
+from reconciler.plan.data import Plan
 
 PROGRESS_FROM = 20  # clusters; below that a progress bar is noise
 
 
 def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
     """The desired clusters, or every problem on stderr and exit 1 before any API call."""
-    from reconciler.loader import FOREIGN_FILE
-    from reconciler.validation import load_desired
+    from reconciler.files.load import FOREIGN_FILE
+    from reconciler.files.validate import load_desired
 
     loaded = load_desired(paths)
     skipped = [w for w in loaded.warnings if w.message == FOREIGN_FILE]
@@ -60,7 +60,7 @@ def progress(total_hint: int, label: str, settings: Settings) -> Iterator:
 
 
 def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings) -> Plan:
-    from reconciler.planner import make_plan
+    from reconciler.plan.planner import make_plan
 
     return make_plan(clusters, read_fleet(api, clusters, parallelism, settings), api.endpoint_label)
 
@@ -68,7 +68,8 @@ def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
 def read_only_or_fail(settings: Settings, parallelism: int, read):
     """(read(api), endpoint label) through a read-only Api, which refuses anything but GET before sending it:
     plan, drift and export can never change a cluster. An API failure is one line and exit 1."""
-    from reconciler.api import ApiError, open_api
+    from reconciler.commands.connect import open_api
+    from reconciler.errors import ApiError
 
     try:
         with open_api(settings, read_only=True, parallelism=parallelism) as api:
@@ -84,8 +85,8 @@ def read_fleet_or_fail(settings: Settings, clusters: list[DesiredCluster], paral
 
 def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings):
     """The LiveView of the clusters (drift also needs the listing of their projects, not only the plan)."""
-    from reconciler.live import read_live
-    from reconciler.planner import desired_ref
+    from reconciler.live.read import read_live
+    from reconciler.plan.planner import desired_ref
 
     with progress(len(clusters), "reading live state", settings) as on_progress:
         return read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)

@@ -6,16 +6,20 @@ carries everything the cluster must keep, because the API resets whatever it is 
 error: could not be read, or not allowed; the reason says which setting would allow it.
 """
 
-from reconciler.diff import FieldChange, changed_blocks, diff_customization
-from reconciler.live import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
+from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
 from reconciler.model import PASSING_STATUSES, DesiredCluster
-from reconciler.normalize import KUBE_PROXY_DEFAULTS
-from reconciler.plan import Change, ClusterRef, Plan, Request
+from reconciler.plan.data import Change, ClusterRef, Plan, Request
+from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
+from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 
 # Settings a reset would put back to their defaults unless the body repeats them.
 KEPT_ON_RESET = (
-    "privateNetworkId", "privateNetworkConfiguration", "nodesSubnetId", "loadBalancersSubnetId",
-    "updatePolicy", "ipAllocationPolicy",
+    "privateNetworkId",
+    "privateNetworkConfiguration",
+    "nodesSubnetId",
+    "loadBalancersSubnetId",
+    "updatePolicy",
+    "ipAllocationPolicy",
 )
 IPVS_DEPRECATED_FROM = (1, 35)
 
@@ -39,8 +43,13 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
 
 def _error(desired, ref, message, live: LiveCluster | None, diff=(), warnings=()) -> Change:
     return Change(
-        cluster=ref, action="error", source=desired.source, diff=list(diff), warnings=list(warnings),
-        error=message, status=live.status if live else None,
+        cluster=ref,
+        action="error",
+        source=desired.source,
+        diff=list(diff),
+        warnings=list(warnings),
+        error=message,
+        status=live.status if live else None,
         live_fingerprint=fingerprint(desired.project, desired.name, live) if live else None,
     )
 
@@ -62,12 +71,19 @@ def _plan_create(desired: DesiredCluster) -> Change:
     diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
     warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
     if not desired.kube_proxy_mode:
-        warnings.insert(0, "kubeProxyMode is not set: the API picks the mode (iptables per the guide, but clusters "
-                           "have been reported created as ipvs); set spec.kubeProxyMode to be sure")
+        warnings.insert(
+            0,
+            "kubeProxyMode is not set: the API picks the mode (iptables per the guide, but clusters "
+            "have been reported created as ipvs); set spec.kubeProxyMode to be sure",
+        )
     return Change(
-        cluster=ref, action="create", source=desired.source, diff=diff,
+        cluster=ref,
+        action="create",
+        source=desired.source,
+        diff=diff,
         requests=[Request("POST", kube_path(desired.project), body)],
-        live_fingerprint=fingerprint(desired.project, desired.name, None), warnings=warnings,
+        live_fingerprint=fingerprint(desired.project, desired.name, None),
+        warnings=warnings,
     )
 
 
@@ -116,8 +132,14 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
         return _error(desired, ref, message, live, diff, warnings)
     return Change(
-        cluster=ref, action=action, source=desired.source, diff=diff, requests=requests,
-        live_fingerprint=fingerprint(desired.project, desired.name, live), warnings=warnings, status=live.status,
+        cluster=ref,
+        action=action,
+        source=desired.source,
+        diff=diff,
+        requests=requests,
+        live_fingerprint=fingerprint(desired.project, desired.name, live),
+        warnings=warnings,
+        status=live.status,
     )
 
 
@@ -193,4 +215,3 @@ def _version_warnings(desired: DesiredCluster, cluster: dict, resetting: bool) -
         f"spec.version {desired.version} differs from the live {live_version}: ovhkube uses the version only to "
         f"create or reset a cluster, it does not upgrade"
     ]
-

@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 from reconciler.durations import canonical, to_seconds
-from reconciler.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET
-from reconciler.planner import major_minor
+from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET
+from reconciler.plan.planner import major_minor
 
 SCHEMA_IN_REPO = Path("schemas") / "cluster.schema.json"
 FALLBACK_SCHEMA_REFERENCE = "../schemas/cluster.schema.json"  # the layout the README and examples use
@@ -63,8 +63,8 @@ def export_cluster(project: str, cluster: dict, customization: dict | None) -> E
 def _invalid(document: dict) -> list[str]:
     """What `ovhkube validate` would refuse in the document: a live value outside what the file format accepts
     (say, a minSyncPeriod longer than kube-proxy's default syncPeriod) is written as it is, and said."""
-    from reconciler.loader import Document
-    from reconciler.validation import meaning_problems_of, schema_problems_of
+    from reconciler.files.load import Document
+    from reconciler.files.validate import meaning_problems_of, schema_problems_of
 
     checked = Document("", 1, 1, document)
     problems = list(schema_problems_of(checked)) or meaning_problems_of(checked)

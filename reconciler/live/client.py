@@ -1,21 +1,19 @@
-"""The one place that talks to the OVHcloud API. Everything else calls `open_api(settings)` and uses its `Api`.
+"""The one place that talks HTTP to the OVHcloud API: an `Api` wraps a signed `ovh.Client` (reconciler.commands.connect
+builds one for an endpoint and its credentials).
 
 All traffic goes through the official `ovh` client (it signs the requests); this module adds what python-ovh lacks:
-endpoint URLs (python-ovh takes names only), errors that say what happened in one line, retries of GET and PUT
+errors that say what happened in one line, retries of GET and PUT
 on 429 / 5xx / network failures (capped exponential backoff with full jitter, Retry-After honoured, within a time
 budget), a read-only guard, a connection pool sized for the caller's threads, and a verbose log without secrets.
 POST is never retried after a failure that may hide its execution (a 5xx, no answer): it may still have happened,
 so the caller reads back to learn the truth. A 429 refuses a request before it runs, so every method is sent again.
 """
 
-import hashlib
-import os
 import random
 import sys
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack, contextmanager
 from email.utils import parsedate_to_datetime
 
 import ovh
@@ -24,74 +22,10 @@ import ovh.config
 import requests
 from requests.adapters import HTTPAdapter
 
-from reconciler.settings import Settings
+from reconciler.errors import ApiError, AuthError, Conflict, NotFound, RateLimited, ReadOnlyError
 
-NAMED_ENDPOINTS = ("ovh-eu", "ovh-ca", "ovh-us")
-CREDENTIAL_HINT = "set OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (or write them in ovh.conf)"
 RETRIED_METHODS = ("GET", "PUT")  # idempotent: sending them twice means the same as once
 TIMEOUT = (10, 60)  # seconds to connect, seconds to read
-
-
-class ApiError(Exception):
-    """A call that did not succeed. `status` is None when no HTTP answer came back (network failure)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        error_class: str | None = None,
-        query_id: str | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        network: bool = False,
-        retry_after: float | None = None,
-        attempts: int = 1,
-    ):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.error_class = error_class
-        self.query_id = query_id
-        self.method = method
-        self.path = path
-        self.network = network
-        self.retry_after = retry_after
-        self.attempts = attempts  # requests sent for this call; a Conflict after an ambiguous attempt may be our own
-
-    @property
-    def ambiguous(self) -> bool:
-        """True when the request may have been executed although it failed: a network failure or a 5xx."""
-        return self.network or (self.status is not None and self.status >= 500)
-
-    def __str__(self) -> str:
-        where = f"{self.method} {self.path}: " if self.method else ""
-        what = " ".join(str(part) for part in (self.status, self.error_class) if part)
-        what = what or ("network error" if self.network else "")
-        query = f" (query id {self.query_id})" if self.query_id else ""
-        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
-        return f"{where}{what + ': ' if what else ''}{self.message}{query}{tries}"
-
-
-class NotFound(ApiError):
-    pass
-
-
-class Conflict(ApiError):
-    pass
-
-
-class AuthError(ApiError):
-    def __str__(self) -> str:
-        return f"{super().__str__()}; {CREDENTIAL_HINT}"
-
-
-class RateLimited(ApiError):
-    pass
-
-
-class ReadOnlyError(ApiError):
-    """A change asked for through a read-only Api; nothing was sent."""
 
 
 def _error_type(status: int | None) -> type[ApiError]:
@@ -220,37 +154,7 @@ def _decoded(response: requests.Response, method: str, path: str):
     )
 
 
-def register_endpoint(url: str) -> str:
-    """python-ovh takes endpoint names only: give a URL a private name in its table."""
-    url = url.rstrip("/")
-    name = "ovhkube-" + hashlib.sha1(url.encode()).hexdigest()[:12]
-    ovh.client.ENDPOINTS[name] = url
-    return name
-
-
-def _credentials(configuration, section: str) -> tuple[str | None, str | None, str | None]:
-    return tuple(configuration.get(section, key) for key in ("application_key", "application_secret", "consumer_key"))
-
-
-def _sandbox_credentials(configuration) -> tuple:
-    from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
-
-    if any(os.environ.get(f"OVH_{key}") for key in ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")):
-        return _credentials(configuration, "sandbox")
-    return DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
-
-
-def _start_embedded_sandbox(stack: ExitStack) -> str:
-    from reconciler.sandbox import default_state_path
-    from reconciler.sandbox.server import SandboxServer
-
-    transition = float(os.environ.get("OVHKUBE_SANDBOX_TRANSITION_SECONDS") or 2)
-    server = SandboxServer(default_state_path(), "127.0.0.1", 0, transition_seconds=transition).start()
-    stack.callback(server.stop)
-    return server.url
-
-
-def _prepare_session(session: requests.Session, url: str, parallelism: int) -> None:
+def prepare_session(session: requests.Session, url: str, parallelism: int) -> None:
     """Size the connection pool for the caller's threads, and read the environment's proxy and CA settings once.
 
     requests otherwise re-reads them (and ~/.netrc) on every call: most of a call's CPU time in a large fleet.
@@ -263,35 +167,3 @@ def _prepare_session(session: requests.Session, url: str, parallelism: int) -> N
     session.trust_env = False
     session.proxies.update(environment["proxies"])
     session.verify = environment["verify"]
-
-
-@contextmanager
-def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10):
-    """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu."""
-    configuration = ovh.config.ConfigurationManager()
-    endpoint = settings.endpoint or configuration.get("default", "endpoint") or "ovh-eu"
-    with ExitStack() as stack:
-        if endpoint == "sandbox":
-            name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
-            keys = _sandbox_credentials(configuration)
-        elif endpoint.startswith(("http://", "https://")):
-            name, label = register_endpoint(endpoint), endpoint.rstrip("/")
-            keys = _credentials(configuration, endpoint)
-        elif endpoint in ovh.client.ENDPOINTS:
-            name, label = endpoint, endpoint
-            keys = _credentials(configuration, endpoint)
-        else:
-            choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
-            raise ApiError(f"unknown endpoint {endpoint!r}: use {choices}")
-        if not all(keys):
-            raise AuthError(f"missing API credentials for {label}")
-        application_key, application_secret, consumer_key = keys
-        try:
-            client = ovh.Client(name, application_key, application_secret, consumer_key, timeout=TIMEOUT)
-        except ovh.exceptions.InvalidConfiguration as exc:
-            raise AuthError(f"invalid API configuration for {label}: {exc}") from None
-        _prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
-        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose)
-        stack.callback(client._session.close)
-        api.learn_clock_offset()
-        yield api

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import yaml
 import yaml.constructor
 
-from reconciler.problem import WARNING, Problem, dotted
+from reconciler.files.problem import WARNING, Problem, dotted
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 10_000  # a cluster document has about 50

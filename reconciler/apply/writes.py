@@ -12,12 +12,12 @@ by someone else) fails the cluster without sending anything more. Hence: at most
 and never a duplicate cluster.
 """
 
-from reconciler.api import ApiError, Conflict
-from reconciler.cluster_session import ClusterFailed, ClusterSession
-from reconciler.live import read_live
-from reconciler.plan import Request
-from reconciler.verify import blocks_match
-from reconciler.waiting import look_again
+from reconciler.apply.session import ClusterFailed, ClusterSession
+from reconciler.apply.verify import blocks_match
+from reconciler.apply.waiting import look_again
+from reconciler.errors import ApiError, Conflict
+from reconciler.live.read import read_live
+from reconciler.plan.data import Request
 
 MAX_BUSY_RETRIES = 3  # 409 ServiceNotReady answers per request before that cluster fails
 

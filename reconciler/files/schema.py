@@ -9,8 +9,9 @@ from functools import cache
 from pathlib import Path
 
 PACKAGED_NAME = "cluster.schema.json"
-PACKAGED_PATH = Path(__file__).resolve().parent / PACKAGED_NAME
-CHECKOUT_PATH = Path(__file__).resolve().parent.parent / "schemas" / "cluster.schema.json"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # reconciler/
+PACKAGED_PATH = PACKAGE_DIR / PACKAGED_NAME
+CHECKOUT_PATH = PACKAGE_DIR.parent / "schemas" / "cluster.schema.json"
 
 
 @cache

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.plan import Change
+from reconciler.plan.data import Change
 
 # done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
 # came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop.
@@ -28,8 +28,7 @@ class RequestRecord:
     error: dict | None = None  # {"status", "class", "message"}
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "path": self.path, "body": self.body, "answer": self.answer,
-                "error": self.error}
+        return {"method": self.method, "path": self.path, "body": self.body, "answer": self.answer, "error": self.error}
 
 
 @dataclass

@@ -8,13 +8,13 @@ import threading
 import time
 from collections.abc import Callable
 
-from reconciler.apply_result import ApplyOptions, ClusterOutcome
-from reconciler.cluster_session import ClusterFailed, ClusterSession
-from reconciler.live import kube_path
-from reconciler.plan import Change, Request
-from reconciler.safe_writes import post_create, post_reset, put_customization
-from reconciler.verify import unmet
-from reconciler.waiting import SETTLE_SECONDS, Interrupted, pause
+from reconciler.apply.result import ApplyOptions, ClusterOutcome
+from reconciler.apply.session import ClusterFailed, ClusterSession
+from reconciler.apply.verify import unmet
+from reconciler.apply.waiting import SETTLE_SECONDS, Interrupted, pause
+from reconciler.apply.writes import post_create, post_reset, put_customization
+from reconciler.live.read import kube_path
+from reconciler.plan.data import Change, Request
 
 NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
 
@@ -73,8 +73,10 @@ def _execute(session: ClusterSession) -> dict | None:
     kinds = [request_kind(change, request) for request in change.requests]
     if any(kind != change.action for kind in kinds) or (len(kinds) > 1 and change.action != "update"):
         # A hand-edited plan: a reset or create the reviewed summary did not count, or one sent twice.
-        raise ClusterFailed(f"the plan's requests ({', '.join(kinds)}) do not match its action "
-                            f"({change.action}: one request of that kind); nothing was sent")
+        raise ClusterFailed(
+            f"the plan's requests ({', '.join(kinds)}) do not match its action "
+            f"({change.action}: one request of that kind); nothing was sent"
+        )
     if change.status not in (None, "READY") and kinds[:1] != ["create"]:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)

@@ -1,9 +1,9 @@
-"""Field-level differences between desired and live, by meaning (reconciler.normalize), shown as written."""
+"""Field-level differences between desired and live, by meaning (reconciler.plan.normalize), shown as written."""
 
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.normalize import flatten, normalize
+from reconciler.plan.normalize import flatten, normalize
 
 
 @dataclass(frozen=True)

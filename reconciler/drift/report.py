@@ -1,6 +1,6 @@
 """Drift: the plan's comparison, read as a report of what differs from git, for people, scripts and Prometheus.
 
-The comparison is the plan's (reconciler.planner); this module only names each cluster's state:
+The comparison is the plan's (reconciler.plan.planner); this module only names each cluster's state:
 in_sync (noop), drifted (update or reset; also a mode change the file does not allow a reset for: the cluster
 still differs from git), missing (would be created), error (could not be read, or the file cannot match it).
 A cluster that could not be read is an error and never counted as drift either way.
@@ -14,10 +14,10 @@ from typing import Any
 import typer
 
 from reconciler import __version__
-from reconciler.live import LiveView
+from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
-from reconciler.plan import Change, Plan
-from reconciler.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, value
+from reconciler.plan.data import Change, Plan
+from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, value
 
 FORMAT_VERSION = "1"
 STATES = ("in_sync", "drifted", "missing", "error")
@@ -51,9 +51,17 @@ class ClusterDrift:
 
     def to_dict(self, checked_at: str) -> dict:
         return {
-            "project": self.project, "name": self.name, "id": self.id, "region": self.region,
-            "source": self.source, "state": self.state, "status": self.status, "checked_at": checked_at,
-            "fields": [f.to_dict() for f in self.fields], "error": self.error, "note": self.note,
+            "project": self.project,
+            "name": self.name,
+            "id": self.id,
+            "region": self.region,
+            "source": self.source,
+            "state": self.state,
+            "status": self.status,
+            "checked_at": checked_at,
+            "fields": [f.to_dict() for f in self.fields],
+            "error": self.error,
+            "note": self.note,
         }
 
 
@@ -68,8 +76,12 @@ class UnmanagedCluster:
 
     def to_dict(self) -> dict:
         return {
-            "project": self.project, "name": self.name, "id": self.id, "region": self.region,
-            "status": self.status, "kubeProxyMode": self.kube_proxy_mode,
+            "project": self.project,
+            "name": self.name,
+            "id": self.id,
+            "region": self.region,
+            "status": self.status,
+            "kubeProxyMode": self.kube_proxy_mode,
         }
 
 
@@ -132,8 +144,14 @@ def compare(plan: Plan, desired: list[DesiredCluster]) -> list[ClusterDrift]:
 def classify(change: Change, desired: DesiredCluster) -> ClusterDrift:
     ref = change.cluster
     fields = [DriftedField(c.path, c.after, c.before) for c in change.diff]
-    common = {"project": ref.project, "name": ref.name, "source": change.source, "id": ref.id,
-              "region": ref.region, "status": change.status}
+    common = {
+        "project": ref.project,
+        "name": ref.name,
+        "source": change.source,
+        "id": ref.id,
+        "region": ref.region,
+        "status": change.status,
+    }
     if change.action == "noop":
         return ClusterDrift(state="in_sync", **common)
     if change.action in ("update", "reset"):
@@ -164,8 +182,9 @@ def find_unmanaged(
         if project not in view.clusters_by_project:
             continue  # the listing failed: every declared cluster of the project already reports it
         strays = [
-            UnmanagedCluster(project, c.get("name", ""), c.get("id", ""), c.get("region"), c.get("status"),
-                             c.get("kubeProxyMode"))
+            UnmanagedCluster(
+                project, c.get("name", ""), c.get("id", ""), c.get("region"), c.get("status"), c.get("kubeProxyMode")
+            )
             for c in view.clusters_by_project[project]
             if (project, c.get("name")) not in names and (project, c.get("id")) not in ids
         ]
@@ -269,8 +288,10 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
     GitHub's size limit however large the fleet (what does not fit is named, least important first)."""
     footer = f"\n<sub>ovhkube {__version__}, endpoint {report.endpoint}, {report.checked_at_text}</sub>\n"
     text = MarkdownBudget(limit - len(footer))
-    text.add(f"# {MARKDOWN_TITLE}\n\n**{summary_line(report)}**: checked {report.checked_at_text} against "
-             f"`{report.endpoint}`.\n\n")
+    text.add(
+        f"# {MARKDOWN_TITLE}\n\n**{summary_line(report)}**: checked {report.checked_at_text} against "
+        f"`{report.endpoint}`.\n\n"
+    )
     left_out = "\n_{} more cluster(s) not shown: the report would pass GitHub's limit; see the job's log._\n"
     shown = [c for c in report.clusters if c.state != "in_sync" or _status_note(c)]
     if shown:
@@ -283,8 +304,10 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
     else:
         text.add(f"Every cluster matches its file ({len(report.clusters)} cluster(s)).\n\n")
     if report.unmanaged:
-        text.add("### Clusters no file declares\n\n| cluster | project | id | region | mode | status |\n"
-                 "|---|---|---|---|---|---|\n")
+        text.add(
+            "### Clusters no file declares\n\n| cluster | project | id | region | mode | status |\n"
+            "|---|---|---|---|---|---|\n"
+        )
         rows = [
             f"| {code_cell(u.name)} | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |\n"
             for u in report.unmanaged
@@ -317,31 +340,39 @@ def render_prometheus(report: DriftReport) -> str:
     lines = _family(
         "ovhkube_cluster_drift",
         "1 when the cluster differs from its desired-state file or is missing, 0 when in sync.",
-        [_sample("ovhkube_cluster_drift", k, int(c.state in ("drifted", "missing"))) for c, k in keyed
-         if c.state != "error"],
+        [
+            _sample("ovhkube_cluster_drift", k, int(c.state in ("drifted", "missing")))
+            for c, k in keyed
+            if c.state != "error"
+        ],
     )
     lines += _family(
-        "ovhkube_cluster_drifted_fields", "Number of settings that differ from the file.",
+        "ovhkube_cluster_drifted_fields",
+        "Number of settings that differ from the file.",
         [_sample("ovhkube_cluster_drifted_fields", k, len(c.fields)) for c, k in keyed if c.state == "drifted"],
     )
     lines += _family(
-        "ovhkube_cluster_read_error", "1 when the cluster could not be checked (its drift is unknown), else 0.",
+        "ovhkube_cluster_read_error",
+        "1 when the cluster could not be checked (its drift is unknown), else 0.",
         [_sample("ovhkube_cluster_read_error", k, int(c.state == "error")) for c, k in keyed],
     )
     lines += _family(
-        "ovhkube_cluster_ready", "1 when the live cluster is READY, 0 in any other status.",
+        "ovhkube_cluster_ready",
+        "1 when the live cluster is READY, 0 in any other status.",
         [_sample("ovhkube_cluster_ready", k, int(c.status == "READY")) for c, k in keyed if c.status],
     )
     if report.unmanaged is not None:
         lines += _family(
-            "ovhkube_unmanaged_clusters", "Live clusters of the project that no desired-state file declares.",
+            "ovhkube_unmanaged_clusters",
+            "Live clusters of the project that no desired-state file declares.",
             [
                 _sample("ovhkube_unmanaged_clusters", {"project": project}, count)
                 for project, count in sorted(report.unmanaged_counts.items())
             ],
         )
     lines += _family(
-        "ovhkube_drift_check_timestamp_seconds", "Unix time of the drift check; alert when it grows old.",
+        "ovhkube_drift_check_timestamp_seconds",
+        "Unix time of the drift check; alert when it grows old.",
         [_sample("ovhkube_drift_check_timestamp_seconds", {}, f"{report.checked_at.timestamp():.3f}")],
     )
     return "\n".join(lines) + "\n"

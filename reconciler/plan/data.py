@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from reconciler import __version__
-from reconciler.diff import FieldChange
+from reconciler.plan.diff import FieldChange
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "reset", "noop", "error")

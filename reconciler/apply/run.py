@@ -10,10 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from reconciler.apply_cluster import apply_change
-from reconciler.apply_result import ApplyOptions, ApplyReport, ClusterOutcome
-from reconciler.live import fingerprint, read_live
-from reconciler.plan import Change, ClusterRef, Plan
+from reconciler.apply.cluster import apply_change
+from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
+from reconciler.live.read import fingerprint, read_live
+from reconciler.plan.data import Change, ClusterRef, Plan
 
 Reporter = Callable[[ClusterRef, str], None]
 
@@ -47,6 +47,7 @@ def apply_plan(
     pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism), thread_name_prefix="apply")
     futures: dict[Future, int] = {}
     for index, change in enumerate(plan.changes):
+
         def say(text, ref=change.cluster):
             report(ref, text)
 

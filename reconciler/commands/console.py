@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from reconciler.settings import Settings, is_terminal
+from reconciler.commands.settings import Settings, is_terminal
 
 
 def _styled(text: str, settings: Settings | None, stream, **style) -> str:

@@ -4,7 +4,7 @@ import json
 
 import typer
 
-from reconciler.plan import Change, Plan
+from reconciler.plan.data import Change, Plan
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
 GITHUB_COMMENT_LIMIT = 65_536

@@ -1,4 +1,4 @@
-"""Read the live state of the clusters a plan is about, in parallel, through reconciler.api.
+"""Read the live state of the clusters a plan is about, in parallel, through reconciler.live.client.
 
 Each project is listed once, however many files name it; every cluster it lists is read to learn its name,
 and the customization is read only for the clusters asked about. A cluster that cannot be read becomes an
@@ -13,13 +13,22 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from reconciler.api import ApiError
-from reconciler.plan import ClusterRef
+from reconciler.errors import ApiError
+from reconciler.plan.data import ClusterRef
 
 # What a plan's requests depend on; a change to any of these since the plan makes it stale.
 FINGERPRINT_FIELDS = (
-    "id", "name", "region", "version", "kubeProxyMode", "updatePolicy", "privateNetworkId",
-    "privateNetworkConfiguration", "nodesSubnetId", "loadBalancersSubnetId", "ipAllocationPolicy",
+    "id",
+    "name",
+    "region",
+    "version",
+    "kubeProxyMode",
+    "updatePolicy",
+    "privateNetworkId",
+    "privateNetworkConfiguration",
+    "nodesSubnetId",
+    "loadBalancersSubnetId",
+    "ipAllocationPolicy",
 )
 
 

@@ -4,11 +4,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reconciler.api import ApiError
-from reconciler.apply_result import ApplyOptions, RequestRecord
-from reconciler.live import LiveCluster, fingerprint, kube_path
-from reconciler.plan import Change, Request
-from reconciler.waiting import WaitFailed, wait_until_ready
+from reconciler.apply.result import ApplyOptions, RequestRecord
+from reconciler.apply.waiting import WaitFailed, wait_until_ready
+from reconciler.errors import ApiError
+from reconciler.live.read import LiveCluster, fingerprint, kube_path
+from reconciler.plan.data import Change, Request
 
 
 class ClusterFailed(Exception):
@@ -65,8 +65,13 @@ class ClusterSession:
         """The cluster once READY. `after_change`: a request was just sent; give it a moment to start."""
         try:
             return wait_until_ready(
-                self.api, self.project, self.cluster_id, timeout=self.options.timeout, stop=self.stop,
-                report=self.say, first_delay=after_change,
+                self.api,
+                self.project,
+                self.cluster_id,
+                timeout=self.options.timeout,
+                stop=self.stop,
+                report=self.say,
+                first_delay=after_change,
             )
         except WaitFailed as exc:
             raise ClusterFailed(str(exc)) from None

@@ -9,8 +9,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from reconciler.api import ApiError, NotFound
-from reconciler.live import kube_path
+from reconciler.errors import ApiError, NotFound
+from reconciler.live.read import kube_path
 from reconciler.model import PASSING_STATUSES
 
 FIRST_POLL_SECONDS = 0.25

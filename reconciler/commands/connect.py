@@ -1,0 +1,80 @@
+"""Open an `Api` for the endpoint the user named: a name python-ovh knows, an http(s) URL, or `sandbox` (an embedded
+sandbox on a free loopback port). Credentials are read as python-ovh reads them; this is the only module of the
+engine's side that starts a sandbox.
+"""
+
+import hashlib
+import os
+from contextlib import ExitStack, contextmanager
+
+import ovh
+import ovh.client
+import ovh.config
+
+from reconciler.commands.settings import Settings
+from reconciler.errors import ApiError, AuthError
+from reconciler.live.client import TIMEOUT, Api, prepare_session
+
+NAMED_ENDPOINTS = ("ovh-eu", "ovh-ca", "ovh-us")
+
+
+def register_endpoint(url: str) -> str:
+    """python-ovh takes endpoint names only: give a URL a private name in its table."""
+    url = url.rstrip("/")
+    name = "ovhkube-" + hashlib.sha1(url.encode()).hexdigest()[:12]
+    ovh.client.ENDPOINTS[name] = url
+    return name
+
+
+def _credentials(configuration, section: str) -> tuple[str | None, str | None, str | None]:
+    return tuple(configuration.get(section, key) for key in ("application_key", "application_secret", "consumer_key"))
+
+
+def _sandbox_credentials(configuration) -> tuple:
+    from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
+
+    if any(os.environ.get(f"OVH_{key}") for key in ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")):
+        return _credentials(configuration, "sandbox")
+    return DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
+
+
+def _start_embedded_sandbox(stack: ExitStack) -> str:
+    from reconciler.sandbox import default_state_path
+    from reconciler.sandbox.server import SandboxServer
+
+    transition = float(os.environ.get("OVHKUBE_SANDBOX_TRANSITION_SECONDS") or 2)
+    server = SandboxServer(default_state_path(), "127.0.0.1", 0, transition_seconds=transition).start()
+    stack.callback(server.stop)
+    return server.url
+
+
+@contextmanager
+def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10):
+    """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu."""
+    configuration = ovh.config.ConfigurationManager()
+    endpoint = settings.endpoint or configuration.get("default", "endpoint") or "ovh-eu"
+    with ExitStack() as stack:
+        if endpoint == "sandbox":
+            name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
+            keys = _sandbox_credentials(configuration)
+        elif endpoint.startswith(("http://", "https://")):
+            name, label = register_endpoint(endpoint), endpoint.rstrip("/")
+            keys = _credentials(configuration, endpoint)
+        elif endpoint in ovh.client.ENDPOINTS:
+            name, label = endpoint, endpoint
+            keys = _credentials(configuration, endpoint)
+        else:
+            choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
+            raise ApiError(f"unknown endpoint {endpoint!r}: use {choices}")
+        if not all(keys):
+            raise AuthError(f"missing API credentials for {label}")
+        application_key, application_secret, consumer_key = keys
+        try:
+            client = ovh.Client(name, application_key, application_secret, consumer_key, timeout=TIMEOUT)
+        except ovh.exceptions.InvalidConfiguration as exc:
+            raise AuthError(f"invalid API configuration for {label}: {exc}") from None
+        prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
+        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose)
+        stack.callback(client._session.close)
+        api.learn_clock_offset()
+        yield api

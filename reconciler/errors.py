@@ -1,0 +1,73 @@
+"""Errors the engine raises, with no dependency: any module may import them without loading ovh or requests.
+
+`UserError` is a problem the user can fix (a bad option, a file that is not there); the CLI prints it as one line.
+`ApiError` and its kinds are what an API call can end in; reconciler.live.client raises them.
+"""
+
+CREDENTIAL_HINT = "set OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (or write them in ovh.conf)"
+
+
+class UserError(Exception):
+    """A problem the user can fix, said in one line; the CLI prints it and exits 1."""
+
+
+class ApiError(Exception):
+    """A call that did not succeed. `status` is None when no HTTP answer came back (network failure)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_class: str | None = None,
+        query_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        network: bool = False,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_class = error_class
+        self.query_id = query_id
+        self.method = method
+        self.path = path
+        self.network = network
+        self.retry_after = retry_after
+        self.attempts = attempts  # requests sent for this call; a Conflict after an ambiguous attempt may be our own
+
+    @property
+    def ambiguous(self) -> bool:
+        """True when the request may have been executed although it failed: a network failure or a 5xx."""
+        return self.network or (self.status is not None and self.status >= 500)
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}: " if self.method else ""
+        what = " ".join(str(part) for part in (self.status, self.error_class) if part)
+        what = what or ("network error" if self.network else "")
+        query = f" (query id {self.query_id})" if self.query_id else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{where}{what + ': ' if what else ''}{self.message}{query}{tries}"
+
+
+class NotFound(ApiError):
+    pass
+
+
+class Conflict(ApiError):
+    pass
+
+
+class AuthError(ApiError):
+    def __str__(self) -> str:
+        return f"{super().__str__()}; {CREDENTIAL_HINT}"
+
+
+class RateLimited(ApiError):
+    pass
+
+
+class ReadOnlyError(ApiError):
+    """A change asked for through a read-only Api; nothing was sent."""
