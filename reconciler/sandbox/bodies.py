@@ -1,24 +1,23 @@
 """What the real API refuses in a request body, as a list of problems (`path: message`); empty means accepted.
 
-Field lists follow the OVHcloud OpenAPI schema (see /work/shared/reference/ovh-kube-api-facts.md): unknown
-fields at any level, wrong types, enum values, malformed durations, a zero syncPeriod and an IPVS tcpTimeout
-strictly between 0 and 5 seconds are refused. Every optional field may be null, as the schema says.
+Field lists follow the OVHcloud OpenAPI schema of /cloud (docs/sandbox.md names the sources): unknown fields at any
+level, wrong types, enum values, malformed durations, a zero syncPeriod and an IPVS tcpTimeout strictly between 0
+and 5 seconds are refused. Every optional field may be null, as the schema says. The enums and the duration format
+are the sandbox's own (reconciler.sandbox.facts), never the client's.
 """
 
 from collections.abc import Callable
-from decimal import Decimal
 
-from reconciler.durations import is_duration, to_seconds
-from reconciler.model import ADMISSION_PLUGINS, IPVS_SCHEDULERS, KUBE_PROXY_MODES, WORKER_NODES_POLICIES
-
-VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
-UPDATE_POLICIES = ("ALWAYS_UPDATE", "MINIMAL_DOWNTIME", "NEVER_UPDATE")
-PLANS = ("free", "standard")
-STATUSES = (
-    "READY", "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "SUSPENDING",
-    "SUSPENDED", "DELETING", "DELETED", "ERROR", "USER_ERROR", "USER_QUOTA_ERROR",
-    "USER_WEBHOOK_PREVENTING_OPERATIONS_ERROR", "UNKNOWN",
-)  # fmt: skip
+from reconciler.sandbox.facts import (
+    ADMISSION_PLUGINS,
+    IPVS_SCHEDULERS,
+    KUBE_PROXY_MODES,
+    PLANS,
+    UPDATE_POLICIES,
+    VERSIONS,
+    WORKER_NODES_POLICIES,
+    duration_seconds,
+)
 
 Checker = Callable[[object, str, list], None]
 
@@ -57,7 +56,7 @@ def enum(values: tuple[str, ...]) -> Checker:
 
 
 def duration(value, path, problems) -> None:
-    if not is_duration(value):
+    if duration_seconds(value) is None:
         problems.append(f"{path}: {value!r} is not an ISO 8601 duration such as PT30S")
 
 
@@ -93,18 +92,14 @@ def obj(fields: dict[str, Checker], required: tuple[str, ...] = (), then: Checke
     return check
 
 
-def _seconds(value) -> Decimal | None:
-    return to_seconds(value) if is_duration(value) else None
-
-
 def _sync_period_positive(block, path, problems) -> None:
-    if _seconds(block.get("syncPeriod")) == 0:
+    if duration_seconds(block.get("syncPeriod")) == 0:
         problems.append(f"{_join(path, 'syncPeriod')}: must be greater than 0")
 
 
 def _ipvs_rules(block, path, problems) -> None:
     _sync_period_positive(block, path, problems)
-    tcp_timeout = _seconds(block.get("tcpTimeout"))
+    tcp_timeout = duration_seconds(block.get("tcpTimeout"))
     if tcp_timeout is not None and 0 < tcp_timeout < 5:
         problems.append(f"{_join(path, 'tcpTimeout')}: cannot be set between PT0S and PT5S")
 

@@ -14,25 +14,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from reconciler.durations import is_duration, to_seconds
 from reconciler.sandbox import bodies
+from reconciler.sandbox.facts import (
+    CREATE_DEFAULT_MODE,
+    NEWEST_VERSION,
+    PATCH_LEVELS,
+    RESET_DEFAULTS,
+    TRANSIENT_STATUSES,
+    duration_seconds,
+)
 from reconciler.sandbox.state import State, StoredCluster
-
-# The patch level each minor version is answered with.
-PATCH_LEVELS = {"1.31": "1.31.4", "1.32": "1.32.3", "1.33": "1.33.2", "1.34": "1.34.1", "1.35": "1.35.0"}
-NEWEST_VERSION = "1.35"
-TRANSIENT_STATUSES = ("INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING")
-# Reset body fields that are cluster fields, with the value a reset gives them when left out.
-RESET_DEFAULTS = {
-    "kubeProxyMode": "ipvs",
-    "customization": {},
-    "privateNetworkId": None,
-    "privateNetworkConfiguration": None,
-    "nodesSubnetId": None,
-    "loadBalancersSubnetId": None,
-    "updatePolicy": "ALWAYS_UPDATE",
-    "ipAllocationPolicy": None,
-}
 
 
 class ApiFailure(Exception):
@@ -80,7 +71,7 @@ def new_cluster(project: str, fields: dict, now: float, cluster_id: str | None =
         "region": region,
         "status": "INSTALLING",
         "version": version,
-        "kubeProxyMode": fields.get("kubeProxyMode") or "iptables",
+        "kubeProxyMode": fields.get("kubeProxyMode") or CREATE_DEFAULT_MODE,
         "customization": fields.get("customization"),
         "updatePolicy": fields.get("updatePolicy") or "ALWAYS_UPDATE",
         "privateNetworkId": fields.get("privateNetworkId"),
@@ -119,7 +110,7 @@ def answered_customization(customization: dict | None) -> dict | None:
                 plugins[key] = []
     for block in ((shown.get("kubeProxy") or {}).get(mode) for mode in ("iptables", "ipvs")):
         for key, value in (block or {}).items():
-            if is_duration(value) and to_seconds(value) == 0:
+            if duration_seconds(value) == 0:
                 block[key] = "P0D"
     return shown
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.model import KUBE_PROXY_MODES
 from reconciler.sandbox import bodies
 from reconciler.sandbox.clusters import Clusters, minor, new_cluster, next_versions, with_patch
+from reconciler.sandbox.facts import KUBE_PROXY_MODES, PLANS, STATUSES, VERSIONS
 from reconciler.sandbox.state import State, StoredCluster
 
 
@@ -34,8 +34,8 @@ class SeedError(Exception):
 
 
 def _version(value, path, problems) -> None:
-    if not (isinstance(value, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?", value) and minor(value) in bodies.VERSIONS):
-        problems.append(f"{path}: {value!r} is not a version from {bodies.VERSIONS[0]} to {bodies.VERSIONS[-1]}")
+    if not (isinstance(value, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?", value) and minor(value) in VERSIONS):
+        problems.append(f"{path}: {value!r} is not a version from {VERSIONS[0]} to {VERSIONS[-1]}")
 
 
 def _count(value, path, problems) -> None:
@@ -55,10 +55,10 @@ CLUSTER = bodies.obj(
     | {
         "id": _uuid,
         "region": bodies.string,
-        "status": bodies.enum(bodies.STATUSES),
+        "status": bodies.enum(STATUSES),
         "version": _version,
         "kubeProxyMode": bodies.enum(KUBE_PROXY_MODES),
-        "plan": bodies.enum(bodies.PLANS),
+        "plan": bodies.enum(PLANS),
         "url": bodies.string,
         "nodesUrl": bodies.string,
         "isUpToDate": bodies.boolean,
