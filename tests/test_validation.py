@@ -27,6 +27,8 @@ NULL_BLOCK = "is empty (null): write {} to enforce no customization, or remove t
 # file in tests/bad/ -> the one problem it must produce, as printed after "FILE:"
 EXPECTED = {
     "allow-reset-string.yaml": '7:27: spec.lifecycle.allowReset: expected true or false, got a string ("yes please")',
+    "allow-reset-yes.yaml": '7:27: spec.lifecycle.allowReset: expected true or false, got a string ("yes"); '
+    "YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false",
     "api-version.yaml": '1:13: apiVersion: must be ovhkube/v1; got "ovhkube/v2"',
     "binary-tag.yaml": "7:11: spec.region: expected a string, got binary data (b'GRA7'); quote it: \"R1JBNw==\"",
     "binary.yaml": "1:1: binary file (contains NUL bytes), not YAML text",
@@ -119,6 +121,38 @@ def cluster_yaml(name="web", project="0123456789abcdef0123456789abcdef", spec_ex
     return (
         f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: {name}\nspec:\n  project: {project}\n{spec_extra}"
     )
+
+
+@pytest.mark.parametrize("word", ["yes", "Yes", "on", "ON", "no", "off", "y", "n"])
+def test_yaml_1_1_booleans_are_strings_so_they_never_open_the_reset_gate(tmp_path, word):
+    text = cluster_yaml(spec_extra=f"  lifecycle:\n    allowReset: {word}\n")
+    loaded = load_desired([write(tmp_path, "a.yaml", text)])
+    assert [str(p).split(": ", 1)[1] for p in loaded.problems] == [
+        f'spec.lifecycle.allowReset: expected true or false, got a string ("{word}"); '
+        "YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false"
+    ]
+    assert loaded.clusters == []
+
+
+@pytest.mark.parametrize(("word", "value"), [("true", True), ("True", True), ("FALSE", False)])
+def test_yaml_1_2_core_booleans_are_booleans(tmp_path, word, value):
+    text = cluster_yaml(spec_extra=f"  lifecycle:\n    allowReset: {word}\n")
+    (cluster,) = load_desired([write(tmp_path, "a.yaml", text)]).clusters
+    assert cluster.lifecycle.allow_reset is value
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("!!bool yes", "cannot read 'yes' as !!bool: a YAML 1.2 boolean is true or false"),
+        ("012", "expected true or false, got a number (12)"),  # YAML 1.2: decimal twelve, not octal ten
+        ("2024-01-01", 'expected true or false, got a string ("2024-01-01")'),  # no implicit dates in YAML 1.2
+    ],
+)
+def test_scalars_are_typed_by_the_yaml_1_2_core_schema(tmp_path, written, problem):
+    text = cluster_yaml(spec_extra=f"  lifecycle:\n    allowReset: {written}\n")
+    loaded = load_desired([write(tmp_path, "a.yaml", text)])
+    assert problem in [p.message for p in loaded.problems]
 
 
 def test_several_problems_in_one_document_are_all_reported(tmp_path):

@@ -8,6 +8,7 @@ binary and non-UTF-8 files. It never raises on file content: everything wrong be
 
 import codecs
 import os
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -24,11 +25,36 @@ YAML_SUFFIXES = (".yaml", ".yml")
 OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, metadata or spec); name it to check it"
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Plain scalars typed by the YAML 1.2 core schema, as editors and check-jsonschema read them, not YAML 1.1's:
+    `yes`, `on`, `no`, `off`, `y`, `n` are strings (so `allowReset: yes` is a type error, never an open reset gate),
+    `012` is twelve, and no plain scalar is a date. https://yaml.org/spec/1.2.2/#1032-tag-resolution
+    """
+
+    yaml_implicit_resolvers: dict = {}
+
+
+for _tag, _pattern, _first in (
+    ("merge", r"^(?:<<)$", ["<"]),  # not YAML 1.2, but recognised so that it is refused with a clear message
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+):
+    _Loader.add_implicit_resolver(_TAG + _tag, re.compile(_pattern), _first)
+
 _STR, _MAP, _SEQ, _NULL = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "null"
 _SCALAR_TAGS = {_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_CORE_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 
 
 @dataclass
@@ -233,7 +259,7 @@ class _Builder:
             self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
             return node.value
         try:
-            return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+            return _core_value(node)
         except Exception as exc:  # e.g. `!!int abc`: report it, keep the text
             self.problem(node, path, f"cannot read {node.value!r} as {_short_tag(node.tag)}: {_one_line(str(exc))}")
             return node.value
@@ -257,6 +283,20 @@ class _Builder:
             self.document.keys[field_path] = (mark.line + 1, mark.column + 1)
             result[key] = self.build(value_node, field_path)
         return result
+
+
+def _core_value(node):
+    """A scalar's value by the YAML 1.2 core schema: PyYAML's own constructors would still read `!!bool yes` as
+    true and `!!int 012` as ten."""
+    if node.tag == _TAG + "bool":
+        if node.value not in _CORE_BOOLS:
+            raise ValueError("a YAML 1.2 boolean is true or false")
+        return _CORE_BOOLS[node.value]
+    if node.tag == _TAG + "int":
+        if not _CORE_INT.fullmatch(node.value):
+            raise ValueError("not a YAML 1.2 integer")
+        return int(node.value, 0 if node.value[:2] in ("0o", "0x") else 10)
+    return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
 
 
 def _short_tag(tag: str) -> str:

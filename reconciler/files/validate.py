@@ -145,6 +145,7 @@ def _unknown_field(name: str, allowed: list[str]) -> str:
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "boolean": "true or false"}
 _BLOCKS = ("customization",) + MANAGED_BLOCKS
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
 def _type_message(document: Document, path: tuple, value, subschema: dict) -> str:
@@ -156,6 +157,8 @@ def _type_message(document: Document, path: tuple, value, subschema: dict) -> st
     types = subschema["type"] if isinstance(subschema["type"], list) else [subschema["type"]]
     expected = " or ".join(_TYPE_NAMES.get(t, t) for t in types if t != "null")
     message = f"expected {expected}, {got}"
+    if "boolean" in types and isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
+        return message + "; YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false"
     raw = document.raw.get(path)
     if types[0] == "string" and raw is not None:
         message += f"; quote it: {_show(raw)}"
