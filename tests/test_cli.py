@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from reconciler.cli import hoist_global_options
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -51,3 +53,18 @@ def test_version_and_help(run_ovhkube):
 def test_an_unknown_command_is_a_usage_error_without_a_traceback(run_ovhkube):
     result = run_ovhkube("plna")
     assert result.returncode == 2 and "No such command" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "apply", "drift"])
+def test_an_input_with_no_cluster_documents_is_an_error_naming_the_paths(sandbox, run_ovhkube, tmp_path, command):
+    """A job whose files did not arrive must fail, not report "no changes" or "in sync" forever."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "seed.yaml").write_text("projects: []\n")  # only another tool's YAML
+    args = [command, str(tmp_path / "empty"), str(tmp_path / "other"), str(tmp_path / "missing")]
+    result = run_ovhkube(*args, *(["--auto-approve"] if command == "apply" else []), env=sandbox.env())
+    assert result.returncode == 1, result.stdout + result.stderr
+    printed = result.stdout + result.stderr
+    for name in ("empty", "other", "missing"):
+        assert f"{tmp_path / name}: " in printed
+    assert "Traceback" not in printed

@@ -177,10 +177,10 @@ def test_a_missing_path_is_an_error_naming_it(tmp_path):
     assert [str(p) for p in loaded.problems] == [f"{tmp_path / 'nope.yaml'}: no such file or directory"]
 
 
-def test_an_empty_folder_is_a_warning(tmp_path):
+def test_an_empty_folder_is_an_error(tmp_path):
     loaded = load_paths([str(tmp_path)])
     assert [(p.severity, p.message) for p in loaded.problems] == [
-        ("warning", "no *.yaml or *.yml files in this folder")
+        ("error", "no desired-state documents (apiVersion: ovhkube/v1) in this folder: no *.yaml or *.yml files")
     ]
 
 
@@ -188,7 +188,7 @@ def test_a_foreign_file_in_a_folder_is_skipped_with_a_warning_but_checked_when_n
     seed = write(tmp_path, "seed.yaml", "projects: []\n")
     loaded = load_paths([str(tmp_path)])
     assert loaded.files == [] and loaded.documents == []
-    assert [p.severity for p in loaded.problems] == ["warning"]
+    assert [p.severity for p in loaded.problems] == ["warning", "error"]  # skipped; then nothing left: an error
     assert load_paths([seed]).files == [seed]
 
 

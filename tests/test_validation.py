@@ -93,10 +93,30 @@ def test_bad_file_gives_exactly_its_problem(name):
     assert [str(p) for p in loaded.problems] == [f"{path}:{EXPECTED[name].replace('{BAD}', str(BAD))}"]
 
 
-def test_an_empty_file_is_a_warning_not_an_error():
-    loaded = load_desired([str(BAD / "empty.yaml")])
+def test_an_empty_file_among_others_is_a_warning(tmp_path):
+    (tmp_path / "empty.yaml").write_text("")
+    write(tmp_path, "web.yaml", cluster_yaml())
+    loaded = load_desired([str(tmp_path)])
     assert loaded.ok
-    assert [str(p) for p in loaded.warnings] == [f"{BAD / 'empty.yaml'}:1:1: warning: no YAML documents in this file"]
+    assert [str(p) for p in loaded.warnings] == [
+        f"{tmp_path / 'empty.yaml'}:1:1: warning: no YAML documents in this file"
+    ]
+
+
+def test_a_path_with_no_cluster_documents_is_an_error_naming_it(tmp_path):
+    (tmp_path / "empty").mkdir()
+    write(tmp_path / "foreign", "seed.yaml", "projects: []\n")
+    write(tmp_path / "good", "web.yaml", cluster_yaml())
+    paths = [str(BAD / "empty.yaml"), str(tmp_path / "empty"), str(tmp_path / "foreign"), str(tmp_path / "good")]
+    loaded = load_desired(paths)
+    assert {str(p) for p in loaded.problems} == {
+        f"{BAD / 'empty.yaml'}: no desired-state documents (apiVersion: ovhkube/v1) in this file",
+        f"{tmp_path / 'empty'}: no desired-state documents (apiVersion: ovhkube/v1) in this folder: "
+        "no *.yaml or *.yml files",
+        f"{tmp_path / 'foreign'}: no desired-state documents (apiVersion: ovhkube/v1) in the *.yaml / *.yml files "
+        "of this folder (-v lists the files skipped)",
+    }
+    assert loaded.clusters == []
 
 
 def test_all_problems_of_all_files_come_at_once_sorted_by_file_and_line():
@@ -112,6 +132,7 @@ def test_all_problems_of_all_files_come_at_once_sorted_by_file_and_line():
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / name
     path.write_text(text)
     return str(path)

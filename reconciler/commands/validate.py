@@ -25,6 +25,7 @@ def validate(
     ),
 ) -> None:
     """Check desired-state files offline (no credentials needed)."""
+    from reconciler.files.load import FOREIGN_FILE
     from reconciler.files.validate import load_desired
 
     loaded = load_desired(paths)
@@ -33,16 +34,22 @@ def validate(
         console.out(json.dumps([problem.to_dict() for problem in found], indent=2))
     else:
         settings = ctx.obj
+        skipped = sum(problem.message == FOREIGN_FILE for problem in found)
         for problem in found:
-            console.out(str(problem), settings, fg="red" if problem.is_error else "yellow")
-        console.out(summary(loaded), settings, bold=True)
+            if settings.verbose or problem.message != FOREIGN_FILE:  # other tools' YAML: counted, listed under -v
+                console.out(str(problem), settings, fg="red" if problem.is_error else "yellow")
+        console.out(summary(loaded, skipped), settings, bold=True)
     if not loaded.ok:
         raise typer.Exit(1)
 
 
-def summary(loaded) -> str:
-    """'3 files, 6 clusters: valid' or '2 errors in 1 file', with warnings counted when there are any."""
-    warned = f", {_count(len(loaded.warnings), 'warning')}" if loaded.warnings else ""
+def summary(loaded, skipped: int = 0) -> str:
+    """'3 files, 6 clusters: valid' or '2 errors in 1 file', with warnings and skipped files counted when there are
+    any (a skipped file is not counted as a warning)."""
+    warnings = len(loaded.warnings) - skipped
+    warned = f", {_count(warnings, 'warning')}" if warnings else ""
+    if skipped:
+        warned += f", {_count(skipped, 'file')} skipped (not desired-state files; -v lists them)"
     if loaded.ok:
         return f"{_count(len(loaded.files), 'file')}, {_count(len(loaded.clusters), 'cluster')}: valid{warned}"
     files_with_errors = len({problem.file for problem in loaded.problems})

@@ -25,6 +25,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, metadata or spec); name it to check it"
 
+NO_DOCUMENTS = "no desired-state documents (apiVersion: ovhkube/v1)"
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -113,8 +114,6 @@ def find_files(paths: list[str]) -> tuple[list[tuple[str, bool]], list[Problem]]
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 inside.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
-            if not inside:
-                problems.append(Problem(path, 0, 0, "", "no *.yaml or *.yml files in this folder", WARNING))
             for name in sorted(inside):
                 add(name)
         elif os.path.exists(path):
@@ -185,7 +184,35 @@ def load_paths(paths: list[str]) -> LoadedFiles:
         loaded.files.append(path)
         loaded.documents.extend(documents)
         loaded.problems.extend(problems)
+    loaded.problems.extend(_empty_paths(paths, loaded))
     return loaded
+
+
+def _empty_paths(paths: list[str], loaded: LoadedFiles) -> list[Problem]:
+    """An error for each path given that holds no document and no error: a CI job whose files did not arrive (an
+    empty checkout, a wrong folder) must fail, not read as "no changes" or "in sync"."""
+    found = {os.path.realpath(d.file) for d in loaded.documents}
+    found |= {os.path.realpath(p.file) for p in loaded.problems if p.is_error}
+    problems = []
+    for path in paths:
+        if not os.path.exists(path):
+            continue  # already an error
+        real = os.path.realpath(path)
+        inside = real.rstrip(os.sep) + os.sep
+        if any(name == real or name.startswith(inside) for name in found):
+            continue
+        if os.path.isfile(path):
+            what = "this file"
+        elif any(os.path.realpath(name).startswith(inside) for name in _yaml_files_seen(loaded)):
+            what = "the *.yaml / *.yml files of this folder (-v lists the files skipped)"
+        else:
+            what = "this folder: no *.yaml or *.yml files"
+        problems.append(Problem(path, 0, 0, "", f"{NO_DOCUMENTS} in {what}"))
+    return problems
+
+
+def _yaml_files_seen(loaded: LoadedFiles) -> list[str]:
+    return loaded.files + [p.file for p in loaded.problems if p.message == FOREIGN_FILE]
 
 
 def _meant_as_ours(data: dict) -> bool:
