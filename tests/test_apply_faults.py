@@ -153,7 +153,7 @@ def test_ctrl_c_stops_waiting_and_accounts_for_every_cluster(sandbox_factory, tm
     command = [
         sys.executable,
         "-c",
-        "from reconciler.cli import main; main()",
+        "from reconciler.cli import main; raise SystemExit(main())",
         "apply",
         fleet,
         "--auto-approve",

@@ -52,7 +52,7 @@ def test_version_and_help(run_ovhkube):
 
 def test_an_unknown_command_is_a_usage_error_without_a_traceback(run_ovhkube):
     result = run_ovhkube("plna")
-    assert result.returncode == 2 and "No such command" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "No such command" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("command", ["validate", "plan", "apply", "drift"])

@@ -14,7 +14,7 @@ from reconciler.commands.connect import register_endpoint
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 KUBE = f"/cloud/project/{PROJECT}/kube"
-CLI = [sys.executable, "-c", "from reconciler.cli import main; main()"]
+CLI = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
 
 
 def cluster_id(number: int) -> str:

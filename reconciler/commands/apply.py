@@ -8,6 +8,7 @@ from enum import StrEnum
 import typer
 
 from reconciler.commands.options import TARGET
+from reconciler.errors import ExitCode, UserError
 
 
 class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
@@ -15,13 +16,11 @@ class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
     json = "json"
 
 
-EXIT_USAGE = 2
 PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted: "
 NO_TERMINAL = (
     "refusing to apply without approval: there is no terminal to ask on. Use --auto-approve, or review a saved "
     "plan (`ovhkube plan PATH --out FILE`) and apply exactly that (`ovhkube apply --plan FILE`). Nothing was changed."
 )
-EXIT_INTERRUPTED = 130
 
 
 def parse_timeout(text: str) -> float:
@@ -43,48 +42,41 @@ def apply(
     ),
     no_wait: bool = typer.Option(False, "--no-wait", help="Send the requests; do not wait for READY nor verify."),
     fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
-) -> None:
+) -> ExitCode:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
     from reconciler.apply.result import ApplyOptions
     from reconciler.commands.connect import open_api
-    from reconciler.commands.console import fail
-    from reconciler.errors import ApiError
 
     if paths and plan_file:
-        raise fail("give either PATH... (plan, then apply) or --plan FILE (a saved plan), not both", EXIT_USAGE)
+        raise UserError("give either PATH... (plan, then apply) or --plan FILE (a saved plan), not both")
     if not paths and not plan_file:
-        raise fail("nothing to apply: give PATH... (files or folders), or --plan FILE (from plan --out)", EXIT_USAGE)
+        raise UserError("nothing to apply: give PATH... (files or folders), or --plan FILE (from plan --out)")
     if plan_file and target:
-        raise fail("a saved plan is applied whole: use --target when making it (plan --target)", EXIT_USAGE)
+        raise UserError("a saved plan is applied whole: use --target when making it (plan --target)")
     settings = ctx.obj
     options = ApplyOptions(parallelism=parallelism, timeout=timeout, wait=not no_wait)
     saved = _read_saved_plan(plan_file) if plan_file else None
     clusters = None if saved else _load_targets(paths, target, settings)
-    try:
-        with open_api(settings, parallelism=parallelism) as api:
-            the_plan = (
-                _saved_plan_checked(api, saved, parallelism)
-                if saved
-                else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve)
-            )
-            report = _execute(api, the_plan, options, settings)
-    except ApiError as exc:
-        raise fail(str(exc)) from None
+    with open_api(settings, parallelism=parallelism) as api:
+        the_plan = (
+            _saved_plan_checked(api, saved, parallelism)
+            if saved
+            else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve)
+        )
+        report = _execute(api, the_plan, options, settings)
     _print_report(report, fmt)
     if report.interrupted:
-        raise typer.Exit(EXIT_INTERRUPTED)
-    if not report.ok:
-        raise typer.Exit(1)
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if report.ok else ExitCode.ERROR
 
 
 def _read_saved_plan(path: str):
-    from reconciler.commands.console import fail
     from reconciler.plan.data import PlanFileError, read_plan_file
 
     try:
         return read_plan_file(path)
     except PlanFileError as exc:
-        raise fail(f"{exc}; nothing was changed") from None
+        raise UserError(f"{exc}; nothing was changed") from None
 
 
 def _load_targets(paths, target, settings):
@@ -95,11 +87,12 @@ def _load_targets(paths, target, settings):
 
 def _saved_plan_checked(api, saved, parallelism: int):
     """The saved plan, if it was made for this endpoint and no cluster in it changed since."""
-    from reconciler.commands.console import err, fail
+    from reconciler.commands.console import err
     from reconciler.plan.render import summary_line
 
     if saved.endpoint != api.endpoint_label:
-        raise fail(f"the plan was made for endpoint {saved.endpoint}, not {api.endpoint_label}: nothing was changed")
+        made_for = f"the plan was made for endpoint {saved.endpoint}, not {api.endpoint_label}"
+        raise UserError(f"{made_for}: nothing was changed")
     _refuse_if_stale(api, saved, parallelism)
     err(f"Applying the saved plan made {saved.created_at}: {summary_line(saved).removeprefix('Plan: ')}")
     return saved
@@ -107,24 +100,23 @@ def _saved_plan_checked(api, saved, parallelism: int):
 
 def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
     from reconciler.apply.run import check_staleness
-    from reconciler.commands.console import fail
 
     staleness = check_staleness(api, the_plan, parallelism)
     if staleness.changed:
         names = ", ".join(staleness.changed)
-        raise fail(
+        raise UserError(
             f"stale plan: {len(staleness.changed)} cluster(s) changed since the plan was made: {names}; "
             f"run plan again. Nothing was changed."
         )
     if staleness.unreadable:
-        raise fail(
+        raise UserError(
             "cannot check that the plan is still valid: " + "; ".join(staleness.unreadable) + ". Nothing was changed."
         )
 
 
 def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool):
     """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
-    from reconciler.commands.console import err, fail
+    from reconciler.commands.console import err
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import plan_fleet
     from reconciler.plan.render import render_text
@@ -144,12 +136,12 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
     if auto_approve:
         return the_plan
     if not is_terminal(sys.stdin):
-        raise fail(NO_TERMINAL)
+        raise UserError(NO_TERMINAL)
     sys.stderr.write("\n" + PROMPT)
     sys.stderr.flush()
     answer = sys.stdin.readline().strip()
     if answer != "yes":
-        raise fail("apply cancelled: the answer was not 'yes'. Nothing was changed.")
+        raise UserError("apply cancelled: the answer was not 'yes'. Nothing was changed.")
     _refuse_if_stale(api, the_plan, parallelism)  # time passed at the prompt: someone may have changed a cluster
     return the_plan
 

@@ -19,9 +19,3 @@ def out(text: str = "", settings: Settings | None = None, **style) -> None:
 
 def err(text: str, settings: Settings | None = None, **style) -> None:
     print(_styled(text, settings, sys.stderr, **style), file=sys.stderr)
-
-
-def fail(message: str, code: int = 1) -> "typer.Exit":
-    """Print one clear line to stderr and return the Exit to raise: `raise fail("...")`."""
-    print(f"error: {message}", file=sys.stderr)
-    return typer.Exit(code)

@@ -5,6 +5,7 @@ from enum import StrEnum
 import typer
 
 from reconciler.commands.options import PARALLELISM, PATHS, TARGET
+from reconciler.errors import ExitCode, UserError
 
 
 class DriftFormat(StrEnum):
@@ -26,11 +27,11 @@ def drift(
     out: str = typer.Option(
         None, "--out", help="Write the report to this file (whole or not at all) instead of stdout."
     ),
-) -> None:
+) -> ExitCode:
     """Compare live clusters with the files, changing nothing. Exit 0 in sync, 2 drift, 1 error."""
     from datetime import UTC, datetime
 
-    from reconciler.commands.console import err, fail
+    from reconciler.commands.console import err
     from reconciler.commands.output_files import write_atomically
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
@@ -50,8 +51,8 @@ def drift(
         try:
             write_atomically(out, render(report, fmt.value))
         except OSError as exc:
-            raise fail(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+            raise UserError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
         err(f"drift: {summary_line(report)}; report written to {out}", settings)
     else:
         print(render(report, fmt.value, color=settings.color and is_terminal()), end="")
-    raise typer.Exit(report.exit_code)
+    return report.exit_code

@@ -6,8 +6,9 @@ from collections import Counter
 
 import typer
 
-from reconciler.commands.console import err, fail
+from reconciler.commands.console import err
 from reconciler.commands.options import PARALLELISM
+from reconciler.errors import UserError
 
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -27,7 +28,7 @@ def export(
     from reconciler.plan.data import ClusterRef
 
     if not PROJECT_ID.fullmatch(project):
-        raise fail(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
+        raise UserError(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
     names = list(dict.fromkeys(cluster or []))
     refs = [ClusterRef(project, name) for name in names]
     view, _ = read_only_or_fail(
@@ -53,13 +54,13 @@ def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
     for problem in problems:
         err(f"error: --cluster {problem}")
     if problems:
-        raise fail(f"{len(problems)} cluster(s) cannot be exported; nothing was written")
+        raise UserError(f"{len(problems)} cluster(s) cannot be exported; nothing was written")
     return found
 
 
 def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
     if project in view.project_errors:
-        raise fail(f"cannot list the clusters of project {project}: {view.project_errors[project]}")
+        raise UserError(f"cannot list the clusters of project {project}: {view.project_errors[project]}")
     # read_errors holds the clusters whose object or customization could not be read.
     problems = [f"cluster {cid} cannot be read: {message}" for (_, cid), message in sorted(view.read_errors.items())]
     clusters = view.clusters_by_project.get(project, [])
@@ -71,7 +72,7 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
     for problem in problems:
         err(f"error: {problem}")
     if problems:
-        raise fail(f"{len(problems)} problem(s) in project {project}; nothing was written")
+        raise UserError(f"{len(problems)} problem(s) in project {project}; nothing was written")
     return [(c, view.customizations[(project, c.get("id"))]) for c in clusters]
 
 
@@ -96,5 +97,5 @@ def _write(project: str, found: list[tuple[dict, dict]], output: str | None) -> 
             write_atomically(path, text)
             err(f"wrote {path}")
     except OSError as exc:
-        raise fail(f"cannot write into {output}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot write into {output}: {exc.strerror or exc}") from None
     err(f"exported {len(texts)} cluster(s) of project {project} into {output}")

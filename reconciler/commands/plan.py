@@ -6,6 +6,7 @@ from enum import StrEnum
 import typer
 
 from reconciler.commands.options import PARALLELISM, PATHS, TARGET
+from reconciler.errors import ExitCode, UserError
 
 
 class PlanFormat(StrEnum):  # typer >= 0.29 no longer ships click: an enum is how it takes a choice
@@ -24,7 +25,7 @@ def plan(
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something would."
     ),
-) -> None:
+) -> ExitCode:
     """Show what apply would change, cluster by cluster. Read-only."""
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
@@ -42,17 +43,17 @@ def plan(
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(the_plan))
     if the_plan.has_errors:
-        raise typer.Exit(1)
+        return ExitCode.ERROR
     if detailed_exitcode and the_plan.has_changes:
-        raise typer.Exit(2)
+        return ExitCode.CHANGES
+    return ExitCode.OK
 
 
 def write_plan_file(path: str, text: str) -> None:
     """Whole or not at all: a half-written plan must never be applied."""
-    from reconciler.commands.console import fail
     from reconciler.commands.output_files import write_atomically
 
     try:
         write_atomically(path, text)
     except OSError as exc:
-        raise fail(f"cannot write the plan to {path}: {exc.strerror}") from None
+        raise UserError(f"cannot write the plan to {path}: {exc.strerror}") from None

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from reconciler.commands.console import fail
+from reconciler.commands.console import err
+from reconciler.errors import UserError
 
 STATE_HELP = "State file (default: $OVHKUBE_SANDBOX_STATE or .ovhkube/sandbox.sqlite3)."
 TRANSITION_ENV = "OVHKUBE_SANDBOX_TRANSITION_SECONDS"
@@ -26,9 +27,9 @@ def _seed_into(state_path: Path, seed_file: Path) -> int:
     try:
         return load_seed(State(state_path), seed_file)
     except SeedError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        raise typer.Exit(1) from None
+        for problem in exc.problems[:-1]:
+            err(f"error: {problem}")
+        raise UserError(exc.problems[-1]) from None  # the last line, printed as every other error
 
 
 def serve(
@@ -55,7 +56,7 @@ def serve(
     try:
         server = SandboxServer(state_path, host, port, faults=faults, transition_seconds=transition_seconds)
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"listening on {server.url}", flush=True)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
@@ -92,5 +93,5 @@ def show(
 
     state_path = _state_path(state)
     if not state_path.exists():
-        raise fail(f"no sandbox state at {state_path} (run `ovhkube sandbox seed FILE` first)")
+        raise UserError(f"no sandbox state at {state_path} (run `ovhkube sandbox seed FILE` first)")
     print(json.dumps(shown_state(State(state_path), transition_seconds), indent=2))

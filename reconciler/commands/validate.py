@@ -10,6 +10,7 @@ from enum import StrEnum
 import typer
 
 from reconciler.commands import console
+from reconciler.errors import ExitCode
 
 
 class ValidateFormat(StrEnum):
@@ -23,7 +24,7 @@ def validate(
     output_format: ValidateFormat = typer.Option(
         ValidateFormat.text, "--format", help="text: FILE:LINE:COL: field: message. json: a list for editors and CI."
     ),
-) -> None:
+) -> ExitCode:
     """Check desired-state files offline (no credentials needed)."""
     from reconciler.files.load import FOREIGN_FILE
     from reconciler.files.validate import load_desired
@@ -39,8 +40,7 @@ def validate(
             if settings.verbose or problem.message != FOREIGN_FILE:  # other tools' YAML: counted, listed under -v
                 console.out(str(problem), settings, fg="red" if problem.is_error else "yellow")
         console.out(summary(loaded, skipped), settings, bold=True)
-    if not loaded.ok:
-        raise typer.Exit(1)
+    return ExitCode.OK if loaded.ok else ExitCode.ERROR
 
 
 def summary(loaded, skipped: int = 0) -> str:

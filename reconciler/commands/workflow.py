@@ -4,8 +4,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from reconciler.commands.console import err, fail
+from reconciler.commands.console import err
 from reconciler.commands.settings import Settings, is_terminal
+from reconciler.errors import UserError
 from reconciler.model import DesiredCluster
 from reconciler.plan.data import Plan
 
@@ -27,7 +28,7 @@ def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
     if not loaded.ok:
         for problem in loaded.problems:
             err(str(problem), settings, fg="red")
-        raise fail(f"{len(loaded.problems)} problem(s) in the files; nothing was read from the API")
+        raise UserError(f"{len(loaded.problems)} problem(s) in the files; nothing was read from the API")
     return loaded.clusters
 
 
@@ -37,7 +38,7 @@ def select_targets(clusters: list[DesiredCluster], targets: list[str] | None) ->
         return clusters
     unknown = [t for t in targets if not any(_matches(c, t) for c in clusters)]
     if unknown:
-        raise fail(f"--target matches no cluster in the files: {', '.join(unknown)}")
+        raise UserError(f"--target matches no cluster in the files: {', '.join(unknown)}")
     return [c for c in clusters if any(_matches(c, t) for t in targets)]
 
 
@@ -67,15 +68,11 @@ def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
 
 def read_only_or_fail(settings: Settings, parallelism: int, read):
     """(read(api), endpoint label) through a read-only Api, which refuses anything but GET before sending it:
-    plan, drift and export can never change a cluster. An API failure is one line and exit 1."""
+    plan, drift and export can never change a cluster. An API failure is one line and exit 1 (in cli.main)."""
     from reconciler.commands.connect import open_api
-    from reconciler.errors import ApiError
 
-    try:
-        with open_api(settings, read_only=True, parallelism=parallelism) as api:
-            return read(api), api.endpoint_label
-    except ApiError as exc:
-        raise fail(str(exc)) from None
+    with open_api(settings, read_only=True, parallelism=parallelism) as api:
+        return read(api), api.endpoint_label
 
 
 def read_fleet_or_fail(settings: Settings, clusters: list[DesiredCluster], parallelism: int):

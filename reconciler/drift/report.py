@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from reconciler import __version__
+from reconciler.errors import ExitCode
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.plan.data import Change, Plan
@@ -23,7 +24,6 @@ FORMAT_VERSION = "1"
 STATES = ("in_sync", "drifted", "missing", "error")
 # The markdown report's first line is always "# " + this, so a workflow can find the issue it opened last time.
 MARKDOWN_TITLE = "ovhkube drift report"
-EXIT_IN_SYNC, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,10 @@ class DriftReport:
         return bool(self.unmanaged) or any(c.state in ("drifted", "missing") for c in self.clusters)
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
         if self.has_errors:
-            return EXIT_ERROR
-        return EXIT_DRIFT if self.has_drift else EXIT_IN_SYNC
+            return ExitCode.ERROR
+        return ExitCode.DRIFT if self.has_drift else ExitCode.OK
 
     def to_dict(self) -> dict:
         return {
@@ -258,7 +258,9 @@ def render_text(report: DriftReport, color: bool = False) -> str:
     lines += [paint(f"error: {message}", fg="red") for message in report.unmanaged_errors]
     if report.unmanaged or report.unmanaged_errors:
         lines.append("")
-    verdict = {EXIT_IN_SYNC: "In sync", EXIT_DRIFT: "Drift", EXIT_ERROR: "Drift check incomplete"}[report.exit_code]
+    verdict = {ExitCode.OK: "In sync", ExitCode.DRIFT: "Drift", ExitCode.ERROR: "Drift check incomplete"}[
+        report.exit_code
+    ]
     lines.append(
         paint(f"{verdict}: {summary_line(report)}.", bold=True)
         + f" Checked {report.checked_at_text} against {report.endpoint}."
