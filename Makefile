@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests bench
 
+# Four workers on two cores: most of the suite waits on sandbox transitions and subprocesses, not on the CPU
+# (measured: 131 s serial, 75 s with -n 4). Each test has its own tmp_path, sandbox port and state file.
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4
 
 # The main job on the embedded sandbox (no account needed): seed live state, plan the example fleet and save the
 # plan, apply exactly that plan (it waits for READY and verifies), then plan again: no changes.
