@@ -2,7 +2,8 @@
 
 - `sandbox_factory(**options)` starts a sandbox in a thread of this process, on a free loopback port, over a state
   file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, transition_seconds (default 0, so
-  clusters are READY at once), state (a path). Every sandbox it started is stopped at teardown.
+  clusters are READY at once), state (a path), expand_lists, max_clusters_per_project. Every sandbox it started is
+  stopped at teardown. Each logs its requests: `.requests()` lists them (method, path, status, expanded).
 - `sandbox`: one with the defaults.
 - `run_ovhkube(*args, env=None, input=None, timeout=120, cwd=None)`: runs `ovhkube` in a subprocess.
 """
@@ -18,6 +19,7 @@ import pytest
 from reconciler.commands.connect import register_endpoint
 from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
 from reconciler.sandbox.faults import FaultOptions
+from reconciler.sandbox.requestlog import read_request_log
 from reconciler.sandbox.seed import load_seed, show
 from reconciler.sandbox.server import SandboxServer
 
@@ -41,13 +43,24 @@ class RunningSandbox:
         rate_limit: float = 0,
         random_seed: int | None = None,
         transition_seconds: float = 0,
+        expand_lists: bool = True,
+        max_clusters_per_project: int = 20,
     ):
         self.state = Path(state)
         self.transition_seconds = transition_seconds
+        self.request_log = self.state.with_suffix(".requests.jsonl")
         faults = FaultOptions(latency_ms, error_rate, rate_limit, random_seed)
-        self.server = SandboxServer(self.state, faults=faults, transition_seconds=transition_seconds).start()
+        self.server = SandboxServer(
+            self.state,
+            faults=faults,
+            transition_seconds=transition_seconds,
+            expand_lists=expand_lists,
+            max_clusters_per_project=max_clusters_per_project,
+            request_log=self.request_log,
+        ).start()
         self.url = self.server.url
         self._stopped = False
+        self._forgotten = 0
 
     def seed(self, data_or_path) -> int:
         """Load a seed (a dict in the seed's shape, or a YAML file) into this sandbox's state."""
@@ -56,6 +69,14 @@ class RunningSandbox:
     def show(self) -> dict:
         """The state as `ovhkube sandbox show` prints it (clusters as the API shows them, plus `resets`)."""
         return show(self.server.state, self.transition_seconds)
+
+    def requests(self) -> list[dict]:
+        """Every request this sandbox answered so far (or since `forget_requests()`), oldest first."""
+        return read_request_log(self.request_log)[self._forgotten :]
+
+    def forget_requests(self) -> None:
+        """Start counting afresh (say, after the setup of a test)."""
+        self._forgotten = len(read_request_log(self.request_log))
 
     def env(self, **extra: str) -> dict:
         """Environment for a CLI subprocess talking to this sandbox."""

@@ -56,14 +56,15 @@ def apply_change(
 
 
 def _unmet_after_settling(session: ClusterSession, cluster: dict) -> list[dict]:
-    """What of the plan's diff is not live. A change the API shows late (READY at once, then busy) is waited for
-    again over the settle window before it counts as a failure."""
-    misses = unmet(session.change.diff, cluster, session.read_customization())
+    """What of the plan's diff is not live, checked on the READY read itself (the cluster object carries the
+    customization: no request of its own). A change the API shows late (READY at once, then busy, or an object
+    that lags the PUT) is waited for again over the settle window before it counts as a failure."""
+    misses = unmet(session.change.diff, cluster, cluster.get("customization"))
     deadline = time.monotonic() + SETTLE_SECONDS
     while misses and time.monotonic() < deadline:
         pause(session.stop, 1.0)
         cluster = session.wait_ready(after_change=False)
-        misses = unmet(session.change.diff, cluster, session.read_customization())
+        misses = unmet(session.change.diff, cluster, cluster.get("customization"))
     return misses
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import WaitFailed, wait_until_ready
 from reconciler.errors import ApiError
-from reconciler.live.read import LiveCluster, fingerprint, kube_path
+from reconciler.live.read import LiveCluster, fingerprint, read_cluster
 from reconciler.plan.data import Change, Request
 
 
@@ -47,19 +47,11 @@ class ClusterSession:
         return record.answer
 
     def read(self) -> LiveCluster:
-        """The cluster and its customization as they are now; ClusterFailed when they cannot be read."""
+        """The cluster (customization included) as it is now, by one direct GET; ClusterFailed when unreadable."""
         try:
-            cluster = self.api.get(kube_path(self.project, self.cluster_id))
-            customization = self.api.get(kube_path(self.project, self.cluster_id, "/customization"))
+            return read_cluster(self.api, self.project, self.cluster_id)
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
-        return LiveCluster(cluster, customization or {})
-
-    def read_customization(self) -> dict:
-        try:
-            return self.api.get(kube_path(self.project, self.cluster_id, "/customization")) or {}
-        except ApiError as exc:
-            raise ClusterFailed(f"cannot read the customization to verify it: {exc}") from None
 
     def wait_ready(self, *, after_change: bool) -> dict:
         """The cluster once READY. `after_change`: a request was just sent; give it a moment to start."""

@@ -44,6 +44,17 @@ def serve(
     transition_seconds: float = typer.Option(
         2.0, min=0, envvar=TRANSITION_ENV, help="Seconds a cluster stays INSTALLING/UPDATING/RESETTING."
     ),
+    request_log: Path = typer.Option(
+        None, "--request-log", help="Append one JSON line per request answered (time, method, path, status, expanded)."
+    ),
+    max_clusters_per_project: int = typer.Option(
+        20, "--max-clusters-per-project", min=1, help="A create beyond this many clusters in a project is refused."
+    ),
+    expanded_lists: bool = typer.Option(
+        True,
+        "--expanded-lists/--no-expanded-lists",
+        help="Answer the project listing with full objects when asked (X-Pagination-Mode), or always with ids.",
+    ),
 ) -> None:
     """Run the sandbox API until Ctrl-C or SIGTERM; the first line printed is its URL."""
     from reconciler.sandbox.faults import FaultOptions
@@ -54,7 +65,16 @@ def serve(
         _seed_into(state_path, seed)
     faults = FaultOptions(latency_ms, error_rate, rate_limit, random_seed)
     try:
-        server = SandboxServer(state_path, host, port, faults=faults, transition_seconds=transition_seconds)
+        server = SandboxServer(
+            state_path,
+            host,
+            port,
+            faults=faults,
+            transition_seconds=transition_seconds,
+            expand_lists=expanded_lists,
+            max_clusters_per_project=max_clusters_per_project,
+            request_log=request_log,
+        )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"listening on {server.url}", flush=True)

@@ -34,12 +34,23 @@ FINGERPRINT_FIELDS = (
 
 @dataclass(frozen=True)
 class LiveCluster:
-    cluster: dict  # GET /cloud/project/{sn}/kube/{id}
-    customization: dict  # GET .../customization ({} where the API answers null)
+    cluster: dict  # the cluster object (GET /cloud/project/{sn}/kube/{id}, or an item of the expanded listing)
+    customization: dict  # its customization ({} where the API answers null)
 
     @property
     def status(self) -> str:
         return self.cluster.get("status", "UNKNOWN")
+
+    @classmethod
+    def of(cls, cluster: dict) -> "LiveCluster":
+        """The cluster object carries the customization, of the same type as GET .../customization; null means {}."""
+        return cls(cluster, cluster.get("customization") or {})
+
+
+def read_cluster(api, project: str, cluster_id: str) -> LiveCluster:
+    """One cluster as it is now, by a direct GET (not a listing, which the API may answer from a cache): what apply
+    reads right before a write. Raises the Api's errors (NotFound, ApiError)."""
+    return LiveCluster.of(api.get(kube_path(project, cluster_id)))
 
 
 @dataclass(frozen=True)

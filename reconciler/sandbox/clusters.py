@@ -7,6 +7,8 @@
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
 - Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does.
+- The project listing answers ids, or (expanded) the full cluster objects a page at a time; a project holds at most
+  `max_clusters_per_project` clusters (20 on the real API): a create beyond it is refused.
 """
 
 import copy
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from reconciler.sandbox import bodies
 from reconciler.sandbox.facts import (
     CREATE_DEFAULT_MODE,
+    MAX_CLUSTERS_PER_PROJECT,
     NEWEST_VERSION,
     PATCH_LEVELS,
     RESET_DEFAULTS,
@@ -116,10 +119,17 @@ def answered_customization(customization: dict | None) -> dict | None:
 
 
 class Clusters:
-    def __init__(self, state: State, transition_seconds: float = 0.0, clock=time.time):
+    def __init__(
+        self,
+        state: State,
+        transition_seconds: float = 0.0,
+        clock=time.time,
+        max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT,
+    ):
         self.state = state
         self.transition_seconds = transition_seconds
         self.clock = clock
+        self.max_clusters_per_project = max_clusters_per_project
 
     # reading
 
@@ -144,6 +154,15 @@ class Clusters:
         self._project(project)
         return self.state.cluster_ids(project)
 
+    def list_objects(self, project: str, page_size: int | None, page_number: int) -> tuple[list[dict], int]:
+        """One page of the project's clusters as full objects (all of them when `page_size` is None), and the total."""
+        self._project(project)
+        now = self.clock()
+        stored = self.state.clusters(project)
+        first = 0 if page_size is None else (page_number - 1) * page_size
+        last = len(stored) if page_size is None else first + page_size
+        return [self.shown(cluster, now) for cluster in stored[first:last]], len(stored)
+
     def get(self, project: str, cluster_id: str) -> dict:
         return self.shown(self._cluster(project, cluster_id))
 
@@ -161,7 +180,11 @@ class Clusters:
         data = new_cluster(project, body, now)
         stored = StoredCluster(data["id"], project, data, now)
         self._mark_busy(stored, "INSTALLING", now)
-        with self.state.write() as conn:
+        with self.state.write() as conn:  # counted in the write transaction: two creates at once cannot both pass
+            if len(self.state.cluster_ids(project, conn)) >= self.max_clusters_per_project:
+                limit = self.max_clusters_per_project
+                message = f"Maximum number of Managed Kubernetes clusters reached for this project ({limit})"
+                raise ApiFailure(400, "Client::BadRequest", message)
             State.save_cluster(conn, stored)
         return self.shown(stored, now)
 

@@ -25,6 +25,7 @@ STATUSES = (
 
 # Statuses the sandbox moves a cluster through; each turns READY after the server's transition time.
 TRANSIENT_STATUSES = ("INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING")
+MAX_CLUSTERS_PER_PROJECT = 20  # OVHcloud docs, Managed Kubernetes known limits
 
 # The patch level each minor version is answered with, and the version a create without one gets.
 PATCH_LEVELS = {"1.31": "1.31.4", "1.32": "1.32.3", "1.33": "1.33.2", "1.34": "1.34.1", "1.35": "1.35.0"}

@@ -3,6 +3,10 @@ in OVH's shape (JSON bodies, `{"class", "message"}` errors, an X-Ovh-QueryID hea
 
 HTTP/1.1 with keep-alive and one daemon thread per connection (ThreadingHTTPServer), so a client's connection pool
 is reused; every answer carries its Content-Length and goes out in one write (no Nagle delay).
+
+The project listing is expanded (full cluster objects, a page at a time) when the request asks with
+`X-Pagination-Mode: CachedObjectList-Pages`, as the real API does; `expand_lists=False` answers ids whatever the
+headers, like an endpoint without the expanded form. `Pragma: no-cache` is accepted: nothing here is cached.
 """
 
 import contextlib
@@ -19,7 +23,9 @@ from urllib.parse import unquote
 
 from reconciler.sandbox.auth import AuthFailure, authenticate
 from reconciler.sandbox.clusters import ApiFailure, Clusters, not_found
+from reconciler.sandbox.facts import MAX_CLUSTERS_PER_PROJECT
 from reconciler.sandbox.faults import FaultOptions, Faults
+from reconciler.sandbox.requestlog import RequestLog
 from reconciler.sandbox.state import State
 
 API_PREFIX = "/1.0"
@@ -32,6 +38,16 @@ ROUTES = (
     (re.compile(_KUBE + r"/([^/]+)/customization"), {"GET": "get_customization", "PUT": "put_customization"}),
 )
 _query_ids = itertools.count(1)
+EXPANDED_MODE = "CachedObjectList-Pages"  # the X-Pagination-Mode value that asks for full objects
+
+
+def _page_header(value: str | None, name: str) -> int | None:
+    """A pagination header's whole number (>= 1), None when absent; 400 when it is anything else."""
+    if value is None:
+        return None
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ApiFailure(400, "Client::BadRequest", f"Invalid {name} header: {value!r} (a whole number >= 1)")
+    return int(value)
 
 
 def route(method: str, path: str):
@@ -75,6 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve("DELETE")
 
     def _serve(self, method: str) -> None:
+        self._expanded = False
+        self._answer_headers: dict[str, str] = {}
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -95,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
             # an OVH-shaped 500 for the client, not a traceback on the server's console and a dropped connection.
             message = f"Internal server error ({type(exc).__name__}: {exc})"
             return self._answer(500, {"class": "Server::InternalServerError", "message": message})
-        self._answer(200, result)
+        self._answer(200, result, self._answer_headers)
 
     def _execute(self, sandbox: "SandboxServer", method: str, raw_body: str):
         full_path = self.path
@@ -119,13 +137,30 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             raise ApiFailure(400, "Client::BadRequest", "Invalid JSON in the request body") from None
-        operation = getattr(sandbox.clusters, serve)
-        result = operation(*ids) if method == "GET" else operation(*ids, body)
+        if serve == "list_ids":
+            result = self._listing(sandbox, *ids)
+        else:
+            operation = getattr(sandbox.clusters, serve)
+            result = operation(*ids) if method == "GET" else operation(*ids, body)
         if injected:  # the change is committed, yet the client hears an error
             raise ApiFailure(injected.status, injected.error_class, injected.message)
         return result
 
+    def _listing(self, sandbox: "SandboxServer", project: str) -> list:
+        if not sandbox.expand_lists or self.headers.get("X-Pagination-Mode") != EXPANDED_MODE:
+            return sandbox.clusters.list_ids(project)
+        size = _page_header(self.headers.get("X-Pagination-Size"), "X-Pagination-Size")
+        number = _page_header(self.headers.get("X-Pagination-Number"), "X-Pagination-Number") or 1
+        page, total = sandbox.clusters.list_objects(project, size, number)
+        self._expanded = True
+        self._answer_headers["X-Pagination-Elements"] = str(total)
+        return page
+
     def _answer(self, status: int, body, extra_headers: dict | None = None) -> None:
+        log = self.server.sandbox.request_log
+        if log is not None:
+            path = self.path.split("?", 1)[0]
+            log.write(self.command, path.removeprefix(API_PREFIX), status, getattr(self, "_expanded", False))
         payload = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -155,10 +190,15 @@ class SandboxServer:
         *,
         faults: FaultOptions | None = None,
         transition_seconds: float = 0.0,
+        expand_lists: bool = True,
+        max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT,
+        request_log: str | Path | None = None,
     ):
         self.state = State(state_path)
-        self.clusters = Clusters(self.state, transition_seconds)
+        self.clusters = Clusters(self.state, transition_seconds, max_clusters_per_project=max_clusters_per_project)
         self.faults = Faults(faults or FaultOptions())
+        self.expand_lists = expand_lists
+        self.request_log = RequestLog(request_log) if request_log else None
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.sandbox = self
         self._httpd.connections = set()
@@ -187,6 +227,8 @@ class SandboxServer:
             with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
         self._httpd.server_close()
+        if self.request_log is not None:
+            self.request_log.close()
 
     def __enter__(self) -> "SandboxServer":
         return self.start()

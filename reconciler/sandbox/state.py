@@ -109,8 +109,8 @@ class State:
     def projects(self) -> list[str]:
         return [row[0] for row in self.read().execute("SELECT service_name FROM projects ORDER BY seq")]
 
-    def cluster_ids(self, service_name: str) -> list[str]:
-        rows = self.read().execute("SELECT id FROM clusters WHERE project = ? ORDER BY seq", (service_name,))
+    def cluster_ids(self, service_name: str, conn: sqlite3.Connection | None = None) -> list[str]:
+        rows = (conn or self.read()).execute("SELECT id FROM clusters WHERE project = ? ORDER BY seq", (service_name,))
         return [row[0] for row in rows]
 
     def clusters(self, service_name: str) -> list[StoredCluster]:
