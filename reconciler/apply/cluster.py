@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
-from reconciler.apply.session import ClusterFailed, ClusterSession
+from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import unmet
 from reconciler.apply.waiting import SETTLE_SECONDS, Interrupted, pause
-from reconciler.apply.writes import post_create, post_reset, put_customization
+from reconciler.apply.writes import check_before_post, post_create, post_reset, put_customization
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
 
@@ -44,6 +44,9 @@ def apply_change(
             raise ClusterFailed(f"verification failed: not live after the apply: {paths}", misses)
         say("done, verified")
         return outcome("done", verified=True)
+    except DoneElsewhere as exc:
+        say(exc.reason)
+        return _done_elsewhere(session, exc.reason, outcome)
     except ClusterFailed as exc:
         say(f"failed: {exc.reason}")
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
@@ -53,6 +56,20 @@ def apply_change(
         return outcome("skipped", "Ctrl-C before anything was sent")
     except Exception as exc:  # a bug must fail this cluster, not the whole apply
         return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOutcome:
+    """Someone else's reset or create: nothing is sent; with waiting, follow it to READY and verify the plan's diff."""
+    if not session.options.wait:
+        return outcome("done_elsewhere", reason, notes=[NO_WAIT_NOTE])
+    try:
+        misses = _unmet_after_settling(session, session.wait_ready(after_change=False))
+    except ClusterFailed as exc:
+        return outcome("failed", f"{reason}; then: {exc.reason}")
+    if misses:
+        paths = ", ".join(miss["path"] for miss in misses)
+        return outcome("failed", f"{reason}; not live after it: {paths}", mismatches=misses)
+    return outcome("done_elsewhere", reason, verified=True)
 
 
 def _unmet_after_settling(session: ClusterSession, cluster: dict) -> list[dict]:
@@ -81,8 +98,10 @@ def _execute(session: ClusterSession) -> dict | None:
     if change.status not in (None, "READY") and kinds[:1] != ["create"]:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)
-        if not session.matches_plan(session.read()):
+        if kinds[:1] == ["update"] and not session.matches_plan(session.read()):
             raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
+    if kinds[:1] in (["create"], ["reset"]):
+        check_before_post(session, kinds[0], change.requests[0])
     cluster = None
     for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
         if session.stop.is_set():

@@ -6,8 +6,9 @@ from typing import Any
 from reconciler.plan.data import Change
 
 # done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
-# came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop.
-RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged")
+# came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop;
+# done_elsewhere: the fresh read before a reset or create found it done by someone else: nothing sent, verified.
+RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewhere")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(o.result in ("done", "unchanged") for o in self.outcomes)
+        return not self.interrupted and all(o.result in ("done", "unchanged", "done_elsewhere") for o in self.outcomes)
 
     @property
     def summary(self) -> dict:
@@ -82,6 +83,7 @@ class ApplyReport:
             "failed": self.count("failed"),
             "skipped": self.count("skipped"),
             "interrupted": self.count("interrupted"),
+            "done_elsewhere": self.count("done_elsewhere"),
         }
 
     def to_dict(self) -> dict:

@@ -20,6 +20,14 @@ class ClusterFailed(Exception):
         self.mismatches = mismatches or []
 
 
+class DoneElsewhere(Exception):
+    """The fresh read before a reset or create found it done already (by another apply): nothing is sent."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass
 class ClusterSession:
     api: object

@@ -12,7 +12,7 @@ by someone else) fails the cluster without sending anything more. Hence: at most
 and never a duplicate cluster.
 """
 
-from reconciler.apply.session import ClusterFailed, ClusterSession
+from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
 from reconciler.apply.waiting import look_again
 from reconciler.errors import ApiError, Conflict
@@ -20,6 +20,25 @@ from reconciler.live.read import read_live
 from reconciler.plan.data import Request
 
 MAX_BUSY_RETRIES = 3  # 409 ServiceNotReady answers per request before that cluster fails
+
+
+def check_before_post(session: ClusterSession, kind: str, request: Request) -> None:
+    """A fresh read right before a reset or create, against the plan: another apply (another CD run, the same saved
+    plan applied twice) may have done it since the plan was made, and doing it again would erase the cluster twice
+    or make a duplicate. Raises DoneElsewhere (not sent) or ClusterFailed (changed otherwise: not sent)."""
+    if kind == "create":
+        found = _created_id(session, None)
+        if found:
+            session.cluster_id = found
+            raise DoneElsewhere(f"created by someone else since the plan (id {found}): not created again")
+        return
+    live = session.read()
+    if session.matches_plan(live):
+        return  # as planned (READY, or busy: the POST's 409 is waited for as usual)
+    mode = (request.body or {}).get("kubeProxyMode")
+    if live.status == "RESETTING" or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
+        raise DoneElsewhere(f"reset by someone else since the plan (now {live.status}): not reset again")
+    raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
 
 
 def _busy(exc: ApiError) -> bool:

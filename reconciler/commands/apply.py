@@ -42,6 +42,12 @@ def apply(
     ),
     no_wait: bool = typer.Option(False, "--no-wait", help="Send the requests; do not wait for READY nor verify."),
     fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
+    lock_timeout: str = typer.Option(
+        "0s",
+        "--lock-timeout",
+        callback=parse_timeout,
+        help="How long to wait for another apply of this workspace to finish (seconds, or 90s/30m/2h).",
+    ),
 ) -> ExitCode:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
     from reconciler.apply.result import ApplyOptions
@@ -57,7 +63,7 @@ def apply(
     options = ApplyOptions(parallelism=parallelism, timeout=timeout, wait=not no_wait)
     saved = _read_saved_plan(plan_file) if plan_file else None
     clusters = None if saved else _load_targets(paths, target, settings)
-    with open_api(settings, parallelism=parallelism) as api:
+    with _workspace_lock(lock_timeout, settings), open_api(settings, parallelism=parallelism) as api:
         the_plan = (
             _saved_plan_checked(api, saved, parallelism)
             if saved
@@ -68,6 +74,14 @@ def apply(
     if report.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.OK if report.ok else ExitCode.ERROR
+
+
+def _workspace_lock(timeout: float, settings):
+    """The workspace's apply lock, taken before the live state is read: the plan is made and applied alone."""
+    from reconciler.apply.lock import apply_lock
+    from reconciler.commands.console import err
+
+    return apply_lock(timeout, lambda text: err(text, settings, fg="yellow"))
 
 
 def _read_saved_plan(path: str):

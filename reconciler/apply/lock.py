@@ -1,0 +1,98 @@
+"""The workspace's advisory apply lock (`.ovhkube/apply.lock`): two applies in one workspace never run at once.
+
+The exclusion is a kernel file lock (flock) on the file, so a holder that dies (kill -9, a cancelled CI job)
+releases it on its own and nobody has to remove anything. The file's content says who holds it (host, pid,
+command, since) for the message of the one that waits; a content naming a pid that is no longer running on this
+host is a stale holder's, and is said so when it is taken over.
+"""
+
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from reconciler.errors import UserError
+
+LOCK_PATH = os.path.join(".ovhkube", "apply.lock")
+POLL_SECONDS = 0.2
+
+
+class LockBusy(UserError):
+    """The workspace lock cannot be had: another apply holds it past --lock-timeout, or the file cannot be made."""
+
+
+def describe(holder: dict | None) -> str:
+    if not holder:
+        return "another process (no details in the lock file)"
+    command = " ".join(str(part) for part in holder.get("command") or [])[:200]
+    return f"pid {holder.get('pid')} on {holder.get('host')} (`{command}`) since {holder.get('since')}"
+
+
+def _read_holder(handle) -> dict | None:
+    try:
+        handle.seek(0)
+        holder = json.loads(handle.read(64 * 1024) or "null")
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+def _dead_here(holder: dict | None) -> bool:
+    """True when the holder named a process of this host that no longer runs."""
+    if not holder or holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # running, as another user
+    return False
+
+
+@contextmanager
+def apply_lock(timeout: float, note: Callable[[str], None], path: str = LOCK_PATH) -> Iterator[None]:
+    """Hold the workspace lock for the block; wait up to `timeout` seconds for it, else LockBusy naming the holder."""
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the whole apply)
+    except OSError as exc:
+        raise LockBusy(f"cannot take the workspace lock {path}: {exc.strerror}. Nothing was changed") from None
+    try:
+        deadline = time.monotonic() + timeout
+        waiting_said = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _read_holder(handle)
+                if time.monotonic() >= deadline:
+                    raise LockBusy(
+                        f"another apply holds the workspace lock {path}: {describe(holder)}. Nothing was changed; "
+                        f"wait for it to finish, or wait with --lock-timeout"
+                    ) from None
+                if not waiting_said:
+                    note(f"waiting for the workspace lock {path}, held by {describe(holder)}")
+                    waiting_said = True
+                time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        previous = _read_holder(handle)
+        if _dead_here(previous):
+            note(f"note: taking over the workspace lock left by {describe(previous)}, which is no longer running")
+        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        holder = {"host": socket.gethostname(), "pid": os.getpid(), "command": ["ovhkube", *sys.argv[1:]]}
+        handle.truncate(0)
+        handle.write(json.dumps(holder | {"since": since}) + "\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)  # released: nobody holds it
+            handle.flush()
+    finally:
+        handle.close()  # closing drops the flock

@@ -1,0 +1,155 @@
+"""Two applies at once never reset a cluster twice nor create it twice: the workspace lock, and a fresh read of the
+cluster (or listing of the project) right before each POST reset or create."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from apply_helpers import IPTABLES_60S, clusters_by_name, live, seed, wanted, write_fleet
+
+CLI = [sys.executable, "-c", "from reconciler.cli import main; main()"]
+
+
+def reset_and_create_fleet(sandbox, folder) -> str:
+    seed(sandbox, live(1, "alpha"))
+    return write_fleet(
+        folder,
+        wanted("alpha", mode="ipvs", allow_reset=True, kubeProxy={"ipvs": {"scheduler": "lc"}}),
+        wanted("fresh", mode="iptables", kubeProxy=IPTABLES_60S),
+    )
+
+
+def start(*args, sandbox, cwd) -> subprocess.Popen:
+    command = [*CLI, *map(str, args)]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env(), cwd=cwd
+    )
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout, stderr
+
+
+def assert_one_reset_and_one_created(sandbox) -> None:
+    names = [c["name"] for project in sandbox.show()["projects"] for c in project["clusters"]]
+    assert sorted(names) == ["alpha", "fresh"]  # no duplicate
+    live_now = clusters_by_name(sandbox)
+    assert live_now["alpha"]["resets"] == 1 and live_now["alpha"]["kubeProxyMode"] == "ipvs"
+
+
+@pytest.mark.parametrize("transition", [0, 2])
+def test_two_applies_of_the_same_files_at_once_reset_once_and_create_once(sandbox_factory, tmp_path, transition):
+    sandbox = sandbox_factory(transition_seconds=transition)
+    fleet = reset_and_create_fleet(sandbox, tmp_path)
+    args = ("apply", fleet, "--auto-approve", "--lock-timeout", "120s")
+    first, second = (start(*args, sandbox=sandbox, cwd=tmp_path) for _ in range(2))
+
+    results = [finish(first), finish(second)]
+
+    assert [code for code, _, _ in results] == [0, 0], results
+    outputs = sorted((stdout for _, stdout, _ in results), key=lambda stdout: "No changes." in stdout)
+    # One of them made the changes; the other, planning once the first had finished, found nothing to do.
+    assert "1 created, 0 updated, 1 reset, 0 failed" in outputs[0] and "No changes." in outputs[1]
+    assert any("waiting for the workspace lock" in stderr for _, _, stderr in results)
+    assert_one_reset_and_one_created(sandbox)
+
+
+@pytest.mark.parametrize("transition", [0, 2])
+def test_the_same_saved_plan_applied_twice_at_once_is_applied_once(sandbox_factory, run_ovhkube, tmp_path, transition):
+    sandbox = sandbox_factory(transition_seconds=transition)
+    fleet = reset_and_create_fleet(sandbox, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    args = ("apply", "--plan", plan_file, "--lock-timeout", "120s")
+    first, second = (start(*args, sandbox=sandbox, cwd=tmp_path) for _ in range(2))
+
+    results = sorted([finish(first), finish(second)])
+
+    (ok_code, ok_out, _), (stale_code, _, stale_err) = results
+    assert (ok_code, stale_code) == (0, 1), results
+    assert "1 created, 0 updated, 1 reset, 0 failed" in ok_out
+    assert "stale plan" in stale_err and "Nothing was changed" in stale_err
+    assert_one_reset_and_one_created(sandbox)
+
+
+def test_a_reset_or_create_done_by_someone_else_after_the_plan_is_not_done_again(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    """Another workspace (no shared lock) resets alpha and creates fresh while this apply is busy with a first
+    cluster: the fresh read before each POST finds them done, sends nothing, and verifies them."""
+    sandbox = sandbox_factory(transition_seconds=2)
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(
+        tmp_path,
+        wanted("first", mode="iptables", kubeProxy=IPTABLES_60S),
+        wanted("alpha", mode="ipvs", allow_reset=True, kubeProxy={"ipvs": {"scheduler": "lc"}}),
+        wanted("fresh", mode="iptables", kubeProxy=IPTABLES_60S),
+    )
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    requests = {c["cluster"]["name"]: c["requests"][0] for c in json.loads(plan_file.read_text())["changes"]}
+    process = start(
+        "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
+    )
+    for line in process.stderr:  # the apply is past its stale check and busy creating `first` (2 s)
+        if line.startswith("first: creating"):
+            break
+    client = sandbox.client()
+    for name in ("alpha", "fresh"):
+        client.post(requests[name]["path"], **requests[name]["body"])
+
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 0, stderr
+    account = {c["cluster"]["name"]: c for c in json.loads(stdout)["clusters"]}
+    for name in ("alpha", "fresh"):
+        assert account[name]["result"] == "done_elsewhere" and account[name]["verified"]
+        assert account[name]["requests"] == []
+    assert "reset by someone else since the plan" in account["alpha"]["reason"]
+    assert "created by someone else since the plan" in account["fresh"]["reason"]
+    names = sorted(c["name"] for project in sandbox.show()["projects"] for c in project["clusters"])
+    assert names == ["alpha", "first", "fresh"]
+    assert clusters_by_name(sandbox)["alpha"]["resets"] == 1
+
+
+HOLD_LOCK = """
+import sys, time
+from reconciler.apply.lock import apply_lock
+with apply_lock(0, print):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_held_lock_refuses_at_once_naming_its_holder_and_a_dead_holder_frees_it(sandbox, tmp_path):
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert holder.stdout.readline() == "held\n"
+    before = sandbox.show()
+
+    refused = subprocess.run(
+        [*CLI, "apply", fleet, "--auto-approve"], capture_output=True, text=True, env=sandbox.env(), cwd=tmp_path
+    )
+
+    assert refused.returncode == 1
+    assert f"another apply holds the workspace lock .ovhkube/apply.lock: pid {holder.pid} on " in refused.stderr
+    assert "Nothing was changed" in refused.stderr and sandbox.show() == before
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.wait()
+    time.sleep(0.1)
+
+    taken = subprocess.run(
+        [*CLI, "apply", fleet, "--auto-approve"], capture_output=True, text=True, env=sandbox.env(), cwd=tmp_path
+    )
+
+    assert taken.returncode == 0, taken.stderr
+    assert f"taking over the workspace lock left by pid {holder.pid}" in taken.stderr
+    assert "no longer running" in taken.stderr
+    assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
+    assert (tmp_path / ".ovhkube" / "apply.lock").read_text() == ""  # released: nobody holds it
