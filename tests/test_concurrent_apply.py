@@ -11,7 +11,7 @@ import time
 import pytest
 from apply_helpers import IPTABLES_60S, clusters_by_name, live, seed, wanted, write_fleet
 
-CLI = [sys.executable, "-c", "from reconciler.cli import main; main()"]
+CLI = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
 
 
 def reset_and_create_fleet(sandbox, folder) -> str:
