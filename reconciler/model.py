@@ -6,6 +6,7 @@ as empty. Comparison goes through reconciler.plan.normalize, never through these
 """
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 MANAGED_BLOCKS = ("apiServer", "kubeProxy")
 KUBE_PROXY_MODES = ("iptables", "ipvs")
@@ -33,6 +34,31 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
+class ValueSource:
+    """Where an effective value was written: the cluster's own document, or a ClusterDefaults document."""
+
+    source: str  # "FILE:LINE" of the value
+    defaults: str | None = None  # the ClusterDefaults document's name; None: the cluster's own document
+
+
+class Provenance(Protocol):
+    def source_of(self, path: str) -> ValueSource:
+        """The source of the value at a dotted spec path ("customization.kubeProxy.iptables.syncPeriod")."""
+        ...
+
+
+@dataclass(frozen=True)
+class DefaultsRef:
+    """A ClusterDefaults document that selects a cluster."""
+
+    name: str
+    source: str  # "FILE:LINE" of the document
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "source": self.source}
+
+
+@dataclass(frozen=True)
 class DesiredCluster:
     project: str
     name: str
@@ -43,6 +69,11 @@ class DesiredCluster:
     kube_proxy_mode: str | None = None  # None: not managed, never causes a reset
     customization: dict = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    defaults: tuple[DefaultsRef, ...] = ()  # the ClusterDefaults documents that select this cluster
+    provenance: Provenance | None = field(default=None, compare=False, repr=False)  # None: all from `source`
+
+    def source_of(self, path: str) -> ValueSource:
+        return self.provenance.source_of(path) if self.provenance else ValueSource(self.source)
 
     @property
     def key(self) -> tuple[str, str]:

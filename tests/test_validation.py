@@ -449,6 +449,52 @@ def test_the_compiled_check_agrees_with_jsonschema(path, value, extra):
     assert COMPILED(document) == REFERENCE.is_valid(document)
 
 
+VALID_DEFAULTS = {
+    "apiVersion": "ovhkube/v1",
+    "kind": "ClusterDefaults",
+    "metadata": {"name": "prod"},
+    "selector": {
+        "projects": ["0123456789abcdef0123456789abcdef"],
+        "regions": ["GRA7"],
+        "names": ["web-*"],
+        "matchLabels": {"env": "prod"},
+    },
+    "spec": {
+        "version": "1.31",
+        "customization": {"kubeProxy": {"iptables": {"syncPeriod": "PT30S"}}},
+        "lifecycle": {"workerNodesPolicy": "reinstall"},
+    },
+}
+VALID_LABELLED = replaced(VALID, ("metadata",), {"name": "web", "labels": {"env": "prod", "tier": "1"}})
+DEFAULTS_PATHS = list(leaf_paths(VALID_DEFAULTS))
+DEFAULTS_MAPPING_PATHS = [path for path in DEFAULTS_PATHS if isinstance(found_at(VALID_DEFAULTS, path), dict)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    path=st.sampled_from(DEFAULTS_PATHS),
+    value=JSON_VALUES | st.sampled_from(["ClusterDefaults", "allowReset", "project"]),
+    extra=st.none()
+    | st.tuples(
+        st.sampled_from(DEFAULTS_MAPPING_PATHS),
+        st.text(max_size=12) | st.sampled_from(["allowReset", "allowUpgrade", "project", "region", "id", "labels"]),
+    ),
+)
+def test_the_compiled_check_agrees_with_jsonschema_on_defaults_documents(path, value, extra):
+    document = replaced(VALID_DEFAULTS, path, value)
+    if extra is not None:
+        where, key = extra
+        try:
+            target = found_at(document, where)
+        except (KeyError, IndexError, TypeError):
+            target = None
+        if isinstance(target, dict):
+            document = replaced(document, where, {**target, key: True})
+    assert COMPILED(document) == REFERENCE.is_valid(document)
+
+
 def test_the_valid_reference_document_is_valid():
-    assert REFERENCE.is_valid(VALID)
-    assert COMPILED(VALID)
+    for document in (VALID, VALID_DEFAULTS, VALID_LABELLED):
+        assert REFERENCE.is_valid(document)
+        assert COMPILED(document)
+    assert not COMPILED(replaced(VALID_LABELLED, ("metadata", "labels", "env"), True))

@@ -51,7 +51,9 @@ def summary(loaded, skipped: int = 0) -> str:
     if skipped:
         warned += f", {_count(skipped, 'file')} skipped (not desired-state files; -v lists them)"
     if loaded.ok:
-        return f"{_count(len(loaded.files), 'file')}, {_count(len(loaded.clusters), 'cluster')}: valid{warned}"
+        counted = f"{_count(len(loaded.files), 'file')}, {_count(len(loaded.clusters), 'cluster')}"
+        defaults = f", {loaded.defaults} ClusterDefaults" if loaded.defaults else ""
+        return f"{counted}{defaults}: valid{warned}"
     files_with_errors = len({problem.file for problem in loaded.problems})
     return f"{_count(len(loaded.problems), 'error')} in {_count(files_with_errors, 'file')}{warned}"
 

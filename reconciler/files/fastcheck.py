@@ -22,6 +22,8 @@ _TYPES = {
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
 }
 _ANNOTATIONS = {"$schema", "$id", "$defs", "$comment", "title", "description"}
+_OBJECT_KEYWORDS = {"properties", "additionalProperties", "required", "unevaluatedProperties"}
+_REF = "#/$defs/"
 
 
 class _Unsupported(Exception):
@@ -51,10 +53,10 @@ def _unique(items: list) -> bool:
 def _compile(schema: dict, defs: dict) -> Check:
     checks: list[Check] = []
     for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS or keyword in ("properties", "additionalProperties", "required"):
+        if keyword in _ANNOTATIONS or keyword in _OBJECT_KEYWORDS or keyword in ("then", "else"):
             continue
-        checks.append(_keyword(keyword, value, defs))
-    if {"properties", "additionalProperties", "required"} & schema.keys():
+        checks.append(_keyword(keyword, value, defs) if keyword != "if" else _condition(schema, defs))
+    if _OBJECT_KEYWORDS & schema.keys():
         checks.append(_object(schema, defs))
 
     def check(value) -> bool:
@@ -81,17 +83,58 @@ def _keyword(keyword: str, value, defs: dict) -> Check:
     if keyword == "items":
         item = _compile(value, defs)
         return lambda v: not isinstance(v, list) or all(item(x) for x in v)
-    if keyword == "$ref" and value.startswith("#/$defs/"):
-        return _compile(defs[value[len("#/$defs/") :]], defs)
+    if keyword == "$ref" and value.startswith(_REF):
+        return _compile(defs[value[len(_REF) :]], defs)
+    if keyword == "not":
+        inner = _compile(value, defs)
+        return lambda v: not inner(v)
+    if keyword == "propertyNames":
+        name = _compile(value, defs)
+        return lambda v: not isinstance(v, dict) or all(name(key) for key in v)
     raise _Unsupported(keyword)
+
+
+def _condition(schema: dict, defs: dict) -> Check:
+    """if / then / else: the document kinds share one schema this way."""
+    condition = _compile(schema["if"], defs)
+    then, otherwise = (_compile(schema.get(name, {}), defs) for name in ("then", "else"))
+    return lambda v: then(v) if condition(v) else otherwise(v)
+
+
+def declared_properties(schema: dict, defs: dict) -> list[str]:
+    """Property names a schema and the schemas it $refs declare, in order: what unevaluatedProperties: false
+    allows where no other applicator stands beside it."""
+    names = list(schema.get("properties", {}))
+    if "$ref" in schema:
+        names += [name for name in declared_properties(defs[schema["$ref"][len(_REF) :]], defs) if name not in names]
+    return names
+
+
+def _beside_unevaluated(schema: dict, defs: dict) -> bool:
+    others = {"additionalProperties", "patternProperties", "allOf", "anyOf", "oneOf", "if"}
+    target = defs.get(schema.get("$ref", "")[len(_REF) :], {})
+    return bool(others & schema.keys()) or (bool(target) and _beside_unevaluated(target, defs))
+
+
+def _anything(value) -> bool:
+    return True
+
+
+def _nothing(value) -> bool:
+    return False
 
 
 def _object(schema: dict, defs: dict) -> Check:
     properties = {name: _compile(sub, defs) for name, sub in schema.get("properties", {}).items()}
     required = schema.get("required", [])
     extra = schema.get("additionalProperties", True)
-    if extra not in (True, False):
-        raise _Unsupported("additionalProperties with a schema")
+    if "unevaluatedProperties" in schema:
+        if schema["unevaluatedProperties"] is not False or _beside_unevaluated(schema, defs):
+            raise _Unsupported("unevaluatedProperties with a schema or beside other applicators")
+        # The $ref'd schema checks its own properties; here they only count as known.
+        properties.update({name: _anything for name in declared_properties(schema, defs) if name not in properties})
+        extra = False
+    extra_check = None if extra is True else _nothing if extra is False else _compile(extra, defs)
 
     def check(value) -> bool:
         if not isinstance(value, dict):
@@ -99,11 +142,8 @@ def _object(schema: dict, defs: dict) -> Check:
         if any(name not in value for name in required):
             return False
         for name, item in value.items():
-            sub = properties.get(name)
-            if sub is None:
-                if not extra:
-                    return False
-            elif not sub(item):
+            sub = properties.get(name, extra_check)
+            if sub is not None and not sub(item):
                 return False
         return True
 

@@ -77,6 +77,10 @@ class Document:
                 return found or (self.line, self.column)
             path = path[:-1]
 
+    def where(self, path: tuple) -> tuple[str, int, int]:
+        """(file, line, column) for a problem at `path` (a merged document points into the file that wrote it)."""
+        return (self.file, *self.position(path))
+
 
 @dataclass
 class LoadedFiles:

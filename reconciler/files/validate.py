@@ -13,16 +13,27 @@ from decimal import Decimal
 from functools import cache
 
 from reconciler.durations import is_duration, to_seconds
-from reconciler.files.fastcheck import compile_check
+from reconciler.files.defaults import apply_defaults, is_defaults, locate_for_clusters
+from reconciler.files.fastcheck import compile_check, declared_properties
 from reconciler.files.load import Document, load_paths
 from reconciler.files.problem import WARNING, Problem, dotted
+from reconciler.files.provenance import DocumentProvenance
 from reconciler.files.schema import load_schema
-from reconciler.model import MANAGED_BLOCKS, DesiredCluster, Lifecycle
+from reconciler.model import MANAGED_BLOCKS, DefaultsRef, DesiredCluster, Lifecycle
 from reconciler.plan.normalize import DEFAULT_SYNC_PERIOD_SECONDS
 
 __all__ = ["Loaded", "Problem", "load_desired"]
 
 MIN_TCP_TIMEOUT_SECONDS = 5
+IDENTITY = ("project", "region", "id")
+IDENTITY_IN_DEFAULTS = (
+    "identifies a cluster, so it belongs in each cluster's own document; "
+    "to pick clusters by it, use selector.projects or selector.regions"
+)
+PERMISSION_IN_DEFAULTS = (
+    "a permission is refused in ClusterDefaults: what can erase or upgrade a cluster is allowed cluster by cluster, "
+    "in the cluster's own document"
+)
 SHOWN_CHARS = 40  # values quoted in messages are cut to this length
 
 
@@ -32,6 +43,8 @@ class Loaded:
     clusters: list[DesiredCluster] = field(default_factory=list)  # only when there are no errors
     problems: list[Problem] = field(default_factory=list)  # errors, sorted by file, line, column
     warnings: list[Problem] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)  # the clusters' effective documents, as `clusters`
+    defaults: int = 0  # ClusterDefaults documents read
 
     @property
     def ok(self) -> bool:
@@ -57,17 +70,22 @@ def _load_desired(paths: list[str]) -> Loaded:
     for document in loaded.documents:
         schema_problems = list(schema_problems_of(document))
         found.extend(schema_problems)
-        found.extend(meaning_problems_of(document))
         if not schema_problems:
             valid_documents.append(document)
-    found.extend(duplicate_problems(valid_documents))
+        elif not is_defaults(document):  # a defaults document's meaning shows only on the clusters it selects
+            found.extend(meaning_problems_of(document))
+    fleet = apply_defaults(valid_documents)  # the meaning rules run on the merged result, located where written
+    found.extend(fleet.problems)
+    found.extend(locate_for_clusters(fleet.clusters, meaning_problems_of))
+    found.extend(duplicate_problems(fleet.clusters))
 
     ordered = sorted(set(found), key=lambda problem: problem.sort_key)
-    result = Loaded(files=loaded.files)
+    result = Loaded(files=loaded.files, defaults=len(fleet.defaults))
     result.problems = [p for p in ordered if p.is_error]
     result.warnings = [p for p in ordered if not p.is_error]
     if result.ok:
-        result.clusters = [to_cluster(document) for document in valid_documents]
+        result.documents = fleet.clusters
+        result.clusters = [to_cluster(document) for document in fleet.clusters]
     return result
 
 
@@ -108,11 +126,16 @@ def _explain(document: Document, error):
         line, column = document.position(where, at_key)
         return Problem(document.file, line, column, dotted(where), message)
 
-    if keyword == "additionalProperties":
-        allowed = list(subschema.get("properties", {}))
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        allowed = declared_properties(subschema, _schema()["$defs"])
         for name in value:
             if name not in allowed:
-                yield at(path + (name,), _unknown_field(name, allowed), at_key=True)
+                message = (
+                    IDENTITY_IN_DEFAULTS if subschema == _schema_def("defaultsSpec") and name in IDENTITY else None
+                )
+                yield at(path + (name,), message or _unknown_field(name, allowed), at_key=True)
+    elif keyword == "not" and isinstance(value, str):  # propertyNames: a name refused here (only permissions)
+        yield at(path + (value,), PERMISSION_IN_DEFAULTS, at_key=True)
     elif keyword == "required":
         for name in error.validator_value:
             if name not in value:
@@ -226,8 +249,7 @@ def meaning_problems_of(document: Document) -> list[Problem]:
     problems = []
 
     def problem(path: tuple, message: str, severity: str = "error") -> None:
-        line, column = document.position(path)
-        problems.append(Problem(document.file, line, column, dotted(path), message, severity))
+        problems.append(Problem(*document.where(path), dotted(path), message, severity))
 
     kube_proxy = _mapping(customization.get("kubeProxy"))
     for mode in ("iptables", "ipvs"):
@@ -306,6 +328,7 @@ def to_cluster(document: Document) -> DesiredCluster:
     else:
         customization = {block: written[block] for block in MANAGED_BLOCKS if block in written}
     lifecycle = spec.get("lifecycle") or {}
+    chosen = getattr(document, "defaults", ())
     return DesiredCluster(
         project=spec["project"],
         name=data["metadata"]["name"],
@@ -319,4 +342,6 @@ def to_cluster(document: Document) -> DesiredCluster:
             allow_reset=lifecycle.get("allowReset", False),
             worker_nodes_policy=lifecycle.get("workerNodesPolicy"),
         ),
+        defaults=tuple(DefaultsRef(defaults.name, defaults.source) for defaults in chosen),
+        provenance=DocumentProvenance(document),
     )
