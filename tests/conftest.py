@@ -79,8 +79,11 @@ class RunningSandbox:
         self._forgotten = len(read_request_log(self.request_log))
 
     def env(self, **extra: str) -> dict:
-        """Environment for a CLI subprocess talking to this sandbox."""
-        return {**os.environ, "OVH_ENDPOINT": self.url, **SANDBOX_CREDENTIALS, "NO_COLOR": "1", **extra}
+        """Environment for a CLI subprocess talking to this sandbox; applies against it share one workspace lock,
+        beside its state (tests run in parallel from one folder: the default `.ovhkube/apply.lock` would be shared)."""
+        lock = str(self.state.with_name(self.state.name + ".apply.lock"))
+        environment = {**os.environ, "OVH_ENDPOINT": self.url, **SANDBOX_CREDENTIALS, "NO_COLOR": "1"}
+        return environment | {"OVHKUBE_LOCK_FILE": lock} | extra
 
     def client(self, **credentials) -> ovh.Client:
         """A real ovh.Client signed for this sandbox, to act behind ovhkube's back (keyword args override keys)."""
@@ -123,6 +126,7 @@ def run_ovhkube(tmp_path):
         environment.setdefault("NO_COLOR", "1")
         # `--endpoint sandbox` must never write its state into the repository.
         environment.setdefault("OVHKUBE_SANDBOX_STATE", str(tmp_path / "embedded-sandbox.sqlite3"))
+        environment.setdefault("OVHKUBE_LOCK_FILE", str(tmp_path / "apply.lock"))
         command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", *map(str, args)]
         return subprocess.run(
             command,

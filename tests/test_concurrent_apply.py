@@ -129,12 +129,17 @@ with apply_lock(0, print):
 def test_a_held_lock_refuses_at_once_naming_its_holder_and_a_dead_holder_frees_it(sandbox, tmp_path):
     seed(sandbox, live(1, "alpha"))
     fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    held = {k: v for k, v in os.environ.items() if k != "OVHKUBE_LOCK_FILE"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK], stdout=subprocess.PIPE, text=True, cwd=tmp_path, env=held
+    )
     assert holder.stdout.readline() == "held\n"
     before = sandbox.show()
 
+    env = sandbox.env()
+    del env["OVHKUBE_LOCK_FILE"]  # the default: .ovhkube/apply.lock in the folder apply runs in
     refused = subprocess.run(
-        [*CLI, "apply", fleet, "--auto-approve"], capture_output=True, text=True, env=sandbox.env(), cwd=tmp_path
+        [*CLI, "apply", fleet, "--auto-approve"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
 
     assert refused.returncode == 1
@@ -145,7 +150,7 @@ def test_a_held_lock_refuses_at_once_naming_its_holder_and_a_dead_holder_frees_i
     time.sleep(0.1)
 
     taken = subprocess.run(
-        [*CLI, "apply", fleet, "--auto-approve"], capture_output=True, text=True, env=sandbox.env(), cwd=tmp_path
+        [*CLI, "apply", fleet, "--auto-approve"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
 
     assert taken.returncode == 0, taken.stderr

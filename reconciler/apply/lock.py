@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from reconciler.errors import UserError
 
-LOCK_PATH = os.path.join(".ovhkube", "apply.lock")
+LOCK_PATH = os.path.join(".ovhkube", "apply.lock")  # OVHKUBE_LOCK_FILE names another (one per workspace)
 POLL_SECONDS = 0.2
 
 
@@ -56,8 +56,9 @@ def _dead_here(holder: dict | None) -> bool:
 
 
 @contextmanager
-def apply_lock(timeout: float, note: Callable[[str], None], path: str = LOCK_PATH) -> Iterator[None]:
+def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = None) -> Iterator[None]:
     """Hold the workspace lock for the block; wait up to `timeout` seconds for it, else LockBusy naming the holder."""
+    path = path or os.environ.get("OVHKUBE_LOCK_FILE") or LOCK_PATH
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the whole apply)
