@@ -169,6 +169,13 @@ def test_unmanaged_lists_the_stray_cluster_only_when_asked(fleet, sandbox, run_o
     assert [(u["name"], u["id"], u["region"]) for u in report["unmanaged"]] == [("stray", STRAY_ID, "SBG5")]
 
 
+def line_of(path, text: str, after: str = "") -> int:
+    """The 1-based line of the first `text` in the file (after the first `after`): where drift says to edit."""
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line)
+    return next(i for i, line in enumerate(lines) if i >= start and text in line) + 1
+
+
 def test_json_reports_each_cluster_state_with_desired_and_live(fleet, sandbox, run_ovhkube):
     change_behind_the_back(sandbox, apiServer={"admissionPlugins": {"enabled": ["NodeRestriction"]}})
     fleet.write_text(FILES + MISSING_CLUSTER)
@@ -187,6 +194,8 @@ def test_json_reports_each_cluster_state_with_desired_and_live(fleet, sandbox, r
             "path": "customization.apiServer.admissionPlugins.enabled",
             "desired": ["AlwaysPullImages", "NodeRestriction"],
             "live": ["NodeRestriction"],
+            "source": f"{fleet}:{line_of(fleet, 'enabled: [AlwaysPullImages, NodeRestriction]')}",
+            "defaults": None,
         }
     ]
     assert clusters["web"]["id"] == WEB_ID and clusters["web"]["status"] == "READY"
@@ -264,7 +273,11 @@ def test_a_mode_change_the_file_does_not_allow_a_reset_for_is_still_drift(fleet,
     assert result.returncode == 2, result.stderr
     batch = by_name(report)["batch"]
     assert batch["state"] == "drifted"
-    assert {"path": "kubeProxyMode", "desired": "iptables", "live": "ipvs"} in batch["fields"]
+    mode_line = line_of(fleet, "kubeProxyMode: iptables", after="name: batch")
+    source = f"{fleet}:{mode_line}"
+    assert {"path": "kubeProxyMode", "desired": "iptables", "live": "ipvs", "source": source, "defaults": None} in (
+        batch["fields"]
+    )
     assert "allowReset" in batch["note"]
 
 

@@ -111,7 +111,13 @@ def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sand
     [change] = plan["changes"]
     assert change["action"] == "update"
     assert change["diff"] == [
-        {"path": "customization.kubeProxy.iptables.syncPeriod", "before": "PT30S", "after": "PT60S"}
+        {
+            "path": "customization.kubeProxy.iptables.syncPeriod",
+            "before": "PT30S",
+            "after": "PT60S",
+            "source": f"{path}:9",  # the line of the desired value: where to edit it
+            "defaults": None,
+        }
     ]
     assert change["requests"] == [
         {

@@ -18,7 +18,7 @@ from reconciler.errors import ExitCode
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.plan.data import Change, Plan
-from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, value
+from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, printable, value
 
 FORMAT_VERSION = "1"
 STATES = ("in_sync", "drifted", "missing", "error")
@@ -31,9 +31,23 @@ class DriftedField:
     path: str
     desired: Any  # as the file writes it; None: not set
     live: Any  # as the API answers it; None: not set
+    source: str | None = None  # "FILE:LINE" to edit to change the desired value
+    defaults: str | None = None  # the ClusterDefaults document that writes it, when one does
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "desired": self.desired, "live": self.live}
+        return {
+            "path": self.path,
+            "desired": self.desired,
+            "live": self.live,
+            "source": self.source,
+            "defaults": self.defaults,
+        }
+
+    @property
+    def edit(self) -> str:
+        """Which file to edit, for people."""
+        where = printable(self.source)
+        return f'{where} (ClusterDefaults "{printable(self.defaults)}")' if self.defaults else where
 
 
 @dataclass(frozen=True)
@@ -143,7 +157,7 @@ def compare(plan: Plan, desired: list[DesiredCluster]) -> list[ClusterDrift]:
 
 def classify(change: Change, desired: DesiredCluster) -> ClusterDrift:
     ref = change.cluster
-    fields = [DriftedField(c.path, c.after, c.before) for c in change.diff]
+    fields = [DriftedField(c.path, c.after, c.before, c.source, c.defaults) for c in change.diff]
     common = {
         "project": ref.project,
         "name": ref.name,
@@ -216,7 +230,8 @@ def summary_line(report: DriftReport) -> str:
 
 
 def field_line(drifted: DriftedField) -> str:
-    return f"{drifted.path}: desired {value(drifted.desired)}, live {value(drifted.live)}"
+    edit = f"; edit {drifted.edit}" if drifted.source else ""
+    return f"{drifted.path}: desired {value(drifted.desired)}, live {value(drifted.live)}{edit}"
 
 
 def _status_note(cluster: ClusterDrift) -> str | None:
@@ -279,8 +294,11 @@ def _markdown_cluster(cluster: ClusterDrift) -> str:
     if cluster.note:
         parts += [f"> {cluster.note}", ""]
     if cluster.fields:
-        parts += ["| field | desired (git) | live |", "|---|---|---|"]
-        parts += [f"| {code_cell(f.path)} | {_cell(f.desired)} | {_cell(f.live)} |" for f in cluster.fields]
+        parts += ["| field | desired (git) | live | edit |", "|---|---|---|---|"]
+        parts += [
+            f"| {code_cell(f.path)} | {_cell(f.desired)} | {_cell(f.live)} | {code_cell(f.edit) if f.source else '-'} |"
+            for f in cluster.fields
+        ]
         parts.append("")
     return "\n".join(parts) + "\n"
 

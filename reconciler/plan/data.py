@@ -5,10 +5,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from reconciler import __version__
+from reconciler.model import DefaultsRef
 from reconciler.plan.diff import FieldChange
 
 FORMAT_VERSION = "1"
 ACTIONS = ("create", "update", "reset", "noop", "error")
+CHANGING = ("create", "update", "reset")
 
 
 class PlanFileError(ValueError):
@@ -51,6 +53,14 @@ class Change:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     status: str | None = None  # the live status when planned (READY, UPDATING, ...); None when absent
+    defaults: list[DefaultsRef] = field(default_factory=list)  # the ClusterDefaults documents that select it
+
+    @property
+    def changed_by(self) -> set[str]:
+        """Names of the ClusterDefaults whose values this change carries (none unless it changes something)."""
+        if self.action not in CHANGING:
+            return set()
+        return {field_change.defaults for field_change in self.diff if field_change.defaults}
 
     def to_dict(self) -> dict:
         return {
@@ -63,6 +73,7 @@ class Change:
             "live_fingerprint": self.live_fingerprint,
             "warnings": list(self.warnings),
             "error": self.error,
+            "defaults": [ref.to_dict() for ref in self.defaults],
         }
 
 
@@ -82,7 +93,19 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(change.action in ("create", "update", "reset") for change in self.changes)
+        return any(change.action in CHANGING for change in self.changes)
+
+    @property
+    def defaults_impact(self) -> list[dict]:
+        """The blast radius of each ClusterDefaults document: how many planned clusters it selects and how many
+        of them change because of a value it writes, in the order first met."""
+        impact: dict[str, dict] = {}
+        for change in self.changes:
+            for ref in change.defaults:
+                entry = impact.setdefault(ref.name, {**ref.to_dict(), "selected": 0, "changed": 0})
+                entry["selected"] += 1
+                entry["changed"] += ref.name in change.changed_by
+        return list(impact.values())
 
     @property
     def has_errors(self) -> bool:
@@ -95,6 +118,7 @@ class Plan:
             "created_at": self.created_at,
             "endpoint": self.endpoint,
             "summary": self.summary,
+            "defaults": self.defaults_impact,
             "changes": [change.to_dict() for change in self.changes],
         }
 
@@ -121,6 +145,7 @@ def plan_from_dict(data: dict) -> Plan:
                 warnings=list(item.get("warnings", [])),
                 error=item.get("error"),
                 status=item.get("status"),
+                defaults=[DefaultsRef(ref["name"], ref["source"]) for ref in item.get("defaults", [])],
             )
             for item in data["changes"]
         ]

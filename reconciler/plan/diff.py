@@ -11,6 +11,8 @@ class FieldChange:
     path: str  # dotted, from the cluster: "customization.kubeProxy.iptables.syncPeriod", "kubeProxyMode"
     before: Any  # the live value as the API answered it; None: not set
     after: Any  # the desired value as the file wrote it; None: not set
+    source: str | None = None  # "FILE:LINE" that wrote the desired value (or its nearest written parent)
+    defaults: str | None = None  # the ClusterDefaults document's name when the value comes from one
 
     @property
     def sign(self) -> str:
@@ -19,11 +21,22 @@ class FieldChange:
         return "-" if self.after is None else "~"
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "before": self.before, "after": self.after}
+        return {
+            "path": self.path,
+            "before": self.before,
+            "after": self.after,
+            "source": self.source,
+            "defaults": self.defaults,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> "FieldChange":
-        return cls(data["path"], data.get("before"), data.get("after"))
+        return cls(data["path"], data.get("before"), data.get("after"), data.get("source"), data.get("defaults"))
+
+    @property
+    def origin(self) -> str:
+        """Where to edit it, for people: 'FILE:LINE' or 'FILE:LINE (defaults "NAME")'."""
+        return f'{self.source} (ClusterDefaults "{self.defaults}")' if self.defaults else str(self.source or "")
 
 
 def diff_customization(desired: dict, live: dict | None, blocks) -> list[FieldChange]:

@@ -6,6 +6,8 @@ carries everything the cluster must keep, because the API resets whatever it is 
 error: could not be read, or not allowed; the reason says which setting would allow it.
 """
 
+from dataclasses import replace
+
 from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
 from reconciler.model import PASSING_STATUSES, DesiredCluster
 from reconciler.plan.data import Change, ClusterRef, Plan, Request
@@ -34,6 +36,18 @@ def desired_ref(cluster: DesiredCluster) -> ClusterRef:
 
 
 def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
+    """The change, each changed field with the file and line that wrote its desired value."""
+    change = _plan_cluster(desired, result)
+    diff = [_with_source(field_change, desired) for field_change in change.diff]
+    return replace(change, diff=diff, defaults=list(desired.defaults))
+
+
+def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldChange:
+    written = desired.source_of(field_change.path)
+    return replace(field_change, source=written.source, defaults=written.defaults)
+
+
+def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
     if result.error:
         return _error(desired, desired_ref(desired), result.error, None)
     if result.found is None:

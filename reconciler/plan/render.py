@@ -35,6 +35,26 @@ def change_line(change) -> str:
     return f"~ {change.path}: {value(change.before)} -> {value(change.after)}"
 
 
+def printable(text) -> str:
+    """A name or path from a file as one line without control characters (as JSON escapes them)."""
+    text = str(text)
+    return text if text.isprintable() else json.dumps(text)[1:-1]
+
+
+def origin_note(change) -> str:
+    """Where the desired value of a changed field is written, for the person who would edit it."""
+    return f"  # {printable(change.origin)}" if change.source else ""
+
+
+def defaults_lines(plan: Plan) -> list[str]:
+    """The blast radius of each ClusterDefaults document, for the plan's summary."""
+    return [
+        f'ClusterDefaults "{printable(entry["name"])}" ({printable(entry["source"])}): changes {entry["changed"]} '
+        f"of the {entry['selected']} planned cluster(s) it selects"
+        for entry in plan.defaults_impact
+    ]
+
+
 def reset_notice(change: Change) -> str:
     policy = next((r.body or {} for r in change.requests if r.path.endswith("/reset")), {}).get("workerNodesPolicy")
     nodes = "reinstalled" if policy == "reinstall" else "deleted"
@@ -70,7 +90,8 @@ def render_text(plan: Plan, color: bool = False) -> str:
         if change.error:
             lines.append(paint(f"  error: {change.error}", fg="red"))
         for field_change in change.diff:
-            lines.append("  " + paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign]))
+            line = paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign])
+            lines.append("  " + line + paint(origin_note(field_change), dim=True))
         lines += [f"    note: {note}" for note in notes(change)]
         lines += [paint(f"    warning: {warning}", fg="yellow") for warning in change.warnings]
         lines.append("")
@@ -78,6 +99,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
         lines.append(f"No changes. The live state matches the files ({len(plan.changes)} cluster(s)).")
     else:
         lines.append(paint(summary_line(plan), bold=True))
+        lines += defaults_lines(plan)
     return "\n".join(lines) + "\n"
 
 
@@ -86,7 +108,7 @@ def render_json(plan: Plan) -> str:
 
 
 def _markdown_details(change: Change) -> str:
-    body = [change_line(c) for c in change.diff]
+    body = [change_line(c) + origin_note(c) for c in change.diff]
     if change.error:
         body.insert(0, f"! error: {change.error}")
     parts = [
@@ -147,6 +169,13 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         text.add(f"> [!WARNING]\n> **{len(errors)} cluster(s) could not be planned.**\n")
         lines = [f"> - `{c.cluster.name}`: {c.error}\n" for c in errors]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
+    if plan.defaults_impact:
+        text.add("| ClusterDefaults | source | clusters selected | clusters changed |\n|---|---|---|---|\n")
+        rows = [
+            f"| {code_cell(e['name'])} | {code_cell(e['source'])} | {e['selected']} | **{e['changed']}** |\n"
+            for e in plan.defaults_impact
+        ]
+        text.add_all(rows + ["\n"], "\n_{} more ClusterDefaults not shown; see the plan file._\n\n")
     shown = [c for c in plan.changes if c.action != "noop"]
     if shown:
         text.add("| cluster | project | action | changes | source |\n|---|---|---|---|---|\n")

@@ -1,0 +1,166 @@
+"""ClusterDefaults end to end: the real CLI and ovh client against the sandbox over HTTP. A defaults change plans
+updates for exactly the clusters it selects, shows where every changed value is written, and counts its blast
+radius; conflicts and permissions in defaults stop the command before any API call."""
+
+import json
+
+import pytest
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+NAMES = ("web-prod", "api-prod", "own-prod", "web-staging")
+
+
+def live(index: int, name: str) -> dict:
+    return {
+        "id": f"6f3c1a52-1111-4c1e-9a55-{index:012d}",
+        "name": name,
+        "region": "GRA5",
+        "version": "1.31",
+        "kubeProxyMode": "iptables",
+        "status": "READY",
+        "customization": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}}},
+    }
+
+
+DEFAULTS = f"""\
+# yaml-language-server: $schema=../schemas/cluster.schema.json
+apiVersion: ovhkube/v1
+kind: ClusterDefaults
+metadata:
+  name: prod
+selector:
+  projects: [{PROJECT}]
+  matchLabels: {{env: prod}}
+spec:
+  kubeProxyMode: iptables
+  customization:
+    kubeProxy:
+      iptables:
+        minSyncPeriod: PT1S
+        syncPeriod: PT45S
+"""
+SYNC_LINE = 15  # of syncPeriod in DEFAULTS
+
+
+def cluster(name: str, env: str, own: str = "") -> str:
+    return (
+        f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: {name}\n  labels: {{env: {env}}}\n"
+        f"spec:\n  project: {PROJECT}\n  region: GRA5\n{own}"
+    )
+
+
+OWN_PERIOD = "  customization:\n    kubeProxy:\n      iptables: {syncPeriod: PT30S}\n"
+
+
+@pytest.fixture
+def fleet(sandbox, tmp_path):
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": [live(i, n) for i, n in enumerate(NAMES)]}]})
+    (tmp_path / "defaults.yaml").write_text(DEFAULTS)
+    documents = [
+        cluster("web-prod", "prod"),
+        cluster("api-prod", "prod"),
+        cluster("own-prod", "prod", OWN_PERIOD),  # its own syncPeriod wins over the defaults'
+        cluster("web-staging", "staging"),
+    ]
+    (tmp_path / "clusters.yaml").write_text("---\n".join(documents))
+    return tmp_path
+
+
+def plan(run_ovhkube, sandbox, *args):
+    return run_ovhkube("plan", *map(str, args), env=sandbox.env())
+
+
+def test_a_defaults_change_plans_updates_for_every_selected_cluster_and_only_those(fleet, sandbox, run_ovhkube):
+    before = sandbox.show()
+    result = plan(run_ovhkube, sandbox, fleet, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    actions = {c["cluster"]["name"]: c["action"] for c in document["changes"]}
+    assert actions == {"web-prod": "update", "api-prod": "update", "own-prod": "noop", "web-staging": "noop"}
+    defaults_file = str(fleet / "defaults.yaml")
+    for change in document["changes"]:
+        if change["action"] == "update":
+            assert change["diff"] == [
+                {
+                    "path": "customization.kubeProxy.iptables.syncPeriod",
+                    "before": "PT30S",
+                    "after": "PT45S",
+                    "source": f"{defaults_file}:{SYNC_LINE}",
+                    "defaults": "prod",
+                }
+            ]
+            body = change["requests"][0]["body"]
+            assert body == {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}}
+    assert document["defaults"] == [{"name": "prod", "source": f"{defaults_file}:2", "selected": 3, "changed": 2}]
+    assert sandbox.show() == before
+
+
+def test_the_text_and_markdown_plans_show_where_each_change_is_written_and_the_blast_radius(
+    fleet, sandbox, run_ovhkube
+):
+    origin = f'{fleet / "defaults.yaml"}:{SYNC_LINE} (ClusterDefaults "prod")'
+    text = plan(run_ovhkube, sandbox, fleet)
+    assert text.returncode == 0, text.stderr
+    assert f'~ customization.kubeProxy.iptables.syncPeriod: "PT30S" -> "PT45S"  # {origin}' in text.stdout
+    assert text.stdout.count(origin) == 2
+    assert text.stdout.rstrip().splitlines()[-1] == (
+        f'ClusterDefaults "prod" ({fleet / "defaults.yaml"}:2): changes 2 of the 3 planned cluster(s) it selects'
+    )
+    markdown = plan(run_ovhkube, sandbox, fleet, "--format", "markdown")
+    assert markdown.returncode == 0, markdown.stderr
+    assert f"| `prod` | `{fleet / 'defaults.yaml'}:2` | 3 | **2** |" in markdown.stdout
+    assert markdown.stdout.count(f"# {origin}") == 2
+
+
+def test_drift_says_which_file_to_edit(fleet, sandbox, run_ovhkube):
+    result = run_ovhkube("drift", str(fleet), env=sandbox.env())
+    assert result.returncode == 2, result.stderr
+    line = (
+        'customization.kubeProxy.iptables.syncPeriod: desired "PT45S", live "PT30S"; '
+        f'edit {fleet / "defaults.yaml"}:{SYNC_LINE} (ClusterDefaults "prod")'
+    )
+    assert result.stdout.count(line) == 2
+    report = json.loads(run_ovhkube("drift", str(fleet), "--format", "json", env=sandbox.env()).stdout)
+    drifted = {c["name"]: c["fields"] for c in report["clusters"] if c["state"] == "drifted"}
+    assert sorted(drifted) == ["api-prod", "web-prod"]
+    assert drifted["web-prod"][0]["source"] == f"{fleet / 'defaults.yaml'}:{SYNC_LINE}"
+
+
+def test_a_clusters_own_value_shows_its_own_line(fleet, sandbox, run_ovhkube):
+    (fleet / "clusters.yaml").write_text(
+        (fleet / "clusters.yaml").read_text().replace("iptables: {syncPeriod: PT30S}", "iptables: {syncPeriod: PT50S}")
+    )
+    document = json.loads(plan(run_ovhkube, sandbox, fleet, "--format", "json").stdout)
+    (own,) = [c for c in document["changes"] if c["cluster"]["name"] == "own-prod"]
+    assert own["action"] == "update"
+    assert [(d["after"], d["source"], d["defaults"]) for d in own["diff"]] == [
+        ("PT50S", f"{fleet / 'clusters.yaml'}:29", None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            "apiVersion: ovhkube/v1\nkind: ClusterDefaults\nmetadata:\n  name: fast\nselector: {names: [web-*]}\n"
+            "spec:\n  customization:\n    kubeProxy:\n      iptables: {syncPeriod: PT20S}\n",
+            ':9:30: spec.customization.kubeProxy.iptables.syncPeriod: conflicts with ClusterDefaults "prod" at '
+            "{defaults}:" + str(SYNC_LINE) + ', which sets it to "PT45S"; both select cluster web-prod.',
+        ),
+        (
+            "apiVersion: ovhkube/v1\nkind: ClusterDefaults\nmetadata:\n  name: risky\nselector: {}\n"
+            "spec:\n  lifecycle:\n    allowReset: true\n",
+            ":8:5: spec.lifecycle.allowReset: a permission is refused in ClusterDefaults",
+        ),
+    ],
+)
+def test_conflicts_and_permissions_in_defaults_stop_the_plan_before_any_api_call(
+    fleet, sandbox, run_ovhkube, extra, expected
+):
+    extra_file = fleet / "more.yaml"
+    extra_file.write_text(extra)
+    env = sandbox.env(OVH_ENDPOINT="http://127.0.0.1:9/1.0")  # nothing listens: an API call would fail otherwise
+    result = run_ovhkube("plan", str(fleet), env=env)
+    assert result.returncode == 1
+    assert f"{extra_file}{expected.format(defaults=fleet / 'defaults.yaml')}" in result.stderr
+    assert "Traceback" not in result.stderr
