@@ -211,6 +211,7 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
         "reset": 1,
         "unchanged": 0,
         "failed": 0,
+        "not_planned": 0,
         "skipped": 0,
         "interrupted": 0,
         "done_elsewhere": 0,
@@ -223,20 +224,45 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
     assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
 
 
-def test_one_failing_cluster_leaves_the_others_applied(sandbox, run_ovhkube, tmp_path):
+def fleet_with_an_error(sandbox, tmp_path) -> str:
     seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
-    fleet = write_fleet(
+    return write_fleet(
         tmp_path,
         wanted("alpha", kubeProxy=IPTABLES_60S),
         wanted("beta", mode="ipvs"),  # a mode change without allowReset: an error entry in the plan
         wanted("gamma", apiServer=MORE_PLUGINS),
     )
 
-    result = run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env())
+
+def test_a_plan_with_an_error_is_refused_whole_fresh_or_saved(sandbox, run_ovhkube, tmp_path):
+    fleet = fleet_with_an_error(sandbox, tmp_path)
+    before = sandbox.show()
+
+    fresh = run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env())
+    saved_plan = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", str(saved_plan), env=sandbox.env()).returncode == 1
+    saved = run_ovhkube("apply", "--plan", str(saved_plan), env=sandbox.env())
+
+    for result in (fresh, saved):
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "the plan holds 1 error(s) (beta): nothing was applied" in result.stderr
+        assert "--skip-errors" in result.stderr
+        assert "Apply complete" not in result.stdout
+    assert "allowReset" in fresh.stdout  # the plan, with its error, is shown before the refusal
+    assert sandbox.show() == before  # nothing sent
+
+
+def test_skip_errors_applies_the_rest_and_says_so(sandbox, run_ovhkube, tmp_path):
+    fleet = fleet_with_an_error(sandbox, tmp_path)
+
+    result = run_ovhkube("apply", fleet, "--auto-approve", "--skip-errors", env=sandbox.env())
 
     assert result.returncode == 1
-    assert "cannot be planned: they count as failed; the others will be applied" in result.stderr
-    assert "Apply complete: 0 created, 2 updated, 0 reset, 1 failed." in result.stdout
+    assert "--skip-errors: 1 cluster(s) in error are not applied and count as failed" in result.stderr
+    closing = (
+        "Apply complete: 0 created, 2 updated, 0 reset, 1 failed (1 not applied: errors in the plan, --skip-errors)."
+    )
+    assert closing in result.stdout
     beta_row = next(line for line in result.stdout.splitlines() if line.startswith("beta "))
     assert "failed" in beta_row and "allowReset" in beta_row
     live_now = clusters_by_name(sandbox)

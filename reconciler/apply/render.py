@@ -16,6 +16,8 @@ def closing_line(report: ApplyReport) -> str:
     )
     if counts["done_elsewhere"]:
         line += f", {counts['done_elsewhere']} done by someone else"
+    if counts["not_planned"]:
+        line += f" ({counts['not_planned']} not applied: errors in the plan, --skip-errors)"
     if report.interrupted:
         return f"Apply interrupted: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
     return f"Apply complete: {line}."

@@ -81,6 +81,7 @@ class ApplyReport:
             "reset": self.count("done", "reset"),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed"),
+            "not_planned": self.count("failed", "error"),  # error entries, applied around with --skip-errors
             "skipped": self.count("skipped"),
             "interrupted": self.count("interrupted"),
             "done_elsewhere": self.count("done_elsewhere"),

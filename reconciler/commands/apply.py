@@ -48,6 +48,11 @@ def apply(
         callback=parse_timeout,
         help="How long to wait for another apply of this workspace to finish (seconds, or 90s/30m/2h).",
     ),
+    skip_errors: bool = typer.Option(
+        False,
+        "--skip-errors",
+        help="Apply a plan that holds errors: the clusters in error are not touched and count as failed (exit 1).",
+    ),
 ) -> ExitCode:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
     from reconciler.apply.result import ApplyOptions
@@ -62,12 +67,14 @@ def apply(
     settings = ctx.obj
     options = ApplyOptions(parallelism=parallelism, timeout=timeout, wait=not no_wait)
     saved = _read_saved_plan(plan_file) if plan_file else None
+    if saved:
+        _refuse_errors(saved, skip_errors, settings)
     clusters = None if saved else _load_targets(paths, target, settings)
     with _workspace_lock(lock_timeout, settings), open_api(settings, parallelism=parallelism) as api:
         the_plan = (
             _saved_plan_checked(api, saved, parallelism)
             if saved
-            else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve)
+            else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
         )
         report = _execute(api, the_plan, options, settings)
     _print_report(report, fmt)
@@ -128,9 +135,28 @@ def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
         )
 
 
-def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool):
-    """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
+def _refuse_errors(the_plan, skip_errors: bool, settings) -> None:
+    """An errored plan is not applied, as Terraform refuses one, unless the user opts in to apply the rest."""
     from reconciler.commands.console import err
+
+    errors = [change.cluster.name for change in the_plan.changes if change.action == "error"]
+    if not errors:
+        return
+    if not skip_errors:
+        raise UserError(
+            f"the plan holds {len(errors)} error(s) ({', '.join(errors)}): nothing was applied. "
+            "Fix them, or apply the other clusters with --skip-errors."
+        )
+    err(
+        f"--skip-errors: {len(errors)} cluster(s) in error are not applied and count as failed; "
+        "the others will be applied.",
+        settings,
+        fg="yellow",
+    )
+
+
+def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool, skip_errors: bool):
+    """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import plan_fleet
     from reconciler.plan.render import render_text
@@ -138,15 +164,9 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
     the_plan = plan_fleet(api, clusters, parallelism, settings)
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
     print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
+    _refuse_errors(the_plan, skip_errors, settings)
     if not the_plan.has_changes:
         return the_plan
-    if the_plan.has_errors:
-        count = the_plan.summary["error"]
-        err(
-            f"{count} cluster(s) cannot be planned: they count as failed; the others will be applied.",
-            settings,
-            fg="yellow",
-        )
     if auto_approve:
         return the_plan
     if not is_terminal(sys.stdin):
