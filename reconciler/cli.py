@@ -14,7 +14,7 @@ app = typer.Typer(
     name="ovhkube",
     help="Declarative settings for OVHcloud Managed Kubernetes: validate, plan, apply, drift, export.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -45,11 +45,12 @@ def global_options(
 
 
 # Commands. Each module imports only what its command's options need; heavy imports happen inside the command.
-from reconciler.commands import apply, drift, export, plan, sandbox, validate  # noqa: E402
+from reconciler.commands import apply, drift, export, plan, sandbox, show, validate  # noqa: E402
 
 app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
 app.command("plan")(plan.plan)
+app.command("show")(show.show)
 app.command("apply")(apply.apply)
 app.command("drift")(drift.drift)
 app.command("export")(export.export)
@@ -94,6 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.TyperException as exc:  # usage errors: bad option, missing argument, unknown command, bad value
         show = getattr(exc, "show", None)  # click's usage line, "Try 'ovhkube plan -h' for help." and the error
         show() if show else print(f"error: {exc.format_message()}", file=sys.stderr)
+        from reconciler.commands.hints import single_dash_hint
+
+        hint = single_dash_hint(args)
+        if hint:
+            print(hint, file=sys.stderr)
         return ExitCode.ERROR
     except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C or end of input at a click prompt
         print("interrupted", file=sys.stderr)

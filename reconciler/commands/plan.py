@@ -38,6 +38,8 @@ def plan(
     if out:
         write_plan_file(out, the_plan.to_json())
     print(render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
+    if out:
+        _say_how_to_apply(out, the_plan, settings)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
@@ -47,6 +49,20 @@ def plan(
     if detailed_exitcode and the_plan.has_changes:
         return ExitCode.CHANGES
     return ExitCode.OK
+
+
+def _say_how_to_apply(path: str, the_plan, settings) -> None:
+    """As Terraform does after `plan -out`: the command that applies exactly this plan (on stderr: stdout may be
+    a JSON or markdown document)."""
+    import shlex
+
+    from reconciler.commands.console import err
+
+    endpoint = f"--endpoint {shlex.quote(settings.endpoint)} " if settings.endpoint else ""
+    command = f"ovhkube {endpoint}apply --plan {shlex.quote(path)}"
+    err(f"\nSaved the plan to {path}. To apply exactly this plan, run:\n    {command}")
+    if the_plan.has_errors:
+        err("It holds errors: apply refuses it unless --skip-errors is given.", settings, fg="yellow")
 
 
 def write_plan_file(path: str, text: str) -> None:

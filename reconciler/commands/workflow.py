@@ -39,7 +39,12 @@ def select_targets(clusters: list[DesiredCluster], targets: list[str] | None) ->
     unknown = [t for t in targets if not any(_matches(c, t) for c in clusters)]
     if unknown:
         raise UserError(f"--target matches no cluster in the files: {', '.join(unknown)}")
-    return [c for c in clusters if any(_matches(c, t) for t in targets)]
+    chosen = [c for c in clusters if any(_matches(c, t) for t in targets)]
+    err(
+        f"warning: --target is in effect: {len(chosen)} of {len(clusters)} cluster(s) are looked at, the others "
+        "are not compared at all. Use it for an exception (one cluster to fix now), not in routine runs."
+    )
+    return chosen
 
 
 def _matches(cluster: DesiredCluster, target: str) -> bool:
