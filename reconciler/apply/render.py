@@ -14,10 +14,10 @@ def closing_line(report: ApplyReport) -> str:
     line = (
         f"{counts['created']} created, {counts['updated']} updated, {counts['reset']} reset, {counts['failed']} failed"
     )
-    if counts["done_elsewhere"]:
-        line += f", {counts['done_elsewhere']} done by someone else"
     if counts["not_planned"]:
         line += f" ({counts['not_planned']} not applied: errors in the plan, --skip-errors)"
+    if counts["done_elsewhere"]:
+        line += f", {counts['done_elsewhere']} done by someone else"
     if report.interrupted:
         return f"Apply interrupted: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
     return f"Apply complete: {line}."
