@@ -146,10 +146,13 @@ def test_saved_plan_for_another_endpoint_is_refused(sandbox, run_ovhkube, tmp_pa
 def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path):
     future = tmp_path / "future.json"
     future.write_text(json.dumps({"format_version": "9", "changes": []}))
+    other_version = tmp_path / "other-version.json"
+    other_version.write_text(json.dumps({"format_version": "2", "tool_version": "0.0.1", "changes": []}))
     broken = tmp_path / "broken.json"
-    broken.write_text('{"format_version": "1", "changes": [')
+    broken.write_text('{"format_version": "2", "changes": [')
     for path, expected in (
-        (future, "format_version '9'"),
+        (future, "(plan format 9); this is ovhkube"),
+        (other_version, "the plan was made by ovhkube 0.0.1 (plan format 2)"),
         (broken, "not a plan file"),
         (tmp_path / "missing.json", "cannot read plan file"),
     ):

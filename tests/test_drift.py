@@ -319,6 +319,23 @@ def test_a_suspended_cluster_that_differs_is_drift_with_the_reason(sandbox, run_
     assert "will not become READY by itself" in web["note"]
 
 
+def test_a_cluster_in_another_region_is_an_error_not_drift(fleet, sandbox, run_ovhkube):
+    fleet.write_text(FILES.replace("region: GRA5", "region: BHS5").replace("syncPeriod: PT60S", "syncPeriod: PT90S"))
+
+    result, report = drift_json(run_ovhkube, sandbox, fleet)
+
+    assert result.returncode == 1, result.stderr
+    batch = by_name(report)["batch"]
+    assert batch["state"] == "error" and "a region never changes" in batch["error"]
+
+
+def test_every_error_reason_of_the_plan_has_a_drift_state():
+    from reconciler.drift.report import STATE_OF_REASON
+    from reconciler.plan.data import ErrorReason
+
+    assert set(STATE_OF_REASON) == set(ErrorReason) and set(STATE_OF_REASON.values()) <= {"drifted", "error"}
+
+
 def test_markdown_report_stays_under_the_size_limit_however_many_clusters_drifted():
     from reconciler.drift.report import ClusterDrift, DriftedField, DriftReport, render_markdown
 

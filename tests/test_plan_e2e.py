@@ -229,7 +229,7 @@ def test_region_mismatch_is_an_error_never_a_create(sandbox, run_ovhkube, tmp_pa
     assert result.returncode == 1
     [change] = plan["changes"]
     assert change["action"] == "error" and "BHS5" in change["error"] and "GRA5" in change["error"]
-    assert change["requests"] == []
+    assert change["reason"] == "region_mismatch" and change["requests"] == []
 
 
 def test_target_limits_the_plan_and_an_unknown_target_is_an_error(sandbox, run_ovhkube, tmp_path):
@@ -252,7 +252,8 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
     assert "kube-proxy will be restarted" in text.stdout
     assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to reset. (0 unchanged)")
     saved = json.loads(out.read_text())
-    assert saved["format_version"] == "1" and saved["changes"][0]["action"] == "update"
+    assert saved["format_version"] == "2" and saved["changes"][0]["action"] == "update"
+    assert saved["changes"][0]["reason"] is None  # only an error has a reason
     assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
     assert "### ovhkube plan: 0 to create, 1 to update, 0 to reset." in summary.read_text()
     markdown = run_ovhkube("plan", str(path), "--format", "markdown", env=sandbox.env()).stdout
@@ -334,7 +335,7 @@ def test_a_change_to_a_cluster_that_will_not_become_ready_is_an_error(sandbox, r
     result, plan = plan_json(run_ovhkube, sandbox, desired(tmp_path, "customization: {kubeProxy: {}}\n"))
     assert result.returncode == 1
     [change] = plan["changes"]
-    assert change["action"] == "error" and change["requests"] == []
+    assert change["action"] == "error" and change["reason"] == "not_ready" and change["requests"] == []
     assert change["error"] == (
         f"the cluster is {status}: it will not become READY by itself, so nothing can be applied to it"
     )

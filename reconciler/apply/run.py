@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
 from reconciler.live.read import fingerprint, read_live
-from reconciler.plan.data import Change, ClusterRef, Plan
+from reconciler.plan.data import CHANGING, Change, ClusterRef, Plan
 
 Reporter = Callable[[ClusterRef, str], None]
 
@@ -51,7 +51,7 @@ def apply_plan(
         def say(text, ref=change.cluster):
             report(ref, text)
 
-        if change.action in ("create", "update", "reset"):
+        if change.action in CHANGING:
             futures[pool.submit(apply_change, api, change, options, stop, say)] = index
         else:  # noop and error entries: nothing to send, an outcome at once
             outcomes[index] = apply_change(api, change, options, stop, say)

@@ -43,7 +43,7 @@ def drift(
     clusters = select_targets(declared, target)
     checked_at = datetime.now(UTC)
     view, endpoint = read_fleet_or_fail(settings, clusters, parallelism)
-    report = DriftReport(compare(make_plan(clusters, view, endpoint), clusters), endpoint, checked_at)
+    report = DriftReport(compare(make_plan(clusters, view, endpoint)), endpoint, checked_at)
     if unmanaged:
         projects = {c.project for c in clusters}
         report.unmanaged, report.unmanaged_counts, report.unmanaged_errors = find_unmanaged(view, declared, projects)

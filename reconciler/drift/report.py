@@ -1,9 +1,9 @@
 """Drift: the plan's comparison, read as a report of what differs from git, for people, scripts and Prometheus.
 
-The comparison is the plan's (reconciler.plan.planner); this module only names each cluster's state:
-in_sync (noop), drifted (update or reset; also a mode change the file does not allow a reset for: the cluster
-still differs from git), missing (would be created), error (could not be read, or the file cannot match it).
-A cluster that could not be read is an error and never counted as drift either way.
+The comparison is the plan's (reconciler.plan.planner); this module only names each cluster's state, by looking up
+the plan's action and error reason (never its prose): in_sync (noop), drifted (update or reset; also a cluster that
+was read and differs but that the plan cannot act on), missing (would be created), error (could not be read, or the
+file cannot match it). A cluster that could not be read is an error and never counted as drift either way.
 """
 
 import json
@@ -17,7 +17,7 @@ from reconciler import __version__
 from reconciler.errors import ExitCode
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
-from reconciler.plan.data import Change, Plan
+from reconciler.plan.data import Action, Change, ErrorReason, Plan
 from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, printable, value
 
 FORMAT_VERSION = "1"
@@ -150,12 +150,29 @@ class DriftReport:
 # Building the report from the plan
 
 
-def compare(plan: Plan, desired: list[DesiredCluster]) -> list[ClusterDrift]:
-    """One ClusterDrift per planned cluster; `desired` is what the plan was made from, in the same order."""
-    return [classify(change, cluster) for change, cluster in zip(plan.changes, desired, strict=True)]
+STATE_OF_ACTION = {Action.NOOP: "in_sync", Action.UPDATE: "drifted", Action.RESET: "drifted", Action.CREATE: "missing"}
+# An `error` entry by its reason. The cluster was read and differs from its file, but the plan cannot act on it (the
+# reset gate, a status that will not turn READY by itself): it has drifted all the same. Otherwise its drift is
+# unknown, or the file can never match it: an error. Every reason is listed, so a new one needs a decision here.
+STATE_OF_REASON = {
+    ErrorReason.RESET_NOT_ALLOWED: "drifted",
+    ErrorReason.NOT_READY: "drifted",
+    ErrorReason.READ_FAILED: "error",
+    ErrorReason.UNKNOWN_IF_EXISTS: "error",
+    ErrorReason.NAME_TAKEN_TWICE: "error",
+    ErrorReason.ID_NOT_FOUND: "error",
+    ErrorReason.ID_NAME_MISMATCH: "error",
+    ErrorReason.REGION_REQUIRED: "error",
+    ErrorReason.REGION_MISMATCH: "error",
+}
 
 
-def classify(change: Change, desired: DesiredCluster) -> ClusterDrift:
+def compare(plan: Plan) -> list[ClusterDrift]:
+    """One ClusterDrift per planned cluster, in the plan's order."""
+    return [classify(change) for change in plan.changes]
+
+
+def classify(change: Change) -> ClusterDrift:
     ref = change.cluster
     fields = [DriftedField(c.path, c.after, c.before, c.source, c.defaults) for c in change.diff]
     common = {
@@ -166,23 +183,13 @@ def classify(change: Change, desired: DesiredCluster) -> ClusterDrift:
         "region": ref.region,
         "status": change.status,
     }
-    if change.action == "noop":
-        return ClusterDrift(state="in_sync", **common)
-    if change.action in ("update", "reset"):
-        return ClusterDrift(state="drifted", fields=fields, **common)
-    if change.action == "create":
-        return ClusterDrift(state="missing", note="the cluster does not exist: apply would create it", **common)
-    if _read_and_differs(change, desired):
+    if change.action is not Action.ERROR:
+        state = STATE_OF_ACTION[change.action]
+        note = "the cluster does not exist: apply would create it" if state == "missing" else None
+        return ClusterDrift(state=state, fields=fields if state == "drifted" else [], note=note, **common)
+    if change.reason is not None and STATE_OF_REASON[change.reason] == "drifted":
         return ClusterDrift(state="drifted", fields=fields, note=change.error, **common)
     return ClusterDrift(state="error", fields=fields, error=change.error, **common)
-
-
-def _read_and_differs(change: Change, desired: DesiredCluster) -> bool:
-    """The cluster was read and differs from its file, but the plan cannot act on it (the reset gate, allowReset,
-    or a status that will not turn READY by itself): it has drifted all the same."""
-    read = change.status is not None
-    same_region = desired.region in (None, change.cluster.region)
-    return read and same_region and bool(change.diff)
 
 
 def find_unmanaged(

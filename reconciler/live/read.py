@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from reconciler.errors import ApiError
-from reconciler.plan.data import ClusterRef
+from reconciler.plan.data import ClusterRef, ErrorReason
 
 # What a plan's requests depend on; a change to any of these since the plan makes it stale.
 FINGERPRINT_FIELDS = (
@@ -57,6 +57,7 @@ def read_cluster(api, project: str, cluster_id: str) -> LiveCluster:
 class LiveResult:
     found: LiveCluster | None = None
     error: str | None = None
+    reason: ErrorReason | None = None  # set with `error`
 
 
 @dataclass
@@ -168,11 +169,13 @@ class _Counter:
 def _resolve(ref, listed, objects, named, view) -> LiveResult:
     if ref.project in view.project_errors:
         reason = view.project_errors[ref.project]
-        return LiveResult(error=f"cannot list the clusters of project {ref.project}: {reason}")
+        message = f"cannot list the clusters of project {ref.project}: {reason}"
+        return LiveResult(error=message, reason=ErrorReason.READ_FAILED)
     ids = listed.get(ref.project, [])
     if ref.id:
         if ref.id not in ids:
-            return LiveResult(error=f"spec.id {ref.id} is not a cluster of project {ref.project}")
+            message = f"spec.id {ref.id} is not a cluster of project {ref.project}"
+            return LiveResult(error=message, reason=ErrorReason.ID_NOT_FOUND)
         matches = [ref.id]
     else:
         matches = named.get((ref.project, ref.name), [])
@@ -182,15 +185,19 @@ def _resolve(ref, listed, objects, named, view) -> LiveResult:
             first = view.read_errors[(ref.project, unreadable[0])]
             return LiveResult(
                 error=f"cannot tell whether {ref.name} exists: {len(unreadable)} cluster(s) of the project "
-                f"could not be read ({first})"
+                f"could not be read ({first})",
+                reason=ErrorReason.UNKNOWN_IF_EXISTS,
             )
         return LiveResult()
     if len(matches) > 1:
-        return LiveResult(error=f"{len(matches)} clusters are named {ref.name} ({', '.join(matches)}): pin spec.id")
+        message = f"{len(matches)} clusters are named {ref.name} ({', '.join(matches)}): pin spec.id"
+        return LiveResult(error=message, reason=ErrorReason.NAME_TAKEN_TWICE)
     key = (ref.project, matches[0])
     if key in view.read_errors:
-        return LiveResult(error=f"cannot read cluster {matches[0]}: {view.read_errors[key]}")
+        message = f"cannot read cluster {matches[0]}: {view.read_errors[key]}"
+        return LiveResult(error=message, reason=ErrorReason.READ_FAILED)
     cluster = objects[key]
     if cluster.get("name") != ref.name:
-        return LiveResult(error=f"spec.id {ref.id} is the cluster named {cluster.get('name')!r}, not {ref.name!r}")
+        message = f"spec.id {ref.id} is the cluster named {cluster.get('name')!r}, not {ref.name!r}"
+        return LiveResult(error=message, reason=ErrorReason.ID_NAME_MISMATCH)
     return LiveResult(found=LiveCluster(cluster, view.customizations[key]))

@@ -3,14 +3,46 @@
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TypeVar
 
 from reconciler import __version__
 from reconciler.model import DefaultsRef
 from reconciler.plan.diff import FieldChange
 
-FORMAT_VERSION = "1"
-ACTIONS = ("create", "update", "reset", "noop", "error")
-CHANGING = ("create", "update", "reset")
+# Changes whenever a reader of the plan JSON must change (2: `reason` and `defaults` on every entry).
+FORMAT_VERSION = "2"
+
+
+class Action(StrEnum):
+    """What apply does to one cluster; the JSON strings are the values."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    RESET = "reset"
+    NOOP = "noop"
+    ERROR = "error"
+
+
+ACTIONS = tuple(Action)
+CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.RESET})
+
+
+class ErrorReason(StrEnum):
+    """Why a cluster's action is `error`, for programs (drift, scripts reading the JSON); `error` says it to people."""
+
+    READ_FAILED = "read_failed"  # the cluster, or its project's listing, could not be read
+    UNKNOWN_IF_EXISTS = "unknown_if_exists"  # not found, but some cluster of the project could not be read
+    NAME_TAKEN_TWICE = "name_taken_twice"  # several clusters of the project have the name: spec.id must pick one
+    ID_NOT_FOUND = "id_not_found"  # spec.id names no cluster of the project
+    ID_NAME_MISMATCH = "id_name_mismatch"  # spec.id is a cluster of another name
+    REGION_REQUIRED = "region_required"  # absent, and spec.region is needed to create it
+    REGION_MISMATCH = "region_mismatch"  # a region never changes
+    RESET_NOT_ALLOWED = "reset_not_allowed"  # a kubeProxyMode change needs lifecycle.allowReset: true
+    NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
+
+
+KnownValue = TypeVar("KnownValue", bound=StrEnum)
 
 
 class PlanFileError(ValueError):
@@ -45,7 +77,7 @@ class ClusterRef:
 @dataclass(frozen=True)
 class Change:
     cluster: ClusterRef
-    action: str
+    action: Action
     source: str
     diff: list[FieldChange] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
@@ -54,6 +86,7 @@ class Change:
     error: str | None = None
     status: str | None = None  # the live status when planned (READY, UPDATING, ...); None when absent
     defaults: list[DefaultsRef] = field(default_factory=list)  # the ClusterDefaults documents that select it
+    reason: ErrorReason | None = None  # set exactly when action is error
 
     @property
     def changed_by(self) -> set[str]:
@@ -65,7 +98,8 @@ class Change:
     def to_dict(self) -> dict:
         return {
             "cluster": self.cluster.to_dict(),
-            "action": self.action,
+            "action": str(self.action),
+            "reason": None if self.reason is None else str(self.reason),
             "source": self.source,
             "status": self.status,
             "diff": [change.to_dict() for change in self.diff],
@@ -109,7 +143,7 @@ class Plan:
 
     @property
     def has_errors(self) -> bool:
-        return any(change.action == "error" for change in self.changes)
+        return any(change.action is Action.ERROR for change in self.changes)
 
     def to_dict(self) -> dict:
         return {
@@ -130,14 +164,20 @@ def plan_from_dict(data: dict) -> Plan:
     """Rebuild a saved plan; raises PlanFileError naming what is wrong."""
     if not isinstance(data, dict):
         raise PlanFileError("not a plan: the file holds no JSON object")
-    version = data.get("format_version")
-    if version != FORMAT_VERSION:
-        raise PlanFileError(f"unsupported plan format_version {version!r} (this ovhkube reads {FORMAT_VERSION!r})")
+    version, made_by = data.get("format_version"), data.get("tool_version", "unknown")
+    if version != FORMAT_VERSION or made_by != __version__:
+        # Another version may plan other requests or fingerprint other fields, so neither the plan nor its
+        # staleness check can be trusted here; as Terraform, refuse it and have it made again.
+        raise PlanFileError(
+            f"the plan was made by ovhkube {made_by} (plan format {version}); this is ovhkube {__version__} "
+            f"(plan format {FORMAT_VERSION}): make the plan again with this version"
+        )
     try:
         changes = [
             Change(
                 cluster=ClusterRef(**item["cluster"]),
-                action=_known_action(item["action"]),
+                action=_known(Action, item["action"], "action"),
+                reason=None if item.get("reason") is None else _known(ErrorReason, item["reason"], "reason"),
                 source=item.get("source", ""),
                 diff=[FieldChange.from_dict(entry) for entry in item.get("diff", [])],
                 requests=[Request(r["method"], r["path"], r.get("body")) for r in item.get("requests", [])],
@@ -149,15 +189,16 @@ def plan_from_dict(data: dict) -> Plan:
             )
             for item in data["changes"]
         ]
-        return Plan(changes, data["endpoint"], data["created_at"], data.get("tool_version", "unknown"))
+        return Plan(changes, data["endpoint"], data["created_at"], made_by)
     except (KeyError, TypeError) as exc:
         raise PlanFileError(f"malformed plan: missing or wrong field {exc}") from None
 
 
-def _known_action(action: str) -> str:
-    if action not in ACTIONS:
-        raise PlanFileError(f"malformed plan: unknown action {action!r}")
-    return action
+def _known(kind: type[KnownValue], value, what: str) -> KnownValue:
+    try:
+        return kind(value)
+    except ValueError:
+        raise PlanFileError(f"malformed plan: unknown {what} {value!r}") from None
 
 
 def read_plan_file(path: str) -> Plan:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
 from reconciler.model import PASSING_STATUSES, DesiredCluster
-from reconciler.plan.data import Change, ClusterRef, Plan, Request
+from reconciler.plan.data import Action, Change, ClusterRef, ErrorReason, Plan, Request
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 
@@ -49,16 +49,17 @@ def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldCha
 
 def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
     if result.error:
-        return _error(desired, desired_ref(desired), result.error, None)
+        return _error(desired, desired_ref(desired), result.reason or ErrorReason.READ_FAILED, result.error, None)
     if result.found is None:
         return _plan_create(desired)
     return _plan_existing(desired, result.found)
 
 
-def _error(desired, ref, message, live: LiveCluster | None, diff=(), warnings=()) -> Change:
+def _error(desired, ref, reason: ErrorReason, message, live: LiveCluster | None, diff=(), warnings=()) -> Change:
     return Change(
         cluster=ref,
-        action="error",
+        action=Action.ERROR,
+        reason=reason,
         source=desired.source,
         diff=list(diff),
         warnings=list(warnings),
@@ -71,9 +72,11 @@ def _error(desired, ref, message, live: LiveCluster | None, diff=(), warnings=()
 def _plan_create(desired: DesiredCluster) -> Change:
     ref = desired_ref(desired)
     if desired.id:
-        return _error(desired, ref, f"spec.id {desired.id} names no cluster of project {desired.project}", None)
+        message = f"spec.id {desired.id} names no cluster of project {desired.project}"
+        return _error(desired, ref, ErrorReason.ID_NOT_FOUND, message, None)
     if not desired.region:
-        return _error(desired, ref, "the cluster does not exist and spec.region is required to create it", None)
+        message = "the cluster does not exist and spec.region is required to create it"
+        return _error(desired, ref, ErrorReason.REGION_REQUIRED, message, None)
     body = {"name": desired.name, "region": desired.region}
     if desired.version:
         body["version"] = desired.version
@@ -92,7 +95,7 @@ def _plan_create(desired: DesiredCluster) -> Change:
         )
     return Change(
         cluster=ref,
-        action="create",
+        action=Action.CREATE,
         source=desired.source,
         diff=diff,
         requests=[Request("POST", kube_path(desired.project), body)],
@@ -125,7 +128,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
         message = f"spec.region is {desired.region} but the cluster is in {live_region}: a region never changes"
-        return _error(desired, ref, message, live, diff, warnings)
+        return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
     requests = []
     if mode_changes:
         if not desired.lifecycle.allow_reset:
@@ -133,18 +136,18 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
                 f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} needs a reset, which ERASES ALL KUBERNETES "
                 f"DATA; set spec.lifecycle.allowReset: true to allow it"
             )
-            return _error(desired, ref, message, live, diff, warnings)
+            return _error(desired, ref, ErrorReason.RESET_NOT_ALLOWED, message, live, diff, warnings)
         requests.append(Request("POST", kube_path(desired.project, ref.id, "/reset"), reset_body(desired, live)))
-        action = "reset"
+        action = Action.RESET
     elif diff:
         body = {block: prune(desired.customization[block]) for block in changed_blocks(diff)}
         requests.append(Request("PUT", kube_path(desired.project, ref.id, "/customization"), body))
-        action = "update"
+        action = Action.UPDATE
     else:
-        action = "noop"
-    if action != "noop" and live.status not in PASSING_STATUSES | {"READY"}:
+        action = Action.NOOP
+    if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
-        return _error(desired, ref, message, live, diff, warnings)
+        return _error(desired, ref, ErrorReason.NOT_READY, message, live, diff, warnings)
     return Change(
         cluster=ref,
         action=action,
