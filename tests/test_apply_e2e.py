@@ -5,6 +5,7 @@ import os
 import pty
 import subprocess
 import sys
+import time
 
 from apply_helpers import (
     IPTABLES_30S,
@@ -64,7 +65,13 @@ def run_on_terminal(sandbox, *args, answer: str) -> tuple[int, str]:
     controller, terminal = pty.openpty()
     command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", *args]
     process = subprocess.Popen(
-        command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=sandbox.env(), text=True
+        command,
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=sandbox.env(),
+        text=True,
+        cwd=sandbox.state.parent,  # the test's own workspace: its own apply lock
     )
     os.close(terminal)
     os.write(controller, answer.encode() + b"\n")
@@ -181,20 +188,38 @@ def test_no_changes_says_so_and_exits_0(sandbox, run_ovhkube, tmp_path):
     assert "Apply complete: 0 created, 0 updated, 0 reset, 0 failed." in result.stdout
 
 
-def test_a_busy_cluster_is_waited_for(sandbox_factory, run_ovhkube, tmp_path):
-    sandbox = sandbox_factory(transition_seconds=1.5)
+def test_a_busy_cluster_is_waited_for(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory(transition_seconds=0.5)
     seed(sandbox, live(1, "alpha", status="UPDATING"))
+    busy_until(sandbox, cluster_id(1), time.time() + 600)  # UPDATING until the apply is seen waiting, however slow
     fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+    command = [sys.executable, "-m", "reconciler.cli", "apply", fleet, "--auto-approve", "--format", "json"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env(), cwd=tmp_path
+    )
+    said = list(_lines_until(process.stderr, "waiting for READY before changing it"))
+    busy_until(sandbox, cluster_id(1), time.time())
+    stdout, stderr = process.communicate(timeout=60)
 
-    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
-
-    assert result.returncode == 0, result.stderr
-    assert "waiting for READY before changing it" in result.stderr
-    (alpha,) = account["clusters"]
+    assert process.returncode == 0, "".join(said) + stderr
+    (alpha,) = json.loads(stdout)["clusters"]
     assert alpha["result"] == "done" and alpha["verified"]
     assert [r["error"] for r in alpha["requests"]] == [None]  # sent once, when READY: no 409
-    assert alpha["duration_seconds"] >= 1.5 * 2 - 0.5  # the wait for READY, then the change's own transition
     assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"] == IPTABLES_60S
+
+
+def busy_until(sandbox, cluster: str, when: float) -> None:
+    """Hold a seeded cluster in its transient status until `when` (unix time): the sandbox's own ready_at."""
+    with sandbox.server.state.write() as conn:
+        conn.execute("UPDATE clusters SET ready_at = ? WHERE id = ?", (when, cluster))
+
+
+def _lines_until(stream, text: str):
+    for line in stream:
+        yield line
+        if text in line:
+            return
+    raise AssertionError(f"the process ended without saying {text!r}")
 
 
 def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhkube, tmp_path):
