@@ -164,7 +164,9 @@ def plan_from_dict(data: dict) -> Plan:
     """Rebuild a saved plan; raises PlanFileError naming what is wrong."""
     if not isinstance(data, dict):
         raise PlanFileError("not a plan: the file holds no JSON object")
-    version, made_by = data.get("format_version"), data.get("tool_version", "unknown")
+    if "format_version" not in data:
+        raise PlanFileError("not a plan: the JSON object has no format_version")
+    version, made_by = data["format_version"], data.get("tool_version", "unknown")
     if version != FORMAT_VERSION or made_by != __version__:
         # Another version may plan other requests or fingerprint other fields, so neither the plan nor its
         # staleness check can be trusted here; as Terraform, refuse it and have it made again.
