@@ -2,14 +2,13 @@
 
 import sys
 
-import typer
-
 from reconciler.commands.settings import Settings, is_terminal
+from reconciler.paint import Painter
 
 
 def _styled(text: str, settings: Settings | None, stream, **style) -> str:
     if settings is not None and settings.color and is_terminal(stream):
-        return typer.style(text, **style)
+        return Painter(True)(text, **style)
     return text
 
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import typer
-
 from reconciler import __version__
 from reconciler.errors import ExitCode
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
+from reconciler.paint import Painter
 from reconciler.plan.data import Action, Change, ErrorReason, Plan
 from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, printable, value
 
@@ -256,8 +255,7 @@ TEXT_HEADLINES = {
 
 
 def render_text(report: DriftReport, color: bool = False) -> str:
-    def paint(text, **style):
-        return typer.style(text, **style) if color else text
+    paint = Painter(color)
 
     lines = []
     for cluster in report.clusters:

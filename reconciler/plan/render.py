@@ -2,8 +2,7 @@
 
 import json
 
-import typer
-
+from reconciler.paint import Painter
 from reconciler.plan.data import Change, Plan
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
@@ -75,8 +74,7 @@ def summary_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, color: bool = False) -> str:
-    def paint(text, **style):
-        return typer.style(text, **style) if color else text
+    paint = Painter(color)
 
     lines = []
     for change in plan.changes:
