@@ -45,12 +45,13 @@ def global_options(
 
 
 # Commands. Each module imports only what its command's options need; heavy imports happen inside the command.
-from reconciler.commands import apply, drift, export, plan, sandbox, show, validate  # noqa: E402
+from reconciler.commands import apply, drift, export, plan, render, sandbox, show, validate  # noqa: E402
 
 app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
 app.command("plan")(plan.plan)
 app.command("show")(show.show)
+app.command("render")(render.render)
 app.command("apply")(apply.apply)
 app.command("drift")(drift.drift)
 app.command("export")(export.export)

@@ -55,15 +55,17 @@ OWN_PERIOD = "  customization:\n    kubeProxy:\n      iptables: {syncPeriod: PT3
 @pytest.fixture
 def fleet(sandbox, tmp_path):
     sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": [live(i, n) for i, n in enumerate(NAMES)]}]})
-    (tmp_path / "defaults.yaml").write_text(DEFAULTS)
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    (folder / "defaults.yaml").write_text(DEFAULTS)
     documents = [
         cluster("web-prod", "prod"),
         cluster("api-prod", "prod"),
         cluster("own-prod", "prod", OWN_PERIOD),  # its own syncPeriod wins over the defaults'
         cluster("web-staging", "staging"),
     ]
-    (tmp_path / "clusters.yaml").write_text("---\n".join(documents))
-    return tmp_path
+    (folder / "clusters.yaml").write_text("---\n".join(documents))
+    return folder
 
 
 def plan(run_ovhkube, sandbox, *args):
@@ -164,3 +166,45 @@ def test_conflicts_and_permissions_in_defaults_stop_the_plan_before_any_api_call
     assert result.returncode == 1
     assert f"{extra_file}{expected.format(defaults=fleet / 'defaults.yaml')}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def comparable(plan_document: dict) -> list:
+    """What a plan does, whatever file each value is written in."""
+    return [
+        (
+            c["cluster"],
+            c["action"],
+            [(d["path"], d["before"], d["after"]) for d in c["diff"]],
+            c["requests"],
+            c["live_fingerprint"],
+        )
+        for c in plan_document["changes"]
+    ]
+
+
+def test_render_prints_documents_that_validate_and_plan_exactly_as_the_fleet(fleet, sandbox, run_ovhkube, tmp_path):
+    rendered = run_ovhkube("render", str(fleet), env=sandbox.env(OVH_ENDPOINT="http://127.0.0.1:9/1.0"))
+    assert rendered.returncode == 0, rendered.stderr
+    assert f'syncPeriod: "PT45S"  # {fleet / "defaults.yaml"}:{SYNC_LINE} (ClusterDefaults "prod")' in rendered.stdout
+    assert f'syncPeriod: "PT30S"  # {fleet / "clusters.yaml"}:29' in rendered.stdout  # own-prod's own value
+    out = tmp_path / "rendered" / "all.yaml"
+    out.parent.mkdir()
+    out.write_text(rendered.stdout)
+    validated = run_ovhkube("validate", str(out))
+    assert validated.returncode == 0 and "4 clusters: valid" in validated.stdout, validated.stdout
+    original = json.loads(plan(run_ovhkube, sandbox, fleet, "--format", "json").stdout)
+    again = json.loads(plan(run_ovhkube, sandbox, out, "--format", "json").stdout)
+    assert comparable(again) == comparable(original)
+    assert [c["action"] for c in again["changes"]] == ["update", "update", "noop", "noop"]
+    assert again["defaults"] == [] and all(
+        d["source"].startswith(f"{out}:") for c in again["changes"] for d in c["diff"]
+    )
+
+
+def test_render_one_cluster_and_refuse_a_name_that_matches_none(fleet, run_ovhkube):
+    one = run_ovhkube("render", str(fleet), "--cluster", f"{PROJECT}/api-prod")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.count("kind: Cluster") == 1 and 'name: "api-prod"' in one.stdout
+    missing = run_ovhkube("render", str(fleet), "--cluster", "nope")
+    assert missing.returncode == 1
+    assert "--cluster matches no cluster in the files: nope" in missing.stderr

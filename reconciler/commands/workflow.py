@@ -15,6 +15,11 @@ PROGRESS_FROM = 20  # clusters; below that a progress bar is noise
 
 def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
     """The desired clusters, or every problem on stderr and exit 1 before any API call."""
+    return load_checked(paths, settings).clusters
+
+
+def load_checked(paths: list[str], settings: Settings):
+    """The files read and valid (warnings on stderr), or every problem on stderr and exit 1."""
     from reconciler.files.load import FOREIGN_FILE
     from reconciler.files.validate import load_desired
 
@@ -29,7 +34,7 @@ def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
         for problem in loaded.problems:
             err(str(problem), settings, fg="red")
         raise UserError(f"{len(loaded.problems)} problem(s) in the files; nothing was read from the API")
-    return loaded.clusters
+    return loaded
 
 
 def select_targets(clusters: list[DesiredCluster], targets: list[str] | None) -> list[DesiredCluster]:
