@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 SEED = EXAMPLES / "sandbox-seed.yaml"
 DESIRED_FILES = sorted(path for path in EXAMPLES.glob("*.yaml") if path != SEED)
+FLEET = EXAMPLES / "fleet"
 MODELINE = "# yaml-language-server: $schema=../schemas/cluster.schema.json"
 
 
@@ -37,7 +38,22 @@ def test_the_examples_folder_validates_and_says_it_skips_the_seed():
     assert loaded.ok
     assert str(SEED) in [p.file for p in loaded.warnings]
     assert all(p.message.startswith("skipped: not a desired-state file") for p in loaded.warnings)
-    assert len(loaded.clusters) == 5
+    assert len(loaded.clusters) == 10  # 5 written out in full, 5 of the fleet/ built on ClusterDefaults
+    assert loaded.defaults == 3
+
+
+def test_the_fleet_example_has_defaults_per_environment_and_exceptions_that_win():
+    loaded = load_desired([str(FLEET)])
+    assert loaded.ok and loaded.warnings == []
+    clusters = {c.name: c for c in loaded.clusters}
+    assert {d.name for c in clusters.values() for d in c.defaults} == {"company", "production", "staging"}
+    periods = {name: c.customization["kubeProxy"]["iptables"]["syncPeriod"] for name, c in clusters.items()}
+    assert periods["market-eu-prod"] == "PT45S" and periods["market-eu-staging"] == "PT30S"
+    assert periods["market-batch-prod"] == "PT2M"  # its own value wins
+    plugins = clusters["market-cache-staging"].customization["apiServer"]["admissionPlugins"]
+    assert plugins == {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}
+    for path in FLEET.glob("*.yaml"):
+        assert path.read_text().splitlines()[0] == MODELINE.replace("../", "../../"), path
 
 
 def test_every_example_file_points_editors_at_the_schema():
@@ -49,8 +65,9 @@ def test_the_printed_schema_is_a_valid_2020_12_schema_that_accepts_every_example
     schema = printed_schema()
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema)
-    documents = [doc for path in DESIRED_FILES for doc in yaml.safe_load_all(path.read_text())]
-    assert len(documents) == 5
+    files = DESIRED_FILES + sorted(FLEET.glob("*.yaml"))
+    documents = [doc for path in files for doc in yaml.safe_load_all(path.read_text())]
+    assert len(documents) == 13 and {d["kind"] for d in documents} == {"Cluster", "ClusterDefaults"}
     for document in documents:
         assert list(validator.iter_errors(document)) == []
 
@@ -71,7 +88,7 @@ def seed_clusters() -> dict:
 
 
 def test_the_seed_differs_from_the_files_in_the_ways_worth_showing():
-    desired = {c.key: c for c in load_desired([str(path) for path in DESIRED_FILES]).clusters}
+    desired = {c.key: c for c in load_desired([str(EXAMPLES)]).clusters}
     live = seed_clusters()
     assert len(set(desired) - set(live)) == 1  # one to create
     assert len(set(live) - set(desired)) == 1  # one no file declares

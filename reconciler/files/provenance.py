@@ -20,5 +20,5 @@ def source_of(document: Document, path: tuple) -> ValueSource:
     """The source of the value at `path` (from the document's root), or of its nearest written parent."""
     origin = document.origin_of(path) if isinstance(document, EffectiveDocument) else None
     if origin is None:
-        return ValueSource(f"{document.file}:{document.position(path)[0]}")
-    return ValueSource(f"{origin.document.file}:{origin.document.position(path)[0]}", origin.name)
+        return ValueSource(f"{document.file}:{document.position(path, at_key=True)[0]}")
+    return ValueSource(f"{origin.document.file}:{origin.document.position(path, at_key=True)[0]}", origin.name)
