@@ -45,7 +45,7 @@ def global_options(
 
 
 # Commands. Each module imports only what its command's options need; heavy imports happen inside the command.
-from reconciler.commands import apply, drift, export, plan, render, sandbox, show, validate  # noqa: E402
+from reconciler.commands import access, apply, drift, export, plan, render, sandbox, show, validate  # noqa: E402
 
 app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
@@ -55,6 +55,7 @@ app.command("render")(render.render)
 app.command("apply")(apply.apply)
 app.command("drift")(drift.drift)
 app.command("export")(export.export)
+app.command("access-rules")(access.access_rules)
 sandbox_app.command("serve")(sandbox.serve)
 sandbox_app.command("seed")(sandbox.seed)
 sandbox_app.command("show")(sandbox.show)

@@ -1,0 +1,25 @@
+"""`ovhkube access-rules`: the consumer-key access rules ovhkube needs, to create a least-privilege key."""
+
+import json
+
+import typer
+
+from reconciler.errors import UserError
+
+
+def access_rules(
+    read_only: bool = typer.Option(
+        False, "--read-only", help="Only what plan, drift, export and validate need (GET): for PR plans and drift."
+    ),
+    project: list[str] = typer.Option(None, "--project", help="Only this Public Cloud project; repeatable."),
+) -> None:
+    """Print the OVHcloud consumer-key access rules ovhkube needs, as the JSON body of POST /auth/credential."""
+    from reconciler.commands.export import PROJECT_ID
+    from reconciler.live.access import access_rules as rules
+
+    for name in project or []:
+        if not PROJECT_ID.fullmatch(name):
+            raise UserError(
+                f"--project {name!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)"
+            )
+    print(json.dumps({"accessRules": rules(read_only, project)}, indent=2))

@@ -1,0 +1,47 @@
+"""The OVHcloud API calls ovhkube makes, as consumer-key access rules (`POST /auth/credential` takes them as
+{"accessRules": [{"method", "path"}]}; `*` is a wildcard). Least privilege: plan, drift and export need the GETs only;
+apply needs the writes too. `GET /auth/time` is called unauthenticated and needs no rule.
+See https://help.ovhcloud.com/csm/en-gb-api-getting-started-ovhcloud-api (section "Advanced usage: pair OVHcloud
+APIs with an application") and https://github.com/ovh/python-ovh#2-configure-your-application.
+"""
+
+import re
+
+KUBE = "/cloud/project/{project}/kube"
+
+READ_RULES = (
+    ("GET", KUBE),  # the project's clusters, expanded (one call per project)
+    ("GET", KUBE + "/*"),  # one cluster, right before a write and while waiting for READY
+    ("GET", KUBE + "/*/customization"),  # when a listing is not expanded
+    ("GET", KUBE + "/*/ipRestrictions"),  # no expanded form: read where the file manages it or a reset wipes it
+    ("GET", KUBE + "/*/openIdConnect"),
+)
+WRITE_RULES = (
+    ("POST", KUBE),  # create
+    ("PUT", KUBE + "/*/customization"),
+    ("POST", KUBE + "/*/reset"),
+    ("PUT", KUBE + "/*/updatePolicy"),
+    ("PUT", KUBE + "/*/ipRestrictions"),  # PUT replaces the list (POST would append)
+    ("POST", KUBE + "/*/openIdConnect"),
+    ("PUT", KUBE + "/*/openIdConnect"),
+    ("DELETE", KUBE + "/*/openIdConnect"),
+    ("POST", KUBE + "/*/update"),  # version upgrade
+)
+
+
+def access_rules(read_only: bool, projects: list[str] | None = None) -> list[dict]:
+    """The rules, for every project (`*`) or only for those named."""
+    rules = READ_RULES if read_only else READ_RULES + WRITE_RULES
+    return [
+        {"method": method, "path": path.format(project=project)}
+        for project in (projects or ["*"])
+        for method, path in rules
+    ]
+
+
+def allows(rules: list[dict], method: str, path: str) -> bool:
+    """Whether a call is covered, reading `*` as one path segment (stricter than the API, so a check passes there)."""
+    return any(
+        rule["method"] == method and re.fullmatch("[^/]+".join(map(re.escape, rule["path"].split("*"))), path)
+        for rule in rules
+    )
