@@ -12,7 +12,7 @@ import ovh.client
 import ovh.config
 
 from reconciler.commands.settings import Settings
-from reconciler.errors import ApiError, AuthError
+from reconciler.errors import ApiError, AuthError, UserError
 from reconciler.live.client import TIMEOUT, Api, prepare_session
 
 NAMED_ENDPOINTS = ("ovh-eu", "ovh-ca", "ovh-us")
@@ -76,5 +76,13 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
         prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
         api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose)
         stack.callback(client._session.close)
-        api.learn_clock_offset()
+        try:
+            api.learn_clock_offset()
+        except ApiError as exc:
+            if not exc.network:
+                raise
+            url = ovh.client.ENDPOINTS[name]
+            raise UserError(
+                f"cannot reach the API at {url}: {exc}; check --endpoint (or OVH_ENDPOINT) and the network"
+            ) from None
         yield api

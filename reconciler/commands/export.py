@@ -23,7 +23,7 @@ def export(
     parallelism: int = PARALLELISM,
 ) -> None:
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
-    from reconciler.commands.workflow import read_only_or_fail
+    from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
     from reconciler.live.read import read_live
     from reconciler.plan.data import ClusterRef
 
@@ -31,11 +31,13 @@ def export(
         raise UserError(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
     names = list(dict.fromkeys(cluster or []))
     refs = [ClusterRef(project, name) for name in names]
-    view, _ = read_only_or_fail(
-        ctx.obj,
-        parallelism,
-        lambda api: read_live(api, refs, parallelism, all_customizations=not names, projects=[project]),
-    )
+
+    def read(api):
+        view = read_live(api, refs, parallelism, all_customizations=not names, projects=[project])
+        fail_on_one_cause(api, view)
+        return view
+
+    view, _ = read_only_or_fail(ctx.obj, parallelism, read)
     # All or nothing: a partial export would look like a complete one.
     found = _chosen(view, project, names) if names else _whole_project(view, project)
     _write(project, found, output)

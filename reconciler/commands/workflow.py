@@ -96,4 +96,21 @@ def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
     from reconciler.plan.planner import desired_ref
 
     with progress(len(clusters), "reading live state", settings) as on_progress:
-        return read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)
+        view = read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)
+    fail_on_one_cause(api, view)
+    return view
+
+
+def fail_on_one_cause(api, view) -> None:
+    """A cause shared by the whole run (credentials, access rules, an unseeded sandbox) is one error line with its
+    hint, not an error entry per cluster."""
+    from urllib.parse import urlsplit
+
+    from reconciler.live.causes import one_cause
+
+    label = api.endpoint_label
+    sandbox = label == "sandbox" or urlsplit(label).hostname in ("127.0.0.1", "localhost", "::1")
+    projects = len(view.clusters_by_project) + len(view.project_failures)
+    cause = one_cause(view.project_failures, projects, sandbox)
+    if cause:
+        raise UserError(cause)

@@ -69,6 +69,7 @@ class Api:
         self._log = log or (lambda line: print(line, file=sys.stderr, flush=True))
         self._lock = threading.Lock()
         self._random = random.Random()
+        self._said_retrying = False
 
     def get(self, path: str):
         return self._call("GET", path, None)
@@ -102,7 +103,17 @@ class Api:
                 budget = self.retry_budget if budget is None else budget
                 if not retryable or time.monotonic() - started + delay > budget:
                     raise
+                if error.ambiguous:
+                    self._say_retrying(error, budget)
                 time.sleep(delay)
+
+    def _say_retrying(self, error: ApiError, budget: float) -> None:
+        """One line, once per run, so that an API that does not answer is not seconds of silence (-v logs each)."""
+        with self._lock:
+            if self._said_retrying:
+                return
+            self._said_retrying = True
+        self._log(f"retrying for up to {budget:.0f} s: {error}")
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         with self._lock:

@@ -65,6 +65,7 @@ class LiveView:
     results: dict[tuple[str, str], LiveResult] = field(default_factory=dict)
     clusters_by_project: dict[str, list[dict]] = field(default_factory=dict)  # every cluster read, by project
     project_errors: dict[str, str] = field(default_factory=dict)
+    project_failures: dict[str, ApiError] = field(default_factory=dict)  # the errors behind project_errors
     read_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, id) listed but not readable
     customizations: dict[tuple[str, str], dict] = field(default_factory=dict)  # (project, id): every one read
 
@@ -126,6 +127,7 @@ def read_live(
                 listed[project] = list(future.result() or [])
             except ApiError as exc:
                 view.project_errors[project] = str(exc)
+                view.project_failures[project] = exc
                 continue
             counter.expect(len(listed[project]))
             cluster_reads += [pool.submit(read_cluster, project, cluster_id) for cluster_id in listed[project]]
