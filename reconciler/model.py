@@ -12,6 +12,7 @@ MANAGED_BLOCKS = ("apiServer", "kubeProxy")
 KUBE_PROXY_MODES = ("iptables", "ipvs")
 IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
 ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")
+ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)  # the API keeps it enabled: a file (or a plan) disabling it is refused
 WORKER_NODES_POLICIES = ("delete", "reinstall")
 # Cluster statuses that turn READY by themselves (apply waits them out); any other status but READY needs a person.
 PASSING_STATUSES = frozenset(

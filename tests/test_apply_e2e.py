@@ -299,54 +299,6 @@ def test_skip_errors_applies_the_rest_and_says_so(sandbox, run_ovhkube, tmp_path
     assert live_now["beta"]["kubeProxyMode"] == "iptables" and live_now["beta"]["resets"] == 0
 
 
-def saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, body: dict):
-    """A saved plan of three_clusters whose request for alpha is edited by hand to send `body`."""
-    fleet = three_clusters(sandbox, tmp_path)
-    plan_file = tmp_path / "plan.json"
-    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
-    saved = json.loads(plan_file.read_text())
-    alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
-    alpha["requests"][0]["body"] = body
-    plan_file.write_text(json.dumps(saved))
-    return plan_file
-
-
-def test_a_request_the_api_refuses_fails_only_that_cluster(sandbox, run_ovhkube, tmp_path):
-    refused = {"kubeProxy": {"iptables": {"syncPeriod": "PT0S"}}}  # the API refuses it (400)
-    plan_file = saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, refused)
-
-    result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
-
-    assert result.returncode == 1
-    results = {c["cluster"]["name"]: c for c in account["clusters"]}
-    assert results["alpha"]["result"] == "failed" and "400" in results["alpha"]["reason"]
-    assert results["alpha"]["requests"][0]["error"]["status"] == 400
-    assert results["beta"]["result"] == "done"
-    live_now = clusters_by_name(sandbox)
-    assert live_now["alpha"]["customization"]["kubeProxy"] == IPTABLES_30S
-    assert live_now["beta"]["customization"]["apiServer"] == MORE_PLUGINS
-
-
-def test_a_saved_plan_cannot_reset_a_cluster_it_shows_as_an_update(sandbox, run_ovhkube, tmp_path):
-    plan_file = saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, {"kubeProxyMode": "iptables"})
-    saved = json.loads(plan_file.read_text())
-    alpha = next(c for c in saved["changes"] if c["cluster"]["name"] == "alpha")
-    assert alpha["action"] == "update"  # what the reviewer saw: "0 to reset"
-    alpha["requests"][0]["method"] = "POST"
-    alpha["requests"][0]["path"] = f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}/reset"
-    alpha["requests"].append(dict(alpha["requests"][0]))  # and twice, for good measure
-    plan_file.write_text(json.dumps(saved))
-
-    result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
-
-    assert result.returncode == 1
-    results = {c["cluster"]["name"]: c for c in account["clusters"]}
-    assert results["alpha"]["result"] == "failed" and results["alpha"]["requests"] == []
-    assert "reset" in results["alpha"]["reason"]
-    assert results["beta"]["result"] == "done"
-    assert clusters_by_name(sandbox)["alpha"]["resets"] == 0
-
-
 def test_no_wait_sends_and_says_it_did_not_verify(sandbox_factory, run_ovhkube, tmp_path):
     sandbox = sandbox_factory(transition_seconds=30)
     seed(sandbox, live(1, "alpha"))
@@ -373,18 +325,6 @@ def test_a_cluster_busy_past_the_timeout_fails_and_is_not_touched(sandbox_factor
     assert alpha["result"] == "failed" and "still UPDATING after 1.0s (--timeout)" in alpha["reason"]
     assert alpha["requests"] == []
     assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"] == IPTABLES_30S
-
-
-def test_verification_checks_the_plan_diff_and_reports_what_is_not_live(sandbox, run_ovhkube, tmp_path):
-    # The request no longer does what the diff promises (syncPeriod PT60S): the API takes it, verification does not.
-    other = {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}}
-    plan_file = saved_plan_with_alpha_body(sandbox, run_ovhkube, tmp_path, other)
-
-    result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
-
-    assert result.returncode == 1
-    assert 'alpha: customization.kubeProxy.iptables.syncPeriod: expected "PT60S", live "PT45S"' in result.stdout
-    assert "Apply complete: 0 created, 1 updated, 0 reset, 1 failed." in result.stdout
 
 
 def test_verification_compares_by_meaning_not_spelling(sandbox, run_ovhkube, tmp_path):

@@ -92,7 +92,8 @@ def _workspace_lock(timeout: float, settings):
 
 
 def _read_saved_plan(path: str):
-    from reconciler.plan.data import PlanFileError, read_plan_file
+    from reconciler.plan.data import PlanFileError
+    from reconciler.plan.planfile import read_plan_file
 
     try:
         return read_plan_file(path)

@@ -19,7 +19,7 @@ from reconciler.files.load import Document, load_paths
 from reconciler.files.problem import WARNING, Problem, dotted
 from reconciler.files.provenance import DocumentProvenance
 from reconciler.files.schema import load_schema
-from reconciler.model import MANAGED_BLOCKS, DefaultsRef, DesiredCluster, Lifecycle
+from reconciler.model import ALWAYS_ENABLED_PLUGINS, MANAGED_BLOCKS, DefaultsRef, DesiredCluster, Lifecycle
 from reconciler.plan.normalize import DEFAULT_SYNC_PERIOD_SECONDS
 
 __all__ = ["Loaded", "Problem", "load_desired"]
@@ -267,6 +267,9 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         if isinstance(plugin, str) and isinstance(enabled, list) and plugin in enabled:
             path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
             problem(path, f"{plugin} is both enabled and disabled")
+        elif plugin in ALWAYS_ENABLED_PLUGINS:
+            path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
+            problem(path, f"{plugin} cannot be disabled: the API keeps it enabled")
 
     lifecycle = _mapping(spec.get("lifecycle"))
     if lifecycle.get("workerNodesPolicy") and lifecycle.get("allowReset") is not True:

@@ -160,8 +160,8 @@ class Plan:
         return json.dumps(self.to_dict(), indent=2) + "\n"
 
 
-def plan_from_dict(data: dict) -> Plan:
-    """Rebuild a saved plan; raises PlanFileError naming what is wrong."""
+def check_made_here(data) -> str:
+    """The tool_version of a saved plan made by this very ovhkube; PlanFileError otherwise."""
     if not isinstance(data, dict):
         raise PlanFileError("not a plan: the file holds no JSON object")
     if "format_version" not in data:
@@ -171,9 +171,15 @@ def plan_from_dict(data: dict) -> Plan:
         # Another version may plan other requests or fingerprint other fields, so neither the plan nor its
         # staleness check can be trusted here; as Terraform, refuse it and have it made again.
         raise PlanFileError(
-            f"the plan was made by ovhkube {made_by} (plan format {version}); this is ovhkube {__version__} "
-            f"(plan format {FORMAT_VERSION}): make the plan again with this version"
+            f"the plan was made by ovhkube {str(made_by)[:40]} (plan format {str(version)[:40]}); this is ovhkube "
+            f"{__version__} (plan format {FORMAT_VERSION}): make the plan again with this version"
         )
+    return made_by
+
+
+def plan_from_dict(data: dict) -> Plan:
+    """Rebuild a saved plan; raises PlanFileError naming what is wrong."""
+    made_by = check_made_here(data)
     try:
         changes = [
             Change(
@@ -201,14 +207,3 @@ def _known(kind: type[KnownValue], value, what: str) -> KnownValue:
         return kind(value)
     except ValueError:
         raise PlanFileError(f"malformed plan: unknown {what} {value!r}") from None
-
-
-def read_plan_file(path: str) -> Plan:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise PlanFileError(f"cannot read plan file {path}: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"{path} is not a plan file: invalid JSON ({exc})") from None
-    return plan_from_dict(data)
