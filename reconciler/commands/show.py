@@ -13,7 +13,8 @@ def show(
 ) -> None:
     """Show a saved plan (from `plan --out`) as plan shows it; reads no API and needs no credentials."""
     from reconciler.commands.settings import is_terminal
-    from reconciler.plan.data import PlanFileError, read_plan_file
+    from reconciler.plan.data import PlanFileError
+    from reconciler.plan.planfile import read_plan_file
     from reconciler.plan.render import render
 
     try:
