@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check reconciler tests bench
+	$(BIN)/ruff format --check reconciler tests bench
+	$(BIN)/mypy
 
 # Four workers on two cores: most of the suite waits on sandbox transitions and subprocesses, not on the CPU
 # (measured: 131 s serial, 75 s with -n 4). Each test has its own tmp_path, sandbox port and state file.

@@ -36,7 +36,7 @@ def apply_change(
         return outcome("unchanged")
     try:
         cluster = _execute(session)
-        if not options.wait:
+        if not options.wait or cluster is None:  # None: nothing was waited for (--no-wait)
             return outcome("done", notes=[NO_WAIT_NOTE])
         misses = _unmet_after_settling(session, cluster)
         if misses:

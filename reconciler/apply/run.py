@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
@@ -66,7 +67,10 @@ def apply_plan(
         _finish_after_interrupt(futures, outcomes, plan.changes)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return ApplyReport(list(outcomes), plan.endpoint, interrupted=interrupted, waited=options.wait)
+    # Every entry is filled by now: at once, by _collect, or by _finish_after_interrupt.
+    return ApplyReport(
+        cast(list[ClusterOutcome], outcomes), plan.endpoint, interrupted=interrupted, waited=options.wait
+    )
 
 
 def _collect(futures: dict[Future, int], outcomes: list) -> None:

@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import WaitFailed, wait_until_ready
@@ -30,7 +31,7 @@ class DoneElsewhere(Exception):
 
 @dataclass
 class ClusterSession:
-    api: object
+    api: Any  # reconciler.live.client.Api (not imported: it would load ovh and requests)
     change: Change
     options: ApplyOptions
     stop: threading.Event
@@ -41,6 +42,13 @@ class ClusterSession:
     @property
     def project(self) -> str:
         return self.change.cluster.project
+
+    @property
+    def known_id(self) -> str:
+        """The cluster's id, known by the time it is read or waited for (a create learns it from its answer)."""
+        if self.cluster_id is None:
+            raise ClusterFailed("the cluster's id is not known, so it cannot be read")
+        return self.cluster_id
 
     def call(self, request: Request):
         """Send one of the plan's requests exactly as written, and keep it with its answer for the report."""
@@ -57,7 +65,7 @@ class ClusterSession:
     def read(self) -> LiveCluster:
         """The cluster (customization included) as it is now, by one direct GET; ClusterFailed when unreadable."""
         try:
-            return read_cluster(self.api, self.project, self.cluster_id)
+            return read_cluster(self.api, self.project, self.known_id)
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
 
@@ -67,7 +75,7 @@ class ClusterSession:
             return wait_until_ready(
                 self.api,
                 self.project,
-                self.cluster_id,
+                self.known_id,
                 timeout=self.options.timeout,
                 stop=self.stop,
                 report=self.say,

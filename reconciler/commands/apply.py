@@ -4,6 +4,7 @@ import re
 import sys
 import threading
 from enum import StrEnum
+from typing import cast
 
 import typer
 
@@ -65,12 +66,13 @@ def apply(
     if plan_file and target:
         raise UserError("a saved plan is applied whole: use --target when making it (plan --target)")
     settings = ctx.obj
-    options = ApplyOptions(parallelism=parallelism, timeout=timeout, wait=not no_wait)
+    # parse_timeout, their callback, has turned --timeout and --lock-timeout into seconds.
+    options = ApplyOptions(parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait)
     saved = _read_saved_plan(plan_file) if plan_file else None
     if saved:
         _refuse_errors(saved, skip_errors, settings)
     clusters = None if saved else _load_targets(paths, target, settings)
-    with _workspace_lock(lock_timeout, settings), open_api(settings, parallelism=parallelism) as api:
+    with _workspace_lock(cast(float, lock_timeout), settings), open_api(settings, parallelism=parallelism) as api:
         the_plan = (
             _saved_plan_checked(api, saved, parallelism)
             if saved

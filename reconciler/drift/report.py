@@ -113,9 +113,7 @@ class DriftReport:
 
     @property
     def summary(self) -> dict:
-        counts = dict.fromkeys(STATES, 0)
-        for cluster in self.clusters:
-            counts[cluster.state] += 1
+        counts: dict[str, int | None] = {state: sum(c.state == state for c in self.clusters) for state in STATES}
         counts["unmanaged"] = None if self.unmanaged is None else len(self.unmanaged)
         return counts
 
@@ -174,7 +172,7 @@ def compare(plan: Plan) -> list[ClusterDrift]:
 def classify(change: Change) -> ClusterDrift:
     ref = change.cluster
     fields = [DriftedField(c.path, c.after, c.before, c.source, c.defaults) for c in change.diff]
-    common = {
+    common: dict[str, Any] = {
         "project": ref.project,
         "name": ref.name,
         "source": change.source,

@@ -20,7 +20,7 @@ from reconciler.plan.planner import major_minor
 SCHEMA_IN_REPO = Path("schemas") / "cluster.schema.json"
 FALLBACK_SCHEMA_REFERENCE = "../schemas/cluster.schema.json"  # the layout the README and examples use
 # Every customization field the file format knows, by block; anything else is left out (and named in a warning).
-KNOWN_FIELDS = {
+KNOWN_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "apiServer": {"admissionPlugins": ("enabled", "disabled")},
     "kubeProxy": {
         "iptables": ("minSyncPeriod", "syncPeriod"),
@@ -38,7 +38,7 @@ class ExportedCluster:
 
 def export_cluster(project: str, cluster: dict, customization: dict | None) -> ExportedCluster:
     """The desired-state document that matches this live cluster as it is."""
-    warnings = []
+    warnings: list[str] = []
     spec = {"project": project, "region": cluster.get("region"), "id": cluster.get("id")}
     if cluster.get("version"):
         spec["version"] = major_minor(cluster["version"])

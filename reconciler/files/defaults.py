@@ -140,7 +140,8 @@ def apply_defaults(documents: list[Document]) -> Fleet:
 
 
 def _duplicate_names(all_defaults: list[Defaults]) -> list[Problem]:
-    problems, first_by_name = [], {}
+    problems: list[Problem] = []
+    first_by_name: dict[str, Defaults] = {}
     for defaults in all_defaults:
         first = first_by_name.setdefault(defaults.name, defaults)
         if first is not defaults:
@@ -226,7 +227,8 @@ def locate_for_clusters(effective: list[Document], rule) -> list[Problem]:
     """Run a per-document rule (the meaning rules) on the effective documents. A problem at a value some defaults
     wrote is said once, naming the clusters it concerns; a warning there is dropped (defaults may well hold what
     only some of the clusters they select use, such as workerNodesPolicy for those that allow a reset)."""
-    problems, at_defaults = [], {}
+    problems: list[Problem] = []
+    at_defaults: dict = {}
     for document in effective:
         for problem in rule(document):
             if not isinstance(document, EffectiveDocument) or (

@@ -114,7 +114,7 @@ def find_files(paths: list[str]) -> tuple[list[tuple[str, bool]], list[Problem]]
 
     for path in paths:
         if os.path.isdir(path):
-            inside = []
+            inside: list[str] = []
             for root, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 inside.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
@@ -152,9 +152,10 @@ def read_text(path: str) -> tuple[str | None, Problem | None]:
 
 def load_file(path: str) -> tuple[list[Document], list[Problem]]:
     text, problem = read_text(path)
-    if problem:
-        return [], [problem]
-    documents, problems = [], []
+    if problem or text is None:
+        return [], [problem] if problem else []
+    documents: list[Document] = []
+    problems: list[Problem] = []
     composed = 0
     try:
         for root in yaml.compose_all(text, Loader=_Loader):

@@ -178,7 +178,7 @@ def _type_message(document: Document, path: tuple, value, subschema: dict) -> st
     if subschema == _schema_def("duration"):
         return f"expected an ISO 8601 duration such as PT30S, {got}"
     types = subschema["type"] if isinstance(subschema["type"], list) else [subschema["type"]]
-    expected = " or ".join(_TYPE_NAMES.get(t, t) for t in types if t != "null")
+    expected = " or ".join(_TYPE_NAMES.get(t, str(t)) for t in types if t != "null")
     message = f"expected {expected}, {got}"
     if "boolean" in types and isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
         return message + "; YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false"
@@ -220,7 +220,8 @@ def _kind(value) -> str:
         return "a date"
     if isinstance(value, bytes):
         return "binary data"
-    return {str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "a string", list: "a list", dict: "a mapping"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _show(value) -> str:
@@ -257,7 +258,7 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         _check_periods(_mapping(kube_proxy.get(mode)), base, problem)
     tcp_timeout = _mapping(kube_proxy.get("ipvs")).get("tcpTimeout")
     if 0 < (_seconds(tcp_timeout) or 0) < MIN_TCP_TIMEOUT_SECONDS:
-        path = ("spec", "customization", "kubeProxy", "ipvs", "tcpTimeout")
+        path: tuple = ("spec", "customization", "kubeProxy", "ipvs", "tcpTimeout")
         minimum = MIN_TCP_TIMEOUT_SECONDS
         problem(path, f"must be 0 (keep the system value) or at least {minimum} seconds; got {tcp_timeout}")
 
@@ -286,18 +287,20 @@ def _check_periods(block: dict, base: tuple, problem) -> None:
         return
     if min_sync_seconds is None or (sync is not None and sync_seconds is None):
         return
-    if sync is None:  # kube-proxy then uses its default, and rejects a longer minSyncPeriod
+    if sync_seconds is not None:
+        limit, named = sync_seconds, f"syncPeriod ({sync})"
+    else:  # no syncPeriod: kube-proxy then uses its default, and rejects a longer minSyncPeriod
         limit = Decimal(DEFAULT_SYNC_PERIOD_SECONDS)
         named = f"kube-proxy's default syncPeriod ({limit}s), which applies when syncPeriod is left out"
-    else:
-        limit, named = sync_seconds, f"syncPeriod ({sync})"
     if min_sync_seconds > limit:
         problem(base + ("minSyncPeriod",), f"must not be longer than {named}; got {min_sync}")
 
 
 def duplicate_problems(documents: list[Document]) -> list[Problem]:
     """No two documents for one cluster: the same (project, name), or the same pinned id."""
-    problems, first_by_name, first_by_id = [], {}, {}
+    problems: list[Problem] = []
+    first_by_name: dict[tuple, Document] = {}
+    first_by_id: dict[tuple, Document] = {}
     for document in documents:
         spec = document.data["spec"]
         name, project, cluster_id = document.data["metadata"]["name"], spec["project"], spec.get("id")
@@ -324,6 +327,7 @@ def to_cluster(document: Document) -> DesiredCluster:
     data = document.data
     spec = data["spec"]
     written = spec.get("customization")
+    customization: dict
     if written is None:
         customization = {}
     elif written == {}:  # `customization: {}` manages both blocks, as empty

@@ -28,8 +28,17 @@ RETRIED_METHODS = ("GET", "PUT")  # idempotent: sending them twice means the sam
 TIMEOUT = (10, 60)  # seconds to connect, seconds to read
 
 
+ERROR_TYPES: dict[int | None, type[ApiError]] = {
+    401: AuthError,
+    403: AuthError,
+    404: NotFound,
+    409: Conflict,
+    429: RateLimited,
+}
+
+
 def _error_type(status: int | None) -> type[ApiError]:
-    return {401: AuthError, 403: AuthError, 404: NotFound, 409: Conflict, 429: RateLimited}.get(status, ApiError)
+    return ERROR_TYPES.get(status, ApiError)
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -71,6 +71,7 @@ class LiveView:
 
 
 def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
+    payload: dict
     if live is None:
         payload = {"absent": [project, name]}
     else:
@@ -134,7 +135,7 @@ def read_live(
         for future in cluster_reads:
             future.result()
 
-    named: dict[tuple[str, str], list[str]] = {}
+    named: dict[tuple[str, str | None], list[str]] = {}  # (project, name): ids; a cluster may come without a name
     for project in sorted(listed):
         view.clusters_by_project[project] = [objects[(project, i)] for i in listed[project] if (project, i) in objects]
         for cluster_id in listed[project]:

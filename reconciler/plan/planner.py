@@ -77,7 +77,7 @@ def _plan_create(desired: DesiredCluster) -> Change:
     if not desired.region:
         message = "the cluster does not exist and spec.region is required to create it"
         return _error(desired, ref, ErrorReason.REGION_REQUIRED, message, None)
-    body = {"name": desired.name, "region": desired.region}
+    body: dict = {"name": desired.name, "region": desired.region}
     if desired.version:
         body["version"] = desired.version
     if desired.kube_proxy_mode:

@@ -15,6 +15,7 @@ import copy
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from reconciler.sandbox import bodies
 from reconciler.sandbox.facts import (
@@ -111,8 +112,9 @@ def answered_customization(customization: dict | None) -> dict | None:
         for key in ("enabled", "disabled"):
             if plugins.get(key) is None:
                 plugins[key] = []
-    for block in ((shown.get("kubeProxy") or {}).get(mode) for mode in ("iptables", "ipvs")):
-        for key, value in (block or {}).items():
+    for mode in ("iptables", "ipvs"):
+        block = (shown.get("kubeProxy") or {}).get(mode) or {}
+        for key, value in block.items():
             if duration_seconds(value) == 0:
                 block[key] = "P0D"
     return shown
@@ -171,7 +173,7 @@ class Clusters:
 
     # changing
 
-    def create(self, project: str, body: object) -> dict:
+    def create(self, project: str, body: Any) -> dict:  # JSON, checked by bodies.problems_in before use
         self._project(project)
         problems = bodies.problems_in(bodies.CREATE, body)
         if problems:
@@ -188,7 +190,7 @@ class Clusters:
             State.save_cluster(conn, stored)
         return self.shown(stored, now)
 
-    def put_customization(self, project: str, cluster_id: str, body: object) -> dict:
+    def put_customization(self, project: str, cluster_id: str, body: Any) -> dict:
         problems = bodies.problems_in(bodies.CUSTOMIZATION, {} if body is None else body)
         if problems:
             raise bad_request(problems)
@@ -200,7 +202,7 @@ class Clusters:
             State.save_cluster(conn, cluster)
         return {"message": "The customization is being applied to the cluster"}
 
-    def reset(self, project: str, cluster_id: str, body: object) -> None:
+    def reset(self, project: str, cluster_id: str, body: Any) -> None:
         body = {} if body is None else body
         problems = bodies.problems_in(bodies.RESET, body)
         if problems:

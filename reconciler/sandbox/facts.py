@@ -39,7 +39,7 @@ ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)
 
 # Reset body fields that are cluster fields, with the value a reset gives them when left out (schema; ovh/docs
 # resetting-a-cluster: kubeProxyMode ipvs, empty customization, updatePolicy ALWAYS_UPDATE, public network).
-RESET_DEFAULTS = {
+RESET_DEFAULTS: dict[str, object] = {
     "kubeProxyMode": "ipvs",
     "customization": {},
     "privateNetworkId": None,

@@ -62,6 +62,7 @@ def route(method: str, path: str):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: "_HTTPServer"
     protocol_version = "HTTP/1.1"
     server_version = "ovhkube-sandbox"
     disable_nagle_algorithm = True
@@ -169,11 +170,13 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (extra_headers or {}).items():
             self.send_header(name, value)
         # Headers and body in one write.
-        self._headers_buffer.append(b"\r\n" + payload)
+        self._headers_buffer.append(b"\r\n" + payload)  # type: ignore[attr-defined]
         self.flush_headers()
 
 
 class _HTTPServer(ThreadingHTTPServer):
+    sandbox: "SandboxServer"
+    connections: set[socket.socket]
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
@@ -207,7 +210,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{API_PREFIX}"
+        return f"http://{host!s}:{port}{API_PREFIX}"
 
     def start(self) -> "SandboxServer":
         self._thread = threading.Thread(target=self.serve_forever, name="ovhkube-sandbox", daemon=True)
