@@ -9,8 +9,10 @@ and the action, the body from the entry's own diff) and equal to the stored one,
 """
 
 import json
+import json.scanner
 import re
 from decimal import Decimal
+from typing import Any
 
 from reconciler.plan.data import ACTIONS, CHANGING, Plan, PlanFileError, check_made_here, plan_from_dict
 from reconciler.plan.diff import changed_blocks
@@ -87,7 +89,7 @@ class _Decoder(json.JSONDecoder):
         super().__init__(parse_constant=self._constant)
         self.starts: dict[int, int] = {}
         self.text = text
-        parse_object, parse_array = self.parse_object, self.parse_array
+        parse_object, parse_array = self.parse_object, self.parse_array  # type: ignore[has-type]
 
         def on_object(s_and_end, *args):
             value, end = parse_object(s_and_end, *args)
@@ -100,14 +102,14 @@ class _Decoder(json.JSONDecoder):
             return value, end
 
         self.parse_object, self.parse_array = on_object, on_array
-        self.scan_once = json.scanner.py_make_scanner(self)  # the C scanner would not call the hooks
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]  # not in typeshed; the C scanner would not call the hooks
 
     @staticmethod
     def _constant(name: str):
         raise ValueError(f"{name} is not a JSON number")
 
 
-def _parse(text: str, path: str) -> tuple[object, dict[int, int]]:
+def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any value
     decoder = _Decoder(text)
     try:
         data = decoder.decode(text)
@@ -250,8 +252,8 @@ def rebuilt_requests(change) -> list[dict]:
         body["name"] = ref.name
         if "kubeProxyMode" in diff:
             body["kubeProxyMode"] = diff["kubeProxyMode"]
-        customization = body.get("customization")
-        if not isinstance(customization, dict) or not _shows_diff(customization, diff):
+        sent = body.get("customization")
+        if not isinstance(sent, dict) or not _shows_diff(sent, diff):
             body["customization"] = "the entry's diff"
         return [{"method": "POST", "path": f"{base}/{ref.id}/reset", "body": body}]
     return []  # noop and error entries send nothing
@@ -259,7 +261,7 @@ def rebuilt_requests(change) -> list[dict]:
 
 def _shows_diff(customization: dict, diff: dict) -> bool:
     """True when every customization change of the diff is what the body sets at that path."""
-    flat = {}
+    flat: dict = {}
     for block, value in customization.items():
         if isinstance(value, dict):
             flat |= {f"customization.{path}": after for path, after in flatten(value, block).items()}
