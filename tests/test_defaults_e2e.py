@@ -5,6 +5,7 @@ radius; conflicts and permissions in defaults stop the command before any API ca
 import json
 
 import pytest
+import yaml
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 NAMES = ("web-prod", "api-prod", "own-prod", "web-staging")
@@ -208,3 +209,28 @@ def test_render_one_cluster_and_refuse_a_name_that_matches_none(fleet, run_ovhku
     missing = run_ovhkube("render", str(fleet), "--cluster", "nope")
     assert missing.returncode == 1
     assert "--cluster matches no cluster in the files: nope" in missing.stderr
+
+
+def test_export_with_defaults_factors_what_every_cluster_shares_and_still_plans_no_changes(
+    sandbox, run_ovhkube, tmp_path
+):
+    clusters = [live(index, name) for index, name in enumerate(("a", "b", "c"))]
+    clusters[2]["customization"]["kubeProxy"]["iptables"]["syncPeriod"] = "PT1M"  # the one exception
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": clusters}]})
+    out = tmp_path / "exported"
+    result = run_ovhkube("export", "--project", PROJECT, "--defaults", "--output", str(out), env=sandbox.env())
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "defaults.yaml"]
+    shared = yaml.safe_load((out / "defaults.yaml").read_text())
+    assert shared["kind"] == "ClusterDefaults" and shared["selector"] == {"projects": [PROJECT]}
+    assert shared["spec"] == {
+        "version": "1.31",
+        "kubeProxyMode": "iptables",
+        "customization": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S"}}},
+    }
+    c = yaml.safe_load((out / "c.yaml").read_text())
+    assert c["spec"]["customization"] == {"kubeProxy": {"iptables": {"syncPeriod": "PT60S"}}}  # export writes seconds
+    assert c["spec"]["lifecycle"] == {"allowReset": False}  # a permission stays with each cluster
+    plan_again = run_ovhkube("plan", str(out), "--detailed-exitcode", env=sandbox.env())
+    assert plan_again.returncode == 0, plan_again.stdout + plan_again.stderr
+    assert "No changes" in plan_again.stdout

@@ -21,6 +21,12 @@ def export(
         None, "--output", help="Write one <name>.yaml per cluster into this folder (default: stdout, one stream)."
     ),
     parallelism: int = PARALLELISM,
+    defaults: bool = typer.Option(
+        False,
+        "--defaults",
+        help="Move the settings every exported cluster shares into one ClusterDefaults document (defaults.yaml, "
+        "first in the stream); each cluster keeps only what differs.",
+    ),
 ) -> None:
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
@@ -40,7 +46,7 @@ def export(
     view, _ = read_only_or_fail(ctx.obj, parallelism, read)
     # All or nothing: a partial export would look like a complete one.
     found = _chosen(view, project, names) if names else _whole_project(view, project)
-    _write(project, found, output)
+    _write(project, found, output, defaults)
 
 
 def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
@@ -78,7 +84,7 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
     return [(c, view.customizations[(project, c.get("id"))]) for c in clusters]
 
 
-def _write(project: str, found: list[tuple[dict, dict]], output: str | None) -> None:
+def _write(project: str, found: list[tuple[dict, dict]], output: str | None, defaults: bool = False) -> None:
     from reconciler.commands.output_files import write_atomically
     from reconciler.export.documents import export_cluster, file_names, schema_reference, to_stream, to_yaml
 
@@ -87,17 +93,30 @@ def _write(project: str, found: list[tuple[dict, dict]], output: str | None) -> 
         for warning in item.warnings:
             err(f"warning: {item.name}: {warning}")
     reference = schema_reference(output or os.getcwd())
-    texts = [to_yaml(item.document, reference) for item in exported]
+    documents, names = [item.document for item in exported], [item.name for item in exported]
+    shared = _factored(project, documents) if defaults else None
+    if shared:
+        documents, names = [shared, *documents], ["defaults", *names]
+    texts = [to_yaml(document, reference) for document in documents]
     if output is None:
         print(to_stream(texts), end="")
-        err(f"exported {len(texts)} cluster(s) of project {project}")
+        err(f"exported {len(exported)} cluster(s) of project {project}")
         return
     try:
         os.makedirs(output, exist_ok=True)
-        for name, text in zip(file_names([item.name for item in exported]), texts, strict=True):
+        for name, text in zip(file_names(names), texts, strict=True):
             path = os.path.join(output, name)
             write_atomically(path, text)
             err(f"wrote {path}")
     except OSError as exc:
         raise UserError(f"cannot write into {output}: {exc.strerror or exc}") from None
-    err(f"exported {len(texts)} cluster(s) of project {project} into {output}")
+    err(f"exported {len(exported)} cluster(s) of project {project} into {output}")
+
+
+def _factored(project: str, documents: list[dict]) -> dict | None:
+    from reconciler.export.defaults import factor_defaults
+
+    shared = factor_defaults(project, documents)
+    if shared is None:
+        err("note: --defaults: the exported clusters share no setting; no ClusterDefaults document written")
+    return shared

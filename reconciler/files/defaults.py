@@ -41,7 +41,7 @@ class Defaults:
     @classmethod
     def of(cls, document: Document) -> "Defaults":
         data = document.data
-        return cls(document, data["metadata"]["name"], data["selector"], dict(_values(data["spec"], SPEC)))
+        return cls(document, data["metadata"]["name"], data["selector"], dict(written_values(data["spec"], SPEC)))
 
     @property
     def source(self) -> str:
@@ -63,11 +63,11 @@ class Defaults:
         return all(labels.get(key) == wanted for key, wanted in (selector.get("matchLabels") or {}).items())
 
 
-def _values(node, path: tuple):
+def written_values(node, path: tuple):
     """(path, value) of every value a spec writes: descend into non-empty mappings only."""
     for key, child in node.items():
         if isinstance(child, dict) and child:
-            yield from _values(child, path + (key,))
+            yield from written_values(child, path + (key,))
         else:
             yield path + (key,), child
 
@@ -151,10 +151,10 @@ def _duplicate_names(all_defaults: list[Defaults]) -> list[Problem]:
     return problems
 
 
-def _same(a, b) -> bool:
+def same_value(a, b) -> bool:
     """Written the same: true is not 1, and lists compare item by item."""
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -163,7 +163,7 @@ def _conflicts(first: Defaults, second: Defaults) -> list[tuple]:
     found = []
     for path, value in second.values.items():
         if path in first.values:
-            if not _same(first.values[path], value):
+            if not same_value(first.values[path], value):
                 found.append(path)
             continue
         if any(path[:end] in first.values for end in range(len(SPEC) + 1, len(path))):
