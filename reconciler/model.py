@@ -14,6 +14,17 @@ IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
 ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")
 ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)  # the API keeps it enabled: a file (or a plan) disabling it is refused
 WORKER_NODES_POLICIES = ("delete", "reinstall")
+# Cluster settings a reset puts back to their defaults unless its body repeats them. The one list: the planner's
+# reset body repeats each, the plan's fingerprint covers each (a change to one makes a saved plan stale), and a
+# saved plan's reset body may carry each. A setting a reset would lose is added here, once.
+KEPT_ON_RESET = (
+    "privateNetworkId",
+    "privateNetworkConfiguration",
+    "nodesSubnetId",
+    "loadBalancersSubnetId",
+    "updatePolicy",
+    "ipAllocationPolicy",
+)
 # Cluster statuses that turn READY by themselves (apply waits them out); any other status but READY needs a person.
 PASSING_STATUSES = frozenset(
     {

@@ -14,22 +14,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from reconciler.errors import ApiError
+from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.data import ClusterRef, ErrorReason
 
-# What a plan's requests depend on; a change to any of these since the plan makes it stale.
-FINGERPRINT_FIELDS = (
-    "id",
-    "name",
-    "region",
-    "version",
-    "kubeProxyMode",
-    "updatePolicy",
-    "privateNetworkId",
-    "privateNetworkConfiguration",
-    "nodesSubnetId",
-    "loadBalancersSubnetId",
-    "ipAllocationPolicy",
-)
+# What a plan's requests depend on; a change to any of these since the plan makes it stale: the cluster's identity,
+# its mode and version (a reset's body), and every setting a reset keeps (also in its body). The customization is
+# fingerprinted whole beside them.
+IDENTITY_FIELDS = ("id", "name", "region")
+FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET
 
 
 @dataclass(frozen=True)

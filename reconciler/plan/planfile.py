@@ -14,6 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.data import ACTIONS, CHANGING, Plan, PlanFileError, check_made_here, plan_from_dict
 from reconciler.plan.diff import changed_blocks
 from reconciler.plan.normalize import flatten
@@ -23,15 +24,6 @@ SHOWN_REASONS = 5
 FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}\Z")
 PROJECT_ID = re.compile(r"[0-9a-f]{32}\Z")
 CLUSTER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-# What a reset body may carry besides the file's fields: the settings the cluster keeps across it.
-RESET_KEPT = (
-    "privateNetworkId",
-    "privateNetworkConfiguration",
-    "nodesSubnetId",
-    "loadBalancersSubnetId",
-    "updatePolicy",
-    "ipAllocationPolicy",
-)
 
 STRING, OPTIONAL_STRING, LIST, OPTIONAL_DICT, ANY = "a string", "a string or null", "a list", "an object or null", ""
 PLAN_FIELDS = {"format_version": STRING, "tool_version": STRING, "created_at": STRING, "endpoint": STRING}
@@ -297,7 +289,7 @@ def _body_rules(change, request: dict) -> list[str]:
         if "workerNodesPolicy" in body:
             spec["lifecycle"] = {"allowReset": True, "workerNodesPolicy": body["workerNodesPolicy"]}
         unknown = set(body) - {"name", "region", "version", "kubeProxyMode", "customization", "workerNodesPolicy"}
-        unknown -= set(RESET_KEPT) if change.action == "reset" else set()
+        unknown -= set(KEPT_ON_RESET) if change.action == "reset" else set()
         if unknown:
             return [f"body fields ovhkube never sends: {', '.join(sorted(unknown))}"]
     data = {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": ref.name}, "spec": spec}

@@ -9,20 +9,11 @@ error: could not be read, or not allowed; the reason says which setting would al
 from dataclasses import replace
 
 from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
-from reconciler.model import PASSING_STATUSES, DesiredCluster
+from reconciler.model import KEPT_ON_RESET, PASSING_STATUSES, DesiredCluster
 from reconciler.plan.data import Action, Change, ClusterRef, ErrorReason, Plan, Request
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 
-# Settings a reset would put back to their defaults unless the body repeats them.
-KEPT_ON_RESET = (
-    "privateNetworkId",
-    "privateNetworkConfiguration",
-    "nodesSubnetId",
-    "loadBalancersSubnetId",
-    "updatePolicy",
-    "ipAllocationPolicy",
-)
 IPVS_DEPRECATED_FROM = (1, 35)
 
 
