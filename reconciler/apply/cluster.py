@@ -98,8 +98,9 @@ def _execute(session: ClusterSession) -> dict | None:
     if change.status not in (None, "READY") and kinds[:1] != ["create"]:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)
-        if kinds[:1] == ["update"] and not session.matches_plan(session.read()):
-            raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
+    if kinds[:1] == ["update"] and not session.matches_plan(session.read()):
+        # A direct GET right before the write: the plan's listing may be minutes old (a prompt, a saved plan).
+        raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
     if kinds[:1] in (["create"], ["reset"]):
         check_before_post(session, kinds[0], change.requests[0])
     cluster = None

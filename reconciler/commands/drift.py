@@ -42,7 +42,7 @@ def drift(
     declared = load_or_fail(paths, settings)
     clusters = select_targets(declared, target)
     checked_at = datetime.now(UTC)
-    view, endpoint = read_fleet_or_fail(settings, clusters, parallelism)
+    view, endpoint = read_fleet_or_fail(settings, clusters, parallelism, whole_projects=unmanaged)
     report = DriftReport(compare(make_plan(clusters, view, endpoint)), endpoint, checked_at)
     if unmanaged:
         projects = {c.project for c in clusters}

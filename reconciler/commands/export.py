@@ -39,7 +39,7 @@ def export(
     refs = [ClusterRef(project, name) for name in names]
 
     def read(api):
-        view = read_live(api, refs, parallelism, all_customizations=not names, projects=[project])
+        view = read_live(api, refs, parallelism, projects=[project])
         fail_on_one_cause(api, view)
         return view
 
@@ -69,7 +69,7 @@ def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
 def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
     if project in view.project_errors:
         raise UserError(f"cannot list the clusters of project {project}: {view.project_errors[project]}")
-    # read_errors holds the clusters whose object or customization could not be read.
+    # read_errors holds the clusters that could not be read (an endpoint without the expanded listing).
     problems = [f"cluster {cid} cannot be read: {message}" for (_, cid), message in sorted(view.read_errors.items())]
     clusters = view.clusters_by_project.get(project, [])
     twice = sorted(name for name, count in Counter(c.get("name") for c in clusters).items() if count > 1)
@@ -81,7 +81,7 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
         err(f"error: {problem}")
     if problems:
         raise UserError(f"{len(problems)} problem(s) in project {project}; nothing was written")
-    return [(c, view.customizations[(project, c.get("id"))]) for c in clusters]
+    return [(c, c.get("customization") or {}) for c in clusters]
 
 
 def _write(project: str, found: list[tuple[dict, dict]], output: str | None, defaults: bool = False) -> None:

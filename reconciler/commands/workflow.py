@@ -85,18 +85,23 @@ def read_only_or_fail(settings: Settings, parallelism: int, read):
         return read(api), api.endpoint_label
 
 
-def read_fleet_or_fail(settings: Settings, clusters: list[DesiredCluster], parallelism: int):
+def read_fleet_or_fail(
+    settings: Settings, clusters: list[DesiredCluster], parallelism: int, whole_projects: bool = False
+):
     """(LiveView, endpoint label) of the declared clusters, read-only."""
-    return read_only_or_fail(settings, parallelism, lambda api: read_fleet(api, clusters, parallelism, settings))
+    return read_only_or_fail(
+        settings, parallelism, lambda api: read_fleet(api, clusters, parallelism, settings, whole_projects)
+    )
 
 
-def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings):
-    """The LiveView of the clusters (drift also needs the listing of their projects, not only the plan)."""
+def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings, whole_projects: bool = False):
+    """The LiveView of the clusters; `whole_projects`: every cluster of their projects too (drift --unmanaged)."""
     from reconciler.live.read import read_live
     from reconciler.plan.planner import desired_ref
 
     with progress(len(clusters), "reading live state", settings) as on_progress:
-        view = read_live(api, [desired_ref(c) for c in clusters], parallelism, on_progress)
+        refs = [desired_ref(c) for c in clusters]
+        view = read_live(api, refs, parallelism, on_progress, whole_projects=whole_projects)
     fail_on_one_cause(api, view)
     return view
 
@@ -110,7 +115,7 @@ def fail_on_one_cause(api, view) -> None:
 
     label = api.endpoint_label
     sandbox = label == "sandbox" or urlsplit(label).hostname in ("127.0.0.1", "localhost", "::1")
-    projects = len(view.clusters_by_project) + len(view.project_failures)
+    projects = len(view.listed) + len(view.project_failures)
     cause = one_cause(view.project_failures, projects, sandbox)
     if cause:
         raise UserError(cause)

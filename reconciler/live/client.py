@@ -79,9 +79,24 @@ class Api:
         self._lock = threading.Lock()
         self._random = random.Random()
         self._said_retrying = False
+        self._noted: set[str] = set()
 
     def get(self, path: str):
         return self._call("GET", path, None)
+
+    def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple:
+        """GET with extra request headers (not signed: python-ovh signs method, URL, body and time only);
+        returns the answer and its response headers (a case-insensitive mapping)."""
+        return self._call("GET", path, None, headers=headers)
+
+    def note_once(self, text: str) -> None:
+        """A line under -v, said once per run however many threads meet the same situation."""
+        with self._lock:
+            if text in self._noted:
+                return
+            self._noted.add(text)
+        if self.verbose:
+            self._log(text)
 
     def put(self, path: str, body: dict):
         return self._call("PUT", path, body)
@@ -95,7 +110,7 @@ class Api:
         server_time = self._call("GET", "/auth/time", None, need_auth=False, budget=min(self.retry_budget, 10.0))
         self.client._time_delta = int(server_time) - int(time.time())
 
-    def _call(self, method: str, path: str, body, need_auth: bool = True, budget: float | None = None):
+    def _call(self, method: str, path: str, body, need_auth: bool = True, budget: float | None = None, headers=None):
         if self.read_only and method != "GET":
             raise ReadOnlyError("refused: this command is read-only", method=method, path=path)
         started = time.monotonic()
@@ -103,7 +118,7 @@ class Api:
         while True:
             attempt += 1
             try:
-                return self._send(method, path, body, need_auth, attempt)
+                return self._send(method, path, body, need_auth, attempt, headers)
             except ApiError as error:
                 error.attempts = attempt
                 delay = self._backoff(attempt, error.retry_after)
@@ -129,12 +144,14 @@ class Api:
             jitter = self._random.uniform(0, min(self.retry_cap, self.retry_base * 2 ** (attempt - 1)))
         return max(jitter, retry_after or 0.0)
 
-    def _send(self, method: str, path: str, body, need_auth: bool, attempt: int):
+    def _send(self, method: str, path: str, body, need_auth: bool, attempt: int, headers: dict | None):
         with self._lock:
             self.calls[method] += 1
         started = time.monotonic()
         try:
-            response = self.client.raw_call(method, path, data=body, need_auth=need_auth)
+            # A copy: raw_call adds its own headers to the dict it is given.
+            sent_headers = dict(headers) if headers else None
+            response = self.client.raw_call(method, path, data=body, need_auth=need_auth, headers=sent_headers)
         except requests.RequestException as exc:
             self._trace(method, path, "network error", started, attempt)
             reason = type(exc).__name__
@@ -142,7 +159,8 @@ class Api:
         except ovh.exceptions.APIError as exc:  # python-ovh refused to sign (missing keys)
             raise AuthError(str(exc), method=method, path=path) from None
         self._trace(method, path, response.status_code, started, attempt)
-        return _decoded(response, method, path)
+        data = _decoded(response, method, path)
+        return (data, response.headers) if headers else data  # headers: case-insensitive
 
     def _trace(self, method: str, path: str, status, started: float, attempt: int) -> None:
         if self.verbose:

@@ -1,9 +1,10 @@
 """Read the live state of the clusters a plan is about, in parallel, through reconciler.live.client.
 
-Each project is listed once, however many files name it; every cluster it lists is read to learn its name,
-and the customization is read only for the clusters asked about. A cluster that cannot be read becomes an
-error for the cluster asked about, never a guess: if any cluster of a project could not be read, a name that
-was not found cannot be called absent (creating it could make a duplicate).
+Each project is read once, however many files name it, with one expanded listing: the cluster objects themselves,
+customization included (`X-Pagination-Mode: CachedObjectList-Pages`). Where an endpoint answers ids instead, each
+cluster needed is read by a GET of its own (said once under -v). A cluster that cannot be read becomes an error for
+the cluster asked about, never a guess: if any cluster of a project could not be read, a name that was not found
+cannot be called absent (creating it could make a duplicate).
 """
 
 import hashlib
@@ -55,11 +56,11 @@ class LiveResult:
 @dataclass
 class LiveView:
     results: dict[tuple[str, str], LiveResult] = field(default_factory=dict)
-    clusters_by_project: dict[str, list[dict]] = field(default_factory=dict)  # every cluster read, by project
+    clusters_by_project: dict[str, list[dict]] = field(default_factory=dict)  # projects read whole: every cluster
     project_errors: dict[str, str] = field(default_factory=dict)
     project_failures: dict[str, ApiError] = field(default_factory=dict)  # the errors behind project_errors
     read_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, id) listed but not readable
-    customizations: dict[tuple[str, str], dict] = field(default_factory=dict)  # (project, id): every one read
+    listed: dict[str, list[str]] = field(default_factory=dict)  # the ids of every project listed
 
 
 def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
@@ -78,61 +79,96 @@ def kube_path(project: str, cluster_id: str | None = None, suffix: str = "") -> 
     return f"{path}/{cluster_id}{suffix}" if cluster_id else path
 
 
+# The expanded form of a listing: full objects instead of ids, a page at a time (the real API and the control panel
+# use it; headers are not signed). A project holds at most 20 clusters, so one page of 5000 holds them all; the
+# listing is "Cached" by name, so no-cache asks for what is true now.
+EXPANDED_HEADERS = {"X-Pagination-Mode": "CachedObjectList-Pages", "X-Pagination-Size": "5000", "Pragma": "no-cache"}
+IDS_ONLY_NOTE = "note: the API answered cluster ids, not cluster objects, to an expanded listing: reading each cluster"
+
+
+def list_project(api, project: str) -> tuple[list[dict] | None, list[str]]:
+    """(the project's cluster objects, their ids) with one expanded list call (more only past 5000 clusters).
+    Objects is None when the endpoint answers ids only: the caller reads the clusters it needs one by one."""
+    objects: list[dict] = []
+    page = 1
+    while True:
+        page_headers = EXPANDED_HEADERS | {"X-Pagination-Number": str(page)}
+        answer, headers = api.get_with_headers(kube_path(project), page_headers)
+        answer = list(answer or [])
+        if any(not isinstance(item, dict) for item in answer):
+            api.note_once(IDS_ONLY_NOTE)
+            return None, [str(item) for item in answer]
+        objects += answer
+        total = headers.get("X-Pagination-Elements")
+        if not answer or not (total or "").isdigit() or len(objects) >= int(total):
+            return objects, [str(item.get("id")) for item in objects]
+        page += 1
+
+
 def read_live(
     api,
     refs: list[ClusterRef],
     parallelism: int = 10,
     on_progress: Callable[[int, int], None] | None = None,
-    all_customizations: bool = False,
     projects: Iterable[str] = (),
+    whole_projects: bool = False,
 ) -> LiveView:
-    """Read what `refs` name (by id where pinned, else by name). `all_customizations`: read every listed cluster's.
+    """Read what `refs` name (by id where pinned, else by name): one expanded listing per project.
 
-    `projects`: list these too, even where no ref names them (export reads a whole project).
+    `projects`: list these too, even where no ref names them (export reads a whole project). Where the endpoint
+    answers ids only, each cluster is read by a GET of its own: only the pinned ones when every ref of the project
+    pins its id and no one needs the whole project (`whole_projects`, `projects`); then the project is not in
+    `clusters_by_project`.
     """
-    wanted_names = {(ref.project, ref.name) for ref in refs}
-    wanted_ids = {(ref.project, ref.id) for ref in refs if ref.id}
+    whole = set(projects)
+    by_name = {ref.project for ref in refs if not ref.id}
+    pinned = {(ref.project, ref.id) for ref in refs if ref.id}
     counter = _Counter(on_progress)
     view = LiveView()
-    listed: dict[str, list[str]] = {}
+    listed = view.listed
     objects: dict[tuple[str, str], dict] = {}
+    complete: set[str] = set()
 
-    def read_cluster(project: str, cluster_id: str):
-        """The cluster, then (if asked about) its customization, in one worker: the pool stays full."""
-        key = (project, cluster_id)
+    def read_one(project: str, cluster_id: str) -> None:
         try:
-            objects[key] = cluster = counter.counted(api.get, kube_path(project, cluster_id))
-            if all_customizations or (project, cluster.get("name")) in wanted_names or key in wanted_ids:
-                counter.expect(1)
-                customization = counter.counted(api.get, kube_path(project, cluster_id, "/customization"))
-                view.customizations[key] = customization or {}
+            objects[(project, cluster_id)] = counter.counted(api.get, kube_path(project, cluster_id))
         except ApiError as exc:
-            view.read_errors[key] = str(exc)
+            view.read_errors[(project, cluster_id)] = str(exc)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        names = sorted({ref.project for ref in refs} | set(projects))
+        names = sorted({ref.project for ref in refs} | whole)
         counter.expect(len(names))
-        listings = {pool.submit(counter.counted, api.get, kube_path(project)): project for project in names}
-        cluster_reads = []
+        listings = {pool.submit(counter.counted, list_project, api, project): project for project in names}
+        fallback_reads = []
         for future in as_completed(listings):
             project = listings[future]
             try:
-                listed[project] = list(future.result() or [])
+                found, listed[project] = future.result()
             except ApiError as exc:
                 view.project_errors[project] = str(exc)
                 view.project_failures[project] = exc
                 continue
-            counter.expect(len(listed[project]))
-            cluster_reads += [pool.submit(read_cluster, project, cluster_id) for cluster_id in listed[project]]
-        for future in cluster_reads:
+            if found is not None:
+                objects.update(((project, str(c.get("id"))), c) for c in found)
+                complete.add(project)
+                continue
+            needed = listed[project]
+            if not (whole_projects or project in whole or project in by_name):
+                needed = [i for i in needed if (project, i) in pinned]
+            else:
+                complete.add(project)
+            counter.expect(len(needed))
+            fallback_reads += [pool.submit(read_one, project, cluster_id) for cluster_id in needed]
+        for future in fallback_reads:
             future.result()
 
     named: dict[tuple[str, str | None], list[str]] = {}  # (project, name): ids; a cluster may come without a name
     for project in sorted(listed):
-        view.clusters_by_project[project] = [objects[(project, i)] for i in listed[project] if (project, i) in objects]
-        for cluster_id in listed[project]:
-            if (project, cluster_id) in objects:
-                named.setdefault((project, objects[(project, cluster_id)].get("name")), []).append(cluster_id)
+        read = [objects[(project, i)] for i in listed[project] if (project, i) in objects]
+        if project in complete:
+            view.clusters_by_project[project] = read
+        for cluster in read:
+            named.setdefault((project, cluster.get("name")), []).append(str(cluster.get("id")))
     for ref in refs:
         view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, named, view)
     return view
@@ -195,4 +231,4 @@ def _resolve(ref, listed, objects, named, view) -> LiveResult:
     if cluster.get("name") != ref.name:
         message = f"spec.id {ref.id} is the cluster named {cluster.get('name')!r}, not {ref.name!r}"
         return LiveResult(error=message, reason=ErrorReason.ID_NAME_MISMATCH)
-    return LiveResult(found=LiveCluster(cluster, view.customizations[key]))
+    return LiveResult(found=LiveCluster.of(cluster))

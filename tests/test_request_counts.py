@@ -1,0 +1,128 @@
+"""What a command costs in requests, counted from the sandbox's request log: one expanded listing per project,
+a direct GET of a cluster right before each write, and the fallback where an endpoint answers ids only."""
+
+import yaml
+
+from tests.apply_helpers import IPTABLES_30S, IPTABLES_60S, PLUGINS, apply_json, wanted
+
+PROJECTS = [f"{n:x}" * 32 for n in (10, 11, 12)]  # aaaa..., bbbb..., cccc...
+
+
+def cluster_id(project: int, number: int) -> str:
+    return f"6f3c1a52-3333-4c1e-{project:04d}-{number:012d}"
+
+
+def seed_projects(sandbox, per_project: int = 3) -> None:
+    projects = []
+    for p, project in enumerate(PROJECTS):
+        clusters = [
+            {
+                "id": cluster_id(p, n),
+                "name": f"p{p}c{n}",
+                "region": "GRA5",
+                "version": "1.31",
+                "kubeProxyMode": "iptables",
+                "customization": {"apiServer": PLUGINS, "kubeProxy": IPTABLES_30S},
+            }
+            for n in range(per_project)
+        ]
+        projects.append({"serviceName": project, "clusters": clusters})
+    sandbox.seed({"projects": projects})
+
+
+def fleet(tmp_path, per_project: int = 3, kube_proxy=IPTABLES_30S, pin: bool = False, only=None) -> str:
+    documents = []
+    for p, project in enumerate(PROJECTS):
+        for n in range(per_project):
+            if only is not None and (p, n) not in only:
+                continue
+            document = wanted(f"p{p}c{n}", kubeProxy=kube_proxy, apiServer=PLUGINS)
+            document["spec"]["project"] = project
+            if pin:
+                document["spec"]["id"] = cluster_id(p, n)
+            documents.append(document)
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return str(path)
+
+
+def kinds(requests: list[dict]) -> list[tuple[str, str, bool]]:
+    """(method, what, expanded) per request, the path reduced to its shape."""
+    shapes = []
+    for entry in requests:
+        parts = entry["path"].split("/")
+        what = {3: "time", 5: "list", 6: "cluster"}.get(len(parts), "/".join(parts[6:]))
+        shapes.append((entry["method"], what, entry["expanded"]))
+    return shapes
+
+
+def test_a_plan_of_three_projects_sends_three_expanded_listings_and_nothing_per_cluster(sandbox, run_ovhkube, tmp_path):
+    seed_projects(sandbox)
+    files = fleet(tmp_path, kube_proxy=IPTABLES_60S)
+    sandbox.forget_requests()
+
+    result = run_ovhkube("plan", files, env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr
+    assert "Plan: 0 to create, 9 to update, 0 to reset." in result.stdout  # every cluster read, customization too
+    assert sorted(kinds(sandbox.requests())) == [("GET", "list", True)] * 3 + [("GET", "time", False)]
+
+
+def test_drift_and_export_read_a_project_with_one_listing(sandbox, run_ovhkube, tmp_path):
+    seed_projects(sandbox)
+    sandbox.forget_requests()
+    drift = run_ovhkube("drift", fleet(tmp_path), "--unmanaged", env=sandbox.env())
+    exported = run_ovhkube("export", "--project", PROJECTS[0], env=sandbox.env())
+
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+    assert exported.returncode == 0 and exported.stdout.count("kind: Cluster") == 3, exported.stderr
+    assert "syncPeriod: PT30S" in exported.stdout  # the customization, from the listing
+    assert sorted(kinds(sandbox.requests())) == [("GET", "list", True)] * 4 + [("GET", "time", False)] * 2
+
+
+def test_where_the_listing_answers_ids_each_cluster_is_read_once_and_said_under_v(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    sandbox = sandbox_factory(expand_lists=False)
+    seed_projects(sandbox)
+    sandbox.forget_requests()
+
+    result = run_ovhkube("plan", fleet(tmp_path, kube_proxy=IPTABLES_60S), "-v", env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr
+    assert "Plan: 0 to create, 9 to update, 0 to reset." in result.stdout
+    assert result.stderr.count("answered cluster ids, not cluster objects") == 1
+    assert sorted(kinds(sandbox.requests())) == sorted(
+        [("GET", "list", False)] * 3 + [("GET", "cluster", False)] * 9 + [("GET", "time", False)]
+    )  # no GET .../customization: the cluster object carries it
+
+
+def test_without_the_expanded_listing_a_pinned_cluster_is_read_alone(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(expand_lists=False)
+    seed_projects(sandbox)
+    sandbox.forget_requests()
+
+    result = run_ovhkube("plan", fleet(tmp_path, pin=True, only={(0, 1)}), env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes" in result.stdout
+    paths = [e["path"] for e in sandbox.requests() if e["path"] != "/auth/time"]
+    assert paths == [f"/cloud/project/{PROJECTS[0]}/kube", f"/cloud/project/{PROJECTS[0]}/kube/{cluster_id(0, 1)}"]
+
+
+def test_apply_reads_each_cluster_directly_right_before_writing_it(sandbox, run_ovhkube, tmp_path):
+    seed_projects(sandbox)
+    files = fleet(tmp_path, kube_proxy=IPTABLES_60S, only={(0, 0), (1, 1)})
+    sandbox.forget_requests()
+
+    result, account = apply_json(run_ovhkube, sandbox, files, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr
+    assert all(c["verified"] for c in account["clusters"])
+    requests = sandbox.requests()
+    for p, n in ((0, 0), (1, 1)):
+        path = f"/cloud/project/{PROJECTS[p]}/kube/{cluster_id(p, n)}"
+        mine = [(e["method"], e["path"]) for e in requests if e["path"].startswith(path)]
+        put = mine.index(("PUT", path + "/customization"))
+        assert mine[put - 1] == ("GET", path)  # the fresh read just before the write
+        assert ("GET", path + "/customization") not in mine  # verified on the cluster object
