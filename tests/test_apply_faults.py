@@ -143,7 +143,8 @@ def test_random_faults_and_latency_still_converge_with_one_reset(sandbox_factory
         "fresh": 0
     }
     assert len(live_now) == 7  # one cluster created, not two
-    assert "injected by the sandbox" in result.stderr  # the faults did hit the apply's own requests
+    # The faults did hit the apply's own writes (counted from the sandbox's log, not from what happens to be said).
+    assert any(e["status"] >= 500 for e in sandbox.requests() if e["method"] in ("POST", "PUT"))
 
 
 def test_ctrl_c_stops_waiting_and_accounts_for_every_cluster(sandbox_factory, tmp_path):
