@@ -83,7 +83,9 @@ class RunningSandbox:
         beside its state (tests run in parallel from one folder: the default `.ovhkube/apply.lock` would be shared)."""
         lock = str(self.state.with_name(self.state.name + ".apply.lock"))
         environment = {**os.environ, "OVH_ENDPOINT": self.url, **SANDBOX_CREDENTIALS, "NO_COLOR": "1"}
-        return environment | {"OVHKUBE_LOCK_FILE": lock} | extra
+        # The sandbox shows every accepted request at once, so apply's settle window (5 s of looking again before
+        # deciding a request did not happen) only costs time here; 1 s still runs every branch that waits on it.
+        return environment | {"OVHKUBE_LOCK_FILE": lock, "OVHKUBE_SETTLE_SECONDS": "1"} | extra
 
     def client(self, **credentials) -> ovh.Client:
         """A real ovh.Client signed for this sandbox, to act behind ovhkube's back (keyword args override keys)."""

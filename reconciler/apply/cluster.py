@@ -11,7 +11,7 @@ from collections.abc import Callable
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import unmet
-from reconciler.apply.waiting import SETTLE_SECONDS, Interrupted, pause
+from reconciler.apply.waiting import Interrupted, pause, settle_seconds
 from reconciler.apply.writes import check_before_post, post_create, post_reset, put_customization
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
@@ -77,7 +77,7 @@ def _unmet_after_settling(session: ClusterSession, cluster: dict) -> list[dict]:
     customization: no request of its own). A change the API shows late (READY at once, then busy, or an object
     that lags the PUT) is waited for again over the settle window before it counts as a failure."""
     misses = unmet(session.change.diff, cluster, cluster.get("customization"))
-    deadline = time.monotonic() + SETTLE_SECONDS
+    deadline = time.monotonic() + settle_seconds()
     while misses and time.monotonic() < deadline:
         pause(session.stop, 1.0)
         cluster = session.wait_ready(after_change=False)

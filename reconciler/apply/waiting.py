@@ -1,7 +1,9 @@
 """Wait for a cluster to be READY: poll with a growing interval, within a deadline, and stop on Ctrl-C.
 
 The interval starts small (a change on a test sandbox is over in a second) and grows to a cap (a real reset takes
-minutes: polling it every second would only spend the API's rate limit). OVHKUBE_POLL_CAP_SECONDS lowers the cap.
+minutes: polling it every second would only spend the API's rate limit). OVHKUBE_POLL_CAP_SECONDS lowers the cap;
+OVHKUBE_SETTLE_SECONDS sets the settle window (tests against the sandbox, which shows every request at once, shorten
+it: nothing there is ever late).
 """
 
 import os
@@ -20,6 +22,10 @@ HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status s
 # How long the API may take to show a request it accepted. Deciding that a reset or create did not happen (and so
 # sending it again), or that a change is not live (and so failing it), waits for the same answer over this window.
 SETTLE_SECONDS = 5.0
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("OVHKUBE_SETTLE_SECONDS") or SETTLE_SECONDS)
 
 
 class WaitFailed(Exception):
@@ -86,9 +92,10 @@ def wait_until_ready(
         pause(stop, min(next(intervals), remaining))
 
 
-def look_again(stop: threading.Event, look: Callable[[], object], seen: object, window: float = SETTLE_SECONDS):
-    """`look()` again over `window` seconds while it keeps answering `seen`; the first other answer, or `seen`."""
-    deadline = time.monotonic() + window
+def look_again(stop: threading.Event, look: Callable[[], object], seen: object, window: float | None = None):
+    """`look()` again over `window` seconds (the settle window) while it keeps answering `seen`; the first other
+    answer, or `seen`."""
+    deadline = time.monotonic() + (settle_seconds() if window is None else window)
     for interval in poll_intervals(cap=1.0):
         if time.monotonic() + interval > deadline:
             return seen

@@ -9,6 +9,7 @@ POST is never retried after a failure that may hide its execution (a 5xx, no ans
 so the caller reads back to learn the truth. A 429 refuses a request before it runs, so every method is sent again.
 """
 
+import os
 import random
 import sys
 import threading
@@ -26,6 +27,9 @@ from reconciler.errors import ApiError, AuthError, Conflict, NotFound, RateLimit
 
 RETRIED_METHODS = ("GET", "PUT")  # idempotent: sending them twice means the same as once
 TIMEOUT = (10, 60)  # seconds to connect, seconds to read
+# The first call's retry budget: an endpoint that never answers should fail fast, not after a minute.
+# OVHKUBE_CLOCK_BUDGET_SECONDS sets it (tests of an unreachable endpoint shorten it).
+CLOCK_BUDGET_SECONDS = 10.0
 
 
 ERROR_TYPES: dict[int | None, type[ApiError]] = {
@@ -106,8 +110,9 @@ class Api:
 
     def learn_clock_offset(self) -> None:
         """Ask the server's time once, so signatures use it (python-ovh would ask lazily, from each thread)."""
-        # A shorter budget than other calls: an endpoint that never answers should fail fast, not after a minute.
-        server_time = self._call("GET", "/auth/time", None, need_auth=False, budget=min(self.retry_budget, 10.0))
+        clock_budget = float(os.environ.get("OVHKUBE_CLOCK_BUDGET_SECONDS") or CLOCK_BUDGET_SECONDS)
+        budget = min(self.retry_budget, clock_budget)
+        server_time = self._call("GET", "/auth/time", None, need_auth=False, budget=budget)
         self.client._time_delta = int(server_time) - int(time.time())
 
     def _call(self, method: str, path: str, body, need_auth: bool = True, budget: float | None = None, headers=None):
