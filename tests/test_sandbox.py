@@ -205,7 +205,10 @@ def test_what_the_real_api_refuses_is_a_400_and_changes_nothing(sandbox, body):
 @pytest.mark.parametrize("timeout", ["PT0S", "PT5S", "PT1M"])
 def test_tcp_timeout_of_zero_or_at_least_five_seconds_is_accepted(sandbox, timeout):
     path = seed_one(sandbox)
-    sandbox.client().call("PUT", f"{path}/customization", {"kubeProxy": {"ipvs": {"tcpTimeout": timeout}}})
+    answer = sandbox.client().call("PUT", f"{path}/customization", {"kubeProxy": {"ipvs": {"tcpTimeout": timeout}}})
+    assert answer == {"message": "The customization is being applied to the cluster"}
+    stored = sandbox.client().get(f"{path}/customization")["kubeProxy"]["ipvs"]["tcpTimeout"]
+    assert stored == ("P0D" if timeout == "PT0S" else timeout)  # stored as sent; a zero reads back as the API's P0D
 
 
 @pytest.mark.parametrize(
