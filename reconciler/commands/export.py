@@ -85,7 +85,7 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
 
 
 def _write(project: str, found: list[tuple[dict, dict]], output: str | None, defaults: bool = False) -> None:
-    from reconciler.commands.output_files import write_atomically
+    from reconciler.commands.output_files import write_all_or_none
     from reconciler.export.documents import export_cluster, file_names, schema_reference, to_stream, to_yaml
 
     exported = [export_cluster(project, cluster, customization) for cluster, customization in found]
@@ -102,14 +102,15 @@ def _write(project: str, found: list[tuple[dict, dict]], output: str | None, def
         print(to_stream(texts), end="")
         err(f"exported {len(exported)} cluster(s) of project {project}")
         return
+    files = {os.path.join(output, name): text for name, text in zip(file_names(names), texts, strict=True)}
     try:
         os.makedirs(output, exist_ok=True)
-        for name, text in zip(file_names(names), texts, strict=True):
-            path = os.path.join(output, name)
-            write_atomically(path, text)
-            err(f"wrote {path}")
+        write_all_or_none(files)  # a half-written export would read as clusters that are gone
     except OSError as exc:
-        raise UserError(f"cannot write into {output}: {exc.strerror or exc}") from None
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError(f"cannot write into {output}: {exc.strerror or exc}{where}; no file was written") from None
+    for path in files:
+        err(f"wrote {path}")
     err(f"exported {len(exported)} cluster(s) of project {project} into {output}")
 
 

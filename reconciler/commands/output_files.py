@@ -1,25 +1,74 @@
-"""Writing output files whole or not at all: a reader (node_exporter, a CI step, git) never sees half a file."""
+"""Writing output files whole or not at all: a reader (node_exporter, a CI step, git) never sees half a file.
+
+A regular file is replaced by rename, so it is never seen half written. What is not a regular file is never
+replaced: a device (`--out /dev/null`) or a FIFO (a reader waiting on it) is written into directly, and a symlink
+is followed, so the file it points at is the one replaced and the link stays.
+"""
 
 import os
+import stat
 import tempfile
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`; raises OSError."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Write `text` to `path` (see above); raises OSError."""
+    target = os.path.realpath(path)  # a symlink: replace what it points at, keep the link
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(21, "Is a directory", path)
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "w", encoding="utf-8") as stream:  # a device or a FIFO: written into, never replaced
+            stream.write(text)
+        return
+    temporary = _temporary_beside(target, text)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        _remove(temporary)
+        raise
+
+
+def write_all_or_none(files: dict[str, str]) -> None:
+    """Write every file, or, if one cannot be written, none: all are prepared beside their targets first, then
+    renamed into place; raises OSError after removing what it prepared."""
+    prepared: dict[str, str] = {}
+    try:
+        for path, text in files.items():
+            target = os.path.realpath(path)
+            if os.path.lexists(target) and not os.path.isfile(target):  # a folder, a device, a FIFO
+                raise OSError(21, "Not a regular file", path)
+            prepared[target] = _temporary_beside(target, text)
+        for target, temporary in prepared.items():
+            os.replace(temporary, target)
+            prepared[target] = ""
+    except BaseException:
+        for temporary in prepared.values():
+            _remove(temporary)
+        raise
+
+
+def _temporary_beside(target: str, text: str) -> str:
+    folder = os.path.dirname(target)
     # The temporary name ends in .tmp so a textfile collector (which reads *.prom) never picks it up.
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; the file is meant to be read by others
-        os.replace(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        _remove(temporary)
         raise
+    return temporary
+
+
+def _remove(path: str) -> None:
+    if path and os.path.exists(path):
+        os.unlink(path)
 
 
 def _umask() -> int:
