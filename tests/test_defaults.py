@@ -211,3 +211,12 @@ def test_every_effective_value_knows_the_line_that_wrote_it(tmp_path):
     minimum = web.source_of("customization.kubeProxy.iptables.minSyncPeriod")
     assert (minimum.source, minimum.defaults) == (f"{base}:9", "base")
     assert web.source_of("region").source == f"{fleet}:7"
+
+
+def test_defaults_alone_are_empty_input_an_error(tmp_path):
+    base = write(tmp_path, "d.yaml", defaults("d", "{}", "  version: '1.31'\n"))
+    loaded = load(base)
+    assert [str(p) for p in loaded.problems] == [
+        f"{base}: no Cluster documents, only ClusterDefaults: defaults apply to the cluster documents given with "
+        "them; give the files or folder that hold both"
+    ]

@@ -11,7 +11,7 @@ from reconciler.plan.normalize import DURATION_FIELDS, KUBE_PROXY_DEFAULTS, ZERO
 
 SCHEMA = load_schema()
 DEFS = SCHEMA["$defs"]
-SETTINGS = DEFS["clusterSettings"]["properties"]
+SETTINGS = DEFS["specFields"]["properties"]
 CUSTOMIZATION = SETTINGS["customization"]["properties"]
 DURATION_REF = "#/$defs/duration"
 

@@ -22,6 +22,10 @@ from reconciler.files.problem import WARNING, Problem, dotted
 KIND = "ClusterDefaults"
 SPEC = ("spec",)
 NAMES_SHOWN = 3  # clusters named in a message about many
+NO_CLUSTERS = (
+    "no Cluster documents, only ClusterDefaults: defaults apply to the cluster documents given with them; "
+    "give the files or folder that hold both"
+)
 
 
 def is_defaults(document: Document) -> bool:

@@ -22,7 +22,7 @@ _TYPES = {
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
 }
 _ANNOTATIONS = {"$schema", "$id", "$defs", "$comment", "title", "description"}
-_OBJECT_KEYWORDS = {"properties", "additionalProperties", "required", "unevaluatedProperties"}
+_OBJECT_KEYWORDS = {"properties", "additionalProperties", "required"}
 _REF = "#/$defs/"
 
 
@@ -85,6 +85,9 @@ def _keyword(keyword: str, value, defs: dict) -> Check:
         return lambda v: not isinstance(v, list) or all(item(x) for x in v)
     if keyword == "$ref" and value.startswith(_REF):
         return _compile(defs[value[len(_REF) :]], defs)
+    if keyword == "allOf":
+        parts = [_compile(part, defs) for part in value]
+        return lambda v: all(part(v) for part in parts)
     if keyword == "not":
         inner = _compile(value, defs)
         return lambda v: not inner(v)
@@ -101,25 +104,6 @@ def _condition(schema: dict, defs: dict) -> Check:
     return lambda v: then(v) if condition(v) else otherwise(v)
 
 
-def declared_properties(schema: dict, defs: dict) -> list[str]:
-    """Property names a schema and the schemas it $refs declare, in order: what unevaluatedProperties: false
-    allows where no other applicator stands beside it."""
-    names = list(schema.get("properties", {}))
-    if "$ref" in schema:
-        names += [name for name in declared_properties(defs[schema["$ref"][len(_REF) :]], defs) if name not in names]
-    return names
-
-
-def _beside_unevaluated(schema: dict, defs: dict) -> bool:
-    others = {"additionalProperties", "patternProperties", "allOf", "anyOf", "oneOf", "if"}
-    target = defs.get(schema.get("$ref", "")[len(_REF) :], {})
-    return bool(others & schema.keys()) or (bool(target) and _beside_unevaluated(target, defs))
-
-
-def _anything(value) -> bool:
-    return True
-
-
 def _nothing(value) -> bool:
     return False
 
@@ -128,12 +112,6 @@ def _object(schema: dict, defs: dict) -> Check:
     properties = {name: _compile(sub, defs) for name, sub in schema.get("properties", {}).items()}
     required = schema.get("required", [])
     extra = schema.get("additionalProperties", True)
-    if "unevaluatedProperties" in schema:
-        if schema["unevaluatedProperties"] is not False or _beside_unevaluated(schema, defs):
-            raise _Unsupported("unevaluatedProperties with a schema or beside other applicators")
-        # The $ref'd schema checks its own properties; here they only count as known.
-        properties.update({name: _anything for name in declared_properties(schema, defs) if name not in properties})
-        extra = False
     extra_check = None if extra is True else _nothing if extra is False else _compile(extra, defs)
 
     def check(value) -> bool:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from functools import cache
 
 from reconciler.durations import is_duration, to_seconds
-from reconciler.files.defaults import apply_defaults, is_defaults, locate_for_clusters
-from reconciler.files.fastcheck import compile_check, declared_properties
+from reconciler.files.defaults import NO_CLUSTERS, apply_defaults, is_defaults, locate_for_clusters
+from reconciler.files.fastcheck import compile_check
 from reconciler.files.load import Document, load_paths
 from reconciler.files.problem import WARNING, Problem, dotted
 from reconciler.files.provenance import DocumentProvenance
@@ -76,6 +76,8 @@ def _load_desired(paths: list[str]) -> Loaded:
             found.extend(meaning_problems_of(document))
     fleet = apply_defaults(valid_documents)  # the meaning rules run on the merged result, located where written
     found.extend(fleet.problems)
+    if fleet.defaults and all(is_defaults(document) for document in loaded.documents):
+        found.extend(Problem(path, 0, 0, "", NO_CLUSTERS) for path in paths)  # empty input, as for no documents
     found.extend(locate_for_clusters(fleet.clusters, meaning_problems_of))
     found.extend(duplicate_problems(fleet.clusters))
 
@@ -126,16 +128,13 @@ def _explain(document: Document, error):
         line, column = document.position(where, at_key)
         return Problem(document.file, line, column, dotted(where), message)
 
-    if keyword in ("additionalProperties", "unevaluatedProperties"):
-        allowed = declared_properties(subschema, _schema()["$defs"])
+    if keyword == "additionalProperties":
+        allowed = list(subschema.get("properties", {}))
         for name in value:
             if name not in allowed:
-                message = (
-                    IDENTITY_IN_DEFAULTS if subschema == _schema_def("defaultsSpec") and name in IDENTITY else None
-                )
-                yield at(path + (name,), message or _unknown_field(name, allowed), at_key=True)
-    elif keyword == "not" and isinstance(value, str):  # propertyNames: a name refused here (only permissions)
-        yield at(path + (value,), PERMISSION_IN_DEFAULTS, at_key=True)
+                yield at(path + (name,), _unknown_field(name, allowed), at_key=True)
+    elif keyword == "not" and isinstance(value, str):  # propertyNames: ClusterDefaults refuse identity, permissions
+        yield at(path + (value,), IDENTITY_IN_DEFAULTS if value in IDENTITY else PERMISSION_IN_DEFAULTS, at_key=True)
     elif keyword == "required":
         for name in error.validator_value:
             if name not in value:
