@@ -5,7 +5,6 @@ plugins) look only at values that are well formed, so they run on every document
 out at once; one document per cluster is checked among the documents the schema accepts.
 """
 
-import gc
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,18 +51,6 @@ class Loaded:
 
 
 def load_desired(paths: list[str]) -> Loaded:
-    # Reading makes many small objects and no cycles: the cyclic collector would only rescan them, again and
-    # again (about a fifth of the time on a large fleet). Reference counting still frees everything.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _load_desired(paths)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _load_desired(paths: list[str]) -> Loaded:
     loaded = load_paths(paths)
     found = list(loaded.problems)
     valid_documents = []
