@@ -150,7 +150,7 @@ def _duplicate_names(all_defaults: list[Defaults]) -> list[Problem]:
         first = first_by_name.setdefault(defaults.name, defaults)
         if first is not defaults:
             path = ("metadata", "name")
-            message = f'ClusterDefaults "{defaults.name}" is already declared at {first.at(path)}'
+            message = f"ClusterDefaults {_quoted(defaults.name)} is already declared at {first.at(path)}"
             problems.append(Problem(*defaults.document.where(path), dotted(path), message))
     return problems
 
@@ -182,14 +182,23 @@ def _conflict_problem(first: Defaults, second: Defaults, path: tuple, selected: 
     theirs = json.dumps(first.values[inside], default=str) if inside in first.values else "a mapping"
     what = "sets it" if inside == path else f"sets {dotted(inside)}"
     message = (
-        f'conflicts with ClusterDefaults "{first.name}" at {first.at(inside)}, which {what} to {theirs}; '
+        f"conflicts with ClusterDefaults {_quoted(first.name)} at {first.at(inside)}, which {what} to {theirs}; "
         f"both select {_clusters(selected)}. Set it in one of them, or make their selectors disjoint"
     )
     return Problem(*second.document.where(path), dotted(path), message)
 
 
+def _quoted(name: str) -> str:
+    """A name from a file, quoted, on one line whatever it holds (messages are one line each)."""
+    return json.dumps(name, ensure_ascii=False)
+
+
+def _one_line(name: str) -> str:
+    return name if name.isprintable() else json.dumps(name, ensure_ascii=False)
+
+
 def _clusters(documents: list[Document]) -> str:
-    names = [d.data["metadata"]["name"] for d in documents]
+    names = [_one_line(d.data["metadata"]["name"]) for d in documents]
     shown = ", ".join(names[:NAMES_SHOWN]) + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > 3 else "")
     return f"cluster{'s' if len(names) > 1 else ''} {shown}"
 
