@@ -40,8 +40,20 @@ def global_options(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each API call (method, path, status, time)."),
     no_color: bool = typer.Option(False, "--no-color", help="No colour in output (NO_COLOR is honoured too)."),
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version."),
+    max_rps: float = typer.Option(
+        None,
+        "--max-requests-per-second",
+        envvar="OVHKUBE_MAX_RPS",
+        min=0,
+        help="At most this many API requests a second, all threads together (0 or unset: no limit until a 429).",
+    ),
 ) -> None:
-    ctx.obj = Settings(endpoint=endpoint, verbose=verbose, color=Settings.color_wanted(no_color))
+    ctx.obj = Settings(
+        endpoint=endpoint,
+        verbose=verbose,
+        color=Settings.color_wanted(no_color),
+        max_requests_per_second=max_rps or None,
+    )
 
 
 # Commands. Each module imports only what its command's options need; heavy imports happen inside the command.
@@ -62,7 +74,7 @@ sandbox_app.command("show")(sandbox.show)
 
 
 GLOBAL_FLAGS = {"--verbose", "-v", "--no-color"}
-GLOBAL_VALUED = {"--endpoint"}
+GLOBAL_VALUED = {"--endpoint", "--max-requests-per-second"}
 
 
 def hoist_global_options(argv: list[str]) -> list[str]:

@@ -13,6 +13,7 @@ import ovh.config
 
 from reconciler.commands.settings import Settings
 from reconciler.errors import ApiError, AuthError, UserError
+from reconciler.live.budget import RequestBudget
 from reconciler.live.client import TIMEOUT, Api, prepare_session
 
 NAMED_ENDPOINTS = ("ovh-eu", "ovh-ca", "ovh-us")
@@ -74,8 +75,11 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
         except ovh.exceptions.InvalidConfiguration as exc:
             raise AuthError(f"invalid API configuration for {label}: {exc}") from None
         prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
-        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose)
+        budget = RequestBudget(settings.max_requests_per_second)
+        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget)
         stack.callback(client._session.close)
+        if settings.verbose:  # the run's cost, last, whatever the outcome
+            stack.callback(lambda: api._log(api.account()))
         try:
             api.learn_clock_offset()
         except ApiError as exc:

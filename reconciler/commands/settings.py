@@ -10,6 +10,7 @@ class Settings:
     endpoint: str | None = None  # None: python-ovh's own lookup (ovh.conf), then ovh-eu
     verbose: bool = False
     color: bool = True
+    max_requests_per_second: float | None = None  # None: no client-side limit until the API answers 429
 
     @staticmethod
     def color_wanted(no_color_flag: bool) -> bool:

@@ -24,6 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from reconciler.errors import ApiError, AuthError, Conflict, NotFound, RateLimited, ReadOnlyError
+from reconciler.live.budget import RequestBudget
 
 RETRIED_METHODS = ("GET", "PUT")  # idempotent: sending them twice means the same as once
 TIMEOUT = (10, 60)  # seconds to connect, seconds to read
@@ -72,6 +73,7 @@ class Api:
         retry_cap: float = 5.0,
         retry_budget: float = 60.0,
         log=None,
+        budget: RequestBudget | None = None,
     ):
         self.client = client
         self.endpoint_label = endpoint_label
@@ -84,6 +86,8 @@ class Api:
         self._random = random.Random()
         self._said_retrying = False
         self._noted: set[str] = set()
+        self.budget = budget or RequestBudget()
+        self.retries = 0  # requests sent again after a failure
 
     def get(self, path: str):
         return self._call("GET", path, None)
@@ -119,21 +123,32 @@ class Api:
         if self.read_only and method != "GET":
             raise ReadOnlyError("refused: this command is read-only", method=method, path=path)
         started = time.monotonic()
+        queued = 0.0  # time spent waiting for a slot of the request budget: not counted against the retry budget
         attempt = 0
         while True:
             attempt += 1
+            if attempt > 1:
+                with self._lock:
+                    self.retries += 1
+            queued += self.budget.acquire()
             try:
-                return self._send(method, path, body, need_auth, attempt, headers)
+                answer = self._send(method, path, body, need_auth, attempt, headers)
+                self.budget.accepted()
+                return answer
             except ApiError as error:
                 error.attempts = attempt
-                delay = self._backoff(attempt, error.retry_after)
-                # 429: refused before it ran, so safe to send again whatever the method.
-                retryable = error.status == 429 or (method in RETRIED_METHODS and error.ambiguous)
                 budget = self.retry_budget if budget is None else budget
-                if not retryable or time.monotonic() - started + delay > budget:
+                if error.status == 429:  # refused before it ran, so safe to send again whatever the method
+                    # Every thread pauses in the request budget; the refused time counts against the retry budget.
+                    queued -= self.budget.refused(error.retry_after)
+                    if time.monotonic() - started - queued > budget:
+                        raise
+                    continue
+                delay = self._backoff(attempt, None)
+                retryable = method in RETRIED_METHODS and error.ambiguous
+                if not retryable or time.monotonic() - started - queued + delay > budget:
                     raise
-                if error.ambiguous:
-                    self._say_retrying(error, budget)
+                self._say_retrying(error, budget)
                 time.sleep(delay)
 
     def _say_retrying(self, error: ApiError, budget: float) -> None:
@@ -143,6 +158,17 @@ class Api:
                 return
             self._said_retrying = True
         self._log(f"retrying for up to {budget:.0f} s: {error}")
+
+    def account(self) -> str:
+        """One line for -v: the requests sent by method, the retries, the time spent waiting on the request budget."""
+        with self._lock:
+            by_method = ", ".join(f"{method} {count}" for method, count in sorted(self.calls.items()))
+            total = sum(self.calls.values())
+        refused = self.budget.refusals
+        return (
+            f"api: {total} requests ({by_method or 'none'}); {self.retries} retries ({refused} refused with 429); "
+            f"{self.budget.waited:.1f} s waiting on the request budget"
+        )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         with self._lock:

@@ -1,0 +1,76 @@
+"""The request budget every thread shares (--max-requests-per-second): a rate held under many threads, a 429 that
+pauses everyone instead of a stampede, a limit that slows a plan but never fails it, and the -v account."""
+
+import threading
+import time
+
+from reconciler.commands.connect import open_api
+from reconciler.commands.settings import Settings
+from tests.test_request_counts import fleet, seed_projects
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+KUBE = f"/cloud/project/{PROJECT}/kube"
+
+
+def in_threads(count: int, work) -> None:
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def seed_empty(sandbox) -> None:
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": []}]})
+
+
+def test_the_budget_holds_its_rate_under_30_threads(sandbox, monkeypatch):
+    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
+    seed_empty(sandbox)
+    rate, per_thread = 40.0, 2
+    with open_api(Settings(endpoint=sandbox.url, max_requests_per_second=rate), parallelism=30) as api:
+        sandbox.forget_requests()
+        in_threads(30, lambda: [api.get(KUBE) for _ in range(per_thread)])
+    times = sorted(entry["time"] for entry in sandbox.requests())
+    assert len(times) == 30 * per_thread
+    measured = (len(times) - 1) / (times[-1] - times[0])
+    assert abs(measured - rate) / rate <= 0.10, measured
+
+
+def test_a_429_pauses_every_worker_instead_of_a_stampede(sandbox_factory, monkeypatch):
+    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
+    sandbox = sandbox_factory(rate_limit=20)
+    seed_empty(sandbox)
+    with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
+        sandbox.forget_requests()
+        started = time.monotonic()
+        in_threads(30, lambda: [api.get(KUBE) for _ in range(3)])  # 90 reads, 30 at once, 20 allowed a second
+        elapsed = time.monotonic() - started
+    logged = sandbox.requests()
+    assert [entry["status"] for entry in logged].count(200) == 90
+    refused = [entry["time"] for entry in logged if entry["status"] == 429]
+    # The requests on the wire when the first refusal came meet the limit too; once everyone has paused (Retry-After:
+    # 1 s), the rest goes at the pace the API accepted: at most a stray refusal, not a wave of them.
+    assert 0 < len(refused) <= 30
+    assert len([moment for moment in refused if moment > refused[0] + 1.0]) <= 2, refused
+    assert elapsed < 10
+
+
+def test_a_low_limit_slows_a_plan_but_never_fails_it_and_v_accounts_for_it(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(rate_limit=2)
+    seed_projects(sandbox)
+    files = fleet(tmp_path)
+    env = sandbox.env(OVHKUBE_MAX_RPS="2")
+
+    result = run_ovhkube("plan", files, "-v", "--parallelism", "30", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes" in result.stdout
+    account = result.stderr.strip().splitlines()[-1]
+    assert account.startswith("api: 4 requests (GET 4); 0 retries (0 refused with 429); "), account
+    assert account.endswith(" s waiting on the request budget")
+    assert [entry["status"] for entry in sandbox.requests()].count(429) == 0
