@@ -71,6 +71,6 @@ def test_a_low_limit_slows_a_plan_but_never_fails_it_and_v_accounts_for_it(sandb
     assert result.returncode == 0, result.stderr
     assert "No changes" in result.stdout
     account = result.stderr.strip().splitlines()[-1]
-    assert account.startswith("api: 4 requests (GET 4); 0 retries (0 refused with 429); "), account
+    assert account.startswith("requests: 4 (GET 4); 0 retries (0 refused with 429); "), account
     assert account.endswith(" s waiting on the request budget")
     assert [entry["status"] for entry in sandbox.requests()].count(429) == 0

@@ -166,7 +166,7 @@ class Api:
             total = sum(self.calls.values())
         refused = self.budget.refusals
         return (
-            f"api: {total} requests ({by_method or 'none'}); {self.retries} retries ({refused} refused with 429); "
+            f"requests: {total} ({by_method or 'none'}); {self.retries} retries ({refused} refused with 429); "
             f"{self.budget.waited:.1f} s waiting on the request budget"
         )
 
