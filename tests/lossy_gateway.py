@@ -3,6 +3,8 @@
 Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching request:
 - "after": the request reaches the sandbox (the change is made), then the client gets a 502;
 - "before": the client gets a 502 and the sandbox never sees the request;
+- "refused": the client gets a 400 Client::BadRequest (an answer: nothing to retry) and the sandbox never sees it;
+- "vanished": the client gets a 404 Client::NotFound (deleted meanwhile) and the sandbox never sees it;
 - None: forwarded normally.
 The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
 """
@@ -13,6 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 BAD_GATEWAY = b'{"class": "Server::BadGateway", "message": "Bad gateway (lost by the test gateway)"}'
+ANSWERS = {
+    "refused": (400, b'{"class": "Client::BadRequest", "message": "Refused by the test gateway"}'),
+    "vanished": (404, b'{"class": "Client::NotFound", "message": "This service does not exist"}'),
+}
 
 
 class LossyGateway:
@@ -59,7 +65,7 @@ class LossyGateway:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else None
         fault = self._next_fault(method, handler.path)
-        if fault != "before":
+        if fault not in ("before", *ANSWERS):
             with self._lock:
                 self.forwarded.append((method, handler.path))
             connection = http.client.HTTPConnection(*self.upstream, timeout=30)
@@ -68,7 +74,7 @@ class LossyGateway:
             status, payload = response.status, response.read()
             connection.close()
         if fault:
-            status, payload = 502, BAD_GATEWAY
+            status, payload = ANSWERS.get(fault, (502, BAD_GATEWAY))
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(payload)))
