@@ -90,3 +90,28 @@ def test_shell_completion_completes_commands_and_options(run_ovhkube):
     assert "--detailed-exitcode" in complete("ovhkube plan --d")
     script = run_ovhkube("--show-completion", "bash", env=no_credentials())
     assert "complete -o default -F _ovhkube_completion ovhkube" in script.stdout
+
+
+def test_a_reviewed_plan_is_applied_only_if_the_files_now_plan_the_same(sandbox, run_ovhkube, tmp_path):
+    """The CD job after a squash merge: the reviewed plan, checked against the files now on main."""
+    fleet = two_updates(sandbox, tmp_path)
+    reviewed = tmp_path / "reviewed.json"
+    assert run_ovhkube("plan", fleet, "--out", reviewed, env=sandbox.env()).returncode == 0
+    before = sandbox.show()
+
+    main = tmp_path / "main"
+    main.mkdir()
+    write_fleet(main, wanted("alpha", kubeProxy=IPTABLES_60S), wanted("beta"))  # beta's change is not on main
+    moved_on = run_ovhkube("apply", "--plan", reviewed, "--verify-against", main, env=sandbox.env())
+    assert moved_on.returncode == 1
+    assert f"the files in {main} plan other changes than the saved plan for 1 cluster(s): " in moved_on.stderr
+    assert "/beta. Nothing was changed" in moved_on.stderr
+    assert sandbox.show() == before
+
+    same = tmp_path / "same"
+    same.mkdir()  # the same documents in another order and file: the same requests
+    write_fleet(same, wanted("beta", apiServer=MORE_PLUGINS), wanted("alpha", kubeProxy=IPTABLES_60S))
+    applied = run_ovhkube("apply", "--plan", reviewed, "--verify-against", same, env=sandbox.env())
+    assert applied.returncode == 0, applied.stderr
+    assert f"A fresh plan of {same} does exactly what the saved plan does." in applied.stderr
+    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in applied.stdout

@@ -54,6 +54,11 @@ def apply(
         "--skip-errors",
         help="Apply a plan that holds errors: the clusters in error are not touched and count as failed (exit 1).",
     ),
+    verify_against: list[str] = typer.Option(
+        None,
+        "--verify-against",
+        help="With --plan: apply it only if a fresh plan of these files would send exactly the same requests.",
+    ),
 ) -> ExitCode:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
     from reconciler.apply.result import ApplyOptions
@@ -65,19 +70,23 @@ def apply(
         raise UserError("nothing to apply: give PATH... (files or folders), or --plan FILE (from plan --out)")
     if plan_file and target:
         raise UserError("a saved plan is applied whole: use --target when making it (plan --target)")
+    if verify_against and not plan_file:
+        raise UserError("--verify-against checks a saved plan: give --plan FILE too")
     settings = ctx.obj
     # parse_timeout, their callback, has turned --timeout and --lock-timeout into seconds.
     options = ApplyOptions(parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait)
     saved = _read_saved_plan(plan_file) if plan_file else None
     if saved:
         _refuse_errors(saved, skip_errors, settings)
-    clusters = None if saved else _load_targets(paths, target, settings)
+    clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
     with _workspace_lock(cast(float, lock_timeout), settings), open_api(settings, parallelism=parallelism) as api:
         the_plan = (
             _saved_plan_checked(api, saved, parallelism)
             if saved
             else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
         )
+        if verify_against:
+            _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
         report = _execute(api, the_plan, options, settings)
     _print_report(report, fmt)
     if report.interrupted:
@@ -120,6 +129,22 @@ def _saved_plan_checked(api, saved, parallelism: int):
     _refuse_if_stale(api, saved, parallelism)
     err(f"Applying the saved plan made {saved.created_at}: {summary_line(saved).removeprefix('Plan: ')}")
     return saved
+
+
+def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: int, settings) -> None:
+    """A reviewed plan is applied to files that may have moved on since (a squash merge, another merge): only if
+    planning the files now would do exactly what was reviewed."""
+    from reconciler.commands.console import err
+    from reconciler.commands.workflow import plan_fleet
+    from reconciler.plan.compare import differing_clusters
+
+    differing = differing_clusters(reviewed, plan_fleet(api, clusters, parallelism, settings))
+    if differing:
+        raise UserError(
+            f"the files in {' '.join(paths)} plan other changes than the saved plan for {len(differing)} cluster(s): "
+            f"{', '.join(differing)}. Nothing was changed: review a plan of these files (a pull request) first."
+        )
+    err(f"A fresh plan of {' '.join(paths)} does exactly what the saved plan does.", settings)
 
 
 def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
