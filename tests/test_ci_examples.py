@@ -1,7 +1,11 @@
 """The CI examples: valid YAML, real actions and images, and every ovhkube command they run works as written."""
 
+import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ GITHUB = [CI / "github" / f"ovhkube-{name}.yml" for name in ("plan", "apply", "d
 GITLAB = CI / "gitlab" / ".gitlab-ci.yml"
 CRONJOB = CI / "kubernetes" / "drift-cronjob.yaml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
+RELEASE = REPO / ".github" / "workflows" / "release.yml"
 
 # Actions that exist, at the major versions the examples pin.
 REAL_ACTIONS = {
@@ -67,12 +72,25 @@ def test_plan_workflow_comments_once_and_keeps_the_plan():
     assert "ovhkube plan" in scripts and "--format markdown" in scripts and "--out plan.json" in scripts
 
 
-def test_apply_workflow_runs_on_main_from_the_saved_plan_or_a_fresh_one():
+def test_apply_workflow_applies_the_plan_reviewed_on_the_merged_pull_request_only():
     document = workflow("apply")
     assert triggers(document)["push"]["branches"] == ["main"]
-    assert document["concurrency"]["cancel-in-progress"] is False
+    assert document["concurrency"] == {"group": "ovhkube-apply", "cancel-in-progress": False}  # serialised
     scripts = " ".join(step.get("run", "") for step in steps(document))
-    assert "ovhkube apply --plan" in scripts and "--auto-approve" in scripts
+    assert "commits/$GITHUB_SHA/pulls" in scripts and "merged_at" in scripts  # found after a squash merge too
+    assert 'ovhkube apply --plan reviewed/plan.json --verify-against "$CLUSTERS"' in scripts
+    assert "--auto-approve" not in scripts  # never a plan nobody reviewed
+    assert "exit 1" in scripts  # no pull request, or no plan: refused
+
+
+def test_gitlab_applies_the_merge_request_plan_serialised():
+    apply = load(GITLAB)["apply"]
+    assert apply["resource_group"] == "ovhkube-apply"
+    script = "\n".join(apply["script"])
+    assert (
+        "/merge_requests" in script and 'ovhkube apply --plan reviewed-plan.json --verify-against "$CLUSTERS"' in script
+    )
+    assert "--auto-approve" not in script
 
 
 def test_drift_workflow_is_scheduled_and_opens_an_issue_on_exit_2():
@@ -83,11 +101,58 @@ def test_drift_workflow_is_scheduled_and_opens_an_issue_on_exit_2():
     assert len(on_drift) == 1 and "issues.create" in on_drift[0]["with"]["script"]
 
 
-def test_credentials_come_from_repository_secrets_only():
-    for path in GITHUB:
-        env = load(path)["env"]
-        for key in ("OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"):
-            assert env[key] == "${{ secrets." + key + " }}", path.name
+CREDENTIALS = ("OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY")
+
+
+def test_github_secrets_only_in_the_steps_that_call_the_api_read_only_but_for_apply():
+    consumer_key = {
+        "plan": "OVH_READ_ONLY_CONSUMER_KEY",
+        "drift": "OVH_READ_ONLY_CONSUMER_KEY",
+        "apply": "OVH_CONSUMER_KEY",
+    }
+    for name, key in consumer_key.items():
+        document = workflow(name)
+        assert "secrets." not in str(document.get("env", {})), name  # nothing workflow-wide
+        for job in document["jobs"].values():
+            assert "secrets." not in str(job.get("env", {})), name
+        with_secrets = [step for step in steps(document) if "secrets." in str(step.get("env", {}))]
+        assert len(with_secrets) == 1, name
+        (step,) = with_secrets
+        assert f"ovhkube {name}" in step["run"], name
+        assert step["env"]["OVH_CONSUMER_KEY"] == "${{ secrets." + key + " }}"
+        assert {k: v for k, v in step["env"].items() if k != "OVH_CONSUMER_KEY"} == {
+            k: "${{ secrets." + k + " }}" for k in CREDENTIALS[:2]
+        }
+    assert workflow("apply")["jobs"]["apply"]["environment"] == "ovhcloud-production"
+
+
+def test_gitlab_read_only_key_for_merge_requests_and_drift_write_key_for_apply():
+    document = load(GITLAB)
+    assert "OVH_CONSUMER_KEY" not in document["variables"]  # a project variable would override every job's
+    keys = {job: document[job]["variables"]["OVH_CONSUMER_KEY"] for job in ("plan", "apply", "drift")}
+    assert keys == {
+        "plan": "$OVH_READ_ONLY_CONSUMER_KEY",
+        "apply": "$OVH_WRITE_CONSUMER_KEY",
+        "drift": "$OVH_READ_ONLY_CONSUMER_KEY",
+    }
+    header = GITLAB.read_text().split("stages:")[0]
+    assert (
+        "OVH_READ_ONLY_CONSUMER_KEY   rules of `ovhkube access-rules --read-only`: plan and drift (not protected)"
+        in header
+    )
+    assert "OVH_WRITE_CONSUMER_KEY       rules of `ovhkube access-rules`: apply only (PROTECTED" in header
+
+
+def test_recipes_install_a_pinned_release_wheel_never_a_package_name():
+    from reconciler import __version__
+
+    texts = [path.read_text() for path in [*GITHUB, GITLAB]]
+    for text in texts:
+        assert "pip install ovhkube" not in text and "pip install --quiet ovhkube" not in text
+        assert '"ovhkube @ $OVHKUBE_WHEEL#sha256=$OVHKUBE_WHEEL_SHA256"' in text  # pip checks the digest
+        wheel = f"/releases/download/v{__version__}/ovhkube-{__version__}-py3-none-any.whl"
+        assert re.search(r"OVHKUBE_WHEEL: https://github\.com/[^/]+/ovhkube" + re.escape(wheel), text)
+    assert f"image: REGISTRY/ovhkube:{__version__}" in CRONJOB.read_text()
 
 
 def test_gitlab_pipeline_plans_merge_requests_applies_main_and_drifts_on_schedule():
@@ -99,31 +164,140 @@ def test_gitlab_pipeline_plans_merge_requests_applies_main_and_drifts_on_schedul
     assert "CI_DEFAULT_BRANCH" in rules["apply"]
     assert "schedule" in rules["drift"]
     assert document["drift"]["allow_failure"] == {"exit_codes": [2]}
+    workflow_rules = document["workflow"]["rules"]  # merge-request pipelines, and no duplicate branch pipeline
+    assert workflow_rules[0] == {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}
+    assert workflow_rules[1] == {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"}
     for job in ("validate", "plan", "apply", "drift"):
         assert document[job]["stage"] == job and document[job]["script"]
 
 
-def test_kubernetes_cronjob_writes_the_metric_file_with_a_real_image():
-    document = load(CRONJOB)
-    assert (document["apiVersion"], document["kind"]) == ("batch/v1", "CronJob")
-    pod = document["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+def pod_of(cronjob: dict) -> dict:
+    return cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def test_kubernetes_cronjob_is_a_valid_cronjob_by_the_kubernetes_schema():
+    import kubernetes_validate
+
+    assert kubernetes_validate.validate(load(CRONJOB), "1.31", strict=True) == "1.31"
+
+
+def restricted_violations(pod: dict) -> list[str]:
+    """Pod Security Standards, level "restricted" (kubernetes.io/docs/concepts/security/pod-security-standards),
+    the checks a pod spec can fail; [] when it passes."""
+    found = []
+    allowed_volumes = {
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    }
+    for volume in pod.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= allowed_volumes:
+            found.append(f"volume {volume['name']}: {kinds - allowed_volumes}")
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(key):
+            found.append(key)
+    pod_context = pod.get("securityContext", {})
+    for container in pod.get("initContainers", []) + pod["containers"]:
+        name, context = container["name"], container.get("securityContext", {})
+        if context.get("privileged"):
+            found.append(f"{name}: privileged")
+        if context.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{name}: allowPrivilegeEscalation must be false")
+        if "ALL" not in context.get("capabilities", {}).get("drop", []):
+            found.append(f"{name}: capabilities must drop ALL")
+        if set(context.get("capabilities", {}).get("add", [])) - {"NET_BIND_SERVICE"}:
+            found.append(f"{name}: adds capabilities")
+        if not context.get("runAsNonRoot", pod_context.get("runAsNonRoot")):
+            found.append(f"{name}: runAsNonRoot")
+        if context.get("runAsUser", pod_context.get("runAsUser")) == 0:
+            found.append(f"{name}: runAsUser 0")
+        seccomp = context.get("seccompProfile", pod_context.get("seccompProfile", {})).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            found.append(f"{name}: seccompProfile")
+        if any(port.get("hostPort") for port in container.get("ports", [])):
+            found.append(f"{name}: hostPort")
+    return found
+
+
+def test_kubernetes_cronjob_runs_under_pod_security_restricted():
+    pod = pod_of(load(CRONJOB))
+    assert restricted_violations(pod) == []
+    hostile = json.loads(json.dumps(pod))
+    hostile["volumes"].append({"name": "textfile", "hostPath": {"path": "/var/lib/node_exporter"}})
+    del hostile["initContainers"][1]["securityContext"]
+    assert len(restricted_violations(hostile)) == 3  # the check itself can fail
+
+
+def test_kubernetes_cronjob_gets_the_whole_tree_from_git_sync_and_pushes_metrics():
+    pod = pod_of(load(CRONJOB))
     assert pod["restartPolicy"] == "Never"
-    (container,) = pod["containers"]
-    assert container["image"] in REAL_IMAGES
-    assert "--format prometheus" in container["args"][0]
-    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["textfile"]["hostPath"]["path"] == "/var/lib/node_exporter/textfile_collector"
-    assert f"--out {mounts['textfile']}/" in container["args"][0]
+    git_sync, drift = pod["initContainers"]
+    assert git_sync["image"].startswith("registry.k8s.io/git-sync/git-sync:v4.")
+    assert "--one-time" in git_sync["args"] and "--root=/git" in git_sync["args"]
+    assert drift["args"][0].startswith(
+        "ovhkube drift /git/repo/clusters --unmanaged --format prometheus --out /metrics/"
+    )
+    assert '[ "$code" -eq 0 ] || [ "$code" -eq 2 ]' in drift["args"][0]  # drift is a result; 1 fails the job
+    (push,) = pod["containers"]
+    assert "@/metrics/ovhkube_drift.prom" in push["args"] and "/metrics/job/ovhkube_drift" in push["args"][-1]
+    assert all(set(volume) == {"name", "emptyDir"} for volume in pod["volumes"])  # no ConfigMap, no hostPath
 
 
-def test_pre_commit_hook_validates_yaml_files():
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+    """check-jsonschema with a schema it ships (vendored), and no network: a proxy that does not exist."""
+    offline = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    command = [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", schema, str(path)]
+    return subprocess.run(command, capture_output=True, text=True, env=offline, timeout=120)
+
+
+def test_recipes_pass_the_vendored_github_and_gitlab_schemas_offline(tmp_path):
+    checks = [("vendor.github-workflows", path) for path in [*GITHUB, RELEASE]] + [("vendor.gitlab-ci", GITLAB)]
+    for schema, path in checks:
+        result = check_jsonschema(schema, path)
+        assert result.returncode == 0, (path.name, result.stdout, result.stderr)
+    broken = tmp_path / "broken.yml"  # the validator does fail, offline, on a recipe gone wrong
+    broken.write_text(yaml.safe_dump(workflow("apply") | {"concurrency": {"group": ["not", "a string"]}}))
+    assert check_jsonschema("vendor.github-workflows", broken).returncode == 1
+
+
+def test_pre_commit_hook_checks_the_whole_tree_not_only_the_staged_files():
     (hook,) = load(HOOKS)
     assert hook["id"] == "ovhkube-validate"
-    assert (hook["entry"], hook["language"]) == ("ovhkube validate", "python")
+    assert (hook["entry"], hook["language"], hook["args"]) == ("ovhkube validate", "python", ["."])
+    assert hook["pass_filenames"] is False  # staged files alone would miss a cluster declared twice across files
     pattern = re.compile(hook["files"])
     assert pattern.search("clusters/prod.yaml") and pattern.search("clusters/lab.yml")
     assert not pattern.search("README.md")
+
+
+def test_pre_commit_hook_catches_a_cross_file_duplicate_and_skips_other_yaml(run_ovhkube, tmp_path):
+    """The hook as pre-commit runs it (entry + args, in the repository's top folder)."""
+    (hook,) = load(HOOKS)
+    cluster = f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata: {{name: web}}\nspec: {{project: {PROJECT}}}\n"
+    (tmp_path / "clusters").mkdir()
+    (tmp_path / "clusters" / "web.yaml").write_text(cluster)
+    (tmp_path / ".gitlab-ci.yml").write_text("stages: [test]\n")
+    (tmp_path / "deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {}\n")
+    arguments = shlex.split(hook["entry"])[1:] + hook["args"]
+
+    clean = run_ovhkube(*arguments, cwd=tmp_path)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout == "1 file, 1 cluster: valid, 2 files skipped (not desired-state files; -v lists them)\n"
+    listed = run_ovhkube("-v", *arguments, cwd=tmp_path)
+    assert (
+        "deploy.yaml:1:1: warning: skipped" in listed.stdout and ".gitlab-ci.yml:1:1: warning: skipped" in listed.stdout
+    )
+
+    (tmp_path / "clusters" / "copy.yaml").write_text(cluster)  # the same cluster in a second file
+    duplicate = run_ovhkube(*arguments, cwd=tmp_path)
+    assert duplicate.returncode == 1
+    assert 'cluster "web" of project' in duplicate.stdout and "is already declared at" in duplicate.stdout
 
 
 # Every ovhkube command line the examples run, run for real against the sandbox.
@@ -135,9 +309,10 @@ def shell_scripts() -> list[tuple[str, str]]:
     scripts += [
         (".gitlab-ci.yml", line) for job in ("validate", "plan", "apply", "drift") for line in gitlab[job]["script"]
     ]
-    container = load(CRONJOB)["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    scripts.append((CRONJOB.name, container["args"][0]))
-    scripts.append((HOOKS.name, load(HOOKS)[0]["entry"] + " clusters/web.yaml"))
+    drift = pod_of(load(CRONJOB))["initContainers"][1]
+    scripts.append((CRONJOB.name, drift["args"][0]))
+    hook = load(HOOKS)[0]
+    scripts.append((HOOKS.name, " ".join([hook["entry"], *hook["args"]])))
     return scripts
 
 
@@ -164,9 +339,9 @@ def concrete(arguments: list[str], clusters: Path, workdir: Path) -> list[str]:
     """The example's placeholders made real: its cluster folder, its output folder, the saved plan."""
     replaced = []
     for argument in arguments:
-        argument = argument.replace("$CLUSTERS", f"{clusters}/").replace("/textfile/", f"{workdir}/")
-        argument = argument.replace("${{ steps.saved.outputs.plan }}", "plan.json")
-        replaced.append(str(clusters) if argument == "/clusters" else argument)
+        argument = argument.replace("$CLUSTERS", f"{clusters}/").replace("/metrics/", f"{workdir}/")
+        argument = {"reviewed/plan.json": "plan.json", "reviewed-plan.json": "plan.json"}.get(argument, argument)
+        replaced.append(str(clusters) if argument == "/git/repo/clusters" else argument)
     return replaced
 
 
