@@ -1,9 +1,10 @@
 """Fixtures shared by the whole test suite: a real sandbox API server, and the real CLI as a subprocess.
 
 - `sandbox_factory(**options)` starts a sandbox in a thread of this process, on a free loopback port, over a state
-  file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, transition_seconds (default 0, so
-  clusters are READY at once), state (a path), expand_lists, max_clusters_per_project. Every sandbox it started is
-  stopped at teardown. Each logs its requests: `.requests()` lists them (method, path, status, expanded).
+  file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, busy_writes, busy_class, iam_denied,
+  transition_seconds (default 0, so clusters are READY at once), state (a path), expand_lists,
+  max_clusters_per_project, reset_status, create_hidden_seconds. Every sandbox it started is stopped at teardown.
+  Each logs its requests: `.requests()` lists them (method, path, status, expanded).
 - `sandbox`: one with the defaults.
 - `run_ovhkube(*args, env=None, input=None, timeout=120, cwd=None)`: runs `ovhkube` in a subprocess.
 """
@@ -45,11 +46,18 @@ class RunningSandbox:
         transition_seconds: float = 0,
         expand_lists: bool = True,
         max_clusters_per_project: int = 20,
+        busy_writes: int = 0,
+        busy_class: str = "ServiceOnlyOneModification",
+        iam_denied: tuple[str, ...] = (),
+        **server_options,
     ):
         self.state = Path(state)
         self.transition_seconds = transition_seconds
         self.request_log = self.state.with_suffix(".requests.jsonl")
-        faults = FaultOptions(latency_ms, error_rate, rate_limit, random_seed)
+        faults = FaultOptions(
+            latency_ms, error_rate, rate_limit, random_seed, busy_writes=busy_writes, busy_class=busy_class,
+            iam_denied=iam_denied,
+        )  # fmt: skip
         self.server = SandboxServer(
             self.state,
             faults=faults,
@@ -57,6 +65,7 @@ class RunningSandbox:
             expand_lists=expand_lists,
             max_clusters_per_project=max_clusters_per_project,
             request_log=self.request_log,
+            **server_options,
         ).start()
         self.url = self.server.url
         self._stopped = False

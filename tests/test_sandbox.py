@@ -11,8 +11,12 @@ KUBE = f"/cloud/project/{PROJECT}/kube"
 CLUSTER_ID = "6f3c1a52-0000-4c1e-9a55-000000000001"
 TRANSITION = 1.5  # seconds: long enough that a busy machine still sees the busy status between two calls
 FULL_BLOCKS = {
-    "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages"], "disabled": ["NodeRestriction"]}},
+    "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}},
     "kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}},
+}
+# What a cluster created or reset without apiServer customization answers (ovh/docs, TF acceptance tests).
+DEFAULT_PLUGINS = {
+    "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}}
 }
 
 
@@ -124,7 +128,7 @@ def test_reset_resets_what_is_left_out_keeps_the_version_and_is_counted(sandbox)
     assert client.post(f"{path}/reset", name="alpha") is None
     cluster = client.get(path)
     assert cluster["kubeProxyMode"] == "ipvs"
-    assert cluster["customization"] == {}
+    assert cluster["customization"] == DEFAULT_PLUGINS
     assert cluster["version"] == "1.32.3"
     assert (cluster["updatePolicy"], cluster["privateNetworkId"]) == ("ALWAYS_UPDATE", None)
     assert sandbox.show()["projects"][0]["clusters"][0]["resets"] == 1
@@ -162,10 +166,32 @@ def test_create_needs_a_region_and_has_the_documented_defaults(sandbox):
     assert client.get(KUBE) == [CLUSTER_ID, created["id"]]
 
 
-def test_a_cluster_never_customized_has_a_null_customization(sandbox):
+def test_a_cluster_never_customized_shows_both_admission_plugins_enabled(sandbox):
     seed_one(sandbox)
     created = sandbox.client().post(KUBE, region="GRA7", name="fresh")
-    assert sandbox.client().get(f"{KUBE}/{created['id']}")["customization"] is None
+    assert sandbox.client().get(f"{KUBE}/{created['id']}")["customization"] == DEFAULT_PLUGINS
+    assert sandbox.client().get(f"{KUBE}/{created['id']}/customization") == DEFAULT_PLUGINS
+
+
+@pytest.mark.parametrize(
+    "api_server",
+    [{}, {"admissionPlugins": {}}, {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}}],
+)
+def test_admission_plugins_read_back_as_each_plugins_state(sandbox, api_server):
+    # A plugin the request does not disable is enabled: the API's default for both plugins.
+    path = seed_one(sandbox)
+    sandbox.client().call("PUT", f"{path}/customization", {"apiServer": api_server})
+    assert sandbox.client().get(path)["customization"]["apiServer"] == DEFAULT_PLUGINS["apiServer"]
+
+
+def test_node_restriction_cannot_be_disabled(sandbox):
+    path = seed_one(sandbox)
+    refused = {"apiServer": {"admissionPlugins": {"enabled": [], "disabled": ["NodeRestriction"]}}}
+    with pytest.raises(ovh.exceptions.BadParametersError, match="NodeRestriction cannot be disabled"):
+        sandbox.client().call("PUT", f"{path}/customization", refused)
+    with pytest.raises(ovh.exceptions.BadParametersError, match="NodeRestriction cannot be disabled"):
+        sandbox.client().post(KUBE, region="GRA7", customization=refused)
+    assert sandbox.client().get(path)["customization"]["apiServer"] == FULL_BLOCKS["apiServer"]
 
 
 def test_a_cilium_block_is_kept_untouched(sandbox):
@@ -241,7 +267,7 @@ def test_a_change_makes_the_cluster_busy_then_ready_after_the_transition(sandbox
     time.sleep(TRANSITION + 0.1)
     assert client.get(path)["status"] == "READY"
     client.post(f"{path}/reset", name="alpha")
-    assert client.get(path)["status"] == "RESETTING"
+    assert client.get(path)["status"] == "REDEPLOYING"  # the reset guide's example; --reset-status RESETTING
     with pytest.raises(ovh.exceptions.ResourceConflictError):
         client.call("PUT", f"{path}/customization", {"apiServer": {}})
     assert sandbox.show()["projects"][0]["clusters"][0]["resets"] == 1

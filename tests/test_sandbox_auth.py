@@ -1,4 +1,5 @@
-"""The sandbox checks signatures exactly as python-ovh makes them, and refuses the rest with OVH's 403 bodies."""
+"""The sandbox checks signatures exactly as python-ovh makes them, and refuses the rest with OVH's auth bodies: 403,
+except a wrong signature, which is 400 INVALID_SIGNATURE (php-ovh issue #97, python-ovh issue #103)."""
 
 import hashlib
 import json
@@ -23,9 +24,10 @@ def test_a_correctly_signed_call_passes_with_a_query_string_too(seeded):
     assert len(seeded.client().get(KUBE, detail=False)) == 1  # the query is part of the signed URL
 
 
-def test_a_wrong_secret_is_an_invalid_credential(seeded):
-    with pytest.raises(ovh.exceptions.InvalidCredential, match="signature"):
+def test_a_wrong_secret_is_a_400_invalid_signature(seeded):
+    with pytest.raises(ovh.exceptions.BadParametersError, match="Invalid signature") as caught:
         seeded.client(application_secret="not-the-secret").get(KUBE)
+    assert caught.value.response.json()["errorCode"] == "INVALID_SIGNATURE"
 
 
 def test_an_unknown_application_key_is_an_invalid_key(seeded):
@@ -61,10 +63,10 @@ def test_the_body_is_signed_a_tampered_body_is_refused_and_changes_nothing(seede
     signed_body = json.dumps({"region": "GRA5"}, separators=(",", ":"))
     headers = _signed_headers("POST", url, signed_body, int(time.time()))
     answer = requests.post(url, data=json.dumps({"region": "BHS5"}), headers=headers, timeout=5)
-    assert answer.status_code == 403
+    assert answer.status_code == 400
     assert answer.json() == {
-        "errorCode": "INVALID_CREDENTIAL",
-        "httpCode": "403 Forbidden",
+        "errorCode": "INVALID_SIGNATURE",
+        "httpCode": "400 Bad Request",
         "message": "Invalid signature",
     }
     assert answer.headers["X-Ovh-QueryID"]

@@ -33,8 +33,10 @@ def test_the_expanded_listing_answers_the_cluster_objects_with_their_customizati
     objects = answer.json()
     client = sandbox.client()
     assert objects == [client.get(f"{KUBE}/{cluster_id(n)}") for n in range(2)]
-    assert objects[0]["customization"] == {"kubeProxy": {"iptables": {"minSyncPeriod": "P0D"}}}  # as GET answers it
-    assert objects[1]["customization"] is None  # never set: null, which means {}
+    assert objects[0]["customization"]["kubeProxy"] == {"iptables": {"minSyncPeriod": "P0D"}}  # as GET answers it
+    assert objects[1]["customization"] == {  # never set: the API default, both admission plugins enabled
+        "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}}
+    }
 
 
 def test_the_expanded_listing_pages_from_one(sandbox):

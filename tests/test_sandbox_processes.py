@@ -79,8 +79,13 @@ def period(number: int) -> dict:
 
 
 def plugins(number: int) -> dict:
-    enabled = ["AlwaysPullImages"] if number % 2 else ["NodeRestriction"]
-    return {"apiServer": {"admissionPlugins": {"enabled": enabled, "disabled": []}}}
+    """Each plugin's state, as the API answers it: AlwaysPullImages off for odd numbers."""
+    off = ["AlwaysPullImages"] if number % 2 else []
+    enabled = [plugin for plugin in ("AlwaysPullImages", "NodeRestriction") if plugin not in off]
+    return {"apiServer": {"admissionPlugins": {"enabled": enabled, "disabled": off}}}
+
+
+DEFAULT_PLUGINS = plugins(0)  # both enabled: what a cluster without apiServer customization answers
 
 
 def test_serve_prints_its_url_first_and_stops_on_sigterm(tmp_path):
@@ -95,7 +100,7 @@ def test_50_concurrent_puts_from_threads_lose_no_write(sandbox):
     errors = put_in_threads([(sandbox.url, f"{KUBE}/{cluster_id(n)}/customization", period(n)) for n in range(50)])
     assert errors == []
     clusters = sandbox.show()["projects"][0]["clusters"]
-    assert [c["customization"] for c in clusters] == [period(n) for n in range(50)]
+    assert [c["customization"] for c in clusters] == [period(n) | DEFAULT_PLUGINS for n in range(50)]
 
 
 def test_two_processes_writing_the_same_clusters_lose_no_write(tmp_path, sandbox_factory):
@@ -121,7 +126,7 @@ def test_a_restart_keeps_the_state(tmp_path, run_ovhkube):
         client_for(url).post(f"{path}/reset", name="c0", kubeProxyMode="iptables", customization=period(7))
     with serve_process(state) as (_, url):
         cluster = client_for(url).get(path)
-    assert cluster["customization"] == period(7) and cluster["kubeProxyMode"] == "iptables"
+    assert cluster["customization"] == period(7) | DEFAULT_PLUGINS and cluster["kubeProxyMode"] == "iptables"
     shown = json.loads(run_ovhkube("sandbox", "show", "--state", state).stdout)
     assert shown["projects"][0]["clusters"][0]["resets"] == 1
 
@@ -143,7 +148,7 @@ def test_seed_then_show_round_trips(tmp_path, run_ovhkube):
     clusters = first["projects"][0]["clusters"]
     assert clusters[0]["version"] == "1.31.4" and clusters[0]["resets"] == 0
     assert clusters[0]["customization"]["kubeProxy"]["iptables"]["minSyncPeriod"] == "P0D"
-    assert (clusters[1]["status"], clusters[1]["resets"], clusters[1]["customization"]) == ("ERROR", 2, None)
+    assert (clusters[1]["status"], clusters[1]["resets"], clusters[1]["customization"]) == ("ERROR", 2, DEFAULT_PLUGINS)
     (tmp_path / "shown.json").write_text(json.dumps(first))
     assert run_ovhkube("sandbox", "seed", tmp_path / "shown.json", "--state", tmp_path / "b.sqlite3").returncode == 0
     again = json.loads(run_ovhkube("sandbox", "show", "--state", tmp_path / "b.sqlite3").stdout)

@@ -3,12 +3,19 @@
 import json
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from reconciler.commands.console import err
 from reconciler.errors import UserError
+
+
+class ResetStatus(StrEnum):
+    REDEPLOYING = "REDEPLOYING"
+    RESETTING = "RESETTING"
+
 
 STATE_HELP = "State file (default: $OVHKUBE_SANDBOX_STATE or .ovhkube/sandbox.sqlite3)."
 TRANSITION_ENV = "OVHKUBE_SANDBOX_TRANSITION_SECONDS"
@@ -42,7 +49,20 @@ def serve(
     rate_limit: float = typer.Option(0.0, min=0, help="Requests per second per consumer key, then 429 (0: no limit)."),
     random_seed: int = typer.Option(None, help="Makes the injected errors reproducible."),
     transition_seconds: float = typer.Option(
-        2.0, min=0, envvar=TRANSITION_ENV, help="Seconds a cluster stays INSTALLING/UPDATING/RESETTING."
+        2.0, min=0, envvar=TRANSITION_ENV, help="Seconds a cluster stays INSTALLING/UPDATING/REDEPLOYING/RESETTING."
+    ),
+    reset_status: ResetStatus = typer.Option(
+        "REDEPLOYING", help="Status a reset shows (REDEPLOYING as in OVHcloud's reset guide, or RESETTING)."
+    ),
+    create_hidden_seconds: float = typer.Option(
+        0.0, min=0, help="Seconds a new cluster answers 404 after its create, as the real API may."
+    ),
+    busy_writes: int = typer.Option(0, min=0, help="Refuse this many first POST/PUT with 409 --busy-class."),
+    busy_class: str = typer.Option(
+        "ServiceOnlyOneModification", help="Conflict for --busy-writes: ServiceOnlyOneModification, ServiceLocked..."
+    ),
+    iam_deny: list[str] = typer.Option(
+        [], help="Refuse this IAM action (e.g. publicCloudProject:apiovh:kube/reset) with 403; repeatable."
     ),
     request_log: Path = typer.Option(
         None, "--request-log", help="Append one JSON line per request answered (time, method, path, status, expanded)."
@@ -63,7 +83,15 @@ def serve(
     state_path = _state_path(state)
     if seed is not None:
         _seed_into(state_path, seed)
-    faults = FaultOptions(latency_ms, error_rate, rate_limit, random_seed)
+    faults = FaultOptions(
+        latency_ms,
+        error_rate,
+        rate_limit,
+        random_seed,
+        busy_writes=busy_writes,
+        busy_class=busy_class,
+        iam_denied=tuple(iam_deny),
+    )
     try:
         server = SandboxServer(
             state_path,
@@ -74,6 +102,8 @@ def serve(
             expand_lists=expanded_lists,
             max_clusters_per_project=max_clusters_per_project,
             request_log=request_log,
+            reset_status=reset_status.value,
+            create_hidden_seconds=create_hidden_seconds,
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -17,10 +17,10 @@ MAX_CLOCK_SKEW_SECONDS = 300
 
 
 class AuthFailure(ApiFailure):
-    """403 with the body OVH gives authentication errors: errorCode and httpCode instead of class."""
+    """The body OVH gives authentication errors: errorCode and httpCode instead of class; 403 unless told."""
 
-    def __init__(self, error_code: str, message: str):
-        super().__init__(403, error_code, message)
+    def __init__(self, error_code: str, message: str, status: int = 403):
+        super().__init__(status, error_code, message)
 
 
 def signature(secret: str, consumer_key: str, method: str, url: str, body: str, timestamp: str) -> str:
@@ -65,4 +65,5 @@ def authenticate(state: State, headers, method: str, path: str, body: str, now: 
     for url in candidate_urls(host, path):
         if hmac.compare_digest(given, signature(secret, consumer_key, method, url, body, timestamp)):
             return consumer_key
-    raise AuthFailure("INVALID_CREDENTIAL", "Invalid signature")
+    # A wrong signature is a 400, not a 403 (php-ovh issue #97; python-ovh raises BadParametersError, issue #103).
+    raise AuthFailure("INVALID_SIGNATURE", "Invalid signature", status=400)

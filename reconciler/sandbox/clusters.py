@@ -3,12 +3,15 @@
 - PUT customization keeps a top-level block left out and replaces a block sent; the cluster goes REDEPLOYING
   (kube-proxy restarts) or UPDATING (API server only).
 - Reset resets every field left out of its body to the default (kubeProxyMode ipvs, EMPTY customization, version
-  kept) and goes RESETTING; create defaults the mode to iptables and goes INSTALLING.
+  kept) and shows `reset_status` (REDEPLOYING, as in the reset guide's example, or RESETTING); create defaults the
+  mode to iptables and goes INSTALLING, and the new cluster may answer 404 for `create_hidden_seconds`.
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
-- Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does.
+- Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does. Admission plugins
+  are answered as each plugin's state: both enabled where nothing was asked, NodeRestriction always.
 - The project listing answers ids, or (expanded) the full cluster objects a page at a time; a project holds at most
   `max_clusters_per_project` clusters (20 on the real API): a create beyond it is refused.
+- A project marked expired answers 460 to every call.
 """
 
 import copy
@@ -19,6 +22,7 @@ from typing import Any
 
 from reconciler.sandbox import bodies
 from reconciler.sandbox.facts import (
+    ADMISSION_PLUGINS,
     CREATE_DEFAULT_MODE,
     MAX_CLUSTERS_PER_PROJECT,
     NEWEST_VERSION,
@@ -33,10 +37,13 @@ from reconciler.sandbox.state import State, StoredCluster
 class ApiFailure(Exception):
     """An answer other than success, with OVH's error class."""
 
-    def __init__(self, status: int, error_class: str, message: str, retry_after: int | None = None):
+    def __init__(
+        self, status: int, error_class: str, message: str, retry_after: int | None = None, details: dict | None = None
+    ):
         super().__init__(message)
         self.status, self.error_class, self.message = status, error_class, message
         self.retry_after = retry_after
+        self.details = details
 
 
 def not_found(message: str) -> ApiFailure:
@@ -102,16 +109,20 @@ def next_versions(version: str) -> list[str]:
     return minors[minors.index(current) + 1 :][:1] if current in minors else []
 
 
-def answered_customization(customization: dict | None) -> dict | None:
-    """The customization as the API answers it: zero durations as P0D, plugin lists always present."""
-    if customization is None:
-        return None
-    shown = copy.deepcopy(customization)
-    plugins = (shown.get("apiServer") or {}).get("admissionPlugins")
-    if isinstance(plugins, dict):
-        for key in ("enabled", "disabled"):
-            if plugins.get(key) is None:
-                plugins[key] = []
+def answered_plugins(plugins: dict | None) -> dict:
+    """Each plugin's state, both lists full: a plugin not disabled is enabled (the API's default for both)."""
+    disabled = set((plugins or {}).get("disabled") or ())
+    return {
+        "enabled": [plugin for plugin in ADMISSION_PLUGINS if plugin not in disabled],
+        "disabled": [plugin for plugin in ADMISSION_PLUGINS if plugin in disabled],
+    }
+
+
+def answered_customization(customization: dict | None) -> dict:
+    """The customization as the API answers it: zero durations as P0D, the admission plugins' state always there."""
+    shown = copy.deepcopy(customization or {})
+    api_server = shown.get("apiServer") or {}
+    shown["apiServer"] = api_server | {"admissionPlugins": answered_plugins(api_server.get("admissionPlugins"))}
     for mode in ("iptables", "ipvs"):
         block = (shown.get("kubeProxy") or {}).get(mode) or {}
         for key, value in block.items():
@@ -127,11 +138,16 @@ class Clusters:
         transition_seconds: float = 0.0,
         clock=time.time,
         max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT,
+        *,
+        reset_status: str = "REDEPLOYING",
+        create_hidden_seconds: float = 0.0,
     ):
         self.state = state
         self.transition_seconds = transition_seconds
         self.clock = clock
         self.max_clusters_per_project = max_clusters_per_project
+        self.reset_status = reset_status
+        self.create_hidden_seconds = create_hidden_seconds
 
     # reading
 
@@ -154,13 +170,14 @@ class Clusters:
 
     def list_ids(self, project: str) -> list[str]:
         self._project(project)
-        return self.state.cluster_ids(project)
+        now = self.clock()
+        return [cluster.id for cluster in self.state.clusters(project) if not self._hidden(cluster, now)]
 
     def list_objects(self, project: str, page_size: int | None, page_number: int) -> tuple[list[dict], int]:
         """One page of the project's clusters as full objects (all of them when `page_size` is None), and the total."""
         self._project(project)
         now = self.clock()
-        stored = self.state.clusters(project)
+        stored = [cluster for cluster in self.state.clusters(project) if not self._hidden(cluster, now)]
         first = 0 if page_size is None else (page_number - 1) * page_size
         last = len(stored) if page_size is None else first + page_size
         return [self.shown(cluster, now) for cluster in stored[first:last]], len(stored)
@@ -169,7 +186,12 @@ class Clusters:
         return self.shown(self._cluster(project, cluster_id))
 
     def get_customization(self, project: str, cluster_id: str) -> dict:
-        return answered_customization(self._cluster(project, cluster_id).data.get("customization")) or {}
+        return answered_customization(self._cluster(project, cluster_id).data.get("customization"))
+
+    def check_open(self, project: str) -> None:
+        """460 for a project whose service has expired, whatever the call."""
+        if self.state.project_expired(project):
+            raise ApiFailure(460, "Client::ServiceExpired", f"The service {project} is expired")
 
     # changing
 
@@ -218,7 +240,7 @@ class Clusters:
                 data["version"] = with_patch(body["version"])
             data["nextUpgradeVersions"] = next_versions(data["version"])
             cluster.resets += 1
-            self._mark_busy(cluster, "RESETTING", now)
+            self._mark_busy(cluster, self.reset_status, now)
             State.save_cluster(conn, cluster)
 
     # helpers
@@ -233,8 +255,15 @@ class Clusters:
         if not self.state.project_exists(project, conn):
             raise not_found(f"This service does not exist: {project}")
 
+    def _hidden(self, cluster: StoredCluster, now: float) -> bool:
+        """A cluster the API created moments ago is not readable yet (TF retries 404 after a create)."""
+        just_created = cluster.data.get("status") == "INSTALLING" and cluster.ready_at is not None  # not seeded
+        return just_created and now < cluster.status_since + self.create_hidden_seconds
+
     def _cluster(self, project: str, cluster_id: str, conn=None) -> StoredCluster:
         cluster = self.state.cluster(project, cluster_id, conn)
+        if cluster is not None and self._hidden(cluster, self.clock()):
+            cluster = None
         if cluster is None:
             self._project(project, conn)  # which 404: no such project, or no such cluster in it
             raise not_found(f"The requested object (kubeId = {cluster_id}) does not exist")

@@ -8,6 +8,10 @@
   is executed; but a share (`after_write_share`, default one half) of those that hit a POST or PUT are answered
   AFTER the change was committed, as when a gateway times out on a call that went through: the client cannot tell
   whether its write happened and has to read back.
+- busy writes: the first `busy_writes` signed POST or PUT requests of the process are refused with 409
+  `Client::Conflict::<busy_class>` (ServiceOnlyOneModification, ServiceLocked, ...), before they run.
+- IAM: a request whose IAM action is in `iam_denied` (e.g. `publicCloudProject:apiovh:kube/reset`) is refused
+  with 403 `Client::Forbidden` and the action in `details.unauthorizedActionsByIAM`, as go-ovh's tests show.
 `random_seed` makes the sequence of draws reproducible (per process; threads draw from one generator).
 """
 
@@ -31,6 +35,16 @@ class FaultOptions:
     rate_limit: float = 0.0  # requests per second per consumer key; 0: unlimited
     random_seed: int | None = None
     after_write_share: float = 0.5
+    busy_writes: int = 0
+    busy_class: str = "ServiceOnlyOneModification"
+    iam_denied: tuple[str, ...] = ()
+
+
+BUSY_MESSAGES = {
+    "ServiceOnlyOneModification": "You can only ask for one modification at a time",
+    "ServiceLocked": "The service is locked",
+    "ServiceNotReady": "The service is not ready",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,7 @@ class Faults:
         self._random_lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}  # consumer key -> (tokens, last refill time)
         self._bucket_lock = threading.Lock()
+        self._busy_left = options.busy_writes
 
     def delay(self) -> None:
         if self.options.latency_ms > 0:
@@ -85,3 +100,16 @@ class Faults:
             status = self._random.choice(sorted(SERVER_ERRORS))
             after = method in ("POST", "PUT") and self._random.random() < self.options.after_write_share
         return InjectedError(status, after)
+
+    def busy_class(self, method: str) -> str | None:
+        """The conflict class to refuse this write with, while busy writes are left; None otherwise."""
+        if method not in ("POST", "PUT"):
+            return None
+        with self._random_lock:
+            if self._busy_left <= 0:
+                return None
+            self._busy_left -= 1
+        return self.options.busy_class
+
+    def iam_refused(self, action: str) -> bool:
+        return action in self.options.iam_denied

@@ -7,7 +7,8 @@ projects:
       - {name: my-super-cluster, region: GRA5, version: "1.31", kubeProxyMode: iptables, status: READY,
          customization: {kubeProxy: {iptables: {syncPeriod: PT30S}}}}      # id generated where absent
 ```
-A cluster may carry any field of the API's cluster object, and `resets`; `status` defaults to READY. Seeding
+A cluster may carry any field of the API's cluster object (`plan: standard` included), and `resets`; `status`
+defaults to READY. A project may say `expired: true`: every call on it then answers 460. Seeding
 replaces every cluster of the projects it names; a cluster seeded in a transient status (INSTALLING, UPDATING,
 REDEPLOYING, RESETTING) turns READY the serving sandbox's transition time after the seeding.
 """
@@ -68,10 +69,14 @@ CLUSTER = bodies.obj(
         "createdAt": bodies.string,
         "updatedAt": bodies.string,
         "resets": _count,
+        "customization": bodies.STORED_CUSTOMIZATION,
     },
     required=("name", "region"),
 )
-PROJECT = bodies.obj({"serviceName": bodies.string, "clusters": bodies.list_of(CLUSTER)}, required=("serviceName",))
+PROJECT = bodies.obj(
+    {"serviceName": bodies.string, "expired": bodies.boolean, "clusters": bodies.list_of(CLUSTER)},
+    required=("serviceName",),
+)
 SEED = bodies.obj({"projects": bodies.list_of(PROJECT)}, required=("projects",))
 
 
@@ -126,6 +131,7 @@ def load_seed(state: State, source: dict | str | Path) -> int:
             service_name = project["serviceName"]
             State.add_project(conn, service_name)
             State.remove_project_clusters(conn, service_name)
+            State.set_project_expired(conn, service_name, bool(project.get("expired")))
             for fields in project.get("clusters") or []:
                 stored = seeded_cluster(service_name, fields, now)
                 if conn.execute("SELECT 1 FROM clusters WHERE id = ?", (stored.id,)).fetchone():
@@ -143,6 +149,7 @@ def show(state: State, transition_seconds: float = 0.0) -> dict:
         "projects": [
             {
                 "serviceName": project,
+                **({"expired": True} if state.project_expired(project) else {}),
                 "clusters": [clusters.shown(c, now) | {"resets": c.resets} for c in state.clusters(project)],
             }
             for project in state.projects()

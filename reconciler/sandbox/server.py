@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
@@ -24,19 +25,27 @@ from urllib.parse import unquote
 from reconciler.sandbox.auth import AuthFailure, authenticate
 from reconciler.sandbox.clusters import ApiFailure, Clusters, not_found
 from reconciler.sandbox.facts import MAX_CLUSTERS_PER_PROJECT
-from reconciler.sandbox.faults import FaultOptions, Faults
+from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
 from reconciler.sandbox.requestlog import RequestLog
 from reconciler.sandbox.state import State
 
 API_PREFIX = "/1.0"
 _KUBE = r"/cloud/project/([^/]+)/kube"
-# path pattern -> {method: Clusters method name}; read calls take no body.
+# path pattern -> {method: (Clusters method name, IAM action)}; read calls take no body. IAM action names follow the
+# schema's x-iam-actions (`publicCloudProject:apiovh:kube/get`, `.../kube/customization/edit`, ...).
 ROUTES = (
-    (re.compile(_KUBE), {"GET": "list_ids", "POST": "create"}),
-    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get"}),
-    (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
-    (re.compile(_KUBE + r"/([^/]+)/customization"), {"GET": "get_customization", "PUT": "put_customization"}),
+    (re.compile(_KUBE), {"GET": ("list_ids", "kube/get"), "POST": ("create", "kube/create")}),
+    (re.compile(_KUBE + r"/([^/]+)"), {"GET": ("get", "kube/get")}),
+    (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": ("reset", "kube/reset")}),
+    (
+        re.compile(_KUBE + r"/([^/]+)/customization"),
+        {
+            "GET": ("get_customization", "kube/customization/get"),
+            "PUT": ("put_customization", "kube/customization/edit"),
+        },
+    ),
 )
+IAM_PREFIX = "publicCloudProject:apiovh:"
 _query_ids = itertools.count(1)
 EXPANDED_MODE = "CachedObjectList-Pages"  # the X-Pagination-Mode value that asks for full objects
 
@@ -51,7 +60,8 @@ def _page_header(value: str | None, name: str) -> int | None:
 
 
 def route(method: str, path: str):
-    """The Clusters method serving (method, path) and the ids in the path; ApiFailure 404/405 when there is none."""
+    """The Clusters method and IAM action serving (method, path), and the ids in the path; ApiFailure 404/405 when
+    there is none."""
     for pattern, methods in ROUTES:
         match = pattern.fullmatch(path)
         if match:
@@ -105,11 +115,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             result = self._execute(sandbox, method, raw_body)
         except AuthFailure as failure:
-            body = {"errorCode": failure.error_class, "httpCode": "403 Forbidden", "message": failure.message}
+            http_code = f"{failure.status} {HTTPStatus(failure.status).phrase}"
+            body = {"errorCode": failure.error_class, "httpCode": http_code, "message": failure.message}
             return self._answer(failure.status, body)
         except ApiFailure as failure:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-            return self._answer(failure.status, {"class": failure.error_class, "message": failure.message}, extra)
+            body = {"class": failure.error_class, "message": failure.message}
+            if failure.details:
+                body["details"] = failure.details
+            return self._answer(failure.status, body, extra)
         except Exception as exc:  # a fault of the sandbox itself (say, the state file locked past the busy timeout):
             # an OVH-shaped 500 for the client, not a traceback on the server's console and a dropped connection.
             message = f"Internal server error ({type(exc).__name__}: {exc})"
@@ -133,7 +147,15 @@ class _Handler(BaseHTTPRequestHandler):
         if injected and not injected.after_execution:
             raise ApiFailure(injected.status, injected.error_class, injected.message)
         authenticate(sandbox.state, self.headers, method, full_path, raw_body)
-        serve, ids = route(method, path)
+        (serve, action), ids = route(method, path)
+        sandbox.clusters.check_open(ids[0])
+        if sandbox.faults.iam_refused(IAM_PREFIX + action):
+            details = {"unauthorizedActionsByIAM": IAM_PREFIX + action}
+            raise ApiFailure(403, "Client::Forbidden", "User not granted for this request", details=details)
+        busy = sandbox.faults.busy_class(method)
+        if busy:
+            message = BUSY_MESSAGES.get(busy, "Conflict")
+            raise ApiFailure(409, f"Client::Conflict::{busy}", f"{message} (injected by the sandbox)")
         try:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
@@ -196,9 +218,17 @@ class SandboxServer:
         expand_lists: bool = True,
         max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT,
         request_log: str | Path | None = None,
+        reset_status: str = "REDEPLOYING",
+        create_hidden_seconds: float = 0.0,
     ):
         self.state = State(state_path)
-        self.clusters = Clusters(self.state, transition_seconds, max_clusters_per_project=max_clusters_per_project)
+        self.clusters = Clusters(
+            self.state,
+            transition_seconds,
+            max_clusters_per_project=max_clusters_per_project,
+            reset_status=reset_status,
+            create_hidden_seconds=create_hidden_seconds,
+        )
         self.faults = Faults(faults or FaultOptions())
         self.expand_lists = expand_lists
         self.request_log = RequestLog(request_log) if request_log else None

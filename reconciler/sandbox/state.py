@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS clusters (
     resets INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS clusters_by_project ON clusters (project, seq);
+CREATE TABLE IF NOT EXISTS expired_projects (service_name TEXT PRIMARY KEY);
 """
 
 
@@ -105,6 +106,16 @@ class State:
     def project_exists(self, service_name: str, conn: sqlite3.Connection | None = None) -> bool:
         conn = conn or self.read()
         return conn.execute("SELECT 1 FROM projects WHERE service_name = ?", (service_name,)).fetchone() is not None
+
+    def project_expired(self, service_name: str) -> bool:
+        query = "SELECT 1 FROM expired_projects WHERE service_name = ?"
+        return self.read().execute(query, (service_name,)).fetchone() is not None
+
+    @staticmethod
+    def set_project_expired(conn: sqlite3.Connection, service_name: str, expired: bool) -> None:
+        conn.execute("DELETE FROM expired_projects WHERE service_name = ?", (service_name,))
+        if expired:
+            conn.execute("INSERT INTO expired_projects VALUES (?)", (service_name,))
 
     def projects(self) -> list[str]:
         return [row[0] for row in self.read().execute("SELECT service_name FROM projects ORDER BY seq")]
