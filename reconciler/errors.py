@@ -81,6 +81,27 @@ class AuthError(ApiError):
         return f"{super().__str__()}; {CREDENTIAL_HINT}"
 
 
+class NotGranted(ApiError):
+    """The credentials are right but may not make this call: the consumer key's access rules (NOT_GRANTED_CALL), or
+    an IAM policy (403 Client::Forbidden naming the action in details.unauthorizedActionsByIAM)."""
+
+    def __init__(self, message: str, *, iam_action: str | None = None, **details):
+        super().__init__(message, **details)
+        self.iam_action = iam_action
+
+    def __str__(self) -> str:
+        if self.iam_action:
+            return f"{super().__str__()}; no IAM policy grants {self.iam_action}: add it to a policy for this user"
+        return f"{super().__str__()}; the consumer key's access rules do not include this call: create one that does"
+
+
+class ServiceExpired(ApiError):
+    """460: the Public Cloud project's service has expired."""
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}; the project's Public Cloud service has expired: renew it, then run again"
+
+
 class RateLimited(ApiError):
     pass
 

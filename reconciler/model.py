@@ -11,8 +11,8 @@ from typing import Protocol
 MANAGED_BLOCKS = ("apiServer", "kubeProxy")
 KUBE_PROXY_MODES = ("iptables", "ipvs")
 IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
-ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")
-ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)  # the API keeps it enabled: a file (or a plan) disabling it is refused
+ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")  # both enabled where nothing else is asked (API default)
+ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)  # OVHcloud keeps it on: only AlwaysPullImages can be turned off
 WORKER_NODES_POLICIES = ("delete", "reinstall")
 # Cluster settings a reset puts back to their defaults unless its body repeats them. The one list: the planner's
 # reset body repeats each, the plan's fingerprint covers each (a change to one makes a saved plan stale), and a

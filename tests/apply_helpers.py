@@ -7,7 +7,7 @@ import yaml
 PROJECT = "a1b2c3d4a1b2c3d4a1b2c3d4a1b2c3d4"
 IPTABLES_30S = {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"}}
 IPTABLES_60S = {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}}
-PLUGINS = {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}}
+PLUGINS = {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}}
 MORE_PLUGINS = {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}}
 
 

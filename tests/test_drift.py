@@ -179,7 +179,8 @@ def line_of(path, text: str, after: str = "") -> int:
 
 
 def test_json_reports_each_cluster_state_with_desired_and_live(fleet, sandbox, run_ovhkube):
-    change_behind_the_back(sandbox, apiServer={"admissionPlugins": {"enabled": ["NodeRestriction"]}})
+    off = {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}
+    change_behind_the_back(sandbox, apiServer={"admissionPlugins": off})
     fleet.write_text(FILES + MISSING_CLUSTER)
 
     result, report = drift_json(run_ovhkube, sandbox, fleet)
@@ -193,12 +194,19 @@ def test_json_reports_each_cluster_state_with_desired_and_live(fleet, sandbox, r
     }
     assert clusters["web"]["fields"] == [
         {
+            "path": "customization.apiServer.admissionPlugins.disabled",
+            "desired": [],  # not written: each plugin's state, the API's default for what the file leaves out
+            "live": ["AlwaysPullImages"],
+            "source": f"{fleet}:{line_of(fleet, 'admissionPlugins')}",  # the nearest line that writes it
+            "defaults": None,
+        },
+        {
             "path": "customization.apiServer.admissionPlugins.enabled",
             "desired": ["AlwaysPullImages", "NodeRestriction"],
             "live": ["NodeRestriction"],
             "source": f"{fleet}:{line_of(fleet, 'enabled: [AlwaysPullImages, NodeRestriction]')}",
             "defaults": None,
-        }
+        },
     ]
     assert clusters["web"]["id"] == WEB_ID and clusters["web"]["status"] == "READY"
     assert clusters["web"]["checked_at"] == report["checked_at"]

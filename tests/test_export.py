@@ -14,7 +14,7 @@ GATEWAY = {
     "kubeProxyMode": "ipvs",
     "status": "READY",
     "customization": {
-        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction", "AlwaysPullImages"], "disabled": []}},
+        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}},
         "kubeProxy": {
             "iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"},
             "ipvs": {
@@ -100,7 +100,7 @@ def test_exported_file_is_written_as_a_person_would_write_it(sandbox, run_ovhkub
         "ipvs",
     )
     assert spec["customization"] == {
-        "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"]}},
+        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}},
         "kubeProxy": {
             "iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT30S"},
             "ipvs": {"minSyncPeriod": "PT0S", "scheduler": "lc", "syncPeriod": "PT60S", "tcpTimeout": "PT900S"},

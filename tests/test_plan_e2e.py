@@ -182,8 +182,8 @@ def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_
     assert body["kubeProxyMode"] == "ipvs"
     assert body["version"] == "1.32" and body["name"] == "alpha" and body["updatePolicy"] == "MINIMAL_DOWNTIME"
     assert body["workerNodesPolicy"] == "reinstall"
-    assert body["customization"] == {
-        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}},
+    assert body["customization"] == {  # the live apiServer block as the API answers it: each plugin's state
+        "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}},
         "kubeProxy": {"ipvs": {"scheduler": "lc"}},
     }
     assert "region" not in body

@@ -59,7 +59,9 @@ EXPECTED = {
     "min-sync-above-sync.yaml": f"9:29: {IPVS}.minSyncPeriod: must not be longer than syncPeriod (PT30S); got PT1M",
     "missing-project.yaml": "4:1: spec.project: required field is missing",
     "not-a-mapping.yaml": "1:1: a document must be a mapping (apiVersion, kind, metadata, spec), not a list",
-    "plugin-both.yaml": f"11:38: {PLUGINS}.disabled[1]: NodeRestriction is both enabled and disabled",
+    "node-restriction-disabled.yaml": f"11:20: {PLUGINS}.disabled[0]: NodeRestriction cannot be disabled: OVHcloud "
+    "keeps it enabled (only AlwaysPullImages can be off)",
+    "plugin-both.yaml": f"11:20: {PLUGINS}.disabled[0]: AlwaysPullImages is both enabled and disabled",
     "plugin-twice.yaml": f'10:36: {PLUGINS}.enabled[1]: "NodeRestriction" is listed twice',
     "project-trailing-newline.yaml": "6:12: spec.project: must be a Public Cloud project id, 32 lowercase "
     'hexadecimal characters; got "0123456789abcdef0123456789abcdef\\n"',

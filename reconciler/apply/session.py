@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
-from reconciler.apply.waiting import WaitFailed, wait_until_ready
+from reconciler.apply.waiting import CREATED_NOT_FOUND_SECONDS, WaitFailed, wait_until_ready
 from reconciler.errors import ApiError
 from reconciler.live.read import LiveCluster, fingerprint, read_cluster
 from reconciler.plan.data import Change, Request
@@ -38,6 +38,7 @@ class ClusterSession:
     say: Callable[[str], None]  # progress for the person watching: "REDEPLOYING (3.1s elapsed)"
     cluster_id: str | None = None
     records: list[RequestRecord] = field(default_factory=list)
+    created: bool = False  # this apply created the cluster: it may answer 404 for a while
 
     @property
     def project(self) -> str:
@@ -80,6 +81,7 @@ class ClusterSession:
                 stop=self.stop,
                 report=self.say,
                 first_delay=after_change,
+                not_found_grace=CREATED_NOT_FOUND_SECONDS if self.created else 0.0,
             )
         except WaitFailed as exc:
             raise ClusterFailed(str(exc)) from None

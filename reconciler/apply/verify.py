@@ -10,6 +10,8 @@ from reconciler.plan.diff import FieldChange
 from reconciler.plan.normalize import normalize
 from reconciler.plan.planner import major_minor
 
+PLUGIN_STATE_PATHS = ("apiServer.admissionPlugins.enabled", "apiServer.admissionPlugins.disabled")
+
 
 def unmet(diff: list[FieldChange], cluster: dict, customization: dict | None) -> list[dict]:
     """The diff entries the live cluster does not satisfy, each as {path, expected, live}."""
@@ -41,6 +43,8 @@ def _field_met(path: str, expected, live) -> bool:
 
 def _customization_met(path: str, expected, customization: dict) -> bool:
     block, _, rest = path.partition(".")
+    if path in PLUGIN_STATE_PATHS:  # the diff holds each plugin's effective state: a whole list, compared as a set
+        return normalize(block, customization.get(block)).get(path) == tuple(sorted(set(expected or ()), key=str))
     wanted = _under(normalize(block, _nest(rest, expected)), path)
     actual = _under(normalize(block, customization.get(block)), path)
     return wanted == actual

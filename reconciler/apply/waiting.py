@@ -22,6 +22,9 @@ HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status s
 # How long the API may take to show a request it accepted. Deciding that a reset or create did not happen (and so
 # sending it again), or that a change is not live (and so failing it), waits for the same answer over this window.
 SETTLE_SECONDS = 5.0
+# A cluster just created may answer 404 for a while (the Terraform provider retries 404 after its create): within
+# this bound a 404 means "not visible yet", after it "gone".
+CREATED_NOT_FOUND_SECONDS = 120.0
 
 
 def settle_seconds() -> float:
@@ -59,8 +62,10 @@ def wait_until_ready(
     stop: threading.Event,
     report: Callable[[str], None],
     first_delay: bool = True,
+    not_found_grace: float = 0.0,
 ) -> dict:
-    """Poll the cluster until READY and return it as read. `first_delay`: a change was just sent, let it start."""
+    """Poll the cluster until READY and return it as read. `first_delay`: a change was just sent, let it start.
+    `not_found_grace`: seconds during which a 404 is waited out (the cluster was just created)."""
     started = time.monotonic()
     deadline = started + timeout
     last_status, last_said = None, started
@@ -73,7 +78,13 @@ def wait_until_ready(
         try:
             cluster = api.get(kube_path(project, cluster_id))
         except NotFound:
-            raise WaitFailed(f"cluster {cluster_id} disappeared while waiting for READY") from None
+            if time.monotonic() - started >= not_found_grace:
+                raise WaitFailed(f"cluster {cluster_id} disappeared while waiting for READY") from None
+            if last_status != "not visible yet":
+                report("not visible yet (404 right after its creation): waiting")
+                last_status = "not visible yet"
+            pause(stop, next(intervals))
+            continue
         except ApiError as exc:
             raise WaitFailed(f"cannot read the cluster while waiting for READY: {exc}") from None
         status = cluster.get("status", "UNKNOWN")

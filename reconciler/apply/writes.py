@@ -1,25 +1,29 @@
 """Send a plan's writes so that nothing happens twice and nothing happens that was not planned.
 
-PUT customization is idempotent: the Api already retries it on 429/5xx. A 409 ServiceNotReady means the cluster
-is busy: wait for READY and send again, unless the change is live already (our own earlier attempt went through)
-or the cluster changed since the plan (then the plan no longer means what it said).
+PUT customization is idempotent: the Api already retries it on 429/5xx. A 409 ServiceNotReady (or
+ServiceOnlyOneModification, ServiceLocked) means the cluster is busy: wait for READY and send again, unless the
+change is live already (our own earlier attempt went through) or the cluster changed since the plan (then the plan
+no longer means what it said).
 
 POST reset and POST create are never retried blindly. After an ambiguous failure (no answer, or a 5xx: the request
-may have been executed) the cluster is read back: a reset that started (RESETTING, or already in the new mode) is
-followed, not repeated; a cluster that now exists under the name is adopted, not created again. Only when the read
-proves nothing happened is the request sent once more, and at most once. Anything in between (unreadable, changed
-by someone else) fails the cluster without sending anything more. Hence: at most one reset per cluster per apply,
-and never a duplicate cluster.
+may have been executed) the cluster is read back: a reset that started (REDEPLOYING as the reset guide shows, or
+RESETTING, or already in the new mode) is followed, not repeated; a cluster that now exists under the name is
+adopted, not created again. Only when the read proves nothing happened is the request sent once more, and at most
+once. Anything in between (unreadable, changed by someone else) fails the cluster without sending anything more.
+Hence: at most one reset per cluster per apply, and never a duplicate cluster.
 """
 
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
-from reconciler.apply.waiting import look_again
+from reconciler.apply.waiting import look_again, pause
 from reconciler.errors import ApiError, Conflict
 from reconciler.live.read import read_live
 from reconciler.plan.data import Request
 
-MAX_BUSY_RETRIES = 3  # 409 ServiceNotReady answers per request before that cluster fails
+MAX_BUSY_RETRIES = 3  # 409 "busy" answers per request before that cluster fails
+BUSY_PAUSE_SECONDS = 0.5  # after the first busy answer; doubled after each next one
+# 409 classes that mean "busy with another change, ask again once READY", not "refused" (seen on OVH APIs).
+BUSY_CONFLICTS = ("ServiceNotReady", "ServiceOnlyOneModification", "ServiceLocked")
 
 
 def check_before_post(session: ClusterSession, kind: str, request: Request) -> None:
@@ -42,7 +46,11 @@ def check_before_post(session: ClusterSession, kind: str, request: Request) -> N
 
 
 def _busy(exc: ApiError) -> bool:
-    return isinstance(exc, Conflict) and "ServiceNotReady" in (exc.error_class or "ServiceNotReady")
+    return isinstance(exc, Conflict) and any(name in (exc.error_class or "ServiceNotReady") for name in BUSY_CONFLICTS)
+
+
+def _busy_name(exc: ApiError) -> str:
+    return (exc.error_class or "ServiceNotReady").rsplit("::", 1)[-1]
 
 
 def put_customization(session: ClusterSession, request: Request, first: bool) -> None:
@@ -62,8 +70,8 @@ def put_customization(session: ClusterSession, request: Request, first: bool) ->
             busy += 1
             if busy > MAX_BUSY_RETRIES:
                 raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
-        session.say("busy (409 ServiceNotReady): waiting for READY before sending again")
-        session.wait_ready(after_change=False)
+            session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending again")
+        _wait_out_busy(session, busy)
         live = session.read()
         if blocks_match(request.body or {}, live.customization):
             session.say("the customization is live already (an earlier attempt went through)")
@@ -72,11 +80,19 @@ def put_customization(session: ClusterSession, request: Request, first: bool) ->
             raise ClusterFailed("the cluster changed since the plan was made; nothing more was sent: run plan again")
 
 
+def _wait_out_busy(session: ClusterSession, busy: int) -> None:
+    """Wait for READY, and a growing pause besides: a cluster may be READY and still locked by another change."""
+    session.wait_ready(after_change=False)
+    pause(session.stop, BUSY_PAUSE_SECONDS * 2 ** (busy - 1))
+
+
 def _customization_live(session: ClusterSession, request: Request) -> bool:
     return blocks_match(request.body or {}, session.read().customization)
 
 
 STARTED, NOT_STARTED, UNKNOWN = "started", "not started", "unknown"
+# A reset shows REDEPLOYING in OVHcloud's reset guide; RESETTING is in the status enum too: either means it started.
+RESET_STARTED = ("REDEPLOYING", "RESETTING")
 
 
 def post_reset(session: ClusterSession, request: Request) -> None:
@@ -91,8 +107,8 @@ def post_reset(session: ClusterSession, request: Request) -> None:
                 busy += 1
                 if busy > MAX_BUSY_RETRIES:
                     raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
-                session.say("busy (409 ServiceNotReady): waiting for READY before sending the reset")
-                session.wait_ready(after_change=False)
+                session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending the reset")
+                _wait_out_busy(session, busy)
             elif exc.ambiguous:
                 session.say(f"the reset got no clear answer ({exc}): reading the cluster to learn whether it started")
             else:
@@ -121,7 +137,7 @@ def _reset_state(session: ClusterSession, mode: str | None) -> str:
         live = session.read()
     except ClusterFailed:
         return UNKNOWN
-    if live.status == "RESETTING" or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
+    if live.status in RESET_STARTED or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
         return STARTED
     if live.status == "READY" and session.matches_plan(live):
         return NOT_STARTED
@@ -141,7 +157,7 @@ def post_create(session: ClusterSession, request: Request) -> None:
             look = lambda failure=exc: _created_id(session, failure)  # noqa: E731 (a look, called again)
             found = look() or look_again(session.stop, look, None)
             if found:
-                session.cluster_id = found
+                session.cluster_id, session.created = found, True
                 session.say(f"it was created (id {found}): adopting it, not creating it again")
                 return
             if resent:
@@ -150,6 +166,7 @@ def post_create(session: ClusterSession, request: Request) -> None:
             session.say("no cluster was created: sending the creation once more")
             continue
         session.cluster_id = (answer or {}).get("id") or _created_id(session, None)
+        session.created = True
         if not session.cluster_id:
             raise ClusterFailed("the API accepted the creation but the cluster cannot be found by its name")
         return

@@ -1,9 +1,11 @@
 """Desired-state documents from live clusters: how a team adopts ovhkube for clusters that already exist.
 
 A document says what the cluster is now, in the form a person would write: the mode, only the customization
-blocks that carry settings (a block with nothing set is left out, so ovhkube does not manage it), durations in
-the one canonical spelling, plugin lists sorted, IPVS timeouts of zero left out (zero means "keep the system
-value", the same as absent). Planned against the same live state, an exported file gives no changes.
+blocks that carry settings (a block with nothing set is left out, so ovhkube does not manage it; admission plugins
+all in the API's default state, both enabled, count as nothing set), durations in the one canonical spelling,
+plugin lists sorted, IPVS timeouts of zero left out (zero means "keep the system
+value", the same as absent). Standard-plan clusters get no kubeProxyMode and no kubeProxy block (Cilium replaces
+kube-proxy there). Planned against the same live state, an exported file gives no changes.
 """
 
 import os
@@ -14,8 +16,8 @@ from pathlib import Path
 import yaml
 
 from reconciler.durations import canonical, to_seconds
-from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET
-from reconciler.plan.planner import major_minor
+from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET, effective_plugins
+from reconciler.plan.planner import STANDARD_PLAN, major_minor
 
 SCHEMA_IN_REPO = Path("schemas") / "cluster.schema.json"
 FALLBACK_SCHEMA_REFERENCE = "../schemas/cluster.schema.json"  # the layout the README and examples use
@@ -42,8 +44,11 @@ def export_cluster(project: str, cluster: dict, customization: dict | None) -> E
     spec = {"project": project, "region": cluster.get("region"), "id": cluster.get("id")}
     if cluster.get("version"):
         spec["version"] = major_minor(cluster["version"])
-    spec["kubeProxyMode"] = cluster.get("kubeProxyMode")
-    blocks = exported_customization(customization or {}, warnings)
+    standard = cluster.get("plan") == STANDARD_PLAN
+    if not standard:  # Standard clusters run Cilium: kube-proxy settings have no effect there, so none is written
+        spec["kubeProxyMode"] = cluster.get("kubeProxyMode")
+    live_blocks = {key: value for key, value in (customization or {}).items() if not (standard and key == "kubeProxy")}
+    blocks = exported_customization(live_blocks, warnings)
     if blocks:
         spec["customization"] = blocks
     spec["lifecycle"] = {"allowReset": False}
@@ -76,6 +81,8 @@ def exported_customization(customization: dict, warnings: list[str]) -> dict:
     blocks = {}
     for block, sections in KNOWN_FIELDS.items():
         live_block = customization.get(block) or {}
+        if block == "apiServer":
+            live_block = _plugins_as_set(live_block)
         exported = {}
         for section, names in sections.items():
             values = {}
@@ -96,10 +103,21 @@ def exported_customization(customization: dict, warnings: list[str]) -> dict:
     return blocks
 
 
+def _plugins_as_set(api_server: dict) -> dict:
+    """The admission plugins as the file means them: nothing where every plugin is in the API's default state (both
+    enabled: what a cluster never customized reads back), else each plugin's state, both lists."""
+    if "admissionPlugins" not in api_server:
+        return api_server
+    state = effective_plugins(api_server["admissionPlugins"])
+    if not state["disabled"]:
+        return {key: value for key, value in api_server.items() if key != "admissionPlugins"}
+    return api_server | {"admissionPlugins": state}
+
+
 def _written(path: str, raw, warnings: list[str]):
     """A live value as the file writes it; None where it means "not set"."""
-    if raw is None or raw == []:
-        return None
+    if raw is None or (raw == [] and path != "apiServer.admissionPlugins.enabled"):
+        return None  # (an empty enabled list, next to a disabled one, says "none enabled": kept)
     if isinstance(raw, list):
         return sorted(set(raw), key=str)
     if path.rsplit(".", 1)[-1] in DURATION_FIELDS and isinstance(raw, str):

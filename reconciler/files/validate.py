@@ -251,12 +251,11 @@ def meaning_problems_of(document: Document) -> list[Problem]:
     plugins = _mapping(_mapping(customization.get("apiServer")).get("admissionPlugins"))
     enabled, disabled = plugins.get("enabled"), plugins.get("disabled")
     for index, plugin in enumerate(disabled if isinstance(disabled, list) else []):
+        path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
         if isinstance(plugin, str) and isinstance(enabled, list) and plugin in enabled:
-            path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
             problem(path, f"{plugin} is both enabled and disabled")
-        elif plugin in ALWAYS_ENABLED_PLUGINS:
-            path = ("spec", "customization", "apiServer", "admissionPlugins", "disabled", index)
-            problem(path, f"{plugin} cannot be disabled: the API keeps it enabled")
+        if plugin in ALWAYS_ENABLED_PLUGINS:
+            problem(path, f"{plugin} cannot be disabled: OVHcloud keeps it enabled (only AlwaysPullImages can be off)")
 
     lifecycle = _mapping(spec.get("lifecycle"))
     if lifecycle.get("workerNodesPolicy") and lifecycle.get("allowReset") is not True:

@@ -23,7 +23,16 @@ import ovh.config
 import requests
 from requests.adapters import HTTPAdapter
 
-from reconciler.errors import ApiError, AuthError, Conflict, NotFound, RateLimited, ReadOnlyError
+from reconciler.errors import (
+    ApiError,
+    AuthError,
+    Conflict,
+    NotFound,
+    NotGranted,
+    RateLimited,
+    ReadOnlyError,
+    ServiceExpired,
+)
 from reconciler.live.budget import RequestBudget
 
 RETRIED_METHODS = ("GET", "PUT")  # idempotent: sending them twice means the same as once
@@ -31,6 +40,10 @@ TIMEOUT = (10, 60)  # seconds to connect, seconds to read
 # The first call's retry budget: an endpoint that never answers should fail fast, not after a minute.
 # OVHKUBE_CLOCK_BUDGET_SECONDS sets it (tests of an unreachable endpoint shorten it).
 CLOCK_BUDGET_SECONDS = 10.0
+# Authentication errorCodes (python-ovh, go-ovh); a wrong signature is a 400 INVALID_SIGNATURE (php-ovh issue #97).
+CREDENTIAL_ERROR_CODES = frozenset({"INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE"})
+NOT_GRANTED_CODES = frozenset({"NOT_GRANTED_CALL", "FORBIDDEN"})
+IAM_DETAIL = "unauthorizedActionsByIAM"
 
 
 ERROR_TYPES: dict[int | None, type[ApiError]] = {
@@ -39,11 +52,29 @@ ERROR_TYPES: dict[int | None, type[ApiError]] = {
     404: NotFound,
     409: Conflict,
     429: RateLimited,
+    460: ServiceExpired,
 }
 
 
-def _error_type(status: int | None) -> type[ApiError]:
+def _error_type(status: int | None, details: dict) -> type[ApiError]:
+    code = details.get("errorCode")
+    if code in CREDENTIAL_ERROR_CODES:
+        return AuthError
+    if code in NOT_GRANTED_CODES or (status == 403 and IAM_DETAIL in _details(details)):
+        return NotGranted
     return ERROR_TYPES.get(status, ApiError)
+
+
+def _iam_action(value) -> str | None:
+    """The refused IAM action(s): a string in go-ovh's tests; a list is taken too."""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or None
+    return str(value) if value else None
+
+
+def _details(body: dict) -> dict:
+    details = body.get("details")
+    return details if isinstance(details, dict) else {}
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -210,16 +241,19 @@ def _decoded(response: requests.Response, method: str, path: str):
             raise ApiError(message, status=status, method=method, path=path) from None
     if 200 <= status < 300:
         return data
-    details = data if isinstance(data, dict) else {}
-    message = details.get("message") or response.text.strip()[:200] or response.reason or "no message"
-    raise _error_type(status)(
+    body = data if isinstance(data, dict) else {}
+    message = body.get("message") or response.text.strip()[:200] or response.reason or "no message"
+    error_type = _error_type(status, body)
+    extra = {"iam_action": _iam_action(_details(body).get(IAM_DETAIL))} if error_type is NotGranted else {}
+    raise error_type(
         message,
         status=status,
-        error_class=details.get("class") or details.get("errorCode"),
+        error_class=body.get("class") or body.get("errorCode"),
         query_id=response.headers.get("X-Ovh-QueryID"),
         method=method,
         path=path,
         retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+        **extra,
     )
 
 

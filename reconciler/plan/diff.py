@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan.normalize import flatten, normalize
+from reconciler.plan.normalize import normalize, shown
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def diff_customization(desired: dict, live: dict | None, blocks) -> list[FieldCh
     changes = []
     for block in blocks:
         wanted, actual = normalize(block, desired.get(block)), normalize(block, live.get(block))
-        written, answered = flatten(desired.get(block), block), flatten(live.get(block), block)
+        written, answered = shown(block, desired.get(block)), shown(block, live.get(block))
         for path in sorted(wanted.keys() | actual.keys()):
             if wanted.get(path) != actual.get(path):
                 changes.append(FieldChange(f"customization.{path}", answered.get(path), written.get(path)))

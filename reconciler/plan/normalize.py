@@ -1,16 +1,21 @@
 """Bring desired and live customization to one comparable form, so values that mean the same compare equal.
 
-Rules (DESIGN.md "Semantic equality"): durations compare as seconds (`PT60S` = `PT1M`, `P0D` = `PT0S`); an IPVS
-timeout of zero means "keep the system value", the same as absent; plugin lists are sets; null, absent, an empty
-list and an empty block are one thing inside a managed block.
+Rules (docs/file-format.md, "Values that mean the same"): durations compare as seconds (`PT60S` = `PT1M`, `P0D` =
+`PT0S`, as the API answers zero); an IPVS timeout of zero means "keep the system value", the same as absent; null,
+absent, an empty list and an empty block are one thing inside a managed block. Admission plugins compare as each
+plugin's effective state: a plugin not disabled is enabled, the API's default for both (a cluster without apiServer
+customization reads back both enabled), so `apiServer: {}`, `enabled: [NodeRestriction]` and the API's read-back
+are one value (the Terraform provider's perpetual diff, ovh/terraform-provider-ovh issue #959).
 
 The result is flat: {"kubeProxy.iptables.syncPeriod": Decimal("30"), "apiServer.admissionPlugins.enabled":
-("AlwaysPullImages",)}; a key that is absent means "not set".
+("AlwaysPullImages", "NodeRestriction"), "apiServer.admissionPlugins.disabled": ()}; a key that is absent means
+"not set".
 """
 
 from decimal import Decimal
 
 from reconciler.durations import to_seconds
+from reconciler.model import ADMISSION_PLUGINS
 
 DURATION_FIELDS = frozenset({"minSyncPeriod", "syncPeriod", "tcpFinTimeout", "tcpTimeout", "udpTimeout"})
 ZERO_MEANS_UNSET = frozenset({"kubeProxy.ipvs.tcpFinTimeout", "kubeProxy.ipvs.tcpTimeout", "kubeProxy.ipvs.udpTimeout"})
@@ -44,7 +49,7 @@ def flatten(value, prefix: str = "") -> dict:
 def _comparable(path: str, value):
     field = path.rsplit(".", 1)[-1]
     if isinstance(value, list):
-        return tuple(sorted(set(value), key=str))
+        return tuple(sorted(set(value), key=str))  # order carries no meaning (the Terraform provider sorts them)
     if field in DURATION_FIELDS and isinstance(value, str):
         try:
             return to_seconds(value)
@@ -53,10 +58,33 @@ def _comparable(path: str, value):
     return value
 
 
+def effective_plugins(plugins) -> dict:
+    """{"enabled": [...], "disabled": [...]}: every plugin's state, those not disabled enabled (the API's default)."""
+    plugins = plugins if isinstance(plugins, dict) else {}
+    disabled = set(plugins.get("disabled") or ())
+    known = list(ADMISSION_PLUGINS) + sorted(set(plugins.get("enabled") or ()) - set(ADMISSION_PLUGINS), key=str)
+    return {
+        "enabled": [plugin for plugin in known if plugin not in disabled],
+        "disabled": [plugin for plugin in known if plugin in disabled] + sorted(disabled - set(known), key=str),
+    }
+
+
+def shown(block_name: str, block) -> dict:
+    """The leaves of a block as a person reads them: as written, but the admission plugins as their effective state
+    (what `apiServer: {}` means is both plugins enabled, so a diff shows that rather than nothing)."""
+    if block_name != "apiServer":
+        return flatten(block, block_name)
+    block = block if isinstance(block, dict) else {}
+    leaves = flatten({key: value for key, value in block.items() if key != "admissionPlugins"}, block_name)
+    for key, plugins in effective_plugins(block.get("admissionPlugins")).items():
+        leaves[f"apiServer.admissionPlugins.{key}"] = plugins
+    return leaves
+
+
 def normalize(block_name: str, block) -> dict:
     """The comparable leaves of one top-level customization block (`apiServer`, `kubeProxy`, ...)."""
     leaves = {}
-    for path, raw in flatten(block, block_name).items():
+    for path, raw in shown(block_name, block).items():
         value = _comparable(path, raw)
         if path in ZERO_MEANS_UNSET and value == Decimal(0):
             continue

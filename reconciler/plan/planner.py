@@ -4,6 +4,11 @@ noop: nothing differs. update: PUT the managed blocks that differ, each whole (t
 sent and keeps one left out). reset: kubeProxyMode differs and lifecycle.allowReset is true; the reset body
 carries everything the cluster must keep, because the API resets whatever it is not given. create: absent.
 error: could not be read, or not allowed; the reason says which setting would allow it.
+
+Standard-plan clusters (`plan: standard`) run Cilium in place of kube-proxy (OVHcloud's customizing-cilium guide):
+their kubeProxyMode and kube-proxy settings have no effect, so a mode change there is an error whatever
+allowReset says (a reset would erase all Kubernetes data for nothing), and a managed kubeProxy block gets a warning
+(it is still enforced: harmless, and the file says so).
 """
 
 from dataclasses import replace
@@ -15,6 +20,7 @@ from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 
 IPVS_DEPRECATED_FROM = (1, 35)
+STANDARD_PLAN = "standard"  # the cluster object's `plan`: free | standard (Standard runs Cilium, no kube-proxy)
 
 
 def make_plan(desired: list[DesiredCluster], live: LiveView, endpoint: str) -> Plan:
@@ -113,14 +119,26 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         diff.insert(0, FieldChange("kubeProxyMode", live_mode, desired.kube_proxy_mode))
     mode = desired.kube_proxy_mode or live_mode
     version = desired.version if mode_changes and desired.version else cluster.get("version", "")
-    warnings = _status_warnings(live) + _mode_warnings(mode, version, desired.customization)
-    warnings += _removed_field_warnings(diff, mode) + _version_warnings(desired, cluster, mode_changes)
+    standard = cluster.get("plan") == STANDARD_PLAN
+    warnings = _status_warnings(live)
+    if standard:
+        warnings += _standard_plan_warnings(desired)
+    else:
+        warnings += _mode_warnings(mode, version, desired.customization) + _removed_field_warnings(diff, mode)
+    warnings += _version_warnings(desired, cluster, mode_changes)
 
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
         message = f"spec.region is {desired.region} but the cluster is in {live_region}: a region never changes"
         return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
     requests = []
+    if mode_changes and standard:
+        message = (
+            f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} on a Standard-plan cluster: Cilium replaces "
+            f"kube-proxy there, so the mode has no effect, and the reset it needs would ERASE ALL KUBERNETES DATA for "
+            f"nothing; remove spec.kubeProxyMode (allowReset does not change this)"
+        )
+        return _error(desired, ref, message, live, diff, warnings)
     if mode_changes:
         if not desired.lifecycle.allow_reset:
             message = (
@@ -202,6 +220,15 @@ def _mode_warnings(mode: str | None, version: str | None, customization: dict) -
     if inactive and prune((customization.get("kubeProxy") or {}).get(inactive)):
         warnings.append(f"kubeProxy.{inactive} settings are kept but unused: kube-proxy runs in {mode} mode")
     return warnings
+
+
+def _standard_plan_warnings(desired: DesiredCluster) -> list[str]:
+    if "kubeProxy" not in desired.customization:
+        return []
+    return [
+        "customization.kubeProxy has no effect on a Standard-plan cluster (Cilium replaces kube-proxy): "
+        "it is kept in the API, but nothing runs it; remove the block"
+    ]
 
 
 def _removed_field_warnings(diff: list[FieldChange], mode: str | None) -> list[str]:

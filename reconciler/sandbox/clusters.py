@@ -4,7 +4,9 @@
   (kube-proxy restarts) or UPDATING (API server only).
 - Reset resets every field left out of its body to the default (kubeProxyMode ipvs, EMPTY customization, version
   kept) and shows `reset_status` (REDEPLOYING, as in the reset guide's example, or RESETTING); create defaults the
-  mode to iptables and goes INSTALLING, and the new cluster may answer 404 for `create_hidden_seconds`.
+  mode to iptables and goes INSTALLING, and the new cluster may answer 404 for `create_hidden_seconds`. When the
+  real API shows a reset's new settings is not documented: with `reset_shows_late` (the default) the cluster shows
+  the old ones until it is READY again, so a client must learn that a reset started from the status alone.
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
 - Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does. Admission plugins
@@ -32,6 +34,9 @@ from reconciler.sandbox.facts import (
     duration_seconds,
 )
 from reconciler.sandbox.state import State, StoredCluster
+
+# Where a reset keeps the settings it replaced, shown until the reset is over (`reset_shows_late`).
+PREVIOUS = "_beforeReset"
 
 
 class ApiFailure(Exception):
@@ -141,6 +146,7 @@ class Clusters:
         *,
         reset_status: str = "REDEPLOYING",
         create_hidden_seconds: float = 0.0,
+        reset_shows_late: bool = True,
     ):
         self.state = state
         self.transition_seconds = transition_seconds
@@ -148,6 +154,7 @@ class Clusters:
         self.max_clusters_per_project = max_clusters_per_project
         self.reset_status = reset_status
         self.create_hidden_seconds = create_hidden_seconds
+        self.reset_shows_late = reset_shows_late
 
     # reading
 
@@ -165,6 +172,9 @@ class Clusters:
         now = self.clock() if now is None else now
         data = dict(cluster.data)
         data["status"] = self.status(cluster, now)
+        previous = data.pop(PREVIOUS, None)
+        if previous and data["status"] != "READY":
+            data.update(previous)  # a reset in progress still shows the settings it replaces
         data["customization"] = answered_customization(data.get("customization"))
         return data
 
@@ -186,7 +196,7 @@ class Clusters:
         return self.shown(self._cluster(project, cluster_id))
 
     def get_customization(self, project: str, cluster_id: str) -> dict:
-        return answered_customization(self._cluster(project, cluster_id).data.get("customization"))
+        return self.shown(self._cluster(project, cluster_id))["customization"]
 
     def check_open(self, project: str) -> None:
         """460 for a project whose service has expired, whatever the call."""
@@ -219,6 +229,7 @@ class Clusters:
         sent = {block: value for block, value in (body or {}).items() if value is not None}
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
+            cluster.data.pop(PREVIOUS, None)
             cluster.data["customization"] = (cluster.data.get("customization") or {}) | copy.deepcopy(sent)
             self._mark_busy(cluster, "REDEPLOYING" if "kubeProxy" in sent else "UPDATING", now)
             State.save_cluster(conn, cluster)
@@ -232,6 +243,8 @@ class Clusters:
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
             data = cluster.data
+            if self.reset_shows_late:
+                data[PREVIOUS] = {key: copy.deepcopy(data.get(key)) for key in (*RESET_DEFAULTS, "name", "version")}
             for field, default in RESET_DEFAULTS.items():
                 value = body.get(field)
                 data[field] = copy.deepcopy(default if value is None else value)
