@@ -80,7 +80,7 @@ def test_a_mode_change_on_a_standard_plan_cluster_is_an_error_and_never_a_reset(
 
     assert planned.returncode == 1
     [change] = json.loads(planned.stdout)["changes"]
-    assert change["action"] == "error" and change["requests"] == []
+    assert (change["action"], change["reason"], change["requests"]) == ("error", "mode_without_effect", [])
     assert "Standard-plan cluster: Cilium replaces kube-proxy" in change["error"]
     assert applied.returncode == 1
     shown = clusters_by_name(sandbox)["cilium"]

@@ -24,6 +24,8 @@ MAX_BUSY_RETRIES = 3  # 409 "busy" answers per request before that cluster fails
 BUSY_PAUSE_SECONDS = 0.5  # after the first busy answer; doubled after each next one
 # 409 classes that mean "busy with another change, ask again once READY", not "refused" (seen on OVH APIs).
 BUSY_CONFLICTS = ("ServiceNotReady", "ServiceOnlyOneModification", "ServiceLocked")
+# A reset shows REDEPLOYING in OVHcloud's reset guide; RESETTING is in the status enum too: either means it started.
+RESET_STARTED = ("REDEPLOYING", "RESETTING")
 
 
 def check_before_post(session: ClusterSession, kind: str, request: Request) -> None:
@@ -37,10 +39,16 @@ def check_before_post(session: ClusterSession, kind: str, request: Request) -> N
             raise DoneElsewhere(f"created by someone else since the plan (id {found}): not created again")
         return
     live = session.read()
+    if live.status in RESET_STARTED and live.status != session.change.status:
+        # Busy since the plan, maybe with someone else's reset, whose new settings may show only once it is over
+        # (the API does not document when): wait for it, so the check below sees what it did.
+        session.say(f"{live.status} since the plan: waiting for READY before checking it again")
+        session.wait_ready(after_change=False)
+        live = session.read()
     if session.matches_plan(live):
         return  # as planned (READY, or busy: the POST's 409 is waited for as usual)
     mode = (request.body or {}).get("kubeProxyMode")
-    if live.status == "RESETTING" or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
+    if live.status in RESET_STARTED or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
         raise DoneElsewhere(f"reset by someone else since the plan (now {live.status}): not reset again")
     raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
 
@@ -91,8 +99,6 @@ def _customization_live(session: ClusterSession, request: Request) -> bool:
 
 
 STARTED, NOT_STARTED, UNKNOWN = "started", "not started", "unknown"
-# A reset shows REDEPLOYING in OVHcloud's reset guide; RESETTING is in the status enum too: either means it started.
-RESET_STARTED = ("REDEPLOYING", "RESETTING")
 
 
 def post_reset(session: ClusterSession, request: Request) -> None:

@@ -153,6 +153,7 @@ STATE_OF_ACTION = {Action.NOOP: "in_sync", Action.UPDATE: "drifted", Action.RESE
 # unknown, or the file can never match it: an error. Every reason is listed, so a new one needs a decision here.
 STATE_OF_REASON = {
     ErrorReason.RESET_NOT_ALLOWED: "drifted",
+    ErrorReason.MODE_WITHOUT_EFFECT: "drifted",  # the live mode differs from the file, though it has no effect
     ErrorReason.NOT_READY: "drifted",
     ErrorReason.READ_FAILED: "error",
     ErrorReason.UNKNOWN_IF_EXISTS: "error",

@@ -39,6 +39,7 @@ class ErrorReason(StrEnum):
     REGION_REQUIRED = "region_required"  # absent, and spec.region is needed to create it
     REGION_MISMATCH = "region_mismatch"  # a region never changes
     RESET_NOT_ALLOWED = "reset_not_allowed"  # a kubeProxyMode change needs lifecycle.allowReset: true
+    MODE_WITHOUT_EFFECT = "mode_without_effect"  # a kubeProxyMode change on a Standard-plan (Cilium) cluster
     NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
 
 

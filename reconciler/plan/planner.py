@@ -138,7 +138,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             f"kube-proxy there, so the mode has no effect, and the reset it needs would ERASE ALL KUBERNETES DATA for "
             f"nothing; remove spec.kubeProxyMode (allowReset does not change this)"
         )
-        return _error(desired, ref, message, live, diff, warnings)
+        return _error(desired, ref, ErrorReason.MODE_WITHOUT_EFFECT, message, live, diff, warnings)
     if mode_changes:
         if not desired.lifecycle.allow_reset:
             message = (
