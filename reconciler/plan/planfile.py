@@ -17,7 +17,7 @@ from typing import Any
 from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.data import ACTIONS, CHANGING, Plan, PlanFileError, check_made_here, plan_from_dict
 from reconciler.plan.diff import changed_blocks
-from reconciler.plan.normalize import flatten
+from reconciler.plan.normalize import shown
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan of thousands of clusters is a few MB
 SHOWN_REASONS = 5
@@ -256,7 +256,8 @@ def _shows_diff(customization: dict, diff: dict) -> bool:
     flat: dict = {}
     for block, value in customization.items():
         if isinstance(value, dict):
-            flat |= {f"customization.{path}": after for path, after in flatten(value, block).items()}
+            # As the diff shows them: the admission plugins as each plugin's effective state.
+            flat |= {f"customization.{path}": after for path, after in shown(block, value).items()}
     wanted = {path: after for path, after in diff.items() if path.startswith("customization.") and path.count(".") > 1}
     return all(flat.get(path) == after for path, after in wanted.items())
 
