@@ -85,9 +85,7 @@ class NotGranted(ApiError):
     """The credentials are right but may not make this call: the consumer key's access rules (NOT_GRANTED_CALL), or
     an IAM policy (403 Client::Forbidden naming the action in details.unauthorizedActionsByIAM)."""
 
-    def __init__(self, message: str, *, iam_action: str | None = None, **details):
-        super().__init__(message, **details)
-        self.iam_action = iam_action
+    iam_action: str | None = None  # the refused IAM action(s), when the answer names them
 
     def __str__(self) -> str:
         if self.iam_action:

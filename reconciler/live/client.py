@@ -243,9 +243,7 @@ def _decoded(response: requests.Response, method: str, path: str):
         return data
     body = data if isinstance(data, dict) else {}
     message = body.get("message") or response.text.strip()[:200] or response.reason or "no message"
-    error_type = _error_type(status, body)
-    extra = {"iam_action": _iam_action(_details(body).get(IAM_DETAIL))} if error_type is NotGranted else {}
-    raise error_type(
+    error = _error_type(status, body)(
         message,
         status=status,
         error_class=body.get("class") or body.get("errorCode"),
@@ -253,8 +251,10 @@ def _decoded(response: requests.Response, method: str, path: str):
         method=method,
         path=path,
         retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
-        **extra,
     )
+    if isinstance(error, NotGranted):
+        error.iam_action = _iam_action(_details(body).get(IAM_DETAIL))
+    raise error
 
 
 def prepare_session(session: requests.Session, url: str, parallelism: int) -> None:

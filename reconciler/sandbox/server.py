@@ -120,10 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(failure.status, body)
         except ApiFailure as failure:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-            body = {"class": failure.error_class, "message": failure.message}
+            answer: dict[str, object] = {"class": failure.error_class, "message": failure.message}
             if failure.details:
-                body["details"] = failure.details
-            return self._answer(failure.status, body, extra)
+                answer["details"] = failure.details
+            return self._answer(failure.status, answer, extra)
         except Exception as exc:  # a fault of the sandbox itself (say, the state file locked past the busy timeout):
             # an OVH-shaped 500 for the client, not a traceback on the server's console and a dropped connection.
             message = f"Internal server error ({type(exc).__name__}: {exc})"
