@@ -234,3 +234,22 @@ def test_export_with_defaults_factors_what_every_cluster_shares_and_still_plans_
     plan_again = run_ovhkube("plan", str(out), "--detailed-exitcode", env=sandbox.env())
     assert plan_again.returncode == 0, plan_again.stdout + plan_again.stderr
     assert "No changes" in plan_again.stdout
+
+
+def test_a_one_line_defaults_change_after_an_apply_updates_exactly_the_clusters_it_selects(fleet, sandbox, run_ovhkube):
+    applied = run_ovhkube("apply", str(fleet), "--auto-approve", env=sandbox.env())
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert plan(run_ovhkube, sandbox, fleet, "--detailed-exitcode").returncode == 0  # in sync
+    defaults_file = fleet / "defaults.yaml"
+    defaults_file.write_text(defaults_file.read_text().replace("syncPeriod: PT45S", "syncPeriod: PT50S"))
+    result = plan(run_ovhkube, sandbox, fleet, "--format", "json", "--detailed-exitcode")
+    assert result.returncode == 2, result.stderr
+    document = json.loads(result.stdout)
+    changed = {c["cluster"]["name"]: c["diff"] for c in document["changes"] if c["action"] != "noop"}
+    assert sorted(changed) == ["api-prod", "web-prod"]  # own-prod keeps its own value; web-staging is not selected
+    assert all(
+        d["after"] == "PT50S" and d["source"] == f"{defaults_file}:{SYNC_LINE}"
+        for diff in changed.values()
+        for d in diff
+    )
+    assert document["defaults"][0]["changed"] == 2
