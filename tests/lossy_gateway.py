@@ -5,6 +5,7 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
 - "before": the client gets a 502 and the sandbox never sees the request;
 - "refused": the client gets a 400 Client::BadRequest (an answer: nothing to retry) and the sandbox never sees it;
 - "vanished": the client gets a 404 Client::NotFound (deleted meanwhile) and the sandbox never sees it;
+- "not_granted": the client gets the API's 403 NOT_GRANTED_CALL (the consumer key's access rules lack the call);
 - None: forwarded normally.
 The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
 """
@@ -18,6 +19,10 @@ BAD_GATEWAY = b'{"class": "Server::BadGateway", "message": "Bad gateway (lost by
 ANSWERS = {
     "refused": (400, b'{"class": "Client::BadRequest", "message": "Refused by the test gateway"}'),
     "vanished": (404, b'{"class": "Client::NotFound", "message": "This service does not exist"}'),
+    "not_granted": (
+        403,
+        b'{"errorCode": "NOT_GRANTED_CALL", "httpCode": "403 Forbidden", "message": "This call has not been granted"}',
+    ),
 }
 
 

@@ -176,3 +176,18 @@ def test_ctrl_c_stops_waiting_and_accounts_for_every_cluster(sandbox_factory, tm
     assert sorted(r.split()[2] for r in rows.values()) == ["interrupted", "interrupted", "skipped"]
     assert "Apply interrupted: 0 created, 0 updated, 0 reset, 0 failed, 2 interrupted, 1 not started." in stdout
     assert sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2
+
+
+def test_writes_refused_by_the_key_s_access_rules_are_one_hint(sandbox, through_gateway, run_ovhkube, tmp_path):
+    """A read-only key in the apply job: every write is refused (403 NOT_GRANTED_CALL); the cause is said once."""
+    seed(sandbox, live(1, "alpha"), live(2, "beta"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S), wanted("beta", kubeProxy=IPTABLES_60S))
+    gateway, env = through_gateway(sandbox, {PUT: ["not_granted", "not_granted"]})
+
+    result = run_ovhkube("apply", fleet, "--auto-approve", env=env)
+
+    assert result.returncode == 1
+    assert "Apply complete: 0 created, 0 updated, 0 reset, 2 failed." in result.stdout
+    hint = "2 cluster(s) failed for one cause, NOT_GRANTED_CALL: the consumer key's access rules do not allow this call"
+    assert result.stderr.count(hint) == 1
+    assert gateway.count(*PUT) == 0

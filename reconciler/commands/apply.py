@@ -89,6 +89,7 @@ def apply(
             _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
         report = _execute(api, the_plan, options, settings)
     _print_report(report, fmt)
+    _say_one_cause(report, settings)
     if report.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.OK if report.ok else ExitCode.ERROR
@@ -221,6 +222,17 @@ def _execute(api, the_plan, options, settings):
     if options.wait is False and the_plan.has_changes:
         err("--no-wait: the requests are sent, but nothing is waited for or verified", settings, fg="yellow")
     return apply_plan(api, the_plan, options, report)
+
+
+def _say_one_cause(report, settings) -> None:
+    """Writes all refused by the consumer key's access rules (a read-only key in the apply job): the hint once,
+    after the table that lists the clusters. (Refused credentials are found by the reads, before any write.)"""
+    from reconciler.commands.console import err
+    from reconciler.live.causes import ACCESS_RULES_HINT
+
+    failed = [outcome for outcome in report.outcomes if outcome.result == "failed" and outcome.requests]
+    if failed and all(any((r.error or {}).get("class") == "NOT_GRANTED_CALL" for r in o.requests) for o in failed):
+        err(f"{len(failed)} cluster(s) failed for one cause, NOT_GRANTED_CALL: {ACCESS_RULES_HINT}", settings)
 
 
 def _print_report(report, fmt: str) -> None:
