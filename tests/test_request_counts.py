@@ -126,3 +126,21 @@ def test_apply_reads_each_cluster_directly_right_before_writing_it(sandbox, run_
         put = mine.index(("PUT", path + "/customization"))
         assert mine[put - 1] == ("GET", path)  # the fresh read just before the write
         assert ("GET", path + "/customization") not in mine  # verified on the cluster object
+
+
+def test_waiting_clusters_of_a_project_share_one_listing_per_poll_round(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(transition_seconds=2)
+    seed_projects(sandbox, per_project=5)
+    files = fleet(tmp_path, per_project=5, kube_proxy=IPTABLES_60S, only={(0, n) for n in range(5)})
+    sandbox.forget_requests()
+
+    result, account = apply_json(run_ovhkube, sandbox, files, "--auto-approve", "--parallelism", "5")
+
+    assert result.returncode == 0, result.stderr
+    assert all(c["verified"] for c in account["clusters"])
+    shapes = kinds(sandbox.requests())
+    assert shapes.count(("PUT", "customization", False)) == 5
+    assert shapes.count(("GET", "cluster", False)) == 5  # the fresh read before each PUT; no poll is a GET
+    polls = shapes.count(("GET", "list", True)) - 1  # the plan's listing aside
+    # Five clusters waited 2 s each, some 8 polls apiece on their own: 40 GETs. Together: one listing a round.
+    assert 1 <= polls <= 12, shapes

@@ -12,6 +12,7 @@ from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import unmet
 from reconciler.apply.waiting import Interrupted, pause, settle_seconds
+from reconciler.apply.watch import ProjectWatch
 from reconciler.apply.writes import check_before_post, post_create, post_reset, put_customization
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
@@ -20,10 +21,15 @@ NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
 
 
 def apply_change(
-    api, change: Change, options: ApplyOptions, stop: threading.Event, say: Callable[[str], None]
+    api,
+    change: Change,
+    options: ApplyOptions,
+    stop: threading.Event,
+    say: Callable[[str], None],
+    watch: ProjectWatch | None = None,
 ) -> ClusterOutcome:
     started = time.monotonic()
-    session = ClusterSession(api, change, options, stop, say, cluster_id=change.cluster.id)
+    session = ClusterSession(api, change, options, stop, say, cluster_id=change.cluster.id, watch=watch)
 
     def outcome(result: str, reason: str | None = None, **details) -> ClusterOutcome:
         return ClusterOutcome(

@@ -5,14 +5,16 @@ waiting at their next poll; a request already on the wire finishes. Every cluste
 skipped (nothing sent), interrupted (sent, not verified), or what it had reached.
 """
 
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
+from reconciler.apply.watch import ProjectWatch
 from reconciler.live.read import fingerprint, read_live
 from reconciler.plan.data import CHANGING, Change, ClusterRef, Plan
 
@@ -47,13 +49,14 @@ def apply_plan(
     outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)
     pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism), thread_name_prefix="apply")
     futures: dict[Future, int] = {}
+    watch = ProjectWatch(api)
     for index, change in enumerate(plan.changes):
 
         def say(text, ref=change.cluster):
             report(ref, text)
 
         if change.action in CHANGING:
-            futures[pool.submit(apply_change, api, change, options, stop, say)] = index
+            futures[pool.submit(apply_change, api, change, options, stop, say, watch)] = index
         else:  # noop and error entries: nothing to send, an outcome at once
             outcomes[index] = apply_change(api, change, options, stop, say)
     interrupted = False
@@ -74,12 +77,20 @@ def apply_plan(
 
 
 def _collect(futures: dict[Future, int], outcomes: list) -> None:
-    pending = set(futures)
-    while pending:
-        # A timeout, so that Ctrl-C reaches the main thread promptly on every platform.
-        done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-        for future in done:
-            outcomes[futures[future]] = future.result()
+    """Each outcome as its cluster finishes: a callback queues the finished future, so collecting is linear in the
+    fleet (waiting on the whole pending set for each finished cluster made 10,000 clusters cost seconds of CPU)."""
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    for future in futures:
+        future.add_done_callback(finished.put)
+    for _ in range(len(futures)):
+        while True:
+            try:
+                # A timeout, so that Ctrl-C reaches the main thread promptly on every platform.
+                future = finished.get(timeout=0.5)
+                break
+            except queue.Empty:
+                continue
+        outcomes[futures[future]] = future.result()
 
 
 def _finish_after_interrupt(futures: dict[Future, int], outcomes: list, changes: list[Change]) -> None:

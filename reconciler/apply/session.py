@@ -39,6 +39,7 @@ class ClusterSession:
     cluster_id: str | None = None
     records: list[RequestRecord] = field(default_factory=list)
     created: bool = False  # this apply created the cluster: it may answer 404 for a while
+    watch: Any = None  # the run's ProjectWatch: polls shared by project (None: a GET per poll)
 
     @property
     def project(self) -> str:
@@ -82,6 +83,7 @@ class ClusterSession:
                 report=self.say,
                 first_delay=after_change,
                 not_found_grace=CREATED_NOT_FOUND_SECONDS if self.created else 0.0,
+                watch=self.watch,
             )
         except WaitFailed as exc:
             raise ClusterFailed(str(exc)) from None

@@ -1,9 +1,10 @@
-"""Wait for a cluster to be READY: poll with a growing interval, within a deadline, and stop on Ctrl-C.
+"""Wait for a cluster to be READY: poll at intervals that follow the time already spent, within a deadline, and
+stop on Ctrl-C.
 
-The interval starts small (a change on a test sandbox is over in a second) and grows to a cap (a real reset takes
-minutes: polling it every second would only spend the API's rate limit). OVHKUBE_POLL_CAP_SECONDS lowers the cap;
-OVHKUBE_SETTLE_SECONDS sets the settle window (tests against the sandbox, which shows every request at once, shorten
-it: nothing there is ever late).
+A poll comes a fifth of the time spent so far after the last one (from 0.25 s, up to a cap): a change on a test
+sandbox is seen in a second, a 30 s kube-proxy restart is seen at most some 20% late, and a reset of minutes is not
+polled every second (that would only spend the API's rate limit). OVHKUBE_POLL_CAP_SECONDS lowers the cap.
+Polls go through the apply's ProjectWatch: one listing per project per round serves every waiting cluster of it.
 """
 
 import os
@@ -16,7 +17,8 @@ from reconciler.live.read import kube_path
 from reconciler.model import PASSING_STATUSES
 
 FIRST_POLL_SECONDS = 0.25
-POLL_GROWTH = 1.5
+POLL_GROWTH = 1.5  # look_again's intervals
+POLL_SHARE = 0.2  # a wait polls again after this share of the time it has waited so far
 DEFAULT_POLL_CAP_SECONDS = 10.0
 HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status stays the same
 # How long the API may take to show a request it accepted. Deciding that a reset or create did not happen (and so
@@ -39,8 +41,12 @@ class Interrupted(Exception):
     """Ctrl-C: the apply is stopping; the cluster goes on converging on its own."""
 
 
+def poll_cap() -> float:
+    return float(os.environ.get("OVHKUBE_POLL_CAP_SECONDS") or DEFAULT_POLL_CAP_SECONDS)
+
+
 def poll_intervals(cap: float | None = None) -> Iterator[float]:
-    cap = cap if cap is not None else float(os.environ.get("OVHKUBE_POLL_CAP_SECONDS") or DEFAULT_POLL_CAP_SECONDS)
+    cap = cap if cap is not None else poll_cap()
     interval = FIRST_POLL_SECONDS
     while True:
         yield min(interval, cap)
@@ -63,27 +69,34 @@ def wait_until_ready(
     report: Callable[[str], None],
     first_delay: bool = True,
     not_found_grace: float = 0.0,
+    watch=None,
 ) -> dict:
     """Poll the cluster until READY and return it as read. `first_delay`: a change was just sent, let it start.
-    `not_found_grace`: seconds during which a 404 is waited out (the cluster was just created)."""
+    `not_found_grace`: seconds during which a 404 is waited out (the cluster was just created).
+    `watch`: a ProjectWatch that serves the polls of a project's clusters together (else a GET per poll)."""
     started = time.monotonic()
     deadline = started + timeout
     last_status, last_said = None, started
-    intervals = poll_intervals()
+    cap = poll_cap()
+    interval = FIRST_POLL_SECONDS
     if first_delay:
-        pause(stop, next(intervals))
+        pause(stop, interval)
     while True:
         if stop.is_set():
             raise Interrupted()
+        # A listing that started up to half an interval ago serves this poll too, but never one from before the wait
+        # began (it could show the cluster READY from before the change).
+        since = max(started, time.monotonic() - interval / 2)
         try:
-            cluster = api.get(kube_path(project, cluster_id))
+            cluster = watch.read(project, cluster_id, since) if watch else api.get(kube_path(project, cluster_id))
         except NotFound:
             if time.monotonic() - started >= not_found_grace:
                 raise WaitFailed(f"cluster {cluster_id} disappeared while waiting for READY") from None
             if last_status != "not visible yet":
                 report("not visible yet (404 right after its creation): waiting")
                 last_status = "not visible yet"
-            pause(stop, next(intervals))
+            interval = min(cap, max(FIRST_POLL_SECONDS, (time.monotonic() - started) * POLL_SHARE))
+            pause(stop, interval)
             continue
         except ApiError as exc:
             raise WaitFailed(f"cannot read the cluster while waiting for READY: {exc}") from None
@@ -100,7 +113,8 @@ def wait_until_ready(
         remaining = deadline - now
         if remaining <= 0:
             raise WaitFailed(f"still {status} after {format_seconds(timeout)} (--timeout)")
-        pause(stop, min(next(intervals), remaining))
+        interval = min(cap, max(FIRST_POLL_SECONDS, elapsed * POLL_SHARE))
+        pause(stop, min(interval, remaining))
 
 
 def look_again(stop: threading.Event, look: Callable[[], object], seen: object, window: float | None = None):

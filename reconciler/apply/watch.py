@@ -1,0 +1,63 @@
+"""Polls of the clusters an apply waits for, by project: one expanded listing per project per round serves every
+cluster of that project that is waiting, instead of a GET per cluster per round.
+
+A poll asks for the cluster as listed no earlier than `since`; a listing of its project that started at or after
+that moment (done, or still on the wire) serves it, else it starts one. Waiting clusters whose polls fall within
+half an interval of each other therefore share one request. Where the endpoint answers the listing with ids
+only, each poll is a direct GET of its cluster, as before.
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from reconciler.errors import ApiError, NotFound
+from reconciler.live.read import kube_path, list_project
+
+
+@dataclass
+class _Round:
+    started: float
+    done: threading.Event = field(default_factory=threading.Event)
+    objects: dict[str, dict] | None = None  # id -> cluster object; None: the endpoint answered ids
+    error: ApiError | None = None
+
+
+class ProjectWatch:
+    def __init__(self, api):
+        self.api = api
+        self._lock = threading.Lock()
+        self._rounds: dict[str, _Round] = {}  # project -> its latest listing (done or on the wire)
+        self._ids_only: set[str] = set()  # projects whose listing answers ids: poll by direct GET
+
+    def read(self, project: str, cluster_id: str, since: float) -> dict:
+        """The cluster as listed at `since` or later; NotFound when the listing does not hold it."""
+        if project in self._ids_only:
+            return self.api.get(kube_path(project, cluster_id))
+        with self._lock:
+            current = self._rounds.get(project)
+            leader = current is None or current.started < since
+            if leader:
+                current = self._rounds[project] = _Round(time.monotonic())
+        assert current is not None
+        if leader:
+            self._list(project, current)
+        else:
+            current.done.wait()
+        if current.error is not None:
+            raise current.error
+        if current.objects is None:
+            self._ids_only.add(project)
+            return self.api.get(kube_path(project, cluster_id))
+        if cluster_id not in current.objects:
+            raise NotFound(f"cluster {cluster_id} is not in the listing of project {project}")
+        return current.objects[cluster_id]
+
+    def _list(self, project: str, current: _Round) -> None:
+        try:
+            objects, _ = list_project(self.api, project)
+            current.objects = None if objects is None else {str(c.get("id")): c for c in objects}
+        except ApiError as exc:
+            current.error = exc
+        finally:
+            current.done.set()
