@@ -157,8 +157,9 @@ def test_a_cluster_that_cannot_be_read_while_waiting_fails_saying_why(
     sandbox, through_gateway, run_ovhkube, tmp_path, fault, reason
 ):
     seed(sandbox, live(1, "alpha"))
-    # The read right before the PUT passes; the PUT goes through; the wait's reads fail.
-    gateway, env = through_gateway(sandbox, {("GET", CLUSTER): [None, fault, fault, fault]})
+    # The plan's listing passes; the PUT goes through; the wait's reads (listings of the project: one serves every
+    # cluster waiting in it) fail.
+    gateway, env = through_gateway(sandbox, {LISTING: [None, fault, fault, fault]})
     fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
 
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
