@@ -361,15 +361,30 @@ def in_sync_repository(sandbox, run_ovhkube, tmp_path):
     return tmp_path
 
 
-def test_every_ovhkube_command_in_the_examples_runs_as_written(in_sync_repository, sandbox, run_ovhkube):
+# The apply recipe applies the plan the plan recipe saved (its artifact): the plan recipe runs first on its repository.
+RUNS_AFTER = {"ovhkube-apply.yml": "ovhkube-plan.yml"}
+
+
+@pytest.mark.parametrize("source", sorted({source for source, _ in shell_scripts()}))
+def test_every_ovhkube_command_in_the_examples_runs_as_written(source, in_sync_repository, sandbox, run_ovhkube):
+    """Each recipe on a repository of its own (the recipes run in parallel; the commands of one recipe in order)."""
     workdir = in_sync_repository
+    sources = [RUNS_AFTER[source], source] if source in RUNS_AFTER else [source]
+    scripts = [script for wanted in sources for name, script in shell_scripts() if name == wanted]
     ran = []
-    for source, script in shell_scripts():
+    for script in scripts:
         for arguments in ovhkube_commands(script):
             arguments = concrete(arguments, workdir / "clusters", workdir)
             result = run_ovhkube(*arguments, env=sandbox.env(), cwd=workdir)
             assert result.returncode == 0, (source, arguments, result.stdout, result.stderr)
-            ran.append((source, arguments[0]))
+            ran.append(arguments[0])
+    assert ran, f"{source} runs no ovhkube command"
+    if any("ovhkube_drift.prom" in script for script in scripts):
+        assert (workdir / "ovhkube_drift.prom").read_text().startswith("# HELP ovhkube_cluster_drift ")
+
+
+def test_the_examples_run_every_command_from_every_recipe():
+    ran = {(source, arguments[0]) for source, script in shell_scripts() for arguments in ovhkube_commands(script)}
     assert {command for _, command in ran} == {"validate", "plan", "apply", "drift"}
     assert {source for source, _ in ran} == {
         "ovhkube-plan.yml",
@@ -379,4 +394,3 @@ def test_every_ovhkube_command_in_the_examples_runs_as_written(in_sync_repositor
         CRONJOB.name,
         HOOKS.name,
     }
-    assert (workdir / "ovhkube_drift.prom").read_text().startswith("# HELP ovhkube_cluster_drift ")
