@@ -57,7 +57,18 @@ def global_options(
 
 
 # Commands. Each module imports only what its command's options need; heavy imports happen inside the command.
-from reconciler.commands import access, apply, drift, export, plan, render, sandbox, show, validate  # noqa: E402
+from reconciler.commands import (  # noqa: E402
+    access,
+    apply,
+    conformance,
+    drift,
+    export,
+    plan,
+    render,
+    sandbox,
+    show,
+    validate,
+)
 
 app.command("validate")(validate.validate)
 app.command("schema")(validate.schema)
@@ -71,6 +82,7 @@ app.command("access-rules")(access.access_rules)
 sandbox_app.command("serve")(sandbox.serve)
 sandbox_app.command("seed")(sandbox.seed)
 sandbox_app.command("show")(sandbox.show)
+sandbox_app.command("conformance")(conformance.conformance)
 
 
 GLOBAL_FLAGS = {"--verbose", "-v", "--no-color"}

@@ -14,6 +14,12 @@ IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
 ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")  # both enabled where nothing else is asked (API default)
 ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)  # OVHcloud keeps it on: only AlwaysPullImages can be turned off
 WORKER_NODES_POLICIES = ("delete", "reinstall")
+# The status enum of the cluster object (OpenAPI schema of /cloud).
+CLUSTER_STATUSES = frozenset((
+    "READY", "INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE", "SUSPENDING",
+    "SUSPENDED", "DELETING", "DELETED", "ERROR", "USER_ERROR", "USER_QUOTA_ERROR",
+    "USER_WEBHOOK_PREVENTING_OPERATIONS_ERROR", "UNKNOWN",
+))  # fmt: skip
 # Cluster settings a reset puts back to their defaults unless its body repeats them. The one list: the planner's
 # reset body repeats each, the plan's fingerprint covers each (a change to one makes a saved plan stale), and a
 # saved plan's reset body may carry each. A setting a reset would lose is added here, once.

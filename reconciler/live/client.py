@@ -143,6 +143,10 @@ class Api:
     def post(self, path: str, body: dict | None = None):
         return self._call("POST", path, body)
 
+    def get_unsigned(self, path: str):
+        """A GET without signature (GET /auth/time)."""
+        return self._call("GET", path, None, need_auth=False)
+
     def learn_clock_offset(self) -> None:
         """Ask the server's time once, so signatures use it (python-ovh would ask lazily, from each thread)."""
         clock_budget = float(os.environ.get("OVHKUBE_CLOCK_BUDGET_SECONDS") or CLOCK_BUDGET_SECONDS)

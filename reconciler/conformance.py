@@ -1,0 +1,308 @@
+"""The conformance kit: check, against a real endpoint, each assumption ovhkube makes about the OVHcloud API.
+
+Read-only checks (about a dozen GETs for the whole run): the server clock, the listing and its expanded form, the
+cluster object against GET .../customization, the admission plugins' read-back, zero durations, OVH's error bodies,
+and the answer to a wrong signature. With a throwaway cluster (`write_cluster`), the write checks: PUT of an empty
+apiServer block, a PUT disabling NodeRestriction, a second PUT while the first runs, a zero duration, a reset and
+the waits. Each check ends `pass`, `warn` (ovhkube copes, but the sandbox assumes otherwise: tell us) or `fail`
+(ovhkube is wrong on this endpoint: tell us). docs/conformance.md says how to run it and what to send back.
+"""
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from reconciler.apply.waiting import WaitFailed, wait_until_ready
+from reconciler.apply.writes import BUSY_CONFLICTS, RESET_STARTED
+from reconciler.durations import is_duration, to_seconds
+from reconciler.errors import ApiError, Conflict, NotFound
+from reconciler.live.read import EXPANDED_HEADERS, kube_path
+from reconciler.model import ALWAYS_ENABLED_PLUGINS, CLUSTER_STATUSES, KUBE_PROXY_MODES
+from reconciler.plan.normalize import DURATION_FIELDS, effective_plugins, flatten
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+CLUSTERS_READ = 3  # clusters compared one by one (two GETs each): enough to see the shape, few requests
+NO_SUCH_CLUSTER = "00000000-0000-4000-8000-000000000000"
+
+
+@dataclass
+class Check:
+    name: str
+    result: str
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"check": self.name, "result": self.result, "detail": self.detail}
+
+
+@dataclass
+class Report:
+    endpoint: str
+    project: str
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: str, result: str, detail: str) -> None:
+        self.checks.append(Check(name, result, detail))
+
+    @property
+    def failed(self) -> bool:
+        return any(check.result == FAIL for check in self.checks)
+
+    def to_dict(self) -> dict:
+        counts = {result: sum(c.result == result for c in self.checks) for result in (PASS, WARN, FAIL)}
+        return {"endpoint": self.endpoint, "project": self.project, "summary": counts} | {
+            "checks": [check.to_dict() for check in self.checks]
+        }
+
+
+def run_checks(
+    api, project: str, *, write_cluster: str | None = None, timeout: float = 1800, say: Callable[[str], None]
+) -> Report:
+    report = Report(api.endpoint_label, project)
+    for check in (_server_time, _listings_and_objects, _error_body, _wrong_signature):
+        _guarded(report, check.__name__.strip("_").replace("_", "-"), partial(check, api, project, report))
+    if write_cluster:
+        writes = _Writes(api, project, write_cluster, report, timeout, say)
+        _guarded(report, "write-checks", writes.run)
+    return report
+
+
+def _guarded(report: Report, name: str, check: Callable[[], None]) -> None:
+    """A check that cannot even ask its question fails, and the others still run."""
+    try:
+        check()
+    except (ApiError, WaitFailed) as exc:
+        report.add(name, FAIL, f"could not be checked: {exc}")
+
+
+# --- read-only ---------------------------------------------------------------------------------------------------
+
+
+def _server_time(api, project: str, report: Report) -> None:
+    answer = api.get_unsigned("/auth/time")
+    skew = abs(int(answer) - time.time()) if isinstance(answer, int) else None
+    if skew is None:
+        report.add("auth-time", FAIL, f"GET /auth/time answered {answer!r}, not an integer")
+    else:
+        report.add("auth-time", PASS, f"an integer; this machine's clock is {skew:.0f} s away from the server's")
+
+
+def _listings_and_objects(api, project: str, report: Report) -> None:
+    ids = api.get(kube_path(project))
+    if not (isinstance(ids, list) and all(isinstance(item, str) for item in ids)):
+        report.add("list-ids", FAIL, f"GET .../kube answered {_short(ids)}, not a list of cluster ids")
+        return
+    report.add("list-ids", PASS, f"{len(ids)} cluster id(s)")
+    expanded, headers = api.get_with_headers(kube_path(project), EXPANDED_HEADERS | {"X-Pagination-Number": "1"})
+    objects = _expanded_check(expanded, headers, ids, report)
+    for cluster_id in ids[:CLUSTERS_READ]:
+        cluster = api.get(kube_path(project, cluster_id))
+        customization = api.get(kube_path(project, cluster_id, "/customization"))
+        _cluster_checks(cluster_id, cluster, customization, objects.get(cluster_id), report)
+    if not ids:
+        report.add("cluster-object", WARN, "the project has no cluster: nothing to compare (run it on one that has)")
+
+
+def _expanded_check(expanded, headers, ids: list[str], report: Report) -> dict:
+    if isinstance(expanded, list) and expanded and all(isinstance(item, str) for item in expanded):
+        report.add("expanded-list", WARN, "answered ids, not objects: ovhkube then reads each cluster (slower)")
+        return {}
+    if not (isinstance(expanded, list) and all(isinstance(item, dict) for item in expanded)):
+        report.add("expanded-list", FAIL, f"answered {_short(expanded)}, not a list of cluster objects")
+        return {}
+    objects = {str(item.get("id")): item for item in expanded}
+    total = headers.get("X-Pagination-Elements")
+    if sorted(objects) != sorted(ids) or (total is not None and total != str(len(ids))):
+        detail = f"ids {sorted(objects)} (X-Pagination-Elements {total}) where the plain listing has {sorted(ids)}"
+        report.add("expanded-list", FAIL, detail)
+    else:
+        report.add("expanded-list", PASS, f"{len(objects)} cluster object(s), X-Pagination-Elements {total}")
+    return objects
+
+
+def _cluster_checks(cluster_id: str, cluster, customization, listed, report: Report) -> None:
+    name = f"cluster {cluster_id}"
+    missing = [key for key in ("id", "name", "region", "status", "version", "kubeProxyMode") if key not in cluster]
+    problems = [f"no {', '.join(missing)}"] if missing else []
+    if cluster.get("status") not in CLUSTER_STATUSES:
+        problems.append(f"status {cluster.get('status')!r} is not one ovhkube knows")
+    if cluster.get("kubeProxyMode") not in KUBE_PROXY_MODES:
+        problems.append(f"kubeProxyMode {cluster.get('kubeProxyMode')!r}")
+    if cluster.get("plan") not in (None, "free", "standard"):
+        problems.append(f"plan {cluster.get('plan')!r} is neither free nor standard")
+    report.add("cluster-object", FAIL if problems else PASS, f"{name}: " + ("; ".join(problems) or "fields as known"))
+
+    on_object = cluster.get("customization") or {}  # null on the object means {}
+    same = on_object == (customization or {})
+    detail = "the same" if same else f"object {_short(on_object)} but GET .../customization {_short(customization)}"
+    report.add("customization-on-object", PASS if same else FAIL, f"{name}: {detail}")
+    if listed is not None:
+        same = listed.get("customization") == cluster.get("customization")
+        report.add("expanded-object", PASS if same else FAIL, f"{name}: customization in the listing " + (
+            "as GET answers it" if same else f"{_short(listed.get('customization'))}"
+        ))  # fmt: skip
+    _plugins_check(name, customization or {}, report)
+    _zero_durations_check(name, customization or {}, report)
+
+
+def _plugins_check(name: str, customization: dict, report: Report) -> None:
+    plugins = (customization.get("apiServer") or {}).get("admissionPlugins")
+    if plugins is None:
+        report.add("admission-plugins", WARN, f"{name}: no apiServer.admissionPlugins (ovhkube reads it as both on)")
+        return
+    state = effective_plugins(plugins)
+    off = [plugin for plugin in ALWAYS_ENABLED_PLUGINS if plugin in state["disabled"]]
+    if off:
+        report.add("admission-plugins", FAIL, f"{name}: {', '.join(off)} disabled, which ovhkube assumes cannot be")
+        return
+    shape = "each plugin's state" if sorted(plugins.get("enabled") or []) == state["enabled"] else "as sent"
+    report.add("admission-plugins", PASS, f"{name}: {_short(plugins)} ({shape})")
+
+
+def _zero_durations_check(name: str, customization: dict, report: Report) -> None:
+    for path, value in flatten(customization.get("kubeProxy") or {}, "kubeProxy").items():
+        if path.rsplit(".", 1)[-1] in DURATION_FIELDS and not is_duration(value):
+            report.add("durations", FAIL, f"{name}: {path} is {value!r}, not a duration ovhkube reads")
+            return
+        if path.rsplit(".", 1)[-1] in DURATION_FIELDS and to_seconds(value) == 0:
+            report.add("durations", PASS, f"{name}: a zero duration answered as {value!r}")
+            return
+
+
+def _error_body(api, project: str, report: Report) -> None:
+    try:
+        api.get(kube_path(project, NO_SUCH_CLUSTER))
+    except NotFound as exc:
+        ok = bool(exc.error_class and exc.message and exc.query_id)
+        detail = f"404 {exc.error_class}, query id {'present' if exc.query_id else 'MISSING'}: {exc.message}"
+        report.add("error-body", PASS if ok else FAIL, detail)
+        return
+    except ApiError as exc:
+        report.add("error-body", FAIL, f"a cluster that does not exist answered {exc.status} {exc.error_class}")
+        return
+    report.add("error-body", FAIL, "a cluster that does not exist was answered 200")
+
+
+def _wrong_signature(api, project: str, report: Report) -> None:
+    """The same keys with a wrong secret: what the API answers to a bad signature (read-only, a GET)."""
+    wrong = copy.copy(api.client)
+    wrong._application_secret = "ovhkube-conformance-wrong-secret"
+    try:
+        wrong.raw_call("GET", kube_path(project), None, True).raise_for_status()
+        report.add("bad-signature", FAIL, "a request signed with a wrong secret was answered 2xx")
+        return
+    except Exception as exc:  # noqa: BLE001 (whatever python-ovh or requests raise: the answer is what matters)
+        response = getattr(exc, "response", None)
+    body = _json(response)
+    status = getattr(response, "status_code", None)
+    code = body.get("errorCode")
+    if (status, code) == (400, "INVALID_SIGNATURE"):
+        report.add("bad-signature", PASS, "400 INVALID_SIGNATURE")
+    elif code in ("INVALID_CREDENTIAL", "INVALID_SIGNATURE"):
+        report.add("bad-signature", WARN, f"{status} {code} (ovhkube gives the credentials hint either way)")
+    else:
+        report.add("bad-signature", FAIL, f"{status} {_short(body)}")
+
+
+# --- writes, on one throwaway cluster ------------------------------------------------------------------------------
+
+
+class _Writes:
+    def __init__(self, api, project: str, cluster_id: str, report: Report, timeout: float, say):
+        self.api, self.project, self.id, self.report = api, project, cluster_id, report
+        self.timeout, self.say = timeout, say
+        self.stop = threading.Event()
+
+    @property
+    def path(self) -> str:
+        return kube_path(self.project, self.id)
+
+    def run(self) -> None:
+        self.wait()
+        self.put_api_server_empty()
+        self.put_node_restriction_off()
+        self.put_zero_duration()
+        self.reset()
+
+    def wait(self) -> dict:
+        return wait_until_ready(self.api, self.project, self.id, timeout=self.timeout, stop=self.stop, report=self.say)
+
+    def put(self, body: dict):
+        return self.api.put(f"{self.path}/customization", body)
+
+    def put_api_server_empty(self) -> None:
+        self.put({"apiServer": {}})
+        status = self.api.get(self.path).get("status")
+        try:  # a second change while the first runs: refused as busy, not failed
+            self.put({"apiServer": {}})
+            self.report.add("busy-conflict", WARN, f"a second PUT while {status} was accepted")
+        except Conflict as exc:
+            busy = any(name in (exc.error_class or "") for name in BUSY_CONFLICTS)
+            self.report.add("busy-conflict", PASS if busy else FAIL, f"409 {exc.error_class} while {status}")
+        cluster = self.wait()
+        plugins = ((cluster.get("customization") or {}).get("apiServer") or {}).get("admissionPlugins")
+        both_on = effective_plugins(plugins) == effective_plugins({})
+        self.report.add("default-plugins", PASS if both_on else FAIL, f"after PUT apiServer: {{}}: {_short(plugins)}")
+
+    def put_node_restriction_off(self) -> None:
+        try:
+            self.put({"apiServer": {"admissionPlugins": {"enabled": [], "disabled": list(ALWAYS_ENABLED_PLUGINS)}}})
+        except ApiError as exc:
+            self.report.add("node-restriction", PASS, f"refused: {exc.status} {exc.error_class}: {exc.message}")
+            return
+        cluster = self.wait()
+        plugins = ((cluster.get("customization") or {}).get("apiServer") or {}).get("admissionPlugins")
+        self.report.add("node-restriction", WARN, f"accepted; read back {_short(plugins)} (validate refuses it)")
+        self.put({"apiServer": {}})
+        self.wait()
+
+    def put_zero_duration(self) -> None:
+        self.put({"kubeProxy": {"iptables": {"minSyncPeriod": "PT0S", "syncPeriod": "PT30S"}}})
+        cluster = self.wait()
+        answered = ((cluster.get("customization") or {}).get("kubeProxy") or {}).get("iptables") or {}
+        value = answered.get("minSyncPeriod")
+        zero = isinstance(value, str) and is_duration(value) and to_seconds(value) == 0
+        self.report.add("zero-duration", PASS if zero else FAIL, f"PT0S read back as {value!r}")
+        on_get = self.api.get(f"{self.path}/customization")
+        same = (cluster.get("customization") or {}) == (on_get or {})
+        self.report.add("customization-after-put", PASS if same else FAIL, "object and GET agree once READY")
+
+    def reset(self) -> None:
+        before = self.api.get(self.path)
+        body = {"name": before.get("name"), "kubeProxyMode": before.get("kubeProxyMode")}
+        started = time.monotonic()
+        self.api.post(f"{self.path}/reset", body)
+        seen: list[str | None] = []
+        while len(seen) < 20:
+            cluster = self.api.get(self.path)
+            seen.append(cluster.get("status"))
+            if seen[-1] != "READY":
+                break
+            time.sleep(0.5)
+        first = next((status for status in seen if status != "READY"), None)
+        result = PASS if first in RESET_STARTED else FAIL
+        self.report.add("reset-status", result, f"first status after the reset: {first or 'READY only'}")
+        cluster = self.wait()
+        self.report.add("reset-wait", PASS, f"READY again after {time.monotonic() - started:.0f} s")
+        plugins = ((cluster.get("customization") or {}).get("apiServer") or {}).get("admissionPlugins")
+        both_on = effective_plugins(plugins) == effective_plugins({})
+        self.report.add("reset-plugins", PASS if both_on else FAIL, f"after a reset without them: {_short(plugins)}")
+        kept = cluster.get("name") == before.get("name")
+        self.report.add("reset-name", PASS if kept else FAIL, f"name {cluster.get('name')!r} after the reset")
+
+
+def _json(response) -> dict:
+    try:
+        data = response.json()
+    except Exception:  # noqa: BLE001 (no response, or not JSON)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _short(value, limit: int = 160) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
