@@ -62,3 +62,12 @@ def test_the_fingerprint_covers_identity_mode_version_and_everything_a_reset_kee
     seen = fingerprint("p", "n", LiveCluster(cluster, {}))
     for key in model.KEPT_ON_RESET:  # a setting the reset body repeats, changed since the plan: the plan is stale
         assert fingerprint("p", "n", LiveCluster(cluster | {key: "changed"}, {})) != seen, key
+
+
+def test_a_reset_body_repeats_every_setting_the_sandbox_says_a_reset_puts_back():
+    """The sandbox keeps its own copy of the API's facts; what a reset resets there must be kept by the planner
+    (the body always carries the mode and the customization; every other such setting must be in KEPT_ON_RESET)."""
+    from reconciler.sandbox.facts import RESET_DEFAULTS
+
+    always_in_the_body = {"kubeProxyMode", "customization", "name", "version"}
+    assert set(RESET_DEFAULTS) - always_in_the_body <= set(model.KEPT_ON_RESET)
