@@ -1,5 +1,6 @@
 """Shared by the fleet benchmarks: a seeded sandbox server in a subprocess, desired files, timed CLI runs."""
 
+import json
 import os
 import statistics
 import subprocess
@@ -91,3 +92,81 @@ def timed_run(args: list[str], env: dict) -> dict:
 
 def medians(runs: list[dict]) -> dict:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def project_id(index: int) -> str:
+    return f"a{index:031x}"  # a letter first: YAML would read all digits as a number
+
+
+def write_fleet_seed(path: Path, count: int, per_project: int = 20, sync_period: str = "PT30S") -> int:
+    """`count` clusters, `per_project` to a project (the real API's limit is 20); returns the number of projects."""
+    projects: dict[str, list] = {}
+    for index in range(count):
+        projects.setdefault(project_id(index // per_project), []).append(
+            {
+                "id": f"00000000-0000-4000-8000-{index:012d}",
+                "name": cluster_name(index),
+                "region": "GRA7",
+                "version": "1.31",
+                "kubeProxyMode": "iptables",
+                "status": "READY",
+                "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
+            }
+        )
+    seed = {"projects": [{"serviceName": name, "clusters": clusters} for name, clusters in projects.items()]}
+    path.write_text(yaml.safe_dump(seed, sort_keys=False), encoding="utf-8")
+    return len(projects)
+
+
+def write_fleet_desired(folder: Path, count: int, sync_period: str, per_project: int = 20, per_file: int = 100):
+    """The desired files of write_fleet_seed's fleet, every cluster at `sync_period`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for start in range(0, count, per_file):
+        documents = [
+            {
+                "apiVersion": "ovhkube/v1",
+                "kind": "Cluster",
+                "metadata": {"name": cluster_name(index)},
+                "spec": {
+                    "project": project_id(index // per_project),
+                    "region": "GRA7",
+                    "kubeProxyMode": "iptables",
+                    "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
+                },
+            }
+            for index in range(start, min(count, start + per_file))
+        ]
+        (folder / f"fleet-{start:05d}.yaml").write_text(yaml.safe_dump_all(documents), encoding="utf-8")
+
+
+class RequestLog:
+    """The sandbox's --request-log, read in slices: what one run cost."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.seen = 0
+
+    def since_last(self) -> list[dict]:
+        lines = self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
+        fresh, self.seen = lines[self.seen :], len(lines)
+        return [json.loads(line) for line in fresh if line.strip()]
+
+
+def request_kind(entry: dict) -> str:
+    """`GET list (expanded)`, `GET cluster`, `PUT customization`, ... for a request log entry."""
+    parts = entry["path"].strip("/").split("/")
+    if entry["path"] == "/auth/time":
+        what = "clock"
+    elif len(parts) == 4:
+        what = "list (expanded)" if entry["expanded"] else "list"
+    elif len(parts) == 5:
+        what = "cluster"
+    else:
+        what = "/".join(parts[5:])
+    return f"{entry['method']} {what}"
+
+
+LOAD_NOTE = (
+    "Measured while 8 engineers shared this 2-core machine (their tests and benchmarks running, load average "
+    "around 20): absolute times are noisy and ratios compare runs made in one go; request counts are exact."
+)
