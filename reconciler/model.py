@@ -1,5 +1,8 @@
 """The desired model: what one desired-state document asks for, after validation.
 
+Control-plane settings follow the same rule as customization blocks: None is "not managed, never touched";
+any other value, "none" included (`ip_restrictions == ()`, `openid_connect == {}`), is enforced.
+
 `customization` holds only the top-level blocks the file manages (`apiServer`, `kubeProxy`), exactly as
 written; a block that is absent is not managed and is never sent. `customization: {}` manages both blocks
 as empty. Comparison goes through reconciler.plan.normalize, never through these raw values.
@@ -31,6 +34,23 @@ KEPT_ON_RESET = (
     "updatePolicy",
     "ipAllocationPolicy",
 )
+# What a reset loses and no reset field can carry (ovh/public-cloud-roadmap#356): each has its own GET, read before a
+# reset and put back after it (reconciler.plan.planner.restore_after_reset); the fingerprint covers each where read.
+RESTORED_AFTER_RESET = ("ipRestrictions", "openIdConnect")
+UPDATE_POLICIES = ("ALWAYS_UPDATE", "MINIMAL_DOWNTIME", "NEVER_UPDATE")
+OIDC_SIGNING_ALGORITHMS = ("ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512")
+# OIDC fields as the API names them; the lists compare as sets (claims and algorithms carry no order).
+OIDC_FIELDS = (
+    "issuerUrl",
+    "clientId",
+    "caContent",
+    "groupsClaim",
+    "groupsPrefix",
+    "requiredClaim",
+    "signingAlgorithms",
+    "usernameClaim",
+    "usernamePrefix",
+)
 # Cluster statuses that turn READY by themselves (apply waits them out); any other status but READY needs a person.
 PASSING_STATUSES = frozenset(
     {
@@ -49,6 +69,8 @@ PASSING_STATUSES = frozenset(
 class Lifecycle:
     allow_reset: bool = False
     worker_nodes_policy: str | None = None  # None: the API's default (delete)
+    allow_upgrade: bool = False  # upgrades drain every node and cannot be undone: opt-in, like resets
+    latest_patch: bool = False  # `patch: latest`: also move to the newest patch of the current minor
 
 
 @dataclass(frozen=True)
@@ -86,6 +108,9 @@ class DesiredCluster:
     version: str | None = None
     kube_proxy_mode: str | None = None  # None: not managed, never causes a reset
     customization: dict = field(default_factory=dict)
+    update_policy: str | None = None  # None: not managed
+    ip_restrictions: tuple[str, ...] | None = None  # None: not managed; (): no restriction, enforced
+    openid_connect: dict | None = None  # None: not managed; {}: no OIDC, enforced; else the API's fields
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     defaults: tuple[DefaultsRef, ...] = ()  # the ClusterDefaults documents that select this cluster
     provenance: Provenance | None = field(default=None, compare=False, repr=False)  # None: all from `source`

@@ -40,7 +40,7 @@ def test_apply_then_plan_is_empty(sandbox, run_ovhkube, tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "will be updated in place" in result.stdout  # the plan is shown first
-    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in result.stdout
+    assert "Apply complete: 0 created, 2 updated, 0 upgraded, 0 reset, 0 failed." in result.stdout
     live_now = clusters_by_name(sandbox)
     assert live_now["alpha"]["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
     assert live_now["beta"]["customization"]["apiServer"] == MORE_PLUGINS
@@ -91,7 +91,7 @@ def test_on_a_terminal_only_yes_applies(sandbox, tmp_path):
 
     code, output = run_on_terminal(sandbox, fleet, answer="yes")
     assert code == 0, output
-    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in output
+    assert "Apply complete: 0 created, 2 updated, 0 upgraded, 0 reset, 0 failed." in output
 
 
 def test_saved_plan_applies_exactly_the_requests_it_shows(sandbox, run_ovhkube, tmp_path):
@@ -185,7 +185,7 @@ def test_no_changes_says_so_and_exits_0(sandbox, run_ovhkube, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "No changes" in result.stdout
-    assert "Apply complete: 0 created, 0 updated, 0 reset, 0 failed." in result.stdout
+    assert "Apply complete: 0 created, 0 updated, 0 upgraded, 0 reset, 0 failed." in result.stdout
 
 
 def test_a_busy_cluster_is_waited_for(sandbox_factory, tmp_path):
@@ -236,6 +236,7 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
     assert account["summary"] == {
         "created": 1,
         "updated": 0,
+        "upgraded": 0,
         "reset": 1,
         "unchanged": 0,
         "failed": 0,
@@ -288,7 +289,8 @@ def test_skip_errors_applies_the_rest_and_says_so(sandbox, run_ovhkube, tmp_path
     assert result.returncode == 1
     assert "--skip-errors: 1 cluster(s) in error are not applied and count as failed" in result.stderr
     closing = (
-        "Apply complete: 0 created, 2 updated, 0 reset, 1 failed (1 not applied: errors in the plan, --skip-errors)."
+        "Apply complete: 0 created, 2 updated, 0 upgraded, 0 reset, 1 failed "
+        "(1 not applied: errors in the plan, --skip-errors)."
     )
     assert closing in result.stdout
     beta_row = next(line for line in result.stdout.splitlines() if line.startswith("beta "))
@@ -308,7 +310,7 @@ def test_no_wait_sends_and_says_it_did_not_verify(sandbox_factory, run_ovhkube, 
 
     assert result.returncode == 0, result.stderr
     assert "not waited for and not verified (--no-wait)" in result.stdout
-    assert "Apply complete: 0 created, 1 updated, 0 reset, 0 failed." in result.stdout
+    assert "Apply complete: 0 created, 1 updated, 0 upgraded, 0 reset, 0 failed." in result.stdout
     alpha = clusters_by_name(sandbox)["alpha"]
     assert alpha["status"] == "REDEPLOYING" and alpha["customization"]["kubeProxy"] == IPTABLES_60S
 

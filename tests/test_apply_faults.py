@@ -174,7 +174,8 @@ def test_ctrl_c_stops_waiting_and_accounts_for_every_cluster(sandbox_factory, tm
     assert process.returncode == 130, stderr
     rows = {line.split()[0]: line for line in stdout.splitlines() if line.startswith("c")}
     assert sorted(r.split()[2] for r in rows.values()) == ["interrupted", "interrupted", "skipped"]
-    assert "Apply interrupted: 0 created, 0 updated, 0 reset, 0 failed, 2 interrupted, 1 not started." in stdout
+    closing = "Apply interrupted: 0 created, 0 updated, 0 upgraded, 0 reset, 0 failed, 2 interrupted, 1 not started."
+    assert closing in stdout
     assert sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2
 
 

@@ -126,7 +126,7 @@ def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sand
             "body": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}}},
         }
     ]
-    assert plan["summary"] == {"create": 0, "update": 1, "reset": 0, "noop": 0, "error": 0}
+    assert plan["summary"] == {"create": 0, "update": 1, "upgrade": 0, "reset": 0, "noop": 0, "error": 0}
     assert sandbox.show() == before, "plan must never change anything"
 
 
@@ -156,7 +156,7 @@ def test_mode_change_without_allow_reset_is_an_error_naming_the_setting(sandbox,
     assert result.returncode == 1
     assert "spec.lifecycle.allowReset: true" in result.stdout
     assert "beta" in result.stdout and "PT45S" in result.stdout, "the rest of the plan still comes out"
-    assert "Plan: 0 to create, 1 to update, 0 to reset." in result.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset." in result.stdout
 
 
 def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_blocks(sandbox, run_ovhkube, tmp_path):
@@ -250,12 +250,12 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
     text = run_ovhkube("plan", str(path), "--out", str(out), env=env)
     assert '~ customization.kubeProxy.iptables.syncPeriod: "PT30S" -> "PT90S"' in text.stdout
     assert "kube-proxy will be restarted" in text.stdout
-    assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to reset. (0 unchanged)")
+    assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset. (0 unchanged)")
     saved = json.loads(out.read_text())
     assert saved["format_version"] == "2" and saved["changes"][0]["action"] == "update"
     assert saved["changes"][0]["reason"] is None  # only an error has a reason
     assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
-    assert "### ovhkube plan: 0 to create, 1 to update, 0 to reset." in summary.read_text()
+    assert "### ovhkube plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset." in summary.read_text()
     markdown = run_ovhkube("plan", str(path), "--format", "markdown", env=sandbox.env()).stdout
     assert "<details>" in markdown and "```diff" in markdown and "PT90S" in markdown
 
@@ -284,13 +284,13 @@ def test_plan_is_the_same_through_faults(sandbox_factory, run_ovhkube, tmp_path,
     assert got["summary"]["update"] == 8
 
 
-def test_warnings_busy_cluster_ipvs_deprecation_inactive_block_and_version(sandbox_factory, run_ovhkube, tmp_path):
+def test_warnings_busy_cluster_ipvs_deprecation_inactive_block(sandbox_factory, run_ovhkube, tmp_path):
     server = sandbox_factory(transition_seconds=600)
     seed(server, live(kubeProxyMode="ipvs", version="1.35", status="UPDATING", customization={}))
     path = desired(
         tmp_path,
         """\
-        version: "1.34"
+        version: "1.35"
         customization:
           kubeProxy:
             iptables: {syncPeriod: PT30S}
@@ -303,8 +303,6 @@ def test_warnings_busy_cluster_ipvs_deprecation_inactive_block_and_version(sandb
         "the cluster is UPDATING, not READY: apply will wait for READY before changing it",
         "IPVS mode is deprecated upstream from Kubernetes 1.35 (KEP-5495) and this cluster runs 1.35.0",
         "kubeProxy.iptables settings are kept but unused: kube-proxy runs in ipvs mode",
-        "spec.version 1.34 differs from the live 1.35.0: ovhkube uses the version only to create or reset a cluster, "
-        "it does not upgrade",
     ]
 
 

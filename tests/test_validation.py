@@ -77,7 +77,22 @@ EXPECTED = {
     "got PT3S",
     "unknown-field-typo.yaml": f'10:9: {IPTABLES}.sncPeriod: unknown field (did you mean "syncPeriod"?)',
     "unknown-field.yaml": "7:3: spec.labels: unknown field; allowed here: project, region, id, version, kubeProxyMode, "
-    "customization, lifecycle",
+    "updatePolicy, ipRestrictions, openIdConnect, customization, lifecycle",
+    "cidr-malformed.yaml": "7:36: spec.ipRestrictions[1]: not an IP range in CIDR notation (e.g. 203.0.113.0/24) or an "
+    'address; got "10.0.0.300/32"',
+    "cidr-host-bits.yaml": "7:20: spec.ipRestrictions[0]: has host bits set: the range 10.1.2.3/8 is 10.0.0.0/8; "
+    "write that",
+    "oidc-http-issuer.yaml": "8:16: spec.openIdConnect.issuerUrl: must be an https URL (the API server fetches the "
+    'issuer\'s keys over TLS); got "http://login.example.com"',
+    "oidc-ca-not-pem.yaml": "10:16: spec.openIdConnect.caContent: must be a PEM certificate, base64-encoded: the "
+    "decoded text holds no '-----BEGIN CERTIFICATE-----'",
+    "oidc-disabled-with-fields.yaml": "7:45: spec.openIdConnect.clientId: must not be set when enabled is false "
+    "(OIDC is then removed)",
+    "oidc-missing-client.yaml": "7:18: spec.openIdConnect: clientId is required (or write enabled: false to enforce "
+    "no OIDC)",
+    "oidc-claim-not-key-value.yaml": '10:21: spec.openIdConnect.requiredClaim[0]: must be written key=value; got "aud"',
+    "enum-update-policy.yaml": "7:17: spec.updatePolicy: must be one of: ALWAYS_UPDATE, MINIMAL_DOWNTIME, "
+    'NEVER_UPDATE; got "SOMETIMES"',
     "version-unquoted.yaml": '7:12: spec.version: expected a string, got a number (1.3); quote it: "1.30"',
 }
 

@@ -13,7 +13,7 @@ from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewher
 from reconciler.apply.verify import unmet
 from reconciler.apply.waiting import Interrupted, pause, settle_seconds
 from reconciler.apply.watch import ProjectWatch
-from reconciler.apply.writes import check_before_post, post_create, post_reset, put_customization
+from reconciler.apply.writes import check_before_post, post_create, post_reset, put_customization, send_setting
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
 
@@ -82,29 +82,28 @@ def _unmet_after_settling(session: ClusterSession, cluster: dict) -> list[dict]:
     """What of the plan's diff is not live, checked on the READY read itself (the cluster object carries the
     customization: no request of its own). A change the API shows late (READY at once, then busy, or an object
     that lags the PUT) is waited for again over the settle window before it counts as a failure."""
-    misses = unmet(session.change.diff, cluster, cluster.get("customization"))
+    misses = unmet(session.change.diff, session.verifiable(cluster))
     deadline = time.monotonic() + settle_seconds()
     while misses and time.monotonic() < deadline:
         pause(session.stop, 1.0)
         cluster = session.wait_ready(after_change=False)
-        misses = unmet(session.change.diff, cluster, cluster.get("customization"))
+        misses = unmet(session.change.diff, session.verifiable(cluster))
     return misses
 
 
 def _execute(session: ClusterSession) -> dict | None:
-    """Send the requests; the cluster as last read at READY (None with --no-wait)."""
+    """Send the requests, waiting READY after each; the cluster as last read at READY (None with --no-wait)."""
     change = session.change
     kinds = [request_kind(change, request) for request in change.requests]
-    if any(kind != change.action for kind in kinds) or (len(kinds) > 1 and change.action != "update"):
+    if not kinds_fit(change.action, kinds):
         # A hand-edited plan: a reset or create the reviewed summary did not count, or one sent twice.
         raise ClusterFailed(
-            f"the plan's requests ({', '.join(kinds)}) do not match its action "
-            f"({change.action}: one request of that kind); nothing was sent"
+            f"the plan's requests ({', '.join(kinds)}) do not match its action ({change.action}); nothing was sent"
         )
     if change.status not in (None, "READY") and kinds[:1] != ["create"]:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)
-    if kinds[:1] == ["update"] and not session.matches_plan(session.read()):
+    if kinds[0] not in ("create", "reset") and not session.matches_plan(session.read()):
         # A direct GET right before the write: the plan's listing may be minutes old (a prompt, a saved plan).
         raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
     if kinds[:1] in (["create"], ["reset"]):
@@ -113,13 +112,15 @@ def _execute(session: ClusterSession) -> dict | None:
     for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
         if session.stop.is_set():
             raise Interrupted()
-        session.say(SENDING[kind])
+        session.say(sending(kind, request, index, len(kinds)))
         if kind == "create":
             post_create(session, request)
         elif kind == "reset":
             post_reset(session, request)
-        else:
+        elif kind == "customization":
             put_customization(session, request, first=index == 0)
+        else:
+            send_setting(session, request, kind, first=index == 0, before=cluster)
         if session.options.wait:
             cluster = session.wait_ready(after_change=True)
     return cluster
@@ -128,17 +129,55 @@ def _execute(session: ClusterSession) -> dict | None:
 SENDING = {
     "create": "creating the cluster (POST)",
     "reset": "resetting the cluster (POST reset: all Kubernetes data is erased)",
-    "update": "updating the customization (PUT)",
+    "customization": "updating the customization (PUT)",
+    "policy": "setting the update policy (PUT updatePolicy)",
+    "ipRestrictions": "setting the API server's IP restrictions (PUT ipRestrictions)",
+    "oidc": "setting OIDC ({method} openIdConnect)",
+    "upgrade": "upgrading (POST update {strategy}: nodes are drained and replaced one by one)",
+}
+SETTING_KINDS = frozenset({"customization", "policy", "ipRestrictions", "oidc"})
+RESTORED_AFTER_RESET = frozenset({"ipRestrictions", "oidc"})
+# (method, path suffix) -> kind; create and reset are told apart by their whole path.
+KINDS = {
+    ("PUT", "/customization"): "customization",
+    ("PUT", "/updatePolicy"): "policy",
+    ("PUT", "/ipRestrictions"): "ipRestrictions",
+    ("POST", "/openIdConnect"): "oidc",
+    ("PUT", "/openIdConnect"): "oidc",
+    ("DELETE", "/openIdConnect"): "oidc",
+    ("POST", "/update"): "upgrade",
+    ("POST", "/reset"): "reset",
 }
 
 
+def sending(kind: str, request: Request, index: int, count: int) -> str:
+    text = SENDING[kind].format(method=request.method, strategy=(request.body or {}).get("strategy", ""))
+    return f"step {index + 1}/{count}: {text}" if count > 1 else text
+
+
+def kinds_fit(action: str, kinds: list[str]) -> bool:
+    """The requests an action may hold: a create alone; a reset first, then only what it puts back; settings for an
+    update; settings and at least one upgrade for an upgrade."""
+    if not kinds:
+        return False
+    if action == "create":
+        return kinds == ["create"]
+    if action == "reset":
+        return kinds[0] == "reset" and set(kinds[1:]) <= RESTORED_AFTER_RESET
+    if action == "update":
+        return set(kinds) <= SETTING_KINDS
+    if action == "upgrade":
+        return "upgrade" in kinds and set(kinds) <= SETTING_KINDS | {"upgrade"}
+    return False
+
+
 def request_kind(change: Change, request: Request) -> str:
-    """create | reset | update; a request that is none of this cluster's fails it (a hand-edited plan)."""
+    """What a request does; a request that is none of this cluster's fails it (a hand-edited plan)."""
     ref = change.cluster
     if request.method == "POST" and request.path == kube_path(ref.project) and not ref.id:
         return "create"
-    if ref.id and request.method == "POST" and request.path == kube_path(ref.project, ref.id, "/reset"):
-        return "reset"
-    if ref.id and request.method == "PUT" and request.path == kube_path(ref.project, ref.id, "/customization"):
-        return "update"
+    if ref.id:
+        for (method, suffix), kind in KINDS.items():
+            if request.method == method and request.path == kube_path(ref.project, ref.id, suffix):
+                return kind
     raise ClusterFailed(f"the plan holds a request that is not one of this cluster's: {request.method} {request.path}")

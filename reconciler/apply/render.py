@@ -12,7 +12,8 @@ COLUMNS = ("CLUSTER", "ACTION", "RESULT", "DURATION", "REASON")
 def closing_line(report: ApplyReport) -> str:
     counts = report.summary
     line = (
-        f"{counts['created']} created, {counts['updated']} updated, {counts['reset']} reset, {counts['failed']} failed"
+        f"{counts['created']} created, {counts['updated']} updated, {counts['upgraded']} upgraded, "
+        f"{counts['reset']} reset, {counts['failed']} failed"
     )
     if counts["not_planned"]:
         line += f" ({counts['not_planned']} not applied: errors in the plan, --skip-errors)"

@@ -78,6 +78,7 @@ class ApplyReport:
         return {
             "created": self.count("done", "create"),
             "updated": self.count("done", "update"),
+            "upgraded": self.count("done", "upgrade"),
             "reset": self.count("done", "reset"),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed"),

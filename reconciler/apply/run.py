@@ -15,7 +15,9 @@ from typing import cast
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
 from reconciler.apply.watch import ProjectWatch
+from reconciler.live.control_plane import read_parts
 from reconciler.live.read import fingerprint, read_live
+from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import CHANGING, Change, ClusterRef, Plan
 
 Reporter = Callable[[ClusterRef, str], None]
@@ -31,6 +33,9 @@ def check_staleness(api, plan: Plan, parallelism: int) -> Staleness:
     """Re-read every cluster the plan fingerprinted; the plan is only valid if none changed."""
     checked = [change for change in plan.changes if change.live_fingerprint]
     view = read_live(api, [change.cluster for change in checked], parallelism)
+    # The fingerprint holds the separately read parts (IP restrictions, OIDC) the requests depend on: read the same.
+    needs = {(c.cluster.project, c.cluster.name): parts_depended_on(c.action, c.requests) for c in checked}
+    read_parts(api, view, needs, parallelism)
     changed, unreadable = [], []
     for change in checked:
         ref = change.cluster

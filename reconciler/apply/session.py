@@ -8,7 +8,9 @@ from typing import Any
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import CREATED_NOT_FOUND_SECONDS, WaitFailed, wait_until_ready
 from reconciler.errors import ApiError
-from reconciler.live.read import LiveCluster, fingerprint, read_cluster
+from reconciler.live.control_plane import PARTS, read_part, with_parts
+from reconciler.live.read import LiveCluster, fingerprint, kube_path, read_cluster
+from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Change, Request
 
 
@@ -56,20 +58,48 @@ class ClusterSession:
         """Send one of the plan's requests exactly as written, and keep it with its answer for the report."""
         record = RequestRecord(request.method, request.path, request.body)
         self.records.append(record)
-        send = self.api.put if request.method == "PUT" else self.api.post
         try:
-            record.answer = send(request.path, request.body)
+            if request.method == "DELETE":
+                record.answer = self.api.delete(request.path)
+            else:
+                send = self.api.put if request.method == "PUT" else self.api.post
+                record.answer = send(request.path, request.body)
         except ApiError as exc:
             record.error = {"status": exc.status, "class": exc.error_class, "message": exc.message}
             raise
         return record.answer
 
     def read(self) -> LiveCluster:
-        """The cluster (customization included) as it is now, by one direct GET; ClusterFailed when unreadable."""
+        """The cluster (customization included, by one direct GET) and the separately read parts the plan's
+        requests depend on (the same as its fingerprint holds), as they are now; ClusterFailed when unreadable."""
         try:
-            return read_cluster(self.api, self.project, self.known_id)
+            live = read_cluster(self.api, self.project, self.known_id)
+            return with_parts(self.api, live, self.project, parts_depended_on(self.change.action, self.change.requests))
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
+
+    def read_part(self, part: str):
+        """IP restrictions or OIDC as they are now; ClusterFailed when they cannot be read."""
+        try:
+            return read_part(self.api, self.project, self.known_id, part)
+        except ApiError as exc:
+            raise ClusterFailed(f"cannot read the cluster's {part}: {exc}") from None
+
+    def read_object(self) -> dict:
+        """The cluster object alone, by a direct GET."""
+        try:
+            return self.api.get(kube_path(self.project, self.known_id))
+        except ApiError as exc:
+            raise ClusterFailed(f"cannot read the cluster: {exc}") from None
+
+    def verifiable(self, cluster: dict) -> LiveCluster:
+        """`cluster` (its READY read: the customization comes with it) and the IP restrictions and OIDC, each read
+        only where the plan's diff names it (each is one more request)."""
+        paths = [change.path.split(".")[0] for change in self.change.diff]
+        try:
+            return with_parts(self.api, LiveCluster.of(cluster), self.project, [p for p in PARTS if p in paths])
+        except ApiError as exc:
+            raise ClusterFailed(f"cannot read the cluster to verify it: {exc}") from None
 
     def wait_ready(self, *, after_change: bool) -> dict:
         """The cluster once READY. `after_change`: a request was just sent; give it a moment to start."""

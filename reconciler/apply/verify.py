@@ -6,21 +6,27 @@ An entry may name a leaf (`customization.kubeProxy.iptables.syncPeriod`) or a wh
 as a create does); both are compared on every leaf under the path.
 """
 
+from reconciler.live.read import LiveCluster
 from reconciler.plan.diff import FieldChange
-from reconciler.plan.normalize import normalize
+from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
 from reconciler.plan.planner import major_minor
 
 PLUGIN_STATE_PATHS = ("apiServer.admissionPlugins.enabled", "apiServer.admissionPlugins.disabled")
 
 
-def unmet(diff: list[FieldChange], cluster: dict, customization: dict | None) -> list[dict]:
+def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
     """The diff entries the live cluster does not satisfy, each as {path, expected, live}."""
-    customization = customization or {}
+    cluster, customization = live.cluster, live.customization or {}
     misses = []
     for change in diff:
         if change.path.startswith("customization."):
             met = _customization_met(change.path.removeprefix("customization."), change.after, customization)
             live_value = _at(customization, change.path.removeprefix("customization."))
+        elif change.path == "ipRestrictions":
+            live_value = live.ip_restrictions
+            met = cidr_set(change.after) == cidr_set(live_value)
+        elif change.path.startswith("openIdConnect"):
+            live_value, met = _oidc_met(change, live.openid_connect or {})
         else:
             live_value = cluster.get(change.path)
             met = _field_met(change.path, change.after, live_value)
@@ -33,6 +39,16 @@ def blocks_match(body: dict, customization: dict | None) -> bool:
     """True when every block of a PUT body is live already, by meaning (the PUT went through)."""
     customization = customization or {}
     return all(normalize(block, value) == normalize(block, customization.get(block)) for block, value in body.items())
+
+
+def _oidc_met(change: FieldChange, oidc: dict) -> tuple:
+    """(live value, met) for `openIdConnect` (the whole settings, None = none) or `openIdConnect.FIELD`."""
+    if change.path == "openIdConnect":
+        return oidc or None, oidc_comparable(change.after) == oidc_comparable(oidc)
+    name = change.path.removeprefix("openIdConnect.")
+    wanted = oidc_comparable(oidc | {name: change.after}).get(name)
+    actual = oidc_comparable(oidc).get(name)
+    return oidc.get(name), wanted == actual
 
 
 def _field_met(path: str, expected, live) -> bool:

@@ -17,8 +17,10 @@ from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewher
 from reconciler.apply.verify import blocks_match
 from reconciler.apply.waiting import look_again, pause
 from reconciler.errors import ApiError, Conflict
+from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import read_live
 from reconciler.plan.data import Request
+from reconciler.plan.normalize import cidr_set, oidc_comparable
 
 MAX_BUSY_RETRIES = 3  # 409 "busy" answers per request before that cluster fails
 BUSY_PAUSE_SECONDS = 0.5  # after the first busy answer; doubled after each next one
@@ -63,29 +65,7 @@ def _busy_name(exc: ApiError) -> str:
 
 def put_customization(session: ClusterSession, request: Request, first: bool) -> None:
     """`first`: the plan's first request, so the cluster can still be compared with the plan's fingerprint."""
-    busy = 0
-    while True:
-        try:
-            session.call(request)
-            return
-        except ApiError as exc:
-            if not (_busy(exc) or exc.ambiguous):
-                raise ClusterFailed(f"the API refused the customization: {exc}") from None
-            if exc.ambiguous:  # the Api retried it already; did one of the attempts go through?
-                if _customization_live(session, request):
-                    return
-                raise ClusterFailed(f"the customization was not applied: {exc}") from None
-            busy += 1
-            if busy > MAX_BUSY_RETRIES:
-                raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
-            session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending again")
-        _wait_out_busy(session, busy)
-        live = session.read()
-        if blocks_match(request.body or {}, live.customization):
-            session.say("the customization is live already (an earlier attempt went through)")
-            return
-        if first and not session.matches_plan(live):
-            raise ClusterFailed("the cluster changed since the plan was made; nothing more was sent: run plan again")
+    send_setting(session, request, "customization", first, None)
 
 
 def _wait_out_busy(session: ClusterSession, busy: int) -> None:
@@ -186,3 +166,52 @@ def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None
         cause = f" after {failure}" if failure else ""
         raise ClusterFailed(f"cannot tell whether the cluster was created{cause}: {result.error}; not sending again")
     return result.found.cluster.get("id") if result.found else None
+
+
+def send_setting(session: ClusterSession, request: Request, kind: str, first: bool, before: dict | None) -> None:
+    """Customization, updatePolicy, IP restrictions, OIDC or an upgrade step. A 409 ServiceNotReady: wait READY
+    and send again, unless it is live already. No clear answer (the Api retries PUT itself, never POST or DELETE):
+    read back, and go on only if the change is live (or, for an upgrade, started); never send a POST twice on a
+    guess.
+    `before`: the cluster as last read at READY (an upgrade tells "started" by its version moving)."""
+    if kind == "upgrade" and before is None:
+        before = session.read_object()
+    busy = 0
+    while True:
+        try:
+            session.call(request)
+            return
+        except ApiError as exc:
+            if exc.ambiguous:
+                if _setting_live(session, request, kind, before):
+                    session.say("it went through (read back after no clear answer)")
+                    return
+                raise ClusterFailed(f"the {kind} was not applied: {exc}") from None
+            if not _busy(exc):
+                raise ClusterFailed(f"the API refused the {kind}: {exc}") from None
+            busy += 1
+            if busy > MAX_BUSY_RETRIES:
+                raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
+            session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending again")
+        _wait_out_busy(session, busy)
+        before = session.read_object()
+        if kind != "upgrade" and _setting_live(session, request, kind, before):
+            session.say(f"the {kind} is live already (an earlier attempt went through)")
+            return
+        if first and not session.matches_plan(session.read()):
+            raise ClusterFailed("the cluster changed since the plan was made; nothing more was sent: run plan again")
+
+
+def _setting_live(session: ClusterSession, request: Request, kind: str, before: dict | None) -> bool:
+    body = request.body or {}
+    if kind == "customization":
+        return blocks_match(body, session.read().customization)
+    if kind == "policy":
+        return session.read_object().get("updatePolicy") == body.get("updatePolicy")
+    if kind == "ipRestrictions":
+        return cidr_set(session.read_part(IP_RESTRICTIONS)) == cidr_set(body.get("ips"))
+    if kind == "oidc":
+        wanted = {} if request.method == "DELETE" else body
+        return oidc_comparable(session.read_part(OPENID_CONNECT)) == oidc_comparable(wanted)
+    now = session.read_object()  # an upgrade: started once the cluster is UPDATING or its version moved
+    return now.get("status") == "UPDATING" or now.get("version") != (before or {}).get("version")

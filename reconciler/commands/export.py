@@ -30,6 +30,7 @@ def export(
 ) -> None:
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
+    from reconciler.live.control_plane import read_all_parts
     from reconciler.live.read import read_live
     from reconciler.plan.data import ClusterRef
 
@@ -41,12 +42,14 @@ def export(
     def read(api):
         view = read_live(api, refs, parallelism, projects=[project])
         fail_on_one_cause(api, view)
-        return view
+        # All or nothing: a partial export would look like a complete one.
+        found = _chosen(view, project, names) if names else _whole_project(view, project)
+        # IP restrictions and OIDC have their own GETs (two more per cluster: export is a one-off).
+        parts = read_all_parts(api, project, [cluster.get("id") for cluster, _ in found], parallelism)
+        return found, parts
 
-    view, _ = read_only_or_fail(ctx.obj, parallelism, read)
-    # All or nothing: a partial export would look like a complete one.
-    found = _chosen(view, project, names) if names else _whole_project(view, project)
-    _write(project, found, output, defaults)
+    (found, parts), _ = read_only_or_fail(ctx.obj, parallelism, read)
+    _write(project, found, parts, output, defaults)
 
 
 def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
@@ -84,11 +87,16 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
     return [(c, c.get("customization") or {}) for c in clusters]
 
 
-def _write(project: str, found: list[tuple[dict, dict]], output: str | None, defaults: bool = False) -> None:
+def _write(
+    project: str, found: list[tuple[dict, dict]], parts: dict[str, dict], output: str | None, defaults: bool = False
+) -> None:
     from reconciler.commands.output_files import write_all_or_none
     from reconciler.export.documents import export_cluster, file_names, schema_reference, to_stream, to_yaml
 
-    exported = [export_cluster(project, cluster, customization) for cluster, customization in found]
+    exported = [
+        export_cluster(project, cluster, customization, parts.get(cluster.get("id") or "") or {})
+        for cluster, customization in found
+    ]
     for item in exported:
         for warning in item.warnings:
             err(f"warning: {item.name}: {warning}")

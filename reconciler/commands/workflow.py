@@ -96,13 +96,17 @@ def read_fleet_or_fail(
 
 def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings, whole_projects: bool = False):
     """The LiveView of the clusters; `whole_projects`: every cluster of their projects too (drift --unmanaged)."""
+    from reconciler.live.control_plane import read_parts
     from reconciler.live.read import read_live
-    from reconciler.plan.planner import desired_ref
+    from reconciler.plan.planner import desired_ref, parts_to_read
 
     with progress(len(clusters), "reading live state", settings) as on_progress:
         refs = [desired_ref(c) for c in clusters]
         view = read_live(api, refs, parallelism, on_progress, whole_projects=whole_projects)
     fail_on_one_cause(api, view)
+    # IP restrictions and OIDC have their own GETs: read only where the files manage them or a reset will wipe them.
+    needs = {c.key: parts_to_read(c, view.results[c.key]) for c in clusters}
+    read_parts(api, view, needs, parallelism)
     return view
 
 

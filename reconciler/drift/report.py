@@ -147,7 +147,13 @@ class DriftReport:
 # Building the report from the plan
 
 
-STATE_OF_ACTION = {Action.NOOP: "in_sync", Action.UPDATE: "drifted", Action.RESET: "drifted", Action.CREATE: "missing"}
+STATE_OF_ACTION = {
+    Action.NOOP: "in_sync",
+    Action.UPDATE: "drifted",
+    Action.UPGRADE: "drifted",
+    Action.RESET: "drifted",
+    Action.CREATE: "missing",
+}
 # An `error` entry by its reason. The cluster was read and differs from its file, but the plan cannot act on it (the
 # reset gate, a status that will not turn READY by itself): it has drifted all the same. Otherwise its drift is
 # unknown, or the file can never match it: an error. Every reason is listed, so a new one needs a decision here.
@@ -155,6 +161,9 @@ STATE_OF_REASON = {
     ErrorReason.RESET_NOT_ALLOWED: "drifted",
     ErrorReason.MODE_WITHOUT_EFFECT: "drifted",  # the live mode differs from the file, though it has no effect
     ErrorReason.NOT_READY: "drifted",
+    ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",
+    ErrorReason.UPGRADE_REFUSED_BY_POLICY: "drifted",
+    ErrorReason.DOWNGRADE: "error",  # the file asks for what the cluster can never be
     ErrorReason.READ_FAILED: "error",
     ErrorReason.UNKNOWN_IF_EXISTS: "error",
     ErrorReason.NAME_TAKEN_TWICE: "error",

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.durations import canonical, to_seconds
+from reconciler.model import OIDC_FIELDS
 from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET, effective_plugins
 from reconciler.plan.planner import STANDARD_PLAN, major_minor
 
@@ -38,9 +39,13 @@ class ExportedCluster:
     warnings: list[str] = field(default_factory=list)
 
 
-def export_cluster(project: str, cluster: dict, customization: dict | None) -> ExportedCluster:
-    """The desired-state document that matches this live cluster as it is."""
+def export_cluster(
+    project: str, cluster: dict, customization: dict | None, parts: dict | None = None
+) -> ExportedCluster:
+    """The desired-state document that matches this live cluster as it is. `parts`: its IP restrictions and OIDC
+    as read (each written only when set: like an empty customization block, an unset one is left unmanaged)."""
     warnings: list[str] = []
+    parts = parts or {}
     spec = {"project": project, "region": cluster.get("region"), "id": cluster.get("id")}
     if cluster.get("version"):
         spec["version"] = major_minor(cluster["version"])
@@ -49,6 +54,12 @@ def export_cluster(project: str, cluster: dict, customization: dict | None) -> E
         spec["kubeProxyMode"] = cluster.get("kubeProxyMode")
     live_blocks = {key: value for key, value in (customization or {}).items() if not (standard and key == "kubeProxy")}
     blocks = exported_customization(live_blocks, warnings)
+    spec["updatePolicy"] = cluster.get("updatePolicy")
+    if parts.get("ipRestrictions"):
+        spec["ipRestrictions"] = sorted(set(parts["ipRestrictions"]))
+    oidc = {key: value for key, value in (parts.get("openIdConnect") or {}).items() if key in OIDC_FIELDS}
+    if oidc:
+        spec["openIdConnect"] = {key: sorted(set(v)) if isinstance(v, list) else v for key, v in oidc.items()}
     if blocks:
         spec["customization"] = blocks
     spec["lifecycle"] = {"allowReset": False}

@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import cache
 
 from reconciler.durations import is_duration, to_seconds
+from reconciler.files.control_plane import cidr_problem, oidc_problems
 from reconciler.files.defaults import NO_CLUSTERS, apply_defaults, is_defaults, locate_for_clusters
 from reconciler.files.fastcheck import compile_check
 from reconciler.files.load import Document, load_paths
@@ -261,7 +262,23 @@ def meaning_problems_of(document: Document) -> list[Problem]:
     if lifecycle.get("workerNodesPolicy") and lifecycle.get("allowReset") is not True:
         path = ("spec", "lifecycle", "workerNodesPolicy")
         problem(path, "has no effect unless allowReset is true (it only applies to a reset)", WARNING)
+    if lifecycle.get("patch") == "latest" and lifecycle.get("allowUpgrade") is not True:
+        path = ("spec", "lifecycle", "patch")
+        problem(path, "has no effect unless allowUpgrade is true (a patch upgrade drains every node too)", WARNING)
+    _control_plane_problems(spec, problem)
     return problems
+
+
+def _control_plane_problems(spec: dict, problem) -> None:
+    restrictions = spec.get("ipRestrictions")
+    for index, entry in enumerate(restrictions if isinstance(restrictions, list) else []):
+        message = cidr_problem(entry) if isinstance(entry, str) else None
+        if message:
+            problem(("spec", "ipRestrictions", index), message)
+    oidc = spec.get("openIdConnect")
+    if isinstance(oidc, dict):
+        for where, message in oidc_problems(oidc):
+            problem(("spec", "openIdConnect", *where), message)
 
 
 def _check_periods(block: dict, base: tuple, problem) -> None:
@@ -321,6 +338,10 @@ def to_cluster(document: Document) -> DesiredCluster:
         customization = {block: written[block] for block in MANAGED_BLOCKS if block in written}
     lifecycle = spec.get("lifecycle") or {}
     chosen = getattr(document, "defaults", ())
+    restrictions = spec.get("ipRestrictions")
+    oidc = spec.get("openIdConnect")
+    if oidc is not None:
+        oidc = {} if oidc.get("enabled") is False else {k: v for k, v in oidc.items() if k != "enabled"}
     return DesiredCluster(
         project=spec["project"],
         name=data["metadata"]["name"],
@@ -330,9 +351,14 @@ def to_cluster(document: Document) -> DesiredCluster:
         version=spec.get("version"),
         kube_proxy_mode=spec.get("kubeProxyMode"),
         customization=customization,
+        update_policy=spec.get("updatePolicy"),
+        ip_restrictions=None if restrictions is None else tuple(restrictions),
+        openid_connect=oidc,
         lifecycle=Lifecycle(
             allow_reset=lifecycle.get("allowReset", False),
             worker_nodes_policy=lifecycle.get("workerNodesPolicy"),
+            allow_upgrade=lifecycle.get("allowUpgrade", False),
+            latest_patch=lifecycle.get("patch") == "latest",
         ),
         defaults=tuple(DefaultsRef(defaults.name, defaults.source) for defaults in chosen),
         provenance=DocumentProvenance(document),

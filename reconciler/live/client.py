@@ -147,6 +147,9 @@ class Api:
         """A GET without signature (GET /auth/time)."""
         return self._call("GET", path, None, need_auth=False)
 
+    def delete(self, path: str):
+        return self._call("DELETE", path, None)
+
     def learn_clock_offset(self) -> None:
         """Ask the server's time once, so signatures use it (python-ovh would ask lazily, from each thread)."""
         clock_budget = float(os.environ.get("OVHKUBE_CLOCK_BUDGET_SECONDS") or CLOCK_BUDGET_SECONDS)

@@ -29,6 +29,9 @@ FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RE
 class LiveCluster:
     cluster: dict  # the cluster object (GET /cloud/project/{sn}/kube/{id}, or an item of the expanded listing)
     customization: dict  # its customization ({} where the API answers null)
+    # Separate GETs, made only for the clusters whose plan needs them (reconciler.live.control_plane):
+    ip_restrictions: list | None = None  # GET .../ipRestrictions; None: not read
+    openid_connect: dict | None = None  # GET .../openIdConnect; {}: none configured; None: not read
 
     @property
     def status(self) -> str:
@@ -70,6 +73,10 @@ def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
     else:
         payload = {key: live.cluster.get(key) for key in FINGERPRINT_FIELDS}
         payload["customization"] = live.customization
+        # Read only where the plan depends on them; the staleness check reads the same (control_plane_reads).
+        for key, value in (("ipRestrictions", live.ip_restrictions), ("openIdConnect", live.openid_connect)):
+            if value is not None:
+                payload[key] = value
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -19,13 +19,14 @@ class Action(StrEnum):
 
     CREATE = "create"
     UPDATE = "update"
+    UPGRADE = "upgrade"  # an update that holds version upgrades: shown and counted apart, like a reset
     RESET = "reset"
     NOOP = "noop"
     ERROR = "error"
 
 
 ACTIONS = tuple(Action)
-CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.RESET})
+CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.UPGRADE, Action.RESET})
 
 
 class ErrorReason(StrEnum):
@@ -41,6 +42,9 @@ class ErrorReason(StrEnum):
     RESET_NOT_ALLOWED = "reset_not_allowed"  # a kubeProxyMode change needs lifecycle.allowReset: true
     MODE_WITHOUT_EFFECT = "mode_without_effect"  # a kubeProxyMode change on a Standard-plan (Cilium) cluster
     NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
+    UPGRADE_NOT_ALLOWED = "upgrade_not_allowed"  # spec.version above live needs lifecycle.allowUpgrade: true
+    UPGRADE_REFUSED_BY_POLICY = "upgrade_refused_by_policy"  # the API refuses upgrades under NEVER_UPDATE
+    DOWNGRADE = "downgrade"  # spec.version below the live minor: clusters cannot be downgraded
 
 
 KnownValue = TypeVar("KnownValue", bound=StrEnum)

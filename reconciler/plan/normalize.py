@@ -90,3 +90,31 @@ def normalize(block_name: str, block) -> dict:
             continue
         leaves[path] = value
     return leaves
+
+
+DEFAULT_OIDC_SIGNING = ("RS256",)
+
+
+def cidr_set(ranges) -> frozenset[str]:
+    """IP restrictions by meaning: order and duplicates carry none, and an address is its /32 (or /128) range."""
+    import ipaddress
+
+    canonical = set()
+    for text in ranges or ():
+        try:
+            canonical.add(ipaddress.ip_network(text, strict=False).with_prefixlen)
+        except ValueError:
+            canonical.add(str(text))  # not a range we know: compare as text rather than guess
+    return frozenset(canonical)
+
+
+def oidc_comparable(settings: dict | None) -> dict:
+    """OIDC settings by meaning: unset = empty; claim and algorithm lists as sets."""
+    comparable = {}
+    for key, value in (settings or {}).items():
+        if value in (None, "", []):
+            continue
+        comparable[key] = tuple(sorted(set(value), key=str)) if isinstance(value, list) else value
+    if comparable:  # the API's default algorithm: left out and RS256 mean the same, whichever the API answers
+        comparable.setdefault("signingAlgorithms", DEFAULT_OIDC_SIGNING)
+    return comparable

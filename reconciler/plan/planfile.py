@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from reconciler.model import KEPT_ON_RESET
+from reconciler.plan.control_plane import control_plane_spec, rebuilt_restoration, rebuilt_settings, stored_body
 from reconciler.plan.data import ACTIONS, CHANGING, Plan, PlanFileError, check_made_here, plan_from_dict
 from reconciler.plan.diff import changed_blocks
 from reconciler.plan.normalize import shown
@@ -204,7 +205,7 @@ def _entry_problems(change) -> list[str]:
         reasons.append(f"a {action} without a live_fingerprint (sha256:...) cannot be checked against the live state")
     if action == "create" and ref.id is not None:
         reasons.append("a create names an existing cluster id")
-    if action in ("update", "reset") and ref.id is None:
+    if action in ("update", "upgrade", "reset") and ref.id is None:
         reasons.append(f"an {action} without the cluster's id")
     if reasons:
         return reasons
@@ -224,8 +225,11 @@ def rebuilt_requests(change) -> list[dict]:
     only where the entry's own diff says so (a value the diff does not show makes the two differ)."""
     ref, action = change.cluster, change.action
     base = f"/cloud/project/{ref.project}/kube"
-    stored = change.requests[0].body if len(change.requests) == 1 and isinstance(change.requests[0].body, dict) else {}
     diff = {entry.path: entry.after for entry in change.diff}
+    if action in ("update", "upgrade"):
+        first, after = rebuilt_settings(change, f"{base}/{ref.id}")
+        return first + _rebuilt_customization(change, f"{base}/{ref.id}", diff) + after
+    stored = change.requests[0].body if change.requests and isinstance(change.requests[0].body, dict) else {}
     if action == "create":
         body = {"name": ref.name, "region": ref.region}
         body |= {key: diff[key] for key in ("version", "kubeProxyMode") if diff.get(key) is not None}
@@ -233,12 +237,6 @@ def rebuilt_requests(change) -> list[dict]:
         if customization:
             body["customization"] = {block: customization[block] for block in sorted(customization)}
         return [{"method": "POST", "path": base, "body": body}]
-    if action == "update":
-        blocks = changed_blocks(change.diff)
-        body = {block: stored[block] for block in blocks if block in stored}
-        if len(body) != len(blocks) or not _shows_diff(body, diff):
-            body = {"customization blocks": blocks}  # cannot be the stored body: the difference is named
-        return [{"method": "PUT", "path": f"{base}/{ref.id}/customization", "body": body}]
     if action == "reset":
         body = dict(stored)
         body["name"] = ref.name
@@ -247,8 +245,20 @@ def rebuilt_requests(change) -> list[dict]:
         sent = body.get("customization")
         if not isinstance(sent, dict) or not _shows_diff(sent, diff):
             body["customization"] = "the entry's diff"
-        return [{"method": "POST", "path": f"{base}/{ref.id}/reset", "body": body}]
+        reset = {"method": "POST", "path": f"{base}/{ref.id}/reset", "body": body}
+        return [reset] + rebuilt_restoration(change, f"{base}/{ref.id}")
     return []  # noop and error entries send nothing
+
+
+def _rebuilt_customization(change, path: str, diff: dict) -> list[dict]:
+    blocks = changed_blocks(change.diff)
+    if not blocks:
+        return []
+    stored = stored_body(change, f"{path}/customization", "PUT")
+    body = {block: stored[block] for block in blocks if block in stored}
+    if len(body) != len(blocks) or not _shows_diff(body, diff):
+        body = {"customization blocks": blocks}  # cannot be the stored body: the difference is named
+    return [{"method": "PUT", "path": f"{path}/customization", "body": body}]
 
 
 def _shows_diff(customization: dict, diff: dict) -> bool:
@@ -283,7 +293,10 @@ def _body_rules(change, request: dict) -> list[str]:
 
     body, ref = request["body"] or {}, change.cluster
     spec: dict = {"project": ref.project}
-    if change.action == "update":
+    setting = control_plane_spec(request)
+    if setting is not None:
+        spec |= setting
+    elif change.action in ("update", "upgrade"):
         spec["customization"] = body
     else:
         spec |= {key: body[key] for key in ("region", "version", "kubeProxyMode", "customization") if key in body}

@@ -13,19 +13,40 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 
 from dataclasses import replace
 
+from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
 from reconciler.model import KEPT_ON_RESET, PASSING_STATUSES, DesiredCluster
+from reconciler.plan.control_plane import (
+    ip_restrictions_request,
+    oidc_create_request,
+    parts_depended_on,
+    parts_needed,
+    plan_settings,
+)
 from reconciler.plan.data import Action, Change, ClusterRef, ErrorReason, Plan, Request
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 
 IPVS_DEPRECATED_FROM = (1, 35)
 STANDARD_PLAN = "standard"  # the cluster object's `plan`: free | standard (Standard runs Cilium, no kube-proxy)
+UPGRADE_PATHS = ("version", "isUpToDate")  # a reset installs spec.version itself: no upgrade follows it
 
 
 def make_plan(desired: list[DesiredCluster], live: LiveView, endpoint: str) -> Plan:
     changes = [plan_cluster(cluster, live.results[cluster.key]) for cluster in desired]
     return Plan(changes=changes, endpoint=endpoint)
+
+
+def parts_to_read(desired: DesiredCluster, result: LiveResult) -> tuple[str, ...]:
+    """The separate GETs (IP restrictions, OIDC) this cluster's plan needs, given its cluster object."""
+    if result.found is None:
+        return ()
+    return parts_needed(desired, resetting=_resets(desired, result.found.cluster))
+
+
+def _resets(desired: DesiredCluster, cluster: dict) -> bool:
+    mode = desired.kube_proxy_mode
+    return mode is not None and mode != cluster.get("kubeProxyMode") and desired.lifecycle.allow_reset
 
 
 def desired_ref(cluster: DesiredCluster) -> ClusterRef:
@@ -125,7 +146,6 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         warnings += _standard_plan_warnings(desired)
     else:
         warnings += _mode_warnings(mode, version, desired.customization) + _removed_field_warnings(diff, mode)
-    warnings += _version_warnings(desired, cluster, mode_changes)
 
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
@@ -146,14 +166,27 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
                 f"DATA; set spec.lifecycle.allowReset: true to allow it"
             )
             return _error(desired, ref, ErrorReason.RESET_NOT_ALLOWED, message, live, diff, warnings)
+        if live.ip_restrictions is None or live.openid_connect is None:  # read_fleet reads them for a reset
+            message = "the IP restrictions and OIDC to keep across the reset were not read; nothing is planned"
+            return _error(desired, ref, ErrorReason.READ_FAILED, message, live, diff, warnings)
         requests.append(Request("POST", kube_path(desired.project, ref.id, "/reset"), reset_body(desired, live)))
+        # The reset body carries the policy; the IP restrictions and OIDC are put back after it.
+        diff += [c for c in plan_settings(desired, live).diff if c.path not in UPGRADE_PATHS]
+        requests += restore_after_reset(desired, live)
         action = Action.RESET
-    elif diff:
-        body = {block: prune(desired.customization[block]) for block in changed_blocks(diff)}
-        requests.append(Request("PUT", kube_path(desired.project, ref.id, "/customization"), body))
-        action = Action.UPDATE
     else:
-        action = Action.NOOP
+        settings = plan_settings(desired, live)
+        diff += settings.diff
+        warnings += settings.warnings
+        if settings.error:
+            reason, message = settings.error
+            return _error(desired, ref, reason, message, live, diff, warnings)
+        requests += settings.first
+        if changed_blocks(diff):
+            body = {block: prune(desired.customization[block]) for block in changed_blocks(diff)}
+            requests.append(Request("PUT", kube_path(desired.project, ref.id, "/customization"), body))
+        requests += settings.requests_after_customization
+        action = (Action.UPGRADE if settings.upgrades else Action.UPDATE) if requests else Action.NOOP
     if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
         return _error(desired, ref, ErrorReason.NOT_READY, message, live, diff, warnings)
@@ -163,10 +196,36 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         source=desired.source,
         diff=diff,
         requests=requests,
-        live_fingerprint=fingerprint(desired.project, desired.name, live),
+        live_fingerprint=fingerprint(
+            desired.project, desired.name, only_parts(live, parts_depended_on(action, requests))
+        ),
         warnings=warnings,
         status=live.status,
     )
+
+
+def only_parts(live: LiveCluster, parts) -> LiveCluster:
+    """`live` keeping only the separately read parts in `parts`: the fingerprint holds what the requests depend on."""
+    return LiveCluster(
+        live.cluster,
+        live.customization,
+        live.ip_restrictions if IP_RESTRICTIONS in parts else None,
+        live.openid_connect if OPENID_CONNECT in parts else None,
+    )
+
+
+def restore_after_reset(desired: DesiredCluster, live: LiveCluster) -> list[Request]:
+    """What the reset wipes and no reset field carries: the IP restrictions and OIDC the cluster had (read before
+    the reset), or those the file asks for, put back once the reset is over."""
+    project, cluster_id = desired.project, live.cluster.get("id")
+    ranges = desired.ip_restrictions if desired.ip_restrictions is not None else live.ip_restrictions
+    oidc = desired.openid_connect if desired.openid_connect is not None else live.openid_connect
+    requests = []
+    if ranges:
+        requests.append(ip_restrictions_request(project, cluster_id, ranges))
+    if oidc:
+        requests.append(oidc_create_request(project, cluster_id, oidc))
+    return requests
 
 
 def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
@@ -181,6 +240,8 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
         "customization": customization,
     }
     body.update({key: cluster[key] for key in KEPT_ON_RESET if cluster.get(key) is not None})
+    if desired.update_policy:
+        body["updatePolicy"] = desired.update_policy
     if desired.lifecycle.worker_nodes_policy:
         body["workerNodesPolicy"] = desired.lifecycle.worker_nodes_policy
     return body
@@ -240,13 +301,3 @@ def _removed_field_warnings(diff: list[FieldChange], mode: str | None) -> list[s
             default = KUBE_PROXY_DEFAULTS[field]
             warnings.append(f"{change.path} is removed: kube-proxy falls back to its default ({default})")
     return warnings
-
-
-def _version_warnings(desired: DesiredCluster, cluster: dict, resetting: bool) -> list[str]:
-    live_version = cluster.get("version", "")
-    if not desired.version or resetting or major_minor(live_version) == desired.version:
-        return []
-    return [
-        f"spec.version {desired.version} differs from the live {live_version}: ovhkube uses the version only to "
-        f"create or reset a cluster, it does not upgrade"
-    ]

@@ -3,6 +3,7 @@
 import json
 
 from reconciler.paint import Painter
+from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import Change, Plan
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
@@ -10,6 +11,7 @@ GITHUB_COMMENT_LIMIT = 65_536
 HEADLINES = {
     "create": "will be created",
     "update": "will be updated in place",
+    "upgrade": "will be UPGRADED",
     "reset": "will be RESET",
     "noop": "is up to date",
     "error": "cannot be planned",
@@ -61,14 +63,32 @@ def reset_notice(change: Change) -> str:
 
 
 def notes(change: Change) -> list[str]:
-    if change.action == "update" and any(c.path.startswith("customization.kubeProxy") for c in change.diff):
-        return ["kube-proxy will be restarted (rollout) to load its new configuration"]
-    return []
+    found = []
+    if change.action in ("update", "upgrade") and any(
+        c.path.startswith("customization.kubeProxy") for c in change.diff
+    ):
+        found.append("kube-proxy will be restarted (rollout) to load its new configuration")
+    if len(change.requests) > 1:
+        found.append(f"requests, in order, each waited for READY: {request_steps(change)}")
+    return found
+
+
+def request_steps(change: Change) -> str:
+    """`POST reset; PUT ipRestrictions; POST update NEXT_MINOR`: what apply sends, in order."""
+    steps = []
+    for request in change.requests:
+        what = request.path.rsplit("/", 1)[-1] if change.cluster.id else "kube"
+        strategy = (request.body or {}).get("strategy") if isinstance(request.body, dict) else None
+        steps.append(f"{request.method} {what}" + (f" {strategy}" if strategy else ""))
+    return "; ".join(steps)
 
 
 def summary_line(plan: Plan) -> str:
     counts = plan.summary
-    line = f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['reset']} to reset."
+    line = (
+        f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['upgrade']} to upgrade, "
+        f"{counts['reset']} to reset."
+    )
     extras = [f"{counts['noop']} unchanged"] + ([f"{counts['error']} error(s)"] if counts["error"] else [])
     return f"{line} ({', '.join(extras)})"
 
@@ -81,10 +101,13 @@ def render_text(plan: Plan, color: bool = False) -> str:
         if change.action == "noop" and not change.warnings:
             continue
         headline = f"# {change.cluster.label} {HEADLINES[change.action]}"
-        style = {"fg": "red", "bold": True} if change.action in ("reset", "error") else {"bold": True}
+        loud = change.action in ("reset", "upgrade", "error")
+        style = {"fg": "red", "bold": True} if loud else {"bold": True}
         lines.append(paint(headline, **style) + paint(f"  [{change.source}]", dim=True))
         if change.action == "reset":
             lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
+        if change.action == "upgrade":
+            lines.append(paint(f"  !!! {upgrade_notice(change.requests)} !!!", fg="red", bold=True))
         if change.error:
             lines.append(paint(f"  error: {change.error}", fg="red"))
         for field_change in change.diff:
@@ -161,6 +184,11 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     if resets:
         text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")
         lines = [f"> - `{c.cluster.name}` ({c.cluster.project}): {reset_notice(c)}\n" for c in resets]
+        text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
+    upgrades = [c for c in plan.changes if c.action == "upgrade"]
+    if upgrades:
+        text.add(f"> [!CAUTION]\n> **{len(upgrades)} cluster(s) will be UPGRADED: nodes are drained, no way back.**\n")
+        lines = [f"> - `{c.cluster.name}` ({c.cluster.project}): {upgrade_notice(c.requests)}\n" for c in upgrades]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
     errors = [c for c in plan.changes if c.action == "error"]
     if errors:

@@ -9,6 +9,7 @@
   the old ones until it is READY again, so a client must learn that a reset started from the status alone.
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
+- A reset also wipes the IP restrictions and OIDC, which no reset field can carry (reconciler.sandbox.control_plane).
 - Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does. Admission plugins
   are answered as each plugin's state: both enabled where nothing was asked, NodeRestriction always.
 - The project listing answers ids, or (expanded) the full cluster objects a page at a time; a project holds at most
@@ -170,7 +171,8 @@ class Clusters:
 
     def shown(self, cluster: StoredCluster, now: float | None = None) -> dict:
         now = self.clock() if now is None else now
-        data = dict(cluster.data)
+        # Keys starting with "_" are kept beside the cluster (IP restrictions, OIDC): the object never shows them.
+        data = {key: value for key, value in cluster.data.items() if not key.startswith("_")}
         data["status"] = self.status(cluster, now)
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
@@ -249,6 +251,8 @@ class Clusters:
                 value = body.get(field)
                 data[field] = copy.deepcopy(default if value is None else value)
             data["name"] = body.get("name") or default_name(cluster.id)
+            # No reset field carries them: the API server's allow-list and OIDC are gone (public-cloud-roadmap#356).
+            data["_ipRestrictions"], data["_openIdConnect"] = [], None
             if body.get("version"):
                 data["version"] = with_patch(body["version"])
             data["nextUpgradeVersions"] = next_versions(data["version"])

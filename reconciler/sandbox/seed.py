@@ -7,8 +7,9 @@ projects:
       - {name: my-super-cluster, region: GRA5, version: "1.31", kubeProxyMode: iptables, status: READY,
          customization: {kubeProxy: {iptables: {syncPeriod: PT30S}}}}      # id generated where absent
 ```
-A cluster may carry any field of the API's cluster object (`plan: standard` included), and `resets`; `status`
-defaults to READY. A project may say `expired: true`: every call on it then answers 460. Seeding
+A cluster may carry any field of the API's cluster object (`plan: standard` included), `resets`, and what the API
+serves beside the object: `ipRestrictions` (a list of ranges) and `openIdConnect` (the OIDC settings, or null);
+`status` defaults to READY. A project may say `expired: true`: every call on it then answers 460. Seeding
 replaces every cluster of the projects it names; a cluster seeded in a transient status (INSTALLING, UPDATING,
 REDEPLOYING, RESETTING) turns READY the serving sandbox's transition time after the seeding.
 """
@@ -22,8 +23,12 @@ import yaml
 
 from reconciler.sandbox import bodies
 from reconciler.sandbox.clusters import Clusters, minor, new_cluster, next_versions, with_patch
+from reconciler.sandbox.control_plane import IPS_KEY, OIDC_KEY
 from reconciler.sandbox.facts import KUBE_PROXY_MODES, PLANS, STATUSES, VERSIONS
 from reconciler.sandbox.state import State, StoredCluster
+
+# Seed and `show` fields kept beside the cluster object, by the key the state stores them under.
+BESIDE = {"ipRestrictions": IPS_KEY, "openIdConnect": OIDC_KEY}
 
 
 class SeedError(Exception):
@@ -70,6 +75,8 @@ CLUSTER = bodies.obj(
         "updatedAt": bodies.string,
         "resets": _count,
         "customization": bodies.STORED_CUSTOMIZATION,
+        "ipRestrictions": bodies.list_of(bodies.string),
+        "openIdConnect": bodies.any_object,
     },
     required=("name", "region"),
 )
@@ -113,7 +120,9 @@ def _duplicate_ids(data: dict) -> list[str]:
 
 def seeded_cluster(project: str, fields: dict, now: float) -> StoredCluster:
     data = new_cluster(project, fields, now, fields.get("id"))
-    data.update({key: value for key, value in fields.items() if key not in ("id", "resets")})
+    data.update({key: value for key, value in fields.items() if key not in ("id", "resets", *BESIDE)})
+    for name, key in BESIDE.items():
+        data[key] = fields.get(name)
     data["status"] = fields.get("status") or "READY"
     data["version"] = with_patch(data["version"])
     if "nextUpgradeVersions" not in fields:
@@ -141,6 +150,11 @@ def load_seed(state: State, source: dict | str | Path) -> int:
     return written
 
 
+def _beside(cluster: StoredCluster) -> dict:
+    """What `show` adds to the cluster object: its resets, IP restrictions and OIDC (each has its own GET)."""
+    return {"resets": cluster.resets} | {name: cluster.data.get(key) or None for name, key in BESIDE.items()}
+
+
 def show(state: State, transition_seconds: float = 0.0) -> dict:
     """The whole state in the seed's shape, each cluster as the API shows it plus `resets`."""
     clusters = Clusters(state, transition_seconds)
@@ -150,7 +164,7 @@ def show(state: State, transition_seconds: float = 0.0) -> dict:
             {
                 "serviceName": project,
                 **({"expired": True} if state.project_expired(project) else {}),
-                "clusters": [clusters.shown(c, now) | {"resets": c.resets} for c in state.clusters(project)],
+                "clusters": [clusters.shown(c, now) | _beside(c) for c in state.clusters(project)],
             }
             for project in state.projects()
         ]

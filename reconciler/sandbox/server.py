@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from reconciler.sandbox.auth import AuthFailure, authenticate
 from reconciler.sandbox.clusters import ApiFailure, Clusters, not_found
+from reconciler.sandbox.control_plane import ControlPlane
 from reconciler.sandbox.facts import MAX_CLUSTERS_PER_PROJECT
 from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
 from reconciler.sandbox.requestlog import RequestLog
@@ -45,6 +46,32 @@ ROUTES = (
         },
     ),
 )
+# The control-plane calls, served by ControlPlane (IAM action names after the schema's pattern).
+CONTROL_PLANE_ROUTES = (
+    (re.compile(_KUBE + r"/([^/]+)/updatePolicy"), {"PUT": ("put_update_policy", "kube/updatePolicy/edit")}),
+    (re.compile(_KUBE + r"/([^/]+)/update"), {"POST": ("update", "kube/update")}),
+    (
+        re.compile(_KUBE + r"/([^/]+)/ipRestrictions"),
+        {
+            "GET": ("get_ip_restrictions", "kube/ipRestrictions/get"),
+            "PUT": ("put_ip_restrictions", "kube/ipRestrictions/edit"),
+            "POST": ("post_ip_restrictions", "kube/ipRestrictions/create"),
+        },
+    ),
+    (
+        re.compile(_KUBE + r"/([^/]+)/ipRestrictions/([^/]+)"),
+        {"DELETE": ("delete_ip_restriction", "kube/ipRestrictions/delete")},
+    ),
+    (
+        re.compile(_KUBE + r"/([^/]+)/openIdConnect"),
+        {
+            "GET": ("get_openid_connect", "kube/openIdConnect/get"),
+            "POST": ("post_openid_connect", "kube/openIdConnect/create"),
+            "PUT": ("put_openid_connect", "kube/openIdConnect/edit"),
+            "DELETE": ("delete_openid_connect", "kube/openIdConnect/delete"),
+        },
+    ),
+)
 IAM_PREFIX = "publicCloudProject:apiovh:"
 _query_ids = itertools.count(1)
 EXPANDED_MODE = "CachedObjectList-Pages"  # the X-Pagination-Mode value that asks for full objects
@@ -62,7 +89,7 @@ def _page_header(value: str | None, name: str) -> int | None:
 def route(method: str, path: str):
     """The Clusters method and IAM action serving (method, path), and the ids in the path; ApiFailure 404/405 when
     there is none."""
-    for pattern, methods in ROUTES:
+    for pattern, methods in ROUTES + CONTROL_PLANE_ROUTES:
         match = pattern.fullmatch(path)
         if match:
             if method not in methods:
@@ -163,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
         if serve == "list_ids":
             result = self._listing(sandbox, *ids)
         else:
-            operation = getattr(sandbox.clusters, serve)
+            operation = getattr(sandbox.clusters, serve, None) or getattr(sandbox.control_plane, serve)
             result = operation(*ids) if method == "GET" else operation(*ids, body)
         if injected:  # the change is committed, yet the client hears an error
             raise ApiFailure(injected.status, injected.error_class, injected.message)
@@ -229,6 +256,7 @@ class SandboxServer:
             reset_status=reset_status,
             create_hidden_seconds=create_hidden_seconds,
         )
+        self.control_plane = ControlPlane(self.clusters)
         self.faults = Faults(faults or FaultOptions())
         self.expand_lists = expand_lists
         self.request_log = RequestLog(request_log) if request_log else None

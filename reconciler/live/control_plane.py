@@ -1,0 +1,68 @@
+"""The control-plane settings that live behind their own GET: IP restrictions and OIDC.
+
+The cluster object carries neither, so each costs a request per cluster: they are read only for the clusters
+whose plan needs them (the file manages them, or a reset must put them back), never for a whole fleet.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from reconciler.errors import ApiError, NotFound
+from reconciler.live.read import LiveCluster, LiveResult, LiveView, kube_path
+from reconciler.model import OIDC_FIELDS, RESTORED_AFTER_RESET
+from reconciler.plan.data import ErrorReason
+
+IP_RESTRICTIONS, OPENID_CONNECT = PARTS = RESTORED_AFTER_RESET
+
+
+def read_part(api, project: str, cluster_id: str | None, part: str):
+    """One part as the API answers it: the list of ranges, or the OIDC settings ({} where none is configured)."""
+    try:
+        answer = api.get(kube_path(project, cluster_id, f"/{part}"))
+    except NotFound:
+        if part == OPENID_CONNECT:  # no OIDC configured answers 404 (as Terraform's provider reads it)
+            return {}
+        raise
+    if part == IP_RESTRICTIONS:
+        return list(answer or [])
+    # Only the settings (an answer may carry more, such as an id): what is put back after a reset is sent as read.
+    return {key: value for key, value in (answer or {}).items() if key in OIDC_FIELDS and value not in (None, "", [])}
+
+
+def with_parts(api, live: LiveCluster, project: str, parts) -> LiveCluster:
+    """`live` with `parts` read; raises ApiError."""
+    cluster_id = live.cluster.get("id")
+    values = {part: read_part(api, project, cluster_id, part) for part in parts}
+    return replace(
+        live,
+        ip_restrictions=values.get(IP_RESTRICTIONS, live.ip_restrictions),
+        openid_connect=values.get(OPENID_CONNECT, live.openid_connect),
+    )
+
+
+def read_all_parts(api, project: str, cluster_ids: list, parallelism: int) -> dict[str, dict]:
+    """{cluster id: {part: value}} for every part of every cluster (export); raises ApiError."""
+
+    def read(cluster_id):
+        return cluster_id, {part: read_part(api, project, cluster_id, part) for part in PARTS}
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        return dict(pool.map(read, cluster_ids))
+
+
+def read_parts(api, view: LiveView, needs: dict[tuple[str, str], tuple[str, ...]], parallelism: int) -> None:
+    """Add the parts each (project, name) needs to its result in `view`; a failed read makes it an error."""
+    wanted = {key: parts for key, parts in needs.items() if parts and view.results[key].found is not None}
+
+    def read(key):
+        live = view.results[key].found
+        assert live is not None  # only found clusters are wanted
+        try:
+            return key, LiveResult(found=with_parts(api, live, key[0], wanted[key]))
+        except ApiError as exc:
+            message = f"cannot read the cluster's {' and '.join(wanted[key])}: {exc}"
+            return key, LiveResult(error=message, reason=ErrorReason.READ_FAILED)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        for key, result in pool.map(read, wanted):
+            view.results[key] = result
