@@ -54,7 +54,7 @@ def test_two_applies_of_the_same_files_at_once_reset_once_and_create_once(sandbo
     assert [code for code, _, _ in results] == [0, 0], results
     outputs = sorted((stdout for _, stdout, _ in results), key=lambda stdout: "No changes." in stdout)
     # One of them made the changes; the other, planning once the first had finished, found nothing to do.
-    assert "1 created, 0 updated, 1 reset, 0 failed" in outputs[0] and "No changes." in outputs[1]
+    assert "1 created, 0 updated, 0 upgraded, 1 reset, 0 failed" in outputs[0] and "No changes." in outputs[1]
     assert any("waiting for the workspace lock" in stderr for _, _, stderr in results)
     assert_one_reset_and_one_created(sandbox)
 
@@ -72,7 +72,7 @@ def test_the_same_saved_plan_applied_twice_at_once_is_applied_once(sandbox_facto
 
     (ok_code, ok_out, _), (stale_code, _, stale_err) = results
     assert (ok_code, stale_code) == (0, 1), results
-    assert "1 created, 0 updated, 1 reset, 0 failed" in ok_out
+    assert "1 created, 0 updated, 0 upgraded, 1 reset, 0 failed" in ok_out
     assert "stale plan" in stale_err and "Nothing was changed" in stale_err
     assert_one_reset_and_one_created(sandbox)
 
