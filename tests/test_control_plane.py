@@ -111,7 +111,8 @@ def test_oidc_fields_change_in_place_and_the_default_algorithm_is_no_change(sand
     fleet = write_fleet(tmp_path, document("alpha", openIdConnect=written | {"clientId": "kube"}))
     _, plan = plan_json(run_ovhkube, sandbox, fleet)
     [change] = plan["changes"]
-    assert change["diff"] == [{"path": "openIdConnect.clientId", "before": "k8s", "after": "kube"}]
+    [entry] = change["diff"]
+    assert (entry["path"], entry["before"], entry["after"]) == ("openIdConnect.clientId", "k8s", "kube")
     assert [r["method"] for r in change["requests"]] == ["PUT"]
     apply_ok(run_ovhkube, sandbox, fleet)
     assert clusters_by_name(sandbox)["alpha"]["openIdConnect"]["clientId"] == "kube"

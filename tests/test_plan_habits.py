@@ -32,7 +32,7 @@ def test_plan_out_says_the_command_that_applies_exactly_that_plan_and_it_does(sa
     assert command == f"ovhkube --endpoint {sandbox.url} apply --plan {shlex.quote(str(plan_file))}"
     applied = run_ovhkube(*shlex.split(command)[1:], env=sandbox.env())
     assert applied.returncode == 0, applied.stderr
-    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in applied.stdout
+    assert "Apply complete: 0 created, 2 updated, 0 upgraded, 0 reset, 0 failed." in applied.stdout
 
 
 def test_show_renders_a_saved_plan_in_each_format_with_no_api_and_no_credentials(sandbox, run_ovhkube, tmp_path):
@@ -49,7 +49,7 @@ def test_show_renders_a_saved_plan_in_each_format_with_no_api_and_no_credentials
     assert text.stdout.startswith(f"Saved plan {plan_file}: made ")
     assert text.stdout.split("\n\n", 1)[1] == planned.stdout  # the plan as plan printed it
     assert json.loads(as_json.stdout) == json.loads(plan_file.read_text())
-    assert markdown.stdout.startswith("### ovhkube plan: 0 to create, 2 to update, 0 to reset.")
+    assert markdown.stdout.startswith("### ovhkube plan: 0 to create, 2 to update, 0 to upgrade, 0 to reset.")
 
 
 def test_show_of_a_file_that_is_not_a_plan_is_one_error_line(run_ovhkube, tmp_path):
