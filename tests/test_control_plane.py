@@ -12,6 +12,8 @@ import pytest
 import yaml
 from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
 
+from reconciler.live.access import allows
+
 PEM = b"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ\n-----END CERTIFICATE-----\n"
 OIDC = {
     "issuerUrl": "https://login.example.com/realms/ops",
@@ -85,7 +87,13 @@ def test_written_settings_are_enforced_each_by_its_own_request(sandbox, run_ovhk
     assert '~ updatePolicy: "MINIMAL_DOWNTIME" -> "NEVER_UPDATE"' in text
     assert "PUT ipRestrictions; POST openIdConnect; PUT updatePolicy" in text
 
-    apply_ok(run_ovhkube, sandbox, fleet)
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)  # the saved plan's whole check takes it
+    assert result.returncode == 0, result.stdout + result.stderr
+    granted = json.loads(run_ovhkube("access-rules").stdout)["accessRules"]
+    made = [(entry["method"], entry["path"].removeprefix("/1.0")) for entry in sandbox.requests()]
+    assert [call for call in made if call[1] != "/auth/time" and not allows(granted, *call)] == []
 
     now = clusters_by_name(sandbox)
     assert now["alpha"]["updatePolicy"] == "NEVER_UPDATE"
@@ -158,8 +166,11 @@ def test_an_upgrade_of_two_minors_takes_two_steps_in_one_apply(sandbox_factory, 
     assert "Plan: 0 to create, 0 to update, 1 to upgrade, 0 to reset." in text
     assert "PUT updatePolicy; POST update NEXT_MINOR; POST update NEXT_MINOR" in text  # the policy first
 
-    account = apply_ok(run_ovhkube, sandbox, fleet)
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", saved)
 
+    assert result.returncode == 0, result.stdout + result.stderr
     [alpha] = account["clusters"]
     assert [r["body"] for r in alpha["requests"]] == [
         {"updatePolicy": "MINIMAL_DOWNTIME"},
@@ -218,8 +229,11 @@ def test_a_mode_change_reset_keeps_ip_restrictions_oidc_and_update_policy(sandbo
         ("POST", "openIdConnect", OIDC),
     ]
 
-    account = apply_ok(run_ovhkube, sandbox, fleet)
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", saved)
 
+    assert result.returncode == 0, result.stdout + result.stderr
     assert account["clusters"][0]["verified"]
     alpha = clusters_by_name(sandbox)["alpha"]
     assert alpha["resets"] == 1 and alpha["kubeProxyMode"] == "ipvs"
@@ -251,3 +265,20 @@ def test_sandbox_control_plane_calls_answer_like_the_api(sandbox):
     after = clusters_by_name(sandbox)["alpha"]
     assert after["ipRestrictions"] is None and after["openIdConnect"] is None
     assert after["updatePolicy"] == "ALWAYS_UPDATE"  # left out of the reset body
+
+
+def test_a_saved_plan_whose_upgrade_steps_were_edited_is_refused_whole(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, document("alpha", version="1.32", lifecycle={"allowUpgrade": True}))
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    data = json.loads(saved.read_text())
+    steps = data["changes"][0]["requests"]
+    steps.append(dict(steps[0]))  # one more minor than the reviewed diff says
+    saved.write_text(json.dumps(data))
+
+    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)
+
+    assert result.returncode == 1
+    assert "2 request(s) where it makes 1" in result.stderr
+    assert clusters_by_name(sandbox)["alpha"]["version"].startswith("1.31.")
