@@ -142,4 +142,4 @@ def test_the_plan_as_written_passes_every_check(sandbox, run_ovhkube, saved):
     result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
 
     assert result.returncode == 0, result.stderr
-    assert "Apply complete: 1 created, 1 updated, 1 reset, 0 failed." in result.stdout
+    assert "Apply complete: 1 created, 1 updated, 0 upgraded, 1 reset, 0 failed." in result.stdout
