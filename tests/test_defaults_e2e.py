@@ -226,6 +226,7 @@ def test_export_with_defaults_factors_what_every_cluster_shares_and_still_plans_
     assert shared["spec"] == {
         "version": "1.31",
         "kubeProxyMode": "iptables",
+        "updatePolicy": "ALWAYS_UPDATE",
         "customization": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S"}}},
     }
     c = yaml.safe_load((out / "c.yaml").read_text())

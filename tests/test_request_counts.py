@@ -64,7 +64,8 @@ def test_a_plan_of_three_projects_sends_three_expanded_listings_and_nothing_per_
     result = run_ovhkube("plan", files, env=sandbox.env())
 
     assert result.returncode == 0, result.stderr
-    assert "Plan: 0 to create, 9 to update, 0 to reset." in result.stdout  # every cluster read, customization too
+    # every cluster read, customization too
+    assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset." in result.stdout
     assert sorted(kinds(sandbox.requests())) == [("GET", "list", True)] * 3 + [("GET", "time", False)]
 
 
@@ -77,7 +78,10 @@ def test_drift_and_export_read_a_project_with_one_listing(sandbox, run_ovhkube, 
     assert drift.returncode == 0, drift.stdout + drift.stderr
     assert exported.returncode == 0 and exported.stdout.count("kind: Cluster") == 3, exported.stderr
     assert "syncPeriod: PT30S" in exported.stdout  # the customization, from the listing
-    assert sorted(kinds(sandbox.requests())) == [("GET", "list", True)] * 4 + [("GET", "time", False)] * 2
+    # Export also reads each cluster's IP restrictions and OIDC, which have their own GETs (no expanded form).
+    beside = [("GET", "ipRestrictions", False)] * 3 + [("GET", "openIdConnect", False)] * 3
+    expected = [("GET", "list", True)] * 4 + [("GET", "time", False)] * 2 + beside
+    assert sorted(kinds(sandbox.requests())) == sorted(expected)
 
 
 def test_where_the_listing_answers_ids_each_cluster_is_read_once_and_said_under_v(
@@ -90,7 +94,7 @@ def test_where_the_listing_answers_ids_each_cluster_is_read_once_and_said_under_
     result = run_ovhkube("plan", fleet(tmp_path, kube_proxy=IPTABLES_60S), "-v", env=sandbox.env())
 
     assert result.returncode == 0, result.stderr
-    assert "Plan: 0 to create, 9 to update, 0 to reset." in result.stdout
+    assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset." in result.stdout
     assert result.stderr.count("answered cluster ids, not cluster objects") == 1
     assert sorted(kinds(sandbox.requests())) == sorted(
         [("GET", "list", False)] * 3 + [("GET", "cluster", False)] * 9 + [("GET", "time", False)]
