@@ -38,6 +38,8 @@ from reconciler.sandbox.state import State, StoredCluster
 
 # Where a reset keeps the settings it replaced, shown until the reset is over (`reset_shows_late`).
 PREVIOUS = "_beforeReset"
+# Stored with the cluster, served by their own calls (reconciler.sandbox.control_plane), never in the object.
+IPS_KEY, OIDC_KEY = BESIDE_KEYS = ("_ipRestrictions", "_openIdConnect")
 
 
 class ApiFailure(Exception):
@@ -171,8 +173,8 @@ class Clusters:
 
     def shown(self, cluster: StoredCluster, now: float | None = None) -> dict:
         now = self.clock() if now is None else now
-        # Keys starting with "_" are kept beside the cluster (IP restrictions, OIDC): the object never shows them.
-        data = {key: value for key, value in cluster.data.items() if not key.startswith("_")}
+        # IP restrictions and OIDC are kept beside the cluster: the object never shows them.
+        data = {key: value for key, value in cluster.data.items() if key not in BESIDE_KEYS}
         data["status"] = self.status(cluster, now)
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
@@ -252,7 +254,7 @@ class Clusters:
                 data[field] = copy.deepcopy(default if value is None else value)
             data["name"] = body.get("name") or default_name(cluster.id)
             # No reset field carries them: the API server's allow-list and OIDC are gone (public-cloud-roadmap#356).
-            data["_ipRestrictions"], data["_openIdConnect"] = [], None
+            data[IPS_KEY], data[OIDC_KEY] = [], None
             if body.get("version"):
                 data["version"] = with_patch(body["version"])
             data["nextUpgradeVersions"] = next_versions(data["version"])

@@ -14,13 +14,20 @@ import copy
 import ipaddress
 
 from reconciler.sandbox import bodies
-from reconciler.sandbox.clusters import ApiFailure, Clusters, bad_request, minor, next_versions, not_found, with_patch
+from reconciler.sandbox.clusters import (
+    IPS_KEY,
+    OIDC_KEY,
+    ApiFailure,
+    Clusters,
+    bad_request,
+    minor,
+    next_versions,
+    not_found,
+    with_patch,
+)
 from reconciler.sandbox.facts import OIDC_SIGNING_ALGORITHMS, UPDATE_POLICIES
 from reconciler.sandbox.state import State
 
-IPS_KEY = "_ipRestrictions"
-OIDC_KEY = "_openIdConnect"
-HIDDEN_KEYS = (IPS_KEY, OIDC_KEY)
 UPDATE_POLICY = bodies.obj({"updatePolicy": bodies.enum(UPDATE_POLICIES)}, required=("updatePolicy",))
 UPDATE = bodies.obj({"strategy": bodies.enum(("LATEST_PATCH", "NEXT_MINOR"))}, required=("strategy",))
 OIDC_FIELDS = {
