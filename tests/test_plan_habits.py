@@ -114,4 +114,4 @@ def test_a_reviewed_plan_is_applied_only_if_the_files_now_plan_the_same(sandbox,
     applied = run_ovhkube("apply", "--plan", reviewed, "--verify-against", same, env=sandbox.env())
     assert applied.returncode == 0, applied.stderr
     assert f"A fresh plan of {same} does exactly what the saved plan does." in applied.stderr
-    assert "Apply complete: 0 created, 2 updated, 0 reset, 0 failed." in applied.stdout
+    assert "Apply complete: 0 created, 2 updated, 0 upgraded, 0 reset, 0 failed." in applied.stdout
