@@ -188,7 +188,7 @@ def test_writes_refused_by_the_key_s_access_rules_are_one_hint(sandbox, through_
     result = run_ovhkube("apply", fleet, "--auto-approve", env=env)
 
     assert result.returncode == 1
-    assert "Apply complete: 0 created, 0 updated, 0 reset, 2 failed." in result.stdout
+    assert "Apply complete: 0 created, 0 updated, 0 upgraded, 0 reset, 2 failed." in result.stdout
     hint = "2 cluster(s) failed for one cause, NOT_GRANTED_CALL: the consumer key's access rules do not allow this call"
     assert result.stderr.count(hint) == 1
     assert gateway.count(*PUT) == 0
