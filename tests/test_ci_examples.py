@@ -249,18 +249,17 @@ def test_kubernetes_cronjob_gets_the_whole_tree_from_git_sync_and_pushes_metrics
     assert all(set(volume) == {"name", "emptyDir"} for volume in pod["volumes"])  # no ConfigMap, no hostPath
 
 
-def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess:
+def check_jsonschema(schema: str, *paths: Path) -> subprocess.CompletedProcess:
     """check-jsonschema with a schema it ships (vendored), and no network: a proxy that does not exist."""
     offline = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
-    command = [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", schema, str(path)]
+    command = [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema", schema, *map(str, paths)]
     return subprocess.run(command, capture_output=True, text=True, env=offline, timeout=120)
 
 
 def test_recipes_pass_the_vendored_github_and_gitlab_schemas_offline(tmp_path):
-    checks = [("vendor.github-workflows", path) for path in [*GITHUB, RELEASE]] + [("vendor.gitlab-ci", GITLAB)]
-    for schema, path in checks:
-        result = check_jsonschema(schema, path)
-        assert result.returncode == 0, (path.name, result.stdout, result.stderr)
+    for schema, paths in (("vendor.github-workflows", [*GITHUB, RELEASE]), ("vendor.gitlab-ci", [GITLAB])):
+        result = check_jsonschema(schema, *paths)
+        assert result.returncode == 0, (result.stdout, result.stderr)
     broken = tmp_path / "broken.yml"  # the validator does fail, offline, on a recipe gone wrong
     broken.write_text(yaml.safe_dump(workflow("apply") | {"concurrency": {"group": ["not", "a string"]}}))
     assert check_jsonschema("vendor.github-workflows", broken).returncode == 1
@@ -394,3 +393,18 @@ def test_the_examples_run_every_command_from_every_recipe():
         CRONJOB.name,
         HOOKS.name,
     }
+
+
+def test_the_image_runs_the_checkout_s_wheel_as_a_non_root_user():
+    """The Dockerfile the CronJob's image comes from (no Docker daemon in CI: its instructions are checked)."""
+    text = (REPO / "Dockerfile").read_text()
+    stages = re.split(r"^FROM ", text, flags=re.M)[1:]
+    final = stages[-1]
+    assert final.startswith("python:3.12-slim\n") and "python -m build --wheel" in stages[0]
+    assert "COPY --from=build /dist/ /dist/" in final and "pip install --no-cache-dir /dist/*.whl" in final
+    (user,) = re.findall(r"^USER (\S+)$", final, flags=re.M)
+    assert all(part.isdigit() and int(part) != 0 for part in user.split(":"))  # numeric: runAsNonRoot can check it
+    assert '\nENTRYPOINT ["ovhkube"]\n' in final
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".ovhkube", "dist"} <= ignored  # no local state or secrets in the build context
+    assert pod_of(load(CRONJOB))["securityContext"]["runAsUser"] == int(user.split(":")[0])

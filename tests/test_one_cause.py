@@ -49,10 +49,11 @@ def test_one_missing_project_among_others_stays_an_error_of_its_clusters(sandbox
 
 def test_an_unreachable_api_says_it_retries_then_one_error_naming_the_endpoint(run_ovhkube, tmp_path, sandbox):
     url = "http://127.0.0.1:9/1.0"  # discard port: nothing listens
-    result = run_ovhkube("plan", fleet_in_two_projects(tmp_path), env=sandbox.env(OVH_ENDPOINT=url))
+    env = sandbox.env(OVH_ENDPOINT=url, OVHKUBE_CLOCK_BUDGET_SECONDS="1")  # the retry window, short for the test
+    result = run_ovhkube("plan", fleet_in_two_projects(tmp_path), env=env)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    retrying = [i for i, line in enumerate(lines) if line.startswith("retrying for up to 10 s: GET /auth/time")]
+    retrying = [i for i, line in enumerate(lines) if line.startswith("retrying for up to 1 s: GET /auth/time")]
     (line,) = error_lines(result)
     assert len(retrying) == 1 and retrying[0] < lines.index(line)
     assert line.startswith(f"error: cannot reach the API at {url}: ") and "check --endpoint (or OVH_ENDPOINT)" in line
