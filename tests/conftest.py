@@ -94,7 +94,9 @@ class RunningSandbox:
         environment = {**os.environ, "OVH_ENDPOINT": self.url, **SANDBOX_CREDENTIALS, "NO_COLOR": "1"}
         # The sandbox shows every accepted request at once, so apply's settle window (5 s of looking again before
         # deciding a request did not happen) only costs time here; 1 s still runs every branch that waits on it.
-        return environment | {"OVHKUBE_LOCK_FILE": lock, "OVHKUBE_SETTLE_SECONDS": "1"} | extra
+        # Likewise the time a new cluster may stay invisible (120 s), unless a test's sandbox hides it longer.
+        windows = {"OVHKUBE_SETTLE_SECONDS": "1", "OVHKUBE_CREATED_VISIBLE_SECONDS": "1"}
+        return environment | {"OVHKUBE_LOCK_FILE": lock} | windows | extra
 
     def client(self, **credentials) -> ovh.Client:
         """A real ovh.Client signed for this sandbox, to act behind ovhkube's back (keyword args override keys)."""

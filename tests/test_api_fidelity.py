@@ -121,9 +121,8 @@ def test_a_reset_whose_answer_is_lost_is_followed_whichever_status_it_shows(
     fleet = write_fleet(tmp_path, wanted("alpha", mode="ipvs", allow_reset=True))
     gateway = LossyGateway(sandbox.url, {RESET: ["after"]})
     try:
-        result, account = apply_json(
-            run_ovhkube, sandbox, fleet, "--auto-approve", env=sandbox.env(OVH_ENDPOINT=gateway.url)
-        )
+        env = sandbox.env(OVH_ENDPOINT=gateway.url, OVHKUBE_CREATED_VISIBLE_SECONDS="10")
+        result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
     finally:
         gateway.stop()
 
@@ -137,8 +136,9 @@ def test_a_new_cluster_that_answers_404_for_a_while_is_waited_for(sandbox_factor
     sandbox = sandbox_factory(create_hidden_seconds=3, transition_seconds=1)
     seed(sandbox)
     fleet = write_fleet(tmp_path, wanted("fresh", mode="iptables", kubeProxy={"iptables": {"syncPeriod": "PT60S"}}))
+    env = sandbox.env(OVHKUBE_CREATED_VISIBLE_SECONDS="10")  # the bound (120 s by default), above the 3 s
 
-    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
 
     assert result.returncode == 0, result.stderr
     assert "not visible yet (404 right after its creation)" in result.stderr
@@ -199,3 +199,24 @@ def test_one_modification_at_a_time_is_waited_out_like_not_ready(sandbox_factory
     ]
     assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
     assert cluster_id(1) == clusters_by_name(sandbox)["alpha"]["id"]
+
+
+def test_a_lost_create_answer_on_a_cluster_not_visible_yet_is_adopted_not_repeated(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    # The create went through, its answer was lost, and the new cluster is not listed for 3 s: apply looks for it
+    # as long as a new cluster may stay invisible (OVHKUBE_CREATED_VISIBLE_SECONDS, 120 s) before sending it again.
+    sandbox = sandbox_factory(create_hidden_seconds=3, transition_seconds=1)
+    seed(sandbox)
+    fleet = write_fleet(tmp_path, wanted("fresh", mode="iptables"))
+    gateway = LossyGateway(sandbox.url, {("POST", "/kube"): ["after"]})
+    try:
+        env = sandbox.env(OVH_ENDPOINT=gateway.url, OVHKUBE_CREATED_VISIBLE_SECONDS="10")
+        result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+    finally:
+        gateway.stop()
+
+    assert result.returncode == 0, result.stderr
+    assert "adopting it, not creating it again" in result.stderr
+    assert [c["name"] for c in sandbox.show()["projects"][0]["clusters"]] == ["fresh"]
+    assert account["clusters"][0]["verified"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
-from reconciler.apply.waiting import CREATED_NOT_FOUND_SECONDS, WaitFailed, wait_until_ready
+from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_ready
 from reconciler.errors import ApiError
 from reconciler.live.control_plane import PARTS, read_part, with_parts
 from reconciler.live.read import LiveCluster, fingerprint, kube_path, read_cluster
@@ -112,7 +112,7 @@ class ClusterSession:
                 stop=self.stop,
                 report=self.say,
                 first_delay=after_change,
-                not_found_grace=CREATED_NOT_FOUND_SECONDS if self.created else 0.0,
+                not_found_grace=created_visible_seconds() if self.created else 0.0,
                 watch=self.watch,
             )
         except WaitFailed as exc:

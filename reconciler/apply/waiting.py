@@ -24,13 +24,19 @@ HEARTBEAT_SECONDS = 30.0  # a "still waiting" line this often while the status s
 # How long the API may take to show a request it accepted. Deciding that a reset or create did not happen (and so
 # sending it again), or that a change is not live (and so failing it), waits for the same answer over this window.
 SETTLE_SECONDS = 5.0
-# A cluster just created may answer 404 for a while (the Terraform provider retries 404 after its create): within
-# this bound a 404 means "not visible yet", after it "gone".
+# A cluster just created may answer 404 for a while (the Terraform provider retries 404 after its create), and may
+# be missing from the listing as long (unknown: assumed). Within this bound a 404 means "not visible yet", after it
+# "gone"; and a create whose answer was lost is looked for this long before it is sent again (a duplicate cluster
+# costs more than two minutes). OVHKUBE_CREATED_VISIBLE_SECONDS sets it.
 CREATED_NOT_FOUND_SECONDS = 120.0
 
 
 def settle_seconds() -> float:
     return float(os.environ.get("OVHKUBE_SETTLE_SECONDS") or SETTLE_SECONDS)
+
+
+def created_visible_seconds() -> float:
+    return float(os.environ.get("OVHKUBE_CREATED_VISIBLE_SECONDS") or CREATED_NOT_FOUND_SECONDS)
 
 
 class WaitFailed(Exception):

@@ -15,7 +15,7 @@ Hence: at most one reset per cluster per apply, and never a duplicate cluster.
 
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
-from reconciler.apply.waiting import look_again, pause
+from reconciler.apply.waiting import created_visible_seconds, look_again, pause, settle_seconds
 from reconciler.errors import ApiError, Conflict
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import read_live
@@ -141,7 +141,9 @@ def post_create(session: ClusterSession, request: Request) -> None:
             session.say(f"the creation got no clear answer ({exc}): listing the project to learn whether it exists")
             # Listed late by the API, a created cluster would be created twice: look again before sending again.
             look = lambda failure=exc: _created_id(session, failure)  # noqa: E731 (a look, called again)
-            found = look() or look_again(session.stop, look, None)
+            # A new cluster may stay unlisted a while: look as long as that, not only the settle window.
+            window = max(settle_seconds(), created_visible_seconds())
+            found = look() or look_again(session.stop, look, None, window=window)
             if found:
                 session.cluster_id, session.created = found, True
                 session.say(f"it was created (id {found}): adopting it, not creating it again")
