@@ -254,3 +254,50 @@ def test_a_one_line_defaults_change_after_an_apply_updates_exactly_the_clusters_
         for d in diff
     )
     assert document["defaults"][0]["changed"] == 2
+
+
+ACCESS = """\
+apiVersion: ovhkube/v1
+kind: ClusterDefaults
+metadata:
+  name: access
+selector:
+  matchLabels: {env: prod}
+spec:
+  updatePolicy: MINIMAL_DOWNTIME
+  ipRestrictions: [203.0.113.0/24]
+"""
+
+
+def test_control_plane_settings_come_from_defaults_like_any_other(fleet, sandbox, run_ovhkube):
+    (fleet / "access.yaml").write_text(ACCESS)
+    clusters_file = fleet / "clusters.yaml"
+    own = "iptables: {syncPeriod: PT30S}\n"
+    clusters_file.write_text(clusters_file.read_text().replace(own, own + "  ipRestrictions: []\n"))  # own-prod's own
+    result = plan(run_ovhkube, sandbox, fleet, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    diffs = {c["cluster"]["name"]: {d["path"]: d for d in c["diff"]} for c in document["changes"]}
+    access = str(fleet / "access.yaml")
+    for name in ("web-prod", "api-prod"):
+        assert diffs[name]["updatePolicy"]["after"] == "MINIMAL_DOWNTIME"
+        assert (diffs[name]["updatePolicy"]["source"], diffs[name]["updatePolicy"]["defaults"]) == (
+            f"{access}:8",
+            "access",
+        )
+        assert diffs[name]["ipRestrictions"]["after"] == ["203.0.113.0/24"]
+        assert diffs[name]["ipRestrictions"]["source"] == f"{access}:9"
+    assert "ipRestrictions" not in diffs["own-prod"] and diffs["own-prod"]["updatePolicy"]["defaults"] == "access"
+    assert diffs["web-staging"] == {}
+    impact = {entry["name"]: (entry["selected"], entry["changed"]) for entry in document["defaults"]}
+    assert impact == {"prod": (3, 2), "access": (3, 3)}
+
+
+def test_a_control_plane_meaning_rule_in_defaults_points_at_the_defaults_line(fleet, run_ovhkube):
+    (fleet / "access.yaml").write_text(ACCESS.replace("203.0.113.0/24", "203.0.113.7/24"))
+    result = run_ovhkube("validate", str(fleet))
+    assert result.returncode == 1
+    assert (
+        f"{fleet / 'access.yaml'}:9:" in result.stdout and "spec.ipRestrictions[0]: has host bits set" in result.stdout
+    )
+    assert "(in the effective settings of clusters web-prod, api-prod, own-prod)" in result.stdout
