@@ -1,6 +1,9 @@
 """What a command costs in requests, counted from the sandbox's request log: one expanded listing per project,
 a direct GET of a cluster right before each write, and the fallback where an endpoint answers ids only."""
 
+import json
+import os
+
 import yaml
 
 from tests.apply_helpers import IPTABLES_30S, IPTABLES_60S, PLUGINS, apply_json, wanted
@@ -148,3 +151,24 @@ def test_waiting_clusters_of_a_project_share_one_listing_per_poll_round(sandbox_
     polls = shapes.count(("GET", "list", True)) - 1  # the plan's listing aside
     # Five clusters waited 2 s each, some 8 polls apiece on their own: 40 GETs. Together: one listing a round.
     assert 1 <= polls <= 12, shapes
+
+
+def test_the_embedded_sandbox_keeps_a_request_log_when_asked(run_ovhkube, tmp_path):
+    log = tmp_path / "embedded.jsonl"
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(yaml.safe_dump({"projects": [{"serviceName": PROJECTS[0], "clusters": []}]}))
+    env = {"OVHKUBE_SANDBOX_STATE": str(tmp_path / "embedded.sqlite3"), "OVHKUBE_SANDBOX_REQUEST_LOG": str(log)}
+    environment = {**os.environ, **env}
+    assert run_ovhkube("sandbox", "seed", str(seed), env=environment).returncode == 0
+    document = wanted("new", mode="iptables")
+    document["spec"]["project"] = PROJECTS[0]
+    (tmp_path / "new.yaml").write_text(yaml.safe_dump(document))
+
+    result = run_ovhkube("--endpoint", "sandbox", "plan", str(tmp_path / "new.yaml"), env=environment)
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["method"], e["path"], e["expanded"]) for e in lines] == [
+        ("GET", "/auth/time", False),
+        ("GET", f"/cloud/project/{PROJECTS[0]}/kube", True),
+    ]

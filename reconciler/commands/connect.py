@@ -44,7 +44,10 @@ def _start_embedded_sandbox(stack: ExitStack) -> str:
     from reconciler.sandbox.server import SandboxServer
 
     transition = float(os.environ.get("OVHKUBE_SANDBOX_TRANSITION_SECONDS") or 2)
-    server = SandboxServer(default_state_path(), "127.0.0.1", 0, transition_seconds=transition).start()
+    request_log = os.environ.get("OVHKUBE_SANDBOX_REQUEST_LOG") or None  # what a command costs, counted
+    server = SandboxServer(
+        default_state_path(), "127.0.0.1", 0, transition_seconds=transition, request_log=request_log
+    ).start()
     stack.callback(server.stop)
     return server.url
 
