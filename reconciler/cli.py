@@ -112,11 +112,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code. The one place where errors become exit codes (see ExitCode):
     a UserError or ApiError is one `error: ...` line and 1; a usage error (unknown option, missing argument) is its
     message and 1, never click's 2, which scripts read as "changes" or "drift"; Ctrl-C is 130."""
+    from reconciler.escape import no_commands_in_output
+
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    with no_commands_in_output():  # no line of ours, whatever a name holds, starts a CI workflow command
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    from reconciler.escape import capped, one_line
+
     try:
         result = app(args=args, prog_name="ovhkube", standalone_mode=False)
     except (UserError, ApiError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {capped(one_line(exc))}", file=sys.stderr)
         return ExitCode.ERROR
     except typer.TyperException as exc:  # usage errors: bad option, missing argument, unknown command, bad value
         show = getattr(exc, "show", None)  # click's usage line, "Try 'ovhkube plan -h' for help." and the error
@@ -134,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("OVHKUBE_DEBUG"):
             raise
         hint = "(set OVHKUBE_DEBUG=1 for a traceback)"
-        print(f"error: internal error: {type(exc).__name__}: {exc} {hint}", file=sys.stderr)
+        print(f"error: internal error: {type(exc).__name__}: {capped(one_line(exc))} {hint}", file=sys.stderr)
         return ExitCode.ERROR
     # A command returns an ExitCode or nothing (OK); typer.Exit (--help, --version) comes back as its code.
     return ExitCode.OK if result is None else int(result)

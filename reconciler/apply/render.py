@@ -4,6 +4,7 @@ import json
 
 from reconciler.apply.result import ApplyReport, ClusterOutcome
 from reconciler.apply.waiting import format_seconds
+from reconciler.escape import capped, one_line
 from reconciler.plan.render import value
 
 COLUMNS = ("CLUSTER", "ACTION", "RESULT", "DURATION", "REASON")
@@ -27,11 +28,11 @@ def closing_line(report: ApplyReport) -> str:
 def _row(outcome: ClusterOutcome) -> tuple[str, ...]:
     reason = outcome.reason or ("; ".join(outcome.notes) if outcome.notes else "")
     return (
-        outcome.change.cluster.name,
+        one_line(outcome.change.cluster.name),
         outcome.change.action,
         outcome.result,
         format_seconds(outcome.duration),
-        reason,
+        capped(one_line(reason)),
     )
 
 
@@ -48,7 +49,7 @@ def render_text(report: ApplyReport) -> str:
     for outcome in shown:
         for miss in outcome.mismatches:
             lines.append(
-                f"{outcome.change.cluster.name}: {miss['path']}: expected {value(miss['expected'])}, "
+                f"{one_line(outcome.change.cluster.name)}: {miss['path']}: expected {value(miss['expected'])}, "
                 f"live {value(miss['live'])}"
             )
     if any(outcome.mismatches for outcome in shown):

@@ -212,12 +212,13 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
 def _execute(api, the_plan, options, settings):
     from reconciler.apply.run import apply_plan
     from reconciler.commands.console import err
+    from reconciler.escape import capped, one_line
 
     lock = threading.Lock()
 
     def report(ref, text: str) -> None:
         with lock:
-            err(f"{ref.name}: {text}", settings)
+            err(f"{one_line(ref.name)}: {capped(one_line(text))}", settings)
 
     if options.wait is False and the_plan.has_changes:
         err("--no-wait: the requests are sent, but nothing is waited for or verified", settings, fg="yellow")

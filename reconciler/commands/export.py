@@ -91,6 +91,7 @@ def _write(
     project: str, found: list[tuple[dict, dict]], parts: dict[str, dict], output: str | None, defaults: bool = False
 ) -> None:
     from reconciler.commands.output_files import write_all_or_none
+    from reconciler.escape import one_line
     from reconciler.export.documents import export_cluster, file_names, schema_reference, to_stream, to_yaml
 
     exported = [
@@ -99,7 +100,7 @@ def _write(
     ]
     for item in exported:
         for warning in item.warnings:
-            err(f"warning: {item.name}: {warning}")
+            err(f"warning: {one_line(item.name)}: {one_line(warning)}")
     reference = schema_reference(output or os.getcwd())
     documents, names = [item.document for item in exported], [item.name for item in exported]
     shared = _factored(project, documents) if defaults else None

@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import ExitCode
+from reconciler.escape import html_text, md_code, md_text, one_line
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.paint import Painter
@@ -272,18 +273,23 @@ def render_text(report: DriftReport, color: bool = False) -> str:
             continue
         sign, headline, hue = TEXT_HEADLINES[cluster.state]
         where = f"{cluster.project}/{cluster.id or ('new' if cluster.state == 'missing' else 'id unknown')}"
-        lines.append(paint(f"{sign} {cluster.name} ({where}) {headline}", bold=True, fg=hue) + f"  [{cluster.source}]")
+        title = f"{sign} {one_line(cluster.name)} ({one_line(where)}) {headline}"
+        lines.append(paint(title, bold=True, fg=hue) + f"  [{one_line(cluster.source)}]")
         if cluster.error:
-            lines.append(paint(f"    error: {cluster.error}", fg="red"))
+            lines.append(paint(f"    error: {one_line(cluster.error)}", fg="red"))
         lines += [f"    {field_line(f)}" for f in cluster.fields]
-        lines += [f"    {extra}" for extra in (status, cluster.note and f"note: {cluster.note}") if extra]
+        lines += [f"    {one_line(extra)}" for extra in (status, cluster.note and f"note: {cluster.note}") if extra]
         lines.append("")
     for stray in report.unmanaged or []:
         lines.append(
-            paint(f"? {stray.name} ({stray.project}/{stray.id}) is not declared in any file", bold=True, fg="yellow")
-            + f"  [{stray.region}, {stray.kube_proxy_mode}, {stray.status}]"
+            paint(
+                f"? {one_line(stray.name)} ({one_line(f'{stray.project}/{stray.id}')}) is not declared in any file",
+                bold=True,
+                fg="yellow",
+            )
+            + one_line(f"  [{stray.region}, {stray.kube_proxy_mode}, {stray.status}]")
         )
-    lines += [paint(f"error: {message}", fg="red") for message in report.unmanaged_errors]
+    lines += [paint(f"error: {one_line(message)}", fg="red") for message in report.unmanaged_errors]
     if report.unmanaged or report.unmanaged_errors:
         lines.append("")
     verdict = {ExitCode.OK: "In sync", ExitCode.DRIFT: "Drift", ExitCode.ERROR: "Drift check incomplete"}[
@@ -301,11 +307,11 @@ def _cell(data) -> str:
 
 
 def _markdown_cluster(cluster: ClusterDrift) -> str:
-    parts = [f"#### `{cluster.name}`: {cluster.state} <code>{cluster.source}</code>", ""]
+    parts = [f"#### {md_code(cluster.name)}: {cluster.state} <code>{html_text(cluster.source)}</code>", ""]
     if cluster.error:
-        parts += [f"> error: {cluster.error}", ""]
+        parts += [f"> error: {md_text(cluster.error)}", ""]
     if cluster.note:
-        parts += [f"> {cluster.note}", ""]
+        parts += [f"> {md_text(cluster.note)}", ""]
     if cluster.fields:
         parts += ["| field | desired (git) | live | edit |", "|---|---|---|---|"]
         parts += [
@@ -330,7 +336,8 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
     if shown:
         text.add("| cluster | project | state | live status | source |\n|---|---|---|---|---|\n")
         rows = [
-            f"| {code_cell(c.name)} | `{c.project}` | **{c.state}** | {c.status or '-'} | {code_cell(c.source)} |\n"
+            f"| {code_cell(c.name)} | {code_cell(c.project)} | **{c.state}** | {md_text(c.status or '-')} "
+            f"| {code_cell(c.source)} |\n"
             for c in shown
         ]
         text.add_all(rows + ["\n"], left_out)
@@ -342,11 +349,12 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
             "|---|---|---|---|---|---|\n"
         )
         rows = [
-            f"| {code_cell(u.name)} | `{u.project}` | `{u.id}` | {u.region} | {u.kube_proxy_mode} | {u.status} |\n"
+            f"| {code_cell(u.name)} | {code_cell(u.project)} | {code_cell(u.id)} | {md_text(u.region)} "
+            f"| {md_text(u.kube_proxy_mode)} | {md_text(u.status)} |\n"
             for u in report.unmanaged
         ]
         text.add_all(rows + ["\n"], left_out)
-    text.add_all([f"> error: {message}\n" for message in report.unmanaged_errors], "> and {} more error(s)\n")
+    text.add_all([f"> error: {md_text(message)}\n" for message in report.unmanaged_errors], "> and {} more error(s)\n")
     text.add_all([_markdown_cluster(c) for c in shown if c.state != "in_sync"], left_out)
     return "".join(text.parts) + footer
 

@@ -3,6 +3,8 @@
 import json
 from dataclasses import asdict, dataclass
 
+from reconciler.escape import capped, one_line
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -17,10 +19,10 @@ class Problem:
     severity: str = ERROR
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        where = f"{one_line(self.file)}:{self.line}:{self.column}" if self.line else one_line(self.file)
         marker = "warning: " if self.severity == WARNING else ""
         field = f"{self.path}: " if self.path else ""
-        return f"{where}: {marker}{field}{self.message}"
+        return f"{where}: {marker}{field}{capped(one_line(self.message))}"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -176,6 +176,10 @@ def _type_message(document: Document, path: tuple, value, subschema: dict) -> st
 
 
 _PATTERN_MESSAGES = {
+    "name": (
+        "must follow OVHcloud's cluster name rules: letters, digits, - and _, a letter first, a letter or digit last, "
+        "64 characters at most"
+    ),
     "project": "must be a Public Cloud project id, 32 lowercase hexadecimal characters",
     "region": "must be an OVHcloud region in capitals, e.g. GRA5",
     "id": "must be a cluster id in lowercase UUID form",

@@ -2,6 +2,7 @@
 
 import json
 
+from reconciler.escape import html_text, md_code, md_text, one_line
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import Change, Plan
@@ -25,7 +26,7 @@ def value(data) -> str:
 
 def code_cell(text) -> str:
     """Text as code in a markdown table cell: a `|` would end the cell, even inside backticks."""
-    return "`" + str(text).replace("|", "\\|") + "`"
+    return md_code(text)
 
 
 def change_line(change) -> str:
@@ -36,10 +37,7 @@ def change_line(change) -> str:
     return f"~ {change.path}: {value(change.before)} -> {value(change.after)}"
 
 
-def printable(text) -> str:
-    """A name or path from a file as one line without control characters (as JSON escapes them)."""
-    text = str(text)
-    return text if text.isprintable() else json.dumps(text)[1:-1]
+printable = one_line  # a name or path from a file as one line without control characters (as JSON escapes them)
 
 
 def origin_note(change) -> str:
@@ -100,21 +98,21 @@ def render_text(plan: Plan, color: bool = False) -> str:
     for change in plan.changes:
         if change.action == "noop" and not change.warnings:
             continue
-        headline = f"# {change.cluster.label} {HEADLINES[change.action]}"
+        headline = f"# {one_line(change.cluster.label)} {HEADLINES[change.action]}"
         loud = change.action in ("reset", "upgrade", "error")
         style = {"fg": "red", "bold": True} if loud else {"bold": True}
-        lines.append(paint(headline, **style) + paint(f"  [{change.source}]", dim=True))
+        lines.append(paint(headline, **style) + paint(f"  [{one_line(change.source)}]", dim=True))
         if change.action == "reset":
             lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
         if change.action == "upgrade":
             lines.append(paint(f"  !!! {upgrade_notice(change.requests)} !!!", fg="red", bold=True))
         if change.error:
-            lines.append(paint(f"  error: {change.error}", fg="red"))
+            lines.append(paint(f"  error: {one_line(change.error)}", fg="red"))
         for field_change in change.diff:
             line = paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign])
             lines.append("  " + line + paint(origin_note(field_change), dim=True))
         lines += [f"    note: {note}" for note in notes(change)]
-        lines += [paint(f"    warning: {warning}", fg="yellow") for warning in change.warnings]
+        lines += [paint(f"    warning: {one_line(warning)}", fg="yellow") for warning in change.warnings]
         lines.append("")
     if not plan.has_changes and not plan.has_errors:
         lines.append(f"No changes. The live state matches the files ({len(plan.changes)} cluster(s)).")
@@ -131,15 +129,15 @@ def render_json(plan: Plan) -> str:
 def _markdown_details(change: Change) -> str:
     body = [change_line(c) + origin_note(c) for c in change.diff]
     if change.error:
-        body.insert(0, f"! error: {change.error}")
+        body.insert(0, f"! error: {one_line(change.error)}")
     parts = [
-        f"<details><summary><b>{change.cluster.name}</b>: {change.action} ({len(change.diff)} change(s))"
-        f" <code>{change.source}</code></summary>\n",
+        f"<details><summary><b>{html_text(change.cluster.name)}</b>: {change.action} ({len(change.diff)} change(s))"
+        f" <code>{html_text(change.source)}</code></summary>\n",
     ]
     if body:
         parts.append("```diff\n" + "\n".join(body) + "\n```")
     parts += [f"- note: {note}" for note in notes(change)]
-    parts += [f"- :warning: {warning}" for warning in change.warnings]
+    parts += [f"- :warning: {md_text(warning)}" for warning in change.warnings]
     parts.append("\n</details>\n")
     return "\n".join(parts)
 
@@ -183,17 +181,20 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     resets = [c for c in plan.changes if c.action == "reset"]
     if resets:
         text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")
-        lines = [f"> - `{c.cluster.name}` ({c.cluster.project}): {reset_notice(c)}\n" for c in resets]
+        lines = [f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {reset_notice(c)}\n" for c in resets]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
     upgrades = [c for c in plan.changes if c.action == "upgrade"]
     if upgrades:
         text.add(f"> [!CAUTION]\n> **{len(upgrades)} cluster(s) will be UPGRADED: nodes are drained, no way back.**\n")
-        lines = [f"> - `{c.cluster.name}` ({c.cluster.project}): {upgrade_notice(c.requests)}\n" for c in upgrades]
+        lines = [
+            f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {upgrade_notice(c.requests)}\n"
+            for c in upgrades
+        ]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
     errors = [c for c in plan.changes if c.action == "error"]
     if errors:
         text.add(f"> [!WARNING]\n> **{len(errors)} cluster(s) could not be planned.**\n")
-        lines = [f"> - `{c.cluster.name}`: {c.error}\n" for c in errors]
+        lines = [f"> - {md_code(c.cluster.name)}: {md_text(c.error)}\n" for c in errors]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
     if plan.defaults_impact:
         text.add("| ClusterDefaults | source | clusters selected | clusters changed |\n|---|---|---|---|\n")
@@ -208,7 +209,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     else:
         text.add(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).\n")
     rows = [
-        f"| {code_cell(c.cluster.name)} | `{c.cluster.project}` | **{c.action}** | {len(c.diff)} "
+        f"| {code_cell(c.cluster.name)} | {code_cell(c.cluster.project)} | **{c.action}** | {len(c.diff)} "
         f"| {code_cell(c.source)} |\n"
         for c in shown
     ]
