@@ -62,7 +62,10 @@ class _NoCommandStream:
         self._stream = stream
         self._at_line_start = True
 
-    def write(self, text: str) -> int:
+    def write(self, text) -> int:
+        if isinstance(text, bytes | bytearray):  # click may write bytes to what is not a TextIOBase
+            self.write(bytes(text).decode(getattr(self._stream, "encoding", None) or "utf-8", "replace"))
+            return len(text)
         if not text:
             return 0
         if self._at_line_start:
