@@ -74,3 +74,14 @@ def test_a_low_limit_slows_a_plan_but_never_fails_it_and_v_accounts_for_it(sandb
     assert account.startswith("requests: 4 (GET 4); 0 retries (0 refused with 429); "), account
     assert account.endswith(" s waiting on the request budget")
     assert [entry["status"] for entry in sandbox.requests()].count(429) == 0
+
+
+def test_the_limit_is_a_global_option_that_works_after_the_command_too(sandbox, run_ovhkube, tmp_path):
+    seed_projects(sandbox)
+    started = time.monotonic()
+
+    result = run_ovhkube("plan", fleet(tmp_path), "--max-requests-per-second", "2", "-v", env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started >= 1.4  # 4 requests at 2 a second: the last starts 1.5 s after the first
+    assert result.stderr.strip().splitlines()[-1].startswith("requests: 4 (GET 4); 0 retries")
