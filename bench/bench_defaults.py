@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from bench.fleet import CLI, medians, sandbox_server, timed_run
+from bench.fleet import CLI, LOAD_NOTE, cluster_name, medians, project_id, sandbox_server, timed_run
 
 CLUSTERS = 1000
 PER_PROJECT = 20
@@ -25,7 +25,7 @@ GOAL_RATIO = 1.2
 REGIONS = ("GRA7", "SBG5", "BHS5")
 ENVS = {"production": "PT45S", "staging": "PT30S", "dev": "PT1M"}
 PLUGINS = {"GRA7": ["AlwaysPullImages", "NodeRestriction"], "SBG5": ["NodeRestriction"], "BHS5": ["NodeRestriction"]}
-PROJECTS = [f"{0xC0FFEE00 + index:032x}" for index in range(CLUSTERS // PER_PROJECT)]
+PROJECTS = [project_id(index) for index in range(CLUSTERS // PER_PROJECT)]
 GROUPS = [PROJECTS[0:17], PROJECTS[17:34], PROJECTS[34:]]
 VERSIONS = ("1.31", "1.32", "1.31")
 
@@ -40,7 +40,7 @@ def clusters() -> list[dict]:
         own = {"syncPeriod": "PT2M"} if index % 10 == 0 else {}
         fleet.append(
             {
-                "name": f"fleet-{index:04d}",
+                "name": cluster_name(index),
                 "id": f"00000000-0000-4000-8000-{index:012d}",
                 "project": project,
                 "region": region,
@@ -172,7 +172,6 @@ def run() -> str:
             "|---|---|---|---|---|---|---|",
             *rows,
             "",
-            "Measured while 8 engineers shared this 2-core machine (tests and benchmarks of their own running): "
-            "absolute times are noisy; the ratio compares runs interleaved in one go.",
+            LOAD_NOTE,
         ]
     )
