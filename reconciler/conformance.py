@@ -63,7 +63,7 @@ def run_checks(
     api, project: str, *, write_cluster: str | None = None, timeout: float = 1800, say: Callable[[str], None]
 ) -> Report:
     report = Report(api.endpoint_label, project)
-    for check in (_server_time, _listings_and_objects, _error_body, _wrong_signature):
+    for check in (_server_time, _listings_and_objects, _control_plane_reads, _error_body, _wrong_signature):
         _guarded(report, check.__name__.strip("_").replace("_", "-"), partial(check, api, project, report))
     if write_cluster:
         writes = _Writes(api, project, write_cluster, report, timeout, say)
@@ -173,6 +173,27 @@ def _zero_durations_check(name: str, customization: dict, report: Report) -> Non
             return
 
 
+def _control_plane_reads(api, project: str, report: Report) -> None:
+    """The answers ovhkube reads beside the cluster object, on the project's first cluster (two GETs)."""
+    ids = api.get(kube_path(project))
+    if not ids:
+        return
+    path = kube_path(project, ids[0])
+    ranges = api.get(f"{path}/ipRestrictions")
+    if isinstance(ranges, list) and all(isinstance(item, str) for item in ranges):
+        report.add("ip-restrictions", PASS, f"cluster {ids[0]}: a list of ranges {_short(ranges)}")
+    else:
+        report.add("ip-restrictions", FAIL, f"cluster {ids[0]}: answered {_short(ranges)}, not a list of ranges")
+    try:
+        oidc = api.get(f"{path}/openIdConnect")
+    except NotFound:
+        report.add("oidc-read", PASS, f"cluster {ids[0]}: 404 (none configured; ovhkube reads it as none)")
+        return
+    shape = "none (empty)" if not oidc else f"fields {sorted(oidc)}" if isinstance(oidc, dict) else None
+    result = PASS if shape else FAIL
+    report.add("oidc-read", result, f"cluster {ids[0]}: {shape or _short(oidc)}")
+
+
 def _error_body(api, project: str, report: Report) -> None:
     try:
         api.get(kube_path(project, NO_SUCH_CLUSTER))
@@ -226,7 +247,9 @@ class _Writes:
         self.put_api_server_empty()
         self.put_node_restriction_off()
         self.put_zero_duration()
+        self.set_control_plane()
         self.reset()
+        self.control_plane_after_reset()
 
     def wait(self) -> dict:
         return wait_until_ready(self.api, self.project, self.id, timeout=self.timeout, stop=self.stop, report=self.say)
@@ -270,6 +293,42 @@ class _Writes:
         on_get = self.api.get(f"{self.path}/customization")
         same = (cluster.get("customization") or {}) == (on_get or {})
         self.report.add("customization-after-put", PASS if same else FAIL, "object and GET agree once READY")
+
+    def set_control_plane(self) -> None:
+        """An address in the allow-list and an OIDC without algorithms: how the API answers them back, and what a
+        reset then does to them (no reset field carries them; ovhkube puts them back either way)."""
+        self.api.put(f"{self.path}/ipRestrictions", {"ips": ["203.0.113.7"]})
+        self.wait()
+        ranges = self.api.get(f"{self.path}/ipRestrictions")
+        known = ranges in (["203.0.113.7"], ["203.0.113.7/32"])
+        self.report.add("ip-address-form", PASS if known else FAIL, f"203.0.113.7 read back as {_short(ranges)}")
+        try:  # one configuration at most: a leftover is removed first
+            self.api.delete(f"{self.path}/openIdConnect")
+            self.wait()
+        except NotFound:
+            pass
+        self.api.post(f"{self.path}/openIdConnect", {"issuerUrl": "https://conformance.invalid", "clientId": "ovhkube"})
+        self.wait()
+        oidc = self.api.get(f"{self.path}/openIdConnect") or {}
+        algorithms = oidc.get("signingAlgorithms")
+        known = algorithms in (None, [], ["RS256"])
+        self.report.add(
+            "oidc-default", PASS if known else FAIL, f"signingAlgorithms left out read back as {algorithms!r}"
+        )
+
+    def control_plane_after_reset(self) -> None:
+        ranges = self.api.get(f"{self.path}/ipRestrictions")
+        result = PASS if not ranges else WARN
+        self.report.add("reset-ip-restrictions", result, f"after a reset: {_short(ranges)} (ovhkube puts them back)")
+        try:
+            oidc = self.api.get(f"{self.path}/openIdConnect")
+        except NotFound:
+            oidc = None
+        result = PASS if not oidc else WARN
+        self.report.add("reset-oidc", result, f"after a reset: {_short(oidc)} (ovhkube puts it back, or finds it kept)")
+        if oidc:
+            self.api.delete(f"{self.path}/openIdConnect")
+            self.wait()
 
     def reset(self) -> None:
         before = self.api.get(self.path)

@@ -32,6 +32,8 @@ def test_the_kit_is_green_against_the_sandbox_reads_and_writes(sandbox_factory, 
     assert all(results == {"pass"} for results in found.values()), found
     assert {"expanded-list", "customization-on-object", "admission-plugins", "durations", "error-body"} <= set(found)
     assert {"bad-signature", "busy-conflict", "default-plugins", "node-restriction", "reset-status"} <= set(found)
+    control_plane = {"ip-restrictions", "oidc-read", "ip-address-form", "oidc-default", "reset-ip-restrictions"}
+    assert control_plane | {"reset-oidc"} <= set(found)
     shown = {c["name"]: c for c in sandbox.show()["projects"][0]["clusters"]}
     assert (shown["throwaway"]["resets"], shown["keep"]["resets"]) == (1, 0)
 
