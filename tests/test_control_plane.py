@@ -282,3 +282,37 @@ def test_a_saved_plan_whose_upgrade_steps_were_edited_is_refused_whole(sandbox, 
     assert result.returncode == 1
     assert "2 request(s) where it makes 1" in result.stderr
     assert clusters_by_name(sandbox)["alpha"]["version"].startswith("1.31.")
+
+
+def test_a_policy_that_enters_never_update_goes_after_the_upgrade(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha"))
+    spec = {"version": "1.32", "updatePolicy": "NEVER_UPDATE", "lifecycle": {"allowUpgrade": True}}
+    fleet = write_fleet(tmp_path, document("alpha", **spec))
+
+    _, plan = plan_json(run_ovhkube, sandbox, fleet)
+
+    [change] = plan["changes"]
+    assert change["action"] == "upgrade"
+    assert [r["path"].rsplit("/", 1)[-1] for r in change["requests"]] == ["update", "updatePolicy"]
+    apply_ok(run_ovhkube, sandbox, fleet)
+    alpha = clusters_by_name(sandbox)["alpha"]
+    assert alpha["version"].startswith("1.32.") and alpha["updatePolicy"] == "NEVER_UPDATE"
+
+
+def test_a_reset_puts_back_the_ip_restrictions_the_file_asks_for(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha") | {"ipRestrictions": ["198.51.100.0/24"]})
+    lifecycle = {"allowReset": True}
+    spec = {"kubeProxyMode": "ipvs", "ipRestrictions": ["203.0.113.0/24"], "openIdConnect": {"enabled": False}}
+    fleet = write_fleet(tmp_path, document("alpha", lifecycle=lifecycle, **spec))
+
+    _, plan = plan_json(run_ovhkube, sandbox, fleet)
+
+    [change] = plan["changes"]
+    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in change["requests"]] == [
+        ("POST", "reset"),
+        ("PUT", "ipRestrictions"),  # the file's list; no OIDC to put back: the file enforces none
+    ]
+    assert change["requests"][1]["body"] == {"ips": ["203.0.113.0/24"]}
+    apply_ok(run_ovhkube, sandbox, fleet)
+    assert clusters_by_name(sandbox)["alpha"]["ipRestrictions"] == ["203.0.113.0/24"]
+    empty_plan(run_ovhkube, sandbox, fleet)
