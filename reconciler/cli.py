@@ -1,14 +1,16 @@
 """Command-line entry point. It only wires commands; each command's work lives in reconciler.commands.*"""
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import typer
 
 from reconciler import __version__
 from reconciler.commands.settings import Settings
-from reconciler.errors import ApiError, ExitCode, UserError
+from reconciler.errors import ApiError, ExitCode, Terminated, UserError
 
 app = typer.Typer(
     name="ovhkube",
@@ -115,8 +117,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reconciler.escape import no_commands_in_output
 
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    with no_commands_in_output():  # no line of ours, whatever a name holds, starts a CI workflow command
+    with no_commands_in_output(), _sigterm_as_interrupt():  # no line of ours starts a CI workflow command
         return _run(args)
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (how CI cancels a job) stops a command as Ctrl-C does, raised as Terminated in the main thread."""
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (an in-process caller): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(args: list[str]) -> int:
@@ -136,6 +156,9 @@ def _run(args: list[str]) -> int:
         if hint:
             print(hint, file=sys.stderr)
         return ExitCode.ERROR
+    except Terminated:
+        print("terminated (SIGTERM)", file=sys.stderr)
+        return ExitCode.TERMINATED
     except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C or end of input at a click prompt
         print("interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED

@@ -5,7 +5,7 @@ and the API's `P0D` equals `PT0S`.
 """
 
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 # No years, months or weeks (their length is not fixed), no sign, no bare "P" or "PT".
 # schemas/cluster.schema.json carries the same pattern without the group names. `(?!.*\n)` refuses a
@@ -26,12 +26,16 @@ def to_seconds(text: str) -> Decimal:
     if match is None:
         raise ValueError(f"not an ISO 8601 duration of days, hours, minutes and seconds: {text!r}")
     parts = {key: Decimal(value) if value else Decimal(0) for key, value in match.groupdict().items()}
-    total = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
-    return total.normalize() if total else Decimal(0)
+    with localcontext() as exact:  # the default 28 digits would round PT4.999...S (29 nines) up to 5 s
+        exact.prec = len(text) + 10
+        total = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+        return total.normalize() if total else Decimal(0)
 
 
 def canonical(seconds: Decimal | int | float) -> str:
     """The one spelling ovhkube writes: whole seconds as the OVHcloud guide does (`PT30S`, `PT0S`)."""
-    value = Decimal(str(seconds)).normalize()
+    with localcontext() as exact:
+        exact.prec = len(str(seconds)) + 10
+        value = Decimal(str(seconds)).normalize()
     text = format(value, "f")
     return f"PT{text}S"

@@ -23,6 +23,10 @@ class ExitCode(IntEnum):
     TERMINATED = 143  # 128 + SIGTERM
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (how CI cancels a job): stop as Ctrl-C does, without waiting for what is in flight; exit 143."""
+
+
 class UserError(Exception):
     """A problem the user can fix, said in one line; the CLI prints it and exits 1."""
 

@@ -21,7 +21,8 @@ def closing_line(report: ApplyReport) -> str:
     if counts["done_elsewhere"]:
         line += f", {counts['done_elsewhere']} done by someone else"
     if report.interrupted:
-        return f"Apply interrupted: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
+        stopped = "terminated (SIGTERM)" if report.terminated else "interrupted"
+        return f"Apply {stopped}: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
     return f"Apply complete: {line}."
 
 

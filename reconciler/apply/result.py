@@ -64,6 +64,7 @@ class ApplyReport:
     outcomes: list[ClusterOutcome]
     endpoint: str
     interrupted: bool = False
+    terminated: bool = False  # interrupted by SIGTERM (exit 143), not Ctrl-C (130)
     waited: bool = True
 
     def count(self, result: str, action: str | None = None) -> int:
@@ -92,6 +93,7 @@ class ApplyReport:
         return {
             "endpoint": self.endpoint,
             "interrupted": self.interrupted,
+            "terminated": self.terminated,
             "waited_and_verified": self.waited,
             "summary": self.summary,
             "clusters": [outcome.to_dict() for outcome in self.outcomes],

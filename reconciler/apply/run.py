@@ -7,20 +7,24 @@ skipped (nothing sent), interrupted (sent, not verified), or what it had reached
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from typing import cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
 from reconciler.apply.watch import ProjectWatch
+from reconciler.errors import Terminated
 from reconciler.live.control_plane import read_parts
 from reconciler.live.read import fingerprint, read_live
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import CHANGING, Change, ClusterRef, Plan
 
 Reporter = Callable[[ClusterRef, str], None]
+TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only waiting to say what they sent
 
 
 @dataclass(frozen=True)
@@ -64,20 +68,24 @@ def apply_plan(
             futures[pool.submit(apply_change, api, change, options, stop, say, watch)] = index
         else:  # noop and error entries: nothing to send, an outcome at once
             outcomes[index] = apply_change(api, change, options, stop, say)
-    interrupted = False
+    interrupted = terminated = False
     try:
         _collect(futures, outcomes)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as exc:
+        interrupted, terminated = True, isinstance(exc, Terminated)
         stop.set()
         for future in futures:
             future.cancel()
-        _finish_after_interrupt(futures, outcomes, plan.changes)
+        _finish_after_interrupt(futures, outcomes, plan.changes, TERMINATED_GRACE_SECONDS if terminated else None)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     # Every entry is filled by now: at once, by _collect, or by _finish_after_interrupt.
     return ApplyReport(
-        cast(list[ClusterOutcome], outcomes), plan.endpoint, interrupted=interrupted, waited=options.wait
+        cast(list[ClusterOutcome], outcomes),
+        plan.endpoint,
+        interrupted=interrupted,
+        waited=options.wait,
+        terminated=terminated,
     )
 
 
@@ -98,17 +106,25 @@ def _collect(futures: dict[Future, int], outcomes: list) -> None:
         outcomes[futures[future]] = future.result()
 
 
-def _finish_after_interrupt(futures: dict[Future, int], outcomes: list, changes: list[Change]) -> None:
-    """Let the running clusters reach their next stopping point; a second Ctrl-C stops waiting for them."""
+def _finish_after_interrupt(
+    futures: dict[Future, int], outcomes: list, changes: list[Change], grace: float | None = None
+) -> None:
+    """Let the running clusters reach their next stopping point (a wait stops at once; a request on the wire
+    finishes); a second Ctrl-C stops waiting for them. After SIGTERM (`grace` seconds): only a moment, for the
+    clusters that were waiting to say what they sent; nothing in flight is waited for."""
+    signal = "SIGTERM" if grace is not None else "Ctrl-C"
+    deadline = None if grace is None else time.monotonic() + grace
     try:
         for future, index in futures.items():
             if future.cancelled():
-                outcomes[index] = ClusterOutcome(changes[index], "skipped", "Ctrl-C before it was started")
+                outcomes[index] = ClusterOutcome(changes[index], "skipped", f"{signal} before it was started")
             elif outcomes[index] is None:
-                outcomes[index] = future.result()
-    except KeyboardInterrupt:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                outcomes[index] = future.result(timeout=left)
+    except (KeyboardInterrupt, FuturesTimeout):
         pass
     for index, outcome in enumerate(outcomes):
         if outcome is None:
-            reason = "Ctrl-C twice: a request may still be in flight; its result is unknown"
+            why = "SIGTERM" if grace is not None else "Ctrl-C twice"
+            reason = f"{why}: a request may still be in flight; its result is unknown"
             outcomes[index] = ClusterOutcome(changes[index], "interrupted", reason)

@@ -91,7 +91,7 @@ def apply(
     _print_report(report, fmt)
     _say_one_cause(report, settings)
     if report.interrupted:
-        return ExitCode.INTERRUPTED
+        return ExitCode.TERMINATED if report.terminated else ExitCode.INTERRUPTED
     return ExitCode.OK if report.ok else ExitCode.ERROR
 
 

@@ -1,0 +1,62 @@
+"""Small ways in which a file, a URL or a signal could once make ovhkube say or do the wrong thing, one test each."""
+
+import json
+
+NINES = "PT4." + "9" * 29 + "S"  # one digit more than Decimal's default precision
+
+
+def document(ipvs: dict) -> str:
+    spec = {"project": "0123456789abcdef0123456789abcdef", "customization": {"kubeProxy": {"ipvs": ipvs}}}
+    return json.dumps({"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "abc"}, "spec": spec})
+
+
+def test_a_tcp_timeout_just_under_5_s_fails_the_rule_however_many_nines(run_ovhkube, tmp_path):
+    path = tmp_path / "nines.yaml"
+    path.write_text(document({"tcpTimeout": NINES}))
+
+    result = run_ovhkube("validate", path)
+
+    assert result.returncode == 1
+    assert f"tcpTimeout: must be 0 (keep the system value) or at least 5 seconds; got {NINES}" in result.stdout
+
+
+def test_durations_compare_exactly():
+    from reconciler.durations import canonical, to_seconds
+
+    assert to_seconds(NINES) < 5 and canonical(to_seconds(NINES)) == NINES
+
+
+def test_sigterm_stops_apply_at_once_accounts_for_what_was_sent_and_exits_143(sandbox_factory, tmp_path):
+    """How CI cancels a job: SIGTERM. No new cluster is started, nothing is waited for, the account says what was
+    sent, and the exit is 143."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from apply_helpers import IPTABLES_60S, clusters_by_name, live, seed, wanted, write_fleet
+
+    sandbox = sandbox_factory(transition_seconds=30)
+    seed(sandbox, *(live(n, f"c{n}") for n in range(1, 4)))
+    fleet = write_fleet(tmp_path, *(wanted(f"c{n}", kubeProxy=IPTABLES_60S) for n in range(1, 4)))
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", fleet]
+    command += ["--auto-approve", "--parallelism", "2", "--format", "json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # until both clusters of the first wave are being changed
+        if sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2:
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    stdout, stderr = process.communicate(timeout=20)
+
+    assert process.returncode == 143, stderr
+    assert time.monotonic() - started < 10  # the 30 s transitions were not waited for
+    account = json.loads(stdout)
+    assert account["interrupted"] and account["terminated"]
+    results = sorted(c["result"] for c in account["clusters"])
+    assert results == ["interrupted", "interrupted", "skipped"]
+    sent = [r["method"] for c in account["clusters"] for r in c["requests"]]
+    assert sent == ["PUT", "PUT"]  # what was sent, as sent; the third cluster got nothing
+    assert sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2
