@@ -301,3 +301,15 @@ def test_a_control_plane_meaning_rule_in_defaults_points_at_the_defaults_line(fl
         f"{fleet / 'access.yaml'}:9:" in result.stdout and "spec.ipRestrictions[0]: has host bits set" in result.stdout
     )
     assert "(in the effective settings of clusters web-prod, api-prod, own-prod)" in result.stdout
+
+
+def test_a_saved_plan_keeps_the_sources_and_applies_as_reviewed(fleet, sandbox, run_ovhkube, tmp_path):
+    saved = tmp_path / "plan.json"
+    assert plan(run_ovhkube, sandbox, fleet, "--out", saved).returncode == 0
+    shown = run_ovhkube("show", str(saved))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.count(f'# {fleet / "defaults.yaml"}:{SYNC_LINE} (ClusterDefaults "prod")') == 2
+    assert 'ClusterDefaults "prod"' in shown.stdout.splitlines()[-1]
+    applied = run_ovhkube("apply", "--plan", str(saved), env=sandbox.env())
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert plan(run_ovhkube, sandbox, fleet, "--detailed-exitcode").returncode == 0
