@@ -454,16 +454,20 @@ COMPILED = compile_check(load_schema())
     extra=st.none() | st.tuples(st.sampled_from(MAPPING_PATHS), st.text(max_size=12)),
 )
 def test_the_compiled_check_agrees_with_jsonschema(path, value, extra):
-    document = replaced(VALID, path, value)
-    if extra is not None:  # sometimes also a new key in some mapping
-        where, key = extra
-        try:
-            target = found_at(document, where)
-        except (KeyError, IndexError, TypeError):
-            target = None
-        if isinstance(target, dict):
-            document = replaced(document, where, {**target, key: "PT30S"})
+    document = with_key(replaced(VALID, path, value), extra, "PT30S")
     assert COMPILED(document) == REFERENCE.is_valid(document)
+
+
+def with_key(document, extra, value):
+    """The document with, sometimes (extra is not None), a new key in some mapping."""
+    if extra is None:
+        return document
+    where, key = extra
+    try:
+        target = found_at(document, where)
+    except (KeyError, IndexError, TypeError):
+        return document
+    return replaced(document, where, {**target, key: value}) if isinstance(target, dict) else document
 
 
 VALID_DEFAULTS = {
@@ -498,15 +502,7 @@ DEFAULTS_MAPPING_PATHS = [path for path in DEFAULTS_PATHS if isinstance(found_at
     ),
 )
 def test_the_compiled_check_agrees_with_jsonschema_on_defaults_documents(path, value, extra):
-    document = replaced(VALID_DEFAULTS, path, value)
-    if extra is not None:
-        where, key = extra
-        try:
-            target = found_at(document, where)
-        except (KeyError, IndexError, TypeError):
-            target = None
-        if isinstance(target, dict):
-            document = replaced(document, where, {**target, key: True})
+    document = with_key(replaced(VALID_DEFAULTS, path, value), extra, True)
     assert COMPILED(document) == REFERENCE.is_valid(document)
 
 
