@@ -27,6 +27,7 @@ test: lint
 # The main job on the embedded sandbox (no account needed): seed live state, plan the example fleet and save the
 # plan, apply exactly that plan (it waits for READY and verifies), then plan again: no changes.
 demo: $(STAMP)
+	mkdir -p .ovhkube
 	$(BIN)/ovhkube sandbox seed examples/sandbox-seed.yaml
 	$(BIN)/ovhkube --endpoint sandbox plan examples/ --out .ovhkube/demo-plan.json
 	$(BIN)/ovhkube --endpoint sandbox apply --plan .ovhkube/demo-plan.json
