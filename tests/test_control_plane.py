@@ -316,3 +316,27 @@ def test_a_reset_puts_back_the_ip_restrictions_the_file_asks_for(sandbox, run_ov
     apply_ok(run_ovhkube, sandbox, fleet)
     assert clusters_by_name(sandbox)["alpha"]["ipRestrictions"] == ["203.0.113.0/24"]
     empty_plan(run_ovhkube, sandbox, fleet)
+
+
+def test_a_saved_reset_whose_put_back_values_were_edited_sends_nothing(sandbox, run_ovhkube, tmp_path):
+    # The IP restrictions, OIDC and untouched customization a reset puts back are live values, not in the diff: the
+    # offline check takes them as stored, so apply compares them with the cluster (which the fingerprint vouches for).
+    seed(sandbox, live(1, "alpha") | {"ipRestrictions": ["203.0.113.0/24"], "openIdConnect": OIDC_LIVE})
+    fleet = write_fleet(tmp_path, document("alpha", kubeProxyMode="ipvs", lifecycle={"allowReset": True}))
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    data = json.loads(saved.read_text())
+    reset, restrictions, oidc = data["changes"][0]["requests"]
+    restrictions["body"]["ips"] = ["0.0.0.0/0"]
+    oidc["body"]["issuerUrl"] = "https://attacker.example"
+    saved.write_text(json.dumps(data))
+
+    assert run_ovhkube("show", saved).returncode == 0  # nothing offline tells them apart
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", saved)
+
+    assert result.returncode == 1
+    assert "put back values the cluster does not have (ipRestrictions, openIdConnect.issuerUrl)" in result.stdout
+    alpha = clusters_by_name(sandbox)["alpha"]
+    assert alpha["resets"] == 0 and alpha["kubeProxyMode"] == "iptables"
+    assert alpha["ipRestrictions"] == ["203.0.113.0/24"]
+    assert alpha["openIdConnect"]["issuerUrl"] == OIDC_LIVE["issuerUrl"]
