@@ -230,3 +230,11 @@ def test_names_from_files_stay_on_one_line_in_messages(tmp_path):
     (problem,) = loaded.problems
     assert "\n" not in str(problem) and "\x1b" not in str(problem)
     assert 'ClusterDefaults "evil\\n\\u001b[31mname"' in problem.message and "select cluster web." in problem.message
+
+
+def test_a_selector_whose_cluster_has_an_error_is_not_also_said_to_select_nothing(tmp_path):
+    base = write(tmp_path, "d.yaml", defaults("d", "{names: [web]}", "  version: '1.31'\n"))
+    fleet = write(tmp_path, "fleet.yaml", cluster("web", "  kubeProxyMode: nftables\n"))
+    loaded = load(base, fleet)
+    assert [p.path for p in loaded.problems] == ["spec.kubeProxyMode"]
+    assert loaded.warnings == []

@@ -13,6 +13,7 @@ Every effective value remembers the document that wrote it (EffectiveDocument.or
 """
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
@@ -114,8 +115,10 @@ class Fleet:
     problems: list[Problem] = field(default_factory=list)
 
 
-def apply_defaults(documents: list[Document]) -> Fleet:
-    """Valid documents of both kinds -> the effective cluster documents, and what is wrong with the defaults."""
+def apply_defaults(documents: list[Document], invalid_clusters: Sequence[Document] = ()) -> Fleet:
+    """Valid documents of both kinds -> the effective cluster documents, and what is wrong with the defaults.
+    `invalid_clusters` (cluster documents the schema refused) only keep a selector that would pick one of them
+    from being reported as selecting nothing: their own errors say what to fix."""
     fleet = Fleet()
     cluster_documents = []
     for document in documents:
@@ -136,11 +139,18 @@ def apply_defaults(documents: list[Document]) -> Fleet:
     for first, second, found, selected in conflicts.values():
         fleet.problems += [_conflict_problem(first, second, path, selected) for path in found]
     for defaults in fleet.defaults:
-        if not defaults.selected:
+        if not defaults.selected and not any(_might_select(defaults, d) for d in invalid_clusters):
             line, column = defaults.document.position(("selector",))
             message = "selects no cluster document among the files given: these defaults apply to nothing"
             fleet.problems.append(Problem(defaults.document.file, line, column, "selector", message, WARNING))
     return fleet
+
+
+def _might_select(defaults: Defaults, document: Document) -> bool:
+    try:
+        return defaults.selects(document)
+    except (KeyError, TypeError, AttributeError):  # a shape the schema refused: it cannot be told
+        return False
 
 
 def _duplicate_names(all_defaults: list[Defaults]) -> list[Problem]:

@@ -62,7 +62,9 @@ def load_desired(paths: list[str]) -> Loaded:
             valid_documents.append(document)
         elif not is_defaults(document):  # a defaults document's meaning shows only on the clusters it selects
             found.extend(meaning_problems_of(document))
-    fleet = apply_defaults(valid_documents)  # the meaning rules run on the merged result, located where written
+    valid = {id(document) for document in valid_documents}
+    invalid_clusters = [d for d in loaded.documents if id(d) not in valid and not is_defaults(d)]
+    fleet = apply_defaults(valid_documents, invalid_clusters)  # meaning rules: on the merged result, located
     found.extend(fleet.problems)
     if fleet.defaults and all(is_defaults(document) for document in loaded.documents):
         found.extend(Problem(path, 0, 0, "", NO_CLUSTERS) for path in paths)  # empty input, as for no documents
