@@ -9,6 +9,11 @@ loading ovh or requests.
 from enum import IntEnum
 
 CREDENTIAL_HINT = "set OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (or write them in ovh.conf)"
+# A wrong signature is a 400; the API also answers it to some malformed requests (python-ovh issue #103).
+SIGNATURE_HINT = (
+    "check OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (or ovh.conf); the API answers this to some malformed "
+    "requests too"
+)
 
 
 class ExitCode(IntEnum):
@@ -82,6 +87,8 @@ class Conflict(ApiError):
 
 class AuthError(ApiError):
     def __str__(self) -> str:
+        if self.status == 400:  # an invalid signature
+            return f"{super().__str__()}; {SIGNATURE_HINT}"
         return f"{super().__str__()}; {CREDENTIAL_HINT}"
 
 

@@ -220,3 +220,15 @@ def test_a_lost_create_answer_on_a_cluster_not_visible_yet_is_adopted_not_repeat
     assert "adopting it, not creating it again" in result.stderr
     assert [c["name"] for c in sandbox.show()["projects"][0]["clusters"]] == ["fresh"]
     assert account["clusters"][0]["verified"]
+
+
+def test_an_iam_refusal_to_read_is_said_once_naming_the_action(sandbox_factory, run_ovhkube, tmp_path):
+    action = "publicCloudProject:apiovh:kube/get"
+    sandbox = sandbox_factory(iam_denied=(action,))
+    seed(sandbox, live(1, "alpha"), live(2, "beta"))
+
+    result = run_ovhkube("plan", write_fleet(tmp_path, wanted("alpha"), wanted("beta")), env=sandbox.env())
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert output.count(f"no IAM policy grants {action}") == 1, output

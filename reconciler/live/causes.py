@@ -1,7 +1,7 @@
 """Failures with one cause for the whole run (the credentials, the key's access rules, an unseeded sandbox): said
 once, with what to do, instead of once per cluster."""
 
-from reconciler.errors import CREDENTIAL_HINT, ApiError
+from reconciler.errors import CREDENTIAL_HINT, SIGNATURE_HINT, ApiError, NotGranted
 
 # python-ovh's names for refused credentials (ovh/exceptions.py); the API answers them with 400, 401 or 403.
 CREDENTIAL_CLASSES = {"INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE"}
@@ -22,9 +22,12 @@ def one_cause(failures: dict[str, ApiError], projects: int, sandbox: bool) -> st
     first = next(iter(failures.values()))
     classes = {failure.error_class for failure in failures.values()}
     if any(f.status == 401 or f.error_class in CREDENTIAL_CLASSES for f in failures.values()):
-        return f"the API refused the credentials ({_what(first)}); {CREDENTIAL_HINT}"
+        hint = SIGNATURE_HINT if first.status == 400 else CREDENTIAL_HINT  # 400: a signature the API refused
+        return f"the API refused the credentials ({_what(first)}); {hint}"
     if classes == {"NOT_GRANTED_CALL"}:
         return f"{_what(first)}: {ACCESS_RULES_HINT}"
+    if all(isinstance(f, NotGranted) and f.iam_action for f in failures.values()):
+        return str(first)  # an IAM policy lacks the action: the error names it
     if sandbox and len(failures) == projects and all(f.status == 404 for f in failures.values()):
         return f"{_what(first)}: {SEED_HINT}"
     return None

@@ -58,7 +58,8 @@ ERROR_TYPES: dict[int | None, type[ApiError]] = {
 
 def _error_type(status: int | None, details: dict) -> type[ApiError]:
     code = details.get("errorCode")
-    if code in CREDENTIAL_ERROR_CODES:
+    # Some answers carry it as a class: {"class": "Client::BadRequest", "message": "Invalid signature"}.
+    if code in CREDENTIAL_ERROR_CODES or (status == 400 and details.get("message") == "Invalid signature"):
         return AuthError
     if code in NOT_GRANTED_CODES or (status == 403 and IAM_DETAIL in _details(details)):
         return NotGranted
