@@ -340,3 +340,24 @@ def test_a_saved_reset_whose_put_back_values_were_edited_sends_nothing(sandbox, 
     assert alpha["resets"] == 0 and alpha["kubeProxyMode"] == "iptables"
     assert alpha["ipRestrictions"] == ["203.0.113.0/24"]
     assert alpha["openIdConnect"]["issuerUrl"] == OIDC_LIVE["issuerUrl"]
+
+
+def test_a_saved_upgrade_whose_starting_version_was_edited_sends_nothing(sandbox, run_ovhkube, tmp_path):
+    # The steps are rebuilt from the diff's `before`, which nothing offline can check: a plan that says 1.29 -> 1.32
+    # for a cluster on 1.31 would take it to 1.34, past the file, for good.
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, document("alpha", version="1.32", lifecycle={"allowUpgrade": True}))
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    data = json.loads(saved.read_text())
+    [change] = data["changes"]
+    change["diff"][0]["before"] = "1.29"
+    change["requests"] *= 3
+    saved.write_text(json.dumps(data))
+
+    assert run_ovhkube("show", saved).returncode == 0  # consistent with its own diff
+    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)
+
+    assert result.returncode == 1
+    assert "upgrades from version 1.29, but the cluster runs 1.31" in result.stdout
+    assert clusters_by_name(sandbox)["alpha"]["version"].startswith("1.31.")

@@ -13,7 +13,14 @@ from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewher
 from reconciler.apply.verify import unmet
 from reconciler.apply.waiting import Interrupted, pause, settle_seconds
 from reconciler.apply.watch import ProjectWatch
-from reconciler.apply.writes import check_before_post, post_create, post_reset, put_customization, send_setting
+from reconciler.apply.writes import (
+    check_before_post,
+    post_create,
+    post_reset,
+    put_customization,
+    send_setting,
+    upgrade_start_not_live,
+)
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
 
@@ -103,9 +110,14 @@ def _execute(session: ClusterSession) -> dict | None:
     if change.status not in (None, "READY") and kinds[:1] != ["create"]:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)
-    if kinds[0] not in ("create", "reset") and not session.matches_plan(session.read()):
+    if kinds[0] not in ("create", "reset"):
         # A direct GET right before the write: the plan's listing may be minutes old (a prompt, a saved plan).
-        raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
+        live = session.read()
+        if not session.matches_plan(live):
+            raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
+        upgraded_from = upgrade_start_not_live(change, live)
+        if upgraded_from:
+            raise ClusterFailed(upgraded_from)
     if kinds[:1] in (["create"], ["reset"]):
         check_before_post(session, kinds[0], change.requests[0])
     cluster = None

@@ -98,6 +98,17 @@ def values_not_read(change, live) -> list[str]:
     return wrong
 
 
+def upgrade_start_not_live(change, live) -> str | None:
+    """Why the entry's upgrade steps do not start from the live version (None when they do). The number of steps
+    comes from the diff's `before`, which the saved-plan check cannot compare with anything offline: an edited one
+    would upgrade past the file's version, for good."""
+    start = next((entry.before for entry in change.diff if entry.path == "version"), None)
+    have = major_minor(live.cluster.get("version", ""))
+    if start is None or major_minor(start) == have:
+        return None
+    return f"the plan upgrades from version {start}, but the cluster runs {have}: a hand-edited plan? nothing was sent"
+
+
 def _restored_kind(request: Request) -> list[str]:
     return [part for part in (IP_RESTRICTIONS, OPENID_CONNECT) if request.path.endswith("/" + part)]
 
