@@ -27,6 +27,15 @@ def one_line(text) -> str:
     return "".join(char if char.isprintable() else json.dumps(char)[1:-1] for char in text)
 
 
+_USERINFO = re.compile(r"(?i)\b(https?://)[^/@\s]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """A URL (or text holding URLs) without the `user:password@` part: it never reaches a plan file, a report or
+    a log."""
+    return _USERINFO.sub(r"\1", str(text))
+
+
 def capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

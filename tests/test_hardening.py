@@ -60,3 +60,19 @@ def test_sigterm_stops_apply_at_once_accounts_for_what_was_sent_and_exits_143(sa
     sent = [r["method"] for c in account["clusters"] for r in c["requests"]]
     assert sent == ["PUT", "PUT"]  # what was sent, as sent; the third cluster got nothing
     assert sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2
+
+
+def test_a_password_in_the_endpoint_url_is_in_no_output_nor_plan_file(sandbox, run_ovhkube, tmp_path):
+    from apply_helpers import IPTABLES_60S, live, seed, wanted, write_fleet
+
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+    endpoint = sandbox.url.replace("http://", "http://deploy:hunter2-secret@")
+    plan_file = tmp_path / "plan.json"
+
+    result = run_ovhkube("--endpoint", endpoint, "-v", "plan", fleet, "--out", plan_file, env=sandbox.env())
+
+    everything = result.stdout + result.stderr + (plan_file.read_text() if plan_file.exists() else "")
+    assert "hunter2-secret" not in everything and "deploy:" not in everything
+    assert result.returncode == 0, result.stderr
+    assert json.loads(plan_file.read_text())["endpoint"] == sandbox.url.rstrip("/")

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from reconciler.errors import UserError
+from reconciler.escape import without_userinfo
 
 LOCK_PATH = os.path.join(".ovhkube", "apply.lock")  # OVHKUBE_LOCK_FILE names another (one per workspace)
 POLL_SECONDS = 0.2
@@ -86,7 +87,8 @@ def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = N
         if _dead_here(previous):
             note(f"note: taking over the workspace lock left by {describe(previous)}, which is no longer running")
         since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        holder = {"host": socket.gethostname(), "pid": os.getpid(), "command": ["ovhkube", *sys.argv[1:]]}
+        command = ["ovhkube", *(without_userinfo(arg) for arg in sys.argv[1:])]
+        holder = {"host": socket.gethostname(), "pid": os.getpid(), "command": command}
         handle.truncate(0)
         handle.write(json.dumps(holder | {"since": since}) + "\n")
         handle.flush()

@@ -13,6 +13,7 @@ import ovh.config
 
 from reconciler.commands.settings import Settings
 from reconciler.errors import ApiError, AuthError, UserError
+from reconciler.escape import without_userinfo
 from reconciler.live.budget import RequestBudget
 from reconciler.live.client import TIMEOUT, Api, prepare_session
 
@@ -52,18 +53,31 @@ def _start_embedded_sandbox(stack: ExitStack) -> str:
     return server.url
 
 
+def _userinfo(url: str) -> tuple[str, str] | None:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.username is None:
+        return None
+    return unquote(parts.username), unquote(parts.password or "")
+
+
 @contextmanager
 def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10):
     """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu."""
     configuration = ovh.config.ConfigurationManager()
     endpoint = settings.endpoint or configuration.get("default", "endpoint") or "ovh-eu"
+    gateway_auth = None
     with ExitStack() as stack:
         if endpoint == "sandbox":
             name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
             keys = _sandbox_credentials(configuration)
         elif endpoint.startswith(("http://", "https://")):
-            name, label = register_endpoint(endpoint), endpoint.rstrip("/")
             keys = _credentials(configuration, endpoint)
+            # user:password@ is for a gateway in front of the API (HTTP basic auth): the API signs and sees the URL
+            # without it, and it is shown nowhere.
+            gateway_auth, endpoint = _userinfo(endpoint), without_userinfo(endpoint)
+            name, label = register_endpoint(endpoint), endpoint.rstrip("/")
         elif endpoint in ovh.client.ENDPOINTS:
             name, label = endpoint, endpoint
             keys = _credentials(configuration, endpoint)
@@ -78,6 +92,8 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
         except ovh.exceptions.InvalidConfiguration as exc:
             raise AuthError(f"invalid API configuration for {label}: {exc}") from None
         prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
+        if gateway_auth:
+            client._session.auth = gateway_auth
         budget = RequestBudget(settings.max_requests_per_second)
         api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget)
         stack.callback(client._session.close)
@@ -88,7 +104,7 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
         except ApiError as exc:
             if not exc.network:
                 raise
-            url = ovh.client.ENDPOINTS[name]
+            url = without_userinfo(ovh.client.ENDPOINTS[name])
             raise UserError(
                 f"cannot reach the API at {url}: {exc}; check --endpoint (or OVH_ENDPOINT) and the network"
             ) from None

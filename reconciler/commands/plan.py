@@ -57,10 +57,11 @@ def _say_how_to_apply(path: str, the_plan, settings) -> None:
     import shlex
 
     from reconciler.commands.console import err
+    from reconciler.escape import one_line, without_userinfo
 
-    endpoint = f"--endpoint {shlex.quote(settings.endpoint)} " if settings.endpoint else ""
+    endpoint = f"--endpoint {shlex.quote(without_userinfo(settings.endpoint))} " if settings.endpoint else ""
     command = f"ovhkube {endpoint}apply --plan {shlex.quote(path)}"
-    err(f"\nSaved the plan to {path}. To apply exactly this plan, run:\n    {command}")
+    err(f"\nSaved the plan to {one_line(path)}. To apply exactly this plan, run:\n    {one_line(command)}")
     if the_plan.has_errors:
         err("It holds errors: apply refuses it unless --skip-errors is given.", settings, fg="yellow")
 
