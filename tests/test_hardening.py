@@ -76,3 +76,41 @@ def test_a_password_in_the_endpoint_url_is_in_no_output_nor_plan_file(sandbox, r
     assert "hunter2-secret" not in everything and "deploy:" not in everything
     assert result.returncode == 0, result.stderr
     assert json.loads(plan_file.read_text())["endpoint"] == sandbox.url.rstrip("/")
+
+
+def _raw_request(url: str, head: str, body: bytes = b"") -> tuple[int, dict]:
+    """Send a request by hand (a client that lies about or floods its body) and read the answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(head.encode() + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    return status, json.loads(answer.split(b"\r\n\r\n", 1)[1] or b"null")
+
+
+def _length(answer: bytes) -> int:
+    for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":")[1])
+    return 0
+
+
+def test_the_sandbox_refuses_a_huge_body_unread_and_a_stranger_before_reading_the_body(sandbox):
+    path = f"/1.0/cloud/project/{'0' * 32}/kube"
+    huge = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {512 * 1024 * 1024}\r\n\r\n"
+    status, body = _raw_request(sandbox.url, huge)  # 512 MiB announced, none sent: answered at once
+
+    assert status == 413 and body["class"] == "Client::RequestEntityTooLarge"
+
+    stranger = f"POST {path} HTTP/1.1\r\nHost: x\r\nX-Ovh-Application: nobody\r\nContent-Length: 1000\r\n\r\n"
+    status, body = _raw_request(sandbox.url, stranger)  # the body never comes: refused without waiting for it
+
+    assert status == 403 and body["errorCode"] == "INVALID_KEY"

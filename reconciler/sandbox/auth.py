@@ -42,6 +42,19 @@ def candidate_urls(host: str, path: str) -> list[str]:
 
 def authenticate(state: State, headers, method: str, path: str, body: str, now: float | None = None) -> str:
     """Return the consumer key of a correctly signed request; raise AuthFailure otherwise."""
+    secret, consumer_key, timestamp = check_headers(state, headers, now)
+    given = headers.get("X-Ovh-Signature") or ""
+    host = headers.get("Host") or ""
+    for url in candidate_urls(host, path):
+        if hmac.compare_digest(given, signature(secret, consumer_key, method, url, body, timestamp)):
+            return consumer_key
+    # A wrong signature is a 400, not a 403 (php-ovh issue #97; python-ovh raises BadParametersError, issue #103).
+    raise AuthFailure("INVALID_SIGNATURE", "Invalid signature", status=400)
+
+
+def check_headers(state: State, headers, now: float | None = None) -> tuple[str, str, str]:
+    """What can be checked before the body is read (keys known, clock in range): (secret, consumer key, timestamp);
+    AuthFailure otherwise. A stranger's request is refused before its body is read."""
     application_key = headers.get("X-Ovh-Application")
     if not application_key:
         raise AuthFailure("INVALID_KEY", "Invalid application key")
@@ -60,10 +73,4 @@ def authenticate(state: State, headers, method: str, path: str, body: str, now: 
         raise AuthFailure("INVALID_CREDENTIAL", "Invalid timestamp") from None
     if skew > MAX_CLOCK_SKEW_SECONDS:
         raise AuthFailure("INVALID_CREDENTIAL", "Timestamp is too far from the server time (query GET /auth/time)")
-    given = headers.get("X-Ovh-Signature") or ""
-    host = headers.get("Host") or ""
-    for url in candidate_urls(host, path):
-        if hmac.compare_digest(given, signature(secret, consumer_key, method, url, body, timestamp)):
-            return consumer_key
-    # A wrong signature is a 400, not a 403 (php-ovh issue #97; python-ovh raises BadParametersError, issue #103).
-    raise AuthFailure("INVALID_SIGNATURE", "Invalid signature", status=400)
+    return secret, consumer_key, timestamp

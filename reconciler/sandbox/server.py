@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
-from reconciler.sandbox.auth import AuthFailure, authenticate
+from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
 from reconciler.sandbox.clusters import ApiFailure, Clusters, not_found
 from reconciler.sandbox.control_plane import ControlPlane
 from reconciler.sandbox.facts import MAX_CLUSTERS_PER_PROJECT
@@ -74,6 +74,7 @@ CONTROL_PLANE_ROUTES = (
 )
 IAM_PREFIX = "publicCloudProject:apiovh:"
 _query_ids = itertools.count(1)
+MAX_BODY_BYTES = 1024 * 1024  # the largest call ovhkube makes is a few KB; a bigger body is refused unread (413)
 EXPANDED_MODE = "CachedObjectList-Pages"  # the X-Pagination-Mode value that asks for full objects
 
 
@@ -136,15 +137,23 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True  # where the body ends is unknown: this connection cannot be reused
             return self._answer(400, {"class": "Client::BadRequest", "message": "Invalid Content-Length"})
-        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length > 0 else ""
         sandbox: SandboxServer = self.server.sandbox
+        if length > MAX_BODY_BYTES:  # refused before a byte of it is read: memory is not the sender's to spend
+            self.close_connection = True
+            message = f"Request body too large ({length} bytes; at most {MAX_BODY_BYTES})"
+            return self._answer(413, {"class": "Client::RequestEntityTooLarge", "message": message})
+        if length > 0 and not self.path.split("?", 1)[0].endswith("/auth/time"):
+            try:  # a stranger (unknown keys, no clock) is refused before its body is read
+                check_headers(sandbox.state, self.headers)
+            except AuthFailure as failure:
+                self.close_connection = True  # its body is left unread on the connection
+                return self._refuse(failure)
+        raw_body = self.rfile.read(length).decode("utf-8", "replace") if length > 0 else ""
         sandbox.faults.delay()
         try:
             result = self._execute(sandbox, method, raw_body)
         except AuthFailure as failure:
-            http_code = f"{failure.status} {HTTPStatus(failure.status).phrase}"
-            body = {"errorCode": failure.error_class, "httpCode": http_code, "message": failure.message}
-            return self._answer(failure.status, body)
+            return self._refuse(failure)
         except ApiFailure as failure:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             answer: dict[str, object] = {"class": failure.error_class, "message": failure.message}
@@ -156,6 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
             message = f"Internal server error ({type(exc).__name__}: {exc})"
             return self._answer(500, {"class": "Server::InternalServerError", "message": message})
         self._answer(200, result, self._answer_headers)
+
+    def _refuse(self, failure: AuthFailure) -> None:
+        http_code = f"{failure.status} {HTTPStatus(failure.status).phrase}"
+        body = {"errorCode": failure.error_class, "httpCode": http_code, "message": failure.message}
+        self._answer(failure.status, body)
 
     def _execute(self, sandbox: "SandboxServer", method: str, raw_body: str):
         full_path = self.path
