@@ -295,3 +295,12 @@ def test_a_cluster_seeded_in_error_stays_there_and_refuses_changes(sandbox):
     with pytest.raises(ovh.exceptions.ResourceConflictError):
         sandbox.client().call("PUT", f"{path}/customization", {"apiServer": {}})
     assert sandbox.client().get(path)["status"] == "ERROR"
+
+
+def test_a_reset_body_field_cannot_be_null(sandbox):
+    # The schema's reset body has no nullable field, unlike the creation body: a client must leave a field out.
+    path = seed_one(sandbox)
+    with pytest.raises(ovh.exceptions.BadParametersError, match="privateNetworkId: must not be null"):
+        sandbox.client().call("POST", f"{path}/reset", {"name": "alpha", "privateNetworkId": None})
+    assert sandbox.show()["projects"][0]["clusters"][0]["resets"] == 0
+    sandbox.client().post(KUBE, region="GRA7", privateNetworkId=None)  # a create takes it

@@ -2,8 +2,8 @@
 
 Field lists follow the OVHcloud OpenAPI schema of /cloud (docs/sandbox.md names the sources): unknown fields at any
 level, wrong types, enum values, malformed durations, a zero syncPeriod and an IPVS tcpTimeout strictly between 0
-and 5 seconds are refused. Every optional field may be null, as the schema says. The enums and the duration format
-are the sandbox's own (reconciler.sandbox.facts), never the client's.
+and 5 seconds are refused. Optional fields may be null, as the schema says, except at the top of a reset body. The
+enums and the duration format are the sandbox's own (reconciler.sandbox.facts), never the client's.
 """
 
 from collections.abc import Callable
@@ -72,8 +72,11 @@ def list_of(item: Checker) -> Checker:
     return check
 
 
-def obj(fields: dict[str, Checker], required: tuple[str, ...] = (), then: Checker | None = None) -> Checker:
-    """An object with known fields only; `then` runs the meaning rules (on the values that are well typed)."""
+def obj(
+    fields: dict[str, Checker], required: tuple[str, ...] = (), then: Checker | None = None, nullable: bool = True
+) -> Checker:
+    """An object with known fields only; `then` runs the meaning rules (on the values that are well typed).
+    `nullable`: its fields may be null (the schema says which bodies allow it)."""
 
     def check(value, path, problems) -> None:
         if not isinstance(value, dict):
@@ -87,6 +90,8 @@ def obj(fields: dict[str, Checker], required: tuple[str, ...] = (), then: Checke
                 problems.append(f"{_join(path, name)}: unknown field")
             elif field_value is not None:
                 fields[name](field_value, _join(path, name), problems)
+            elif not nullable:
+                problems.append(f"{_join(path, name)}: must not be null")
         if then is not None:
             then(value, path, problems)
 
@@ -156,7 +161,8 @@ CLUSTER_SETTINGS = {
 }
 _CREATE_ONLY = {"region": string, "plan": enum(PLANS), "nodepool": any_object, "nodepools": list_of(any_object)}
 CREATE = obj(CLUSTER_SETTINGS | _CREATE_ONLY, required=("region",))
-RESET = obj(CLUSTER_SETTINGS | {"workerNodesPolicy": enum(WORKER_NODES_POLICIES)})
+# The reset body's fields are not nullable, unlike the creation body's (schema): leave a field out instead.
+RESET = obj(CLUSTER_SETTINGS | {"workerNodesPolicy": enum(WORKER_NODES_POLICIES)}, nullable=False)
 
 
 def problems_in(checker: Checker, body: object, path: str = "") -> list[str]:
