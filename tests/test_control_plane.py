@@ -335,7 +335,7 @@ def test_a_saved_reset_whose_put_back_values_were_edited_sends_nothing(sandbox, 
     result, account = apply_json(run_ovhkube, sandbox, "--plan", saved)
 
     assert result.returncode == 1
-    assert "put back values the cluster does not have (ipRestrictions, openIdConnect.issuerUrl)" in result.stdout
+    assert "send values the cluster does not have (ipRestrictions, openIdConnect.issuerUrl)" in result.stdout
     alpha = clusters_by_name(sandbox)["alpha"]
     assert alpha["resets"] == 0 and alpha["kubeProxyMode"] == "iptables"
     assert alpha["ipRestrictions"] == ["203.0.113.0/24"]
@@ -361,3 +361,34 @@ def test_a_saved_upgrade_whose_starting_version_was_edited_sends_nothing(sandbox
     assert result.returncode == 1
     assert "upgrades from version 1.29, but the cluster runs 1.31" in result.stdout
     assert clusters_by_name(sandbox)["alpha"]["version"].startswith("1.31.")
+
+
+def test_a_saved_update_whose_whole_bodies_were_edited_outside_the_diff_sends_nothing(sandbox, run_ovhkube, tmp_path):
+    # An OIDC PUT sends the whole configuration and a customization PUT whole blocks, though the diff names one field
+    # of each: the fields beside it are live values that only apply can check.
+    seed(sandbox, live(1, "alpha") | {"openIdConnect": OIDC_LIVE})
+    oidc = OIDC_LIVE | {"clientId": "k8s-2"}
+    kube_proxy = {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}
+    fleet = write_fleet(tmp_path, document("alpha", openIdConnect=oidc, customization={"kubeProxy": kube_proxy}))
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    data = json.loads(saved.read_text())
+    [change] = data["changes"]
+    assert sorted(entry["path"] for entry in change["diff"]) == [
+        "customization.kubeProxy.iptables.syncPeriod",
+        "openIdConnect.clientId",
+    ]
+    customization, oidc_put = change["requests"]
+    customization["body"]["kubeProxy"]["iptables"]["minSyncPeriod"] = "PT30S"
+    oidc_put["body"]["issuerUrl"] = "https://attacker.example"
+    saved.write_text(json.dumps(data))
+
+    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)
+
+    assert result.returncode == 1
+    expected = "(customization.kubeProxy.iptables.minSyncPeriod, openIdConnect.issuerUrl): a hand-edited plan?"
+    assert expected in result.stdout
+    alpha = clusters_by_name(sandbox)["alpha"]
+    assert alpha["openIdConnect"]["clientId"] == "k8s" and alpha["openIdConnect"]["issuerUrl"] == OIDC_LIVE["issuerUrl"]
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")  # as planned: applied
+    assert result.returncode == 0, result.stdout + result.stderr

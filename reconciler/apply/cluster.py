@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from reconciler.apply.carried import not_as_read
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import unmet
@@ -19,7 +20,6 @@ from reconciler.apply.writes import (
     post_reset,
     put_customization,
     send_setting,
-    upgrade_start_not_live,
 )
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
@@ -115,9 +115,9 @@ def _execute(session: ClusterSession) -> dict | None:
         live = session.read()
         if not session.matches_plan(live):
             raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
-        upgraded_from = upgrade_start_not_live(change, live)
-        if upgraded_from:
-            raise ClusterFailed(upgraded_from)
+        edited = not_as_read(change, live)
+        if edited:
+            raise ClusterFailed(edited)
     if kinds[:1] in (["create"], ["reset"]):
         check_before_post(session, kinds[0], change.requests[0])
     cluster = None

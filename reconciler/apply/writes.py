@@ -13,16 +13,15 @@ once. Anything in between (unreadable, changed by someone else) fails the cluste
 Hence: at most one reset per cluster per apply, and never a duplicate cluster.
 """
 
+from reconciler.apply.carried import not_as_read
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
 from reconciler.apply.waiting import created_visible_seconds, look_again, pause, settle_seconds
 from reconciler.errors import ApiError, Conflict
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import read_live
-from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.data import Request
-from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
-from reconciler.plan.planner import major_minor
+from reconciler.plan.normalize import cidr_set, oidc_comparable
 
 MAX_BUSY_RETRIES = 3  # 409 "busy" answers per request before that cluster fails
 BUSY_PAUSE_SECONDS = 0.5  # after the first busy answer; doubled after each next one
@@ -50,67 +49,14 @@ def check_before_post(session: ClusterSession, kind: str, request: Request) -> N
         session.wait_ready(after_change=False)
         live = session.read()
     if session.matches_plan(live):
-        edited = values_not_read(session.change, live)
+        edited = not_as_read(session.change, live)
         if edited:
-            raise ClusterFailed(
-                f"the plan would put back values the cluster does not have ({', '.join(edited)}): a hand-edited "
-                f"plan? nothing was sent"
-            )
+            raise ClusterFailed(edited)
         return  # as planned (READY, or busy: the POST's 409 is waited for as usual)
     mode = (request.body or {}).get("kubeProxyMode")
     if live.status in RESET_STARTED or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
         raise DoneElsewhere(f"reset by someone else since the plan (now {live.status}): not reset again")
     raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
-
-
-def values_not_read(change, live) -> list[str]:
-    """What a reset entry sends that is neither in its diff nor the value read now (names of the fields).
-
-    A reset carries live values the diff does not show (kept settings, customization it leaves alone, the IP
-    restrictions and OIDC it puts back afterwards). The saved-plan check cannot tell those from hand-edited ones
-    offline; the fingerprint just matched, so the cluster now holds what was read when planning: compare with it."""
-    diffed = [entry.path for entry in change.diff]
-
-    def in_diff(path: str) -> bool:
-        return any(path == d or path.startswith(d + ".") or d.startswith(path + ".") for d in diffed)
-
-    reset = change.requests[0].body or {}
-    wrong = [key for key in KEPT_ON_RESET if not in_diff(key) and reset.get(key) != live.cluster.get(key)]
-    if not in_diff("version") and reset.get("version") not in (None, major_minor(live.cluster.get("version", ""))):
-        wrong.append("version")
-    sent, held = reset.get("customization") or {}, live.customization or {}
-    for block in sorted(set(sent) | set(held)):
-        ours, theirs = normalize(block, sent.get(block)), normalize(block, held.get(block))
-        wrong += [
-            f"customization.{path}"
-            for path in sorted(set(ours) | set(theirs))
-            if ours.get(path) != theirs.get(path) and not in_diff(f"customization.{path}")
-        ]
-    after = {kind: request.body or {} for request in change.requests[1:] for kind in _restored_kind(request)}
-    if not in_diff(IP_RESTRICTIONS) and cidr_set(after.get(IP_RESTRICTIONS, {}).get("ips")) != cidr_set(
-        live.ip_restrictions
-    ):
-        wrong.append(IP_RESTRICTIONS)
-    oidc_sent, oidc_held = oidc_comparable(after.get(OPENID_CONNECT)), oidc_comparable(live.openid_connect)
-    for key in sorted(set(oidc_sent) | set(oidc_held)):
-        if oidc_sent.get(key) != oidc_held.get(key) and not in_diff(f"{OPENID_CONNECT}.{key}"):
-            wrong.append(f"{OPENID_CONNECT}.{key}")
-    return wrong
-
-
-def upgrade_start_not_live(change, live) -> str | None:
-    """Why the entry's upgrade steps do not start from the live version (None when they do). The number of steps
-    comes from the diff's `before`, which the saved-plan check cannot compare with anything offline: an edited one
-    would upgrade past the file's version, for good."""
-    start = next((entry.before for entry in change.diff if entry.path == "version"), None)
-    have = major_minor(live.cluster.get("version", ""))
-    if start is None or major_minor(start) == have:
-        return None
-    return f"the plan upgrades from version {start}, but the cluster runs {have}: a hand-edited plan? nothing was sent"
-
-
-def _restored_kind(request: Request) -> list[str]:
-    return [part for part in (IP_RESTRICTIONS, OPENID_CONNECT) if request.path.endswith("/" + part)]
 
 
 def _busy(exc: ApiError) -> bool:
