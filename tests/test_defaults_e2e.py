@@ -211,6 +211,14 @@ def test_render_one_cluster_and_refuse_a_name_that_matches_none(fleet, run_ovhku
     assert "--cluster matches no cluster in the files: nope" in missing.stderr
 
 
+def test_render_of_an_empty_file_is_an_error_that_does_not_speak_of_the_api(run_ovhkube, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    result = run_ovhkube("render", str(empty))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "error: 1 problem(s) in the files"  # render never reads the API
+
+
 def test_export_with_defaults_factors_what_every_cluster_shares_and_still_plans_no_changes(
     sandbox, run_ovhkube, tmp_path
 ):

@@ -18,7 +18,7 @@ def render(
     from reconciler.commands.workflow import load_checked
     from reconciler.files.render import render_documents
 
-    loaded = load_checked(paths, ctx.obj)
+    loaded = load_checked(paths, ctx.obj, offline=True)
     documents = loaded.documents
     if clusters:
         wanted = set(clusters)

@@ -18,8 +18,9 @@ def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
     return load_checked(paths, settings).clusters
 
 
-def load_checked(paths: list[str], settings: Settings):
-    """The files read and valid (warnings on stderr), or every problem on stderr and exit 1."""
+def load_checked(paths: list[str], settings: Settings, offline: bool = False):
+    """The files read and valid (warnings on stderr), or every problem on stderr and exit 1. `offline`: the command
+    never reads the API, so the error does not say it did not."""
     from reconciler.files.load import FOREIGN_FILE
     from reconciler.files.validate import load_desired
 
@@ -33,7 +34,8 @@ def load_checked(paths: list[str], settings: Settings):
     if not loaded.ok:
         for problem in loaded.problems:
             err(str(problem), settings, fg="red")
-        raise UserError(f"{len(loaded.problems)} problem(s) in the files; nothing was read from the API")
+        unread = "" if offline else "; nothing was read from the API"
+        raise UserError(f"{len(loaded.problems)} problem(s) in the files{unread}")
     return loaded
 
 
