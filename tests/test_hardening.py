@@ -1,6 +1,7 @@
 """Small ways in which a file, a URL or a signal could once make ovhkube say or do the wrong thing, one test each."""
 
 import json
+import re
 
 NINES = "PT4." + "9" * 29 + "S"  # one digit more than Decimal's default precision
 
@@ -114,3 +115,45 @@ def test_the_sandbox_refuses_a_huge_body_unread_and_a_stranger_before_reading_th
     status, body = _raw_request(sandbox.url, stranger)  # the body never comes: refused without waiting for it
 
     assert status == 403 and body["errorCode"] == "INVALID_KEY"
+
+
+def test_a_fifo_in_a_folder_is_skipped_with_a_note_and_a_near_miss_api_version_is_an_error(run_ovhkube, tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would wait for a writer forever
+    (tmp_path / "typo.yaml").write_text(document({}).replace('"ovhkube/v1"', '"OvhKube/v1"'))
+
+    result = run_ovhkube("validate", tmp_path, timeout=30)
+
+    assert result.returncode == 1
+    assert "pipe.yaml: warning: skipped: not a regular file" in result.stdout + result.stderr
+    assert "typo.yaml:1:" in result.stdout and 'apiVersion: must be ovhkube/v1; got "OvhKube/v1"' in result.stdout
+
+
+def test_the_files_of_one_run_are_bounded_in_total_not_only_each(run_ovhkube, tmp_path):
+    padding = "#" * (1024 * 1024 - 300) + "\n"
+    for number in range(20):  # 20 files just under the 1 MiB cap each
+        (tmp_path / f"f{number:02d}.yaml").write_text(document({}).replace('"abc"', f'"c{number}"') + "\n" + padding)
+
+    result = run_ovhkube("validate", tmp_path)
+
+    assert result.returncode == 1
+    assert "f16.yaml: not read, nor the 3 file(s) after it: the files given pass 16 MiB in total" in result.stdout
+
+
+def test_verbose_lines_of_parallel_reads_stay_whole(sandbox, run_ovhkube, tmp_path):
+    from apply_helpers import IPTABLES_60S, live, wanted, write_fleet
+
+    projects = [f"{n:02x}".rjust(32, "a") for n in range(1, 21)]  # one listing each, read in parallel
+    sandbox.seed({"projects": [{"serviceName": p, "clusters": [live(n, f"c{n}")]} for n, p in enumerate(projects)]})
+    documents = [wanted(f"c{n}", kubeProxy=IPTABLES_60S) for n in range(len(projects))]
+    for document, project in zip(documents, projects, strict=True):
+        document["spec"]["project"] = project
+    fleet = write_fleet(tmp_path, *documents)
+
+    result = run_ovhkube("-v", "plan", fleet, "--parallelism", "20", env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr
+    api_lines = [line for line in result.stderr.splitlines() if "api: " in line]
+    assert len(api_lines) >= 20
+    assert all(re.fullmatch(r"api: (GET|PUT|POST) \S+ \d{3} \d+ ms.*", line) for line in api_lines), api_lines

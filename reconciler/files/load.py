@@ -17,6 +17,8 @@ import yaml.constructor
 from reconciler.files.problem import WARNING, Problem, dotted
 
 MAX_FILE_BYTES = 1024 * 1024
+MAX_RUN_BYTES = 16 * MAX_FILE_BYTES  # all the files of one run: memory is bounded per run, not only per file
+NOT_REGULAR = "skipped: not a regular file (a FIFO, a device or a socket), so not read"
 MAX_NODES = 10_000  # a cluster document has about 50
 MAX_ALIAS_USES = 100
 MAX_DEPTH = 64  # a cluster document is 7 deep
@@ -112,14 +114,20 @@ def find_files(paths: list[str]) -> tuple[list[tuple[str, bool]], list[Problem]]
             seen.add(real)
             found.append((name, named))
 
+    def unreadable(error: OSError) -> None:  # a folder that cannot be listed would drop its clusters silently
+        problems.append(Problem(error.filename or path, 0, 0, "", f"cannot read folder: {error.strerror or error}"))
+
     for path in paths:
         if os.path.isdir(path):
             inside: list[str] = []
-            for root, dirs, names in os.walk(path):
+            for root, dirs, names in os.walk(path, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 inside.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
             for name in sorted(inside):
-                add(name)
+                if os.path.isfile(name):
+                    add(name)
+                else:  # reading a FIFO would wait for a writer forever
+                    problems.append(Problem(name, 0, 0, "", NOT_REGULAR, WARNING))
         elif os.path.exists(path):
             add(path, named=True)
         else:
@@ -180,7 +188,14 @@ def load_file(path: str) -> tuple[list[Document], list[Problem]]:
 def load_paths(paths: list[str]) -> LoadedFiles:
     files, problems = find_files(paths)
     loaded = LoadedFiles(problems=problems)
-    for path, named in files:
+    total = 0
+    for index, (path, named) in enumerate(files):
+        total += os.path.getsize(path) if os.path.isfile(path) else 0
+        if total > MAX_RUN_BYTES:
+            rest = f", nor the {len(files) - index - 1} file(s) after it" if index + 1 < len(files) else ""
+            message = f"not read{rest}: the files given pass {MAX_RUN_BYTES // MAX_FILE_BYTES} MiB in total"
+            loaded.problems.append(Problem(path, 0, 0, "", message))
+            break
         documents, problems = load_file(path)
         if not named and documents and not any(_meant_as_ours(d.data) for d in documents):
             # Found in a folder, and foreign (e.g. a sandbox seed or a Kubernetes manifest): skipped, said.
@@ -223,7 +238,9 @@ def _yaml_files_seen(loaded: LoadedFiles) -> list[str]:
 def _meant_as_ours(data: dict) -> bool:
     """Our keys, and not another tool's apiVersion: a Kubernetes manifest (batch/v1, ...) has our keys too."""
     version = data.get("apiVersion")
-    return bool(OUR_KEYS.intersection(data)) and not (isinstance(version, str) and "ovhkube" not in version)
+    # Compared without case: `OvhKube/v1` is a typo of ours, an error to show, not another tool's file to skip.
+    ours = isinstance(version, str) and "ovhkube" in version.lower()
+    return bool(OUR_KEYS.intersection(data)) and (ours or not isinstance(version, str))
 
 
 def _add_document(path: str, root, documents: list[Document], problems: list[Problem]) -> None:
