@@ -157,3 +157,19 @@ def test_verbose_lines_of_parallel_reads_stay_whole(sandbox, run_ovhkube, tmp_pa
     api_lines = [line for line in result.stderr.splitlines() if "api: " in line]
     assert len(api_lines) >= 20
     assert all(re.fullmatch(r"api: (GET|PUT|POST) \S+ \d{3} \d+ ms.*", line) for line in api_lines), api_lines
+
+
+def test_unsigned_requests_do_not_spend_a_clients_sandbox_rate_limit(sandbox_factory):
+    import requests
+
+    from reconciler.sandbox import DEFAULT_CONSUMER_KEY
+
+    sandbox = sandbox_factory(rate_limit=1)
+    sandbox.seed({"projects": [{"serviceName": "a" * 32, "clusters": []}]})
+    forged = {"X-Ovh-Consumer": DEFAULT_CONSUMER_KEY, "X-Ovh-Application": "sandbox-ak"}
+    statuses = {
+        requests.get(f"{sandbox.url}/cloud/project/{'a' * 32}/kube", headers=forged).status_code for _ in range(20)
+    }
+
+    assert statuses == {403}  # refused, unsigned
+    assert sandbox.client().get(f"/cloud/project/{'a' * 32}/kube") == []  # the real client's budget is whole

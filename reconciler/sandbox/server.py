@@ -181,13 +181,15 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "GET":
                 raise ApiFailure(405, "Client::MethodNotAllowed", f"Method {method} is not allowed on {path}")
             return int(time.time())
-        retry_after = sandbox.faults.retry_after(self.headers.get("X-Ovh-Consumer"))
+        # Authenticated first: a request anyone can send unsigned, with a client's consumer key in its header,
+        # must not spend that client's rate limit.
+        consumer = authenticate(sandbox.state, self.headers, method, full_path, raw_body)
+        retry_after = sandbox.faults.retry_after(consumer)
         if retry_after is not None:
             raise ApiFailure(429, "Client::TooManyRequests", "Too many requests, slow down", retry_after)
         injected = sandbox.faults.injected_error(method)
         if injected and not injected.after_execution:
             raise ApiFailure(injected.status, injected.error_class, injected.message)
-        authenticate(sandbox.state, self.headers, method, full_path, raw_body)
         (serve, action), ids = route(method, path)
         sandbox.clusters.check_open(ids[0])
         if sandbox.faults.iam_refused(IAM_PREFIX + action):
