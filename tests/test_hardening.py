@@ -173,3 +173,20 @@ def test_unsigned_requests_do_not_spend_a_clients_sandbox_rate_limit(sandbox_fac
 
     assert statuses == {403}  # refused, unsigned
     assert sandbox.client().get(f"/cloud/project/{'a' * 32}/kube") == []  # the real client's budget is whole
+
+
+def test_line_numbers_count_only_yaml_1_2_line_breaks(run_ovhkube, tmp_path):
+    """NEL, U+2028 and U+2029 end a line for PyYAML (YAML 1.1), not for YAML 1.2 nor for editors: a problem after
+    them is still reported on the line the editor shows."""
+    path = tmp_path / "separators.yaml"
+    path.write_text(
+        "# one\u2028\n# two\u2029\n# three\x85\napiVersion: ovhkube/v1\n"
+        "kind: Cluster\nmetadata: {name: abc}\nspec:\n  project: 0123456789abcdef0123456789abcdef\n"
+        "  customization: {kubeProxy: {ipvs: {syncPeriod: PT0S}}}\n",
+        encoding="utf-8",
+    )
+
+    result = run_ovhkube("validate", path)
+
+    assert result.returncode == 1
+    assert f"{path}:9:" in result.stdout and "syncPeriod: must be greater than 0" in result.stdout

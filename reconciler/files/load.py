@@ -9,7 +9,7 @@ binary and non-UTF-8 files. It never raises on file content: everything wrong be
 import codecs
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 import yaml.constructor
@@ -182,7 +182,41 @@ def load_file(path: str) -> tuple[list[Document], list[Problem]]:
     else:
         if composed == 0:
             problems.append(Problem(path, 1, 1, "", "no YAML documents in this file", WARNING))
+    if _NOT_BREAKS.search(text):
+        _renumber(text, documents, problems)
     return documents, problems
+
+
+# PyYAML reads YAML 1.1, where NEL, U+2028 and U+2029 end a line; in YAML 1.2 (and in editors, git and GitHub)
+# only LF and CR do. Positions are given as YAML 1.2 counts them, so FILE:LINE:COL is where the person looks.
+_NOT_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def _renumber(text: str, documents: list[Document], problems: list[Problem]) -> None:
+    starts = [(1, 0)]  # for each line as PyYAML counts them: (YAML 1.2 line, column offset of its first character)
+    line, column = 1, 0
+    for index, char in enumerate(text):
+        if char == "\n" or (char == "\r" and text[index + 1 : index + 2] != "\n"):
+            line, column = line + 1, 0
+            starts.append((line, 0))
+        elif char in "\x85\u2028\u2029":
+            column += 1
+            starts.append((line, column))
+        elif char != "\r":
+            column += 1
+
+    def fix(position: tuple[int, int]) -> tuple[int, int]:
+        row, col = position
+        if row < 1 or row > len(starts):
+            return position
+        real, offset = starts[row - 1]
+        return real, offset + col
+
+    for document in documents:
+        document.line, document.column = fix((document.line, document.column))
+        document.values = {key: fix(value) for key, value in document.values.items()}
+        document.keys = {key: fix(value) for key, value in document.keys.items()}
+    problems[:] = [replace(p, line=fix((p.line, p.column))[0], column=fix((p.line, p.column))[1]) for p in problems]
 
 
 def load_paths(paths: list[str]) -> LoadedFiles:
