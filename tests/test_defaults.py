@@ -238,3 +238,13 @@ def test_a_selector_whose_cluster_has_an_error_is_not_also_said_to_select_nothin
     loaded = load(base, fleet)
     assert [p.path for p in loaded.problems] == ["spec.kubeProxyMode"]
     assert loaded.warnings == []
+
+
+def test_a_selectors_project_and_region_are_explained_as_such_not_as_durations(tmp_path):
+    base = write(tmp_path, "d.yaml", defaults("d", "{projects: [nothex], regions: [GRA7, gra7]}", TUNING))
+    loaded = load(base, write(tmp_path, "fleet.yaml", cluster("web")))
+    assert [str(p) for p in loaded.problems] == [
+        f"{base}:5:23: selector.projects[0]: must be a Public Cloud project id, 32 lowercase hexadecimal characters; "
+        'got "nothex"',
+        f'{base}:5:48: selector.regions[1]: must be an OVHcloud region in capitals, e.g. GRA5; got "gra7"',
+    ]

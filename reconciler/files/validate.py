@@ -136,7 +136,7 @@ def _explain(document: Document, error):
         shown = ", ".join(choices)
         yield at(path, f"must be {'one of: ' if len(choices) > 1 else ''}{shown}; got {_show(value)}")
     elif keyword == "pattern":
-        yield at(path, _pattern_message(path, value))
+        yield at(path, _pattern_message(path, value, subschema))
     elif keyword == "uniqueItems":
         index = next(i for i, item in enumerate(value) if item in value[:i])
         yield at(path + (index,), f"{_show(value[index])} is listed twice")
@@ -193,8 +193,13 @@ _DURATION_MESSAGE = (
 )
 
 
-def _pattern_message(path: tuple, value) -> str:
-    message = _PATTERN_MESSAGES.get(path[-1]) if len(path) == 2 else None
+# Shared definitions used beyond spec (a selector's projects and regions): told apart by the definition itself.
+_DEF_MESSAGES = {"projectId": "project", "region": "region"}
+
+
+def _pattern_message(path: tuple, value, subschema: dict) -> str:
+    key = next((key for name, key in _DEF_MESSAGES.items() if subschema == _schema_def(name)), None)
+    message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 else None
     return f"{message or _DURATION_MESSAGE}; got {_show(value)}"
 
 
