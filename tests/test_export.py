@@ -176,3 +176,18 @@ def test_a_project_id_with_a_trailing_newline_is_refused_before_any_call(run_ovh
 
     assert result.returncode == 1
     assert "32 lowercase hexadecimal" in result.stderr
+
+
+def test_a_live_name_holding_a_bidi_control_is_written_escaped_in_the_file(sandbox, run_ovhkube, tmp_path):
+    # A right-to-left override in a file under review shows the text reversed (the Trojan Source trick).
+    hostile = dict(PLAIN, name="ab\u202ecd-é")
+    sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": [hostile, BATCH]}]})
+
+    result = export(run_ovhkube, sandbox, "--output", tmp_path / "out")
+
+    assert result.returncode == 0, result.stderr
+    [written] = [path for path in (tmp_path / "out").iterdir() if path.name != "batch.yaml"]
+    text = written.read_text(encoding="utf-8")
+    assert text.isascii() and "\\u202e" in text.lower()
+    assert yaml.safe_load(text)["metadata"]["name"] == "ab\u202ecd-é"  # the same name, read back
+    assert "name: batch" in (tmp_path / "out" / "batch.yaml").read_text()

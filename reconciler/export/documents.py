@@ -161,8 +161,23 @@ _ExportDumper.add_representer(str, _string)
 
 
 def to_yaml(document: dict, schema_reference: str) -> str:
-    body = yaml.dump(document, Dumper=_ExportDumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    # PyYAML writes a bidi control (U+202E) as is, even in double quotes: a live string holding one would read
+    # reversed in a review. Such a file is written in ASCII, every non-ASCII character as an escape.
+    readable = all(text.isprintable() for text in _strings(document))
+    body = yaml.dump(document, Dumper=_ExportDumper, sort_keys=False, default_flow_style=False, allow_unicode=readable)
     return f"# yaml-language-server: $schema={schema_reference}\n{body}"
+
+
+def _strings(value):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _strings(key)
+            yield from _strings(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _strings(child)
+    elif isinstance(value, str):
+        yield value
 
 
 def to_stream(texts: list[str]) -> str:
