@@ -41,26 +41,6 @@ def write_seed(path: Path, count: int, sync_period: str = "PT30S") -> None:
     path.write_text(yaml.safe_dump({"projects": [{"serviceName": PROJECT, "clusters": clusters}]}))
 
 
-def write_desired(folder: Path, count: int, sync_period: str, per_file: int = 100) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for start in range(0, count, per_file):
-        documents = [
-            {
-                "apiVersion": "ovhkube/v1",
-                "kind": "Cluster",
-                "metadata": {"name": cluster_name(index)},
-                "spec": {
-                    "project": PROJECT,
-                    "region": "GRA7",
-                    "kubeProxyMode": "iptables",
-                    "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
-                },
-            }
-            for index in range(start, min(count, start + per_file))
-        ]
-        (folder / f"fleet-{start:04d}.yaml").write_text(yaml.safe_dump_all(documents))
-
-
 @contextmanager
 def sandbox_server(state: Path, seed: Path, *options: str):
     """`ovhkube sandbox serve` in a subprocess; yields the environment that points the CLI at it."""

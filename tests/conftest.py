@@ -16,6 +16,7 @@ from pathlib import Path
 
 import ovh
 import pytest
+from lossy_gateway import LossyGateway
 
 from reconciler.commands.connect import register_endpoint
 from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
@@ -152,3 +153,19 @@ def run_ovhkube(tmp_path):
         )
 
     return run
+
+
+@pytest.fixture
+def through_gateway():
+    """start(sandbox, rules) -> (gateway, env): the CLI's requests go through a LossyGateway (tests/lossy_gateway.py)
+    that loses, refuses or hides the requests the rules name."""
+    gateways = []
+
+    def start(sandbox, rules):
+        gateway = LossyGateway(sandbox.url, rules)
+        gateways.append(gateway)
+        return gateway, sandbox.env(OVH_ENDPOINT=gateway.url)
+
+    yield start
+    for gateway in gateways:
+        gateway.stop()

@@ -6,7 +6,6 @@ import json
 import pytest
 import yaml
 from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, wanted, write_fleet
-from lossy_gateway import LossyGateway
 
 RESET = ("POST", "/reset")
 BOTH_ON = {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}}
@@ -113,18 +112,15 @@ def test_export_writes_no_kube_proxy_settings_for_a_standard_plan_cluster(sandbo
 
 @pytest.mark.parametrize("reset_status", ["REDEPLOYING", "RESETTING"])
 def test_a_reset_whose_answer_is_lost_is_followed_whichever_status_it_shows(
-    sandbox_factory, run_ovhkube, tmp_path, reset_status
+    sandbox_factory, through_gateway, run_ovhkube, tmp_path, reset_status
 ):
     # The reset guide shows REDEPLOYING, the status enum has RESETTING; the new mode shows only once it is over.
     sandbox = sandbox_factory(transition_seconds=1.5, reset_status=reset_status)
     seed(sandbox, live(1, "alpha"))
     fleet = write_fleet(tmp_path, wanted("alpha", mode="ipvs", allow_reset=True))
-    gateway = LossyGateway(sandbox.url, {RESET: ["after"]})
-    try:
-        env = sandbox.env(OVH_ENDPOINT=gateway.url, OVHKUBE_CREATED_VISIBLE_SECONDS="10")
-        result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
-    finally:
-        gateway.stop()
+    gateway, env = through_gateway(sandbox, {RESET: ["after"]})
+    env = {**env, "OVHKUBE_CREATED_VISIBLE_SECONDS": "10"}
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
 
     assert result.returncode == 0, result.stderr
     assert "the reset started: following it, not sending it again" in result.stderr
@@ -202,19 +198,16 @@ def test_one_modification_at_a_time_is_waited_out_like_not_ready(sandbox_factory
 
 
 def test_a_lost_create_answer_on_a_cluster_not_visible_yet_is_adopted_not_repeated(
-    sandbox_factory, run_ovhkube, tmp_path
+    sandbox_factory, through_gateway, run_ovhkube, tmp_path
 ):
     # The create went through, its answer was lost, and the new cluster is not listed for 3 s: apply looks for it
     # as long as a new cluster may stay invisible (OVHKUBE_CREATED_VISIBLE_SECONDS, 120 s) before sending it again.
     sandbox = sandbox_factory(create_hidden_seconds=3, transition_seconds=1)
     seed(sandbox)
     fleet = write_fleet(tmp_path, wanted("fresh", mode="iptables"))
-    gateway = LossyGateway(sandbox.url, {("POST", "/kube"): ["after"]})
-    try:
-        env = sandbox.env(OVH_ENDPOINT=gateway.url, OVHKUBE_CREATED_VISIBLE_SECONDS="10")
-        result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
-    finally:
-        gateway.stop()
+    gateway, env = through_gateway(sandbox, {("POST", "/kube"): ["after"]})
+    env = {**env, "OVHKUBE_CREATED_VISIBLE_SECONDS": "10"}
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
 
     assert result.returncode == 0, result.stderr
     assert "adopting it, not creating it again" in result.stderr

@@ -20,25 +20,10 @@ from apply_helpers import (
     wanted,
     write_fleet,
 )
-from lossy_gateway import LossyGateway
 
 RESET = ("POST", "/reset")
 CREATE = ("POST", "/kube")
 PUT = ("PUT", "/customization")
-
-
-@pytest.fixture
-def through_gateway():
-    gateways = []
-
-    def start(sandbox, rules):
-        gateway = LossyGateway(sandbox.url, rules)
-        gateways.append(gateway)
-        return gateway, sandbox.env(OVH_ENDPOINT=gateway.url)
-
-    yield start
-    for gateway in gateways:
-        gateway.stop()
 
 
 def mode_change_fleet(sandbox, tmp_path) -> str:

@@ -18,26 +18,11 @@ from apply_helpers import (
     wanted,
     write_fleet,
 )
-from lossy_gateway import LossyGateway
 
 CLUSTER = f"/kube/{cluster_id(1)}"
 RESET = ("POST", "/reset")
 CREATE = ("POST", "/kube")
 LISTING = ("GET", "/kube")
-
-
-@pytest.fixture
-def through_gateway():
-    gateways = []
-
-    def start(sandbox, rules):
-        gateway = LossyGateway(sandbox.url, rules)
-        gateways.append(gateway)
-        return gateway, sandbox.env(OVH_ENDPOINT=gateway.url)
-
-    yield start
-    for gateway in gateways:
-        gateway.stop()
 
 
 def planned(run_ovhkube, fleet, env) -> tuple[int, list[dict]]:
