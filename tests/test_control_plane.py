@@ -392,3 +392,26 @@ def test_a_saved_update_whose_whole_bodies_were_edited_outside_the_diff_sends_no
     assert alpha["openIdConnect"]["clientId"] == "k8s" and alpha["openIdConnect"]["issuerUrl"] == OIDC_LIVE["issuerUrl"]
     result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")  # as planned: applied
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_create_sends_the_update_policy_and_says_the_ip_restrictions_and_oidc_come_with_the_next_apply(
+    sandbox, run_ovhkube, tmp_path
+):
+    seed(sandbox, live(1, "other"))
+    spec = {"updatePolicy": "NEVER_UPDATE", "ipRestrictions": ["203.0.113.0/24"], "openIdConnect": OIDC}
+    fleet = write_fleet(tmp_path, document("fresh", kubeProxyMode="iptables", **spec), document("other"))
+    saved = tmp_path / "plan.json"
+
+    result = run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr
+    assert '+ updatePolicy: "NEVER_UPDATE"' in result.stdout
+    assert "ipRestrictions and openIdConnect cannot be sent with the create: the next apply sets them" in result.stdout
+    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)  # the saved plan's whole check takes the field
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert clusters_by_name(sandbox)["fresh"]["updatePolicy"] == "NEVER_UPDATE"
+    _, plan = plan_json(run_ovhkube, sandbox, fleet)
+    [change] = [c for c in plan["changes"] if c["action"] != "noop"]
+    assert sorted(entry["path"] for entry in change["diff"]) == ["ipRestrictions", "openIdConnect"]
+    apply_ok(run_ovhkube, sandbox, fleet)
+    empty_plan(run_ovhkube, sandbox, fleet)

@@ -232,7 +232,7 @@ def rebuilt_requests(change) -> list[dict]:
     stored = change.requests[0].body if change.requests and isinstance(change.requests[0].body, dict) else {}
     if action == "create":
         body = {"name": ref.name, "region": ref.region}
-        body |= {key: diff[key] for key in ("version", "kubeProxyMode") if diff.get(key) is not None}
+        body |= {key: diff[key] for key in ("version", "kubeProxyMode", "updatePolicy") if diff.get(key) is not None}
         customization = {path.split(".")[1]: after for path, after in diff.items() if path.count(".") == 1}
         if customization:
             body["customization"] = {block: customization[block] for block in sorted(customization)}
@@ -299,10 +299,11 @@ def _body_rules(change, request: dict) -> list[str]:
     elif change.action in ("update", "upgrade"):
         spec["customization"] = body
     else:
-        spec |= {key: body[key] for key in ("region", "version", "kubeProxyMode", "customization") if key in body}
+        fields = ("region", "version", "kubeProxyMode", "updatePolicy", "customization")
+        spec |= {key: body[key] for key in fields if key in body}
         if "workerNodesPolicy" in body:
             spec["lifecycle"] = {"allowReset": True, "workerNodesPolicy": body["workerNodesPolicy"]}
-        unknown = set(body) - {"name", "region", "version", "kubeProxyMode", "customization", "workerNodesPolicy"}
+        unknown = set(body) - {"name", "workerNodesPolicy", *fields}
         unknown -= set(KEPT_ON_RESET) if change.action == "reset" else set()
         if unknown:
             return [f"body fields ovhkube never sends: {', '.join(sorted(unknown))}"]

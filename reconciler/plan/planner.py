@@ -100,11 +100,24 @@ def _plan_create(desired: DesiredCluster) -> Change:
         body["version"] = desired.version
     if desired.kube_proxy_mode:
         body["kubeProxyMode"] = desired.kube_proxy_mode
+    if desired.update_policy:
+        body["updatePolicy"] = desired.update_policy  # a field of the creation body too
     customization = {block: prune(value) for block, value in desired.customization.items()}
     if customization:
         body["customization"] = customization
     diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
     warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
+    # Their own endpoints need the cluster's id, which only the create gives: the next plan shows them.
+    later = [
+        name
+        for name, value in (("ipRestrictions", desired.ip_restrictions), ("openIdConnect", desired.openid_connect))
+        if value
+    ]
+    if later:
+        warnings.append(
+            f"{' and '.join(later)} cannot be sent with the create: the next apply sets them, once the cluster "
+            f"exists; until then the cluster has the API's defaults (no IP restriction, no OIDC)"
+        )
     if not desired.kube_proxy_mode:
         warnings.insert(
             0,
@@ -123,7 +136,7 @@ def _plan_create(desired: DesiredCluster) -> Change:
 
 
 def _create_fields(body: dict):
-    for key in ("region", "version", "kubeProxyMode"):
+    for key in ("region", "version", "kubeProxyMode", "updatePolicy"):
         if key in body:
             yield key, body[key]
     for block, value in body.get("customization", {}).items():
