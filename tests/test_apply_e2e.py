@@ -21,6 +21,8 @@ from apply_helpers import (
     write_fleet,
 )
 
+from reconciler import __version__
+
 
 def three_clusters(sandbox, tmp_path) -> str:
     """alpha: a kubeProxy update; beta: an apiServer update; gamma: in sync."""
@@ -155,11 +157,15 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
     future.write_text(json.dumps({"format_version": "9", "changes": []}))
     other_version = tmp_path / "other-version.json"
     other_version.write_text(json.dumps({"format_version": "2", "tool_version": "0.0.1", "changes": []}))
+    # Format 2 had no upgrade action nor control-plane requests, and fingerprinted fewer fields.
+    before_upgrades = tmp_path / "format-2.json"
+    before_upgrades.write_text(json.dumps({"format_version": "2", "tool_version": __version__, "changes": []}))
     broken = tmp_path / "broken.json"
     broken.write_text('{"format_version": "2", "changes": [')
     for path, expected in (
         (future, "(plan format 9); this is ovhkube"),
         (other_version, "the plan was made by ovhkube 0.0.1 (plan format 2)"),
+        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format 3)"),
         (broken, "not a plan file"),
         (tmp_path / "missing.json", "cannot read plan file"),
     ):

@@ -11,7 +11,7 @@ from reconciler.model import DefaultsRef
 from reconciler.plan.diff import FieldChange
 
 # Changes whenever a reader of the plan JSON must change (2: `reason` and `defaults` on every entry).
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 
 
 class Action(StrEnum):
