@@ -151,6 +151,16 @@ def test_a_cluster_that_does_not_exist_is_an_error_naming_it_and_nothing_is_writ
     assert not folder.exists() or not any(folder.iterdir())
 
 
+def test_a_cluster_name_as_typed_is_shown_escaped_when_it_names_no_cluster(sandbox, run_ovhkube):
+    seed(sandbox)
+
+    result = export(run_ovhkube, sandbox, "--cluster", "x\x1b[2J\u202e\nfake")
+
+    assert result.returncode == 1
+    assert "error: --cluster x\\u001b[2J\\u202e\\nfake: no cluster of that name" in result.stderr
+    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+
+
 def test_a_project_id_that_is_not_one_is_refused_before_any_call(run_ovhkube, sandbox):
     result = run_ovhkube("export", "--project", "my-project", env=sandbox.env())
 

@@ -62,8 +62,10 @@ def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
             problems.append(f"{name}: no cluster of that name in project {project}")
         else:
             found.append((result.found.cluster, result.found.customization))
+    from reconciler.escape import one_line
+
     for problem in problems:
-        err(f"error: --cluster {problem}")
+        err(f"error: --cluster {one_line(problem)}")  # a name as typed: may hold a newline or an escape code
     if problems:
         raise UserError(f"{len(problems)} cluster(s) cannot be exported; nothing was written")
     return found
