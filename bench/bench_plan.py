@@ -94,8 +94,9 @@ def _under_rate_limit(root: Path, desired: str) -> str:
             "|---|---|---|---|---|",
             *rows,
             "",
-            "Without a client limit the first wave of 30 requests meets the limit at once; then every thread pauses "
-            "for the Retry-After and the run goes on at the pace the API accepted. With the limit set to the API's, "
-            "nothing is refused.",
+            "Without a client limit the run ramps up from two requests in flight (slow start), so the limit meets a "
+            "first handful of requests, not all 30 workers; then every thread pauses for the Retry-After and the run "
+            "goes on at half the pace the API accepted, refused no more. With the limit set to the API's, nothing is "
+            "refused.",
         ]
     )

@@ -85,3 +85,23 @@ def test_the_limit_is_a_global_option_that_works_after_the_command_too(sandbox, 
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started >= 1.4  # 4 requests at 2 a second: the last starts 1.5 s after the first
     assert result.stderr.strip().splitlines()[-1].startswith("requests: 4 (GET 4); 0 retries")
+
+
+def test_a_run_ramps_up_from_two_requests_in_flight_instead_of_a_first_wave_of_every_worker(
+    sandbox_factory, monkeypatch
+):
+    # Slow start: an API limit nobody configured meets two requests, then four..., not 30 at once. Each answer takes
+    # 100 ms, so the requests answered within the first round trip are the ones that were on the wire together.
+    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
+    sandbox = sandbox_factory(latency_ms=100)
+    seed_empty(sandbox)
+    with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
+        sandbox.forget_requests()
+        in_threads(30, lambda: api.get(KUBE))
+    answered = sorted(entry["time"] for entry in sandbox.requests() if entry["status"] == 200)
+    assert len(answered) == 30
+    first_round = [moment for moment in answered if moment < answered[0] + 0.05]
+    assert len(first_round) <= 3, answered  # the window: 2, plus the one the clock call's answer made room for
+    assert answered[-1] - answered[0] >= 0.25  # 3, 6, 12, then the rest: four round trips, not one

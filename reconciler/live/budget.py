@@ -5,8 +5,12 @@ ok", python-ovh issue #81) and polling counts against them too.
 - `rate` (requests per second, `--max-requests-per-second` / OVHKUBE_MAX_RPS): each request takes the next slot,
   1/rate after the previous one, whichever thread sends it; no burst, so a rate held over a second is the rate.
 - A 429 pauses every thread until its Retry-After (one refusal, not one per worker), and from then on requests are
-  paced at the rate the API accepted over the last second (at least one per Retry-After): the workers do not all
-  come back at once to be refused again.
+  paced at half the rate the API accepted over the last second (at least one per Retry-After): the workers do
+  not all come back at once to be refused again, nor meet the limit on every bit of jitter.
+- A window of requests in flight, as TCP's slow start: a run starts with INITIAL_WINDOW requests on the wire and
+  each answer lets one more go, so the window doubles every round trip and soon stops mattering; a 429 halves it.
+  Without it, a limit nobody configured met a first wave of every worker at once (30 requests, 28 refused, at
+  P=30 under 2 requests a second) before the first refusal could pause anyone.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
 """
 
@@ -15,6 +19,9 @@ import time
 from collections import deque
 
 DEFAULT_PAUSE = 1.0  # seconds, when a 429 says no Retry-After
+BACK_OFF = 0.5  # after a 429, the share of the rate the API just accepted that the run goes on at (halved, as TCP does)
+INITIAL_WINDOW = 2  # requests in flight before the API has answered any
+MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it stays a plain number
 
 
 class RequestBudget:
@@ -25,30 +32,43 @@ class RequestBudget:
         self.refusals = 0
         self._next = 0.0  # the earliest moment the next request may start
         self._accepted: deque[float] = deque(maxlen=10_000)  # when recent requests were accepted
+        self.window = float(INITIAL_WINDOW)
+        self._in_flight = 0
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)  # signalled when a request in flight is answered
 
     def _pace(self) -> float | None:
         rates = [r for r in (self.rate, self.learned) if r]
         return min(rates) if rates else None
 
     def acquire(self) -> float:
-        """Wait for this request's slot; returns the seconds waited."""
-        with self._lock:
+        """Wait for room in the window and for this request's slot; returns the seconds waited. Every acquire is
+        followed by one release, whatever becomes of the request."""
+        with self._room:
+            asked = self._clock()
+            while self._in_flight >= self.window:
+                self._room.wait(timeout=0.5)  # a timeout keeps Ctrl-C and SIGTERM deliverable to a waiting thread
+            self._in_flight += 1
             now = self._clock()
             start = max(now, self._next)
             pace = self._pace()
             if pace:
                 self._next = start + 1 / pace
-            wait = start - now
+            wait = start - asked
             self.waited += wait
-        if wait > 0:
-            self._sleep(wait)
+        if start > now:
+            self._sleep(start - now)
         return wait
 
-    def accepted(self) -> None:
-        with self._lock:
-            self._accepted.append(self._clock())
+    def release(self, accepted: bool) -> None:
+        """The request is over: answered (`accepted`: it widens the window) or not (refused, failed, interrupted)."""
+        with self._room:
+            self._in_flight -= 1
+            if accepted:
+                self._accepted.append(self._clock())
+                self.window = min(MAX_WINDOW, self.window + 1)
+            self._room.notify_all()
 
     def refused(self, retry_after: float | None) -> float:
         """A 429: pause everyone for Retry-After and slow down; returns the pause (refused time)."""
@@ -57,6 +77,9 @@ class RequestBudget:
             now = self._clock()
             self.refusals += 1
             self._next = max(self._next, now + pause)
-            allowed = max(sum(1 for moment in self._accepted if moment > now - 1.0), 1 / pause)
+            self.window = max(1.0, self.window / 2)
+            accepted = sum(1 for moment in self._accepted if moment > now - 1.0)
+            # Below what the API took: pacing at exactly its rate meets its limit again on every bit of jitter.
+            allowed = max(accepted * BACK_OFF, 1 / pause)
             self.learned = min(self.learned or allowed, allowed)
         return pause

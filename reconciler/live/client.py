@@ -183,9 +183,8 @@ class Api:
             queued += self.budget.acquire()
             try:
                 answer = self._send(method, path, body, need_auth, attempt, headers)
-                self.budget.accepted()
-                return answer
             except ApiError as error:
+                self.budget.release(accepted=False)
                 error.attempts = attempt
                 budget = self.retry_budget if budget is None else budget
                 if error.status == 429:  # refused before it ran, so safe to send again whatever the method
@@ -200,6 +199,12 @@ class Api:
                     raise
                 self._say_retrying(error, budget)
                 time.sleep(delay)
+            except BaseException:  # Ctrl-C, SIGTERM: the request's place in the window is given back all the same
+                self.budget.release(accepted=False)
+                raise
+            else:
+                self.budget.release(accepted=True)
+                return answer
 
     def _say_retrying(self, error: ApiError, budget: float) -> None:
         """One line, once per run, so that an API that does not answer is not seconds of silence (-v logs each)."""
