@@ -99,3 +99,8 @@ def no_commands_in_output():
         yield
     finally:
         sys.stdout, sys.stderr = saved
+
+
+def quoted_list(names) -> str:
+    """Names a user typed, each quoted, so that an empty or blank one is seen: `"", "a b"`."""
+    return ", ".join(json.dumps(name, ensure_ascii=False) for name in names)

@@ -206,9 +206,9 @@ def test_render_one_cluster_and_refuse_a_name_that_matches_none(fleet, run_ovhku
     one = run_ovhkube("render", str(fleet), "--cluster", f"{PROJECT}/api-prod")
     assert one.returncode == 0, one.stderr
     assert one.stdout.count("kind: Cluster") == 1 and 'name: "api-prod"' in one.stdout
-    missing = run_ovhkube("render", str(fleet), "--cluster", "nope")
+    missing = run_ovhkube("render", str(fleet), "--cluster", "nope", "--cluster", "")
     assert missing.returncode == 1
-    assert "--cluster matches no cluster in the files: nope" in missing.stderr
+    assert '--cluster matches no cluster in the files: "", "nope"' in missing.stderr  # an empty name is seen
 
 
 def test_render_of_an_empty_file_is_an_error_that_does_not_speak_of_the_api(run_ovhkube, tmp_path):

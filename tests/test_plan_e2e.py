@@ -238,8 +238,8 @@ def test_target_limits_the_plan_and_an_unknown_target_is_an_error(sandbox, run_o
     desired(tmp_path, "region: GRA7\n", name="delta", filename="delta.yaml")
     _, plan = plan_json(run_ovhkube, sandbox, tmp_path, "--target", "delta")
     assert [c["cluster"]["name"] for c in plan["changes"]] == ["delta"]
-    result = run_ovhkube("plan", str(tmp_path), "--target", "nope", env=sandbox.env())
-    assert result.returncode == 1 and "nope" in result.stderr
+    result = run_ovhkube("plan", str(tmp_path), "--target", "nope", "--target", " ", env=sandbox.env())
+    assert result.returncode == 1 and '--target matches no cluster in the files: "nope", " "' in result.stderr
 
 
 def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):

@@ -7,6 +7,7 @@ import typer
 from reconciler.commands import console
 from reconciler.commands.options import PATHS
 from reconciler.errors import ExitCode, UserError
+from reconciler.escape import quoted_list
 
 
 def render(
@@ -25,7 +26,7 @@ def render(
         documents = [d for d in documents if wanted & _names(d)]
         unknown = sorted(name for name in wanted if not any(name in _names(d) for d in loaded.documents))
         if unknown:
-            raise UserError(f"--cluster matches no cluster in the files: {', '.join(unknown)}")
+            raise UserError(f"--cluster matches no cluster in the files: {quoted_list(unknown)}")
     console.out(render_documents(documents).rstrip("\n"))
     return ExitCode.OK
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from reconciler.commands.console import err
 from reconciler.commands.settings import Settings, is_terminal
 from reconciler.errors import UserError
+from reconciler.escape import quoted_list
 from reconciler.model import DesiredCluster
 from reconciler.plan.data import Plan
 
@@ -45,7 +46,7 @@ def select_targets(clusters: list[DesiredCluster], targets: list[str] | None) ->
         return clusters
     unknown = [t for t in targets if not any(_matches(c, t) for c in clusters)]
     if unknown:
-        raise UserError(f"--target matches no cluster in the files: {', '.join(unknown)}")
+        raise UserError(f"--target matches no cluster in the files: {quoted_list(unknown)}")
     chosen = [c for c in clusters if any(_matches(c, t) for t in targets)]
     err(
         f"warning: --target is in effect: {len(chosen)} of {len(clusters)} cluster(s) are looked at, the others "
