@@ -147,6 +147,6 @@ def request_kind(entry: dict) -> str:
 
 
 LOAD_NOTE = (
-    "Measured while 8 engineers shared this 2-core machine (their tests and benchmarks running, load average "
-    "around 20): absolute times are noisy and ratios compare runs made in one go; request counts are exact."
+    "Measured on a 2-core machine that other work may share: absolute times vary from run to run, ratios compare "
+    "runs made in one go, and request counts are exact."
 )
