@@ -145,11 +145,13 @@ def test_saved_plan_for_another_endpoint_is_refused(sandbox, run_ovhkube, tmp_pa
     plan_file.write_text(json.dumps(saved | {"endpoint": "ovh-eu"}))
     before = sandbox.show()
 
+    sandbox.forget_requests()
     result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
 
     assert result.returncode == 1
     assert "made for endpoint ovh-eu" in result.stderr
     assert sandbox.show() == before
+    assert sandbox.requests() == []  # refused before connecting: not even the API's clock was asked
 
 
 def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path):

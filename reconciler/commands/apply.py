@@ -77,6 +77,7 @@ def apply(
     options = ApplyOptions(parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait)
     saved = _read_saved_plan(plan_file) if plan_file else None
     if saved:
+        _refuse_other_endpoint(saved, settings)
         _refuse_errors(saved, skip_errors, settings)
     clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
     with _workspace_lock(cast(float, lock_timeout), settings), open_api(settings, parallelism=parallelism) as api:
@@ -113,6 +114,16 @@ def _read_saved_plan(path: str):
         raise UserError(f"{exc}; nothing was changed") from None
 
 
+def _refuse_other_endpoint(saved, settings) -> None:
+    """Before connecting: a plan made for another endpoint is refused at once, not after reaching (or waiting on)
+    an API it was never meant for."""
+    from reconciler.commands.connect import chosen_endpoint, endpoint_label
+
+    here = endpoint_label(chosen_endpoint(settings))
+    if saved.endpoint != here:
+        raise UserError(f"the plan was made for endpoint {saved.endpoint}, not {here}: nothing was changed")
+
+
 def _load_targets(paths, target, settings):
     from reconciler.commands.workflow import load_or_fail, select_targets
 
@@ -124,9 +135,6 @@ def _saved_plan_checked(api, saved, parallelism: int):
     from reconciler.commands.console import err
     from reconciler.plan.render import summary_line
 
-    if saved.endpoint != api.endpoint_label:
-        made_for = f"the plan was made for endpoint {saved.endpoint}, not {api.endpoint_label}"
-        raise UserError(f"{made_for}: nothing was changed")
     _refuse_if_stale(api, saved, parallelism)
     err(f"Applying the saved plan made {saved.created_at}: {summary_line(saved).removeprefix('Plan: ')}")
     return saved

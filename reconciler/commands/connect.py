@@ -62,11 +62,24 @@ def _userinfo(url: str) -> tuple[str, str] | None:
     return unquote(parts.username), unquote(parts.password or "")
 
 
+def chosen_endpoint(settings: Settings, configuration=None) -> str:
+    """The endpoint a run talks to: --endpoint (or OVH_ENDPOINT), else ovh.conf's, else ovh-eu."""
+    configuration = configuration or ovh.config.ConfigurationManager()
+    return settings.endpoint or configuration.get("default", "endpoint") or "ovh-eu"
+
+
+def endpoint_label(endpoint: str) -> str:
+    """How plans and reports name an endpoint: its name, `sandbox`, or its URL without a user:password@."""
+    if endpoint.startswith(("http://", "https://")):
+        return without_userinfo(endpoint).rstrip("/")
+    return endpoint
+
+
 @contextmanager
 def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10):
     """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu."""
     configuration = ovh.config.ConfigurationManager()
-    endpoint = settings.endpoint or configuration.get("default", "endpoint") or "ovh-eu"
+    endpoint = chosen_endpoint(settings, configuration)
     gateway_auth = None
     with ExitStack() as stack:
         if endpoint == "sandbox":
@@ -76,8 +89,8 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
             keys = _credentials(configuration, endpoint)
             # user:password@ is for a gateway in front of the API (HTTP basic auth): the API signs and sees the URL
             # without it, and it is shown nowhere.
-            gateway_auth, endpoint = _userinfo(endpoint), without_userinfo(endpoint)
-            name, label = register_endpoint(endpoint), endpoint.rstrip("/")
+            gateway_auth, label = _userinfo(endpoint), endpoint_label(endpoint)
+            name = register_endpoint(label)
         elif endpoint in ovh.client.ENDPOINTS:
             name, label = endpoint, endpoint
             keys = _credentials(configuration, endpoint)
