@@ -25,19 +25,21 @@ def cluster_name(index: int) -> str:
     return f"bench-{index:04d}"
 
 
+def seed_cluster(index: int, sync_period: str) -> dict:
+    """Cluster number `index` of a benchmark fleet, as a seed file holds it."""
+    return {
+        "id": f"00000000-0000-4000-8000-{index:012d}",
+        "name": cluster_name(index),
+        "region": "GRA7",
+        "version": "1.31",
+        "kubeProxyMode": "iptables",
+        "status": "READY",
+        "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
+    }
+
+
 def write_seed(path: Path, count: int, sync_period: str = "PT30S") -> None:
-    clusters = [
-        {
-            "id": f"00000000-0000-4000-8000-{index:012d}",
-            "name": cluster_name(index),
-            "region": "GRA7",
-            "version": "1.31",
-            "kubeProxyMode": "iptables",
-            "status": "READY",
-            "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
-        }
-        for index in range(count)
-    ]
+    clusters = [seed_cluster(index, sync_period) for index in range(count)]
     path.write_text(yaml.safe_dump({"projects": [{"serviceName": PROJECT, "clusters": clusters}]}))
 
 
@@ -82,17 +84,7 @@ def write_fleet_seed(path: Path, count: int, per_project: int = 20, sync_period:
     """`count` clusters, `per_project` to a project (the real API's limit is 20); returns the number of projects."""
     projects: dict[str, list] = {}
     for index in range(count):
-        projects.setdefault(project_id(index // per_project), []).append(
-            {
-                "id": f"00000000-0000-4000-8000-{index:012d}",
-                "name": cluster_name(index),
-                "region": "GRA7",
-                "version": "1.31",
-                "kubeProxyMode": "iptables",
-                "status": "READY",
-                "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
-            }
-        )
+        projects.setdefault(project_id(index // per_project), []).append(seed_cluster(index, sync_period))
     seed = {"projects": [{"serviceName": name, "clusters": clusters} for name, clusters in projects.items()]}
     path.write_text(yaml.safe_dump(seed, sort_keys=False), encoding="utf-8")
     return len(projects)

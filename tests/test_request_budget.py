@@ -4,6 +4,8 @@ pauses everyone instead of a stampede, a limit that slows a plan but never fails
 import threading
 import time
 
+import pytest
+
 from reconciler.commands.connect import open_api
 from reconciler.commands.settings import Settings
 from tests.test_request_counts import fleet, seed_projects
@@ -20,14 +22,19 @@ def in_threads(count: int, work) -> None:
         thread.join()
 
 
+@pytest.fixture
+def sandbox_keys(monkeypatch):
+    """The sandbox's keys in the environment, where open_api reads them as python-ovh does."""
+    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
+
+
 def seed_empty(sandbox) -> None:
     sandbox.seed({"projects": [{"serviceName": PROJECT, "clusters": []}]})
 
 
-def test_the_budget_holds_its_rate_under_30_threads(sandbox, monkeypatch):
-    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
+def test_the_budget_holds_its_rate_under_30_threads(sandbox, sandbox_keys):
     seed_empty(sandbox)
     rate, per_thread = 40.0, 2
     with open_api(Settings(endpoint=sandbox.url, max_requests_per_second=rate), parallelism=30) as api:
@@ -39,10 +46,7 @@ def test_the_budget_holds_its_rate_under_30_threads(sandbox, monkeypatch):
     assert abs(measured - rate) / rate <= 0.10, measured
 
 
-def test_a_429_pauses_every_worker_instead_of_a_stampede(sandbox_factory, monkeypatch):
-    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
+def test_a_429_pauses_every_worker_instead_of_a_stampede(sandbox_factory, sandbox_keys):
     sandbox = sandbox_factory(rate_limit=20)
     seed_empty(sandbox)
     with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
@@ -88,13 +92,10 @@ def test_the_limit_is_a_global_option_that_works_after_the_command_too(sandbox, 
 
 
 def test_a_run_ramps_up_from_two_requests_in_flight_instead_of_a_first_wave_of_every_worker(
-    sandbox_factory, monkeypatch
+    sandbox_factory, sandbox_keys
 ):
     # Slow start: an API limit nobody configured meets two requests, then four..., not 30 at once. Each answer takes
     # 100 ms, so the requests answered within the first round trip are the ones that were on the wire together.
-    for name, value in {"OVH_APPLICATION_KEY": "sandbox-ak", "OVH_APPLICATION_SECRET": "sandbox-as"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("OVH_CONSUMER_KEY", "sandbox-ck")
     sandbox = sandbox_factory(latency_ms=100)
     seed_empty(sandbox)
     with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
