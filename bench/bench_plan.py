@@ -96,7 +96,8 @@ def _under_rate_limit(root: Path, desired: str) -> str:
             "",
             "Without a client limit the run ramps up from two requests in flight (slow start), so the limit meets a "
             "first handful of requests, not all 30 workers; then every thread pauses for the Retry-After and the run "
-            "goes on at half the pace the API accepted, refused no more. With the limit set to the API's, nothing is "
+            "goes on at 70% of the pace the API accepted over the last second, an estimate that varies from run to run "
+            "(1 to 7 later refusals seen across runs). With the limit set to the API's, nothing is "
             "refused.",
         ]
     )

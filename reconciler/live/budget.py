@@ -5,7 +5,7 @@ ok", python-ovh issue #81) and polling counts against them too.
 - `rate` (requests per second, `--max-requests-per-second` / OVHKUBE_MAX_RPS): each request takes the next slot,
   1/rate after the previous one, whichever thread sends it; no burst, so a rate held over a second is the rate.
 - A 429 pauses every thread until its Retry-After (one refusal, not one per worker), and from then on requests are
-  paced at half the rate the API accepted over the last second (at least one per Retry-After): the workers do
+  paced at 70% of the rate the API accepted over the last second (at least one per Retry-After): the workers do
   not all come back at once to be refused again, nor meet the limit on every bit of jitter.
 - A window of requests in flight, as TCP's slow start: a run starts with INITIAL_WINDOW requests on the wire and
   each answer lets one more go, so the window doubles every round trip and soon stops mattering; a 429 halves it.
@@ -19,7 +19,7 @@ import time
 from collections import deque
 
 DEFAULT_PAUSE = 1.0  # seconds, when a 429 says no Retry-After
-BACK_OFF = 0.5  # after a 429, the share of the rate the API just accepted that the run goes on at (halved, as TCP does)
+BACK_OFF = 0.7  # after a 429, the share of the rate the API just accepted that the run goes on at
 INITIAL_WINDOW = 2  # requests in flight before the API has answered any
 MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it stays a plain number
 
