@@ -190,3 +190,26 @@ def test_line_numbers_count_only_yaml_1_2_line_breaks(run_ovhkube, tmp_path):
 
     assert result.returncode == 1
     assert f"{path}:9:" in result.stdout and "syncPeriod: must be greater than 0" in result.stdout
+
+
+def test_a_folder_that_cannot_be_read_is_an_error_not_a_silent_gap(tmp_path):
+    """A sub-folder the run may not list would drop its clusters from plan and drift without a word. Root reads
+    any folder, so as root the CLI runs without the capabilities that let it (setpriv, from util-linux)."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "visible.yaml").write_text(document({}))
+    hidden = tmp_path / "team-b"
+    hidden.mkdir()
+    (hidden / "cluster.yaml").write_text(document({}).replace('"abc"', '"def"'))
+    hidden.chmod(0o000)
+    unprivileged = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    command = [*unprivileged, sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
+    try:
+        result = subprocess.run([*command, "validate", tmp_path], capture_output=True, text=True, timeout=60)
+    finally:
+        hidden.chmod(0o755)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{hidden}: cannot read folder: Permission denied" in result.stdout
