@@ -157,3 +157,38 @@ def test_a_held_lock_refuses_at_once_naming_its_holder_and_a_dead_holder_frees_i
     assert "no longer running" in taken.stderr
     assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
     assert (tmp_path / ".ovhkube" / "apply.lock").read_text() == ""  # released: nobody holds it
+
+
+def test_a_signal_while_following_someone_elses_reset_still_gives_the_account(sandbox_factory, run_ovhkube, tmp_path):
+    """Following another workspace's reset is a wait like any other: SIGTERM there ends the apply with its account
+    and exit 143, not with an internal error and no account."""
+    sandbox = sandbox_factory(transition_seconds=8)
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(
+        tmp_path,
+        wanted("first", mode="iptables", kubeProxy=IPTABLES_60S),
+        wanted("alpha", mode="ipvs", allow_reset=True, kubeProxy={"ipvs": {"scheduler": "lc"}}),
+    )
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    reset = next(c["requests"][0] for c in json.loads(plan_file.read_text())["changes"] if c["action"] == "reset")
+    process = start(
+        "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
+    )
+    for line in process.stderr:  # past the stale check, busy creating `first` (8 s): someone else resets alpha
+        if line.startswith("first: creating"):
+            time.sleep(5)  # late enough that their reset is still running when this apply comes to alpha
+            sandbox.client().post(reset["path"], **reset["body"])
+        if line.startswith("alpha:") and "by someone else" in line:
+            break
+    process.send_signal(signal.SIGTERM)
+
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 143, stderr
+    assert "internal error" not in stdout + stderr
+    account = {c["cluster"]["name"]: c for c in json.loads(stdout)["clusters"]}
+    # Stopped while following it (or, on a slow machine, just after it was over): never sent by this apply.
+    assert account["alpha"]["requests"] == []
+    assert account["alpha"]["result"] in ("interrupted", "skipped", "done_elsewhere")
+    assert clusters_by_name(sandbox)["alpha"]["resets"] == 1

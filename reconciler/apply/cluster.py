@@ -48,7 +48,11 @@ def apply_change(
     if change.action == "noop":
         return outcome("unchanged")
     try:
-        cluster = _execute(session)
+        try:
+            cluster = _execute(session)
+        except DoneElsewhere as exc:  # following it can be interrupted or fail too: the handlers below apply
+            say(exc.reason)
+            return _done_elsewhere(session, exc.reason, outcome)
         if not options.wait or cluster is None:  # None: nothing was waited for (--no-wait)
             return outcome("done", notes=[NO_WAIT_NOTE])
         misses = _unmet_after_settling(session, cluster)
@@ -57,16 +61,13 @@ def apply_change(
             raise ClusterFailed(f"verification failed: not live after the apply: {paths}", misses)
         say("done, verified")
         return outcome("done", verified=True)
-    except DoneElsewhere as exc:
-        say(exc.reason)
-        return _done_elsewhere(session, exc.reason, outcome)
     except ClusterFailed as exc:
         say(f"failed: {exc.reason}")
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
     except Interrupted:
         if session.records:
-            return outcome("interrupted", "Ctrl-C while waiting: what was sent goes on, but is not verified")
-        return outcome("skipped", "Ctrl-C before anything was sent")
+            return outcome("interrupted", "stopped while waiting: what was sent goes on, but is not verified")
+        return outcome("skipped", "stopped before anything was sent")
     except Exception as exc:  # a bug must fail this cluster, not the whole apply
         return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
 

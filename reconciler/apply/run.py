@@ -59,17 +59,17 @@ def apply_plan(
     pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism), thread_name_prefix="apply")
     futures: dict[Future, int] = {}
     watch = ProjectWatch(api)
-    for index, change in enumerate(plan.changes):
-
-        def say(text, ref=change.cluster):
-            report(ref, text)
-
-        if change.action in CHANGING:
-            futures[pool.submit(apply_change, api, change, options, stop, say, watch)] = index
-        else:  # noop and error entries: nothing to send, an outcome at once
-            outcomes[index] = apply_change(api, change, options, stop, say)
     interrupted = terminated = False
-    try:
+    try:  # a signal while clusters are still being handed to the pool is handled as one while they run
+        for index, change in enumerate(plan.changes):
+
+            def say(text, ref=change.cluster):
+                report(ref, text)
+
+            if change.action in CHANGING:
+                futures[pool.submit(apply_change, api, change, options, stop, say, watch)] = index
+            else:  # noop and error entries: nothing to send, an outcome at once
+                outcomes[index] = apply_change(api, change, options, stop, say)
         _collect(futures, outcomes)
     except KeyboardInterrupt as exc:
         interrupted, terminated = True, isinstance(exc, Terminated)
@@ -123,8 +123,11 @@ def _finish_after_interrupt(
                 outcomes[index] = future.result(timeout=left)
     except (KeyboardInterrupt, FuturesTimeout):
         pass
+    started = set(futures.values())
     for index, outcome in enumerate(outcomes):
-        if outcome is None:
+        if outcome is None and index not in started:
+            outcomes[index] = ClusterOutcome(changes[index], "skipped", f"{signal} before it was started")
+        elif outcome is None:
             why = "SIGTERM" if grace is not None else "Ctrl-C twice"
             reason = f"{why}: a request may still be in flight; its result is unknown"
             outcomes[index] = ClusterOutcome(changes[index], "interrupted", reason)

@@ -22,6 +22,7 @@ from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import read_live
 from reconciler.plan.data import Request
 from reconciler.plan.normalize import cidr_set, oidc_comparable
+from reconciler.plan.planner import major_minor
 
 MAX_BUSY_RETRIES = 3  # 409 "busy" answers per request before that cluster fails
 BUSY_PAUSE_SECONDS = 0.5  # after the first busy answer; doubled after each next one
@@ -76,10 +77,6 @@ def _wait_out_busy(session: ClusterSession, busy: int) -> None:
     """Wait for READY, and a growing pause besides: a cluster may be READY and still locked by another change."""
     session.wait_ready(after_change=False)
     pause(session.stop, BUSY_PAUSE_SECONDS * 2 ** (busy - 1))
-
-
-def _customization_live(session: ClusterSession, request: Request) -> bool:
-    return blocks_match(request.body or {}, session.read().customization)
 
 
 STARTED, NOT_STARTED, UNKNOWN = "started", "not started", "unknown"
@@ -182,6 +179,7 @@ def send_setting(session: ClusterSession, request: Request, kind: str, first: bo
     `before`: the cluster as last read at READY (an upgrade tells "started" by its version moving)."""
     if kind == "upgrade" and before is None:
         before = session.read_object()
+    start_minor = major_minor(str((before or {}).get("version") or ""))
     busy = 0
     while True:
         try:
@@ -206,6 +204,10 @@ def send_setting(session: ClusterSession, request: Request, kind: str, first: bo
             session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending again")
         _wait_out_busy(session, busy)
         before = session.read_object()
+        if kind == "upgrade" and major_minor(str(before.get("version") or "")) != start_minor:
+            # Another apply's upgrade went first: sending this step again would go one minor past the plan.
+            session.say("the version moved while busy (an upgrade by someone else): not sending this step again")
+            return
         if kind != "upgrade" and _setting_live(session, request, kind, before):
             session.say(f"the {kind} is live already (an earlier attempt went through)")
             return
