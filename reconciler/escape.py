@@ -27,7 +27,8 @@ def one_line(text) -> str:
     return "".join(char if char.isprintable() else json.dumps(char)[1:-1] for char in text)
 
 
-_USERINFO = re.compile(r"(?i)\b(https?://)[^/@\s]*@")
+# Any scheme (a mistyped `htps://` too), up to the last @ of the authority: a password may hold an @.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
 
 
 def without_userinfo(text: str) -> str:

@@ -213,3 +213,18 @@ def test_a_folder_that_cannot_be_read_is_an_error_not_a_silent_gap(tmp_path):
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"{hidden}: cannot read folder: Permission denied" in result.stdout
+
+
+def test_a_password_holding_an_at_sign_or_a_mistyped_scheme_is_still_shown_nowhere(sandbox, run_ovhkube, tmp_path):
+    from apply_helpers import IPTABLES_60S, live, seed, wanted, write_fleet
+
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+    at_sign = sandbox.url.replace("http://", "http://deploy:hunter2@secret@")
+
+    result = run_ovhkube("--endpoint", at_sign, "-v", "plan", fleet, env=sandbox.env())
+
+    assert result.returncode == 0, result.stderr  # the API is reached at the URL without them, and signs it so
+    assert "secret" not in result.stdout + result.stderr and "hunter2" not in result.stdout + result.stderr
+    typo = run_ovhkube("--endpoint", "HTPS://deploy:hunter2@api.example/1.0", "plan", fleet, env=sandbox.env())
+    assert typo.returncode == 1 and "unknown endpoint" in typo.stderr and "hunter2" not in typo.stderr

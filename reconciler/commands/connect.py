@@ -96,7 +96,7 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
             keys = _credentials(configuration, endpoint)
         else:
             choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
-            raise ApiError(f"unknown endpoint {endpoint!r}: use {choices}")
+            raise ApiError(f"unknown endpoint {without_userinfo(endpoint)!r}: use {choices}")
         if not all(keys):
             raise AuthError(f"missing API credentials for {label}")
         application_key, application_secret, consumer_key = keys
@@ -107,7 +107,7 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
         prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
         if gateway_auth:
             client._session.auth = gateway_auth
-        budget = RequestBudget(settings.max_requests_per_second)
+        budget = RequestBudget(settings.max_requests_per_second, max_window=parallelism)
         api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget)
         stack.callback(client._session.close)
         if settings.verbose:  # the run's cost, last, whatever the outcome

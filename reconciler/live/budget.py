@@ -25,14 +25,16 @@ MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it
 
 
 class RequestBudget:
-    def __init__(self, rate: float | None = None, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, rate: float | None = None, clock=time.monotonic, sleep=time.sleep, max_window: int = 0):
         self.rate = rate if rate and rate > 0 else None
         self.learned: float | None = None  # the pace a 429 taught, when it is slower than `rate`
         self.waited = 0.0
         self.refusals = 0
         self._next = 0.0  # the earliest moment the next request may start
+        self._paused_until = 0.0  # the end of the pause the last 429 asked for
         self._accepted: deque[float] = deque(maxlen=10_000)  # when recent requests were accepted
-        self.window = float(INITIAL_WINDOW)
+        self.max_window = float(max_window) if max_window > 0 else MAX_WINDOW  # the caller's threads: no more
+        self.window = min(float(INITIAL_WINDOW), self.max_window)
         self._in_flight = 0
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
@@ -58,7 +60,11 @@ class RequestBudget:
             wait = start - asked
             self.waited += wait
         if start > now:
-            self._sleep(start - now)
+            try:
+                self._sleep(start - now)
+            except BaseException:  # Ctrl-C or SIGTERM while waiting for the slot: give the window's place back
+                self.release(accepted=False)
+                raise
         return wait
 
     def release(self, accepted: bool) -> None:
@@ -67,7 +73,7 @@ class RequestBudget:
             self._in_flight -= 1
             if accepted:
                 self._accepted.append(self._clock())
-                self.window = min(MAX_WINDOW, self.window + 1)
+                self.window = min(self.max_window, self.window + 1)
             self._room.notify_all()
 
     def refused(self, retry_after: float | None) -> float:
@@ -76,8 +82,10 @@ class RequestBudget:
         with self._lock:
             now = self._clock()
             self.refusals += 1
+            if now >= self._paused_until:  # the first refusal of a wave halves the window; the rest of it do not
+                self.window = max(1.0, self.window / 2)
+            self._paused_until = max(self._paused_until, now + pause)
             self._next = max(self._next, now + pause)
-            self.window = max(1.0, self.window / 2)
             accepted = sum(1 for moment in self._accepted if moment > now - 1.0)
             # Below what the API took: pacing at exactly its rate meets its limit again on every bit of jitter.
             allowed = max(accepted * BACK_OFF, 1 / pause)
