@@ -8,6 +8,8 @@ loading ovh or requests.
 
 from enum import IntEnum
 
+# The errorCode values of OVH auth failures that a key or secret would fix (python-ovh, go-ovh).
+CREDENTIAL_ERROR_CODES = frozenset({"INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE"})
 CREDENTIAL_HINT = "set OVH_APPLICATION_KEY, OVH_APPLICATION_SECRET and OVH_CONSUMER_KEY (or write them in ovh.conf)"
 # A wrong signature is a 400; the API also answers it to some malformed requests (python-ovh issue #103).
 SIGNATURE_HINT = (

@@ -1,10 +1,9 @@
 """Failures with one cause for the whole run (the credentials, the key's access rules, an unseeded sandbox): said
 once, with what to do, instead of once per cluster."""
 
-from reconciler.errors import CREDENTIAL_HINT, SIGNATURE_HINT, ApiError, NotGranted
+from reconciler.errors import CREDENTIAL_ERROR_CODES, CREDENTIAL_HINT, SIGNATURE_HINT, ApiError, NotGranted
 
 # python-ovh's names for refused credentials (ovh/exceptions.py); the API answers them with 400, 401 or 403.
-CREDENTIAL_CLASSES = {"INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE"}
 ACCESS_RULES_HINT = (
     "the consumer key's access rules do not allow this call: create a key with the rules `ovhkube access-rules` "
     "prints (--read-only is enough for plan, drift and export)"
@@ -21,7 +20,7 @@ def one_cause(failures: dict[str, ApiError], projects: int, sandbox: bool) -> st
         return None
     first = next(iter(failures.values()))
     classes = {failure.error_class for failure in failures.values()}
-    if any(f.status == 401 or f.error_class in CREDENTIAL_CLASSES for f in failures.values()):
+    if any(f.status == 401 or f.error_class in CREDENTIAL_ERROR_CODES for f in failures.values()):
         hint = SIGNATURE_HINT if first.status == 400 else CREDENTIAL_HINT  # 400: a signature the API refused
         return f"the API refused the credentials ({_what(first)}); {hint}"
     if classes == {"NOT_GRANTED_CALL"}:

@@ -24,6 +24,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from reconciler.errors import (
+    CREDENTIAL_ERROR_CODES,
     ApiError,
     AuthError,
     Conflict,
@@ -41,7 +42,6 @@ TIMEOUT = (10, 60)  # seconds to connect, seconds to read
 # OVHKUBE_CLOCK_BUDGET_SECONDS sets it (tests of an unreachable endpoint shorten it).
 CLOCK_BUDGET_SECONDS = 10.0
 # Authentication errorCodes (python-ovh, go-ovh); a wrong signature is a 400 INVALID_SIGNATURE (php-ovh issue #97).
-CREDENTIAL_ERROR_CODES = frozenset({"INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE"})
 NOT_GRANTED_CODES = frozenset({"NOT_GRANTED_CALL", "FORBIDDEN"})
 IAM_DETAIL = "unauthorizedActionsByIAM"
 
@@ -193,7 +193,7 @@ class Api:
                     if time.monotonic() - started - queued > budget:
                         raise
                     continue
-                delay = self._backoff(attempt, None)
+                delay = self._backoff(attempt, error.retry_after)  # a 503 may say when to come back
                 retryable = method in RETRIED_METHODS and error.ambiguous
                 if not retryable or time.monotonic() - started - queued + delay > budget:
                     raise

@@ -34,7 +34,6 @@ NEWEST_VERSION = "1.35"
 
 # ovh/docs apiserver-flags-configuration and resetting-a-cluster; ovh/terraform-provider-ovh acceptance test "no
 # apiserver customization, should contain default values from API": both plugins on where nothing was asked.
-DEFAULT_ADMISSION_PLUGINS = {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}
 # ovh/docs apiserver-flags-configuration: only AlwaysPullImages can be turned off.
 ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)
 
