@@ -336,7 +336,11 @@ def test_a_cluster_in_another_region_is_an_error_not_drift(fleet, sandbox, run_o
 
     assert result.returncode == 1, result.stderr
     batch = by_name(report)["batch"]
-    assert batch["state"] == "error" and "a region never changes" in batch["error"]
+    assert batch["state"] == "error"
+    # Where to edit: the line of batch's region in the file (its document is the last one).
+    lines = fleet.read_text().splitlines()
+    region_line = max(n for n, line in enumerate(lines, 1) if line == "  region: BHS5")
+    assert batch["error"].startswith(f"{fleet}:{region_line}") and "is BHS5 but the cluster is in" in batch["error"]
 
 
 def test_every_error_reason_of_the_plan_has_a_drift_state():

@@ -162,7 +162,8 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
 
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
-        message = f"spec.region is {desired.region} but the cluster is in {live_region}: a region never changes"
+        where = desired.source_of("region").source  # the file and line to edit (a ClusterDefaults' too)
+        message = f"{where}: spec.region is {desired.region} but the cluster is in {live_region}: it never changes"
         return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
     requests = []
     if mode_changes and standard:
