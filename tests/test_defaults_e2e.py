@@ -219,6 +219,23 @@ def test_render_of_an_empty_file_is_an_error_that_does_not_speak_of_the_api(run_
     assert result.stderr.splitlines()[-1] == "error: 1 problem(s) in the files"  # render never reads the API
 
 
+def test_render_quotes_label_keys_other_yaml_readers_would_not_read_as_text(run_ovhkube, tmp_path):
+    labels = {"2": "x", "1.5": "w", "true": "y", "null": "z", "on": "v", "team": "a"}
+    document = {
+        "apiVersion": "ovhkube/v1",
+        "kind": "Cluster",
+        "metadata": {"name": "lab", "labels": labels},
+        "spec": {"project": PROJECT, "region": "GRA5"},
+    }
+    path = tmp_path / "lab.yaml"
+    path.write_text(json.dumps(document))
+    result = run_ovhkube("render", str(path))
+    assert result.returncode == 0, result.stderr
+    # PyYAML reads YAML 1.1, where a plain on, true, null or 2 is no string: each key must come back as written.
+    assert yaml.safe_load(result.stdout)["metadata"]["labels"] == labels
+    assert " team: " in result.stdout and '"team"' not in result.stdout  # an ordinary key stays plain
+
+
 def test_export_with_defaults_factors_what_every_cluster_shares_and_still_plans_no_changes(
     sandbox, run_ovhkube, tmp_path
 ):

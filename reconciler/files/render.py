@@ -20,8 +20,14 @@ def _text(value) -> str:
     return json.dumps(value, separators=(", ", ": "))
 
 
+# Plain keys that a YAML reader would take for something else than a string: null and booleans (YAML 1.1's yes/no
+# included, for the readers that still use it), and anything that starts like a number.
+NOT_A_STRING_WHEN_PLAIN = {"~", "null", "true", "false", "yes", "no", "on", "off", "y", "n"}
+
+
 def _key(key: str) -> str:
-    return key if PLAIN_KEY.match(key) else _text(key)
+    plain = PLAIN_KEY.match(key) and not key[0].isdigit() and key.lower() not in NOT_A_STRING_WHEN_PLAIN
+    return key if plain else _text(key)
 
 
 def _comment(text: str) -> str:
