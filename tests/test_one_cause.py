@@ -72,3 +72,5 @@ def test_a_key_without_the_access_rules_is_told_to_use_access_rules():
         "create a key with the rules `ovhkube access-rules` prints (--read-only is enough for plan, drift and export)"
     )
     assert one_cause({PROJECT: ApiError("gone", status=404)}, projects=2, sandbox=False) is None
+    # A key made for one project of two (access-rules --project): the other project's clusters are still planned.
+    assert one_cause({OTHER_PROJECT: refused}, projects=2, sandbox=False) is None

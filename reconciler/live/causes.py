@@ -23,9 +23,12 @@ def one_cause(failures: dict[str, ApiError], projects: int, sandbox: bool) -> st
     if any(f.status == 401 or f.error_class in CREDENTIAL_ERROR_CODES for f in failures.values()):
         hint = SIGNATURE_HINT if first.status == 400 else CREDENTIAL_HINT  # 400: a signature the API refused
         return f"the API refused the credentials ({_what(first)}); {hint}"
-    if classes == {"NOT_GRANTED_CALL"}:
+    # A key or a policy may grant some projects and not others: only a refusal of every project is the run's cause;
+    # otherwise the refused projects' clusters fail each with its error, and the others are planned.
+    everywhere = len(failures) == projects
+    if everywhere and classes == {"NOT_GRANTED_CALL"}:
         return f"{_what(first)}: {ACCESS_RULES_HINT}"
-    if all(isinstance(f, NotGranted) and f.iam_action for f in failures.values()):
+    if everywhere and all(isinstance(f, NotGranted) and f.iam_action for f in failures.values()):
         return str(first)  # an IAM policy lacks the action: the error names it
     if sandbox and len(failures) == projects and all(f.status == 404 for f in failures.values()):
         return f"{_what(first)}: {SEED_HINT}"
