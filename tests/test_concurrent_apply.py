@@ -162,7 +162,7 @@ def test_a_held_lock_refuses_at_once_naming_its_holder_and_a_dead_holder_frees_i
 def test_a_signal_while_following_someone_elses_reset_still_gives_the_account(sandbox_factory, run_ovhkube, tmp_path):
     """Following another workspace's reset is a wait like any other: SIGTERM there ends the apply with its account
     and exit 143, not with an internal error and no account."""
-    sandbox = sandbox_factory(transition_seconds=8)
+    sandbox = sandbox_factory(transition_seconds=10)
     seed(sandbox, live(1, "alpha"))
     fleet = write_fleet(
         tmp_path,
@@ -175,9 +175,11 @@ def test_a_signal_while_following_someone_elses_reset_still_gives_the_account(sa
     process = start(
         "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
     )
-    for line in process.stderr:  # past the stale check, busy creating `first` (8 s): someone else resets alpha
+    for line in process.stderr:  # past the stale check, busy creating `first` (10 s): someone else resets alpha
         if line.startswith("first: creating"):
-            time.sleep(5)  # late enough that their reset is still running when this apply comes to alpha
+            # 8 s into first's 10 s: their reset still has some 8 s to run when this apply comes to alpha, however
+            # slow the machine is in between, and it started before alpha's turn.
+            time.sleep(8)
             sandbox.client().post(reset["path"], **reset["body"])
         if line.startswith("alpha:") and "by someone else" in line:
             break
