@@ -67,8 +67,9 @@ class ApiError(Exception):
 
     @property
     def ambiguous(self) -> bool:
-        """True when the request may have been executed although it failed: a network failure or a 5xx."""
-        return self.network or (self.status is not None and self.status >= 500)
+        """True when the request may have been executed although it failed: a network failure, a 5xx, or a 2xx
+        whose answer cannot be read (a proxy's HTML page after the API did the work)."""
+        return self.network or (self.status is not None and (self.status >= 500 or 200 <= self.status < 300))
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.method else ""

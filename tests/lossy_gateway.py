@@ -6,6 +6,7 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
 - "refused": the client gets a 400 Client::BadRequest (an answer: nothing to retry) and the sandbox never sees it;
 - "vanished": the client gets a 404 Client::NotFound (deleted meanwhile) and the sandbox never sees it;
 - "not_granted": the client gets the API's 403 NOT_GRANTED_CALL (the consumer key's access rules lack the call);
+- "garbled": the request reaches the sandbox (the change is made), then the client gets a 200 with an HTML page;
 - None: forwarded normally.
 The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
 """
@@ -15,6 +16,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+GARBLED = b"<html><body>Thank you for your patience</body></html>"
 BAD_GATEWAY = b'{"class": "Server::BadGateway", "message": "Bad gateway (lost by the test gateway)"}'
 ANSWERS = {
     "refused": (400, b'{"class": "Client::BadRequest", "message": "Refused by the test gateway"}'),
@@ -78,7 +80,9 @@ class LossyGateway:
             response = connection.getresponse()
             status, payload = response.status, response.read()
             connection.close()
-        if fault:
+        if fault == "garbled":
+            status, payload = 200, GARBLED
+        elif fault:
             status, payload = ANSWERS.get(fault, (502, BAD_GATEWAY))
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
