@@ -102,7 +102,9 @@ def post_reset(session: ClusterSession, request: Request) -> None:
                 raise ClusterFailed(f"the API refused the reset: {exc}") from None
             state = _reset_state(session, mode)
             if state == NOT_STARTED and exc.ambiguous:  # before sending it again, be sure: the API may show it late
-                state = look_again(session.stop, lambda: _reset_state(session, mode), NOT_STARTED)
+                # As long as a create may take to show: a reset sent twice erases the cluster twice.
+                window = max(settle_seconds(), created_visible_seconds())
+                state = look_again(session.stop, lambda: _reset_state(session, mode), NOT_STARTED, window=window)
             if state == STARTED:
                 session.say("the reset started: following it, not sending it again")
                 return
