@@ -126,8 +126,10 @@ def wait_until_ready(
 def look_again(stop: threading.Event, look: Callable[[], object], seen: object, window: float | None = None):
     """`look()` again over `window` seconds (the settle window) while it keeps answering `seen`; the first other
     answer, or `seen`."""
-    deadline = time.monotonic() + (settle_seconds() if window is None else window)
-    for interval in poll_intervals(cap=1.0):
+    window = settle_seconds() if window is None else window
+    deadline = time.monotonic() + window
+    # About a dozen looks whatever the window: the 120 s one for a lost create or reset must not cost 120 reads.
+    for interval in poll_intervals(cap=max(1.0, window / 12)):
         if time.monotonic() + interval > deadline:
             return seen
         pause(stop, interval)
