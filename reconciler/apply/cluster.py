@@ -12,7 +12,7 @@ from reconciler.apply.carried import not_as_read
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import unmet
-from reconciler.apply.waiting import Interrupted, pause, settle_seconds
+from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_seconds
 from reconciler.apply.watch import ProjectWatch
 from reconciler.apply.writes import (
     check_before_post,
@@ -136,6 +136,23 @@ def _execute(session: ClusterSession) -> dict | None:
             send_setting(session, request, kind, first=index == 0, before=cluster)
         if session.options.wait:
             cluster = session.wait_ready(after_change=True)
+            if kind == "reset":
+                cluster = _after_the_reset(session, request, cluster)
+    return cluster
+
+
+def _after_the_reset(session: ClusterSession, request: Request, cluster: dict) -> dict:
+    """READY right after a reset may still be the cluster before it, on an API that shows the reset late: what is
+    put back after it (IP restrictions, OIDC) would then be wiped by it. The reset always changes the mode, so the
+    new mode says it is over. Usually it shows at once, and this costs no request."""
+    mode = (request.body or {}).get("kubeProxyMode")
+    deadline = time.monotonic() + session.options.timeout
+    intervals = poll_intervals()  # growing, as every wait: a late reset must not cost a read a second
+    while mode and cluster.get("kubeProxyMode") != mode:
+        if time.monotonic() > deadline:
+            raise ClusterFailed(f"READY but not yet in {mode} mode after the reset: nothing was put back")
+        pause(session.stop, next(intervals))
+        cluster = session.wait_ready(after_change=False)
     return cluster
 
 
