@@ -70,7 +70,7 @@ def test_empty_files_and_documents_are_warnings(tmp_path):
         ("[1, 2]\n", "a document must be a mapping (apiVersion, kind, metadata, spec), not a list"),
         ("just text\n", "a document must be a mapping (apiVersion, kind, metadata, spec), not a single value"),
         ("? [a, b]\n: 1\n", "a key must be plain text, not a list or mapping"),
-        ("a: !!int twelve\n", "cannot read 'twelve' as !!int: not a YAML 1.2 integer"),
+        ("a: !!int twelve\n", 'cannot read "twelve" as !!int: not a YAML 1.2 integer'),
         ("a: !!set {x: null}\n", "unsupported YAML tag !!set"),
     ],
 )

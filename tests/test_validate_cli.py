@@ -278,3 +278,16 @@ def test_random_bytes_never_crash(tmp_path, data):
 def test_every_bad_file_at_once_in_process():
     code, output = main_in_process("validate", str(BAD))
     assert code == 1 and output
+
+
+def test_a_value_its_tag_cannot_read_is_reported_once_in_words(tmp_path):
+    spec = "  version: !!float x\n  customization:\n    kubeProxy:\n      iptables: {syncPeriod: !!int abc}\n"
+    (tmp_path / "a.yaml").write_text(VALID.split("  kubeProxyMode")[0] + spec)
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{tmp_path}/a.yaml:7:12: spec.version: cannot read " + '"x" as !!float: not a number',
+        f"{tmp_path}/a.yaml:10:30: spec.customization.kubeProxy.iptables.syncPeriod: "
+        + 'cannot read "abc" as !!int: not a YAML 1.2 integer',
+        "2 errors in 1 file",
+    ]

@@ -182,7 +182,7 @@ def test_yaml_1_2_core_booleans_are_booleans(tmp_path, word, value):
 @pytest.mark.parametrize(
     ("written", "problem"),
     [
-        ("!!bool yes", "cannot read 'yes' as !!bool: a YAML 1.2 boolean is true or false"),
+        ("!!bool yes", 'cannot read "yes" as !!bool: a YAML 1.2 boolean is true or false'),
         ("012", "expected true or false, got a number (12)"),  # YAML 1.2: decimal twelve, not octal ten
         ("2024-01-01", 'expected true or false, got a string ("2024-01-01")'),  # no implicit dates in YAML 1.2
     ],

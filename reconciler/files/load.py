@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import yaml
 import yaml.constructor
 
-from reconciler.files.problem import WARNING, Problem, dotted
+from reconciler.files.problem import WARNING, Problem, dotted, shown
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_RUN_BYTES = 16 * MAX_FILE_BYTES  # all the files of one run: memory is bounded per run, not only per file
@@ -343,8 +343,9 @@ class _Builder:
             return node.value
         try:
             return _core_value(node)
-        except Exception as exc:  # e.g. `!!int abc`: report it, keep the text
-            self.problem(node, path, f"cannot read {node.value!r} as {_short_tag(node.tag)}: {_one_line(str(exc))}")
+        except Exception as exc:  # e.g. `!!int abc`: report it, keep the text (validation then says no more of it)
+            reason = str(exc) if isinstance(exc, _NotCore) else _TAG_REASONS.get(node.tag, "not a valid value")
+            self.problem(node, path, f"cannot read {shown(node.value)} as {_short_tag(node.tag)}: {reason}")
             return node.value
 
     def _mapping(self, node, path: tuple) -> dict:
@@ -368,16 +369,25 @@ class _Builder:
         return result
 
 
+class _NotCore(ValueError):
+    """A tagged scalar that YAML 1.2's core schema does not read as its tag says; the message is the reason."""
+
+
+# Why PyYAML's own constructor refused a tagged scalar, in words: its exceptions speak Python ("could not convert
+# string to float: 'x'").
+_TAG_REASONS = {_TAG + "float": "not a number", _TAG + "binary": "not base64", _TAG + "timestamp": "not a date"}
+
+
 def _core_value(node):
     """A scalar's value by the YAML 1.2 core schema: PyYAML's own constructors would still read `!!bool yes` as
     true and `!!int 012` as ten."""
     if node.tag == _TAG + "bool":
         if node.value not in _CORE_BOOLS:
-            raise ValueError("a YAML 1.2 boolean is true or false")
+            raise _NotCore("a YAML 1.2 boolean is true or false")
         return _CORE_BOOLS[node.value]
     if node.tag == _TAG + "int":
         if not _CORE_INT.fullmatch(node.value):
-            raise ValueError("not a YAML 1.2 integer")
+            raise _NotCore("not a YAML 1.2 integer")
         return int(node.value, 0 if node.value[:2] in ("0o", "0x") else 10)
     return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
 

@@ -5,6 +5,7 @@ from dataclasses import asdict, dataclass
 
 from reconciler.escape import capped, one_line
 
+SHOWN_CHARS = 40  # values quoted in messages are cut to this length
 ERROR = "error"
 WARNING = "warning"
 
@@ -53,3 +54,10 @@ def _one_short_line(name: str, limit: int = 60) -> str:
     if not name.isprintable():
         name = json.dumps(name)[1:-1]
     return name if len(name) <= limit else name[:limit] + "..."
+
+
+def shown(value) -> str:
+    """A value as one short line (messages are one line each, whatever the file holds)."""
+    text = value if isinstance(value, str) else str(value)
+    cut = text[:SHOWN_CHARS] + ("..." if len(text) > SHOWN_CHARS else "")
+    return json.dumps(cut, ensure_ascii=False) if isinstance(value, str) else cut

@@ -5,7 +5,6 @@ plugins) look only at values that are well formed, so they run on every document
 out at once; one document per cluster is checked among the documents the schema accepts.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -16,7 +15,7 @@ from reconciler.files.control_plane import cidr_problem, oidc_problems
 from reconciler.files.defaults import NO_CLUSTERS, apply_defaults, is_defaults, locate_for_clusters
 from reconciler.files.fastcheck import compile_check
 from reconciler.files.load import Document, load_paths
-from reconciler.files.problem import WARNING, Problem, dotted
+from reconciler.files.problem import WARNING, Problem, dotted, shown
 from reconciler.files.provenance import DocumentProvenance
 from reconciler.files.schema import load_schema
 from reconciler.model import ALWAYS_ENABLED_PLUGINS, MANAGED_BLOCKS, DefaultsRef, DesiredCluster, Lifecycle
@@ -34,7 +33,6 @@ PERMISSION_IN_DEFAULTS = (
     "a permission is refused in ClusterDefaults: what can erase or upgrade a cluster is allowed cluster by cluster, "
     "in the cluster's own document"
 )
-SHOWN_CHARS = 40  # values quoted in messages are cut to this length
 
 
 @dataclass
@@ -71,6 +69,10 @@ def load_desired(paths: list[str]) -> Loaded:
     found.extend(locate_for_clusters(fleet.clusters, meaning_problems_of))
     found.extend(duplicate_problems(fleet.clusters))
 
+    # What the loader said about a node (`!!int abc`: cannot read it as an integer) is that node's problem: the
+    # schema's view of the text kept in its place would say the same thing twice.
+    said = {_node(problem) for problem in loaded.problems if problem.line}
+    found = loaded.problems + [problem for problem in found[len(loaded.problems) :] if _node(problem) not in said]
     ordered = sorted(set(found), key=lambda problem: problem.sort_key)
     result = Loaded(files=loaded.files, defaults=len(fleet.defaults))
     result.problems = [p for p in ordered if p.is_error]
@@ -79,6 +81,10 @@ def load_desired(paths: list[str]) -> Loaded:
         result.documents = fleet.clusters
         result.clusters = [to_cluster(document) for document in fleet.clusters]
     return result
+
+
+def _node(problem: Problem) -> tuple:
+    return problem.file, problem.line, problem.column, problem.path
 
 
 # --- the schema ------------------------------------------------------------------------------------------
@@ -133,13 +139,13 @@ def _explain(document: Document, error):
         yield at(path, _type_message(document, path, value, subschema))
     elif keyword in ("enum", "const"):
         choices = [c for c in (subschema["enum"] if keyword == "enum" else [subschema["const"]]) if c is not None]
-        shown = ", ".join(choices)
-        yield at(path, f"must be {'one of: ' if len(choices) > 1 else ''}{shown}; got {_show(value)}")
+        choice_list = ", ".join(choices)
+        yield at(path, f"must be {'one of: ' if len(choices) > 1 else ''}{choice_list}; got {shown(value)}")
     elif keyword == "pattern":
         yield at(path, _pattern_message(path, value, subschema))
     elif keyword == "uniqueItems":
         index = next(i for i, item in enumerate(value) if item in value[:i])
-        yield at(path + (index,), f"{_show(value[index])} is listed twice")
+        yield at(path + (index,), f"{shown(value[index])} is listed twice")
     elif keyword == "minLength":
         yield at(path, "must not be empty")
     else:  # a keyword the schema gained later: jsonschema's own words
@@ -161,7 +167,7 @@ _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
 def _type_message(document: Document, path: tuple, value, subschema: dict) -> str:
-    got = f"got {_kind(value)}" + ("" if value is None or isinstance(value, dict | list) else f" ({_show(value)})")
+    got = f"got {_kind(value)}" + ("" if value is None or isinstance(value, dict | list) else f" ({shown(value)})")
     if value is None and path and path[-1] in _BLOCKS:
         return "is empty (null): write {} to enforce no customization, or remove the key to leave it unmanaged"
     if subschema == _schema_def("duration"):
@@ -173,7 +179,7 @@ def _type_message(document: Document, path: tuple, value, subschema: dict) -> st
         return message + "; YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false"
     raw = document.raw.get(path)
     if types[0] == "string" and raw is not None:
-        message += f"; quote it: {_show(raw)}"
+        message += f"; quote it: {shown(raw)}"
     return message
 
 
@@ -200,7 +206,7 @@ _DEF_MESSAGES = {"projectId": "project", "region": "region"}
 def _pattern_message(path: tuple, value, subschema: dict) -> str:
     key = next((key for name, key in _DEF_MESSAGES.items() if subschema == _schema_def(name)), None)
     message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 else None
-    return f"{message or _DURATION_MESSAGE}; got {_show(value)}"
+    return f"{message or _DURATION_MESSAGE}; got {shown(value)}"
 
 
 def _schema_def(name: str) -> dict:
@@ -220,13 +226,6 @@ def _kind(value) -> str:
         return "binary data"
     names: dict[type, str] = {str: "a string", list: "a list", dict: "a mapping"}
     return names.get(type(value), type(value).__name__)
-
-
-def _show(value) -> str:
-    """A value as one short line (messages are one line each, whatever the file holds)."""
-    text = value if isinstance(value, str) else str(value)
-    cut = text[:SHOWN_CHARS] + ("..." if len(text) > SHOWN_CHARS else "")
-    return json.dumps(cut, ensure_ascii=False) if isinstance(value, str) else cut
 
 
 # --- the meaning rules -----------------------------------------------------------------------------------
