@@ -102,6 +102,12 @@ def no_commands_in_output():
         sys.stdout, sys.stderr = saved
 
 
+def quoted(name) -> str:
+    """A name from a file or the API in double quotes, as JSON writes it: an empty or blank one is seen, and a
+    newline or an escape code shows as `\\n`, `\\u001b`. Not Python's repr: `'a'`, `None`."""
+    return json.dumps(name, ensure_ascii=False)
+
+
 def quoted_list(names) -> str:
     """Names a user typed, each quoted, so that an empty or blank one is seen: `"", "a b"`."""
-    return ", ".join(json.dumps(name, ensure_ascii=False) for name in names)
+    return ", ".join(quoted(name) for name in names)

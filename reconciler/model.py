@@ -83,7 +83,8 @@ class ValueSource:
 
 class Provenance(Protocol):
     def source_of(self, path: str) -> ValueSource:
-        """The source of the value at a dotted spec path ("customization.kubeProxy.iptables.syncPeriod")."""
+        """The source of the value at a dotted spec path ("customization.kubeProxy.iptables.syncPeriod"), or of the
+        cluster's name ("metadata.name")."""
         ...
 
 

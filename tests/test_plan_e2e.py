@@ -338,3 +338,32 @@ def test_a_change_to_a_cluster_that_will_not_become_ready_is_an_error(sandbox, r
         f"the cluster is {status}: it will not become READY by itself, so nothing can be applied to it"
     )
     assert change["diff"], "what would change is still shown"
+
+
+def test_a_spec_id_or_name_that_picks_the_wrong_clusters_names_the_line_to_edit_in_every_format(
+    sandbox, run_ovhkube, tmp_path
+):
+    twin_ids = ["6f3c1a52-1111-4c1e-9a55-000000000002", "6f3c1a52-1111-4c1e-9a55-000000000003"]
+    seed(sandbox, live("alpha"), *(live("twin", id=cluster_id) for cluster_id in twin_ids))
+    fleet = tmp_path / "fleet.yaml"
+    document = "apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: {}\nspec:\n  project: " + PROJECT + "\n"
+    fleet.write_text(
+        document.format("beta") + f"  id: {CLUSTER_ID}\n---\n"  # line 7: alpha's id
+        + document.format("gone") + "  id: 6f3c1a52-1111-4c1e-9a55-000000000009\n---\n"  # line 15: no such id
+        + document.format("twin")  # line 20: the name of two clusters
+    )  # fmt: skip
+    errors = [
+        f"{fleet}:7: spec.id {CLUSTER_ID} is the cluster named " + '"alpha", not "beta"',
+        f"{fleet}:15: spec.id 6f3c1a52-1111-4c1e-9a55-000000000009 is not a cluster of project {PROJECT}",
+        f'{fleet}:20: metadata.name "twin" is the name of 2 clusters ({", ".join(twin_ids)}): pin spec.id',
+    ]
+
+    text = run_ovhkube("plan", str(fleet), env=sandbox.env())
+    as_json = run_ovhkube("plan", str(fleet), "--format", "json", env=sandbox.env())
+    markdown = run_ovhkube("plan", str(fleet), "--format", "markdown", env=sandbox.env())
+
+    assert (text.returncode, as_json.returncode, markdown.returncode) == (1, 1, 1)
+    assert [line.strip() for line in text.stdout.splitlines() if "error: " in line] == [f"error: {e}" for e in errors]
+    assert [change["error"] for change in json.loads(as_json.stdout)["changes"]] == errors
+    for error in errors:
+        assert f"! error: {error}\n" in markdown.stdout

@@ -51,7 +51,7 @@ def test_a_cluster_of_the_project_that_cannot_be_read_stops_a_create(
 @pytest.mark.parametrize(
     "spec, reason, message",
     [
-        ({"id": cluster_id(9)}, "id_not_found", f"spec.id {cluster_id(9)} is not a cluster of project {PROJECT}"),
+        ({"id": cluster_id(9)}, "id_not_found", f":9: spec.id {cluster_id(9)} is not a cluster of project {PROJECT}"),
         ({"region": None}, "region_required", "the cluster does not exist and spec.region is required to create it"),
     ],
 )
@@ -62,10 +62,17 @@ def test_a_create_that_cannot_be_made_is_an_error_with_its_reason(
     document = wanted("beta", mode="iptables")
     document["spec"] = {key: value for key, value in (document["spec"] | spec).items() if value is not None}
 
-    code, [change] = planned(run_ovhkube, write_fleet(tmp_path, document), sandbox.env())
+    fleet = write_fleet(tmp_path, document)
+    code, [change] = planned(run_ovhkube, fleet, sandbox.env())
 
     assert code == 1
-    assert (change["action"], change["reason"], change["error"], change["requests"]) == ("error", reason, message, [])
+    where = fleet if message.startswith(":") else ""  # the line of spec.id; a missing region has none
+    assert (change["action"], change["reason"], change["error"], change["requests"]) == (
+        "error",
+        reason,
+        where + message,
+        [],
+    )
 
 
 def test_a_refused_reset_fails_the_cluster_and_resets_nothing(sandbox, through_gateway, run_ovhkube, tmp_path):

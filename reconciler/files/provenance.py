@@ -6,6 +6,7 @@ from reconciler.files.load import Document
 from reconciler.model import ValueSource
 
 SPEC = ("spec",)
+NAME = "metadata.name"
 
 
 class DocumentProvenance:
@@ -13,6 +14,9 @@ class DocumentProvenance:
         self.document = document
 
     def source_of(self, path: str) -> ValueSource:
+        """`path` under spec ("customization.kubeProxy"), or the cluster's name ("metadata.name")."""
+        if path == NAME:
+            return source_of(self.document, tuple(NAME.split(".")))
         return source_of(self.document, SPEC + tuple(path.split(".")) if path else SPEC)
 
 

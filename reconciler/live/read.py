@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from reconciler.errors import ApiError
+from reconciler.escape import quoted
 from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.data import ClusterRef, ErrorReason
 
@@ -228,7 +229,8 @@ def _resolve(ref, listed, objects, named, view) -> LiveResult:
             )
         return LiveResult()
     if len(matches) > 1:
-        message = f"{len(matches)} clusters are named {ref.name} ({', '.join(matches)}): pin spec.id"
+        ids = ", ".join(matches)
+        message = f"metadata.name {quoted(ref.name)} is the name of {len(matches)} clusters ({ids}): pin spec.id"
         return LiveResult(error=message, reason=ErrorReason.NAME_TAKEN_TWICE)
     key = (ref.project, matches[0])
     if key in view.read_errors:
@@ -236,6 +238,6 @@ def _resolve(ref, listed, objects, named, view) -> LiveResult:
         return LiveResult(error=message, reason=ErrorReason.READ_FAILED)
     cluster = objects[key]
     if cluster.get("name") != ref.name:
-        message = f"spec.id {ref.id} is the cluster named {cluster.get('name')!r}, not {ref.name!r}"
+        message = f"spec.id {ref.id} is the cluster named {quoted(cluster.get('name'))}, not {quoted(ref.name)}"
         return LiveResult(error=message, reason=ErrorReason.ID_NAME_MISMATCH)
     return LiveResult(found=LiveCluster.of(cluster))

@@ -65,9 +65,27 @@ def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldCha
     return replace(field_change, source=written.source, defaults=written.defaults)
 
 
+# The read errors that a line of the file causes, and the field to edit: a spec.id that names no cluster, or
+# another one; a name that several clusters bear (pin spec.id beside it).
+_WRITTEN_AT = {
+    ErrorReason.ID_NOT_FOUND: "id",
+    ErrorReason.ID_NAME_MISMATCH: "id",
+    ErrorReason.NAME_TAKEN_TWICE: "metadata.name",
+}
+
+
+def _at(desired: DesiredCluster, path: str, message: str) -> str:
+    """The message after FILE:LINE of the field it is about (a ClusterDefaults' line where the value came from one),
+    as a file problem reads: the place to edit, in every format."""
+    return f"{desired.source_of(path).source}: {message}"
+
+
 def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
     if result.error:
-        return _error(desired, desired_ref(desired), result.reason or ErrorReason.READ_FAILED, result.error, None)
+        reason = result.reason or ErrorReason.READ_FAILED
+        written = _WRITTEN_AT.get(reason)
+        message = _at(desired, written, result.error) if written else result.error
+        return _error(desired, desired_ref(desired), reason, message, None)
     if result.found is None:
         return _plan_create(desired)
     return _plan_existing(desired, result.found)
@@ -90,7 +108,7 @@ def _error(desired, ref, reason: ErrorReason, message, live: LiveCluster | None,
 def _plan_create(desired: DesiredCluster) -> Change:
     ref = desired_ref(desired)
     if desired.id:
-        message = f"spec.id {desired.id} names no cluster of project {desired.project}"
+        message = _at(desired, "id", f"spec.id {desired.id} names no cluster of project {desired.project}")
         return _error(desired, ref, ErrorReason.ID_NOT_FOUND, message, None)
     if not desired.region:
         message = "the cluster does not exist and spec.region is required to create it"
@@ -162,8 +180,9 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
 
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
-        where = desired.source_of("region").source  # the file and line to edit (a ClusterDefaults' too)
-        message = f"{where}: spec.region is {desired.region} but the cluster is in {live_region}: it never changes"
+        message = _at(
+            desired, "region", f"spec.region is {desired.region} but the cluster is in {live_region}: it never changes"
+        )
         return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
     requests = []
     if mode_changes and standard:
