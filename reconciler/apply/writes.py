@@ -176,8 +176,9 @@ def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None
 def send_setting(session: ClusterSession, request: Request, kind: str, first: bool, before: dict | None) -> None:
     """Customization, updatePolicy, IP restrictions, OIDC or an upgrade step. A 409 ServiceNotReady: wait READY
     and send again, unless it is live already. No clear answer (the Api retries PUT itself, never POST or DELETE):
-    read back, and go on only if the change is live (or, for an upgrade, started); never send a POST twice on a
-    guess.
+    read back, looking again over the settle window (an API may show late what it accepted), and go on only if
+    the change is live (or, for an upgrade, started); else say it may or may not have been applied. Never send a
+    POST twice on a guess.
     `before`: the cluster as last read at READY (an upgrade tells "started" by its version moving)."""
     if kind == "upgrade" and before is None:
         before = session.read_object()
@@ -189,10 +190,15 @@ def send_setting(session: ClusterSession, request: Request, kind: str, first: bo
             return
         except ApiError as exc:
             if exc.ambiguous:
-                if _setting_live(session, request, kind, before):
+                # An API may show what it accepted late: look again over the settle window before saying anything.
+                look = lambda seen=before: _setting_live(session, request, kind, seen)  # noqa: E731 (called again)
+                if look() or look_again(session.stop, look, False):
                     session.say("it went through (read back after no clear answer)")
                     return
-                raise ClusterFailed(f"the {kind} was not applied: {exc}") from None
+                raise ClusterFailed(
+                    f"the {kind} got no clear answer ({exc}) and does not show after {settle_seconds():g} s: it may "
+                    f"or may not have been applied, and was not sent again; run plan again to see what is left"
+                ) from None
             if not _busy(exc):
                 # After a reset that kept them after all (not documented either way), putting back the IP
                 # restrictions or OIDC may be refused as existing: what counts is that they are as planned.

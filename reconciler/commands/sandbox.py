@@ -57,6 +57,9 @@ def serve(
     create_hidden_seconds: float = typer.Option(
         0.0, min=0, help="Seconds a new cluster answers 404 after its create, as the real API may."
     ),
+    show_late_seconds: float = typer.Option(
+        0.0, min=0, help="Seconds a change (not a create) shows late: reads answer the cluster as before it, READY."
+    ),
     busy_writes: int = typer.Option(0, min=0, help="Refuse this many first POST/PUT with 409 --busy-class."),
     busy_class: str = typer.Option(
         "ServiceOnlyOneModification", help="Conflict for --busy-writes: ServiceOnlyOneModification, ServiceLocked..."
@@ -104,6 +107,7 @@ def serve(
             request_log=request_log,
             reset_status=reset_status.value,
             create_hidden_seconds=create_hidden_seconds,
+            show_late_seconds=show_late_seconds,
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

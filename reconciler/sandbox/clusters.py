@@ -7,6 +7,9 @@
   mode to iptables and goes INSTALLING, and the new cluster may answer 404 for `create_hidden_seconds`. When the
   real API shows a reset's new settings is not documented: with `reset_shows_late` (the default) the cluster shows
   the old ones until it is READY again, so a client must learn that a reset started from the status alone.
+- With `show_late_seconds`, a change (PUT, POST or DELETE on a cluster, a reset included; not a create) shows that
+  late: until then reads answer the cluster (and its IP restrictions and OIDC) as they were before it, READY. An API
+  may show an accepted change late (TF issue #959: the object lags a PUT; OIDC changes show some 20 s late).
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
 - A reset also wipes the IP restrictions and OIDC, which no reset field can carry (reconciler.sandbox.control_plane).
@@ -38,6 +41,8 @@ from reconciler.sandbox.state import State, StoredCluster
 
 # Where a reset keeps the settings it replaced, shown until the reset is over (`reset_shows_late`).
 PREVIOUS = "_beforeReset"
+# With `show_late_seconds`: the cluster as reads answer it until the latest change shows ({"until", "data"}).
+SHOWN_BEFORE = "_shownBefore"
 # Stored with the cluster, served by their own calls (reconciler.sandbox.control_plane), never in the object.
 IPS_KEY, OIDC_KEY = BESIDE_KEYS = ("_ipRestrictions", "_openIdConnect")
 
@@ -150,6 +155,7 @@ class Clusters:
         reset_status: str = "REDEPLOYING",
         create_hidden_seconds: float = 0.0,
         reset_shows_late: bool = True,
+        show_late_seconds: float = 0.0,
     ):
         self.state = state
         self.transition_seconds = transition_seconds
@@ -158,6 +164,7 @@ class Clusters:
         self.reset_status = reset_status
         self.create_hidden_seconds = create_hidden_seconds
         self.reset_shows_late = reset_shows_late
+        self.show_late_seconds = show_late_seconds
 
     # reading
 
@@ -171,16 +178,30 @@ class Clusters:
                 return "READY"
         return status
 
+    def visible(self, cluster: StoredCluster, now: float) -> tuple[dict, str]:
+        """The stored data reads answer now, and its status: as before the latest change while it shows late
+        (`sandbox show`, with no `show_late_seconds`, shows the truth)."""
+        late = cluster.data.get(SHOWN_BEFORE)
+        if self.show_late_seconds > 0 and late and now < late["until"]:
+            return late["data"], late["data"]["status"]
+        return cluster.data, self.status(cluster, now)
+
     def shown(self, cluster: StoredCluster, now: float | None = None) -> dict:
         now = self.clock() if now is None else now
+        stored, status = self.visible(cluster, now)
         # IP restrictions and OIDC are kept beside the cluster: the object never shows them.
-        data = {key: value for key, value in cluster.data.items() if key not in BESIDE_KEYS}
-        data["status"] = self.status(cluster, now)
+        data = {key: value for key, value in stored.items() if key not in (*BESIDE_KEYS, SHOWN_BEFORE)}
+        data["status"] = status
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
             data.update(previous)  # a reset in progress still shows the settings it replaces
         data["customization"] = answered_customization(data.get("customization"))
         return data
+
+    def shown_beside(self, project: str, cluster_id: str, key: str):
+        """The IP restrictions or OIDC (`key`) as reads answer them now."""
+        cluster = self._cluster(project, cluster_id)
+        return self.visible(cluster, self.clock())[0].get(key)
 
     def list_ids(self, project: str) -> list[str]:
         self._project(project)
@@ -233,6 +254,7 @@ class Clusters:
         sent = {block: value for block, value in (body or {}).items() if value is not None}
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
+            self.show_later(cluster, now)
             cluster.data.pop(PREVIOUS, None)
             cluster.data["customization"] = (cluster.data.get("customization") or {}) | copy.deepcopy(sent)
             self._mark_busy(cluster, "REDEPLOYING" if "kubeProxy" in sent else "UPDATING", now)
@@ -246,6 +268,7 @@ class Clusters:
             raise bad_request(problems)
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
+            self.show_later(cluster, now)
             data = cluster.data
             if self.reset_shows_late:
                 data[PREVIOUS] = {key: copy.deepcopy(data.get(key)) for key in (*RESET_DEFAULTS, "name", "version")}
@@ -263,6 +286,17 @@ class Clusters:
             State.save_cluster(conn, cluster)
 
     # helpers
+
+    def show_later(self, cluster: StoredCluster, now: float) -> None:
+        """Right before a change: with `show_late_seconds`, reads go on answering the cluster as it is now until
+        that long after the change (a view already shown stays, until the latest change shows)."""
+        if self.show_late_seconds <= 0:
+            return
+        late = cluster.data.get(SHOWN_BEFORE)
+        if not (late and now < late["until"]):
+            before = {key: copy.deepcopy(value) for key, value in cluster.data.items() if key != SHOWN_BEFORE}
+            late = {"data": before | {"status": self.status(cluster, now)}}
+        cluster.data[SHOWN_BEFORE] = late | {"until": now + self.show_late_seconds}
 
     def _mark_busy(self, cluster: StoredCluster, status: str, now: float) -> None:
         cluster.data["status"] = status

@@ -66,6 +66,7 @@ class ControlPlane:
             raise bad_request(problems)
         with self.state.write() as conn:
             cluster, now = self.clusters._ready_cluster(conn, project, cluster_id)
+            self.clusters.show_later(cluster, now)
             change(cluster.data)
             if busy:
                 self.clusters._mark_busy(cluster, busy, now)
@@ -99,7 +100,7 @@ class ControlPlane:
     # IP restrictions: the API server is reconfigured (TF waits REDEPLOYING)
 
     def get_ip_restrictions(self, project: str, cluster_id: str) -> list:
-        return list(self.clusters._cluster(project, cluster_id).data.get(IPS_KEY) or [])
+        return list(self.clusters.shown_beside(project, cluster_id, IPS_KEY) or [])
 
     def put_ip_restrictions(self, project: str, cluster_id: str, body) -> None:
         self._change(project, cluster_id, body, IPS, lambda data: data.update({IPS_KEY: list(body["ips"])}), _REDEPLOY)
@@ -122,7 +123,7 @@ class ControlPlane:
     # OIDC: one configuration per cluster; GET, PUT and DELETE of none answer 404, a second POST 409
 
     def get_openid_connect(self, project: str, cluster_id: str) -> dict:
-        oidc = self.clusters._cluster(project, cluster_id).data.get(OIDC_KEY)
+        oidc = self.clusters.shown_beside(project, cluster_id, OIDC_KEY)
         if not oidc:
             raise not_found(f"No OpenID Connect configuration on cluster {cluster_id}")
         return copy.deepcopy(oidc)

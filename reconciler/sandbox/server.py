@@ -263,6 +263,7 @@ class SandboxServer:
         request_log: str | Path | None = None,
         reset_status: str = "REDEPLOYING",
         create_hidden_seconds: float = 0.0,
+        show_late_seconds: float = 0.0,
     ):
         self.state = State(state_path)
         self.clusters = Clusters(
@@ -271,6 +272,7 @@ class SandboxServer:
             max_clusters_per_project=max_clusters_per_project,
             reset_status=reset_status,
             create_hidden_seconds=create_hidden_seconds,
+            show_late_seconds=show_late_seconds,
         )
         self.control_plane = ControlPlane(self.clusters)
         self.faults = Faults(faults or FaultOptions())
