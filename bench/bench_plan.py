@@ -94,10 +94,10 @@ def _under_rate_limit(root: Path, desired: str) -> str:
             "|---|---|---|---|---|",
             *rows,
             "",
-            "Without a client limit the run ramps up from two requests in flight (slow start), so the limit meets a "
-            "first handful of requests, not all 30 workers; then every thread pauses for the Retry-After and the run "
-            "goes on at 70% of the pace the API accepted over the last second, an estimate that varies from run to run "
-            "(1 to 7 later refusals seen across runs). With the limit set to the API's, nothing is "
+            "Without a client limit the run ramps up in rounds (slow start: 3 signed requests, then 9, ...), so the "
+            "limit meets a first round of three, not all 30 workers; every thread then pauses for the Retry-After and "
+            "the run goes on at 70% of the pace the API took over the last second (the requests still on the wire "
+            "counted), rising by 5% every 10 s without a refusal. With the limit set to the API's, nothing is "
             "refused.",
         ]
     )

@@ -1,6 +1,7 @@
 """The request budget every thread shares (--max-requests-per-second): a rate held under many threads, a 429 that
 pauses everyone instead of a stampede, a limit that slows a plan but never fails it, and the -v account."""
 
+import itertools
 import threading
 import time
 
@@ -8,6 +9,7 @@ import pytest
 
 from reconciler.commands.connect import open_api
 from reconciler.commands.settings import Settings
+from reconciler.live.budget import RequestBudget
 from tests.test_request_counts import fleet, seed_projects
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -91,18 +93,60 @@ def test_the_limit_is_a_global_option_that_works_after_the_command_too(sandbox, 
     assert result.stderr.strip().splitlines()[-1].startswith("requests: 4 (GET 4); 0 retries")
 
 
-def test_a_run_ramps_up_from_two_requests_in_flight_instead_of_a_first_wave_of_every_worker(
-    sandbox_factory, sandbox_keys
-):
-    # Slow start: an API limit nobody configured meets two requests, then four..., not 30 at once. Each answer takes
-    # 100 ms, so the requests answered within the first round trip are the ones that were on the wire together.
+def rounds(moments: list[float], gap: float) -> list[int]:
+    """How many moments each burst holds, bursts being apart by more than `gap` seconds."""
+    sizes = [1]
+    for before, after in itertools.pairwise(moments):
+        if after - before > gap:
+            sizes.append(0)
+        sizes[-1] += 1
+    return sizes
+
+
+def test_a_run_ramps_up_in_rounds_instead_of_a_first_wave_of_every_worker(sandbox_factory, sandbox_keys):
+    # Slow start: an API limit nobody configured meets three requests, then nine..., not 30 at once. Each answer
+    # takes 100 ms and the next round starts when the last answer of this one is in, so the rounds stand apart.
     sandbox = sandbox_factory(latency_ms=100)
     seed_empty(sandbox)
     with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
         sandbox.forget_requests()
         in_threads(30, lambda: api.get(KUBE))
     answered = sorted(entry["time"] for entry in sandbox.requests() if entry["status"] == 200)
-    assert len(answered) == 30
-    first_round = [moment for moment in answered if moment < answered[0] + 0.05]
-    assert len(first_round) <= 3, answered  # the window: 2, plus the one the clock call's answer made room for
-    assert answered[-1] - answered[0] >= 0.25  # 3, 6, 12, then the rest: four round trips, not one
+    assert rounds(answered, gap=0.05) == [3, 9, 18], answered
+
+
+def test_a_limit_nobody_configured_costs_one_refusal_not_a_wave(sandbox_factory, sandbox_keys):
+    # 2 requests a second, with a burst of 2: the first round of three meets the limit once; every thread pauses,
+    # and the rest goes below the pace the API was seen to accept.
+    sandbox = sandbox_factory(rate_limit=2)
+    seed_empty(sandbox)
+    with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
+        sandbox.forget_requests()
+        in_threads(8, lambda: api.get(KUBE))
+    statuses = [entry["status"] for entry in sandbox.requests()]
+    assert statuses.count(200) == 8
+    assert statuses.count(429) == 1, statuses
+
+
+def test_the_pace_a_429_taught_rises_again_while_nothing_is_refused():
+    # One early estimate must not hold a long apply below the API's limit for good: +5% every 10 s.
+    now = [0.0]
+    budget = RequestBudget(clock=lambda: now[0], sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    for _ in range(2):  # two answers in the second before the refusal
+        budget.acquire()
+        budget.release(accepted=True)
+    budget.acquire()
+    budget.release(accepted=False)
+    budget.refused(retry_after=1.0)  # 70% of 2 a second: 1.4 a second
+
+    def gap_between_two_requests() -> float:
+        budget.acquire()
+        budget.release(accepted=True)
+        first = now[0]
+        budget.acquire()
+        budget.release(accepted=True)
+        return now[0] - first
+
+    assert gap_between_two_requests() == pytest.approx(1 / 1.4, rel=0.02)
+    now[0] += 100.0  # 100 s without a refusal: ten periods of +5%
+    assert gap_between_two_requests() == pytest.approx(1 / (1.4 * 1.05**10), rel=0.02)

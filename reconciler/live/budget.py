@@ -4,13 +4,19 @@ ok", python-ovh issue #81) and polling counts against them too.
 
 - `rate` (requests per second, `--max-requests-per-second` / OVHKUBE_MAX_RPS): each request takes the next slot,
   1/rate after the previous one, whichever thread sends it; no burst, so a rate held over a second is the rate.
-- A 429 pauses every thread until its Retry-After (one refusal, not one per worker), and from then on requests are
-  paced at 70% of the rate the API accepted over the last second (at least one per Retry-After): the workers do
-  not all come back at once to be refused again, nor meet the limit on every bit of jitter.
-- A window of requests in flight, as TCP's slow start: a run starts with INITIAL_WINDOW requests on the wire and
-  each answer lets one more go, so the window doubles every round trip and soon stops mattering; a 429 halves it.
-  Without it, a limit nobody configured met a first wave of every worker at once (30 requests, 28 refused, at
-  P=30 under 2 requests a second) before the first refusal could pause anyone.
+- Slow start, by rounds: a run's first round is INITIAL_WINDOW signed requests, and the next round starts only once
+  every request of this one is answered; a round answered with no refusal lets GROWTH times as many go in the next,
+  until the window reaches the caller's threads. An API limit nobody configured so meets a first round of three,
+  not every worker at once (30 requests, 28 refused, at P=30 under 2 requests a second). Rounds, not one more
+  request per answer as in TCP: at a local API's speed the answers of a round came back, and opened the window
+  again, before the refusal of the same round did.
+- A 429 pauses every thread until its Retry-After (one refusal, not one per worker) and halves the window; from then
+  on requests are paced at 70% of what the API accepted over the last second (at least one per Retry-After), so the
+  workers do not all come back at once to be refused again. That pace rises by 5% every 10 s without a refusal: one
+  unlucky estimate does not hold a long apply below the API's limit for good, and meeting the limit again teaches a
+  better estimate (a second's worth of accepted requests at the limit is the limit).
+- Unsigned requests (GET /auth/time) are paced like the rest but are no part of the window: the API's limit is per
+  consumer key, and the clock call must not open the first round on its own.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
 """
 
@@ -20,41 +26,58 @@ from collections import deque
 
 DEFAULT_PAUSE = 1.0  # seconds, when a 429 says no Retry-After
 BACK_OFF = 0.7  # after a 429, the share of the rate the API just accepted that the run goes on at
-INITIAL_WINDOW = 2  # requests in flight before the API has answered any
+INITIAL_WINDOW = 3  # signed requests in the first round, before the API has answered any
+GROWTH = 3  # a round answered with no refusal lets this many times as many requests go in the next
+RECOVERY = 1.05  # the pace a 429 taught is multiplied by this...
+RECOVERY_PERIOD = 10.0  # ...every this many seconds without a refusal
 MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it stays a plain number
 
 
 class RequestBudget:
     def __init__(self, rate: float | None = None, clock=time.monotonic, sleep=time.sleep, max_window: int = 0):
         self.rate = rate if rate and rate > 0 else None
-        self.learned: float | None = None  # the pace a 429 taught, when it is slower than `rate`
+        self.learned: float | None = None  # the pace the last 429 taught, when it is slower than `rate`
+        self._learned_at = 0.0  # when it was taught
         self.waited = 0.0
         self.refusals = 0
         self._next = 0.0  # the earliest moment the next request may start
         self._paused_until = 0.0  # the end of the pause the last 429 asked for
-        self._accepted: deque[float] = deque(maxlen=10_000)  # when recent requests were accepted
+        self._accepted: deque[float] = deque(maxlen=10_000)  # when recent signed requests were accepted
         self.max_window = float(max_window) if max_window > 0 else MAX_WINDOW  # the caller's threads: no more
         self.window = min(float(INITIAL_WINDOW), self.max_window)
-        self._in_flight = 0
+        self._round_sent = 0  # signed requests sent in the current round
+        self._round_open = 0  # ...of which not answered yet
+        self._round_refused = False
+        self._in_flight = 0  # signed requests sent and not answered yet, whatever their round
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
-        self._room = threading.Condition(self._lock)  # signalled when a request in flight is answered
+        self._room = threading.Condition(self._lock)  # signalled when a round is over
 
-    def _pace(self) -> float | None:
-        rates = [r for r in (self.rate, self.learned) if r]
+    def _pace(self, now: float) -> float | None:
+        learned = self.learned
+        if learned:
+            learned *= RECOVERY ** ((now - self._learned_at) / RECOVERY_PERIOD)
+        rates = [r for r in (self.rate, learned) if r]
         return min(rates) if rates else None
 
-    def acquire(self) -> float:
-        """Wait for room in the window and for this request's slot; returns the seconds waited. Every acquire is
-        followed by one release, whatever becomes of the request."""
+    def _ramping(self) -> bool:
+        """Whether rounds still gate requests: once the window holds every thread, the threads are the limit."""
+        return self.window < self.max_window
+
+    def acquire(self, signed: bool = True) -> float:
+        """Wait for a place in the round and for this request's slot; returns the seconds waited. Every acquire is
+        followed by one release with the same `signed`, whatever becomes of the request."""
         with self._room:
             asked = self._clock()
-            while self._in_flight >= self.window:
+            while signed and self._ramping() and self._round_sent >= self.window:
                 self._room.wait(timeout=0.5)  # a timeout keeps Ctrl-C and SIGTERM deliverable to a waiting thread
-            self._in_flight += 1
+            if signed:
+                self._round_sent += 1
+                self._round_open += 1
+                self._in_flight += 1
             now = self._clock()
             start = max(now, self._next)
-            pace = self._pace()
+            pace = self._pace(start)
             if pace:
                 self._next = start + 1 / pace
             wait = start - asked
@@ -62,18 +85,31 @@ class RequestBudget:
         if start > now:
             try:
                 self._sleep(start - now)
-            except BaseException:  # Ctrl-C or SIGTERM while waiting for the slot: give the window's place back
-                self.release(accepted=False)
+            except BaseException:  # Ctrl-C or SIGTERM while waiting for the slot: give the round's place back
+                self.release(accepted=False, signed=signed)
                 raise
         return wait
 
-    def release(self, accepted: bool) -> None:
-        """The request is over: answered (`accepted`: it widens the window) or not (refused, failed, interrupted)."""
+    def release(self, accepted: bool, signed: bool = True) -> None:
+        """The request is over: answered (`accepted`) or not (refused, failed, interrupted)."""
+        if not signed:
+            return
         with self._room:
+            self._round_open -= 1
             self._in_flight -= 1
             if accepted:
                 self._accepted.append(self._clock())
-                self.window = min(self.max_window, self.window + 1)
+            else:
+                self._round_refused = True
+            self._end_round_if_over()
+
+    def _end_round_if_over(self) -> None:
+        """Called with the lock held, whenever the round or the window changes."""
+        if self._round_open <= 0 and self._round_sent >= self.window:
+            if not self._round_refused:
+                self.window = min(self.max_window, self.window * GROWTH)
+            self._round_open = self._round_sent = 0
+            self._round_refused = False
             self._room.notify_all()
 
     def refused(self, retry_after: float | None) -> float:
@@ -84,10 +120,15 @@ class RequestBudget:
             self.refusals += 1
             if now >= self._paused_until:  # the first refusal of a wave halves the window; the rest of it do not
                 self.window = max(1.0, self.window / 2)
+                self._end_round_if_over()  # a round the smaller window makes full may have no answer left to end it
             self._paused_until = max(self._paused_until, now + pause)
             self._next = max(self._next, now + pause)
-            accepted = sum(1 for moment in self._accepted if moment > now - 1.0)
+            # What the API took over the last second, counting the requests still on the wire: the refusal of a
+            # round may come back before its accepted answers, which take longer to make.
+            accepted = sum(1 for moment in self._accepted if moment > now - 1.0) + self._in_flight
             # Below what the API took: pacing at exactly its rate meets its limit again on every bit of jitter.
             allowed = max(accepted * BACK_OFF, 1 / pause)
-            self.learned = min(self.learned or allowed, allowed)
+            current = self._pace(now) if self.learned else None
+            self.learned = min(current or allowed, allowed)
+            self._learned_at = now
         return pause

@@ -180,11 +180,13 @@ class Api:
             if attempt > 1:
                 with self._lock:
                     self.retries += 1
-            queued += self.budget.acquire()
+            queued += self.budget.acquire(signed=need_auth)
             try:
                 answer = self._send(method, path, body, need_auth, attempt, headers)
             except ApiError as error:
-                self.budget.release(accepted=False)
+                # A 4xx other than 429 is an answer the API gave under its limit; a 429, a 5xx or none is not.
+                answered = error.status is not None and error.status < 500 and error.status != 429
+                self.budget.release(accepted=answered, signed=need_auth)
                 error.attempts = attempt
                 budget = self.retry_budget if budget is None else budget
                 if error.status == 429:  # refused before it ran, so safe to send again whatever the method
@@ -200,10 +202,10 @@ class Api:
                 self._say_retrying(error, budget)
                 time.sleep(delay)
             except BaseException:  # Ctrl-C, SIGTERM: the request's place in the window is given back all the same
-                self.budget.release(accepted=False)
+                self.budget.release(accepted=False, signed=need_auth)
                 raise
             else:
-                self.budget.release(accepted=True)
+                self.budget.release(accepted=True, signed=need_auth)
                 return answer
 
     def _say_retrying(self, error: ApiError, budget: float) -> None:
