@@ -62,7 +62,7 @@ def apply(
 ) -> ExitCode:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
     from reconciler.apply.result import ApplyOptions
-    from reconciler.commands.connect import open_api
+    from reconciler.commands.opening import opening_api
 
     if paths and plan_file:
         raise UserError("give either PATH... (plan, then apply) or --plan FILE (a saved plan), not both")
@@ -79,16 +79,18 @@ def apply(
     if saved:
         _refuse_other_endpoint(saved, settings)
         _refuse_errors(saved, skip_errors, settings)
-    clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
-    with _workspace_lock(cast(float, lock_timeout), settings), open_api(settings, parallelism=parallelism) as api:
-        the_plan = (
-            _saved_plan_checked(api, saved, parallelism)
-            if saved
-            else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
-        )
-        if verify_against:
-            _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
-        report = _execute(api, the_plan, options, settings)
+    # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
+    with opening_api(settings, read_only=False, parallelism=parallelism) as opening:
+        clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
+        with _workspace_lock(cast(float, lock_timeout), settings), opening.api() as api:
+            the_plan = (
+                _saved_plan_checked(api, saved, parallelism)
+                if saved
+                else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
+            )
+            if verify_against:
+                _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
+            report = _execute(api, the_plan, options, settings)
     _print_report(report, fmt)
     _say_one_cause(report, settings)
     if report.interrupted:

@@ -76,8 +76,9 @@ def endpoint_label(endpoint: str) -> str:
 
 
 @contextmanager
-def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10):
-    """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu."""
+def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10, log=None):
+    """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu. `log` takes its
+    lines (-v, the retry notice); stderr by default."""
     configuration = ovh.config.ConfigurationManager()
     endpoint = chosen_endpoint(settings, configuration)
     gateway_auth = None
@@ -108,7 +109,7 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
         if gateway_auth:
             client._session.auth = gateway_auth
         budget = RequestBudget(settings.max_requests_per_second, max_window=parallelism)
-        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget)
+        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget, log=log)
         stack.callback(client._session.close)
         if settings.verbose:  # the run's cost, last, whatever the outcome
             stack.callback(lambda: api._log(api.account()))

@@ -32,6 +32,7 @@ def drift(
     from datetime import UTC, datetime
 
     from reconciler.commands.console import err
+    from reconciler.commands.opening import opening_api
     from reconciler.commands.output_files import write_atomically
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
@@ -39,10 +40,11 @@ def drift(
     from reconciler.plan.planner import make_plan
 
     settings = ctx.obj
-    declared = load_or_fail(paths, settings)
-    clusters = select_targets(declared, target)
-    checked_at = datetime.now(UTC)
-    view, endpoint = read_fleet_or_fail(settings, clusters, parallelism, whole_projects=unmanaged)
+    with opening_api(settings, read_only=True, parallelism=parallelism) as opening:  # opens while the files load
+        declared = load_or_fail(paths, settings)
+        clusters = select_targets(declared, target)
+        checked_at = datetime.now(UTC)
+        view, endpoint = read_fleet_or_fail(opening, settings, clusters, parallelism, whole_projects=unmanaged)
     report = DriftReport(compare(make_plan(clusters, view, endpoint)), endpoint, checked_at)
     if unmanaged:
         projects = {c.project for c in clusters}

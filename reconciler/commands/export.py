@@ -29,6 +29,7 @@ def export(
     ),
 ) -> None:
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
+    from reconciler.commands.opening import opening_api
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
     from reconciler.live.control_plane import read_all_parts
     from reconciler.live.read import read_live
@@ -48,7 +49,8 @@ def export(
         parts = read_all_parts(api, project, [cluster.get("id") for cluster, _ in found], parallelism)
         return found, parts
 
-    (found, parts), _ = read_only_or_fail(ctx.obj, parallelism, read)
+    with opening_api(ctx.obj, read_only=True, parallelism=parallelism) as opening:
+        (found, parts), _ = read_only_or_fail(opening, read)
     _write(project, found, parts, output, defaults)
 
 

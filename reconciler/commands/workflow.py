@@ -35,7 +35,7 @@ def load_checked(paths: list[str], settings: Settings, offline: bool = False):
     if not loaded.ok:
         for problem in loaded.problems:
             err(str(problem), settings, fg="red")
-        unread = "" if offline else "; nothing was read from the API"
+        unread = "" if offline else "; no cluster was read from the API"
         raise UserError(f"{len(loaded.problems)} problem(s) in the files{unread}")
     return loaded
 
@@ -79,22 +79,21 @@ def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
     return make_plan(clusters, read_fleet(api, clusters, parallelism, settings), api.endpoint_label)
 
 
-def read_only_or_fail(settings: Settings, parallelism: int, read):
-    """(read(api), endpoint label) through a read-only Api, which refuses anything but GET before sending it:
-    plan, drift and export can never change a cluster. An API failure is one line and exit 1 (in cli.main)."""
-    from reconciler.commands.connect import open_api
-
-    with open_api(settings, read_only=True, parallelism=parallelism) as api:
+def read_only_or_fail(opening, read):
+    """(read(api), endpoint label) through the Api of `opening` (an ApiOpening), opened read-only: it refuses anything
+    but GET before sending it: plan, drift and export can never change a cluster. An API failure is one line and
+    exit 1 (in cli.main)."""
+    with opening.api() as api:
+        if not api.read_only:
+            raise RuntimeError("read_only_or_fail needs a read-only Api")  # a wiring mistake, caught by every test
         return read(api), api.endpoint_label
 
 
 def read_fleet_or_fail(
-    settings: Settings, clusters: list[DesiredCluster], parallelism: int, whole_projects: bool = False
+    opening, settings: Settings, clusters: list[DesiredCluster], parallelism: int, whole_projects: bool = False
 ):
     """(LiveView, endpoint label) of the declared clusters, read-only."""
-    return read_only_or_fail(
-        settings, parallelism, lambda api: read_fleet(api, clusters, parallelism, settings, whole_projects)
-    )
+    return read_only_or_fail(opening, lambda api: read_fleet(api, clusters, parallelism, settings, whole_projects))
 
 
 def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings, whole_projects: bool = False):

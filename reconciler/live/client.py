@@ -94,7 +94,7 @@ def _retry_after_seconds(value: str | None) -> float | None:
 _LOG_LOCK = threading.Lock()
 
 
-def _whole_line_to_stderr(line: str) -> None:
+def whole_line_to_stderr(line: str) -> None:
     """One write per line, under a lock: print() writes the text and its newline apart, so lines of threads ran
     together."""
     with _LOG_LOCK:
@@ -124,7 +124,7 @@ class Api:
         self.verbose = verbose
         self.retry_base, self.retry_cap, self.retry_budget = retry_base, retry_cap, retry_budget
         self.calls: Counter = Counter()  # requests sent, by method (retries count)
-        self._log = log or _whole_line_to_stderr
+        self._log = log or whole_line_to_stderr
         self._lock = threading.Lock()
         self._random = random.Random()
         self._said_retrying = False

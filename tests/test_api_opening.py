@@ -1,0 +1,78 @@
+"""plan, drift and apply open the API (python-ovh, the session, GET /auth/time) while the files load. Users see the
+same as when it was opened after: the files' problems first and alone, whatever the API; nothing signed sent before
+the files are valid (the unsigned GET /auth/time may be); -v lines whole, after the files' warnings."""
+
+import socket
+import time
+
+import pytest
+from apply_helpers import live, seed, wanted, write_fleet
+
+BAD_FILE = "apiVersion: ovhkube/v2\nkind: Cluster\nmetadata: {name: web}\nspec: {project: %s}\n" % ("ab" * 16)
+PROBLEM = ':1:13: apiVersion: must be ovhkube/v1; got "ovhkube/v2"'
+FILES_ERROR = "error: 1 problem(s) in the files; no cluster was read from the API"
+COMMANDS = [["plan"], ["drift"], ["apply", "--auto-approve"]]
+NO_KEYS = {"OVH_APPLICATION_KEY": "", "OVH_APPLICATION_SECRET": "", "OVH_CONSUMER_KEY": ""}
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bad_files(tmp_path) -> str:
+    (tmp_path / "bad.yaml").write_text(BAD_FILE)
+    return str(tmp_path / "bad.yaml")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+@pytest.mark.parametrize("api", ["unreachable", "no credentials"])
+def test_bad_files_are_said_alone_and_at_once_whatever_the_api(run_ovhkube, sandbox, tmp_path, command, api):
+    path = bad_files(tmp_path)
+    # An API that never answers would be retried for 30 s: the files' error must not wait for it, nor mention it.
+    env = sandbox.env(OVH_ENDPOINT=f"http://127.0.0.1:{closed_port()}/1.0", OVHKUBE_CLOCK_BUDGET_SECONDS="30")
+    if api == "no credentials":
+        env = sandbox.env(**NO_KEYS)
+    started = time.monotonic()
+    result = run_ovhkube(*command[:1], path, *command[1:], env=env)
+    assert result.returncode == 1
+    assert result.stderr == f"{path}{PROBLEM}\n{FILES_ERROR}\n"
+    assert result.stdout == ""
+    assert time.monotonic() - started < 15  # the process's own start-up, not the 30 s of retries
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_bad_files_send_nothing_signed_at_most_the_unsigned_clock_request(run_ovhkube, sandbox, tmp_path, command):
+    seed(sandbox, live(1, "web"))
+    path = bad_files(tmp_path)
+    result = run_ovhkube("-v", *command[:1], path, *command[1:], env=sandbox.env())
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{path}{PROBLEM}" and lines[-1] == FILES_ERROR
+    # -v: the clock request, if it was answered before the files were found bad, is logged, whole, before the error.
+    for line in lines[1:-1]:
+        assert line.startswith(("api: GET /auth/time 200 ", "requests: 1 (GET 1); 0 retries")), line
+    assert [(r["method"], r["path"]) for r in sandbox.requests()] in ([], [("GET", "/auth/time")])
+
+
+def test_verbose_lines_of_the_api_follow_the_files_warnings_whole(run_ovhkube, sandbox, tmp_path):
+    seed(sandbox, live(1, "web"))
+    write_fleet(tmp_path, wanted("web"))
+    (tmp_path / "ci.yaml").write_text("stages: [test]\n")  # not a desired-state file: a warning under -v
+    result = run_ovhkube("plan", str(tmp_path), "-v", env=sandbox.env())
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'ci.yaml'}:1:1: warning: skipped: not a desired-state file")
+    assert lines[1].startswith("api: GET /auth/time 200 ") and lines[2].startswith("api: GET /cloud/project/")
+    assert lines[-1].startswith("requests: 2 (GET 2); 0 retries") and len(lines) == 4
+
+
+def test_the_apis_error_comes_after_the_files_warnings_when_the_files_are_valid(run_ovhkube, sandbox, tmp_path):
+    write_fleet(tmp_path, wanted("web"))
+    (tmp_path / "ci.yaml").write_text("stages: [test]\n")
+    result = run_ovhkube("drift", str(tmp_path), "-v", env=sandbox.env(**NO_KEYS))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{tmp_path / 'ci.yaml'}:1:1: warning: skipped")
+    assert len(lines) == 2 and lines[1].startswith(f"error: missing API credentials for {sandbox.url};")
