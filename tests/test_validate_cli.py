@@ -291,3 +291,14 @@ def test_a_value_its_tag_cannot_read_is_reported_once_in_words(tmp_path):
         + 'cannot read "abc" as !!int: not a YAML 1.2 integer',
         "2 errors in 1 file",
     ]
+
+
+def test_a_number_thousands_of_digits_long_is_one_problem_not_an_internal_error(tmp_path):
+    spec = f"  region: 0x{'f' * 5000}\n  version: {'1' * 5000}\n"
+    (tmp_path / "a.yaml").write_text(VALID.split("  kubeProxyMode")[0] + spec)
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [
+        f"{tmp_path}/a.yaml:{line}: spec.{field}: a number of more than 100 characters; quote it if it is text"
+        for line, field in (("7:11", "region"), ("8:12", "version"))
+    ] + ["2 errors in 1 file"]

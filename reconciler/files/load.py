@@ -22,6 +22,7 @@ NOT_REGULAR = "skipped: not a regular file (a FIFO, a device or a socket), so no
 MAX_NODES = 10_000  # a cluster document has about 50
 MAX_ALIAS_USES = 100
 MAX_DEPTH = 64  # a cluster document is 7 deep
+MAX_NUMBER_CHARS = 100
 MAX_DOCUMENTS = 10_000  # per file: a fleet file holds tens; a file of tiny documents must not print a million lines
 YAML_SUFFIXES = (".yaml", ".yml")
 OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
@@ -55,6 +56,7 @@ for _tag, _pattern, _first in (
 
 _STR, _MAP, _SEQ, _NULL = _TAG + "str", _TAG + "map", _TAG + "seq", _TAG + "null"
 _SCALAR_TAGS = {_TAG + name for name in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
+_NUMBER_TAGS = {_TAG + "int", _TAG + "float"}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _CORE_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
@@ -340,6 +342,10 @@ class _Builder:
         self.document.raw[path] = node.value
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
+            return node.value
+        if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
+            # No field takes such a number, and Python will not print an integer of over 4,300 digits.
+            self.problem(node, path, f"a number of more than {MAX_NUMBER_CHARS} characters; quote it if it is text")
             return node.value
         try:
             return _core_value(node)
