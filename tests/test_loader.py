@@ -47,7 +47,7 @@ def test_keys_stay_as_written_not_yaml_booleans(tmp_path):
 
 def test_a_duplicate_key_is_an_error_at_the_second(tmp_path):
     _, problems = load_file(write(tmp_path, "a.yaml", "a:\n  b: 1\n  c: 2\n  b: 3\n"))
-    assert messages(problems) == ["4:3: a.b: duplicate key 'b' (first at line 2)"]
+    assert messages(problems) == ['4:3: a.b: duplicate key "b" (first at line 2)']
 
 
 def test_several_documents_in_one_file(tmp_path):

@@ -72,7 +72,7 @@ def test_json_format_lists_every_problem_for_editors_and_ci():
             "line": 8,
             "column": 3,
             "path": "spec.region",
-            "message": "duplicate key 'region' (first at line 7)",
+            "message": 'duplicate key "region" (first at line 7)',
             "severity": "error",
         },
     ]
@@ -302,3 +302,26 @@ def test_a_number_thousands_of_digits_long_is_one_problem_not_an_internal_error(
         f"{tmp_path}/a.yaml:{line}: spec.{field}: a number of more than 100 characters; quote it if it is text"
         for line, field in (("7:11", "region"), ("8:12", "version"))
     ] + ["2 errors in 1 file"]
+
+
+def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: [ovhkube/v1]\nkind: {a: 1}\nmetadata:\n  name: web\nspec:\n"
+        "  project: 0123456789abcdef0123456789abcdef\n  kubeProxyMode: .inf\n  id: true\n  region: !!binary R1JBNw==\n"
+        "  customization:\n    apiServer:\n      admissionPlugins: {enabled: [1, true, true], disabled: [null]}\n"
+    )
+    result = ovhkube("validate", "--format", "json", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1
+    plugins = "spec.customization.apiServer.admissionPlugins"
+    assert [f"{p['path']}: {p['message']}" for p in json.loads(result.stdout)] == [
+        'apiVersion: must be ovhkube/v1; got ["ovhkube/v1"]',
+        'kind: must be Cluster; got {"a": 1}',
+        "spec.kubeProxyMode: must be one of: iptables, ipvs; got .inf",
+        'spec.id: expected a string, got a boolean (true); quote it: "true"',
+        'spec.region: expected a string, got binary data (!!binary R1JBNw==); quote it: "R1JBNw=="',
+        f"{plugins}.enabled[0]: must be one of: AlwaysPullImages, NodeRestriction; got 1",
+        f"{plugins}.enabled[1]: must be one of: AlwaysPullImages, NodeRestriction; got true",
+        f"{plugins}.enabled[2]: must be one of: AlwaysPullImages, NodeRestriction; got true",
+        f"{plugins}.enabled[2]: true is listed twice",  # the second true, not the true equal to 1
+        f"{plugins}.disabled[0]: must be one of: AlwaysPullImages, NodeRestriction; got null",
+    ]

@@ -30,14 +30,15 @@ EXPECTED = {
     "allow-reset-yes.yaml": '7:27: spec.lifecycle.allowReset: expected true or false, got a string ("yes"); '
     "YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false",
     "api-version.yaml": '1:13: apiVersion: must be ovhkube/v1; got "ovhkube/v2"',
-    "binary-tag.yaml": "7:11: spec.region: expected a string, got binary data (b'GRA7'); quote it: \"R1JBNw==\"",
+    "binary-tag.yaml": "7:11: spec.region: expected a string, got binary data (!!binary R1JBNw==); "
+    'quote it: "R1JBNw=="',
     "binary.yaml": "1:1: binary file (contains NUL bytes), not YAML text",
     "block-null.yaml": f"8:15: spec.customization.apiServer: {NULL_BLOCK}",
     "custom-tag.yaml": "7:11: spec.region: unsupported YAML tag !region",
     "customization-null.yaml": f"7:17: spec.customization: {NULL_BLOCK}",
     "duplicate-cluster.yaml": '11:9: metadata.name: cluster "web" of project 0123456789abcdef0123456789abcdef '
     "is already declared at {BAD}/duplicate-cluster.yaml:4",
-    "duplicate-key.yaml": "8:3: spec.region: duplicate key 'region' (first at line 7)",
+    "duplicate-key.yaml": '8:3: spec.region: duplicate key "region" (first at line 7)',
     "duration-bare-pt.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "PT"',
     "duration-months.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "P1M"',
     "duration-non-ascii-digits.yaml": f'9:30: {IPTABLES}.syncPeriod: {DURATION_HELP}; got "PT٣٠S"',

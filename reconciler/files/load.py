@@ -367,7 +367,7 @@ class _Builder:
             field_path = path + (key,)
             if key in result:
                 first_line = self.document.keys[field_path][0]
-                self.problem(key_node, field_path, f"duplicate key {key!r} (first at line {first_line})")
+                self.problem(key_node, field_path, f"duplicate key {shown(key)} (first at line {first_line})")
                 continue
             mark = key_node.start_mark
             self.document.keys[field_path] = (mark.line + 1, mark.column + 1)

@@ -1,7 +1,10 @@
 """One thing wrong (or worth a warning) in a desired-state file, located at the offending node."""
 
+import base64
 import json
+import math
 from dataclasses import asdict, dataclass
+from datetime import date
 
 from reconciler.escape import capped, one_line
 
@@ -57,7 +60,24 @@ def _one_short_line(name: str, limit: int = 60) -> str:
 
 
 def shown(value) -> str:
-    """A value as one short line (messages are one line each, whatever the file holds)."""
-    text = value if isinstance(value, str) else str(value)
-    cut = text[:SHOWN_CHARS] + ("..." if len(text) > SHOWN_CHARS else "")
-    return json.dumps(cut, ensure_ascii=False) if isinstance(value, str) else cut
+    """A value from a file as a user would write it, on one short line (messages are one line each, whatever the
+    file holds): text in double quotes ("PT30S"), true, false, null, numbers, .inf, lists and mappings in flow style
+    (["rr"], {"a": 1}); never Python's repr (True, None, ['rr'], b'...')."""
+    if isinstance(value, str):
+        return json.dumps(_cut(value), ensure_ascii=False)
+    if isinstance(value, bytes | date):
+        return _cut(_plain(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-" if value < 0 else "") + ".inf"
+    return _cut(json.dumps(value, ensure_ascii=False, default=_plain))
+
+
+def _plain(value) -> str:
+    """What JSON has no word for, as YAML writes it: a date, binary data."""
+    if isinstance(value, bytes):
+        return "!!binary " + base64.b64encode(value).decode("ascii")
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _cut(text: str) -> str:
+    return text[:SHOWN_CHARS] + ("..." if len(text) > SHOWN_CHARS else "")

@@ -140,16 +140,24 @@ def _explain(document: Document, error):
     elif keyword in ("enum", "const"):
         choices = [c for c in (subschema["enum"] if keyword == "enum" else [subschema["const"]]) if c is not None]
         choice_list = ", ".join(choices)
-        yield at(path, f"must be {'one of: ' if len(choices) > 1 else ''}{choice_list}; got {shown(value)}")
+        yield at(
+            path,
+            f"must be {'one of: ' if len(choices) > 1 else ''}{choice_list}; got {shown(value)}",
+        )
     elif keyword == "pattern":
         yield at(path, _pattern_message(path, value, subschema))
     elif keyword == "uniqueItems":
-        index = next(i for i, item in enumerate(value) if item in value[:i])
+        # Equal and of one type, as JSON Schema compares: Python's `true == 1` would blame the wrong item.
+        index = next(i for i, item in enumerate(value) if any(_same(item, other) for other in value[:i]))
         yield at(path + (index,), f"{shown(value[index])} is listed twice")
     elif keyword == "minLength":
         yield at(path, "must not be empty")
     else:  # a keyword the schema gained later: jsonschema's own words
         yield at(path, error.message)
+
+
+def _same(one, other) -> bool:
+    return type(one) is type(other) and one == other
 
 
 def _unknown_field(name: str, allowed: list[str]) -> str:
@@ -178,7 +186,7 @@ def _type_message(document: Document, path: tuple, value, subschema: dict) -> st
     if "boolean" in types and isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
         return message + "; YAML 1.2 reads yes/no/on/off/y/n as strings: write true or false"
     raw = document.raw.get(path)
-    if types[0] == "string" and raw is not None:
+    if types[0] == "string" and raw is not None and value is not None:  # `- ` or `~` is no text left unquoted
         message += f"; quote it: {shown(raw)}"
     return message
 
