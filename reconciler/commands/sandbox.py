@@ -60,6 +60,9 @@ def serve(
     show_late_seconds: float = typer.Option(
         0.0, min=0, help="Seconds a change (not a create) shows late: reads answer the cluster as before it, READY."
     ),
+    null_customization: bool = typer.Option(
+        False, "--null-customization", help="Answer customization: null on a cluster with nothing customized."
+    ),
     busy_writes: int = typer.Option(0, min=0, help="Refuse this many first POST/PUT with 409 --busy-class."),
     busy_class: str = typer.Option(
         "ServiceOnlyOneModification", help="Conflict for --busy-writes: ServiceOnlyOneModification, ServiceLocked..."
@@ -108,6 +111,7 @@ def serve(
             reset_status=reset_status.value,
             create_hidden_seconds=create_hidden_seconds,
             show_late_seconds=show_late_seconds,
+            null_customization=null_customization,
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

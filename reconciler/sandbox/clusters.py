@@ -10,6 +10,8 @@
 - With `show_late_seconds`, a change (PUT, POST or DELETE on a cluster, a reset included; not a create) shows that
   late: until then reads answer the cluster (and its IP restrictions and OIDC) as they were before it, READY. An API
   may show an accepted change late (TF issue #959: the object lags a PUT; OIDC changes show some 20 s late).
+- With `null_customization`, a cluster with nothing customized answers `customization: null` (the schema's cluster
+  object has it nullable; null means {}).
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
 - A reset also wipes the IP restrictions and OIDC, which no reset field can carry (reconciler.sandbox.control_plane).
@@ -156,6 +158,7 @@ class Clusters:
         create_hidden_seconds: float = 0.0,
         reset_shows_late: bool = True,
         show_late_seconds: float = 0.0,
+        null_customization: bool = False,
     ):
         self.state = state
         self.transition_seconds = transition_seconds
@@ -165,6 +168,7 @@ class Clusters:
         self.create_hidden_seconds = create_hidden_seconds
         self.reset_shows_late = reset_shows_late
         self.show_late_seconds = show_late_seconds
+        self.null_customization = null_customization
 
     # reading
 
@@ -195,7 +199,10 @@ class Clusters:
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
             data.update(previous)  # a reset in progress still shows the settings it replaces
-        data["customization"] = answered_customization(data.get("customization"))
+        if self.null_customization and not data.get("customization"):
+            data["customization"] = None  # nothing customized: null, as the schema allows on the cluster object
+        else:
+            data["customization"] = answered_customization(data.get("customization"))
         return data
 
     def shown_beside(self, project: str, cluster_id: str, key: str):

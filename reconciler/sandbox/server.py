@@ -264,6 +264,7 @@ class SandboxServer:
         reset_status: str = "REDEPLOYING",
         create_hidden_seconds: float = 0.0,
         show_late_seconds: float = 0.0,
+        null_customization: bool = False,
     ):
         self.state = State(state_path)
         self.clusters = Clusters(
@@ -273,6 +274,7 @@ class SandboxServer:
             reset_status=reset_status,
             create_hidden_seconds=create_hidden_seconds,
             show_late_seconds=show_late_seconds,
+            null_customization=null_customization,
         )
         self.control_plane = ControlPlane(self.clusters)
         self.faults = Faults(faults or FaultOptions())
