@@ -7,6 +7,8 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
 - "vanished": the client gets a 404 Client::NotFound (deleted meanwhile) and the sandbox never sees it;
 - "not_granted": the client gets the API's 403 NOT_GRANTED_CALL (the consumer key's access rules lack the call);
 - "garbled": the request reaches the sandbox (the change is made), then the client gets a 200 with an HTML page;
+- "dropped": the client gets a 200 with an empty answer (`null`, as the API answers a PUT of IP restrictions) and
+  the sandbox never sees the request: an API that accepts a change and then loses it;
 - None: forwarded normally.
 The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
 """
@@ -25,6 +27,7 @@ ANSWERS = {
         403,
         b'{"errorCode": "NOT_GRANTED_CALL", "httpCode": "403 Forbidden", "message": "This call has not been granted"}',
     ),
+    "dropped": (200, b"null"),
 }
 
 
@@ -52,6 +55,9 @@ class LossyGateway:
 
             def do_PUT(self):
                 gateway.serve(self, "PUT")
+
+            def do_DELETE(self):
+                gateway.serve(self, "DELETE")
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from reconciler.apply.carried import not_as_read
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
-from reconciler.apply.verify import unmet
+from reconciler.apply.verify import failure_reason, put_back, unmet
 from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_seconds
 from reconciler.apply.watch import ProjectWatch
 from reconciler.apply.writes import (
@@ -23,6 +23,7 @@ from reconciler.apply.writes import (
 )
 from reconciler.live.read import kube_path
 from reconciler.plan.data import Change, Request
+from reconciler.plan.diff import FieldChange
 
 NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
 
@@ -55,10 +56,9 @@ def apply_change(
             return _done_elsewhere(session, exc.reason, outcome)
         if not options.wait or cluster is None:  # None: nothing was waited for (--no-wait)
             return outcome("done", notes=[NO_WAIT_NOTE])
-        misses = _unmet_after_settling(session, cluster)
+        misses = _unmet_after_settling(session, cluster, change.diff + put_back(change))
         if misses:
-            paths = ", ".join(miss["path"] for miss in misses)
-            raise ClusterFailed(f"verification failed: not live after the apply: {paths}", misses)
+            raise ClusterFailed(failure_reason(change, misses), misses)
         say("done, verified")
         return outcome("done", verified=True)
     except ClusterFailed as exc:
@@ -77,7 +77,8 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOut
     if not session.options.wait:
         return outcome("done_elsewhere", reason, notes=[NO_WAIT_NOTE])
     try:
-        misses = _unmet_after_settling(session, session.wait_ready(after_change=False))
+        # Someone else's reset: what this plan would have put back after it was not sent, so not checked.
+        misses = _unmet_after_settling(session, session.wait_ready(after_change=False), session.change.diff)
     except ClusterFailed as exc:
         return outcome("failed", f"{reason}; then: {exc.reason}")
     if misses:
@@ -86,16 +87,17 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOut
     return outcome("done_elsewhere", reason, verified=True)
 
 
-def _unmet_after_settling(session: ClusterSession, cluster: dict) -> list[dict]:
-    """What of the plan's diff is not live, checked on the READY read itself (the cluster object carries the
-    customization: no request of its own). A change the API shows late (READY at once, then busy, or an object
-    that lags the PUT) is waited for again over the settle window before it counts as a failure."""
-    misses = unmet(session.change.diff, session.verifiable(cluster))
+def _unmet_after_settling(session: ClusterSession, cluster: dict, expected: list[FieldChange]) -> list[dict]:
+    """What of `expected` (the plan's diff, and what a reset put back) is not live, checked on the READY read itself
+    (the cluster object carries the customization: no request of its own). A change the API shows late (READY at
+    once, then busy, or an object that lags the PUT) is waited for again over the settle window before it counts
+    as a failure."""
+    misses = unmet(expected, session.verifiable(cluster, expected))
     deadline = time.monotonic() + settle_seconds()
     while misses and time.monotonic() < deadline:
         pause(session.stop, 1.0)
         cluster = session.wait_ready(after_change=False)
-        misses = unmet(session.change.diff, session.verifiable(cluster))
+        misses = unmet(expected, session.verifiable(cluster, expected))
     return misses
 
 

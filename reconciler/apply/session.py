@@ -12,6 +12,7 @@ from reconciler.live.control_plane import PARTS, read_part, with_parts
 from reconciler.live.read import LiveCluster, fingerprint, kube_path, read_cluster
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Change, Request
+from reconciler.plan.diff import FieldChange
 
 
 class ClusterFailed(Exception):
@@ -92,10 +93,10 @@ class ClusterSession:
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
 
-    def verifiable(self, cluster: dict) -> LiveCluster:
+    def verifiable(self, cluster: dict, expected: list[FieldChange]) -> LiveCluster:
         """`cluster` (its READY read: the customization comes with it) and the IP restrictions and OIDC, each read
-        only where the plan's diff names it (each is one more request)."""
-        paths = [change.path.split(".")[0] for change in self.change.diff]
+        only where `expected` (the diff, and what a reset put back) names it (each is one more request)."""
+        paths = [change.path.split(".")[0] for change in expected]
         try:
             return with_parts(self.api, LiveCluster.of(cluster), self.project, [p for p in PARTS if p in paths])
         except ApiError as exc:

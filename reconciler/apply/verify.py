@@ -7,6 +7,7 @@ as a create does); both are compared on every leaf under the path.
 """
 
 from reconciler.live.read import LiveCluster
+from reconciler.model import RESTORED_AFTER_RESET
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
 from reconciler.plan.planner import major_minor
@@ -33,6 +34,39 @@ def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
         if not met:
             misses.append({"path": change.path, "expected": change.after, "live": live_value})
     return misses
+
+
+def put_back(change) -> list[FieldChange]:
+    """What a reset's entry puts back after it (the IP restrictions and OIDC read before it, or the file's) and its
+    diff does not name: unchanged by the plan, it must still be live afterwards. As diff entries, so `unmet` checks
+    them alike (each costs its own GET: the cluster object carries neither)."""
+    if change.action != "reset":
+        return []
+    named = {entry.path.split(".")[0] for entry in change.diff}
+    entries = []
+    for request in change.requests[1:]:
+        part = request.path.rsplit("/", 1)[-1]
+        if part in RESTORED_AFTER_RESET and part not in named:
+            body = request.body or {}
+            entries.append(FieldChange(part, None, body.get("ips") if part == "ipRestrictions" else body))
+    return entries
+
+
+def failure_reason(change, misses: list[dict]) -> str:
+    """Why the cluster fails its verification, and what to do about what a reset lost."""
+    lost = {entry.path for entry in put_back(change)}
+    reasons = []
+    planned = [miss["path"] for miss in misses if miss["path"] not in lost]
+    if planned:
+        reasons.append(f"verification failed: not live after the apply: {', '.join(planned)}")
+    not_back = [miss["path"] for miss in misses if miss["path"] in lost]
+    if not_back:
+        reasons.append(
+            f"the {' and '.join(not_back)} read before the reset did not take when put back after it (expected and "
+            f"live values below): the reset wiped them, so they must be set again: write them in the file "
+            f"(spec.ipRestrictions, spec.openIdConnect) if it does not hold them, and apply again; or set them by hand"
+        )
+    return "; ".join(reasons)
 
 
 def blocks_match(body: dict, customization: dict | None) -> bool:

@@ -1,0 +1,59 @@
+"""After a reset, apply puts back the IP restrictions and OIDC the reset wipes (no reset field carries them), and
+checks that they took, also where the plan leaves them unchanged; an API that shows the reset late (sandbox
+`show_late_seconds`: READY in the old mode for a while) gets them only once the reset is over.
+
+End to end: the CLI, the real ovh client, the sandbox over HTTP, and a lossy gateway (tests/lossy_gateway.py) that
+can answer a request 200 without passing it on (an API that accepts a change and loses it).
+"""
+
+import pytest
+from apply_helpers import PROJECT, apply_json, clusters_by_name, live, seed, write_fleet
+
+RESTRICTIONS = ["203.0.113.0/24", "198.51.100.7/32"]
+OIDC = {"issuerUrl": "https://sso.example.org", "clientId": "k8s", "signingAlgorithms": ["RS256"]}
+IPS_PUT = ("PUT", "/ipRestrictions")
+OIDC_POST = ("POST", "/openIdConnect")
+
+
+def reset_fleet(sandbox, tmp_path) -> str:
+    """alpha has IP restrictions and OIDC the file does not manage; the file changes its mode (a reset)."""
+    seed(sandbox, live(1, "alpha") | {"ipRestrictions": RESTRICTIONS, "openIdConnect": OIDC})
+    spec = {"project": PROJECT, "region": "GRA5", "kubeProxyMode": "ipvs", "lifecycle": {"allowReset": True}}
+    return write_fleet(
+        tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
+    )
+
+
+@pytest.mark.parametrize("lost", [IPS_PUT, OIDC_POST])
+def test_a_put_back_that_did_not_take_fails_the_cluster_saying_what_to_set_again(
+    sandbox, through_gateway, run_ovhkube, tmp_path, lost
+):
+    fleet = reset_fleet(sandbox, tmp_path)
+    gateway, env = through_gateway(sandbox, {lost: ["dropped"]})
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "failed" and not alpha["verified"]
+    part = lost[1].lstrip("/")
+    assert f"{part} read before the reset" in alpha["reason"] and "set again" in alpha["reason"]
+    [miss] = alpha["mismatches"]
+    assert miss["path"] == part and miss["expected"] == (OIDC if part == "openIdConnect" else RESTRICTIONS)
+    now = clusters_by_name(sandbox)["alpha"]
+    assert now["resets"] == 1 and now["kubeProxyMode"] == "ipvs"
+    assert (now["ipRestrictions"] is None) == (part == "ipRestrictions")
+    assert (now["openIdConnect"] is None) == (part == "openIdConnect")
+
+
+def test_put_backs_that_took_are_verified_with_one_read_each(sandbox, run_ovhkube, tmp_path):
+    fleet = reset_fleet(sandbox, tmp_path)
+    sandbox.forget_requests()
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert account["clusters"][0]["verified"]
+    gets = [r["path"].rsplit("/", 1)[-1] for r in sandbox.requests() if r["method"] == "GET"]
+    # plan: one of each; the fresh read before the reset: one of each; the check after it: one of each
+    assert (gets.count("ipRestrictions"), gets.count("openIdConnect")) == (3, 3)
