@@ -1,10 +1,9 @@
 """An apply's account for people (a summary table and one closing line) and for machines (JSON)."""
 
-import json
-
 from reconciler.apply.result import ApplyReport, ClusterOutcome
 from reconciler.apply.waiting import format_seconds
 from reconciler.escape import capped, one_line
+from reconciler.indented_json import indented
 from reconciler.plan.render import value
 
 COLUMNS = ("CLUSTER", "ACTION", "RESULT", "DURATION", "REASON")
@@ -62,4 +61,4 @@ def render_text(report: ApplyReport) -> str:
 
 
 def render_json(report: ApplyReport) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    return indented(report.to_dict()) + "\n"

@@ -6,7 +6,6 @@ was read and differs but that the plan cannot act on), missing (would be created
 file cannot match it). A cluster that could not be read is an error and never counted as drift either way.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import ExitCode
 from reconciler.escape import html_text, md_code, md_text, one_line
+from reconciler.indented_json import indented
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.paint import Painter
@@ -232,7 +232,7 @@ def find_unmanaged(
 
 
 def render_json(report: DriftReport) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    return indented(report.to_dict()) + "\n"
 
 
 def summary_line(report: DriftReport) -> str:

@@ -1,12 +1,12 @@
 """The plan: a plain, serialisable value. `apply` executes exactly what it says and re-derives nothing."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
 from reconciler import __version__
+from reconciler.indented_json import indented
 from reconciler.model import DefaultsRef
 from reconciler.plan.diff import FieldChange
 
@@ -162,7 +162,7 @@ class Plan:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2) + "\n"
+        return indented(self.to_dict()) + "\n"
 
 
 def check_made_here(data) -> str:
