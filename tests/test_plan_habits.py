@@ -56,7 +56,7 @@ def test_show_of_a_file_that_is_not_a_plan_is_one_error_line(run_ovhkube, tmp_pa
     (tmp_path / "x.json").write_text("{}")
     result = run_ovhkube("show", tmp_path / "x.json", env=no_credentials())
     assert result.returncode == 1
-    assert result.stderr == "error: not a plan: the JSON object has no format_version\n"
+    assert result.stderr == f"error: {tmp_path / 'x.json'}: not a plan: the JSON object has no format_version\n"
 
 
 def test_target_in_effect_is_a_warning(sandbox, run_ovhkube, tmp_path):

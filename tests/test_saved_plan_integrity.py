@@ -116,8 +116,22 @@ def test_a_tampered_saved_plan_is_refused_whole_and_nothing_is_sent(sandbox, run
         (lambda plan: entry(plan, "beta")["cluster"].update(name=7), "cluster.name: must be a string, not 7"),
         (lambda plan: entry(plan, "beta").update(requests={}), ".requests: must be a list"),
         (lambda plan: entry(plan, "beta").update(live_fingerprint=10**5000), "not a plan file: Exceeds the limit"),
+        (lambda plan: entry(plan, "beta").update(action="explode"), '.action: unknown action "explode"'),
+        (lambda plan: entry(plan, "beta").update(reason="why"), '.reason: unknown reason "why"'),
+        (lambda plan: entry(plan, "beta")["cluster"].update({"x\ny": 1}), '.cluster: unknown field "x\\ny"'),
+        (lambda plan: entry(plan, "beta").update(defaults=[{"source": "a.yaml:1"}]), ".defaults[0].name: missing"),
+        (lambda plan: plan.update(tool_version=["0.1"]), 'the plan was made by ovhkube ["0.1"] (plan format 3)'),
     ],
-    ids=["name-a-number", "requests-an-object", "huge-integer"],
+    ids=[
+        "name-a-number",
+        "requests-an-object",
+        "huge-integer",
+        "action",
+        "reason",
+        "cluster-field",
+        "defaults",
+        "tool",
+    ],
 )
 def test_a_saved_plan_of_the_wrong_types_gets_one_line_with_file_and_line(sandbox, run_ovhkube, saved, edit, message):
     import sys
@@ -131,6 +145,7 @@ def test_a_saved_plan_of_the_wrong_types_gets_one_line_with_file_and_line(sandbo
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"error: {plan_file}")  # which file, and no Python repr ('explode', ['0.1'])
     if "cluster.name" in message:  # FILE:LINE: the line of the object holding the field
         line = int(result.stderr.split(f"{plan_file}:")[1].split(":")[0])
         assert '"cluster": {' in plan_file.read_text().splitlines()[line - 1]

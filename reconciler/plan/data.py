@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
@@ -175,8 +176,9 @@ def check_made_here(data) -> str:
     if version != FORMAT_VERSION or made_by != __version__:
         # Another version may plan other requests or fingerprint other fields, so neither the plan nor its
         # staleness check can be trusted here; as Terraform, refuse it and have it made again.
+        made_by, version = (value[:40] if isinstance(value, str) else short_json(value) for value in (made_by, version))
         raise PlanFileError(
-            f"the plan was made by ovhkube {str(made_by)[:40]} (plan format {str(version)[:40]}); this is ovhkube "
+            f"the plan was made by ovhkube {made_by} (plan format {version}); this is ovhkube "
             f"{__version__} (plan format {FORMAT_VERSION}): make the plan again with this version"
         )
     return made_by
@@ -203,12 +205,20 @@ def plan_from_dict(data: dict) -> Plan:
             for item in data["changes"]
         ]
         return Plan(changes, data["endpoint"], data["created_at"], made_by)
-    except (KeyError, TypeError) as exc:
-        raise PlanFileError(f"malformed plan: missing or wrong field {exc}") from None
+    except KeyError as exc:  # read_plan_file checks every field first: this is for other callers
+        raise PlanFileError(f"malformed plan: missing field {short_json(exc.args[0])}") from None
+    except TypeError:
+        raise PlanFileError("malformed plan: a field of the wrong type, or unknown") from None
 
 
 def _known(kind: type[KnownValue], value, what: str) -> KnownValue:
     try:
         return kind(value)
     except ValueError:
-        raise PlanFileError(f"malformed plan: unknown {what} {value!r}") from None
+        raise PlanFileError(f"malformed plan: unknown {what} {short_json(value)}") from None
+
+
+def short_json(value, limit: int = 40) -> str:
+    """A value of a plan file as JSON writes it, on one short line."""
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, Decimal) else str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -11,12 +11,20 @@ and the action, the body from the entry's own diff) and equal to the stored one,
 import json
 import json.scanner
 import re
-from decimal import Decimal
 from typing import Any
 
 from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.control_plane import control_plane_spec, rebuilt_restoration, rebuilt_settings, stored_body
-from reconciler.plan.data import ACTIONS, CHANGING, Plan, PlanFileError, check_made_here, plan_from_dict
+from reconciler.plan.data import (
+    ACTIONS,
+    CHANGING,
+    ErrorReason,
+    Plan,
+    PlanFileError,
+    check_made_here,
+    plan_from_dict,
+    short_json,
+)
 from reconciler.plan.diff import changed_blocks
 from reconciler.plan.normalize import shown
 
@@ -43,6 +51,7 @@ CHANGE_FIELDS = {
 CLUSTER_FIELDS = {"project": STRING, "name": STRING, "id": OPTIONAL_STRING, "region": OPTIONAL_STRING}
 REQUEST_FIELDS = {"method": STRING, "path": STRING, "body": OPTIONAL_DICT}
 DIFF_FIELDS = {"path": STRING, "before": ANY, "after": ANY}
+DEFAULTS_FIELDS = {"name": STRING, "source": STRING}  # both required: each ClusterDefaults that selects the cluster
 REQUIRED = {"format_version", "endpoint", "created_at", "action", "cluster", "project", "name", "method", "path"}
 
 
@@ -126,7 +135,10 @@ class _Locator:
 
 def _check_shape(data, where: _Locator) -> None:
     """Every field the apply reads, of the type it expects; the first misfit is named with its line."""
-    check_made_here(data)  # first: another version's plan has other fields
+    try:
+        check_made_here(data)  # first: another version's plan has other fields
+    except PlanFileError as exc:
+        raise PlanFileError(f"{where.path}: {exc}") from None
     _fields(data, PLAN_FIELDS, "", where)
     changes = data.get("changes")
     if not isinstance(changes, list):
@@ -139,21 +151,28 @@ def _check_shape(data, where: _Locator) -> None:
         if not isinstance(change.get("cluster"), dict):
             raise PlanFileError(f"{where(change, name + '.cluster')}: must be an object")
         _fields(change["cluster"], CLUSTER_FIELDS, name + ".cluster.", where)
-        for key, fields in (("requests", REQUEST_FIELDS), ("diff", DIFF_FIELDS)):
+        unknown = sorted(set(change["cluster"]) - set(CLUSTER_FIELDS))
+        if unknown:
+            field = short_json(unknown[0])
+            raise PlanFileError(f"{where(change['cluster'], name + '.cluster')}: unknown field {field}")
+        for key, known in (("action", ACTIONS), ("reason", (None, *ErrorReason))):
+            if key in change and change[key] not in known:
+                raise PlanFileError(f"{where(change, f'{name}.{key}')}: unknown {key} {short_json(change[key])}")
+        for key, fields in (("requests", REQUEST_FIELDS), ("diff", DIFF_FIELDS), ("defaults", DEFAULTS_FIELDS)):
             for number, item in enumerate(change.get(key) or []):
                 label = f"{name}.{key}[{number}]"
                 if not isinstance(item, dict):
                     raise PlanFileError(f"{where(change[key], label)}: must be an object")
-                _fields(item, fields, label + ".", where)
+                _fields(item, fields, label + ".", where, set(fields) if key == "defaults" else REQUIRED)
         warnings = change.get("warnings") or []
         if not all(isinstance(warning, str) for warning in warnings):
             raise PlanFileError(f"{where(warnings, name + '.warnings')}: must be a list of strings")
 
 
-def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator) -> None:
+def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator, required=REQUIRED) -> None:
     for key, kind in fields.items():
         if key not in item:
-            if key in REQUIRED:
+            if key in required:
                 raise PlanFileError(f"{where(item, prefix + key)}: missing")
             continue
         value = item[key]
@@ -165,12 +184,7 @@ def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator) ->
             ANY: True,
         }[kind]
         if not fits:
-            raise PlanFileError(f"{where(item, prefix + key)}: must be {kind}, not {_short(value)}")
-
-
-def _short(value) -> str:
-    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, Decimal) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+            raise PlanFileError(f"{where(item, prefix + key)}: must be {kind}, not {short_json(value)}")
 
 
 def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
@@ -178,11 +192,11 @@ def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
     reasons = []
     stored = data.get("summary")
     if stored is not None and stored != plan.summary:
-        reasons.append(f"its summary {_short(stored)} does not count its entries {_short(plan.summary)}")
+        reasons.append(f"its summary {short_json(stored)} does not count its entries {short_json(plan.summary)}")
     seen: dict[tuple, int] = {}
     for index, (change, item) in enumerate(zip(plan.changes, data["changes"], strict=True)):
         ref = change.cluster
-        label = where(item, f"changes[{index}] ({_short(ref.name)})")
+        label = where(item, f"changes[{index}] ({short_json(ref.name)})")
         for key in ((ref.project, ref.name), ("id", ref.project, ref.id) if ref.id else None):
             if key is not None and key in seen:
                 reasons.append(f"{label}: the same cluster as changes[{seen[key]}]: a cluster is planned once")
@@ -195,12 +209,12 @@ def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
 def _entry_problems(change) -> list[str]:
     ref, action = change.cluster, change.action
     if action not in ACTIONS:
-        return [f"unknown action {_short(action)}"]
+        return [f"unknown action {short_json(action)}"]
     reasons = []
     if not PROJECT_ID.match(ref.project):
-        reasons.append(f"cluster.project {_short(ref.project)} is not a project id (32 hexadecimal characters)")
+        reasons.append(f"cluster.project {short_json(ref.project)} is not a project id (32 hexadecimal characters)")
     if ref.id is not None and not CLUSTER_ID.match(ref.id):
-        reasons.append(f"cluster.id {_short(ref.id)} is not a cluster id (a UUID)")
+        reasons.append(f"cluster.id {short_json(ref.id)} is not a cluster id (a UUID)")
     if action in CHANGING and not FINGERPRINT.match(change.live_fingerprint or ""):
         reasons.append(f"a {action} without a live_fingerprint (sha256:...) cannot be checked against the live state")
     if action == "create" and ref.id is not None:
@@ -278,11 +292,12 @@ def _request_difference(stored: list[dict], rebuilt: list[dict]) -> str:
     for got, wanted in zip(stored, rebuilt, strict=True):
         for key in ("method", "path"):
             if got[key] != wanted[key]:
-                return f"{key} {_short(got[key])} where it makes {_short(wanted[key])}"
+                return f"{key} {short_json(got[key])} where it makes {short_json(wanted[key])}"
         got_body, wanted_body = got["body"] or {}, wanted["body"] or {}
         for key in sorted(set(got_body) | set(wanted_body)):
             if got_body.get(key) != wanted_body.get(key):
-                return f"body.{key} is {_short(got_body.get(key))} where the entry makes {_short(wanted_body.get(key))}"
+                got_value, wanted_value = short_json(got_body.get(key)), short_json(wanted_body.get(key))
+                return f"body.{key} is {got_value} where the entry makes {wanted_value}"
     return "they differ"
 
 
