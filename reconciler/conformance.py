@@ -20,6 +20,7 @@ from reconciler.apply.waiting import WaitFailed, wait_until_ready
 from reconciler.apply.writes import BUSY_CONFLICTS, RESET_STARTED
 from reconciler.durations import is_duration, to_seconds
 from reconciler.errors import ApiError, Conflict, NotFound
+from reconciler.escape import quoted
 from reconciler.live.read import EXPANDED_HEADERS, kube_path
 from reconciler.model import ALWAYS_ENABLED_PLUGINS, CLUSTER_STATUSES, KUBE_PROXY_MODES
 from reconciler.plan.normalize import DURATION_FIELDS, effective_plugins, flatten
@@ -86,7 +87,7 @@ def _server_time(api, project: str, report: Report) -> None:
     answer = api.get_unsigned("/auth/time")
     skew = abs(int(answer) - time.time()) if isinstance(answer, int) else None
     if skew is None:
-        report.add("auth-time", FAIL, f"GET /auth/time answered {answer!r}, not an integer")
+        report.add("auth-time", FAIL, f"GET /auth/time answered {quoted(answer)}, not an integer")
     else:
         report.add("auth-time", PASS, f"an integer; this machine's clock is {skew:.0f} s away from the server's")
 
@@ -129,11 +130,11 @@ def _cluster_checks(cluster_id: str, cluster, customization, listed, report: Rep
     missing = [key for key in ("id", "name", "region", "status", "version", "kubeProxyMode") if key not in cluster]
     problems = [f"no {', '.join(missing)}"] if missing else []
     if cluster.get("status") not in CLUSTER_STATUSES:
-        problems.append(f"status {cluster.get('status')!r} is not one ovhkube knows")
+        problems.append(f"status {quoted(cluster.get('status'))} is not one ovhkube knows")
     if cluster.get("kubeProxyMode") not in KUBE_PROXY_MODES:
-        problems.append(f"kubeProxyMode {cluster.get('kubeProxyMode')!r}")
+        problems.append(f"kubeProxyMode {quoted(cluster.get('kubeProxyMode'))}")
     if cluster.get("plan") not in (None, "free", "standard"):
-        problems.append(f"plan {cluster.get('plan')!r} is neither free nor standard")
+        problems.append(f"plan {quoted(cluster.get('plan'))} is neither free nor standard")
     report.add("cluster-object", FAIL if problems else PASS, f"{name}: " + ("; ".join(problems) or "fields as known"))
 
     on_object = cluster.get("customization") or {}  # null on the object means {}
@@ -166,10 +167,10 @@ def _plugins_check(name: str, customization: dict, report: Report) -> None:
 def _zero_durations_check(name: str, customization: dict, report: Report) -> None:
     for path, value in flatten(customization.get("kubeProxy") or {}, "kubeProxy").items():
         if path.rsplit(".", 1)[-1] in DURATION_FIELDS and not is_duration(value):
-            report.add("durations", FAIL, f"{name}: {path} is {value!r}, not a duration ovhkube reads")
+            report.add("durations", FAIL, f"{name}: {path} is {quoted(value)}, not a duration ovhkube reads")
             return
         if path.rsplit(".", 1)[-1] in DURATION_FIELDS and to_seconds(value) == 0:
-            report.add("durations", PASS, f"{name}: a zero duration answered as {value!r}")
+            report.add("durations", PASS, f"{name}: a zero duration answered as {quoted(value)}")
             return
 
 
@@ -289,7 +290,7 @@ class _Writes:
         answered = ((cluster.get("customization") or {}).get("kubeProxy") or {}).get("iptables") or {}
         value = answered.get("minSyncPeriod")
         zero = isinstance(value, str) and is_duration(value) and to_seconds(value) == 0
-        self.report.add("zero-duration", PASS if zero else FAIL, f"PT0S read back as {value!r}")
+        self.report.add("zero-duration", PASS if zero else FAIL, f"PT0S read back as {quoted(value)}")
         on_get = self.api.get(f"{self.path}/customization")
         same = (cluster.get("customization") or {}) == (on_get or {})
         self.report.add("customization-after-put", PASS if same else FAIL, "object and GET agree once READY")
@@ -313,7 +314,7 @@ class _Writes:
         algorithms = oidc.get("signingAlgorithms")
         known = algorithms in (None, [], ["RS256"])
         self.report.add(
-            "oidc-default", PASS if known else FAIL, f"signingAlgorithms left out read back as {algorithms!r}"
+            "oidc-default", PASS if known else FAIL, f"signingAlgorithms left out read back as {quoted(algorithms)}"
         )
 
     def control_plane_after_reset(self) -> None:
@@ -351,7 +352,7 @@ class _Writes:
         both_on = effective_plugins(plugins) == effective_plugins({})
         self.report.add("reset-plugins", PASS if both_on else FAIL, f"after a reset without them: {_short(plugins)}")
         kept = cluster.get("name") == before.get("name")
-        self.report.add("reset-name", PASS if kept else FAIL, f"name {cluster.get('name')!r} after the reset")
+        self.report.add("reset-name", PASS if kept else FAIL, f"name {quoted(cluster.get('name'))} after the reset")
 
 
 def _json(response) -> dict:

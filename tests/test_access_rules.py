@@ -57,4 +57,4 @@ def test_rules_for_named_projects_only(run_ovhkube):
     paths = {rule["path"] for rule in rules(run_ovhkube, "--read-only", "--project", PROJECT)}
     assert paths and all(path.startswith(f"/cloud/project/{PROJECT}/kube") for path in paths)
     refused = run_ovhkube("access-rules", "--project", "../me")
-    assert refused.returncode == 1 and refused.stderr.startswith("error: --project '../me' is not a Public Cloud")
+    assert refused.returncode == 1 and refused.stderr.startswith('error: --project "../me" is not a Public Cloud')

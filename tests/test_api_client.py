@@ -99,7 +99,7 @@ def test_missing_credentials_name_the_variables_before_any_request(sandbox):
 
 
 def test_an_unknown_endpoint_name_is_refused():
-    with pytest.raises(ApiError, match="unknown endpoint 'ovh-mars'"), open_api(Settings(endpoint="ovh-mars")):
+    with pytest.raises(ApiError, match='unknown endpoint "ovh-mars"'), open_api(Settings(endpoint="ovh-mars")):
         pass
 
 

@@ -68,3 +68,18 @@ def test_an_input_with_no_cluster_documents_is_an_error_naming_the_paths(sandbox
     for name in ("empty", "other", "missing"):
         assert f"{tmp_path / name}: " in printed
     assert "Traceback" not in printed
+
+
+def test_values_typed_on_the_command_line_are_quoted_as_json_in_errors_not_as_python_reprs(run_ovhkube, tmp_path):
+    (tmp_path / "a.yaml").write_text(FILE)
+    access = run_ovhkube("access-rules", "--project", "")
+    export = run_ovhkube("export", "--project", 'it"s')
+    conformance = run_ovhkube("sandbox", "conformance", "--project", PROJECT, "--write-cluster", "x")
+    endpoint = run_ovhkube("--endpoint", "ovh-mars", "plan", tmp_path / "a.yaml")
+
+    assert [r.returncode for r in (access, export, conformance, endpoint)] == [1, 1, 1, 1]
+    project_id = "is not a Public Cloud project id (32 lowercase hexadecimal characters)"
+    assert access.stderr == f'error: --project "" {project_id}\n'
+    assert export.stderr == f'error: --project "it\\"s" {project_id}\n'
+    assert conformance.stderr == 'error: --write-cluster "x" is not a cluster id (a lowercase UUID)\n'
+    assert endpoint.stderr.startswith('error: unknown endpoint "ovh-mars": use ovh-eu, ')

@@ -4,8 +4,6 @@ import json
 
 import typer
 
-from reconciler.errors import UserError
-
 
 def access_rules(
     read_only: bool = typer.Option(
@@ -14,12 +12,9 @@ def access_rules(
     project: list[str] = typer.Option(None, "--project", help="Only this Public Cloud project; repeatable."),
 ) -> None:
     """Print the OVHcloud consumer-key access rules ovhkube needs, as the JSON body of POST /auth/credential."""
-    from reconciler.commands.export import PROJECT_ID
+    from reconciler.commands.options import check_project
     from reconciler.live.access import access_rules as rules
 
     for name in project or []:
-        if not PROJECT_ID.fullmatch(name):
-            raise UserError(
-                f"--project {name!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)"
-            )
+        check_project(name)
     print(json.dumps({"accessRules": rules(read_only, project)}, indent=2))

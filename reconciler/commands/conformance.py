@@ -8,9 +8,10 @@ from enum import StrEnum
 
 import typer
 
+from reconciler.commands.options import check_project
 from reconciler.errors import ExitCode, UserError
+from reconciler.escape import quoted
 
-PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
 CLUSTER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -37,11 +38,10 @@ def conformance(
     from reconciler.conformance import run_checks
     from reconciler.plan.render import printable
 
-    if not PROJECT_ID.fullmatch(project):
-        raise UserError(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
+    check_project(project)
     if write_cluster is not None:
         if not CLUSTER_ID.fullmatch(write_cluster):
-            raise UserError(f"--write-cluster {write_cluster!r} is not a cluster id (a lowercase UUID)")
+            raise UserError(f"--write-cluster {quoted(write_cluster)} is not a cluster id (a lowercase UUID)")
         _confirm(write_cluster, auto_approve)
 
     def say(line: str) -> None:

@@ -13,7 +13,7 @@ import ovh.config
 
 from reconciler.commands.settings import Settings
 from reconciler.errors import ApiError, AuthError, UserError
-from reconciler.escape import without_userinfo
+from reconciler.escape import quoted, without_userinfo
 from reconciler.live.budget import RequestBudget
 from reconciler.live.client import TIMEOUT, Api, prepare_session
 
@@ -97,7 +97,7 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
             keys = _credentials(configuration, endpoint)
         else:
             choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
-            raise ApiError(f"unknown endpoint {without_userinfo(endpoint)!r}: use {choices}")
+            raise ApiError(f"unknown endpoint {quoted(without_userinfo(endpoint))}: use {choices}")
         if not all(keys):
             raise AuthError(f"missing API credentials for {label}")
         application_key, application_secret, consumer_key = keys

@@ -1,16 +1,14 @@
 """`ovhkube export`: desired-state files from live clusters, to adopt clusters that already exist."""
 
 import os
-import re
 from collections import Counter
 
 import typer
 
 from reconciler.commands.console import err
-from reconciler.commands.options import PARALLELISM
+from reconciler.commands.options import PARALLELISM, check_project
 from reconciler.errors import UserError
-
-PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
+from reconciler.escape import quoted
 
 
 def export(
@@ -35,8 +33,7 @@ def export(
     from reconciler.live.read import read_live
     from reconciler.plan.data import ClusterRef
 
-    if not PROJECT_ID.fullmatch(project):
-        raise UserError(f"--project {project!r} is not a Public Cloud project id (32 lowercase hexadecimal characters)")
+    check_project(project)
     names = list(dict.fromkeys(cluster or []))
     refs = [ClusterRef(project, name) for name in names]
 
@@ -81,7 +78,8 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
     clusters = view.clusters_by_project.get(project, [])
     twice = sorted(name for name, count in Counter(c.get("name") for c in clusters).items() if count > 1)
     problems += [
-        f"several clusters are named {name!r}: ovhkube tells clusters apart by project and name; rename all but one"
+        f"several clusters are named {quoted(name)}: ovhkube tells clusters apart by project and name; "
+        "rename all but one"
         for name in twice
     ]
     for problem in problems:

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.durations import canonical, to_seconds
+from reconciler.escape import quoted
 from reconciler.model import OIDC_FIELDS
 from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET, effective_plugins
 from reconciler.plan.planner import STANDARD_PLAN, major_minor
@@ -135,7 +136,7 @@ def _written(path: str, raw, warnings: list[str]):
         try:
             seconds = to_seconds(raw)
         except ValueError:
-            warnings.append(f"customization.{path} is {raw!r}, not a duration ovhkube knows: written as it is")
+            warnings.append(f"customization.{path} is {quoted(raw)}, not a duration ovhkube knows: written as it is")
             return raw
         if path in ZERO_MEANS_UNSET and seconds == 0:
             return None
