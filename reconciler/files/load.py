@@ -29,6 +29,7 @@ OUR_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, metadata or spec); name it to check it"
 
 NO_DOCUMENTS = "no desired-state documents (apiVersion: ovhkube/v1)"
+NO_YAML = "no YAML documents in this file"
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -183,7 +184,7 @@ def load_file(path: str) -> tuple[list[Document], list[Problem]]:
         problems.append(Problem(path, 1, 1, "", f"YAML error: {_one_line(str(exc))}"))
     else:
         if composed == 0:
-            problems.append(Problem(path, 1, 1, "", "no YAML documents in this file", WARNING))
+            problems.append(Problem(path, 1, 1, "", NO_YAML, WARNING))
     if _NOT_BREAKS.search(text):
         _renumber(text, documents, problems)
     return documents, problems
@@ -240,7 +241,10 @@ def load_paths(paths: list[str]) -> LoadedFiles:
         loaded.files.append(path)
         loaded.documents.extend(documents)
         loaded.problems.extend(problems)
-    loaded.problems.extend(_empty_paths(paths, loaded))
+    empty = _empty_paths(paths, loaded)
+    # An empty file named alone: its error says it all; the warning stays for an empty file inside a folder.
+    named_empty = {problem.file for problem in empty}
+    loaded.problems = [p for p in loaded.problems if not (p.message == NO_YAML and p.file in named_empty)] + empty
     return loaded
 
 
