@@ -324,3 +324,13 @@ def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
         f"{plugins}.enabled[2]: true is listed twice",  # the second true, not the true equal to 1
         f"{plugins}.disabled[0]: must be one of: AlwaysPullImages, NodeRestriction; got null",
     ]
+
+
+def test_a_utf_16_file_is_named_so_not_called_binary(tmp_path):
+    (tmp_path / "a.yaml").write_bytes(VALID.encode("utf-16"))  # what PowerShell's `>` writes
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{tmp_path}/a.yaml:1:1: UTF-16 text, not UTF-8; save the file as UTF-8",
+        "1 error in 1 file",
+    ]

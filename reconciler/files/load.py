@@ -30,6 +30,13 @@ FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, 
 
 NO_DOCUMENTS = "no desired-state documents (apiVersion: ovhkube/v1)"
 NO_YAML = "no YAML documents in this file"
+# Byte order marks of the encodings that are not UTF-8 (PowerShell's `>` writes UTF-16): named, not "binary".
+_OTHER_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -147,6 +154,9 @@ def read_text(path: str) -> tuple[str | None, Problem | None]:
         return None, Problem(path, 0, 0, "", f"cannot read: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
         return None, Problem(path, 1, 1, "", "file is larger than 1 MiB; desired-state files are small, refusing it")
+    encoding = next((name for bom, name in _OTHER_BOMS if raw.startswith(bom)), None)
+    if encoding:
+        return None, Problem(path, 1, 1, "", f"{encoding} text, not UTF-8; save the file as UTF-8")
     if b"\0" in raw:
         return None, Problem(path, 1, 1, "", "binary file (contains NUL bytes), not YAML text")
     if raw.startswith(codecs.BOM_UTF8):
