@@ -1,5 +1,6 @@
 """The plan: a plain, serialisable value. `apply` executes exactly what it says and re-derives nothing."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
