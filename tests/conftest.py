@@ -3,8 +3,8 @@
 - `sandbox_factory(**options)` starts a sandbox in a thread of this process, on a free loopback port, over a state
   file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, busy_writes, busy_class, iam_denied,
   transition_seconds (default 0, so clusters are READY at once), state (a path), expand_lists,
-  max_clusters_per_project, reset_status, create_hidden_seconds, show_late_seconds, null_customization. Every sandbox it
-  started is stopped at teardown.
+  max_clusters_per_project, reset_status, create_hidden_seconds, show_late_seconds, reset_delay_seconds,
+  null_customization. Every sandbox it started is stopped at teardown.
   Each logs its requests: `.requests()` lists them (method, path, status, expanded).
 - `sandbox`: one with the defaults.
 - `run_ovhkube(*args, env=None, input=None, timeout=120, cwd=None)`: runs `ovhkube` in a subprocess.

@@ -6,8 +6,11 @@ End to end: the CLI, the real ovh client, the sandbox over HTTP, and a lossy gat
 can answer a request 200 without passing it on (an API that accepts a change and loses it).
 """
 
+import time
+
+import ovh
 import pytest
-from apply_helpers import PROJECT, apply_json, clusters_by_name, live, seed, write_fleet
+from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
 
 RESTRICTIONS = ["203.0.113.0/24", "198.51.100.7/32"]
 OIDC = {"issuerUrl": "https://sso.example.org", "clientId": "k8s", "signingAlgorithms": ["RS256"]}
@@ -57,3 +60,45 @@ def test_put_backs_that_took_are_verified_with_one_read_each(sandbox, run_ovhkub
     gets = [r["path"].rsplit("/", 1)[-1] for r in sandbox.requests() if r["method"] == "GET"]
     # plan: one of each; the fresh read before the reset: one of each; the check after it: one of each
     assert (gets.count("ipRestrictions"), gets.count("openIdConnect")) == (3, 3)
+
+
+def test_a_reset_that_starts_late_gets_its_put_backs_only_once_it_is_over(sandbox_factory, run_ovhkube, tmp_path):
+    # READY in the old mode for 0.6 s after the reset is accepted, and taking changes meanwhile: IP restrictions put
+    # back then would be wiped when the reset starts. apply waits for the new mode first.
+    sandbox = sandbox_factory(reset_delay_seconds=0.6)
+    fleet = reset_fleet(sandbox, tmp_path)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "done" and alpha["verified"]
+    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in alpha["requests"]] == [
+        ("POST", "reset"),
+        ("PUT", "ipRestrictions"),
+        ("POST", "openIdConnect"),
+    ]
+    now = clusters_by_name(sandbox)["alpha"]
+    assert now["resets"] == 1 and now["kubeProxyMode"] == "ipvs"
+    assert now["ipRestrictions"] == RESTRICTIONS and now["openIdConnect"] == OIDC
+
+
+def test_the_sandbox_starts_a_delayed_reset_late_and_wipes_what_came_meanwhile(sandbox_factory):
+    sandbox = sandbox_factory(reset_delay_seconds=1.0)
+    seed(sandbox, live(1, "alpha"))
+    client, base = sandbox.client(), f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}"
+
+    client.post(f"{base}/reset", name="alpha", kubeProxyMode="ipvs")
+    client.put(f"{base}/ipRestrictions", ips=RESTRICTIONS)  # taken: the reset has not started
+    started = time.monotonic()
+    before = client.get(base)
+    shown = clusters_by_name(sandbox)["alpha"]
+    assert time.monotonic() - started < 1.0  # else the reads above proved nothing
+    assert (before["status"], before["kubeProxyMode"]) == ("READY", "iptables")
+    assert shown["resets"] == 0 and shown["ipRestrictions"] == RESTRICTIONS
+    with pytest.raises(ovh.exceptions.ResourceConflictError, match="one modification at a time"):
+        client.post(f"{base}/reset", name="alpha", kubeProxyMode="ipvs")
+    time.sleep(1.1)
+    after = clusters_by_name(sandbox)["alpha"]
+    assert (after["resets"], after["kubeProxyMode"], after["ipRestrictions"]) == (1, "ipvs", None)
+    assert client.get(base)["kubeProxyMode"] == "ipvs" and client.get(f"{base}/ipRestrictions") == []

@@ -60,6 +60,11 @@ def serve(
     show_late_seconds: float = typer.Option(
         0.0, min=0, help="Seconds a change (not a create) shows late: reads answer the cluster as before it, READY."
     ),
+    reset_delay_seconds: float = typer.Option(
+        0.0,
+        min=0,
+        help="Seconds a reset starts after it is accepted (READY in the old mode, taking changes, meanwhile).",
+    ),
     null_customization: bool = typer.Option(
         False, "--null-customization", help="Answer customization: null on a cluster with nothing customized."
     ),
@@ -112,6 +117,7 @@ def serve(
             create_hidden_seconds=create_hidden_seconds,
             show_late_seconds=show_late_seconds,
             null_customization=null_customization,
+            reset_delay_seconds=reset_delay_seconds,
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -10,6 +10,9 @@
 - With `show_late_seconds`, a change (PUT, POST or DELETE on a cluster, a reset included; not a create) shows that
   late: until then reads answer the cluster (and its IP restrictions and OIDC) as they were before it, READY. An API
   may show an accepted change late (TF issue #959: the object lags a PUT; OIDC changes show some 20 s late).
+- With `reset_delay_seconds`, a reset starts that long after it is accepted: until then the cluster reads as
+  before it, READY in its old mode, and takes changes, which the reset then wipes as it would any (when the real
+  API starts a reset is not documented; the harder answer for a client).
 - With `null_customization`, a cluster with nothing customized answers `customization: null` (the schema's cluster
   object has it nullable; null means {}).
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
@@ -43,6 +46,8 @@ from reconciler.sandbox.state import State, StoredCluster
 
 # Where a reset keeps the settings it replaced, shown until the reset is over (`reset_shows_late`).
 PREVIOUS = "_beforeReset"
+# With `reset_delay_seconds`: a reset accepted but not started yet ({"at", "body", "status"}).
+PENDING_RESET = "_pendingReset"
 # With `show_late_seconds`: the cluster as reads answer it until the latest change shows ({"until", "data"}).
 SHOWN_BEFORE = "_shownBefore"
 # Stored with the cluster, served by their own calls (reconciler.sandbox.control_plane), never in the object.
@@ -159,6 +164,7 @@ class Clusters:
         reset_shows_late: bool = True,
         show_late_seconds: float = 0.0,
         null_customization: bool = False,
+        reset_delay_seconds: float = 0.0,
     ):
         self.state = state
         self.transition_seconds = transition_seconds
@@ -169,6 +175,7 @@ class Clusters:
         self.reset_shows_late = reset_shows_late
         self.show_late_seconds = show_late_seconds
         self.null_customization = null_customization
+        self.reset_delay_seconds = reset_delay_seconds
 
     # reading
 
@@ -194,7 +201,7 @@ class Clusters:
         now = self.clock() if now is None else now
         stored, status = self.visible(cluster, now)
         # IP restrictions and OIDC are kept beside the cluster: the object never shows them.
-        data = {key: value for key, value in stored.items() if key not in (*BESIDE_KEYS, SHOWN_BEFORE)}
+        data = {key: value for key, value in stored.items() if key not in (*BESIDE_KEYS, SHOWN_BEFORE, PENDING_RESET)}
         data["status"] = status
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
@@ -213,13 +220,13 @@ class Clusters:
     def list_ids(self, project: str) -> list[str]:
         self._project(project)
         now = self.clock()
-        return [cluster.id for cluster in self.state.clusters(project) if not self._hidden(cluster, now)]
+        return [cluster.id for cluster in self.current(project, now) if not self._hidden(cluster, now)]
 
     def list_objects(self, project: str, page_size: int | None, page_number: int) -> tuple[list[dict], int]:
         """One page of the project's clusters as full objects (all of them when `page_size` is None), and the total."""
         self._project(project)
         now = self.clock()
-        stored = [cluster for cluster in self.state.clusters(project) if not self._hidden(cluster, now)]
+        stored = [cluster for cluster in self.current(project, now) if not self._hidden(cluster, now)]
         first = 0 if page_size is None else (page_number - 1) * page_size
         last = len(stored) if page_size is None else first + page_size
         return [self.shown(cluster, now) for cluster in stored[first:last]], len(stored)
@@ -275,22 +282,41 @@ class Clusters:
             raise bad_request(problems)
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
+            if PENDING_RESET in cluster.data:
+                message = "You can only ask for one modification at a time (a reset is about to start)"
+                raise ApiFailure(409, "Client::Conflict::ServiceOnlyOneModification", message)
             self.show_later(cluster, now)
-            data = cluster.data
-            if self.reset_shows_late:
-                data[PREVIOUS] = {key: copy.deepcopy(data.get(key)) for key in (*RESET_DEFAULTS, "name", "version")}
-            for field, default in RESET_DEFAULTS.items():
-                value = body.get(field)
-                data[field] = copy.deepcopy(default if value is None else value)
-            data["name"] = body.get("name") or default_name(cluster.id)
-            # No reset field carries them: the API server's allow-list and OIDC are gone (public-cloud-roadmap#356).
-            data[IPS_KEY], data[OIDC_KEY] = [], None
-            if body.get("version"):
-                data["version"] = with_patch(body["version"])
-            data["nextUpgradeVersions"] = next_versions(data["version"])
-            cluster.resets += 1
-            self._mark_busy(cluster, self.reset_status, now)
+            if self.reset_delay_seconds > 0:  # accepted; until it starts, the cluster reads and takes changes as before
+                start = now + self.reset_delay_seconds
+                cluster.data[PENDING_RESET] = {"at": start, "body": copy.deepcopy(body), "status": self.reset_status}
+            else:
+                self._reset_now(cluster, body, now, self.reset_status)
             State.save_cluster(conn, cluster)
+
+    def started(self, cluster: StoredCluster, now: float) -> StoredCluster:
+        """`cluster` with a reset accepted `reset_delay_seconds` ago made, once its time has come (from the state
+        alone, so every process and `sandbox show` agree; a write saves it so)."""
+        pending = cluster.data.get(PENDING_RESET)
+        if pending and now >= pending["at"]:
+            del cluster.data[PENDING_RESET]
+            self._reset_now(cluster, pending["body"], pending["at"], pending["status"])
+        return cluster
+
+    def _reset_now(self, cluster: StoredCluster, body: dict, now: float, status: str) -> None:
+        data = cluster.data
+        if self.reset_shows_late:
+            data[PREVIOUS] = {key: copy.deepcopy(data.get(key)) for key in (*RESET_DEFAULTS, "name", "version")}
+        for field, default in RESET_DEFAULTS.items():
+            value = body.get(field)
+            data[field] = copy.deepcopy(default if value is None else value)
+        data["name"] = body.get("name") or default_name(cluster.id)
+        # No reset field carries them: the API server's allow-list and OIDC are gone (public-cloud-roadmap#356).
+        data[IPS_KEY], data[OIDC_KEY] = [], None
+        if body.get("version"):
+            data["version"] = with_patch(body["version"])
+        data["nextUpgradeVersions"] = next_versions(data["version"])
+        cluster.resets += 1
+        self._mark_busy(cluster, status, now)
 
     # helpers
 
@@ -320,8 +346,14 @@ class Clusters:
         just_created = cluster.data.get("status") == "INSTALLING" and cluster.ready_at is not None  # not seeded
         return just_created and now < cluster.status_since + self.create_hidden_seconds
 
+    def current(self, project: str, now: float) -> list[StoredCluster]:
+        """The project's clusters as they are at `now` (a reset whose time has come made)."""
+        return [self.started(cluster, now) for cluster in self.state.clusters(project)]
+
     def _cluster(self, project: str, cluster_id: str, conn=None) -> StoredCluster:
         cluster = self.state.cluster(project, cluster_id, conn)
+        if cluster is not None:
+            cluster = self.started(cluster, self.clock())
         if cluster is not None and self._hidden(cluster, self.clock()):
             cluster = None
         if cluster is None:

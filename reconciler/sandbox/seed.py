@@ -164,7 +164,7 @@ def show(state: State, transition_seconds: float = 0.0) -> dict:
             {
                 "serviceName": project,
                 **({"expired": True} if state.project_expired(project) else {}),
-                "clusters": [clusters.shown(c, now) | _beside(c) for c in state.clusters(project)],
+                "clusters": [clusters.shown(c, now) | _beside(c) for c in clusters.current(project, now)],
             }
             for project in state.projects()
         ]

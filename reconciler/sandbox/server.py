@@ -265,6 +265,7 @@ class SandboxServer:
         create_hidden_seconds: float = 0.0,
         show_late_seconds: float = 0.0,
         null_customization: bool = False,
+        reset_delay_seconds: float = 0.0,
     ):
         self.state = State(state_path)
         self.clusters = Clusters(
@@ -275,6 +276,7 @@ class SandboxServer:
             create_hidden_seconds=create_hidden_seconds,
             show_late_seconds=show_late_seconds,
             null_customization=null_customization,
+            reset_delay_seconds=reset_delay_seconds,
         )
         self.control_plane = ControlPlane(self.clusters)
         self.faults = Faults(faults or FaultOptions())
