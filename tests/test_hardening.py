@@ -2,6 +2,9 @@
 
 import json
 import re
+import socket
+import subprocess
+import sys
 
 NINES = "PT4." + "9" * 29 + "S"  # one digit more than Decimal's default precision
 
@@ -141,7 +144,11 @@ def test_the_files_of_one_run_are_bounded_in_total_not_only_each(run_ovhkube, tm
     assert "f16.yaml: not read, nor the 3 file(s) after it: the files given pass 16 MiB in total" in result.stdout
 
 
-def test_verbose_lines_of_parallel_reads_stay_whole(sandbox, run_ovhkube, tmp_path):
+def test_verbose_lines_of_parallel_reads_stay_whole(sandbox, tmp_path):
+    """Each -v line reaches stderr in one write, so lines of threads cannot run together. Seen deterministically:
+    stderr is a SOCK_SEQPACKET socket, which keeps every write(2) as its own packet, and PYTHONUNBUFFERED=1 (as CI
+    images often set) makes each write of Python's stderr one write(2); print() wrote the text and its newline apart.
+    """
     from apply_helpers import IPTABLES_60S, live, wanted, write_fleet
 
     projects = [f"{n:02x}".rjust(32, "a") for n in range(1, 21)]  # one listing each, read in parallel
@@ -150,13 +157,22 @@ def test_verbose_lines_of_parallel_reads_stay_whole(sandbox, run_ovhkube, tmp_pa
     for document, project in zip(documents, projects, strict=True):
         document["spec"]["project"] = project
     fleet = write_fleet(tmp_path, *documents)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
+    with ours, theirs:
+        process = subprocess.Popen(
+            [*command, "-v", "plan", fleet, "--parallelism", "20"],
+            env=sandbox.env(PYTHONUNBUFFERED="1", OVHKUBE_LOCK_FILE=str(tmp_path / "lock")),
+            stdout=subprocess.DEVNULL,
+            stderr=theirs.fileno(),
+        )
+        theirs.close()
+        packets = list(iter(lambda: ours.recv(65536), b""))
+    assert process.wait(timeout=60) == 0
 
-    result = run_ovhkube("-v", "plan", fleet, "--parallelism", "20", env=sandbox.env())
-
-    assert result.returncode == 0, result.stderr
-    api_lines = [line for line in result.stderr.splitlines() if "api: " in line]
-    assert len(api_lines) >= 20
-    assert all(re.fullmatch(r"api: (GET|PUT|POST) \S+ \d{3} \d+ ms.*", line) for line in api_lines), api_lines
+    api_writes = [packet.decode() for packet in packets if b"api: " in packet]
+    assert len(api_writes) >= 20
+    assert all(re.fullmatch(r"api: (GET|PUT|POST) \S+ \d{3} \d+ ms.*\n", write) for write in api_writes), api_writes
 
 
 def test_unsigned_requests_do_not_spend_a_clients_sandbox_rate_limit(sandbox_factory):
