@@ -7,6 +7,8 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
 - "vanished": the client gets a 404 Client::NotFound (deleted meanwhile) and the sandbox never sees it;
 - "not_granted": the client gets the API's 403 NOT_GRANTED_CALL (the consumer key's access rules lack the call);
 - "garbled": the request reaches the sandbox (the change is made), then the client gets a 200 with an HTML page;
+- "after_unavailable": as "after", but a 503 saying to come back in an hour (Retry-After: 3600), past any retry
+  budget: even a PUT, which the client retries otherwise, ends with no clear answer;
 - "dropped": the client gets a 200 with an empty answer (`null`, as the API answers a PUT of IP restrictions) and
   the sandbox never sees the request: an API that accepts a change and then loses it;
 - None: forwarded normally.
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 
 GARBLED = b"<html><body>Thank you for your patience</body></html>"
 BAD_GATEWAY = b'{"class": "Server::BadGateway", "message": "Bad gateway (lost by the test gateway)"}'
+UNAVAILABLE = b'{"class": "Server::ServiceUnavailable", "message": "Come back later (the test gateway)"}'
 ANSWERS = {
     "refused": (400, b'{"class": "Client::BadRequest", "message": "Refused by the test gateway"}'),
     "vanished": (404, b'{"class": "Client::NotFound", "message": "This service does not exist"}'),
@@ -86,12 +89,16 @@ class LossyGateway:
             response = connection.getresponse()
             status, payload = response.status, response.read()
             connection.close()
+        headers = {"Content-Type": "application/json"}
         if fault == "garbled":
             status, payload = 200, GARBLED
+        elif fault == "after_unavailable":
+            status, payload, headers["Retry-After"] = 503, UNAVAILABLE, "3600"
         elif fault:
             status, payload = ANSWERS.get(fault, (502, BAD_GATEWAY))
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        for name, header in headers.items():
+            handler.send_header(name, header)
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)

@@ -8,7 +8,7 @@ found by looking again; one that shows later cannot be told from one that was no
 import time
 
 import pytest
-from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
+from apply_helpers import IPTABLES_60S, PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
 
 UPGRADE = ("POST", "/update")
 OIDC_PATH = ("POST", "/openIdConnect")
@@ -21,15 +21,22 @@ def document(name: str, **spec) -> dict:
 
 
 SETTINGS = {
-    # an upgrade step (a POST: never sent twice) and an OIDC creation (a POST too), each with what shows it done
-    "upgrade": (UPGRADE, {"version": "1.32", "lifecycle": {"allowUpgrade": True}}),
-    "oidc": (OIDC_PATH, {"openIdConnect": OIDC}),
+    # An upgrade step and an OIDC creation (POSTs: never sent twice), answered 502 once done; a customization and an
+    # update policy (PUTs, which the client retries), answered 503 "come back in an hour", past its retry budget.
+    "upgrade": (UPGRADE, "after", {"version": "1.32", "lifecycle": {"allowUpgrade": True}}),
+    "oidc": (OIDC_PATH, "after", {"openIdConnect": OIDC}),
+    "customization": (("PUT", "/customization"), "after_unavailable", {"customization": {"kubeProxy": IPTABLES_60S}}),
+    "policy": (("PUT", "/updatePolicy"), "after_unavailable", {"updatePolicy": "NEVER_UPDATE"}),
 }
 
 
 def _done(kind: str, cluster: dict) -> bool:
     if kind == "upgrade":
         return cluster["version"].startswith("1.32.")
+    if kind == "customization":
+        return cluster["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
+    if kind == "policy":
+        return cluster["updatePolicy"] == "NEVER_UPDATE"
     return (cluster["openIdConnect"] or {}).get("issuerUrl") == OIDC["issuerUrl"]
 
 
@@ -39,9 +46,9 @@ def test_a_setting_whose_answer_is_lost_is_looked_for_while_it_shows_late(
 ):
     sandbox = sandbox_factory(show_late_seconds=0.4)
     seed(sandbox, live(1, "alpha"))
-    rule, spec = SETTINGS[kind]
+    rule, fault, spec = SETTINGS[kind]
     fleet = write_fleet(tmp_path, document("alpha", **spec))
-    gateway, env = through_gateway(sandbox, {rule: ["after"]})
+    gateway, env = through_gateway(sandbox, {rule: [fault]})
 
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
 
@@ -59,9 +66,9 @@ def test_a_setting_whose_answer_is_lost_and_that_shows_too_late_is_not_called_un
 ):
     sandbox = sandbox_factory(show_late_seconds=4)  # past the 1 s settle window
     seed(sandbox, live(1, "alpha"))
-    rule, spec = SETTINGS[kind]
+    rule, fault, spec = SETTINGS[kind]
     fleet = write_fleet(tmp_path, document("alpha", **spec))
-    gateway, env = through_gateway(sandbox, {rule: ["after"]})
+    gateway, env = through_gateway(sandbox, {rule: [fault]})
 
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
 
