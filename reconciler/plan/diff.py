@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan.normalize import normalize, shown
+from reconciler.plan.normalize import comparable, shown
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ def diff_customization(desired: dict, live: dict | None, blocks) -> list[FieldCh
     live = live or {}
     changes = []
     for block in blocks:
-        wanted, actual = normalize(block, desired.get(block)), normalize(block, live.get(block))
         written, answered = shown(block, desired.get(block)), shown(block, live.get(block))
+        wanted, actual = comparable(written), comparable(answered)
         for path in sorted(wanted.keys() | actual.keys()):
             if wanted.get(path) != actual.get(path):
                 changes.append(FieldChange(f"customization.{path}", answered.get(path), written.get(path)))

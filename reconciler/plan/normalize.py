@@ -83,8 +83,13 @@ def shown(block_name: str, block) -> dict:
 
 def normalize(block_name: str, block) -> dict:
     """The comparable leaves of one top-level customization block (`apiServer`, `kubeProxy`, ...)."""
+    return comparable(shown(block_name, block))
+
+
+def comparable(shown_leaves: dict) -> dict:
+    """The comparable form of a block's leaves as `shown` gives them."""
     leaves = {}
-    for path, raw in shown(block_name, block).items():
+    for path, raw in shown_leaves.items():
         value = _comparable(path, raw)
         if path in ZERO_MEANS_UNSET and value == Decimal(0):
             continue
