@@ -394,7 +394,7 @@ def test_a_saved_update_whose_whole_bodies_were_edited_outside_the_diff_sends_no
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_create_sends_the_update_policy_and_says_the_ip_restrictions_and_oidc_come_with_the_next_apply(
+def test_a_create_sends_the_update_policy_and_sets_the_ip_restrictions_and_oidc_in_the_same_apply(
     sandbox, run_ovhkube, tmp_path
 ):
     seed(sandbox, live(1, "other"))
@@ -406,12 +406,10 @@ def test_a_create_sends_the_update_policy_and_says_the_ip_restrictions_and_oidc_
 
     assert result.returncode == 0, result.stderr
     assert '+ updatePolicy: "NEVER_UPDATE"' in result.stdout
-    assert "ipRestrictions and openIdConnect cannot be sent with the create: the next apply sets them" in result.stdout
-    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)  # the saved plan's whole check takes the field
+    assert "next apply sets them" not in result.stdout and "Plan: 1 to create, 0 to update" in result.stdout
+    result, _ = apply_json(run_ovhkube, sandbox, "--plan", saved)  # the saved plan's whole check takes the fields
     assert result.returncode == 0, result.stdout + result.stderr
-    assert clusters_by_name(sandbox)["fresh"]["updatePolicy"] == "NEVER_UPDATE"
-    _, plan = plan_json(run_ovhkube, sandbox, fleet)
-    [change] = [c for c in plan["changes"] if c["action"] != "noop"]
-    assert sorted(entry["path"] for entry in change["diff"]) == ["ipRestrictions", "openIdConnect"]
-    apply_ok(run_ovhkube, sandbox, fleet)
+    fresh = clusters_by_name(sandbox)["fresh"]
+    assert fresh["updatePolicy"] == "NEVER_UPDATE" and fresh["ipRestrictions"] == ["203.0.113.0/24"]
+    assert fresh["openIdConnect"] == OIDC | {"signingAlgorithms": ["RS256"]}
     empty_plan(run_ovhkube, sandbox, fleet)

@@ -22,7 +22,7 @@ from reconciler.apply.writes import (
     send_setting,
 )
 from reconciler.live.read import kube_path
-from reconciler.plan.data import Change, Request
+from reconciler.plan.data import NEW_CLUSTER_ID, Change, Request
 from reconciler.plan.diff import FieldChange
 
 NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
@@ -55,7 +55,8 @@ def apply_change(
             say(exc.reason)
             return _done_elsewhere(session, exc.reason, outcome)
         if not options.wait or cluster is None:  # None: nothing was waited for (--no-wait)
-            return outcome("done", notes=[NO_WAIT_NOTE])
+            left = follow_ups_left(change)
+            return outcome("done", notes=[NO_WAIT_NOTE] + ([left] if left else []))
         misses = _unmet_after_settling(session, cluster, change.diff + put_back(change))
         if misses:
             raise ClusterFailed(failure_reason(change, misses), misses)
@@ -83,6 +84,9 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOut
         return outcome("failed", f"{reason}; then: {exc.reason}")
     if misses:
         paths = ", ".join(miss["path"] for miss in misses)
+        if session.change.action == "create" and any(miss["path"] in FOLLOWED_PATHS for miss in misses):
+            # Its creator may still be setting them; this apply did not create it and does not guess.
+            paths += "; nothing was sent to a cluster this apply did not create: run apply again to set what is missing"
         return outcome("failed", f"{reason}; not live after it: {paths}", mismatches=misses)
     return outcome("done_elsewhere", reason, verified=True)
 
@@ -127,20 +131,63 @@ def _execute(session: ClusterSession) -> dict | None:
     for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
         if session.stop.is_set():
             raise Interrupted()
+        if index and kinds[0] == "create":
+            if not session.options.wait:  # the follow-ups need the new cluster READY, which is not waited for
+                session.say(follow_ups_left(change) or "")
+                break
+            request = Request(request.method, request.path.replace(NEW_CLUSTER_ID, session.known_id), request.body)
         session.say(sending(kind, request, index, len(kinds)))
-        if kind == "create":
-            post_create(session, request)
-        elif kind == "reset":
-            post_reset(session, request)
-        elif kind == "customization":
-            put_customization(session, request, first=index == 0)
-        else:
-            send_setting(session, request, kind, first=index == 0, before=cluster)
-        if session.options.wait:
-            cluster = session.wait_ready(after_change=True)
-            if kind == "reset":
-                cluster = _after_the_reset(session, request, cluster)
+        try:
+            _send(session, kind, request, index, cluster)
+            if session.options.wait:
+                cluster = session.wait_ready(after_change=True)
+                if kind == "reset":
+                    cluster = _after_the_reset(session, request, cluster)
+        except ClusterFailed as exc:
+            if session.created and len(kinds) > 1:
+                raise ClusterFailed(created_but(session, exc.reason), exc.mismatches) from None
+            raise
     return cluster
+
+
+def _send(session: ClusterSession, kind: str, request: Request, index: int, cluster: dict | None) -> None:
+    if kind == "create":
+        post_create(session, request)
+    elif kind == "reset":
+        post_reset(session, request)
+    elif kind == "customization":
+        put_customization(session, request, first=index == 0)
+    else:
+        send_setting(session, request, kind, first=index == 0, before=cluster)
+
+
+def _follow_up_names(change: Change) -> str:
+    names = [FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[1:]]
+    return " and ".join(names)
+
+
+def follow_ups_left(change: Change) -> str | None:
+    """With --no-wait, what a create leaves to the next apply (None when it leaves nothing)."""
+    if change.action != "create" or len(change.requests) < 2:
+        return None
+    names = _follow_up_names(change)
+    return (
+        f"{names} not sent: they need the new cluster READY, which --no-wait does not wait for; the next apply sets "
+        f"them (until then the cluster has none)"
+    )
+
+
+def created_but(session: ClusterSession, reason: str) -> str:
+    """A failure after the create went through: the cluster exists, without what was to follow it."""
+    names = _follow_up_names(session.change)
+    return (
+        f"the cluster was created{_id_note(session)}, but its {names} may not be set: {reason}; run apply again to "
+        f"set them"
+    )
+
+
+def _id_note(session: ClusterSession) -> str:
+    return f" (id {session.cluster_id})" if session.cluster_id else ""
 
 
 def _after_the_reset(session: ClusterSession, request: Request, cluster: dict) -> dict:
@@ -169,6 +216,10 @@ SENDING = {
 }
 SETTING_KINDS = frozenset({"customization", "policy", "ipRestrictions", "oidc"})
 RESTORED_AFTER_RESET = frozenset({"ipRestrictions", "oidc"})
+# What a create sends once the new cluster is READY, with the id in place of NEW_CLUSTER_ID.
+AFTER_CREATE = {("PUT", "/ipRestrictions"): "ipRestrictions", ("POST", "/openIdConnect"): "oidc"}
+FOLLOW_UP_NAMES = {"ipRestrictions": "IP restrictions", "oidc": "OIDC"}
+FOLLOWED_PATHS = ("ipRestrictions", "openIdConnect")  # their diff paths
 # (method, path suffix) -> kind; create and reset are told apart by their whole path.
 KINDS = {
     ("PUT", "/customization"): "customization",
@@ -188,14 +239,12 @@ def sending(kind: str, request: Request, index: int, count: int) -> str:
 
 
 def kinds_fit(action: str, kinds: list[str]) -> bool:
-    """The requests an action may hold: a create alone; a reset first, then only what it puts back; settings for an
-    update; settings and at least one upgrade for an upgrade."""
+    """The requests an action may hold: a create or a reset first, then only the IP restrictions and OIDC (that it
+    sets, or puts back); settings for an update; settings and at least one upgrade for an upgrade."""
     if not kinds:
         return False
-    if action == "create":
-        return kinds == ["create"]
-    if action == "reset":
-        return kinds[0] == "reset" and set(kinds[1:]) <= RESTORED_AFTER_RESET
+    if action in ("create", "reset"):
+        return kinds[0] == action and set(kinds[1:]) <= RESTORED_AFTER_RESET
     if action == "update":
         return set(kinds) <= SETTING_KINDS
     if action == "upgrade":
@@ -208,6 +257,10 @@ def request_kind(change: Change, request: Request) -> str:
     ref = change.cluster
     if request.method == "POST" and request.path == kube_path(ref.project) and not ref.id:
         return "create"
+    if not ref.id:
+        for (method, suffix), kind in AFTER_CREATE.items():
+            if request.method == method and request.path == kube_path(ref.project, NEW_CLUSTER_ID, suffix):
+                return kind
     if ref.id:
         for (method, suffix), kind in KINDS.items():
             if request.method == method and request.path == kube_path(ref.project, ref.id, suffix):

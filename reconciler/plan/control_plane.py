@@ -255,6 +255,17 @@ def rebuilt_restoration(change, path: str) -> list[dict]:
     return requests
 
 
+def rebuilt_after_create(diff: dict, path: str) -> list[dict]:
+    """What a create entry sends once the new cluster is READY (`path`: its placeholder path): the IP restrictions
+    and OIDC of its diff, nothing else."""
+    requests = []
+    if diff.get("ipRestrictions"):
+        requests.append({"method": "PUT", "path": f"{path}/{IP_RESTRICTIONS}", "body": {"ips": diff["ipRestrictions"]}})
+    if diff.get("openIdConnect"):
+        requests.append({"method": "POST", "path": f"{path}/{OPENID_CONNECT}", "body": diff["openIdConnect"]})
+    return requests
+
+
 def control_plane_spec(request: dict) -> dict | None:
     """A control-plane request's body as the spec fields `validate` checks; None for a request of another kind."""
     body, path = request.get("body") or {}, request["path"]

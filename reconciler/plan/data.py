@@ -51,6 +51,10 @@ class ErrorReason(StrEnum):
 
 KnownValue = TypeVar("KnownValue", bound=StrEnum)
 
+# The id in the paths of a create's follow-up requests (IP restrictions, OIDC): only the create's answer gives the
+# real one, which apply puts in its place. Braces and spaces: never a real id (a UUID), and read as a placeholder.
+NEW_CLUSTER_ID = "{id of the new cluster}"
+
 
 class PlanFileError(ValueError):
     """A saved plan that cannot be used; the message says why in one line."""

@@ -14,10 +14,17 @@ import re
 from typing import Any
 
 from reconciler.model import KEPT_ON_RESET
-from reconciler.plan.control_plane import control_plane_spec, rebuilt_restoration, rebuilt_settings, stored_body
+from reconciler.plan.control_plane import (
+    control_plane_spec,
+    rebuilt_after_create,
+    rebuilt_restoration,
+    rebuilt_settings,
+    stored_body,
+)
 from reconciler.plan.data import (
     ACTIONS,
     CHANGING,
+    NEW_CLUSTER_ID,
     ErrorReason,
     Plan,
     PlanFileError,
@@ -250,7 +257,7 @@ def rebuilt_requests(change) -> list[dict]:
         customization = {path.split(".")[1]: after for path, after in diff.items() if path.count(".") == 1}
         if customization:
             body["customization"] = {block: customization[block] for block in sorted(customization)}
-        return [{"method": "POST", "path": base, "body": body}]
+        return [{"method": "POST", "path": base, "body": body}] + rebuilt_after_create(diff, f"{base}/{NEW_CLUSTER_ID}")
     if action == "reset":
         body = dict(stored)
         body["name"] = ref.name

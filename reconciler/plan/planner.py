@@ -23,7 +23,7 @@ from reconciler.plan.control_plane import (
     parts_needed,
     plan_settings,
 )
-from reconciler.plan.data import Action, Change, ClusterRef, ErrorReason, Plan, Request
+from reconciler.plan.data import NEW_CLUSTER_ID, Action, Change, ClusterRef, ErrorReason, Plan, Request
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 
@@ -125,17 +125,15 @@ def _plan_create(desired: DesiredCluster) -> Change:
         body["customization"] = customization
     diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
     warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
-    # Their own endpoints need the cluster's id, which only the create gives: the next plan shows them.
-    later = [
-        name
-        for name, value in (("ipRestrictions", desired.ip_restrictions), ("openIdConnect", desired.openid_connect))
-        if value
-    ]
-    if later:
-        warnings.append(
-            f"{' and '.join(later)} cannot be sent with the create: the next apply sets them, once the cluster "
-            f"exists; until then the cluster has the API's defaults (no IP restriction, no OIDC)"
-        )
+    # Their own endpoints need the new cluster's id: sent once it is READY (as Terraform's separate
+    # ovh_cloud_project_kube_iprestrictions / _oidc resources are), the id put in by apply.
+    follow_ups = []
+    if desired.ip_restrictions:
+        diff.append(FieldChange("ipRestrictions", None, list(desired.ip_restrictions)))
+        follow_ups.append(ip_restrictions_request(desired.project, NEW_CLUSTER_ID, desired.ip_restrictions))
+    if desired.openid_connect:
+        diff.append(FieldChange("openIdConnect", None, desired.openid_connect))
+        follow_ups.append(oidc_create_request(desired.project, NEW_CLUSTER_ID, desired.openid_connect))
     if not desired.kube_proxy_mode:
         warnings.insert(
             0,
@@ -147,7 +145,7 @@ def _plan_create(desired: DesiredCluster) -> Change:
         action=Action.CREATE,
         source=desired.source,
         diff=diff,
-        requests=[Request("POST", kube_path(desired.project), body)],
+        requests=[Request("POST", kube_path(desired.project), body), *follow_ups],
         live_fingerprint=fingerprint(desired.project, desired.name, None),
         warnings=warnings,
     )

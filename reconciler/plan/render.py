@@ -5,7 +5,7 @@ import json
 from reconciler.escape import html_text, md_code, md_text, one_line
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
-from reconciler.plan.data import Change, Plan
+from reconciler.plan.data import NEW_CLUSTER_ID, Change, Plan
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -66,7 +66,14 @@ def notes(change: Change) -> list[str]:
         c.path.startswith("customization.kubeProxy") for c in change.diff
     ):
         found.append("kube-proxy will be restarted (rollout) to load its new configuration")
-    if len(change.requests) > 1:
+    if change.action == "create" and len(change.requests) > 1:
+        # Whole paths: the reviewer sees where each follow-up goes, the new id a placeholder no real id can be.
+        steps = "; ".join(f"{r.method} {one_line(r.path)}" for r in change.requests)
+        found.append(
+            f"requests, in order, each waited for READY: {steps} ({NEW_CLUSTER_ID}: the id the create answers; "
+            f"apply --no-wait sends only the create and leaves the rest to the next apply)"
+        )
+    elif len(change.requests) > 1:
         found.append(f"requests, in order, each waited for READY: {request_steps(change)}")
     return found
 
@@ -75,7 +82,7 @@ def request_steps(change: Change) -> str:
     """`POST reset; PUT ipRestrictions; POST update NEXT_MINOR`: what apply sends, in order."""
     steps = []
     for request in change.requests:
-        what = request.path.rsplit("/", 1)[-1] if change.cluster.id else "kube"
+        what = request.path.rsplit("/", 1)[-1]  # `kube` for a create
         strategy = (request.body or {}).get("strategy") if isinstance(request.body, dict) else None
         steps.append(f"{request.method} {what}" + (f" {strategy}" if strategy else ""))
     return "; ".join(steps)
