@@ -116,6 +116,44 @@ def test_a_reset_or_create_done_by_someone_else_after_the_plan_is_not_done_again
     assert clusters_by_name(sandbox)["alpha"]["resets"] == 1
 
 
+def test_a_create_done_by_someone_else_without_its_ip_restrictions_is_said_so_and_left_to_the_next_apply(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    """The follow-ups of a create go to the cluster this apply created, never to one someone else made meanwhile:
+    that one is followed to READY and checked, and what it lacks is named with what to do."""
+    sandbox = sandbox_factory(transition_seconds=2)
+    seed(sandbox, live(1, "other"))
+    fresh = wanted("fresh", mode="iptables")
+    fresh["spec"]["ipRestrictions"] = ["203.0.113.0/24"]
+    fleet = write_fleet(tmp_path, wanted("first", mode="iptables", kubeProxy=IPTABLES_60S), fresh)
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    changes = json.loads(plan_file.read_text())["changes"]
+    create = next(c for c in changes if c["cluster"]["name"] == "fresh")["requests"][0]
+    process = start(
+        "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
+    )
+    for line in process.stderr:  # past its stale check, busy creating `first`
+        if line.startswith("first: creating"):
+            break
+    sandbox.client().post(create["path"], **create["body"])  # the same cluster, without the IP restrictions
+
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 1, stderr
+    outcome = {c["cluster"]["name"]: c for c in json.loads(stdout)["clusters"]}["fresh"]
+    assert outcome["result"] == "failed" and outcome["requests"] == []
+    assert outcome["reason"].startswith("created by someone else since the plan")
+    assert (
+        "not live after it: ipRestrictions; nothing was sent to a cluster this apply did not create"
+        in (outcome["reason"])
+    )
+    assert not clusters_by_name(sandbox)["fresh"].get("ipRestrictions")
+    again = run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env())  # as it says: the next apply sets them
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert clusters_by_name(sandbox)["fresh"]["ipRestrictions"] == ["203.0.113.0/24"]
+
+
 HOLD_LOCK = """
 import sys, time
 from reconciler.apply.lock import apply_lock

@@ -297,15 +297,31 @@ def _request_difference(stored: list[dict], rebuilt: list[dict]) -> str:
     if len(stored) != len(rebuilt):
         return f"{len(stored)} request(s) where it makes {len(rebuilt)}"
     for got, wanted in zip(stored, rebuilt, strict=True):
-        for key in ("method", "path"):
-            if got[key] != wanted[key]:
-                return f"{key} {short_json(got[key])} where it makes {short_json(wanted[key])}"
+        if got["method"] != wanted["method"]:
+            return f"method {short_json(got['method'])} where it makes {short_json(wanted['method'])}"
+        if got["path"] != wanted["path"]:
+            ours, theirs = _from_difference(got["path"], wanted["path"])
+            return f"path {ours} where it makes {theirs}"
         got_body, wanted_body = got["body"] or {}, wanted["body"] or {}
         for key in sorted(set(got_body) | set(wanted_body)):
             if got_body.get(key) != wanted_body.get(key):
                 got_value, wanted_value = short_json(got_body.get(key)), short_json(wanted_body.get(key))
                 return f"body.{key} is {got_value} where the entry makes {wanted_value}"
     return "they differ"
+
+
+def _from_difference(got: str, wanted: str) -> tuple[str, str]:
+    """Two paths from the segment where they part (the project id, the placeholder or the suffix), each quoted and
+    short enough to read: cut at 40 characters, the place that differs would not show."""
+    common = 0
+    for ours, theirs in zip(got.split("/"), wanted.split("/"), strict=False):
+        if ours != theirs:
+            break
+        common += len(ours) + 1
+    lead = ".../" if common > 1 else ""
+
+    start = common if lead else 0
+    return short_json(lead + got[start:], limit=100), short_json(lead + wanted[start:], limit=100)
 
 
 def _body_rules(change, request: dict) -> list[str]:
