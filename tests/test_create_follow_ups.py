@@ -6,6 +6,9 @@ cluster is INSTALLING, so a follow-up sent too early fails these tests).
 """
 
 import json
+import signal
+import subprocess
+import sys
 
 import pytest
 from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
@@ -168,3 +171,33 @@ def test_no_wait_sends_only_the_create_and_says_the_next_apply_sets_the_rest(ins
     again, _ = apply_json(run_ovhkube, installing, fleet, "--auto-approve")  # the next apply, as it said
     assert again.returncode == 0, again.stdout + again.stderr
     assert clusters_by_name(installing)["fresh"]["ipRestrictions"] == RANGES
+
+
+def test_ctrl_c_while_the_new_cluster_installs_says_it_exists_without_its_ip_restrictions_and_oidc(
+    sandbox_factory, tmp_path
+):
+    sandbox = sandbox_factory(transition_seconds=30)
+    seed(sandbox, live(1, "other"))
+    fleet = write_fleet(tmp_path, fresh(ipRestrictions=RANGES, openIdConnect=OIDC))
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
+    process = subprocess.Popen(
+        [*command, "apply", fleet, "--auto-approve", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=sandbox.env(),
+    )
+    for line in process.stderr:  # the create is sent: the apply waits for READY
+        if line.startswith("fresh: INSTALLING"):
+            break
+    process.send_signal(signal.SIGINT)
+    stdout, _ = process.communicate(timeout=20)
+
+    assert process.returncode == 130
+    [outcome] = json.loads(stdout)["clusters"]
+    made = clusters_by_name(sandbox)["fresh"]
+    assert outcome["result"] == "interrupted" and follow_ups_sent(sandbox) == []
+    assert outcome["reason"] == (
+        f"the cluster was created (id {made['id']}), but its IP restrictions and OIDC may not be set: stopped before "
+        f"they were sent and verified; run apply again to set them"
+    )

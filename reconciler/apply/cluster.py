@@ -66,6 +66,8 @@ def apply_change(
         say(f"failed: {exc.reason}")
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
     except Interrupted:
+        if session.created and len(change.requests) > 1:
+            return outcome("interrupted", created_but(session, "stopped before they were sent and verified"))
         if session.records:
             return outcome("interrupted", "stopped while waiting: what was sent goes on, but is not verified")
         return outcome("skipped", "stopped before anything was sent")
