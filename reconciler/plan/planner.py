@@ -2,7 +2,8 @@
 
 noop: nothing differs. update: PUT the managed blocks that differ, each whole (the API replaces a block it is
 sent and keeps one left out). reset: kubeProxyMode differs and lifecycle.allowReset is true; the reset body
-carries everything the cluster must keep, because the API resets whatever it is not given. create: absent.
+carries everything the cluster must keep, because the API resets whatever it is not given. create: absent; the
+POST, then the IP restrictions and OIDC it cannot carry, their path holding NEW_CLUSTER_ID (apply puts in the id).
 error: could not be read, or not allowed; the reason says which setting would allow it.
 
 Standard-plan clusters (`plan: standard`) run Cilium in place of kube-proxy (OVHcloud's customizing-cilium guide):
