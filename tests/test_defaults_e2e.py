@@ -338,3 +338,18 @@ def test_a_saved_plan_keeps_the_sources_and_applies_as_reviewed(fleet, sandbox, 
     applied = run_ovhkube("apply", "--plan", str(saved), env=sandbox.env())
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert plan(run_ovhkube, sandbox, fleet, "--detailed-exitcode").returncode == 0
+
+
+def test_defaults_given_alone_are_one_error_not_also_a_warning_per_selector(run_ovhkube, tmp_path):
+    alone = tmp_path / "defaults.yaml"
+    alone.write_text(
+        "apiVersion: ovhkube/v1\nkind: ClusterDefaults\nmetadata: {name: prod}\nselector: {matchLabels: {env: prod}}\n"
+        "spec: {customization: {kubeProxy: {iptables: {syncPeriod: PT40S}}}}\n"
+    )
+    result = run_ovhkube("validate", str(alone))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{alone}: no Cluster documents, only ClusterDefaults: defaults apply to the cluster documents given with "
+        "them; give the files or folder that hold both",
+        "1 error in 1 file",
+    ]

@@ -138,7 +138,8 @@ def apply_defaults(documents: list[Document], invalid_clusters: Sequence[Documen
         fleet.clusters.append(_merged(document, chosen) if chosen else document)
     for first, second, found, selected in conflicts.values():
         fleet.problems += [_conflict_problem(first, second, path, selected) for path in found]
-    for defaults in fleet.defaults:
+    # With no cluster document at all, the error for the input (NO_CLUSTERS) says it once, not once per selector.
+    for defaults in fleet.defaults if cluster_documents or invalid_clusters else ():
         if not defaults.selected and not any(_might_select(defaults, d) for d in invalid_clusters):
             line, column = defaults.document.position(("selector",))
             message = "selects no cluster document among the files given: these defaults apply to nothing"
