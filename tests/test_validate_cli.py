@@ -334,3 +334,24 @@ def test_a_utf_16_file_is_named_so_not_called_binary(tmp_path):
         f"{tmp_path}/a.yaml:1:1: UTF-16 text, not UTF-8; save the file as UTF-8",
         "1 error in 1 file",
     ]
+
+
+def test_yaml_syntax_errors_name_the_character_or_alias_libyaml_leaves_out(tmp_path):
+    head = VALID.split("spec:")[0]
+    cases = {
+        "tab.yaml": head.replace("  name: web", "\tname: web"),
+        "at.yaml": head + "spec: {project: @x}\n",
+        "alias.yaml": head + "spec: {project: *nope}\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    result = ovhkube("validate", *(str(tmp_path / name) for name in cases))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:-1] == [
+        f"{tmp_path}/alias.yaml:5:17: YAML syntax error: found undefined alias *nope (an alias refers to an &anchor "
+        "above it in the same document)",
+        f"{tmp_path}/at.yaml:5:17: YAML syntax error: while scanning for the next token: found character " + '"@" '
+        "that cannot start any token; quote the value",
+        f"{tmp_path}/tab.yaml:4:1: YAML syntax error: while scanning for the next token: found a tab: YAML indents "
+        "with spaces, not tabs",
+    ]

@@ -7,6 +7,7 @@ binary and non-UTF-8 files. It never raises on file content: everything wrong be
 """
 
 import codecs
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -189,7 +190,7 @@ def load_file(path: str) -> tuple[list[Document], list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problems.append(Problem(path, line, column, "", f"YAML syntax error: {_yaml_reason(exc)}"))
+        problems.append(Problem(path, line, column, "", f"YAML syntax error: {_yaml_reason(exc, text)}"))
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         problems.append(Problem(path, 1, 1, "", f"YAML error: {_one_line(str(exc))}"))
     else:
@@ -420,10 +421,30 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _yaml_reason(exc: yaml.MarkedYAMLError) -> str:
-    reason = exc.problem or "invalid YAML"
+def _yaml_reason(exc: yaml.MarkedYAMLError, text: str) -> str:
+    reason = _named(exc.problem or "invalid YAML", exc.problem_mark, text)
     if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
         reason += f" ({exc.context} at line {exc.context_mark.line + 1})"
     elif exc.context:
         reason = f"{exc.context}: {reason}"
     return _one_line(reason)
+
+
+_ALIAS = re.compile(r"\*[^\s,\[\]{}]{1,40}")
+
+
+def _named(problem: str, mark, text: str) -> str:
+    """libyaml's words with what they leave out: which character cannot start a token (a tab, most often), which
+    alias is undefined."""
+    at = text[mark.index : mark.index + 41] if mark is not None and 0 <= mark.index < len(text) else ""
+    if problem == "found character that cannot start any token" and at:
+        if at[0] == "\t":
+            return "found a tab: YAML indents with spaces, not tabs"
+        reserved = "; quote the value" if at[0] in "@`" else ""  # reserved indicators
+        return f"found character {json.dumps(at[0], ensure_ascii=False)} that cannot start any token{reserved}"
+    if problem == "found a tab character that violates indentation":
+        return problem + ": YAML indents with spaces, not tabs"
+    alias = _ALIAS.match(at)
+    if problem == "found undefined alias" and alias:
+        return f"found undefined alias {alias[0]} (an alias refers to an &anchor above it in the same document)"
+    return problem
