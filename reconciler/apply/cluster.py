@@ -147,7 +147,7 @@ def _execute(session: ClusterSession) -> dict | None:
                     cluster = _after_the_reset(session, request, cluster)
         except ClusterFailed as exc:
             if session.created and len(kinds) > 1:
-                raise ClusterFailed(created_but(session, exc.reason), exc.mismatches) from None
+                raise ClusterFailed(created_but(session, exc.reason, first=max(index, 1)), exc.mismatches) from None
             raise
     return cluster
 
@@ -163,8 +163,9 @@ def _send(session: ClusterSession, kind: str, request: Request, index: int, clus
         send_setting(session, request, kind, first=index == 0, before=cluster)
 
 
-def _follow_up_names(change: Change) -> str:
-    names = [FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[1:]]
+def _follow_up_names(change: Change, first: int = 1) -> str:
+    """`IP restrictions and OIDC`: what the create's requests from `first` on set."""
+    names = [FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[first:]]
     return " and ".join(names)
 
 
@@ -179,9 +180,10 @@ def follow_ups_left(change: Change) -> str | None:
     )
 
 
-def created_but(session: ClusterSession, reason: str) -> str:
-    """A failure after the create went through: the cluster exists, without what was to follow it."""
-    names = _follow_up_names(session.change)
+def created_but(session: ClusterSession, reason: str, first: int = 1) -> str:
+    """A failure after the create went through: the cluster exists, without what was to follow it (the create's
+    requests from `first` on: those before it were sent and waited for)."""
+    names = _follow_up_names(session.change, first)
     return (
         f"the cluster was created{_id_note(session)}, but its {names} may not be set: {reason}; run apply again to "
         f"set them"
