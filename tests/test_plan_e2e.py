@@ -367,3 +367,38 @@ def test_a_spec_id_or_name_that_picks_the_wrong_clusters_names_the_line_to_edit_
     assert [change["error"] for change in json.loads(as_json.stdout)["changes"]] == errors
     for error in errors:
         assert f"! error: {error}\n" in markdown.stdout
+
+
+@pytest.mark.parametrize("whole_projects", [False, True])
+def test_clusters_planned_while_the_fleet_is_read_get_the_plan_of_the_whole_view(
+    sandbox, tmp_path, monkeypatch, whole_projects
+):
+    """A project's clusters are planned as soon as its listing is in (those needing no other GET), while the other
+    projects are read: the entries are those make_plan makes of the whole view, for every kind of entry."""
+    from reconciler.commands.connect import open_api
+    from reconciler.commands.settings import Settings
+    from reconciler.commands.workflow import plan_fleet
+    from reconciler.files.validate import load_desired
+    from reconciler.plan.planner import make_plan
+
+    other = "fedcba9876543210fedcba9876543210"  # not seeded: its listing is refused, its clusters an error each
+    db = live("db", id="6f3c1a52-1111-4c1e-9a55-000000000002", ipRestrictions=["198.51.100.0/24"])
+    seed(sandbox, live("web"), db, live("same", id="6f3c1a52-1111-4c1e-9a55-000000000003"))
+    desired(tmp_path, "region: GRA5\n", "same", "same.yaml")
+    desired(tmp_path, "customization: {kubeProxy: {iptables: {syncPeriod: PT60S}}}\n", "web", "web.yaml")
+    desired(tmp_path, "ipRestrictions: [203.0.113.0/24]\n", "db", "db.yaml")  # one more GET: planned after it
+    desired(tmp_path, "region: GRA7\nkubeProxyMode: ipvs\n", "fresh", "fresh.yaml")
+    away = desired(tmp_path, "region: GRA5\n", "away", "other.yaml")
+    away.write_text(away.read_text().replace(PROJECT, other))
+    loaded = load_desired([str(tmp_path)])
+    assert loaded.ok, [str(p) for p in loaded.problems]
+    clusters = loaded.clusters
+    for key in ("OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"):
+        monkeypatch.setenv(key, sandbox.env()[key])
+
+    with open_api(Settings(endpoint=sandbox.url), read_only=True) as api:
+        view, pipelined = plan_fleet(api, clusters, 2, Settings(), whole_projects=whole_projects)
+
+    assert pipelined.changes == make_plan(clusters, view, api.endpoint_label).changes
+    actions = {change.cluster.name: str(change.action) for change in pipelined.changes}
+    assert actions == {"web": "update", "db": "update", "fresh": "create", "same": "noop", "away": "error"}

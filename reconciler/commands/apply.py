@@ -149,7 +149,7 @@ def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: 
     from reconciler.commands.workflow import plan_fleet
     from reconciler.plan.compare import differing_clusters
 
-    differing = differing_clusters(reviewed, plan_fleet(api, clusters, parallelism, settings))
+    differing = differing_clusters(reviewed, plan_fleet(api, clusters, parallelism, settings)[1])
     if differing:
         raise UserError(
             f"the files in {' '.join(paths)} plan other changes than the saved plan for {len(differing)} cluster(s): "
@@ -200,7 +200,7 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
     from reconciler.commands.workflow import plan_fleet
     from reconciler.plan.render import render_text
 
-    the_plan = plan_fleet(api, clusters, parallelism, settings)
+    _, the_plan = plan_fleet(api, clusters, parallelism, settings)
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
     print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
     _refuse_errors(the_plan, skip_errors, settings)

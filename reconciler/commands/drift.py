@@ -35,17 +35,16 @@ def drift(
     from reconciler.commands.opening import opening_api
     from reconciler.commands.output_files import write_atomically
     from reconciler.commands.settings import is_terminal
-    from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
+    from reconciler.commands.workflow import load_or_fail, plan_fleet_or_fail, select_targets
     from reconciler.drift.report import DriftReport, compare, find_unmanaged, render, summary_line
-    from reconciler.plan.planner import make_plan
 
     settings = ctx.obj
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:  # opens while the files load
         declared = load_or_fail(paths, settings)
         clusters = select_targets(declared, target)
         checked_at = datetime.now(UTC)
-        view, endpoint = read_fleet_or_fail(opening, settings, clusters, parallelism, whole_projects=unmanaged)
-    report = DriftReport(compare(make_plan(clusters, view, endpoint)), endpoint, checked_at)
+        view, the_plan = plan_fleet_or_fail(opening, settings, clusters, parallelism, whole_projects=unmanaged)
+    report = DriftReport(compare(the_plan), the_plan.endpoint, checked_at)
     if unmanaged:
         projects = {c.project for c in clusters}
         report.unmanaged, report.unmanaged_counts, report.unmanaged_errors = find_unmanaged(view, declared, projects)

@@ -29,15 +29,14 @@ def plan(
     """Show what apply would change, cluster by cluster. Read-only."""
     from reconciler.commands.opening import opening_api
     from reconciler.commands.settings import is_terminal
-    from reconciler.commands.workflow import load_or_fail, read_fleet_or_fail, select_targets
-    from reconciler.plan.planner import make_plan
+    from reconciler.commands.workflow import load_or_fail, plan_fleet_or_fail, select_targets
     from reconciler.plan.render import render, render_markdown
 
     settings = ctx.obj
     # The API opens (a round trip) while the files load; it is taken only if they are valid.
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
         clusters = select_targets(load_or_fail(paths, settings), target)
-        the_plan = make_plan(clusters, *read_fleet_or_fail(opening, settings, clusters, parallelism))
+        _, the_plan = plan_fleet_or_fail(opening, settings, clusters, parallelism)
     if out:
         write_plan_file(out, the_plan.to_json())
     print(render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")

@@ -9,7 +9,7 @@ from reconciler.commands.settings import Settings, is_terminal
 from reconciler.errors import UserError
 from reconciler.escape import quoted_list
 from reconciler.model import DesiredCluster
-from reconciler.plan.data import Plan
+from reconciler.plan.data import Change
 
 PROGRESS_FROM = 20  # clusters; below that a progress bar is noise
 
@@ -73,10 +73,22 @@ def progress(total_hint: int, label: str, settings: Settings) -> Iterator:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings) -> Plan:
-    from reconciler.plan.planner import make_plan
+def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings, whole_projects: bool = False):
+    """(LiveView, Plan) of the clusters. A cluster is planned as soon as its project's listing is in, if it needs no
+    other read, while the rest of the fleet is awaited: planning 1,000 clusters is ~25 ms of CPU that would otherwise
+    follow the last answer. The plan is make_plan's of the whole view, cluster for cluster."""
+    from reconciler.plan.planner import make_plan, parts_to_read, plan_cluster
 
-    return make_plan(clusters, read_fleet(api, clusters, parallelism, settings), api.endpoint_label)
+    desired = {cluster.key: cluster for cluster in clusters}
+    early: dict[tuple[str, str], Change] = {}
+
+    def plan_early(key: tuple[str, str], result) -> None:
+        cluster = desired.get(key)
+        if cluster is not None and not parts_to_read(cluster, result):  # then read_parts leaves its result as it is
+            early[key] = plan_cluster(cluster, result)
+
+    view = read_fleet(api, clusters, parallelism, settings, whole_projects, on_result=plan_early)
+    return view, make_plan(clusters, view, api.endpoint_label, planned=early)
 
 
 def read_only_or_fail(opening, read):
@@ -89,22 +101,30 @@ def read_only_or_fail(opening, read):
         return read(api), api.endpoint_label
 
 
-def read_fleet_or_fail(
+def plan_fleet_or_fail(
     opening, settings: Settings, clusters: list[DesiredCluster], parallelism: int, whole_projects: bool = False
+) -> tuple:
+    """(LiveView, Plan) of the declared clusters, read-only."""
+    return read_only_or_fail(opening, lambda api: plan_fleet(api, clusters, parallelism, settings, whole_projects))[0]
+
+
+def read_fleet(
+    api,
+    clusters: list[DesiredCluster],
+    parallelism: int,
+    settings: Settings,
+    whole_projects: bool = False,
+    on_result=None,
 ):
-    """(LiveView, endpoint label) of the declared clusters, read-only."""
-    return read_only_or_fail(opening, lambda api: read_fleet(api, clusters, parallelism, settings, whole_projects))
-
-
-def read_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings, whole_projects: bool = False):
-    """The LiveView of the clusters; `whole_projects`: every cluster of their projects too (drift --unmanaged)."""
+    """The LiveView of the clusters; `whole_projects`: every cluster of their projects too (drift --unmanaged);
+    `on_result`: see read_live."""
     from reconciler.live.control_plane import read_parts
     from reconciler.live.read import read_live
     from reconciler.plan.planner import desired_ref, parts_to_read
 
     with progress(len(clusters), "reading live state", settings) as on_progress:
         refs = [desired_ref(c) for c in clusters]
-        view = read_live(api, refs, parallelism, on_progress, whole_projects=whole_projects)
+        view = read_live(api, refs, parallelism, on_progress, whole_projects=whole_projects, on_result=on_result)
     fail_on_one_cause(api, view)
     # IP restrictions and OIDC have their own GETs: read only where the files manage them or a reset will wipe them.
     needs = {c.key: parts_to_read(c, view.results[c.key]) for c in clusters}

@@ -120,6 +120,7 @@ def read_live(
     on_progress: Callable[[int, int], None] | None = None,
     projects: Iterable[str] = (),
     whole_projects: bool = False,
+    on_result: Callable[[tuple[str, str], LiveResult], None] | None = None,
 ) -> LiveView:
     """Read what `refs` name (by id where pinned, else by name): one expanded listing per project.
 
@@ -127,6 +128,8 @@ def read_live(
     answers ids only, each cluster is read by a GET of its own: only the pinned ones when every ref of the project
     pins its id and no one needs the whole project (`whole_projects`, `projects`); then the project is not in
     `clusters_by_project`.
+    `on_result(key, result)`: called in the caller's thread for each ref as soon as its result is known, a project
+    listed whole while the others are still awaited (plan uses that wait to plan the project's clusters).
     """
     whole = set(projects)
     by_name = {ref.project for ref in refs if not ref.id}
@@ -136,6 +139,21 @@ def read_live(
     listed = view.listed
     objects: dict[tuple[str, str], dict] = {}
     complete: set[str] = set()
+    unresolved: dict[str, list[ClusterRef]] = {}
+    for ref in refs:
+        unresolved.setdefault(ref.project, []).append(ref)
+
+    def resolve(project: str) -> None:
+        """The results of the project's refs, once every cluster of it that will be read is in."""
+        named: dict[tuple[str, str | None], list[str]] = {}  # (project, name): ids; a cluster may come without a name
+        for cluster_id in listed.get(project, []):
+            if (project, cluster_id) in objects:
+                cluster = objects[(project, cluster_id)]
+                named.setdefault((project, cluster.get("name")), []).append(str(cluster.get("id")))
+        for ref in unresolved.pop(project, []):
+            result = view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, named, view)
+            if on_result:
+                on_result((ref.project, ref.name), result)
 
     def read_one(project: str, cluster_id: str) -> None:
         try:
@@ -159,6 +177,7 @@ def read_live(
             if found is not None:
                 objects.update(((project, str(c.get("id"))), c) for c in found)
                 complete.add(project)
+                resolve(project)
                 continue
             needed = listed[project]
             if not (whole_projects or project in whole or project in by_name):
@@ -170,15 +189,13 @@ def read_live(
         for future in fallback_reads:
             future.result()
 
-    named: dict[tuple[str, str | None], list[str]] = {}  # (project, name): ids; a cluster may come without a name
     for project in sorted(listed):
-        read = [objects[(project, i)] for i in listed[project] if (project, i) in objects]
         if project in complete:
-            view.clusters_by_project[project] = read
-        for cluster in read:
-            named.setdefault((project, cluster.get("name")), []).append(str(cluster.get("id")))
-    for ref in refs:
-        view.results[(ref.project, ref.name)] = _resolve(ref, listed, objects, named, view)
+            view.clusters_by_project[project] = [
+                objects[(project, i)] for i in listed[project] if (project, i) in objects
+            ]
+    for project in list(unresolved):  # listed id by id, or not listed at all
+        resolve(project)
     return view
 
 

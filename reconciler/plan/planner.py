@@ -33,8 +33,12 @@ STANDARD_PLAN = "standard"  # the cluster object's `plan`: free | standard (Stan
 UPGRADE_PATHS = ("version", "isUpToDate")  # a reset installs spec.version itself: no upgrade follows it
 
 
-def make_plan(desired: list[DesiredCluster], live: LiveView, endpoint: str) -> Plan:
-    changes = [plan_cluster(cluster, live.results[cluster.key]) for cluster in desired]
+def make_plan(
+    desired: list[DesiredCluster], live: LiveView, endpoint: str, planned: dict[tuple[str, str], Change] | None = None
+) -> Plan:
+    """One change per cluster; `planned`: those plan_cluster already made from these very results."""
+    planned = planned or {}
+    changes = [planned.get(c.key) or plan_cluster(c, live.results[c.key]) for c in desired]
     return Plan(changes=changes, endpoint=endpoint)
 
 
