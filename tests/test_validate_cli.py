@@ -326,6 +326,16 @@ def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
     ]
 
 
+def test_a_file_of_empty_documents_named_alone_is_one_error(tmp_path):
+    (tmp_path / "a.yaml").write_text("---\n---\n# nothing yet\n")
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{tmp_path}/a.yaml: no desired-state documents (apiVersion: ovhkube/v1) in this file",
+        "1 error in 1 file",
+    ]
+
+
 def test_a_utf_16_file_is_named_so_not_called_binary(tmp_path):
     (tmp_path / "a.yaml").write_bytes(VALID.encode("utf-16"))  # what PowerShell's `>` writes
     result = ovhkube("validate", str(tmp_path / "a.yaml"))

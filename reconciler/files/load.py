@@ -31,6 +31,8 @@ FOREIGN_FILE = "skipped: not a desired-state file (no ovhkube apiVersion, kind, 
 
 NO_DOCUMENTS = "no desired-state documents (apiVersion: ovhkube/v1)"
 NO_YAML = "no YAML documents in this file"
+EMPTY_DOCUMENT = "empty document"
+EMPTY = (NO_YAML, EMPTY_DOCUMENT)
 # Byte order marks of the encodings that are not UTF-8 (PowerShell's `>` writes UTF-16): named, not "binary".
 _OTHER_BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32"),
@@ -253,9 +255,9 @@ def load_paths(paths: list[str]) -> LoadedFiles:
         loaded.documents.extend(documents)
         loaded.problems.extend(problems)
     empty = _empty_paths(paths, loaded)
-    # An empty file named alone: its error says it all; the warning stays for an empty file inside a folder.
+    # An empty file named alone: its error says it all; the warnings stay for an empty file inside a folder.
     named_empty = {problem.file for problem in empty}
-    loaded.problems = [p for p in loaded.problems if not (p.message == NO_YAML and p.file in named_empty)] + empty
+    loaded.problems = [p for p in loaded.problems if not (p.message in EMPTY and p.file in named_empty)] + empty
     return loaded
 
 
@@ -297,7 +299,7 @@ def _meant_as_ours(data: dict) -> bool:
 def _add_document(path: str, root, documents: list[Document], problems: list[Problem]) -> None:
     line, column = _where(root)
     if isinstance(root, yaml.ScalarNode) and root.tag == _NULL:
-        problems.append(Problem(path, line, column, "", "empty document", WARNING))
+        problems.append(Problem(path, line, column, "", EMPTY_DOCUMENT, WARNING))
         return
     if not isinstance(root, yaml.MappingNode):
         kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
