@@ -36,6 +36,7 @@ from reconciler.plan.diff import changed_blocks
 from reconciler.plan.normalize import shown
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan of thousands of clusters is a few MB
+MAX_NUMBER_CHARS = 100
 SHOWN_REASONS = 5
 FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}\Z")
 PROJECT_ID = re.compile(r"[0-9a-f]{32}\Z")
@@ -95,7 +96,7 @@ class _Decoder(json.JSONDecoder):
     """json, remembering where each object and list starts (for FILE:LINE), refusing NaN and Infinity."""
 
     def __init__(self, text: str):
-        super().__init__(parse_constant=self._constant)
+        super().__init__(parse_constant=self._constant, parse_int=self._int)
         self.starts: dict[int, int] = {}
         self.text = text
         parse_object, parse_array = self.parse_object, self.parse_array  # type: ignore[has-type]
@@ -117,6 +118,12 @@ class _Decoder(json.JSONDecoder):
     def _constant(name: str):
         raise ValueError(f"{name} is not a JSON number")
 
+    @staticmethod
+    def _int(text: str) -> int:
+        if len(text) > MAX_NUMBER_CHARS:  # a plan holds none; Python would refuse past 4,300 digits, in its words
+            raise ValueError(f"a number of more than {MAX_NUMBER_CHARS} digits")
+        return int(text)
+
 
 def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any value
     decoder = _Decoder(text)
@@ -124,7 +131,7 @@ def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any val
         data = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: invalid JSON ({exc.msg})") from None
-    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, NaN, nesting too deep
+    except (ValueError, RecursionError) as exc:  # a number of hundreds of digits, NaN, nesting too deep
         reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
         raise PlanFileError(f"{path}: not a plan file: {reason}") from None
     lines = {key: text.count("\n", 0, start) + 1 for key, start in decoder.starts.items()}
