@@ -365,3 +365,20 @@ def test_yaml_syntax_errors_name_the_character_or_alias_libyaml_leaves_out(tmp_p
         f"{tmp_path}/tab.yaml:4:1: YAML syntax error: while scanning for the next token: found a tab: YAML indents "
         "with spaces, not tabs",
     ]
+
+
+def test_control_plane_values_are_shown_cut_and_unescaped_and_a_broken_url_is_a_problem_not_a_crash(tmp_path):
+    long_range = "é" + "x" * 300
+    spec = (
+        f'  ipRestrictions: ["{long_range}"]\n'
+        '  openIdConnect: {clientId: a, issuerUrl: "https://[::1"}\n'  # urlsplit raises on the open bracket
+    )
+    (tmp_path / "a.yaml").write_text(VALID.split("  kubeProxyMode")[0] + spec)
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert (result.returncode, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [
+        f"{tmp_path}/a.yaml:7:20: spec.ipRestrictions[0]: not an IP range in CIDR notation (e.g. 203.0.113.0/24) or "
+        f'an address; got "{long_range[:40]}..."',
+        f'{tmp_path}/a.yaml:8:43: spec.openIdConnect.issuerUrl: is not a URL; got "https://[::1"',
+        "2 errors in 1 file",
+    ]

@@ -7,8 +7,9 @@ base64 of a PEM certificate, claims written key=value, and OIDC either disabled 
 import base64
 import binascii
 import ipaddress
-import json
 from urllib.parse import urlsplit
+
+from reconciler.files.problem import shown
 
 PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 
@@ -23,16 +24,19 @@ def cidr_problem(text: str) -> str | None:
     try:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return f"not an IP range in CIDR notation (e.g. 203.0.113.0/24) or an address; got {json.dumps(text)}"
+        return f"not an IP range in CIDR notation (e.g. 203.0.113.0/24) or an address; got {shown(text)}"
     return f"has host bits set: the range {text} is {loose.with_prefixlen}; write that"
 
 
 def issuer_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[::1"
+        return f"is not a URL; got {shown(url)}"
     if parts.scheme != "https":
-        return f"must be an https URL (the API server fetches the issuer's keys over TLS); got {json.dumps(url)}"
+        return f"must be an https URL (the API server fetches the issuer's keys over TLS); got {shown(url)}"
     if not parts.hostname:
-        return f"has no host; got {json.dumps(url)}"
+        return f"has no host; got {shown(url)}"
     return None
 
 
@@ -49,7 +53,7 @@ def ca_problem(text: str) -> str | None:
 def claim_problem(text: str) -> str | None:
     key, equals, _ = text.partition("=")
     if not equals or not key:
-        return f"must be written key=value; got {json.dumps(text)}"
+        return f"must be written key=value; got {shown(text)}"
     return None
 
 
