@@ -3,10 +3,14 @@ same as when it was opened after: the files' problems first and alone, whatever 
 the files are valid (the unsigned GET /auth/time may be); -v lines whole, after the files' warnings."""
 
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
 from apply_helpers import live, seed, wanted, write_fleet
+
+from reconciler.commands.opening import THREAD_NAME
 
 BAD_FILE = "apiVersion: ovhkube/v2\nkind: Cluster\nmetadata: {name: web}\nspec: {project: %s}\n" % ("ab" * 16)
 PROBLEM = ':1:13: apiVersion: must be ovhkube/v1; got "ovhkube/v2"'
@@ -76,3 +80,34 @@ def test_the_apis_error_comes_after_the_files_warnings_when_the_files_are_valid(
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"{tmp_path / 'ci.yaml'}:1:1: warning: skipped")
     assert len(lines) == 2 and lines[1].startswith(f"error: missing API credentials for {sandbox.url};")
+
+
+# Records every module loaded, with the thread that loads it (a module already loaded is not looked for again).
+RECORDING_IMPORTS = f"""
+import sys, threading
+loaded = []
+class Recorder:
+    def find_spec(self, name, path=None, target=None):
+        loaded.append((threading.current_thread().name, name))
+sys.meta_path.insert(0, Recorder())
+from reconciler.cli import main
+code = main()
+print("opening thread loaded:", sorted(name for thread, name in loaded if thread == {THREAD_NAME!r}), file=sys.stderr)
+raise SystemExit(code)
+"""
+
+
+@pytest.mark.parametrize("api", ["sandbox", "unreachable"])
+def test_the_opening_thread_imports_nothing(sandbox, tmp_path, api):
+    """A Ctrl-C or SIGTERM handled in the import system's own callbacks can leave Python's import lock held by the
+    main thread: a thread importing after that would wait forever, and the command with it. So python-ovh and
+    requests are imported by the main thread, and the opening's thread loads no module, whatever the API answers."""
+    seed(sandbox, live(1, "web"))
+    env = sandbox.env()
+    if api == "unreachable":
+        env = sandbox.env(OVH_ENDPOINT=f"http://127.0.0.1:{closed_port()}/1.0", OVHKUBE_CLOCK_BUDGET_SECONDS="1")
+    fleet = write_fleet(tmp_path, wanted("web"))
+    command = [sys.executable, "-c", RECORDING_IMPORTS, "-v", "plan", fleet]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == (0 if api == "sandbox" else 1), result.stderr
+    assert "opening thread loaded: []" in result.stderr.splitlines()

@@ -2,7 +2,9 @@
 
 Before its first read a command spends about 0.1 s opening the API: importing python-ovh and requests, making the
 session, and asking the server's clock (GET /auth/time, one round trip). None of it depends on the files, so plan,
-drift and apply start it first and take the Api once the files are valid. Users see what they saw before:
+drift and apply start it first (the imports in the main thread, see ApiOpening; the client and the clock in a
+thread) and take the Api once the files are valid. The embedded sandbox is opened when taken: it has no round trip
+to hide. Users see what they saw before:
 - the files' problems come first and alone: an error of the opening (no credentials, an unknown endpoint, an API that
   does not answer) is raised only when the Api is taken, after the files are valid, and never said otherwise;
 - what the opening logs (-v lines, the retry notice) is held until the Api is taken, then printed whole, after the
@@ -18,6 +20,8 @@ from contextlib import ExitStack, contextmanager
 
 from reconciler.commands.settings import Settings
 
+THREAD_NAME = "ovhkube-open-api"
+
 
 class ApiOpening:
     """One Api being opened for one command; `api()` waits for it, `abandon()` lets it go unwaited."""
@@ -31,15 +35,26 @@ class ApiOpening:
         self._api = None
         self._error: BaseException | None = None
         self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        # python-ovh and requests are imported here, in the main thread: the opening's thread imports nothing. A signal
+        # (Ctrl-C, SIGTERM) handled while the main thread runs one of the import system's own callbacks can leave
+        # Python's import lock held (the interrupt is then "ignored"); a thread that imports after that waits for the
+        # lock forever, and the command with it. Importing costs the same CPU in either thread (one runs at a time);
+        # what the thread hides is the round trip.
+        from reconciler.commands.connect import open_api
+
+        self._open_api = open_api
+        if _embedded_sandbox(settings):  # no round trip to hide, and starting it imports: opened when taken
+            return
         # A daemon: a command that stops on bad files does not wait for an API that may take seconds to answer.
-        self._thread = threading.Thread(target=self._open, name="ovhkube-open-api", daemon=True)
+        self._thread = threading.Thread(target=self._open, name=THREAD_NAME, daemon=True)
         self._thread.start()
 
     def _open(self) -> None:
         try:
-            from reconciler.commands.connect import open_api
-
-            opened = open_api(self._settings, read_only=self._read_only, parallelism=self._parallelism, log=self._log)
+            opened = self._open_api(
+                self._settings, read_only=self._read_only, parallelism=self._parallelism, log=self._log
+            )
             self._api = self._stack.enter_context(opened)
         except BaseException as exc:  # raised in the main thread when it takes the Api
             self._error = exc
@@ -62,6 +77,8 @@ class ApiOpening:
     @contextmanager
     def api(self):
         """The open Api, closed when the block ends; the opening's error, raised here."""
+        if self._thread is None:
+            self._open()
         self._done.wait()
         self._print_held()
         if self._error is not None:
@@ -87,6 +104,15 @@ class ApiOpening:
             held, self._held = self._held or [], None
         for line in held:
             _write_line(line)
+
+
+def _embedded_sandbox(settings: Settings) -> bool:
+    from reconciler.commands.connect import chosen_endpoint
+
+    try:
+        return chosen_endpoint(settings) == "sandbox"
+    except Exception:  # an unreadable ovh.conf: the opening says so, after the files
+        return False
 
 
 def _write_line(line: str) -> None:
