@@ -137,6 +137,23 @@ def test_stale_saved_plan_is_refused_and_nothing_changes(sandbox, run_ovhkube, t
     assert sandbox.show() == before
 
 
+def test_a_cluster_renamed_or_deleted_since_the_plan_makes_it_stale_not_a_spec_id_error(sandbox, run_ovhkube, tmp_path):
+    fleet = three_clusters(sandbox, tmp_path)  # no document pins spec.id: the plan holds the ids it read
+    plan_file = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
+    seed(sandbox, live(1, "alpha"), live(2, "beta-renamed"))  # beta renamed, gamma deleted, behind ovhkube's back
+    before = sandbox.show()
+
+    result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: stale plan: 2 cluster(s) changed since the plan was made: beta, gamma; run plan again. "
+        "Nothing was changed.\n"
+    )  # was: 'cannot check that the plan is still valid: beta: spec.id ... is the cluster named ...'
+    assert sandbox.show() == before
+
+
 def test_saved_plan_for_another_endpoint_is_refused(sandbox, run_ovhkube, tmp_path):
     fleet = three_clusters(sandbox, tmp_path)
     plan_file = tmp_path / "plan.json"

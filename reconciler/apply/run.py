@@ -21,7 +21,7 @@ from reconciler.errors import Terminated
 from reconciler.live.control_plane import read_parts
 from reconciler.live.read import fingerprint, read_live
 from reconciler.plan.control_plane import parts_depended_on
-from reconciler.plan.data import CHANGING, Change, ClusterRef, Plan
+from reconciler.plan.data import CHANGING, Change, ClusterRef, ErrorReason, Plan
 
 Reporter = Callable[[ClusterRef, str], None]
 TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only waiting to say what they sent
@@ -31,6 +31,11 @@ TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only
 class Staleness:
     changed: list[str]  # names of clusters whose live fingerprint differs from the plan's
     unreadable: list[str]  # "name: reason" for clusters that could not be read again
+
+
+# The plan's id (read live, whether or not the file pins spec.id) now names no cluster, or one of another name: the
+# cluster was deleted or renamed since the plan.
+GONE = (ErrorReason.ID_NOT_FOUND, ErrorReason.ID_NAME_MISMATCH)
 
 
 def check_staleness(api, plan: Plan, parallelism: int) -> Staleness:
@@ -44,7 +49,9 @@ def check_staleness(api, plan: Plan, parallelism: int) -> Staleness:
     for change in checked:
         ref = change.cluster
         result = view.results[(ref.project, ref.name)]
-        if result.error:
+        if result.reason in GONE:  # the id the plan read is no longer a cluster of that name: a change, not a doubt
+            changed.append(ref.name)
+        elif result.error:
             unreadable.append(f"{ref.name}: {result.error}")
         elif fingerprint(ref.project, ref.name, result.found) != change.live_fingerprint:
             changed.append(ref.name)
