@@ -85,7 +85,7 @@ def test_a_plan_its_saved_file_and_a_drift_report_are_json_dumps_byte_for_byte(s
     saved = tmp_path / "plan.json"
     plan = run_ovhkube("plan", fleet, "--format", "json", "--out", saved, env=sandbox.env())
     assert plan.returncode == 0, plan.stderr
-    assert as_json_dumps_writes_it(plan.stdout) and as_json_dumps_writes_it(saved.read_text())
+    assert as_json_dumps_writes_it(plan.stdout) and plan.stdout == saved.read_text()
     assert {c["action"] for c in json.loads(plan.stdout)["changes"]} == {"update", "noop", "create"}
     drift = run_ovhkube("drift", fleet, "--format", "json", env=sandbox.env())
     assert drift.returncode == 2 and as_json_dumps_writes_it(drift.stdout)

@@ -37,9 +37,11 @@ def plan(
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
         clusters = select_targets(load_or_fail(paths, settings), target)
         _, the_plan = plan_fleet_or_fail(opening, settings, clusters, parallelism)
-    if out:
-        write_plan_file(out, the_plan.to_json())
-    print(render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
+    saved = the_plan.to_json() if out else None  # the JSON output is this very text: written once, not twice
+    if saved:
+        write_plan_file(out, saved)
+    json_out = fmt is PlanFormat.json and saved
+    print(json_out or render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
     if out:
         _say_how_to_apply(out, the_plan, settings)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
