@@ -121,22 +121,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
 
 
+_STOPPED_BY: list[int] = []  # the signals that stopped the command, as they landed
+
+
 @contextmanager
 def _sigterm_as_interrupt():
-    """SIGTERM (how CI cancels a job) stops a command as Ctrl-C does, raised as Terminated in the main thread."""
+    """SIGTERM (how CI cancels a job) stops a command as Ctrl-C does, raised as Terminated in the main thread. Both
+    are noted as they land: typer turns an interrupt that escapes a command into a bare exit code 130 (see _run)."""
 
-    def terminate(signum, frame):
-        raise Terminated()
+    def stop(signum, frame):
+        _STOPPED_BY.append(signum)
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
+    _STOPPED_BY.clear()
+    # Ctrl-C only where Python raises KeyboardInterrupt for it (a job started with SIGINT ignored keeps ignoring it).
+    ctrl_c = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is signal.default_int_handler else []
     try:
-        previous = signal.signal(signal.SIGTERM, terminate)
+        previous = {signum: signal.signal(signum, stop) for signum in [signal.SIGTERM, *ctrl_c]}
     except ValueError:  # not the main thread (an in-process caller): leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(args: list[str]) -> int:
@@ -157,19 +166,26 @@ def _run(args: list[str]) -> int:
             print(hint, file=sys.stderr)
         return ExitCode.ERROR
     except Terminated:
-        print("terminated (SIGTERM)", file=sys.stderr)
-        return ExitCode.TERMINATED
+        return _stopped(terminated=True)
     except (KeyboardInterrupt, typer.Abort):  # Abort: Ctrl-C or end of input at a click prompt
-        print("interrupted", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+        return _stopped(terminated=False)
     except Exception as exc:  # the last guard: users get one line, never a traceback
         if os.environ.get("OVHKUBE_DEBUG"):
             raise
         hint = "(set OVHKUBE_DEBUG=1 for a traceback)"
         print(f"error: internal error: {type(exc).__name__}: {capped(one_line(exc))} {hint}", file=sys.stderr)
         return ExitCode.ERROR
+    if type(result) is int and result == ExitCode.INTERRUPTED and _STOPPED_BY:
+        # typer turned the interrupt that stopped the command (plan, drift: apply accounts for it itself and returns
+        # an ExitCode) into a bare 130, with nothing said and SIGTERM's 143 lost.
+        return _stopped(terminated=_STOPPED_BY[-1] == signal.SIGTERM)
     # A command returns an ExitCode or nothing (OK); typer.Exit (--help, --version) comes back as its code.
     return ExitCode.OK if result is None else int(result)
+
+
+def _stopped(terminated: bool) -> int:
+    print("terminated (SIGTERM)" if terminated else "interrupted", file=sys.stderr)
+    return ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":  # `python -m reconciler.cli`, as the tests and benchmarks run it

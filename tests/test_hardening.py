@@ -6,6 +6,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 NINES = "PT4." + "9" * 29 + "S"  # one digit more than Decimal's default precision
 
 
@@ -64,6 +66,33 @@ def test_sigterm_stops_apply_at_once_accounts_for_what_was_sent_and_exits_143(sa
     sent = [r["method"] for c in account["clusters"] for r in c["requests"]]
     assert sent == ["PUT", "PUT"]  # what was sent, as sent; the third cluster got nothing
     assert sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+@pytest.mark.parametrize("signal_name, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_plan_or_drift_stopped_while_reading_says_so_and_exits_130_or_143(
+    sandbox_factory, tmp_path, command, signal_name, code, said
+):
+    """typer turns an interrupt that escapes a command into a bare 130: Ctrl-C was silent, and SIGTERM (how CI
+    cancels a job) lost its 143."""
+    import signal
+    import time
+
+    from apply_helpers import live, seed, wanted, write_fleet
+
+    sandbox = sandbox_factory(latency_ms=2000)  # each answer 2 s late: the reads are under way when the signal lands
+    seed(sandbox, live(1, "web"))
+    command_line = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", command]
+    command_line.append(write_fleet(tmp_path, wanted("web")))
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    process = subprocess.Popen(command_line, text=True, env=sandbox.env(), **pipes)
+    deadline = time.monotonic() + 30
+    while not sandbox.requests() and time.monotonic() < deadline:  # the clock's answer: the reads come next
+        time.sleep(0.05)
+    process.send_signal(getattr(signal, signal_name))
+    stdout, stderr = process.communicate(timeout=20)
+    assert (process.returncode, stdout) == (code, "")
+    assert stderr.splitlines()[-1].startswith(said) and "Traceback" not in stderr
 
 
 def test_a_password_in_the_endpoint_url_is_in_no_output_nor_plan_file(sandbox, run_ovhkube, tmp_path):
