@@ -382,3 +382,15 @@ def test_control_plane_values_are_shown_cut_and_unescaped_and_a_broken_url_is_a_
         f'{tmp_path}/a.yaml:8:43: spec.openIdConnect.issuerUrl: is not a URL; got "https://[::1"',
         "2 errors in 1 file",
     ]
+
+
+def test_null_ip_restrictions_or_oidc_say_how_to_write_none_or_unmanaged(tmp_path):
+    (tmp_path / "a.yaml").write_text(VALID.split("  kubeProxyMode")[0] + "  ipRestrictions:\n  openIdConnect: ~\n")
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:-1] == [
+        f"{tmp_path}/a.yaml:7:18: spec.ipRestrictions: is empty (null): write [] to enforce no IP restriction, "
+        "or remove the key to leave it unmanaged",
+        f"{tmp_path}/a.yaml:8:18: spec.openIdConnect: is empty (null): write {{enabled: false}} to enforce no OIDC, "
+        "or remove the key to leave it unmanaged",
+    ]

@@ -171,6 +171,11 @@ def _unknown_field(name: str, allowed: list[str]) -> str:
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "boolean": "true or false"}
 _BLOCKS = ("customization",) + MANAGED_BLOCKS
+# How a file says "none" for the control-plane fields, where null could mean that or "not managed".
+_NONE_WRITTEN = {
+    ("spec", "ipRestrictions"): "[] to enforce no IP restriction",
+    ("spec", "openIdConnect"): "{enabled: false} to enforce no OIDC",
+}
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
@@ -178,6 +183,8 @@ def _type_message(document: Document, path: tuple, value, subschema: dict) -> st
     got = f"got {_kind(value)}" + ("" if value is None or isinstance(value, dict | list) else f" ({shown(value)})")
     if value is None and path and path[-1] in _BLOCKS:
         return "is empty (null): write {} to enforce no customization, or remove the key to leave it unmanaged"
+    if value is None and path in _NONE_WRITTEN:
+        return f"is empty (null): write {_NONE_WRITTEN[path]}, or remove the key to leave it unmanaged"
     if subschema == _schema_def("duration"):
         return f"expected an ISO 8601 duration such as PT30S, {got}"
     types = subschema["type"] if isinstance(subschema["type"], list) else [subschema["type"]]
