@@ -154,10 +154,11 @@ def test_a_cluster_that_does_not_exist_is_an_error_naming_it_and_nothing_is_writ
 def test_a_cluster_name_as_typed_is_shown_escaped_when_it_names_no_cluster(sandbox, run_ovhkube):
     seed(sandbox)
 
-    result = export(run_ovhkube, sandbox, "--cluster", "x\x1b[2J\u202e\nfake")
+    result = export(run_ovhkube, sandbox, "--cluster", "x\x1b[2J\u202e\nfake", "--cluster", "")
 
     assert result.returncode == 1
-    assert "error: --cluster x\\u001b[2J\\u202e\\nfake: no cluster of that name" in result.stderr
+    assert 'error: --cluster "x\\u001b[2J\\u202e\\nfake": no cluster of that name' in result.stderr
+    assert 'error: --cluster "": no cluster of that name' in result.stderr  # an empty name is seen
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
 
 

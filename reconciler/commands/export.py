@@ -56,9 +56,9 @@ def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
     for name in names:
         result = view.results[(project, name)]
         if result.error:
-            problems.append(f"{name}: {result.error}")
+            problems.append(f"{quoted(name)}: {result.error}")
         elif result.found is None:
-            problems.append(f"{name}: no cluster of that name in project {project}")
+            problems.append(f"{quoted(name)}: no cluster of that name in project {project}")
         else:
             found.append((result.found.cluster, result.found.customization))
     from reconciler.escape import one_line
