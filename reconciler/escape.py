@@ -43,6 +43,8 @@ def capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 def no_commands(text: str) -> str:
     """No line starts a CI workflow command: the first character of one is shown escaped."""
+    if "::" not in text and "##[" not in text:  # what the pattern needs: 1 ms for a 1 MB plan, not 8
+        return text
     return _COMMAND_START.sub(lambda m: f"{m[1]}\\u{ord(m[2]):04x}", text)
 
 
