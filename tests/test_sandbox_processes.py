@@ -171,8 +171,8 @@ def test_a_bad_seed_gets_one_line_per_problem_and_changes_nothing(tmp_path, run_
     lines = result.stderr.strip().splitlines()
     assert lines == [
         f"error: {seed_file}: projects[0].clusters[0].region: required",
-        f"error: {seed_file}: projects[0].clusters[0].kubeProxyMode: 'nftables' is not one of iptables, ipvs",
-        f"error: {seed_file}: projects[0].clusters[1].version: '1.20' is not a version from 1.31 to 1.35",
+        f'error: {seed_file}: projects[0].clusters[0].kubeProxyMode: "nftables" is not one of iptables, ipvs',
+        f'error: {seed_file}: projects[0].clusters[1].version: "1.20" is not a version from 1.31 to 1.35',
         f"error: {seed_file}: projects[0].clusters[1].colour: unknown field",
     ]
 
@@ -184,6 +184,15 @@ def test_unreadable_seeds_are_one_line_errors(tmp_path, run_ovhkube, content):
     result = run_ovhkube("sandbox", "seed", seed_file, "--state", tmp_path / "s.sqlite3")
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_a_seed_with_a_yaml_syntax_error_names_its_line_not_pyyamls_unicode_string(tmp_path, run_ovhkube):
+    seed_file = tmp_path / "seed.yaml"
+    seed_file.write_text("projects:\n  - serviceName: [a\n    clusters: []\n")
+    result = run_ovhkube("sandbox", "seed", seed_file, "--state", tmp_path / "s.sqlite3")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {seed_file}:3:13: not valid YAML: while parsing a flow sequence ")
+    assert "<unicode string>" not in result.stderr and len(result.stderr.splitlines()) == 1
 
 
 def test_show_without_a_state_is_an_error(tmp_path, run_ovhkube):

@@ -6,6 +6,7 @@ and 5 seconds are refused. Optional fields may be null, as the schema says, exce
 enums and the duration format are the sandbox's own (reconciler.sandbox.facts), never the client's.
 """
 
+import json
 from collections.abc import Callable
 
 from reconciler.sandbox.facts import (
@@ -38,6 +39,11 @@ def string(value, path, problems) -> None:
         problems.append(f"{path}: expected a string, got {_type_name(value)}")
 
 
+def shown(value) -> str:
+    """A value in a message as JSON writes it ("nft", null, [1]), not as Python's repr ('nft', None)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def boolean(value, path, problems) -> None:
     if not isinstance(value, bool):
         problems.append(f"{path}: expected a boolean, got {_type_name(value)}")
@@ -51,14 +57,14 @@ def any_object(value, path, problems) -> None:
 def enum(values: tuple[str, ...]) -> Checker:
     def check(value, path, problems) -> None:
         if value not in values:
-            problems.append(f"{path}: {value!r} is not one of {', '.join(values)}")
+            problems.append(f"{path}: {shown(value)} is not one of {', '.join(values)}")
 
     return check
 
 
 def duration(value, path, problems) -> None:
     if duration_seconds(value) is None:
-        problems.append(f"{path}: {value!r} is not an ISO 8601 duration such as PT30S")
+        problems.append(f"{path}: {shown(value)} is not an ISO 8601 duration such as PT30S")
 
 
 def list_of(item: Checker) -> Checker:

@@ -14,6 +14,7 @@ import copy
 import ipaddress
 
 from reconciler.sandbox import bodies
+from reconciler.sandbox.bodies import shown
 from reconciler.sandbox.clusters import (
     IPS_KEY,
     OIDC_KEY,
@@ -48,7 +49,7 @@ def _ip_range(value, path, problems) -> None:
     try:
         ipaddress.ip_network(value, strict=False)
     except (TypeError, ValueError):
-        problems.append(f"{path}: {value!r} is not an IP address or range")
+        problems.append(f"{path}: {shown(value)} is not an IP address or range")
 
 
 IPS = bodies.obj({"ips": bodies.list_of(_ip_range)}, required=("ips",))

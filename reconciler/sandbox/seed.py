@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.sandbox import bodies
+from reconciler.sandbox.bodies import shown
 from reconciler.sandbox.clusters import Clusters, minor, new_cluster, next_versions, with_patch
 from reconciler.sandbox.control_plane import IPS_KEY, OIDC_KEY
 from reconciler.sandbox.facts import KUBE_PROXY_MODES, PLANS, STATUSES, VERSIONS
@@ -41,7 +42,7 @@ class SeedError(Exception):
 
 def _version(value, path, problems) -> None:
     if not (isinstance(value, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?", value) and minor(value) in VERSIONS):
-        problems.append(f"{path}: {value!r} is not a version from {VERSIONS[0]} to {VERSIONS[-1]}")
+        problems.append(f"{path}: {shown(value)} is not a version from {VERSIONS[0]} to {VERSIONS[-1]}")
 
 
 def _count(value, path, problems) -> None:
@@ -53,7 +54,7 @@ def _uuid(value, path, problems) -> None:
     try:
         uuid.UUID(str(value))
     except ValueError:
-        problems.append(f"{path}: {value!r} is not a UUID")
+        problems.append(f"{path}: {shown(value)} is not a UUID")
 
 
 CLUSTER = bodies.obj(
@@ -97,6 +98,11 @@ def read_seed(source: dict | str | Path) -> dict:
             data = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
         except OSError as exc:
             raise SeedError([f"{label}: cannot read: {exc.strerror or exc}"]) from None
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark else label
+            reason = " ".join(f"{exc.context or ''} {exc.problem or ''}".split()) or "invalid YAML"
+            raise SeedError([f"{where}: not valid YAML: {reason}"]) from None
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise SeedError([f"{label}: not valid YAML: {' '.join(str(exc).split())}"]) from None
     problems = bodies.problems_in(SEED, data)

@@ -83,7 +83,7 @@ def _page_header(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     if not value.strip().isdigit() or int(value) < 1:
-        raise ApiFailure(400, "Client::BadRequest", f"Invalid {name} header: {value!r} (a whole number >= 1)")
+        raise ApiFailure(400, "Client::BadRequest", f"Invalid {name} header: {json.dumps(value)} (a whole number >= 1)")
     return int(value)
 
 
