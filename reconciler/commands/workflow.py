@@ -1,5 +1,6 @@
 """Steps that plan, apply and drift share: load the files, pick the targets, read live state, make the plan."""
 
+import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,9 @@ def load_checked(paths: list[str], settings: Settings, offline: bool = False):
             err(str(problem), settings, fg="red")
         unread = "" if offline else "; no cluster was read from the API"
         raise UserError(f"{len(loaded.problems)} problem(s) in the files{unread}")
+    # The files' objects live as long as the run: out of the cyclic collector's scans, which otherwise walk them
+    # again on every full collection while the live state is read (about 30 ms of CPU in a plan of 1,000 clusters).
+    gc.freeze()
     return loaded
 
 
