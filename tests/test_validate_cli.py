@@ -394,3 +394,12 @@ def test_null_ip_restrictions_or_oidc_say_how_to_write_none_or_unmanaged(tmp_pat
         f"{tmp_path}/a.yaml:8:18: spec.openIdConnect: is empty (null): write {{enabled: false}} to enforce no OIDC, "
         "or remove the key to leave it unmanaged",
     ]
+
+
+def test_dev_null_named_as_a_file_is_called_a_file_not_a_folder():
+    result = ovhkube("validate", "/dev/null")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "/dev/null: no desired-state documents (apiVersion: ovhkube/v1) in this file",
+        "1 error in 1 file",
+    ]

@@ -274,7 +274,7 @@ def _empty_paths(paths: list[str], loaded: LoadedFiles) -> list[Problem]:
         inside = real.rstrip(os.sep) + os.sep
         if any(name == real or name.startswith(inside) for name in found):
             continue
-        if os.path.isfile(path):
+        if not os.path.isdir(path):  # a file, or a device such as /dev/null named as one
             what = "this file"
         elif any(os.path.realpath(name).startswith(inside) for name in _yaml_files_seen(loaded)):
             what = "the *.yaml / *.yml files of this folder (-v lists the files skipped)"
