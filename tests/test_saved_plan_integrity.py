@@ -151,6 +151,24 @@ def test_a_saved_plan_of_the_wrong_types_gets_one_line_with_file_and_line(sandbo
         assert '"cluster": {' in plan_file.read_text().splitlines()[line - 1]
 
 
+def test_a_key_twice_in_one_object_refuses_the_plan_at_that_objects_line(sandbox, run_ovhkube, saved):
+    plan_file, plan = saved
+    text = json.dumps(plan, indent=2)
+    # A second "requests" after the first: Python keeps the last, a reviewer reading the file sees the first.
+    text = text.replace('"requests": [', '"requests": [], "requests": [', 1)
+    plan_file.write_text(text)
+    before = sandbox.show()
+
+    result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
+
+    assert result.returncode == 1 and result.stdout == ""
+    line = int(result.stderr.split(f"error: {plan_file}:")[1].split(":")[0])
+    twice = 'the object here holds the key "requests" twice; nothing was changed'
+    assert result.stderr.endswith(f": not a plan file: {twice}\n")
+    assert text.splitlines()[line - 1].strip() == "{"  # the entry holding it
+    assert sandbox.show() == before
+
+
 def test_the_plan_as_written_passes_every_check(sandbox, run_ovhkube, saved):
     plan_file, _ = saved
 

@@ -92,17 +92,28 @@ def _read(path: str) -> str:
         raise PlanFileError(f"{path} is not a plan file: not UTF-8 (byte {exc.start})") from None
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+        self.start: int | None = None
+
+
 class _Decoder(json.JSONDecoder):
     """json, remembering where each object and list starts (for FILE:LINE), refusing NaN and Infinity."""
 
     def __init__(self, text: str):
-        super().__init__(parse_constant=self._constant, parse_int=self._int)
+        super().__init__(parse_constant=self._constant, parse_int=self._int, object_pairs_hook=self._unique)
         self.starts: dict[int, int] = {}
         self.text = text
         parse_object, parse_array = self.parse_object, self.parse_array  # type: ignore[has-type]
 
         def on_object(s_and_end, *args):
-            value, end = parse_object(s_and_end, *args)
+            try:
+                value, end = parse_object(s_and_end, *args)
+            except _DuplicateKey as exc:
+                exc.start = exc.start if exc.start is not None else s_and_end[1] - 1  # the innermost object
+                raise
             self.starts[id(value)] = s_and_end[1] - 1
             return value, end
 
@@ -113,6 +124,17 @@ class _Decoder(json.JSONDecoder):
 
         self.parse_object, self.parse_array = on_object, on_array
         self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]  # not in typeshed; the C scanner would not call the hooks
+
+    @staticmethod
+    def _unique(pairs: list) -> dict:
+        """Each key once: JSON readers differ on which of two values they keep (Python the last, a reviewer's eye
+        often the first), so a plan holding one key twice could be read one way and applied another."""
+        found: dict = {}
+        for key, value in pairs:
+            if key in found:
+                raise _DuplicateKey(key)
+            found[key] = value
+        return found
 
     @staticmethod
     def _constant(name: str):
@@ -131,6 +153,10 @@ def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any val
         data = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise PlanFileError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: invalid JSON ({exc.msg})") from None
+    except _DuplicateKey as exc:
+        line = text.count("\n", 0, exc.start or 0) + 1
+        twice = f"the object here holds the key {short_json(exc.key)} twice"
+        raise PlanFileError(f"{path}:{line}: not a plan file: {twice}") from None
     except (ValueError, RecursionError) as exc:  # a number of hundreds of digits, NaN, nesting too deep
         reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
         raise PlanFileError(f"{path}: not a plan file: {reason}") from None
