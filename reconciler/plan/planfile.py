@@ -8,6 +8,7 @@ and the action, the body from the entry's own diff) and equal to the stored one,
 `validate` applies to a file. One failure refuses the whole plan, naming the reasons; nothing is sent.
 """
 
+import bisect
 import json
 import json.scanner
 import re
@@ -160,7 +161,10 @@ def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any val
     except (ValueError, RecursionError) as exc:  # a number of hundreds of digits, NaN, nesting too deep
         reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
         raise PlanFileError(f"{path}: not a plan file: {reason}") from None
-    lines = {key: text.count("\n", 0, start) + 1 for key, start in decoder.starts.items()}
+    # Line of each offset by bisection over the newlines: counting them from the top for each object was
+    # quadratic (3 s for a plan of 3,000 clusters).
+    newlines = [index for index, char in enumerate(text) if char == "\n"]
+    lines = {key: bisect.bisect_left(newlines, start) + 1 for key, start in decoder.starts.items()}
     return data, lines
 
 
