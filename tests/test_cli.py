@@ -83,3 +83,22 @@ def test_values_typed_on_the_command_line_are_quoted_as_json_in_errors_not_as_py
     assert export.stderr == f'error: --project "it\\"s" {project_id}\n'
     assert conformance.stderr == 'error: --write-cluster "x" is not a cluster id (a lowercase UUID)\n'
     assert endpoint.stderr.startswith('error: unknown endpoint "ovh-mars": use ovh-eu, ')
+
+
+def test_plan_lists_file_problems_and_warnings_in_one_order_by_file_and_line_as_validate_does(
+    sandbox, run_ovhkube, tmp_path
+):
+    head = FILE.replace("spec: {project: " + PROJECT + ", region: GRA5}\n", "spec:\n  project: " + PROJECT + "\n")
+    (tmp_path / "a.yaml").write_text(head + "  region: gra\n  lifecycle: {workerNodesPolicy: delete}\n")
+
+    plan = run_ovhkube("plan", tmp_path / "a.yaml", env=sandbox.env())
+    validate = run_ovhkube("validate", tmp_path / "a.yaml")
+
+    assert (plan.returncode, validate.returncode) == (1, 1)
+    listed = [
+        f'{tmp_path}/a.yaml:6:11: spec.region: must be an OVHcloud region in capitals, e.g. GRA5; got "gra"',
+        f"{tmp_path}/a.yaml:7:34: warning: spec.lifecycle.workerNodesPolicy: has no effect unless allowReset is true "
+        "(it only applies to a reset)",
+    ]
+    assert plan.stderr.splitlines() == listed + ["error: 1 problem(s) in the files; no cluster was read from the API"]
+    assert validate.stdout.splitlines() == listed + ["1 error in 1 file, 1 warning"]

@@ -28,14 +28,12 @@ def load_checked(paths: list[str], settings: Settings, offline: bool = False):
 
     loaded = load_desired(paths)
     skipped = [w for w in loaded.warnings if w.message == FOREIGN_FILE]
-    for warning in loaded.warnings:
-        if settings.verbose or warning not in skipped:
-            err(str(warning), settings, fg="yellow")
+    shown = [w for w in loaded.warnings if settings.verbose or w not in skipped] + loaded.problems
+    for problem in sorted(shown, key=lambda problem: problem.sort_key):  # by file and line, as validate lists them
+        err(str(problem), settings, fg="red" if problem.is_error else "yellow")
     if skipped and not settings.verbose:
         err(f"note: skipped {len(skipped)} file(s) that are not desired-state files (a seed, CI files); -v lists them")
     if not loaded.ok:
-        for problem in loaded.problems:
-            err(str(problem), settings, fg="red")
         unread = "" if offline else "; no cluster was read from the API"
         raise UserError(f"{len(loaded.problems)} problem(s) in the files{unread}")
     # The files' objects live as long as the run: out of the cyclic collector's scans, which otherwise walk them
