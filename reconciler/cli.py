@@ -36,6 +36,7 @@ def global_options(
     endpoint: str = typer.Option(
         None,
         "--endpoint",
+        metavar="NAME|URL",
         envvar="OVH_ENDPOINT",
         help="ovh-eu | ovh-ca | ovh-us | sandbox | an http(s)://.../1.0 URL.",
     ),
@@ -45,6 +46,7 @@ def global_options(
     max_rps: float = typer.Option(
         None,
         "--max-requests-per-second",
+        metavar="R",
         envvar="OVHKUBE_MAX_RPS",
         min=0,
         help="At most this many API requests a second, all threads together (0 or unset: no limit until a 429).",

@@ -1,5 +1,6 @@
 """The CLI's global options: before or after the command, --version, verbose logging without secrets."""
 
+import os
 import re
 
 import pytest
@@ -48,6 +49,17 @@ def test_version_and_help(run_ovhkube):
     assert version.returncode == 0 and re.fullmatch(r"ovhkube \d+\.\d+\.\d+\n", version.stdout)
     usage = run_ovhkube("plan", "--help")
     assert usage.returncode == 0 and "--detailed-exitcode" in usage.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [["plan"], ["apply"], ["drift"], ["export"], ["validate"], ["show"], ["access-rules"], ["render"]]
+)
+def test_help_names_what_each_option_takes_not_a_python_type(run_ovhkube, command):
+    usage = run_ovhkube(*command, "--help", env={**os.environ, "COLUMNS": "160"})
+    options = [line for line in usage.stdout.splitlines() if re.match(r"[│|]\s+--", line)]
+    assert options, usage.stdout
+    assert not [line for line in options if re.search(r"<(str|list\[str\]|float|int)>", line)], usage.stdout
+    assert "{paths}" not in usage.stdout
 
 
 def test_an_unknown_command_is_a_usage_error_without_a_traceback(run_ovhkube):

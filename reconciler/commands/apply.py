@@ -33,19 +33,28 @@ def parse_timeout(text: str) -> float:
 
 def apply(
     ctx: typer.Context,
-    paths: list[str] = typer.Argument(None, help="Files or folders of desired-state YAML (or use --plan)."),
-    plan_file: str = typer.Option(None, "--plan", help="Apply this saved plan (`plan --out`) exactly; approved."),
+    paths: list[str] = typer.Argument(
+        None, metavar="PATH", help="Files or folders of desired-state YAML (or use --plan)."
+    ),
+    plan_file: str = typer.Option(
+        None, "--plan", metavar="PLANFILE", help="Apply this saved plan (`plan --out`) exactly; approved."
+    ),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for `yes` before applying."),
     target: list[str] = TARGET,
-    parallelism: int = typer.Option(10, "--parallelism", min=1, max=100, help="Clusters applied at once."),
+    parallelism: int = typer.Option(10, "--parallelism", metavar="N", min=1, max=100, help="Clusters applied at once."),
     timeout: str = typer.Option(
-        "30m", "--timeout", callback=parse_timeout, help="Longest wait for READY, per wait (seconds, or 90s/30m/2h)."
+        "30m",
+        "--timeout",
+        metavar="DURATION",
+        callback=parse_timeout,
+        help="Longest wait for READY, per wait (seconds, or 90s/30m/2h).",
     ),
     no_wait: bool = typer.Option(False, "--no-wait", help="Send the requests; do not wait for READY nor verify."),
     fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
     lock_timeout: str = typer.Option(
         "0s",
         "--lock-timeout",
+        metavar="DURATION",
         callback=parse_timeout,
         help="How long to wait for another apply of this workspace to finish (seconds, or 90s/30m/2h).",
     ),
@@ -57,6 +66,7 @@ def apply(
     verify_against: list[str] = typer.Option(
         None,
         "--verify-against",
+        metavar="PATH",
         help="With --plan: apply it only if a fresh plan of these files would send exactly the same requests.",
     ),
 ) -> ExitCode:

@@ -22,15 +22,20 @@ class ReportFormat(StrEnum):
 
 def conformance(
     ctx: typer.Context,
-    project: str = typer.Option(..., "--project", help="A Public Cloud project (serviceName) to read."),
+    project: str = typer.Option(
+        ..., "--project", metavar="PROJECT", help="A Public Cloud project (serviceName) to read."
+    ),
     write_cluster: str = typer.Option(
         None,
         "--write-cluster",
+        metavar="ID",
         help="Id of a THROWAWAY cluster of the project: also checks PUT, a busy PUT, reset and the waits on it. "
         "Its customization is changed and it is RESET: all its Kubernetes data is erased.",
     ),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask before changing --write-cluster."),
-    timeout: float = typer.Option(1800, "--timeout", min=1, help="Seconds to wait for READY after each change."),
+    timeout: float = typer.Option(
+        1800, "--timeout", metavar="SECONDS", min=1, help="Seconds to wait for READY after each change."
+    ),
     output_format: ReportFormat = typer.Option(ReportFormat.TEXT, "--format", help="text, or json to send back."),
 ) -> ExitCode:
     """Check each assumption ovhkube makes about the API (read-only unless --write-cluster); exit 1 on a failure."""

@@ -25,7 +25,7 @@ def drift(
     target: list[str] = TARGET,
     parallelism: int = PARALLELISM,
     out: str = typer.Option(
-        None, "--out", help="Write the report to this file (whole or not at all) instead of stdout."
+        None, "--out", metavar="FILE", help="Write the report to this file (whole or not at all) instead of stdout."
     ),
 ) -> ExitCode:
     """Compare live clusters with the files, changing nothing. Exit 0 in sync, 2 drift, 1 error."""

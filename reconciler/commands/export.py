@@ -13,10 +13,17 @@ from reconciler.escape import quoted
 
 def export(
     ctx: typer.Context,
-    project: str = typer.Option(..., "--project", help="The Public Cloud project (serviceName) to export."),
-    cluster: list[str] = typer.Option(None, "--cluster", help="Only the cluster of this name; repeatable."),
+    project: str = typer.Option(
+        ..., "--project", metavar="PROJECT", help="The Public Cloud project (serviceName) to export."
+    ),
+    cluster: list[str] = typer.Option(
+        None, "--cluster", metavar="NAME", help="Only the cluster of this name; repeatable."
+    ),
     output: str = typer.Option(
-        None, "--output", help="Write one <name>.yaml per cluster into this folder (default: stdout, one stream)."
+        None,
+        "--output",
+        metavar="FOLDER",
+        help="Write one <name>.yaml per cluster into this folder (default: stdout, one stream).",
     ),
     parallelism: int = PARALLELISM,
     defaults: bool = typer.Option(

@@ -7,9 +7,9 @@ import typer
 from reconciler.errors import UserError
 from reconciler.escape import quoted
 
-PATHS = typer.Argument(..., help="Files or folders of desired-state YAML.")
-TARGET = typer.Option(None, "--target", help="Only this cluster (NAME or PROJECT/NAME); repeatable.")
-PARALLELISM = typer.Option(10, "--parallelism", min=1, max=100, help="API calls at once.")
+PATHS = typer.Argument(..., metavar="PATH", help="Files or folders of desired-state YAML.")
+TARGET = typer.Option(None, "--target", metavar="NAME", help="Only this cluster (NAME or PROJECT/NAME); repeatable.")
+PARALLELISM = typer.Option(10, "--parallelism", metavar="N", min=1, max=100, help="API calls at once.")
 
 PROJECT_ID = re.compile(r"[0-9a-f]{32}")
 

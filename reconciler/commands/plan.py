@@ -18,7 +18,7 @@ class PlanFormat(StrEnum):  # typer >= 0.29 no longer ships click: an enum is ho
 def plan(
     ctx: typer.Context,
     paths: list[str] = PATHS,
-    out: str = typer.Option(None, "--out", help="Also save the plan as JSON, for `apply --plan`."),
+    out: str = typer.Option(None, "--out", metavar="FILE", help="Also save the plan as JSON, for `apply --plan`."),
     fmt: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
     target: list[str] = TARGET,
     parallelism: int = PARALLELISM,

@@ -13,7 +13,9 @@ from reconciler.escape import quoted_list
 def render(
     ctx: typer.Context,
     paths: list[str] = PATHS,
-    clusters: list[str] = typer.Option(None, "--cluster", help="Only this cluster (NAME or PROJECT/NAME); repeatable."),
+    clusters: list[str] = typer.Option(
+        None, "--cluster", metavar="NAME", help="Only this cluster (NAME or PROJECT/NAME); repeatable."
+    ),
 ) -> ExitCode:
     """Print the effective cluster documents (defaults merged in), each value with its source. Offline."""
     from reconciler.commands.workflow import load_checked

@@ -8,7 +8,7 @@ from reconciler.errors import UserError
 
 def show(
     ctx: typer.Context,
-    plan_file: str = typer.Argument(..., help="A plan saved by `ovhkube plan --out FILE`."),
+    plan_file: str = typer.Argument(..., metavar="PLANFILE", help="A plan saved by `ovhkube plan --out FILE`."),
     fmt: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
 ) -> None:
     """Show a saved plan (from `plan --out`) as plan shows it; reads no API and needs no credentials."""

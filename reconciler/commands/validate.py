@@ -20,7 +20,9 @@ class ValidateFormat(StrEnum):
 
 def validate(
     ctx: typer.Context,
-    paths: list[str] = typer.Argument(..., help="Files or folders of desired-state YAML (*.yaml, *.yml)."),
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH", help="Files or folders of desired-state YAML (*.yaml, *.yml)."
+    ),
     output_format: ValidateFormat = typer.Option(
         ValidateFormat.text, "--format", help="text: FILE:LINE:COL: field: message. json: a list for editors and CI."
     ),
