@@ -305,8 +305,9 @@ def test_a_number_thousands_of_digits_long_is_one_problem_not_an_internal_error(
 
 def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
     (tmp_path / "a.yaml").write_text(
-        "apiVersion: [ovhkube/v1]\nkind: {a: 1}\nmetadata:\n  name: web\nspec:\n"
+        "apiVersion: [ovhkube/v1]\nkind: Cluster\nmetadata:\n  name: web\nspec:\n"
         "  project: 0123456789abcdef0123456789abcdef\n  kubeProxyMode: .inf\n  id: true\n  region: !!binary R1JBNw==\n"
+        "  updatePolicy: {a: 1}\n"
         "  customization:\n    apiServer:\n      admissionPlugins: {enabled: [1, true, true], disabled: [null]}\n"
     )
     result = ovhkube("validate", "--format", "json", str(tmp_path / "a.yaml"))
@@ -314,10 +315,10 @@ def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
     plugins = "spec.customization.apiServer.admissionPlugins"
     assert [f"{p['path']}: {p['message']}" for p in json.loads(result.stdout)] == [
         'apiVersion: must be ovhkube/v1; got ["ovhkube/v1"]',
-        'kind: must be Cluster; got {"a": 1}',
         "spec.kubeProxyMode: must be one of: iptables, ipvs; got .inf",
         'spec.id: expected a string, got a boolean (true); quote it: "true"',
         'spec.region: expected a string, got binary data (!!binary R1JBNw==); quote it: "R1JBNw=="',
+        'spec.updatePolicy: must be one of: ALWAYS_UPDATE, MINIMAL_DOWNTIME, NEVER_UPDATE; got {"a": 1}',
         f"{plugins}.enabled[0]: must be one of: AlwaysPullImages, NodeRestriction; got 1",
         f"{plugins}.enabled[1]: must be one of: AlwaysPullImages, NodeRestriction; got true",
         f"{plugins}.enabled[2]: must be one of: AlwaysPullImages, NodeRestriction; got true",
@@ -403,3 +404,20 @@ def test_dev_null_named_as_a_file_is_called_a_file_not_a_folder():
         "/dev/null: no desired-state documents (apiVersion: ovhkube/v1) in this file",
         "1 error in 1 file",
     ]
+
+
+def test_an_unknown_kind_is_one_problem_with_a_suggestion_not_the_cluster_schemas_guesses(tmp_path):
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: ovhkube/v1\nkind: ClusterDefault\nmetadata: {name: prod}\nselector: {}\n"
+        "spec: {customization: {kubeProxy: {iptables: {syncPeriod: PT45S}}}}\n"
+    )
+    result = ovhkube("validate", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1
+    assert (
+        result.stdout.splitlines()
+        == [  # was also: selector: unknown field; spec.project: required field is missing
+            f"{tmp_path}/a.yaml:2:7: kind: must be one of: Cluster, ClusterDefaults; got " + '"ClusterDefault" '
+            '(did you mean "ClusterDefaults"?)',
+            "1 error in 1 file",
+        ]
+    )

@@ -25,6 +25,7 @@ __all__ = ["Loaded", "Problem", "load_desired"]
 
 MIN_TCP_TIMEOUT_SECONDS = 5
 IDENTITY = ("project", "region", "id")
+KINDS = ("Cluster", "ClusterDefaults")
 IDENTITY_IN_DEFAULTS = (
     "identifies a cluster, so it belongs in each cluster's own document; "
     "to pick clusters by it, use selector.projects or selector.regions"
@@ -111,6 +112,22 @@ def schema_problems_of(document: Document):
     fast_check = _fast_check()
     if fast_check is not None and fast_check(document.data):
         return
+    kind = document.data.get("kind")
+    if kind is not None and kind not in KINDS:
+        # Which schema applies is unknown: the Cluster schema's other complaints would be guesses ("spec.project:
+        # required" for a ClusterDefaults written ClusterDefault).
+        close = _close_match(kind, KINDS) if isinstance(kind, str) else None
+        hint = f' (did you mean "{close}"?)' if close else ""
+        line, column = document.position(("kind",))
+        yield Problem(
+            document.file, line, column, "kind", f"must be one of: {', '.join(KINDS)}; got {shown(kind)}{hint}"
+        )
+        yield from (p for p in _schema_problems(document) if p.path == "apiVersion")
+        return
+    yield from _schema_problems(document)
+
+
+def _schema_problems(document: Document):
     for error in _validator().iter_errors(document.data):
         yield from _explain(document, error)
 
@@ -160,12 +177,17 @@ def _same(one, other) -> bool:
     return type(one) is type(other) and one == other
 
 
-def _unknown_field(name: str, allowed: list[str]) -> str:
-    import difflib  # only when a field is unknown
+def _close_match(name: str, known) -> str | None:
+    import difflib  # only when a name is unknown
 
-    close = difflib.get_close_matches(str(name), allowed, n=1)
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return close[0] if close else None
+
+
+def _unknown_field(name: str, allowed: list[str]) -> str:
+    close = _close_match(str(name), allowed)
     if close:
-        return f'unknown field (did you mean "{close[0]}"?)'
+        return f'unknown field (did you mean "{close}"?)'
     return f"unknown field; allowed here: {', '.join(allowed)}"
 
 
