@@ -11,10 +11,11 @@ ok", python-ovh issue #81) and polling counts against them too.
   request per answer as in TCP: at a local API's speed the answers of a round came back, and opened the window
   again, before the refusal of the same round did.
 - A 429 pauses every thread until its Retry-After (one refusal, not one per worker) and halves the window; from then
-  on requests are paced at 70% of what the API accepted over the last second (at least one per Retry-After), so the
-  workers do not all come back at once to be refused again. That pace rises by 5% every 10 s without a refusal: one
-  unlucky estimate does not hold a long apply below the API's limit for good, and meeting the limit again teaches a
-  better estimate (a second's worth of accepted requests at the limit is the limit).
+  on requests are paced at 70% of what the API took over the last second, the requests still on the wire counted
+  (at least one per Retry-After), so the workers do not all come back at once to be refused again. That pace rises
+  by 5% every 10 s without a refusal: one unlucky estimate does not hold a long apply below the API's limit for good,
+  and meeting the limit again teaches a better estimate (a second's worth of accepted requests at the limit is the
+  limit).
 - Unsigned requests (GET /auth/time) are paced like the rest but are no part of the window: the API's limit is per
   consumer key, and the clock call must not open the first round on its own.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
