@@ -103,27 +103,27 @@ def rounds(moments: list[float], gap: float) -> list[int]:
     return sizes
 
 
-def test_a_run_ramps_up_in_rounds_instead_of_a_first_wave_of_every_worker(sandbox_factory, sandbox_keys):
-    # Slow start: an API limit nobody configured meets three requests, then nine..., not 30 at once. Each answer
-    # takes 100 ms and the next round starts when the last answer of this one is in, so the rounds stand apart.
-    sandbox = sandbox_factory(latency_ms=100)
+def one_read_a_thread(sandbox, threads: int) -> list[dict]:
+    """`threads` threads of one run (one Api, --parallelism 30) each list the project once: the sandbox's log."""
     seed_empty(sandbox)
     with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
         sandbox.forget_requests()
-        in_threads(30, lambda: api.get(KUBE))
-    answered = sorted(entry["time"] for entry in sandbox.requests() if entry["status"] == 200)
+        in_threads(threads, lambda: api.get(KUBE))
+    return sandbox.requests()
+
+
+def test_a_run_ramps_up_in_rounds_instead_of_a_first_wave_of_every_worker(sandbox_factory, sandbox_keys):
+    # Slow start: an API limit nobody configured meets three requests, then nine..., not 30 at once. Each answer
+    # takes 100 ms and the next round starts when the last answer of this one is in, so the rounds stand apart.
+    logged = one_read_a_thread(sandbox_factory(latency_ms=100), threads=30)
+    answered = sorted(entry["time"] for entry in logged if entry["status"] == 200)
     assert rounds(answered, gap=0.05) == [3, 9, 18], answered
 
 
 def test_a_limit_nobody_configured_costs_one_refusal_not_a_wave(sandbox_factory, sandbox_keys):
     # 2 requests a second, with a burst of 2: the first round of three meets the limit once; every thread pauses,
     # and the rest goes below the pace the API was seen to accept.
-    sandbox = sandbox_factory(rate_limit=2)
-    seed_empty(sandbox)
-    with open_api(Settings(endpoint=sandbox.url), parallelism=30) as api:
-        sandbox.forget_requests()
-        in_threads(8, lambda: api.get(KUBE))
-    statuses = [entry["status"] for entry in sandbox.requests()]
+    statuses = [entry["status"] for entry in one_read_a_thread(sandbox_factory(rate_limit=2), threads=8)]
     assert statuses.count(200) == 8
     assert statuses.count(429) == 1, statuses
 

@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -327,24 +328,21 @@ def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
     ]
 
 
-def test_a_file_of_empty_documents_named_alone_is_one_error(tmp_path):
-    (tmp_path / "a.yaml").write_text("---\n---\n# nothing yet\n")
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        # A file of empty documents named alone: one error, not a warning per document besides.
+        (b"---\n---\n# nothing yet\n", ": no desired-state documents (apiVersion: ovhkube/v1) in this file"),
+        # What PowerShell's `>` writes: named so, not called binary.
+        (VALID.encode("utf-16"), ":1:1: UTF-16 text, not UTF-8; save the file as UTF-8"),
+    ],
+    ids=["empty-documents", "utf-16"],
+)
+def test_a_file_named_alone_that_holds_no_readable_document_is_one_error(tmp_path, content, error):
+    (tmp_path / "a.yaml").write_bytes(content)
     result = ovhkube("validate", str(tmp_path / "a.yaml"))
     assert result.returncode == 1
-    assert result.stdout.splitlines() == [
-        f"{tmp_path}/a.yaml: no desired-state documents (apiVersion: ovhkube/v1) in this file",
-        "1 error in 1 file",
-    ]
-
-
-def test_a_utf_16_file_is_named_so_not_called_binary(tmp_path):
-    (tmp_path / "a.yaml").write_bytes(VALID.encode("utf-16"))  # what PowerShell's `>` writes
-    result = ovhkube("validate", str(tmp_path / "a.yaml"))
-    assert result.returncode == 1
-    assert result.stdout.splitlines() == [
-        f"{tmp_path}/a.yaml:1:1: UTF-16 text, not UTF-8; save the file as UTF-8",
-        "1 error in 1 file",
-    ]
+    assert result.stdout.splitlines() == [f"{tmp_path}/a.yaml{error}", "1 error in 1 file"]
 
 
 def test_yaml_syntax_errors_name_the_character_or_alias_libyaml_leaves_out(tmp_path):
