@@ -11,11 +11,14 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
   budget: even a PUT, which the client retries otherwise, ends with no clear answer;
 - "dropped": the client gets a 200 with an empty answer (`null`, as the API answers a PUT of IP restrictions) and
   the sandbox never sees the request: an API that accepts a change and then loses it;
+- "path_in_id": the request reaches the sandbox, and the "id" of its answer gets "../" in front: an answer whose id
+  would climb out of the cluster's path if it were put in one;
 - None: forwarded normally.
 The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
 """
 
 import http.client
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -92,6 +95,9 @@ class LossyGateway:
         headers = {"Content-Type": "application/json"}
         if fault == "garbled":
             status, payload = 200, GARBLED
+        elif fault == "path_in_id":
+            answer = json.loads(payload)
+            payload = json.dumps(answer | {"id": f"../{answer['id']}"}).encode()
         elif fault == "after_unavailable":
             status, payload, headers["Retry-After"] = 503, UNAVAILABLE, "3600"
         elif fault:

@@ -158,6 +158,22 @@ def test_an_oidc_post_without_an_answer_is_read_back_not_sent_again(installing, 
     assert clusters_by_name(installing)["fresh"]["openIdConnect"]["clientId"] == "kube"
 
 
+def test_an_id_answered_with_path_characters_is_never_put_in_a_request(
+    installing, through_gateway, run_ovhkube, tmp_path
+):
+    # The follow-ups' paths are built with the id the create answers: "../ID" would point them elsewhere.
+    gateway, env = through_gateway(installing, {("POST", "/kube"): ["path_in_id"]})
+    fleet = write_fleet(tmp_path, fresh(ipRestrictions=RANGES, openIdConnect=OIDC))
+
+    result, account = apply_json(run_ovhkube, installing, fleet, "--auto-approve", env=env)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    [outcome] = [o for o in account["clusters"] if o["action"] == "create"]
+    assert outcome["result"] == "failed" and "an id that cannot go in a path" in outcome["reason"]
+    assert not [path for _, path in gateway.forwarded if ".." in path]
+    assert follow_ups_sent(installing) == []
+
+
 def test_no_wait_sends_only_the_create_and_says_the_next_apply_sets_the_rest(installing, run_ovhkube, tmp_path):
     fleet = write_fleet(tmp_path, fresh(ipRestrictions=RANGES, openIdConnect=OIDC))
 

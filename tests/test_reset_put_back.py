@@ -102,3 +102,49 @@ def test_the_sandbox_starts_a_delayed_reset_late_and_wipes_what_came_meanwhile(s
     after = clusters_by_name(sandbox)["alpha"]
     assert (after["resets"], after["kubeProxyMode"], after["ipRestrictions"]) == (1, "ipvs", None)
     assert client.get(base)["kubeProxyMode"] == "ipvs" and client.get(f"{base}/ipRestrictions") == []
+
+
+def test_no_wait_still_puts_back_only_after_a_reset_that_starts_late(sandbox_factory, run_ovhkube, tmp_path):
+    # --no-wait would send the put-backs straight after the POST reset: a reset that starts a second later wipes them,
+    # and the next plan, whose file does not manage them, sees nothing to do. What a reset puts back is waited for.
+    sandbox = sandbox_factory(reset_delay_seconds=1.0)
+    fleet = reset_fleet(sandbox, tmp_path)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", "--no-wait")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "done" and alpha["verified"]
+    now = clusters_by_name(sandbox)["alpha"]
+    assert now["kubeProxyMode"] == "ipvs" and now["resets"] == 1
+    assert now["ipRestrictions"] == RESTRICTIONS and now["openIdConnect"] == OIDC
+
+
+@pytest.mark.parametrize(
+    ("rule", "names", "lost"),
+    [
+        ((IPS_PUT, "refused"), "IP restrictions and OIDC", {"ipRestrictions": RESTRICTIONS, "openIdConnect": OIDC}),
+        ((OIDC_POST, "before"), "OIDC", {"openIdConnect": OIDC}),  # lost on the way: read back, not sent again
+    ],
+    ids=["refused", "lost"],
+)
+def test_a_put_back_that_cannot_be_sent_says_the_reset_wiped_it_and_gives_the_values(
+    sandbox, through_gateway, run_ovhkube, tmp_path, rule, names, lost
+):
+    # Refused by the API, or lost on the way: the next plan (the file does not manage them) shows nothing, so the
+    # values read before the reset must be in the report.
+    fleet = reset_fleet(sandbox, tmp_path)
+    gateway, env = through_gateway(sandbox, {rule[0]: [rule[1]]})
+
+    result, account = apply_json(
+        run_ovhkube, sandbox, fleet, "--auto-approve", env=env | {"OVHKUBE_SETTLE_SECONDS": "1"}
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "failed"
+    assert f"the reset went through, but its {names} may not be put back" in alpha["reason"]
+    assert "set them by hand" in alpha["reason"]
+    assert alpha["mismatches"] == [{"path": path, "expected": value, "live": None} for path, value in lost.items()]
+    now = clusters_by_name(sandbox)["alpha"]
+    assert now["resets"] == 1 and all(now[path] is None for path in lost)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from reconciler.apply.carried import not_as_read
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
-from reconciler.apply.verify import failure_reason, put_back, unmet
+from reconciler.apply.verify import failure_reason, put_back, put_back_values, unmet
 from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_seconds
 from reconciler.apply.watch import ProjectWatch
 from reconciler.apply.writes import (
@@ -54,7 +54,7 @@ def apply_change(
         except DoneElsewhere as exc:  # following it can be interrupted or fail too: the handlers below apply
             say(exc.reason)
             return _done_elsewhere(session, exc.reason, outcome)
-        if not options.wait or cluster is None:  # None: nothing was waited for (--no-wait)
+        if cluster is None:  # nothing was waited for (--no-wait)
             left = follow_ups_left(change)
             return outcome("done", notes=[NO_WAIT_NOTE] + ([left] if left else []))
         misses = _unmet_after_settling(session, cluster, change.diff + put_back(change))
@@ -130,6 +130,10 @@ def _execute(session: ClusterSession) -> dict | None:
     if kinds[:1] in (["create"], ["reset"]):
         check_before_post(session, kinds[0], change.requests[0])
     cluster = None
+    # What a reset puts back must go after it, or the reset wipes it: waited for even under --no-wait.
+    puts_back = kinds[0] == "reset" and len(kinds) > 1
+    if puts_back and not session.options.wait:
+        session.say("--no-wait: waiting all the same for the reset, then for each setting put back after it")
     for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
         if session.stop.is_set():
             raise Interrupted()
@@ -141,13 +145,15 @@ def _execute(session: ClusterSession) -> dict | None:
         session.say(sending(kind, request, index, len(kinds)))
         try:
             _send(session, kind, request, index, cluster)
-            if session.options.wait:
+            if session.options.wait or puts_back:
                 cluster = session.wait_ready(after_change=True)
                 if kind == "reset":
                     cluster = _after_the_reset(session, request, cluster)
         except ClusterFailed as exc:
             if session.created and len(kinds) > 1:
                 raise ClusterFailed(created_but(session, exc.reason, first=max(index, 1)), exc.mismatches) from None
+            if puts_back and index:
+                raise ClusterFailed(not_put_back(change, index, exc.reason), _lost(change, index)) from None
             raise
     return cluster
 
@@ -188,6 +194,21 @@ def created_but(session: ClusterSession, reason: str, first: int = 1) -> str:
         f"the cluster was created{_id_note(session)}, but its {names} may not be set: {reason}; run apply again to "
         f"set them"
     )
+
+
+def not_put_back(change: Change, first: int, reason: str) -> str:
+    """A setting a reset wiped could not be put back (its request and those after it): the reset went through."""
+    names = " and ".join(FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[first:])
+    return (
+        f"the reset went through, but its {names} may not be put back: {reason}; the reset wiped them (the values "
+        f"read before it are below): write them in the file (spec.ipRestrictions, spec.openIdConnect) if it does not "
+        f"hold them, and apply again; or set them by hand"
+    )
+
+
+def _lost(change: Change, first: int) -> list[dict]:
+    """The values of the put-back requests from `first` on, as mismatches whose live value is not known."""
+    return [{"path": part, "expected": value, "live": None} for part, value in put_back_values(change, first)]
 
 
 def _id_note(session: ClusterSession) -> str:

@@ -1,5 +1,6 @@
 """One cluster's apply in progress: the API, the plan entry, the requests sent so far, and the calls they share."""
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -8,11 +9,14 @@ from typing import Any
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_ready
 from reconciler.errors import ApiError
+from reconciler.escape import quoted
 from reconciler.live.control_plane import PARTS, read_part, with_parts
 from reconciler.live.read import LiveCluster, fingerprint, kube_path, read_cluster
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Change, Request
 from reconciler.plan.diff import FieldChange
+
+SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # a UUID on the real API; any plain token is taken
 
 
 class ClusterFailed(Exception):
@@ -53,6 +57,9 @@ class ClusterSession:
         """The cluster's id, known by the time it is read or waited for (a create learns it from its answer)."""
         if self.cluster_id is None:
             raise ClusterFailed("the cluster's id is not known, so it cannot be read")
+        if not SAFE_ID.fullmatch(str(self.cluster_id)):  # it goes into request paths: no '/', '..', '?' or '%'
+            shown = quoted(str(self.cluster_id)[:60])
+            raise ClusterFailed(f"the API named the cluster by an id that cannot go in a path: {shown}")
         return self.cluster_id
 
     def call(self, request: Request):

@@ -43,13 +43,18 @@ def put_back(change) -> list[FieldChange]:
     if change.action != "reset":
         return []
     named = {entry.path.split(".")[0] for entry in change.diff}
-    entries = []
-    for request in change.requests[1:]:
+    return [FieldChange(part, None, value) for part, value in put_back_values(change) if part not in named]
+
+
+def put_back_values(change, first: int = 1) -> list[tuple[str, object]]:
+    """(ipRestrictions or openIdConnect, the value sent) of each request a reset's entry puts back, from `first` on."""
+    values = []
+    for request in change.requests[first:]:
         part = request.path.rsplit("/", 1)[-1]
-        if part in RESTORED_AFTER_RESET and part not in named:
+        if part in RESTORED_AFTER_RESET:
             body = request.body or {}
-            entries.append(FieldChange(part, None, body.get("ips") if part == "ipRestrictions" else body))
-    return entries
+            values.append((part, body.get("ips") if part == "ipRestrictions" else body))
+    return values
 
 
 def failure_reason(change, misses: list[dict]) -> str:
