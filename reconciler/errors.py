@@ -34,6 +34,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (how CI cancels a job): stop as Ctrl-C does, without waiting for what is in flight; exit 143."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM: the apply is stopping. A wait ends, and a request still waiting for its slot in the request
+    budget is not sent; the cluster goes on converging on its own."""
+
+
 class UserError(Exception):
     """A problem the user can fix, said in one line; the CLI prints it and exits 1."""
 

@@ -68,6 +68,39 @@ def test_sigterm_stops_apply_at_once_accounts_for_what_was_sent_and_exits_143(sa
     assert sum(c["status"] == "REDEPLOYING" for c in clusters_by_name(sandbox).values()) == 2
 
 
+@pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_no_request_goes_out_after_a_signal_from_a_thread_waiting_for_its_slot(
+    sandbox_factory, tmp_path, signal_name, code
+):
+    """At one request every 2 s, the workers wait in the request budget for their slot; after Ctrl-C or SIGTERM the
+    account is written and those requests must not go out, nor keep the process alive until their slot comes."""
+    import signal
+    import time
+
+    from apply_helpers import IPTABLES_60S, live, seed, wanted, write_fleet
+
+    sandbox = sandbox_factory(transition_seconds=30)
+    seed(sandbox, *(live(n, f"c{n}") for n in range(1, 5)))
+    fleet = write_fleet(tmp_path, *(wanted(f"c{n}", kubeProxy=IPTABLES_60S) for n in range(1, 5)))
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", fleet]
+    command += ["--auto-approve", "--parallelism", "4", "--format", "json", "--max-requests-per-second", "0.5"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not [r for r in sandbox.requests() if r["method"] == "PUT"]:
+        time.sleep(0.1)
+    process.send_signal(getattr(signal, signal_name))
+    signalled = time.time()
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == code, stderr
+    assert time.time() - signalled < 1.5  # not kept alive until the next slot (2 s away at most)
+    time.sleep(2.5)  # a request released by its slot would have reached the sandbox by now
+    late = [r for r in sandbox.requests() if r["method"] != "GET" and r["time"] > signalled]
+    assert late == [], late
+    sent = [r["method"] for c in json.loads(stdout)["clusters"] for r in c["requests"]]
+    assert sent == [r["method"] for r in sandbox.requests() if r["method"] == "PUT"]  # the account is what went out
+
+
 @pytest.mark.parametrize("command", ["plan", "drift"])
 @pytest.mark.parametrize("signal_name, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
 def test_a_plan_or_drift_stopped_while_reading_says_so_and_exits_130_or_143(

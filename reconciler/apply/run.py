@@ -81,6 +81,7 @@ def apply_plan(
     except KeyboardInterrupt as exc:
         interrupted, terminated = True, isinstance(exc, Terminated)
         stop.set()
+        api.budget.close()  # a request still waiting for its slot is not sent after the account is written
         for future in futures:
             future.cancel()
         _finish_after_interrupt(futures, outcomes, plan.changes, TERMINATED_GRACE_SECONDS if terminated else None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_ready
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, Interrupted
 from reconciler.escape import quoted
 from reconciler.live.control_plane import PARTS, read_part, with_parts
 from reconciler.live.read import LiveCluster, fingerprint, kube_path, read_cluster
@@ -74,6 +74,9 @@ class ClusterSession:
                 record.answer = send(request.path, request.body)
         except ApiError as exc:
             record.error = {"status": exc.status, "class": exc.error_class, "message": exc.message}
+            raise
+        except Interrupted:  # stopped while waiting for its slot in the request budget: never sent
+            self.records.remove(record)
             raise
         return record.answer
 

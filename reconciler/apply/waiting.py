@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from reconciler.errors import ApiError, NotFound
+from reconciler.errors import ApiError, Interrupted, NotFound
 from reconciler.live.read import kube_path
 from reconciler.model import PASSING_STATUSES
 
@@ -41,10 +41,6 @@ def created_visible_seconds() -> float:
 
 class WaitFailed(Exception):
     """The cluster did not become READY: timeout, a failure status, or it cannot be read."""
-
-
-class Interrupted(Exception):
-    """Ctrl-C: the apply is stopping; the cluster goes on converging on its own."""
 
 
 def poll_cap() -> float:

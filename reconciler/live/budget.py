@@ -19,11 +19,15 @@ ok", python-ovh issue #81) and polling counts against them too.
 - Unsigned requests (GET /auth/time) are paced like the rest but are no part of the window: the API's limit is per
   consumer key, and the clock call must not open the first round on its own.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
+- `close()`: the run is stopping (Ctrl-C, SIGTERM): a request still waiting for its place or its slot raises
+  Interrupted instead of going out after the run has said what it sent.
 """
 
 import threading
 import time
 from collections import deque
+
+from reconciler.errors import Interrupted
 
 DEFAULT_PAUSE = 1.0  # seconds, when a 429 says no Retry-After
 BACK_OFF = 0.7  # after a 429, the share of the rate the API just accepted that the run goes on at
@@ -35,7 +39,7 @@ MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it
 
 
 class RequestBudget:
-    def __init__(self, rate: float | None = None, clock=time.monotonic, sleep=time.sleep, max_window: int = 0):
+    def __init__(self, rate: float | None = None, clock=time.monotonic, sleep=None, max_window: int = 0):
         self.rate = rate if rate and rate > 0 else None
         self.learned: float | None = None  # the pace the last 429 taught, when it is slower than `rate`
         self._learned_at = 0.0  # when it was taught
@@ -50,7 +54,9 @@ class RequestBudget:
         self._round_open = 0  # ...of which not answered yet
         self._round_refused = False
         self._in_flight = 0  # signed requests sent and not answered yet, whatever their round
-        self._clock, self._sleep = clock, sleep
+        self._closed = threading.Event()
+        self._clock = clock
+        self._sleep = sleep or self._sleep_unless_closed
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)  # signalled when a round is over
 
@@ -71,7 +77,11 @@ class RequestBudget:
         with self._room:
             asked = self._clock()
             while signed and self._ramping() and self._round_sent >= self.window:
+                if self._closed.is_set():
+                    raise Interrupted()
                 self._room.wait(timeout=0.5)  # a timeout keeps Ctrl-C and SIGTERM deliverable to a waiting thread
+            if self._closed.is_set():
+                raise Interrupted()
             if signed:
                 self._round_sent += 1
                 self._round_open += 1
@@ -90,6 +100,16 @@ class RequestBudget:
                 self.release(accepted=False, signed=signed)
                 raise
         return wait
+
+    def _sleep_unless_closed(self, seconds: float) -> None:
+        if self._closed.wait(seconds):
+            raise Interrupted()
+
+    def close(self) -> None:
+        """No request goes out from now on: those waiting for their place or slot raise Interrupted."""
+        self._closed.set()
+        with self._room:
+            self._room.notify_all()
 
     def release(self, accepted: bool, signed: bool = True) -> None:
         """The request is over: answered (`accepted`) or not (refused, failed, interrupted)."""
