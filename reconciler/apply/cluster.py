@@ -55,8 +55,7 @@ def apply_change(
             say(exc.reason)
             return _done_elsewhere(session, exc.reason, outcome)
         if cluster is None:  # nothing was waited for (--no-wait)
-            left = follow_ups_left(change)
-            return outcome("done", notes=[NO_WAIT_NOTE] + ([left] if left else []))
+            return outcome("done", notes=[NO_WAIT_NOTE])
         misses = _unmet_after_settling(session, cluster, change.diff + put_back(change))
         if misses:
             raise ClusterFailed(failure_reason(change, misses), misses)
@@ -130,22 +129,22 @@ def _execute(session: ClusterSession) -> dict | None:
     if kinds[:1] in (["create"], ["reset"]):
         check_before_post(session, kinds[0], change.requests[0])
     cluster = None
-    # What a reset puts back must go after it, or the reset wipes it: waited for even under --no-wait.
+    # What follows a create or a reset is waited for even under --no-wait: a create's IP restrictions and OIDC need
+    # the new cluster READY, and what a reset puts back must go after it, or the reset wipes it. The plan the
+    # reviewer saw is applied whole, not left half-done with the API server open or its settings lost.
     puts_back = kinds[0] == "reset" and len(kinds) > 1
-    if puts_back and not session.options.wait:
-        session.say("--no-wait: waiting all the same for the reset, then for each setting put back after it")
+    follows = kinds[0] in ("create", "reset") and len(kinds) > 1
+    if follows and not session.options.wait:
+        session.say(f"--no-wait: waiting all the same for the {kinds[0]}, then for each request after it")
     for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
         if session.stop.is_set():
             raise Interrupted()
         if index and kinds[0] == "create":
-            if not session.options.wait:  # the follow-ups need the new cluster READY, which is not waited for
-                session.say(follow_ups_left(change) or "")
-                break
             request = Request(request.method, request.path.replace(NEW_CLUSTER_ID, session.known_id), request.body)
         session.say(sending(kind, request, index, len(kinds)))
         try:
             _send(session, kind, request, index, cluster)
-            if session.options.wait or puts_back:
+            if session.options.wait or follows:
                 cluster = session.wait_ready(after_change=True)
                 if kind == "reset":
                     cluster = _after_the_reset(session, request, cluster)
@@ -173,17 +172,6 @@ def _follow_up_names(change: Change, first: int = 1) -> str:
     """`IP restrictions and OIDC`: what the create's requests from `first` on set."""
     names = [FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[first:]]
     return " and ".join(names)
-
-
-def follow_ups_left(change: Change) -> str | None:
-    """With --no-wait, what a create leaves to the next apply (None when it leaves nothing)."""
-    if change.action != "create" or len(change.requests) < 2:
-        return None
-    names = _follow_up_names(change)
-    return (
-        f"{names} not sent: they need the new cluster READY, which --no-wait does not wait for; the next apply sets "
-        f"them (until then the cluster has none)"
-    )
 
 
 def created_but(session: ClusterSession, reason: str, first: int = 1) -> str:

@@ -70,8 +70,8 @@ def notes(change: Change) -> list[str]:
         # Whole paths: the reviewer sees where each follow-up goes, the new id a placeholder no real id can be.
         steps = "; ".join(f"{r.method} {one_line(r.path)}" for r in change.requests)
         found.append(
-            f"requests, in order, each waited for READY: {steps} ({NEW_CLUSTER_ID}: the id the create answers; "
-            f"apply --no-wait sends only the create and leaves the rest to the next apply)"
+            f"requests, in order, each waited for READY (even with apply --no-wait): {steps} ({NEW_CLUSTER_ID}: the id "
+            f"the create answers)"
         )
     elif len(change.requests) > 1:
         found.append(f"requests, in order, each waited for READY: {request_steps(change)}")
