@@ -22,6 +22,7 @@ from reconciler.apply.writes import (
     send_setting,
 )
 from reconciler.live.read import kube_path
+from reconciler.model import RESTORED_AFTER_RESET
 from reconciler.plan.data import NEW_CLUSTER_ID, Change, Request
 from reconciler.plan.diff import FieldChange
 
@@ -66,7 +67,9 @@ def apply_change(
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
     except Interrupted:
         if session.created and len(change.requests) > 1:
-            return outcome("interrupted", created_but(session, "stopped before they were sent and verified"))
+            all_sent = len(session.records) == len(change.requests)
+            why = "stopped while verifying them" if all_sent else "stopped before they were sent and verified"
+            return outcome("interrupted", created_but(session, why))
         if session.records:
             return outcome("interrupted", "stopped while waiting: what was sent goes on, but is not verified")
         return outcome("skipped", "stopped before anything was sent")
@@ -228,11 +231,10 @@ SENDING = {
     "upgrade": "upgrading (POST update {strategy}: nodes are drained and replaced one by one)",
 }
 SETTING_KINDS = frozenset({"customization", "policy", "ipRestrictions", "oidc"})
-RESTORED_AFTER_RESET = frozenset({"ipRestrictions", "oidc"})
 # What a create sends once the new cluster is READY, with the id in place of NEW_CLUSTER_ID.
 AFTER_CREATE = {("PUT", "/ipRestrictions"): "ipRestrictions", ("POST", "/openIdConnect"): "oidc"}
-FOLLOW_UP_NAMES = {"ipRestrictions": "IP restrictions", "oidc": "OIDC"}
-FOLLOWED_PATHS = ("ipRestrictions", "openIdConnect")  # their diff paths
+FOLLOW_UP_NAMES = {"ipRestrictions": "IP restrictions", "oidc": "OIDC"}  # the kinds a create or reset has after it
+FOLLOWED_PATHS = RESTORED_AFTER_RESET  # their diff paths: what a reset wipes is what a create may set after it
 # (method, path suffix) -> kind; create and reset are told apart by their whole path.
 KINDS = {
     ("PUT", "/customization"): "customization",
@@ -257,7 +259,7 @@ def kinds_fit(action: str, kinds: list[str]) -> bool:
     if not kinds:
         return False
     if action in ("create", "reset"):
-        return kinds[0] == action and set(kinds[1:]) <= RESTORED_AFTER_RESET
+        return kinds[0] == action and set(kinds[1:]) <= FOLLOW_UP_NAMES.keys()
     if action == "update":
         return set(kinds) <= SETTING_KINDS
     if action == "upgrade":

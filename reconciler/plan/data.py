@@ -3,7 +3,6 @@
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
@@ -225,5 +224,5 @@ def _known(kind: type[KnownValue], value, what: str) -> KnownValue:
 
 def short_json(value, limit: int = 40) -> str:
     """A value of a plan file as JSON writes it, on one short line."""
-    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, Decimal) else str(value)
+    text = json.dumps(value, ensure_ascii=True)  # what json.loads made: JSON again
     return text if len(text) <= limit else text[: limit - 3] + "..."
