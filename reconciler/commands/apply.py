@@ -49,7 +49,11 @@ def apply(
         callback=parse_timeout,
         help="Longest wait for READY, per wait (seconds, or 90s/30m/2h).",
     ),
-    no_wait: bool = typer.Option(False, "--no-wait", help="Send the requests; do not wait for READY nor verify."),
+    no_wait: bool = typer.Option(
+        False,
+        "--no-wait",
+        help="Send the requests; do not wait for READY nor verify (except what follows a create or a reset).",
+    ),
     fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
     lock_timeout: str = typer.Option(
         "0s",
