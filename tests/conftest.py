@@ -21,6 +21,7 @@ from lossy_gateway import LossyGateway
 
 from reconciler.commands.connect import register_endpoint
 from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
+from reconciler.sandbox.clusters import Behaviour
 from reconciler.sandbox.faults import FaultOptions
 from reconciler.sandbox.requestlog import read_request_log
 from reconciler.sandbox.seed import load_seed, show
@@ -51,7 +52,7 @@ class RunningSandbox:
         busy_writes: int = 0,
         busy_class: str = "ServiceOnlyOneModification",
         iam_denied: tuple[str, ...] = (),
-        **server_options,
+        **behaviour,  # the rest of sandbox.clusters.Behaviour: reset_status, show_late_seconds...
     ):
         self.state = Path(state)
         self.transition_seconds = transition_seconds
@@ -63,11 +64,9 @@ class RunningSandbox:
         self.server = SandboxServer(
             self.state,
             faults=faults,
-            transition_seconds=transition_seconds,
+            behaviour=Behaviour(transition_seconds, max_clusters_per_project, **behaviour),
             expand_lists=expand_lists,
-            max_clusters_per_project=max_clusters_per_project,
             request_log=self.request_log,
-            **server_options,
         ).start()
         self.url = self.server.url
         self._stopped = False

@@ -88,6 +88,7 @@ def serve(
     ),
 ) -> None:
     """Run the sandbox API until Ctrl-C or SIGTERM; the first line printed is its URL."""
+    from reconciler.sandbox.clusters import Behaviour
     from reconciler.sandbox.faults import FaultOptions
     from reconciler.sandbox.server import SandboxServer
 
@@ -109,15 +110,17 @@ def serve(
             host,
             port,
             faults=faults,
-            transition_seconds=transition_seconds,
+            behaviour=Behaviour(
+                transition_seconds=transition_seconds,
+                max_clusters_per_project=max_clusters_per_project,
+                reset_status=reset_status.value,
+                create_hidden_seconds=create_hidden_seconds,
+                show_late_seconds=show_late_seconds,
+                null_customization=null_customization,
+                reset_delay_seconds=reset_delay_seconds,
+            ),
             expand_lists=expanded_lists,
-            max_clusters_per_project=max_clusters_per_project,
             request_log=request_log,
-            reset_status=reset_status.value,
-            create_hidden_seconds=create_hidden_seconds,
-            show_late_seconds=show_late_seconds,
-            null_customization=null_customization,
-            reset_delay_seconds=reset_delay_seconds,
         )
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -28,6 +28,7 @@
 import copy
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,31 +152,26 @@ def answered_customization(customization: dict | None) -> dict:
     return shown
 
 
+@dataclass(frozen=True)
+class Behaviour:
+    """How the emulated API behaves where the real one takes time, varies or is undocumented: one `sandbox serve`
+    option each (docs/sandbox.md says which public source, or which unknown, each stands for)."""
+
+    transition_seconds: float = 0.0  # how long a change keeps the cluster busy
+    max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT
+    reset_status: str = "REDEPLOYING"  # what a reset shows while it runs
+    create_hidden_seconds: float = 0.0  # a new cluster answers 404 this long
+    reset_shows_late: bool = True  # a reset shows its old settings until it is over
+    show_late_seconds: float = 0.0  # reads answer a cluster as before a change this long
+    null_customization: bool = False  # nothing customized answers customization: null
+    reset_delay_seconds: float = 0.0  # a reset starts this long after it is accepted
+
+
 class Clusters:
-    def __init__(
-        self,
-        state: State,
-        transition_seconds: float = 0.0,
-        clock=time.time,
-        max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT,
-        *,
-        reset_status: str = "REDEPLOYING",
-        create_hidden_seconds: float = 0.0,
-        reset_shows_late: bool = True,
-        show_late_seconds: float = 0.0,
-        null_customization: bool = False,
-        reset_delay_seconds: float = 0.0,
-    ):
+    def __init__(self, state: State, behaviour: Behaviour | None = None, clock=time.time):
         self.state = state
-        self.transition_seconds = transition_seconds
+        self.behaviour = behaviour or Behaviour()
         self.clock = clock
-        self.max_clusters_per_project = max_clusters_per_project
-        self.reset_status = reset_status
-        self.create_hidden_seconds = create_hidden_seconds
-        self.reset_shows_late = reset_shows_late
-        self.show_late_seconds = show_late_seconds
-        self.null_customization = null_customization
-        self.reset_delay_seconds = reset_delay_seconds
 
     # reading
 
@@ -184,7 +180,7 @@ class Clusters:
         if status in TRANSIENT_STATUSES:
             ready_at = cluster.ready_at
             if ready_at is None:  # seeded: counted from the seeding, with this server's transition time
-                ready_at = cluster.status_since + self.transition_seconds
+                ready_at = cluster.status_since + self.behaviour.transition_seconds
             if now >= ready_at:
                 return "READY"
         return status
@@ -193,7 +189,7 @@ class Clusters:
         """The stored data reads answer now, and its status: as before the latest change while it shows late
         (`sandbox show`, with no `show_late_seconds`, shows the truth)."""
         late = cluster.data.get(SHOWN_BEFORE)
-        if self.show_late_seconds > 0 and late and now < late["until"]:
+        if self.behaviour.show_late_seconds > 0 and late and now < late["until"]:
             return late["data"], late["data"]["status"]
         return cluster.data, self.status(cluster, now)
 
@@ -206,7 +202,7 @@ class Clusters:
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
             data.update(previous)  # a reset in progress still shows the settings it replaces
-        if self.null_customization and not data.get("customization"):
+        if self.behaviour.null_customization and not data.get("customization"):
             data["customization"] = None  # nothing customized: null, as the schema allows on the cluster object
         else:
             data["customization"] = answered_customization(data.get("customization"))
@@ -254,8 +250,8 @@ class Clusters:
         stored = StoredCluster(data["id"], project, data, now)
         self._mark_busy(stored, "INSTALLING", now)
         with self.state.write() as conn:  # counted in the write transaction: two creates at once cannot both pass
-            if len(self.state.cluster_ids(project, conn)) >= self.max_clusters_per_project:
-                limit = self.max_clusters_per_project
+            if len(self.state.cluster_ids(project, conn)) >= self.behaviour.max_clusters_per_project:
+                limit = self.behaviour.max_clusters_per_project
                 message = f"Maximum number of Managed Kubernetes clusters reached for this project ({limit})"
                 raise ApiFailure(400, "Client::BadRequest", message)
             State.save_cluster(conn, stored)
@@ -286,11 +282,11 @@ class Clusters:
                 message = "You can only ask for one modification at a time (a reset is about to start)"
                 raise ApiFailure(409, "Client::Conflict::ServiceOnlyOneModification", message)
             self.show_later(cluster, now)
-            if self.reset_delay_seconds > 0:  # accepted; until it starts, the cluster reads and takes changes as before
-                start = now + self.reset_delay_seconds
-                cluster.data[PENDING_RESET] = {"at": start, "body": copy.deepcopy(body), "status": self.reset_status}
+            delay, status = self.behaviour.reset_delay_seconds, self.behaviour.reset_status
+            if delay > 0:  # accepted; until it starts, the cluster reads and takes changes as before
+                cluster.data[PENDING_RESET] = {"at": now + delay, "body": copy.deepcopy(body), "status": status}
             else:
-                self._reset_now(cluster, body, now, self.reset_status)
+                self._reset_now(cluster, body, now, status)
             State.save_cluster(conn, cluster)
 
     def started(self, cluster: StoredCluster, now: float) -> StoredCluster:
@@ -304,7 +300,7 @@ class Clusters:
 
     def _reset_now(self, cluster: StoredCluster, body: dict, now: float, status: str) -> None:
         data = cluster.data
-        if self.reset_shows_late:
+        if self.behaviour.reset_shows_late:
             data[PREVIOUS] = {key: copy.deepcopy(data.get(key)) for key in (*RESET_DEFAULTS, "name", "version")}
         for field, default in RESET_DEFAULTS.items():
             value = body.get(field)
@@ -323,19 +319,19 @@ class Clusters:
     def show_later(self, cluster: StoredCluster, now: float) -> None:
         """Right before a change: with `show_late_seconds`, reads go on answering the cluster as it is now until
         that long after the change (a view already shown stays, until the latest change shows)."""
-        if self.show_late_seconds <= 0:
+        if self.behaviour.show_late_seconds <= 0:
             return
         late = cluster.data.get(SHOWN_BEFORE)
         if not (late and now < late["until"]):
             before = {key: copy.deepcopy(value) for key, value in cluster.data.items() if key != SHOWN_BEFORE}
             late = {"data": before | {"status": self.status(cluster, now)}}
-        cluster.data[SHOWN_BEFORE] = late | {"until": now + self.show_late_seconds}
+        cluster.data[SHOWN_BEFORE] = late | {"until": now + self.behaviour.show_late_seconds}
 
     def _mark_busy(self, cluster: StoredCluster, status: str, now: float) -> None:
         cluster.data["status"] = status
         cluster.data["updatedAt"] = iso(now)
         cluster.status_since = now
-        cluster.ready_at = now + self.transition_seconds
+        cluster.ready_at = now + self.behaviour.transition_seconds
 
     def _project(self, project: str, conn=None) -> None:
         if not self.state.project_exists(project, conn):
@@ -344,7 +340,7 @@ class Clusters:
     def _hidden(self, cluster: StoredCluster, now: float) -> bool:
         """A cluster the API created moments ago is not readable yet (TF retries 404 after a create)."""
         just_created = cluster.data.get("status") == "INSTALLING" and cluster.ready_at is not None  # not seeded
-        return just_created and now < cluster.status_since + self.create_hidden_seconds
+        return just_created and now < cluster.status_since + self.behaviour.create_hidden_seconds
 
     def current(self, project: str, now: float) -> list[StoredCluster]:
         """The project's clusters as they are at `now` (a reset whose time has come made)."""

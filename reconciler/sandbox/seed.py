@@ -23,7 +23,7 @@ import yaml
 
 from reconciler.sandbox import bodies
 from reconciler.sandbox.bodies import shown
-from reconciler.sandbox.clusters import Clusters, minor, new_cluster, next_versions, with_patch
+from reconciler.sandbox.clusters import Behaviour, Clusters, minor, new_cluster, next_versions, with_patch
 from reconciler.sandbox.control_plane import IPS_KEY, OIDC_KEY
 from reconciler.sandbox.facts import KUBE_PROXY_MODES, PLANS, STATUSES, VERSIONS
 from reconciler.sandbox.state import State, StoredCluster
@@ -163,7 +163,7 @@ def _beside(cluster: StoredCluster) -> dict:
 
 def show(state: State, transition_seconds: float = 0.0) -> dict:
     """The whole state in the seed's shape, each cluster as the API shows it plus `resets`."""
-    clusters = Clusters(state, transition_seconds)
+    clusters = Clusters(state, Behaviour(transition_seconds=transition_seconds))
     now = time.time()
     return {
         "projects": [

@@ -23,9 +23,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
-from reconciler.sandbox.clusters import ApiFailure, Clusters, not_found
+from reconciler.sandbox.clusters import ApiFailure, Behaviour, Clusters, not_found
 from reconciler.sandbox.control_plane import ControlPlane
-from reconciler.sandbox.facts import MAX_CLUSTERS_PER_PROJECT
 from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
 from reconciler.sandbox.requestlog import RequestLog
 from reconciler.sandbox.state import State
@@ -257,27 +256,12 @@ class SandboxServer:
         port: int = 0,
         *,
         faults: FaultOptions | None = None,
-        transition_seconds: float = 0.0,
+        behaviour: Behaviour | None = None,
         expand_lists: bool = True,
-        max_clusters_per_project: int = MAX_CLUSTERS_PER_PROJECT,
         request_log: str | Path | None = None,
-        reset_status: str = "REDEPLOYING",
-        create_hidden_seconds: float = 0.0,
-        show_late_seconds: float = 0.0,
-        null_customization: bool = False,
-        reset_delay_seconds: float = 0.0,
     ):
         self.state = State(state_path)
-        self.clusters = Clusters(
-            self.state,
-            transition_seconds,
-            max_clusters_per_project=max_clusters_per_project,
-            reset_status=reset_status,
-            create_hidden_seconds=create_hidden_seconds,
-            show_late_seconds=show_late_seconds,
-            null_customization=null_customization,
-            reset_delay_seconds=reset_delay_seconds,
-        )
+        self.clusters = Clusters(self.state, behaviour)
         self.control_plane = ControlPlane(self.clusters)
         self.faults = Faults(faults or FaultOptions())
         self.expand_lists = expand_lists
