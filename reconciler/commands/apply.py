@@ -31,6 +31,13 @@ def parse_timeout(text: str) -> float:
     return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
 
 
+def duration_option(default: str, flag: str, help: str):
+    """A duration option, turned into seconds by parse_timeout before the command runs."""
+    return typer.Option(
+        default, flag, metavar="DURATION", callback=parse_timeout, help=f"{help} (seconds, or 90s/30m/2h)."
+    )
+
+
 def apply(
     ctx: typer.Context,
     paths: list[str] = typer.Argument(
@@ -42,25 +49,15 @@ def apply(
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for `yes` before applying."),
     target: list[str] = TARGET,
     parallelism: int = typer.Option(10, "--parallelism", metavar="N", min=1, max=100, help="Clusters applied at once."),
-    timeout: str = typer.Option(
-        "30m",
-        "--timeout",
-        metavar="DURATION",
-        callback=parse_timeout,
-        help="Longest wait for READY, per wait (seconds, or 90s/30m/2h).",
-    ),
+    timeout: str = duration_option("30m", "--timeout", "Longest wait for READY, per wait"),
     no_wait: bool = typer.Option(
         False,
         "--no-wait",
         help="Send the requests; do not wait for READY nor verify (except what follows a create or a reset).",
     ),
     fmt: ApplyFormat = typer.Option(ApplyFormat.text, "--format", help="Output format."),
-    lock_timeout: str = typer.Option(
-        "0s",
-        "--lock-timeout",
-        metavar="DURATION",
-        callback=parse_timeout,
-        help="How long to wait for another apply of this workspace to finish (seconds, or 90s/30m/2h).",
+    lock_timeout: str = duration_option(
+        "0s", "--lock-timeout", "How long to wait for another apply of this workspace to finish"
     ),
     skip_errors: bool = typer.Option(
         False,
