@@ -9,7 +9,7 @@ from typing import cast
 import typer
 
 from reconciler.commands.options import TARGET
-from reconciler.errors import ExitCode, UserError
+from reconciler.errors import ExitCode, Terminated, UserError
 
 
 class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
@@ -90,18 +90,26 @@ def apply(
     if saved:
         _refuse_other_endpoint(saved, settings)
         _refuse_errors(saved, skip_errors, settings)
-    # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
-    with opening_api(settings, read_only=False, parallelism=parallelism) as opening:
-        clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
-        with _workspace_lock(cast(float, lock_timeout), settings), opening.api() as api:
-            the_plan = (
-                _saved_plan_checked(api, saved, parallelism)
-                if saved
-                else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
-            )
-            if verify_against:
-                _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
-            report = _execute(api, the_plan, options, settings)
+    report = None
+    try:
+        # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
+        with opening_api(settings, read_only=False, parallelism=parallelism) as opening:
+            clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
+            with _workspace_lock(cast(float, lock_timeout), settings), opening.api() as api:
+                the_plan = (
+                    _saved_plan_checked(api, saved, parallelism)
+                    if saved
+                    else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
+                )
+                if verify_against:
+                    _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
+                report = _execute(api, the_plan, options, settings)
+    except KeyboardInterrupt as exc:
+        if report is None:
+            raise
+        # The signal came once the work was over (closing the session, releasing the lock): the account of what
+        # was done is still printed, and the exit says how the run was stopped.
+        report.interrupted, report.terminated = True, isinstance(exc, Terminated)
     _print_report(report, fmt)
     _say_one_cause(report, settings)
     if report.interrupted:
@@ -242,7 +250,12 @@ def _execute(api, the_plan, options, settings):
             err(f"{one_line(ref.name)}: {capped(one_line(text))}", settings)
 
     if options.wait is False and the_plan.has_changes:
-        err("--no-wait: the requests are sent, but nothing is waited for or verified", settings, fg="yellow")
+        err(
+            "--no-wait: the requests are sent, but nothing is waited for or verified, except what follows a create or"
+            " a reset",
+            settings,
+            fg="yellow",
+        )
     return apply_plan(api, the_plan, options, report)
 
 
