@@ -200,16 +200,6 @@ def test_an_upgrade_needs_allow_upgrade_and_latest_patch_follows_the_minor(sandb
     empty_plan(run_ovhkube, sandbox, fleet)
 
 
-def test_a_downgrade_is_an_error_at_the_line_of_spec_version(sandbox, run_ovhkube, tmp_path):
-    seed(sandbox, live(1, "alpha") | {"version": "1.32"})
-    fleet = write_fleet(tmp_path, document("alpha", version="1.31", lifecycle={"allowUpgrade": True}))
-
-    result = run_ovhkube("plan", fleet, env=sandbox.env())
-
-    assert result.returncode == 1
-    assert f"{fleet}:8: spec.version 1.31 is below the live 1.32.3: a cluster cannot be downgraded" in result.stdout
-
-
 def test_a_mode_change_reset_keeps_ip_restrictions_oidc_and_update_policy(sandbox, run_ovhkube, tmp_path):
     restrictions = ["203.0.113.0/24", "198.51.100.7/32"]
     seed(

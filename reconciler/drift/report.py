@@ -18,7 +18,7 @@ from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster
 from reconciler.paint import Painter
 from reconciler.plan.data import Action, Change, ErrorReason, Plan
-from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, code_cell, printable, value
+from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, ahead_note, code_cell, printable, value
 
 FORMAT_VERSION = "1"
 STATES = ("in_sync", "drifted", "missing", "error")
@@ -164,7 +164,6 @@ STATE_OF_REASON = {
     ErrorReason.NOT_READY: "drifted",
     ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",
     ErrorReason.UPGRADE_REFUSED_BY_POLICY: "drifted",
-    ErrorReason.DOWNGRADE: "error",  # the file asks for what the cluster can never be
     ErrorReason.READ_FAILED: "error",
     ErrorReason.UNKNOWN_IF_EXISTS: "error",
     ErrorReason.NAME_TAKEN_TWICE: "error",
@@ -183,6 +182,10 @@ def compare(plan: Plan) -> list[ClusterDrift]:
 def classify(change: Change) -> ClusterDrift:
     ref = change.cluster
     fields = [DriftedField(c.path, c.after, c.before, c.source, c.defaults) for c in change.diff]
+    # A live value past the file's floor (a version OVHcloud upgraded) is drift too: the file no longer says
+    # exactly what runs, though nothing would be sent.
+    ahead = [DriftedField(c.path, c.after, c.before, c.source, c.defaults) for c in change.ahead]
+    notes = [ahead_note(c) for c in change.ahead]
     common: dict[str, Any] = {
         "project": ref.project,
         "name": ref.name,
@@ -193,11 +196,18 @@ def classify(change: Change) -> ClusterDrift:
     }
     if change.action is not Action.ERROR:
         state = STATE_OF_ACTION[change.action]
-        note = "the cluster does not exist: apply would create it" if state == "missing" else None
-        return ClusterDrift(state=state, fields=fields if state == "drifted" else [], note=note, **common)
+        if state == "missing":
+            notes.insert(0, "the cluster does not exist: apply would create it")
+        elif ahead:
+            state = "drifted"
+        shown = fields + ahead if state == "drifted" else []
+        return ClusterDrift(state=state, fields=shown, note="; ".join(notes) or None, **common)
     if change.reason is not None and STATE_OF_REASON[change.reason] == "drifted":
-        return ClusterDrift(state="drifted", fields=fields, note=change.error, **common)
-    return ClusterDrift(state="error", fields=fields, error=change.error, **common)
+        note = "; ".join([change.error or "", *notes])
+        return ClusterDrift(state="drifted", fields=fields + ahead, note=note, **common)
+    return ClusterDrift(
+        state="error", fields=fields + ahead, error=change.error, note="; ".join(notes) or None, **common
+    )
 
 
 def find_unmanaged(

@@ -120,24 +120,28 @@ def oidc_create_request(project: str, cluster_id: str | None, settings: dict) ->
     return Request("POST", kube_path(project, cluster_id, "/" + OPENID_CONNECT), dict(settings))
 
 
+def version_ahead(desired: DesiredCluster, live: LiveCluster) -> list[FieldChange]:
+    """spec.version is a floor: a live minor above it (OVHcloud upgrades an end-of-life minor on its own) is kept,
+    never an error nor a downgrade; it is noted, so that the file can be brought up to date."""
+    have, want = minor_tuple(str(live.cluster.get("version") or "")), minor_tuple(desired.version)
+    if have is None or want is None or want >= have:
+        return []
+    return [FieldChange("version", live.cluster.get("version"), desired.version)]
+
+
 def _upgrades(desired: DesiredCluster, live: LiveCluster, plan: ControlPlane) -> None:
     cluster = live.cluster
     live_version = str(cluster.get("version") or "")
     have, want = minor_tuple(live_version), minor_tuple(desired.version)
+    if version_ahead(desired, live):
+        want = None  # the floor is met; a patch upgrade may still be asked for
     if have is None or (want is None and not desired.lifecycle.latest_patch):
         return
     where = f"{desired.source_of('version').source}: spec.version"
-    if want is not None and want < have:
-        plan.error = (
-            ErrorReason.DOWNGRADE,
-            f"{where} {desired.version} is below the live {live_version}: a cluster cannot be downgraded; "
-            f"write {have[0]}.{have[1]} (or recreate the cluster)",
-        )
-        return
     steps = want[1] - have[1] if want is not None and want[0] == have[0] else 0
     if want is not None and want[0] != have[0]:
         message = f"{where} {desired.version}: ovhkube upgrades one minor at a time within a major version"
-        plan.error = (ErrorReason.DOWNGRADE if want < have else ErrorReason.UPGRADE_NOT_ALLOWED, message)
+        plan.error = (ErrorReason.UPGRADE_NOT_ALLOWED, message)
         return
     path = kube_path(desired.project, cluster.get("id"), UPGRADE_SUFFIX)
     if steps:

@@ -45,7 +45,6 @@ class ErrorReason(StrEnum):
     NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
     UPGRADE_NOT_ALLOWED = "upgrade_not_allowed"  # spec.version above live needs lifecycle.allowUpgrade: true
     UPGRADE_REFUSED_BY_POLICY = "upgrade_refused_by_policy"  # the API refuses upgrades under NEVER_UPDATE
-    DOWNGRADE = "downgrade"  # spec.version below the live minor: clusters cannot be downgraded
 
 
 KnownValue = TypeVar("KnownValue", bound=StrEnum)
@@ -97,6 +96,8 @@ class Change:
     status: str | None = None  # the live status when planned (READY, UPDATING, ...); None when absent
     defaults: list[DefaultsRef] = field(default_factory=list)  # the ClusterDefaults documents that select it
     reason: ErrorReason | None = None  # set exactly when action is error
+    # Live values past what the file asks for, kept as they are (spec.version is a floor): before = live, after = file.
+    ahead: list[FieldChange] = field(default_factory=list)
 
     @property
     def changed_by(self) -> set[str]:
@@ -118,6 +119,7 @@ class Change:
             "warnings": list(self.warnings),
             "error": self.error,
             "defaults": [ref.to_dict() for ref in self.defaults],
+            "ahead": [entry.to_dict() for entry in self.ahead],
         }
 
 
@@ -205,6 +207,7 @@ def plan_from_dict(data: dict) -> Plan:
                 error=item.get("error"),
                 status=item.get("status"),
                 defaults=[DefaultsRef(ref["name"], ref["source"]) for ref in item.get("defaults", [])],
+                ahead=[FieldChange.from_dict(entry) for entry in item.get("ahead", [])],
             )
             for item in data["changes"]
         ]

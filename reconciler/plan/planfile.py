@@ -56,6 +56,7 @@ CHANGE_FIELDS = {
     "error": OPTIONAL_STRING,
     "reason": OPTIONAL_STRING,
     "defaults": LIST,
+    "ahead": LIST,
 }
 CLUSTER_FIELDS = {"project": STRING, "name": STRING, "id": OPTIONAL_STRING, "region": OPTIONAL_STRING}
 REQUEST_FIELDS = {"method": STRING, "path": STRING, "body": OPTIONAL_DICT}
@@ -202,7 +203,13 @@ def _check_shape(data, where: _Locator) -> None:
         for key, known in (("action", ACTIONS), ("reason", (None, *ErrorReason))):
             if key in change and change[key] not in known:
                 raise PlanFileError(f"{where(change, f'{name}.{key}')}: unknown {key} {short_json(change[key])}")
-        for key, fields in (("requests", REQUEST_FIELDS), ("diff", DIFF_FIELDS), ("defaults", DEFAULTS_FIELDS)):
+        checked = (
+            ("requests", REQUEST_FIELDS),
+            ("diff", DIFF_FIELDS),
+            ("ahead", DIFF_FIELDS),
+            ("defaults", DEFAULTS_FIELDS),
+        )
+        for key, fields in checked:
             for number, item in enumerate(change.get(key) or []):
                 label = f"{name}.{key}[{number}]"
                 if not isinstance(item, dict):

@@ -23,6 +23,7 @@ from reconciler.plan.control_plane import (
     parts_depended_on,
     parts_needed,
     plan_settings,
+    version_ahead,
 )
 from reconciler.plan.data import NEW_CLUSTER_ID, Action, Change, ClusterRef, ErrorReason, Plan, Request
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
@@ -62,7 +63,9 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
     """The change, each changed field with the file and line that wrote its desired value."""
     change = _plan_cluster(desired, result)
     diff = [_with_source(field_change, desired) for field_change in change.diff]
-    return replace(change, diff=diff, defaults=list(desired.defaults))
+    ahead = version_ahead(desired, result.found) if result.found and not result.error else []
+    ahead = [_with_source(field_change, desired) for field_change in ahead]
+    return replace(change, diff=diff, defaults=list(desired.defaults), ahead=ahead)
 
 
 def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldChange:
@@ -269,9 +272,11 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     cluster = live.cluster
     customization = {block: prune(value) for block, value in (live.customization or {}).items() if value}
     customization.update({block: prune(value) for block, value in desired.customization.items()})
+    # spec.version is a floor: a reset never installs a minor below the live one.
+    ahead = bool(version_ahead(desired, live))
     body = {
         "name": cluster.get("name"),
-        "version": desired.version or major_minor(cluster.get("version", "")),
+        "version": major_minor(cluster.get("version", "")) if ahead or not desired.version else desired.version,
         "kubeProxyMode": desired.kube_proxy_mode,
         "customization": customization,
     }

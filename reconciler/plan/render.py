@@ -6,6 +6,7 @@ from reconciler.escape import html_text, md_code, md_text, one_line
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import NEW_CLUSTER_ID, Change, Plan
+from reconciler.plan.diff import FieldChange
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -60,8 +61,18 @@ def reset_notice(change: Change) -> str:
     return f"{ERASE_WARNING} (pods, services, configuration); worker nodes will be {nodes}"
 
 
+def ahead_note(field_change: FieldChange) -> str:
+    """A live value past the file's floor, kept as it is: said in the plan, reported by drift."""
+    where = f" ({printable(field_change.origin)})" if field_change.source else ""
+    return (
+        f"{field_change.path} ahead: the cluster runs {printable(value(field_change.before))}, above "
+        f"spec.{field_change.path} {printable(value(field_change.after))}{where}: OVHcloud upgraded this cluster "
+        f"past the file; update the file to keep it exact"
+    )
+
+
 def notes(change: Change) -> list[str]:
-    found = []
+    found = [ahead_note(field_change) for field_change in change.ahead]
     if change.action in ("update", "upgrade") and any(
         c.path.startswith("customization.kubeProxy") for c in change.diff
     ):
@@ -103,7 +114,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
 
     lines = []
     for change in plan.changes:
-        if change.action == "noop" and not change.warnings:
+        if change.action == "noop" and not change.warnings and not change.ahead:
             continue
         headline = f"# {one_line(change.cluster.label)} {HEADLINES[change.action]}"
         loud = change.action in ("reset", "upgrade", "error")

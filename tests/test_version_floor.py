@@ -1,0 +1,92 @@
+"""spec.version is a floor: a cluster OVHcloud upgraded past its file plans without error (a note), drift reports
+`version ahead` (exit 2), no downgrade is ever planned (not even by a reset), and export writes the minor only.
+
+End to end: the CLI in a subprocess, the real ovh client, the sandbox over HTTP.
+"""
+
+import json
+
+import yaml
+from apply_helpers import PROJECT, apply_json, clusters_by_name, live, seed, write_fleet
+
+
+def document(name: str, **spec) -> dict:
+    return {
+        "apiVersion": "ovhkube/v1",
+        "kind": "Cluster",
+        "metadata": {"name": name},
+        "spec": {"project": PROJECT, "region": "GRA5", **spec},
+    }
+
+
+def test_a_file_one_minor_behind_plans_with_a_note_and_never_blocks_the_others(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha") | {"version": "1.32"}, live(2, "beta"))
+    fleet = write_fleet(
+        tmp_path,
+        document("alpha", version="1.31", lifecycle={"allowUpgrade": True}),
+        document("beta", updatePolicy="ALWAYS_UPDATE"),
+    )
+
+    text = run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env())
+    as_json = json.loads(run_ovhkube("plan", fleet, "--format", "json", env=sandbox.env()).stdout)
+
+    assert text.returncode == 2, text.stdout + text.stderr  # beta's change; no error
+    assert 'note: version ahead: the cluster runs "1.32.3", above spec.version "1.31"' in text.stdout
+    assert f"({fleet}:8)" in text.stdout and "update the file to keep it exact" in text.stdout
+    alpha, beta = as_json["changes"]
+    assert (alpha["action"], alpha["requests"], alpha["error"]) == ("noop", [], None)
+    assert alpha["ahead"] == [
+        {"path": "version", "before": "1.32.3", "after": "1.31", "source": f"{fleet}:8", "defaults": None}
+    ]
+    assert beta["action"] == "update"
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert clusters_by_name(sandbox)["alpha"]["version"] == "1.32.3"
+
+
+def test_drift_says_version_ahead_and_exits_2(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha") | {"version": "1.32"})
+    fleet = write_fleet(tmp_path, document("alpha", version="1.31"))
+
+    text = run_ovhkube("drift", fleet, env=sandbox.env())
+    report = json.loads(run_ovhkube("drift", fleet, "--format", "json", env=sandbox.env()).stdout)
+
+    assert text.returncode == 2, text.stdout + text.stderr
+    assert "has drifted from its file" in text.stdout and "version ahead" in text.stdout
+    assert 'version: desired "1.31", live "1.32.3"' in text.stdout
+    [cluster] = report["clusters"]
+    assert cluster["state"] == "drifted" and cluster["error"] is None
+    assert cluster["fields"][0] | {"source": None} == {
+        "path": "version",
+        "desired": "1.31",
+        "live": "1.32.3",
+        "source": None,
+        "defaults": None,
+    }
+    assert cluster["note"].startswith("version ahead")
+
+
+def test_a_reset_never_installs_a_minor_below_the_live_one(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha") | {"version": "1.32"})
+    lifecycle = {"allowReset": True, "workerNodesPolicy": "reinstall"}
+    fleet = write_fleet(tmp_path, document("alpha", version="1.31", kubeProxyMode="ipvs", lifecycle=lifecycle))
+
+    plan = json.loads(run_ovhkube("plan", fleet, "--format", "json", env=sandbox.env()).stdout)
+
+    [change] = plan["changes"]
+    assert change["action"] == "reset"
+    assert change["requests"][0]["body"]["version"] == "1.32"
+    assert [entry["path"] for entry in change["ahead"]] == ["version"]
+
+
+def test_export_writes_the_minor_only(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha") | {"version": "1.32"})
+
+    result = run_ovhkube("export", "--project", PROJECT, "--output", tmp_path / "out", env=sandbox.env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    [written] = (tmp_path / "out").rglob("*.yaml")
+    [exported] = [d for d in yaml.safe_load_all(written.read_text()) if d]
+    assert exported["spec"]["version"] == "1.32"
+    again = run_ovhkube("plan", str(written), "--detailed-exitcode", env=sandbox.env())
+    assert again.returncode == 0, again.stdout + again.stderr
