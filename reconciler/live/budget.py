@@ -19,8 +19,8 @@ ok", python-ovh issue #81) and polling counts against them too.
 - Unsigned requests (GET /auth/time) are paced like the rest but are no part of the window: the API's limit is per
   consumer key, and the clock call must not open the first round on its own.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
-- `close()`: the run is stopping (Ctrl-C, SIGTERM): a request still waiting for its place or its slot raises
-  Interrupted instead of going out after the run has said what it sent.
+- `close()`: the run is stopping (Ctrl-C, SIGTERM): a request still waiting for its place or its slot, or between
+  two tries (`pause`), raises Interrupted instead of going out after the run has said what it sent.
 """
 
 import threading
@@ -104,6 +104,10 @@ class RequestBudget:
     def _sleep_unless_closed(self, seconds: float) -> None:
         if self._closed.wait(seconds):
             raise Interrupted()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, as between two tries of a request, unless the run stops (close): then raise Interrupted at once."""
+        self._sleep_unless_closed(seconds)
 
     def close(self) -> None:
         """No request goes out from now on: those waiting for their place or slot raise Interrupted."""

@@ -28,6 +28,7 @@ from reconciler.errors import (
     ApiError,
     AuthError,
     Conflict,
+    Interrupted,
     NotFound,
     NotGranted,
     RateLimited,
@@ -175,12 +176,18 @@ class Api:
         started = time.monotonic()
         queued = 0.0  # time spent waiting for a slot of the request budget: not counted against the retry budget
         attempt = 0
+        sent: ApiError | None = None  # the failure of a try that may have reached the API (a 5xx or no answer)
         while True:
             attempt += 1
             if attempt > 1:
                 with self._lock:
                     self.retries += 1
-            queued += self.budget.acquire(signed=need_auth)
+            try:
+                queued += self.budget.acquire(signed=need_auth)
+            except Interrupted:  # the run stops before this try: an earlier one may have been applied, so say that
+                if sent is None:
+                    raise
+                raise sent from None
             try:
                 answer = self._send(method, path, body, need_auth, attempt, headers)
             except ApiError as error:
@@ -200,7 +207,11 @@ class Api:
                 if not retryable or time.monotonic() - started - queued + delay > budget:
                     raise
                 self._say_retrying(error, budget)
-                time.sleep(delay)
+                sent = error
+                try:
+                    self.budget.pause(delay)
+                except Interrupted:  # the run stops: no more tries, and this one's failure is the answer
+                    raise error from None
             except BaseException:  # Ctrl-C, SIGTERM: the request's place in the window is given back all the same
                 self.budget.release(accepted=False, signed=need_auth)
                 raise

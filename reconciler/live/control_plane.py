@@ -4,11 +4,10 @@ The cluster object carries neither, so each costs a request per cluster: they ar
 whose plan needs them (the file manages them, or a reset must put them back), never for a whole fleet.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from reconciler.errors import ApiError, NotFound
-from reconciler.live.read import LiveCluster, LiveResult, LiveView, kube_path
+from reconciler.live.read import LiveCluster, LiveResult, LiveView, kube_path, reading_pool
 from reconciler.model import OIDC_FIELDS, RESTORED_AFTER_RESET
 from reconciler.plan.data import ErrorReason
 
@@ -46,7 +45,7 @@ def read_all_parts(api, project: str, cluster_ids: list, parallelism: int) -> di
     def read(cluster_id):
         return cluster_id, {part: read_part(api, project, cluster_id, part) for part in PARTS}
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with reading_pool(api, parallelism) as pool:
         return dict(pool.map(read, cluster_ids))
 
 
@@ -63,6 +62,6 @@ def read_parts(api, view: LiveView, needs: dict[tuple[str, str], tuple[str, ...]
             message = f"cannot read the cluster's {' and '.join(wanted[key])}: {exc}"
             return key, LiveResult(error=message, reason=ErrorReason.READ_FAILED)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with reading_pool(api, parallelism) as pool:
         for key, result in pool.map(read, wanted):
             view.results[key] = result

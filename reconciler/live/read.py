@@ -10,8 +10,9 @@ cannot be called absent (creating it could make a duplicate).
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from reconciler.errors import ApiError
@@ -161,7 +162,7 @@ def read_live(
         except ApiError as exc:
             view.read_errors[(project, cluster_id)] = str(exc)
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    with reading_pool(api, parallelism) as pool:
         names = sorted({ref.project for ref in refs} | whole)
         counter.expect(len(names))
         listings = {pool.submit(counter.counted, list_project, api, project): project for project in names}
@@ -197,6 +198,25 @@ def read_live(
     for project in list(unresolved):  # listed id by id, or not listed at all
         resolve(project)
     return view
+
+
+@contextmanager
+def reading_pool(api, parallelism: int) -> Iterator[ThreadPoolExecutor]:
+    """A pool of reader threads that stops with the run: on Ctrl-C or SIGTERM in the caller's thread, no read still
+    waiting for its slot in the request budget, nor any read not yet started, goes out, and the caller does not wait
+    for them (a plan of 30 projects at one request a second went on reading for half a minute)."""
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    stopped = False
+    try:
+        yield pool
+    except KeyboardInterrupt:
+        stopped = True
+        api.budget.close()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if not stopped:
+            pool.shutdown(wait=True)
 
 
 class _Counter:
