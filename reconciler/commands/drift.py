@@ -33,11 +33,12 @@ def drift(
 
     from reconciler.commands.console import err
     from reconciler.commands.opening import opening_api
-    from reconciler.commands.output_files import write_atomically
+    from reconciler.commands.output_files import refuse_inputs_as_outputs, write_atomically
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, plan_fleet_or_fail, select_targets
     from reconciler.drift.report import DriftReport, compare, find_unmanaged, render, summary_line
 
+    refuse_inputs_as_outputs({"--out": out}, paths)
     settings = ctx.obj
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:  # opens while the files load
         declared = load_or_fail(paths, settings)

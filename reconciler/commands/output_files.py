@@ -9,6 +9,23 @@ import os
 import stat
 import tempfile
 
+from reconciler.errors import UserError
+
+
+def refuse_inputs_as_outputs(outputs: dict[str, str | None], paths: list[str]) -> None:
+    """UserError before any work if an output (option or variable name -> path) is one of the desired-state files
+    `paths` give, by any name (a symbolic link, a folder holding it): `plan F --out F` replaced F with its plan."""
+    from reconciler.files.load import find_files
+
+    found, _ = find_files(paths)  # what is wrong with them is said when they are loaded
+    inputs = {os.path.realpath(name): name for name, _ in found}
+    for option, path in outputs.items():
+        read_as = inputs.get(os.path.realpath(path)) if path else None
+        if read_as is not None:
+            raise UserError(
+                f"{option} {path}: is the desired-state file {read_as}, which this run reads; write it elsewhere"
+            )
+
 
 def write_atomically(path: str, text: str) -> None:
     """Write `text` to `path` (see above); raises OSError."""

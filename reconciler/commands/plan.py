@@ -28,10 +28,13 @@ def plan(
 ) -> ExitCode:
     """Show what apply would change, cluster by cluster. Read-only."""
     from reconciler.commands.opening import opening_api
+    from reconciler.commands.output_files import refuse_inputs_as_outputs
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, plan_fleet_or_fail, select_targets
     from reconciler.plan.render import render, render_markdown
 
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    refuse_inputs_as_outputs({"--out": out, "GITHUB_STEP_SUMMARY": summary_file}, paths)
     settings = ctx.obj
     # The API opens (a round trip) while the files load; it is taken only if they are valid.
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
@@ -44,7 +47,6 @@ def plan(
     print(json_out or render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
     if out:
         _say_how_to_apply(out, the_plan, settings)
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(the_plan))

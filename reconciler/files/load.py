@@ -20,6 +20,11 @@ from reconciler.files.problem import WARNING, Problem, dotted, shown
 MAX_FILE_BYTES = 1024 * 1024
 MAX_RUN_BYTES = 16 * MAX_FILE_BYTES  # all the files of one run: memory is bounded per run, not only per file
 NOT_REGULAR = "skipped: not a regular file (a FIFO, a device or a socket), so not read"
+BROKEN_LINK = "a symbolic link to nothing (what it points to does not exist): a file that did not arrive"
+LINK_OUT_OF_TREE = (
+    "a symbolic link out of the folder given: not followed, so not read (name what it points to on the command "
+    "line to read it)"
+)
 MAX_NODES = 10_000  # a cluster document has about 50
 MAX_ALIAS_USES = 100
 MAX_DEPTH = 64  # a cluster document is 7 deep
@@ -132,12 +137,23 @@ def find_files(paths: list[str]) -> tuple[list[tuple[str, bool]], list[Problem]]
 
     for path in paths:
         if os.path.isdir(path):
+            tree = os.path.join(os.path.realpath(path), "")
             inside: list[str] = []
             for root, dirs, names in os.walk(path, onerror=unreadable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                # A linked folder is never walked (os.walk): one that leads out of the tree is said, not dropped.
+                problems.extend(
+                    Problem(os.path.join(root, d), 0, 0, "", LINK_OUT_OF_TREE)
+                    for d in dirs
+                    if _leads_out(os.path.join(root, d), tree)
+                )
                 inside.extend(os.path.join(root, n) for n in names if n.endswith(YAML_SUFFIXES))
             for name in sorted(inside):
-                if os.path.isfile(name):
+                if _leads_out(name, tree):  # never read: what it points at is not the folder's to give
+                    problems.append(Problem(name, 0, 0, "", LINK_OUT_OF_TREE))
+                elif not os.path.exists(name):  # a link to nothing: a file that did not arrive
+                    problems.append(Problem(name, 0, 0, "", BROKEN_LINK))
+                elif os.path.isfile(name):
                     add(name)
                 else:  # reading a FIFO would wait for a writer forever
                     problems.append(Problem(name, 0, 0, "", NOT_REGULAR, WARNING))
@@ -146,6 +162,11 @@ def find_files(paths: list[str]) -> tuple[list[tuple[str, bool]], list[Problem]]
         else:
             problems.append(Problem(path, 0, 0, "", "no such file or directory"))
     return found, problems
+
+
+def _leads_out(name: str, tree: str) -> bool:
+    """Whether `name` is a symbolic link that leads out of `tree` (a real folder path ending in a separator)."""
+    return os.path.islink(name) and not os.path.realpath(name).startswith(tree)
 
 
 def read_text(path: str) -> tuple[str | None, Problem | None]:
@@ -240,7 +261,8 @@ def load_paths(paths: list[str]) -> LoadedFiles:
     loaded = LoadedFiles(problems=problems)
     total = 0
     for index, (path, named) in enumerate(files):
-        total += os.path.getsize(path) if os.path.isfile(path) else 0
+        # What is read of it: a file over the per-file cap is refused by that cap, not counted whole against the run's.
+        total += min(os.path.getsize(path), MAX_FILE_BYTES + 1) if os.path.isfile(path) else 0
         if total > MAX_RUN_BYTES:
             rest = f", nor the {len(files) - index - 1} file(s) after it" if index + 1 < len(files) else ""
             message = f"not read{rest}: the files given pass {MAX_RUN_BYTES // MAX_FILE_BYTES} MiB in total"
