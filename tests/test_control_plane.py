@@ -207,7 +207,10 @@ def test_a_mode_change_reset_keeps_ip_restrictions_oidc_and_update_policy(sandbo
         live(1, "alpha") | {"updatePolicy": "NEVER_UPDATE", "ipRestrictions": restrictions, "openIdConnect": OIDC},
     )
     lifecycle = {"allowReset": True, "workerNodesPolicy": "reinstall"}
-    fleet = write_fleet(tmp_path, document("alpha", kubeProxyMode="ipvs", lifecycle=lifecycle))
+    fleet = write_fleet(
+        tmp_path,
+        document("alpha", kubeProxyMode="ipvs", ipRestrictions=restrictions, openIdConnect=OIDC, lifecycle=lifecycle),
+    )
 
     _, plan = plan_json(run_ovhkube, sandbox, fleet)
     [change] = plan["changes"]
@@ -309,10 +312,12 @@ def test_a_reset_puts_back_the_ip_restrictions_the_file_asks_for(sandbox, run_ov
 
 
 def test_a_saved_reset_whose_put_back_values_were_edited_sends_nothing(sandbox, run_ovhkube, tmp_path):
-    # The IP restrictions, OIDC and untouched customization a reset puts back are live values, not in the diff: the
-    # offline check takes them as stored, so apply compares them with the cluster (which the fingerprint vouches for).
+    # The IP restrictions, OIDC and untouched customization a reset puts back are live values, not in the diff (the
+    # file holds them as they are): the offline check takes them as stored, so apply compares them with the cluster
+    # (which the fingerprint vouches for).
     seed(sandbox, live(1, "alpha") | {"ipRestrictions": ["203.0.113.0/24"], "openIdConnect": OIDC_LIVE})
-    fleet = write_fleet(tmp_path, document("alpha", kubeProxyMode="ipvs", lifecycle={"allowReset": True}))
+    kept = {"ipRestrictions": ["203.0.113.0/24"], "openIdConnect": OIDC_LIVE}
+    fleet = write_fleet(tmp_path, document("alpha", kubeProxyMode="ipvs", lifecycle={"allowReset": True}, **kept))
     saved = tmp_path / "plan.json"
     assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
     data = json.loads(saved.read_text())

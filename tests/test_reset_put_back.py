@@ -19,9 +19,16 @@ OIDC_POST = ("POST", "/openIdConnect")
 
 
 def reset_fleet(sandbox, tmp_path) -> str:
-    """alpha has IP restrictions and OIDC the file does not manage; the file changes its mode (a reset)."""
+    """alpha has IP restrictions and OIDC, which the file holds as they are; the file changes its mode (a reset)."""
     seed(sandbox, live(1, "alpha") | {"ipRestrictions": RESTRICTIONS, "openIdConnect": OIDC})
-    spec = {"project": PROJECT, "region": "GRA5", "kubeProxyMode": "ipvs", "lifecycle": {"allowReset": True}}
+    spec = {
+        "project": PROJECT,
+        "region": "GRA5",
+        "kubeProxyMode": "ipvs",
+        "ipRestrictions": RESTRICTIONS,
+        "openIdConnect": OIDC,
+        "lifecycle": {"allowReset": True},
+    }
     return write_fleet(
         tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
     )
@@ -40,7 +47,8 @@ def test_a_put_back_that_did_not_take_fails_the_cluster_saying_what_to_set_again
     (alpha,) = account["clusters"]
     assert alpha["result"] == "failed" and not alpha["verified"]
     part = lost[1].lstrip("/")
-    assert f"{part} read before the reset" in alpha["reason"] and "set again" in alpha["reason"]
+    assert f"the {part} did not take when put back after the reset" in alpha["reason"]
+    assert "set again" in alpha["reason"] and "the next plan shows them missing" in alpha["reason"]
     [miss] = alpha["mismatches"]
     assert miss["path"] == part and miss["expected"] == (OIDC if part == "openIdConnect" else RESTRICTIONS)
     now = clusters_by_name(sandbox)["alpha"]
@@ -105,8 +113,8 @@ def test_the_sandbox_starts_a_delayed_reset_late_and_wipes_what_came_meanwhile(s
 
 
 def test_no_wait_still_puts_back_only_after_a_reset_that_starts_late(sandbox_factory, run_ovhkube, tmp_path):
-    # --no-wait would send the put-backs straight after the POST reset: a reset that starts a second later wipes them,
-    # and the next plan, whose file does not manage them, sees nothing to do. What a reset puts back is waited for.
+    # --no-wait would send the put-backs straight after the POST reset: a reset that starts a second later wipes them.
+    # What a reset puts back is waited for.
     sandbox = sandbox_factory(reset_delay_seconds=1.0)
     fleet = reset_fleet(sandbox, tmp_path)
 
@@ -131,8 +139,8 @@ def test_no_wait_still_puts_back_only_after_a_reset_that_starts_late(sandbox_fac
 def test_a_put_back_that_cannot_be_sent_says_the_reset_wiped_it_and_gives_the_values(
     sandbox, through_gateway, run_ovhkube, tmp_path, rule, names, lost
 ):
-    # Refused by the API, or lost on the way: the next plan (the file does not manage them) shows nothing, so the
-    # values read before the reset must be in the report.
+    # Refused by the API, or lost on the way: the report gives the values, and the next plan restores them from the
+    # file.
     fleet = reset_fleet(sandbox, tmp_path)
     gateway, env = through_gateway(sandbox, {rule[0]: [rule[1]]})
 

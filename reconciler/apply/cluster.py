@@ -4,6 +4,7 @@ Only the plan is followed: its requests are sent as written (after checking each
 verification checks its diff. Every way this can end becomes a ClusterOutcome; nothing escapes to stop the others.
 """
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from reconciler.apply.carried import not_as_read
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
-from reconciler.apply.verify import failure_reason, put_back, put_back_values, unmet
+from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
 from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_seconds
 from reconciler.apply.watch import ProjectWatch
 from reconciler.apply.writes import (
@@ -66,6 +67,9 @@ def apply_change(
         say(f"failed: {exc.reason}")
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
     except Interrupted:
+        if change.action == "reset" and session.records and len(change.requests) > 1:
+            lost = _lost(change, 1)
+            return outcome("interrupted", reset_interrupted(change), mismatches=lost, notes=_put_back_notes(session))
         if session.created and len(change.requests) > 1:
             all_sent = len(session.records) == len(change.requests)
             why = "stopped while verifying them" if all_sent else "stopped before they were sent and verified"
@@ -78,21 +82,42 @@ def apply_change(
 
 
 def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOutcome:
-    """Someone else's reset or create: nothing is sent; with waiting, follow it to READY and verify the plan's diff."""
-    if not session.options.wait:
+    """Someone else's reset or create: it is not sent again; with waiting, follow it to READY and verify the plan's
+    diff. After a reset, what the diff shows put back (the files' IP restrictions and OIDC, which that reset wiped:
+    an apply stopped before putting them back, planned again) is sent, once the reset is over."""
+    put_backs = _put_backs_in_diff(session.change)
+    if not session.options.wait and not put_backs:
         return outcome("done_elsewhere", reason, notes=[NO_WAIT_NOTE])
     try:
-        # Someone else's reset: what this plan would have put back after it was not sent, so not checked.
-        misses = _unmet_after_settling(session, session.wait_ready(after_change=False), session.change.diff)
+        cluster = session.wait_ready(after_change=False)
+        if put_backs:
+            cluster = _after_the_reset(session, session.change.requests[0], cluster)
+        for index, request in enumerate(put_backs, start=1):
+            kind = request_kind(session.change, request)
+            session.say(f"after the reset: {sending(kind, request, index, len(put_backs) + 1)}")
+            _send(session, kind, request, index, cluster)
+            cluster = session.wait_ready(after_change=True)
+        misses = _unmet_after_settling(session, cluster, session.change.diff)
     except ClusterFailed as exc:
-        return outcome("failed", f"{reason}; then: {exc.reason}")
+        return outcome("failed", f"{reason}; then: {exc.reason}", mismatches=exc.mismatches)
     if misses:
         paths = ", ".join(miss["path"] for miss in misses)
         if session.change.action == "create" and any(miss["path"] in FOLLOWED_PATHS for miss in misses):
             # Its creator may still be setting them; this apply did not create it and does not guess.
             paths += "; nothing was sent to a cluster this apply did not create: run apply again to set what is missing"
         return outcome("failed", f"{reason}; not live after it: {paths}", mismatches=misses)
+    if put_backs:
+        names = " and ".join(FOLLOW_UP_NAMES[request_kind(session.change, request)] for request in put_backs)
+        reason += f"; put back what it wiped: {names}"
     return outcome("done_elsewhere", reason, verified=True)
+
+
+def _put_backs_in_diff(change: Change) -> list[Request]:
+    """A reset entry's put-backs whose setting its diff shows changing: what the reviewed plan sets, whoever reset."""
+    if change.action != "reset":
+        return []
+    named = {entry.path.split(".")[0] for entry in change.diff}
+    return [request for request in change.requests[1:] if request.path.rsplit("/", 1)[-1] in named]
 
 
 def _unmet_after_settling(session: ClusterSession, cluster: dict, expected: list[FieldChange]) -> list[dict]:
@@ -192,9 +217,27 @@ def not_put_back(change: Change, first: int, reason: str) -> str:
     names = " and ".join(FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[first:])
     return (
         f"the reset went through, but its {names} may not be put back: {reason}; the reset wiped them (the values "
-        f"read before it are below): write them in the file (spec.ipRestrictions, spec.openIdConnect) if it does not "
-        f"hold them, and apply again; or set them by hand"
+        f"are below): {PUT_BACK_BY_THE_FILES}"
     )
+
+
+def reset_interrupted(change: Change) -> str:
+    """Stopped between a reset and the end of its put-backs: what the reset wiped, said with the values."""
+    names = " and ".join(FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[1:])
+    return (
+        f"stopped after the reset, before the {names} it wiped were put back and verified (the values are below): "
+        f"{PUT_BACK_BY_THE_FILES}"
+    )
+
+
+def _put_back_notes(session: ClusterSession) -> list[str]:
+    """Each setting a reset wiped, with its value: sent (answered, not verified), or still to put back."""
+    answered = {(record.method, record.path) for record in session.records if record.error is None}
+    notes = []
+    for request, (part, value) in zip(session.change.requests[1:], put_back_values(session.change), strict=True):
+        state = "put back, not verified" if (request.method, request.path) in answered else "still to put back"
+        notes.append(f"{state}: {part} {json.dumps(value)}")
+    return notes
 
 
 def _lost(change: Change, first: int) -> list[dict]:

@@ -12,6 +12,12 @@ from reconciler.plan.diff import FieldChange
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
 from reconciler.plan.planner import major_minor
 
+# A reset is planned only where the files manage what it wipes (or nothing is there to wipe), so the next plan shows
+# what is missing, from any machine.
+PUT_BACK_BY_THE_FILES = (
+    "the files hold them (spec.ipRestrictions, spec.openIdConnect), so the next plan shows them missing and apply "
+    "puts them back; or set them by hand"
+)
 PLUGIN_STATE_PATHS = ("apiServer.admissionPlugins.enabled", "apiServer.admissionPlugins.disabled")
 
 
@@ -37,7 +43,7 @@ def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
 
 
 def put_back(change) -> list[FieldChange]:
-    """What a reset's entry puts back after it (the IP restrictions and OIDC read before it, or the file's) and its
+    """What a reset's entry puts back after it (the file's IP restrictions and OIDC) and its
     diff does not name: unchanged by the plan, it must still be live afterwards. As diff entries, so `unmet` checks
     them alike (each costs its own GET: the cluster object carries neither)."""
     if change.action != "reset":
@@ -67,9 +73,8 @@ def failure_reason(change, misses: list[dict]) -> str:
     not_back = [miss["path"] for miss in misses if miss["path"] in lost]
     if not_back:
         reasons.append(
-            f"the {' and '.join(not_back)} read before the reset did not take when put back after it (expected and "
-            f"live values below): the reset wiped them, so they must be set again: write them in the file "
-            f"(spec.ipRestrictions, spec.openIdConnect) if it does not hold them, and apply again; or set them by hand"
+            f"the {' and '.join(not_back)} did not take when put back after the reset (expected and live values "
+            f"below): the reset wiped them, so they must be set again: {PUT_BACK_BY_THE_FILES}"
         )
     return "; ".join(reasons)
 

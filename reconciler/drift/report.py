@@ -160,6 +160,7 @@ STATE_OF_ACTION = {
 # unknown, or the file can never match it: an error. Every reason is listed, so a new one needs a decision here.
 STATE_OF_REASON = {
     ErrorReason.RESET_NOT_ALLOWED: "drifted",
+    ErrorReason.RESET_WOULD_LOSE: "drifted",  # the live mode differs from the file
     ErrorReason.MODE_WITHOUT_EFFECT: "drifted",  # the live mode differs from the file, though it has no effect
     ErrorReason.NOT_READY: "drifted",
     ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",

@@ -7,6 +7,7 @@ READY between them). A reset loses IP restrictions and OIDC (no reset field carr
 them back follow the reset in the same change.
 """
 
+import json
 from dataclasses import dataclass, field
 
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
@@ -54,6 +55,29 @@ def parts_needed(desired: DesiredCluster, resetting: bool) -> tuple[str, ...]:
     if resetting or desired.openid_connect is not None:
         parts.append(OPENID_CONNECT)
     return tuple(parts)
+
+
+def wiped_unmanaged(desired: DesiredCluster, live: LiveCluster) -> dict[str, list | dict]:
+    """What a reset would wipe that the file does not manage: {part: live value}, for the parts that hold one."""
+    lost: dict[str, list | dict] = {}
+    if desired.ip_restrictions is None and live.ip_restrictions:
+        lost[IP_RESTRICTIONS] = list(live.ip_restrictions)
+    if desired.openid_connect is None and live.openid_connect:
+        lost[OPENID_CONNECT] = dict(live.openid_connect)
+    return lost
+
+
+CA_SHOWN_CHARS = 40  # a CA certificate is kilobytes of base64: the message shows its start, export writes it whole
+
+
+def as_spec_fields(values: dict[str, list | dict]) -> str:
+    """`spec.ipRestrictions: [...]; spec.openIdConnect: {...}`: each value as JSON, which YAML reads as written."""
+    shown = []
+    for part, value in values.items():
+        if isinstance(value, dict) and len(str(value.get("caContent") or "")) > CA_SHOWN_CHARS:
+            value = value | {"caContent": str(value["caContent"])[:CA_SHOWN_CHARS] + "..."}
+        shown.append(f"spec.{part}: {json.dumps(value)}")
+    return "; ".join(shown)
 
 
 def parts_depended_on(action: str, requests: list[Request]) -> tuple[str, ...]:

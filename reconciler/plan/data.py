@@ -41,6 +41,7 @@ class ErrorReason(StrEnum):
     REGION_REQUIRED = "region_required"  # absent, and spec.region is needed to create it
     REGION_MISMATCH = "region_mismatch"  # a region never changes
     RESET_NOT_ALLOWED = "reset_not_allowed"  # a kubeProxyMode change needs lifecycle.allowReset: true
+    RESET_WOULD_LOSE = "reset_would_lose"  # the reset wipes IP restrictions or OIDC that no file holds
     MODE_WITHOUT_EFFECT = "mode_without_effect"  # a kubeProxyMode change on a Standard-plan (Cilium) cluster
     NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
     UPGRADE_NOT_ALLOWED = "upgrade_not_allowed"  # spec.version above live needs lifecycle.allowUpgrade: true

@@ -14,16 +14,19 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 
 from dataclasses import replace
 
+from reconciler.escape import quoted
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
 from reconciler.model import KEPT_ON_RESET, PASSING_STATUSES, DesiredCluster
 from reconciler.plan.control_plane import (
+    as_spec_fields,
     ip_restrictions_request,
     oidc_create_request,
     parts_depended_on,
     parts_needed,
     plan_settings,
     version_ahead,
+    wiped_unmanaged,
 )
 from reconciler.plan.data import NEW_CLUSTER_ID, Action, Change, ClusterRef, ErrorReason, Plan, Request
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
@@ -208,6 +211,10 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         if live.ip_restrictions is None or live.openid_connect is None:  # read_fleet reads them for a reset
             message = "the IP restrictions and OIDC to keep across the reset were not read; nothing is planned"
             return _error(desired, ref, ErrorReason.READ_FAILED, message, live, diff, warnings)
+        lost = wiped_unmanaged(desired, live)
+        if lost:
+            message = _loses(desired, live_mode, lost)
+            return _error(desired, ref, ErrorReason.RESET_WOULD_LOSE, message, live, diff, warnings)
         requests.append(Request("POST", kube_path(desired.project, ref.id, "/reset"), reset_body(desired, live)))
         # The reset body carries the policy; the IP restrictions and OIDC are put back after it.
         diff += [c for c in plan_settings(desired, live).diff if c.path not in UPGRADE_PATHS]
@@ -253,12 +260,24 @@ def only_parts(live: LiveCluster, parts) -> LiveCluster:
     )
 
 
+def _loses(desired: DesiredCluster, live_mode: str | None, lost: dict[str, list | dict]) -> str:
+    """A reset is planned only where the files hold what it wipes: whatever stops the apply between the reset and
+    the put-back (a cancelled CI job, a killed runner), the next plan, on any machine, then sees them missing and
+    puts them back from the files. Nothing else would remember them."""
+    export = f"ovhkube export --project {desired.project} --cluster {quoted(desired.name)}"
+    return (
+        f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} needs a reset, which wipes the API server's "
+        f"{' and '.join(lost)}; the file does not manage them, so an apply stopped between the reset and their "
+        f"put-back (a cancelled job, a killed runner) would lose them for good: write them in the file first, then "
+        f"plan again ({export} writes them): {as_spec_fields(lost)}"
+    )
+
+
 def restore_after_reset(desired: DesiredCluster, live: LiveCluster) -> list[Request]:
-    """What the reset wipes and no reset field carries: the IP restrictions and OIDC the cluster had (read before
-    the reset), or those the file asks for, put back once the reset is over."""
+    """What the reset wipes and no reset field carries: the IP restrictions and OIDC the file asks for, put back once
+    the reset is over (a reset is planned only where the file manages those the cluster has: `_loses`)."""
     project, cluster_id = desired.project, live.cluster.get("id")
-    ranges = desired.ip_restrictions if desired.ip_restrictions is not None else live.ip_restrictions
-    oidc = desired.openid_connect if desired.openid_connect is not None else live.openid_connect
+    ranges, oidc = desired.ip_restrictions, desired.openid_connect
     requests = []
     if ranges:
         requests.append(ip_restrictions_request(project, cluster_id, ranges))
