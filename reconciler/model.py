@@ -63,6 +63,31 @@ PASSING_STATUSES = frozenset(
         "UNKNOWN",
     }
 )
+# Node pools (cloud.kube.NodePool, cloud.ProjectKubeNodePoolCreation/Update in OVHcloud's API description). A pool
+# field is managed only when the file writes it; these are the fields a file may write, by how the API changes them.
+POOL_IN_PLACE = ("desiredNodes", "minNodes", "maxNodes", "autoscale", "autoscaling", "template", "attachFloatingIps")
+POOL_CREATE_ONLY = ("flavorName", "antiAffinity", "availabilityZones")  # a change replaces the pool
+POOL_FIELDS = POOL_CREATE_ONLY + ("monthlyBilled",) + POOL_IN_PLACE  # monthlyBilled: false -> true only
+POOL_AUTOSCALING_FIELDS = (
+    "scaleDownUnneededTimeSeconds",
+    "scaleDownUnreadyTimeSeconds",
+    "scaleDownUtilizationThreshold",
+)
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# The node pool status enum (cloud.kube.NodePoolStatusEnum): statuses that end by themselves, and READY.
+POOL_PASSING_STATUSES = frozenset(
+    {"INSTALLING", "UPDATING", "UPSCALING", "DOWNSCALING", "REDEPLOYING", "RESETTING", "REOPENING", "MAINTENANCE"}
+)
+
+
+@dataclass(frozen=True)
+class DesiredPool:
+    """One pool of `spec.nodePools`: `fields` holds what the file writes, in the API's names, as written."""
+
+    name: str
+    fields: dict = field(default_factory=dict)
+    delete: bool = False  # `delete: true`: the pool must not exist (gated by lifecycle.allowPoolDelete)
+    pin_desired_nodes: bool = False  # with autoscale on, desiredNodes is managed only when pinned
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,8 @@ class Lifecycle:
     worker_nodes_policy: str | None = None  # None: the API's default (delete)
     allow_upgrade: bool = False  # upgrades drain every node and cannot be undone: opt-in, like resets
     latest_patch: bool = False  # `patch: latest`: also move to the newest patch of the current minor
+    allow_pool_replace: bool = False  # a pool whose create-only field changes is replaced (new first, then old)
+    allow_pool_delete: bool = False  # pools marked `delete: true` are deleted
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,7 @@ class DesiredCluster:
     update_policy: str | None = None  # None: not managed
     ip_restrictions: tuple[str, ...] | None = None  # None: not managed; (): no restriction, enforced
     openid_connect: dict | None = None  # None: not managed; {}: no OIDC, enforced; else the API's fields
+    node_pools: tuple[DesiredPool, ...] = ()  # only the pools the file declares; the others are never touched
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     defaults: tuple[DefaultsRef, ...] = ()  # the ClusterDefaults documents that select this cluster
     provenance: Provenance | None = field(default=None, compare=False, repr=False)  # None: all from `source`

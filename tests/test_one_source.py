@@ -71,3 +71,10 @@ def test_a_reset_body_repeats_every_setting_the_sandbox_says_a_reset_puts_back()
 
     always_in_the_body = {"kubeProxyMode", "customization", "name", "version"}
     assert set(RESET_DEFAULTS) - always_in_the_body <= set(model.KEPT_ON_RESET)
+
+
+def test_the_model_knows_exactly_the_schema_pool_fields_and_taint_effects():
+    pool = DEFS["nodePool"]["properties"]
+    assert set(pool) - {"delete", "pinDesiredNodes"} == set(model.POOL_FIELDS)
+    assert tuple(pool["autoscaling"]["properties"]) == model.POOL_AUTOSCALING_FIELDS
+    assert enum(DEFS["taint"]["properties"]["effect"]) == model.TAINT_EFFECTS

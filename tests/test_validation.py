@@ -78,7 +78,7 @@ EXPECTED = {
     "got PT3S",
     "unknown-field-typo.yaml": f'10:9: {IPTABLES}.sncPeriod: unknown field (did you mean "syncPeriod"?)',
     "unknown-field.yaml": "7:3: spec.labels: unknown field; allowed here: project, region, id, version, kubeProxyMode, "
-    "updatePolicy, ipRestrictions, openIdConnect, customization, lifecycle",
+    "updatePolicy, ipRestrictions, openIdConnect, customization, nodePools, lifecycle",
     "cidr-malformed.yaml": "7:36: spec.ipRestrictions[1]: not an IP range in CIDR notation (e.g. 203.0.113.0/24) or an "
     'address; got "10.0.0.300/32"',
     "cidr-host-bits.yaml": "7:20: spec.ipRestrictions[0]: has host bits set: the range 10.1.2.3/8 is 10.0.0.0/8; "
@@ -401,7 +401,20 @@ VALID = {
                 "ipvs": {"scheduler": "rr", "syncPeriod": "PT30S", "tcpTimeout": "PT0S", "udpTimeout": None},
             },
         },
-        "lifecycle": {"allowReset": True, "workerNodesPolicy": "reinstall"},
+        "nodePools": {
+            "workers": {
+                "flavorName": "b3-8",
+                "desiredNodes": 3,
+                "autoscaling": {"scaleDownUtilizationThreshold": 0.5},
+                "availabilityZones": ["eu-west-par-a"],
+                "template": {
+                    "metadata": {"labels": {"tier": "web"}, "finalizers": ["example.com/keep"]},
+                    "spec": {"taints": [{"key": "dedicated", "value": "web", "effect": "NoSchedule"}]},
+                },
+            },
+            "old": {"delete": True},
+        },
+        "lifecycle": {"allowReset": True, "workerNodesPolicy": "reinstall", "allowPoolReplace": True},
     },
 }
 JSON_VALUES = st.recursive(
@@ -485,6 +498,7 @@ VALID_DEFAULTS = {
         "version": "1.31",
         "customization": {"kubeProxy": {"iptables": {"syncPeriod": "PT30S"}}},
         "lifecycle": {"workerNodesPolicy": "reinstall"},
+        "nodePools": {"workers": {"flavorName": "b3-8", "template": {"metadata": {"labels": {"tier": "web"}}}}},
     },
 }
 VALID_LABELLED = replaced(VALID, ("metadata",), {"name": "web", "labels": {"env": "prod", "tier": "1"}})
@@ -499,7 +513,8 @@ DEFAULTS_MAPPING_PATHS = [path for path in DEFAULTS_PATHS if isinstance(found_at
     extra=st.none()
     | st.tuples(
         st.sampled_from(DEFAULTS_MAPPING_PATHS),
-        st.text(max_size=12) | st.sampled_from(["allowReset", "allowUpgrade", "project", "region", "id", "labels"]),
+        st.text(max_size=12)
+        | st.sampled_from(["allowReset", "allowUpgrade", "project", "region", "id", "labels", "delete"]),
     ),
 )
 def test_the_compiled_check_agrees_with_jsonschema_on_defaults_documents(path, value, extra):

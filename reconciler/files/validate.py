@@ -15,10 +15,18 @@ from reconciler.files.control_plane import cidr_problem, oidc_problems
 from reconciler.files.defaults import NO_CLUSTERS, apply_defaults, is_defaults, locate_for_clusters
 from reconciler.files.fastcheck import compile_check
 from reconciler.files.load import Document, load_paths
+from reconciler.files.node_pools import pool_problems
 from reconciler.files.problem import WARNING, Problem, dotted, shown
 from reconciler.files.provenance import DocumentProvenance
 from reconciler.files.schema import load_schema
-from reconciler.model import ALWAYS_ENABLED_PLUGINS, MANAGED_BLOCKS, DefaultsRef, DesiredCluster, Lifecycle
+from reconciler.model import (
+    ALWAYS_ENABLED_PLUGINS,
+    MANAGED_BLOCKS,
+    DefaultsRef,
+    DesiredCluster,
+    DesiredPool,
+    Lifecycle,
+)
 from reconciler.plan.normalize import DEFAULT_SYNC_PERIOD_SECONDS
 
 __all__ = ["Loaded", "Problem", "load_desired"]
@@ -240,7 +248,21 @@ _DURATION_MESSAGE = (
 _DEF_MESSAGES = {"projectId": "project", "region": "region"}
 
 
+_POOL_PATTERN_MESSAGES = {
+    "flavorName": "must be a flavor name such as b3-8 or c3-16",
+    "availabilityZones": "must be an availability zone such as eu-west-par-a",
+}
+_POOL_NAME_MESSAGE = (
+    "is not a node pool name: lowercase letters, digits and -, a letter or digit first and last, 63 characters at most"
+)
+
+
 def _pattern_message(path: tuple, value, subschema: dict) -> str:
+    if subschema == _schema_def("nodePoolName"):
+        return f"{shown(value)} {_POOL_NAME_MESSAGE}"
+    if path[:2] == ("spec", "nodePools") and len(path) >= 4:
+        field = path[3]
+        return f"{_POOL_PATTERN_MESSAGES.get(field, _DURATION_MESSAGE)}; got {shown(value)}"
     key = next((key for name, key in _DEF_MESSAGES.items() if subschema == _schema_def(name)), None)
     message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 else None
     return f"{message or _DURATION_MESSAGE}; got {shown(value)}"
@@ -313,6 +335,9 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         path = ("spec", "lifecycle", "patch")
         problem(path, "has no effect unless allowUpgrade is true (a patch upgrade drains every node too)", WARNING)
     _control_plane_problems(spec, problem)
+    for name, pool in _mapping(spec.get("nodePools")).items():
+        for where, message, severity in pool_problems(_mapping(pool), spec.get("region")):
+            problem(("spec", "nodePools", name, *where), message, severity)
     return problems
 
 
@@ -372,6 +397,12 @@ def duplicate_problems(documents: list[Document]) -> list[Problem]:
 # --- the model -------------------------------------------------------------------------------------------
 
 
+def _pool(name: str, written: dict) -> DesiredPool:
+    fields = {key: value for key, value in written.items() if key not in ("delete", "pinDesiredNodes")}
+    pinned = written.get("pinDesiredNodes", False)
+    return DesiredPool(name, fields, delete=written.get("delete", False), pin_desired_nodes=pinned)
+
+
 def to_cluster(document: Document) -> DesiredCluster:
     data = document.data
     spec = data["spec"]
@@ -406,7 +437,10 @@ def to_cluster(document: Document) -> DesiredCluster:
             worker_nodes_policy=lifecycle.get("workerNodesPolicy"),
             allow_upgrade=lifecycle.get("allowUpgrade", False),
             latest_patch=lifecycle.get("patch") == "latest",
+            allow_pool_replace=lifecycle.get("allowPoolReplace", False),
+            allow_pool_delete=lifecycle.get("allowPoolDelete", False),
         ),
+        node_pools=tuple(_pool(name, written or {}) for name, written in (spec.get("nodePools") or {}).items()),
         defaults=tuple(DefaultsRef(defaults.name, defaults.source) for defaults in chosen),
         provenance=DocumentProvenance(document),
     )
