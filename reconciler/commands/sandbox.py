@@ -68,6 +68,13 @@ def serve(
     null_customization: bool = typer.Option(
         False, "--null-customization", help="Answer customization: null on a cluster with nothing customized."
     ),
+    autoscaler_nodes: int = typer.Option(
+        None,
+        "--autoscaler-nodes",
+        min=0,
+        metavar="N",
+        help="Act as the cluster autoscaler: every autoscaled pool reads as moved to N nodes (within min..max).",
+    ),
     busy_writes: int = typer.Option(0, min=0, help="Refuse this many first POST/PUT with 409 --busy-class."),
     busy_class: str = typer.Option(
         "ServiceOnlyOneModification", help="Conflict for --busy-writes: ServiceOnlyOneModification, ServiceLocked..."
@@ -118,6 +125,7 @@ def serve(
                 show_late_seconds=show_late_seconds,
                 null_customization=null_customization,
                 reset_delay_seconds=reset_delay_seconds,
+                autoscaler_nodes=autoscaler_nodes,
             ),
             expand_lists=expanded_lists,
             request_log=request_log,

@@ -15,6 +15,7 @@ from reconciler.sandbox.facts import (
     IPVS_SCHEDULERS,
     KUBE_PROXY_MODES,
     PLANS,
+    TAINT_EFFECTS,
     UPDATE_POLICIES,
     VERSIONS,
     WORKER_NODES_POLICIES,
@@ -165,7 +166,73 @@ CLUSTER_SETTINGS = {
     "updatePolicy": enum(UPDATE_POLICIES),
     "ipAllocationPolicy": IP_ALLOCATION_POLICY,
 }
-_CREATE_ONLY = {"region": string, "plan": enum(PLANS), "nodepool": any_object, "nodepools": list_of(any_object)}
+
+
+def integer(value, path, problems) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.append(f"{path}: expected an integer, got {_type_name(value)}")
+
+
+def number(value, path, problems) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        problems.append(f"{path}: expected a number, got {_type_name(value)}")
+
+
+def string_map(value, path, problems) -> None:
+    if not isinstance(value, dict):
+        problems.append(f"{path}: expected an object, got {_type_name(value)}")
+        return
+    for key, item in value.items():
+        string(item, f"{path}.{key}", problems)
+
+
+# Node pools (cloud.ProjectKubeNodePoolCreation / ...Update, cloud.kube.NodePoolTemplate): a template, when sent, is
+# whole (metadata with annotations, finalizers and labels; spec with taints and unschedulable; each taint whole).
+TAINT = obj(
+    {"effect": enum(TAINT_EFFECTS), "key": string, "value": string}, required=("effect", "key", "value"), nullable=False
+)
+TEMPLATE = obj(
+    {
+        "metadata": obj(
+            {"annotations": string_map, "finalizers": list_of(string), "labels": string_map},
+            required=("annotations", "finalizers", "labels"),
+            nullable=False,
+        ),
+        "spec": obj({"taints": list_of(TAINT), "unschedulable": boolean}, required=("taints", "unschedulable")),
+    },
+    required=("metadata", "spec"),
+    nullable=False,
+)
+AUTOSCALING = obj(
+    {
+        "scaleDownUnneededTimeSeconds": integer,
+        "scaleDownUnreadyTimeSeconds": integer,
+        "scaleDownUtilizationThreshold": number,
+    },
+    nullable=False,
+)
+_POOL_SETTINGS = {
+    "attachFloatingIps": obj({"enabled": boolean}, nullable=False),
+    "autoscale": boolean,
+    "autoscaling": AUTOSCALING,
+    "desiredNodes": integer,
+    "maxNodes": integer,
+    "minNodes": integer,
+    "template": TEMPLATE,
+}
+POOL_CREATE = obj(
+    _POOL_SETTINGS
+    | {
+        "antiAffinity": boolean,
+        "availabilityZones": list_of(string),
+        "flavorName": string,
+        "monthlyBilled": boolean,
+        "name": string,
+    },
+    required=("flavorName",),
+)
+POOL_UPDATE = obj(_POOL_SETTINGS | {"nodesToRemove": list_of(string)})
+_CREATE_ONLY = {"region": string, "plan": enum(PLANS), "nodepool": any_object, "nodepools": list_of(POOL_CREATE)}
 CREATE = obj(CLUSTER_SETTINGS | _CREATE_ONLY, required=("region",))
 # The reset body's fields are not nullable, unlike the creation body's (schema): leave a field out instead.
 RESET = obj(CLUSTER_SETTINGS | {"workerNodesPolicy": enum(WORKER_NODES_POLICIES)}, nullable=False)

@@ -28,6 +28,7 @@
 import copy
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +54,8 @@ PENDING_RESET = "_pendingReset"
 SHOWN_BEFORE = "_shownBefore"
 # Stored with the cluster, served by their own calls (reconciler.sandbox.control_plane), never in the object.
 IPS_KEY, OIDC_KEY = BESIDE_KEYS = ("_ipRestrictions", "_openIdConnect")
+# The cluster's node pools, served by their own calls (reconciler.sandbox.node_pools).
+POOLS_KEY = "_nodePools"
 
 
 class ApiFailure(Exception):
@@ -165,6 +168,7 @@ class Behaviour:
     show_late_seconds: float = 0.0  # reads answer a cluster as before a change this long
     null_customization: bool = False  # nothing customized answers customization: null
     reset_delay_seconds: float = 0.0  # a reset starts this long after it is accepted
+    autoscaler_nodes: int | None = None  # the cluster autoscaler moves every autoscaled pool to this many nodes
 
 
 class Clusters:
@@ -172,6 +176,8 @@ class Clusters:
         self.state = state
         self.behaviour = behaviour or Behaviour()
         self.clock = clock
+        # What else a create makes from its body (the node pools of `nodepools`), before the cluster is saved.
+        self.on_create: Callable[[StoredCluster, dict, float], None] | None = None
 
     # reading
 
@@ -197,7 +203,8 @@ class Clusters:
         now = self.clock() if now is None else now
         stored, status = self.visible(cluster, now)
         # IP restrictions and OIDC are kept beside the cluster: the object never shows them.
-        data = {key: value for key, value in stored.items() if key not in (*BESIDE_KEYS, SHOWN_BEFORE, PENDING_RESET)}
+        hidden = (*BESIDE_KEYS, POOLS_KEY, SHOWN_BEFORE, PENDING_RESET)
+        data = {key: value for key, value in stored.items() if key not in hidden}
         data["status"] = status
         previous = data.pop(PREVIOUS, None)
         if previous and data["status"] != "READY":
@@ -249,6 +256,8 @@ class Clusters:
         data = new_cluster(project, body, now)
         stored = StoredCluster(data["id"], project, data, now)
         self._mark_busy(stored, "INSTALLING", now)
+        if self.on_create is not None:
+            self.on_create(stored, body, now)
         with self.state.write() as conn:  # counted in the write transaction: two creates at once cannot both pass
             if len(self.state.cluster_ids(project, conn)) >= self.behaviour.max_clusters_per_project:
                 limit = self.behaviour.max_clusters_per_project

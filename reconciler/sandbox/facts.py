@@ -24,6 +24,26 @@ STATUSES = (
     "USER_WEBHOOK_PREVENTING_OPERATIONS_ERROR", "UNKNOWN",
 )  # fmt: skip
 
+TAINT_EFFECTS = ("NoExecute", "NoSchedule", "PreferNoSchedule")
+# Node pool and node statuses the sandbox shows (cloud.kube.NodePoolStatusEnum, cloud.kube.NodeStatusEnum): a pool
+# is INSTALLING when created, UPSCALING or DOWNSCALING while its node count moves, UPDATING when only its settings
+# change, DELETING until it is gone; then READY. The description has no RESIZING.
+POOL_STATUSES = ("INSTALLING", "UPSCALING", "DOWNSCALING", "UPDATING", "DELETING", "READY")
+# The flavors a cluster offers (cloud.kube.Flavor): name, category, vCPUs, RAM (GB), GPUs.
+FLAVORS = (
+    ("b3-8", "b", 2, 8, 0),
+    ("b3-16", "b", 4, 16, 0),
+    ("b3-32", "b", 8, 32, 0),
+    ("c3-4", "c", 2, 4, 0),
+    ("c3-8", "c", 4, 8, 0),
+    ("c3-16", "c", 8, 16, 0),
+    ("r3-16", "r", 2, 16, 0),
+    ("d2-8", "d", 4, 8, 0),
+    ("t2-45", "t", 15, 45, 1),
+)
+POOL_DEFAULTS = {"desiredNodes": 1, "minNodes": 0, "maxNodes": 100}  # the creation body's documented defaults
+MAX_ANTI_AFFINITY_NODES = 5
+
 # Statuses the sandbox moves a cluster through; each turns READY after the server's transition time.
 TRANSIENT_STATUSES = ("INSTALLING", "UPDATING", "REDEPLOYING", "RESETTING")
 MAX_CLUSTERS_PER_PROJECT = 20  # OVHcloud docs, Managed Kubernetes known limits

@@ -25,11 +25,12 @@ from reconciler.sandbox import bodies
 from reconciler.sandbox.bodies import shown
 from reconciler.sandbox.clusters import Behaviour, Clusters, minor, new_cluster, next_versions, with_patch
 from reconciler.sandbox.control_plane import IPS_KEY, OIDC_KEY
-from reconciler.sandbox.facts import KUBE_PROXY_MODES, PLANS, STATUSES, VERSIONS
+from reconciler.sandbox.facts import KUBE_PROXY_MODES, PLANS, POOL_STATUSES, STATUSES, VERSIONS
+from reconciler.sandbox.node_pools import POOLS_KEY, NodePools, new_pool
 from reconciler.sandbox.state import State, StoredCluster
 
 # Seed and `show` fields kept beside the cluster object, by the key the state stores them under.
-BESIDE = {"ipRestrictions": IPS_KEY, "openIdConnect": OIDC_KEY}
+BESIDE = {"ipRestrictions": IPS_KEY, "openIdConnect": OIDC_KEY, "nodePools": POOLS_KEY}
 
 
 class SeedError(Exception):
@@ -57,6 +58,35 @@ def _uuid(value, path, problems) -> None:
         problems.append(f"{path}: {shown(value)} is not a UUID")
 
 
+# A pool as `show` prints it (cloud.kube.NodePool) or as a creation body names it (flavorName); the counts and dates
+# the sandbox computes are taken and recomputed.
+POOL = bodies.obj(
+    {
+        "id": _uuid,
+        "name": bodies.string,
+        "flavor": bodies.string,
+        "flavorName": bodies.string,
+        "status": bodies.enum(POOL_STATUSES),
+        "desiredNodes": _count,
+        "minNodes": _count,
+        "maxNodes": _count,
+        "autoscale": bodies.boolean,
+        "autoscaling": bodies.AUTOSCALING,
+        "antiAffinity": bodies.boolean,
+        "monthlyBilled": bodies.boolean,
+        "availabilityZones": bodies.list_of(bodies.string),
+        "attachFloatingIps": bodies.obj({"enabled": bodies.boolean}),
+        "template": bodies.TEMPLATE,
+        "projectId": bodies.string,
+        "createdAt": bodies.string,
+        "updatedAt": bodies.string,
+        "currentNodes": _count,
+        "availableNodes": _count,
+        "upToDateNodes": _count,
+        "sizeStatus": bodies.string,
+    },
+    required=("name",),
+)
 CLUSTER = bodies.obj(
     bodies.CLUSTER_SETTINGS
     | {
@@ -78,6 +108,7 @@ CLUSTER = bodies.obj(
         "customization": bodies.STORED_CUSTOMIZATION,
         "ipRestrictions": bodies.list_of(bodies.string),
         "openIdConnect": bodies.any_object,
+        "nodePools": bodies.list_of(POOL),
     },
     required=("name", "region"),
 )
@@ -129,6 +160,11 @@ def seeded_cluster(project: str, fields: dict, now: float) -> StoredCluster:
     data.update({key: value for key, value in fields.items() if key not in ("id", "resets", *BESIDE)})
     for name, key in BESIDE.items():
         data[key] = fields.get(name)
+    # Seeded pools: READY unless seeded in a passing status, which ends the serving sandbox's transition time later.
+    data[POOLS_KEY] = [
+        new_pool(project, pool | {"status": pool.get("status") or "READY"}, now, None)
+        for pool in fields.get("nodePools") or []
+    ]
     data["status"] = fields.get("status") or "READY"
     data["version"] = with_patch(data["version"])
     if "nextUpgradeVersions" not in fields:
@@ -156,21 +192,25 @@ def load_seed(state: State, source: dict | str | Path) -> int:
     return written
 
 
-def _beside(cluster: StoredCluster) -> dict:
-    """What `show` adds to the cluster object: its resets, IP restrictions and OIDC (each has its own GET)."""
-    return {"resets": cluster.resets} | {name: cluster.data.get(key) or None for name, key in BESIDE.items()}
+def _beside(cluster: StoredCluster, pools: NodePools, now: float) -> dict:
+    """What `show` adds to the cluster object: its resets, IP restrictions, OIDC and node pools (each has its own
+    GET)."""
+    shown = {"resets": cluster.resets} | {name: cluster.data.get(key) or None for name, key in BESIDE.items()}
+    shown["nodePools"] = [pools.shown(pool, now) for pool in pools.pools_of(cluster, now)]
+    return shown
 
 
 def show(state: State, transition_seconds: float = 0.0) -> dict:
     """The whole state in the seed's shape, each cluster as the API shows it plus `resets`."""
     clusters = Clusters(state, Behaviour(transition_seconds=transition_seconds))
+    pools = NodePools(clusters)
     now = time.time()
     return {
         "projects": [
             {
                 "serviceName": project,
                 **({"expired": True} if state.project_expired(project) else {}),
-                "clusters": [clusters.shown(c, now) | _beside(c) for c in clusters.current(project, now)],
+                "clusters": [clusters.shown(c, now) | _beside(c, pools, now) for c in clusters.current(project, now)],
             }
             for project in state.projects()
         ]

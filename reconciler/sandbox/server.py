@@ -26,6 +26,7 @@ from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
 from reconciler.sandbox.clusters import ApiFailure, Behaviour, Clusters, not_found
 from reconciler.sandbox.control_plane import ControlPlane
 from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
+from reconciler.sandbox.node_pools import NodePools
 from reconciler.sandbox.requestlog import RequestLog
 from reconciler.sandbox.state import State
 
@@ -71,6 +72,23 @@ CONTROL_PLANE_ROUTES = (
         },
     ),
 )
+# The node pool calls and the cluster's flavors, served by NodePools (IAM action names from the schema).
+NODE_POOL_ROUTES = (
+    (
+        re.compile(_KUBE + r"/([^/]+)/nodepool"),
+        {"GET": ("list_pools", "kube/nodepool/get"), "POST": ("create_pool", "kube/nodepool/create")},
+    ),
+    (
+        re.compile(_KUBE + r"/([^/]+)/nodepool/([^/]+)"),
+        {
+            "GET": ("get_pool", "kube/nodepool/get"),
+            "PUT": ("put_pool", "kube/nodepool/edit"),
+            "DELETE": ("delete_pool", "kube/nodepool/delete"),
+        },
+    ),
+    (re.compile(_KUBE + r"/([^/]+)/nodepool/([^/]+)/nodes"), {"GET": ("get_nodes", "kube/nodepool/nodes/get")}),
+    (re.compile(_KUBE + r"/([^/]+)/flavors"), {"GET": ("get_flavors", "kube/flavors/get")}),
+)
 IAM_PREFIX = "publicCloudProject:apiovh:"
 _query_ids = itertools.count(1)
 MAX_BODY_BYTES = 1024 * 1024  # the largest call ovhkube makes is a few KB; a bigger body is refused unread (413)
@@ -89,7 +107,7 @@ def _page_header(value: str | None, name: str) -> int | None:
 def route(method: str, path: str):
     """The Clusters method and IAM action serving (method, path), and the ids in the path; ApiFailure 404/405 when
     there is none."""
-    for pattern, methods in ROUTES + CONTROL_PLANE_ROUTES:
+    for pattern, methods in ROUTES + CONTROL_PLANE_ROUTES + NODE_POOL_ROUTES:
         match = pattern.fullmatch(path)
         if match:
             if method not in methods:
@@ -204,8 +222,14 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiFailure(400, "Client::BadRequest", "Invalid JSON in the request body") from None
         if serve == "list_ids":
             result = self._listing(sandbox, *ids)
+        elif serve == "list_pools":
+            result = self._pool_listing(sandbox, *ids)
         else:
-            operation = getattr(sandbox.clusters, serve, None) or getattr(sandbox.control_plane, serve)
+            operation = (
+                getattr(sandbox.clusters, serve, None)
+                or getattr(sandbox.control_plane, serve, None)
+                or getattr(sandbox.node_pools, serve)
+            )
             result = operation(*ids) if method == "GET" else operation(*ids, body)
         if injected:  # the change is committed, yet the client hears an error
             raise ApiFailure(injected.status, injected.error_class, injected.message)
@@ -217,6 +241,17 @@ class _Handler(BaseHTTPRequestHandler):
         size = _page_header(self.headers.get("X-Pagination-Size"), "X-Pagination-Size")
         number = _page_header(self.headers.get("X-Pagination-Number"), "X-Pagination-Number") or 1
         page, total = sandbox.clusters.list_objects(project, size, number)
+        self._expanded = True
+        self._answer_headers["X-Pagination-Elements"] = str(total)
+        return page
+
+    def _pool_listing(self, sandbox: "SandboxServer", project: str, cluster_id: str) -> list:
+        """Full pool objects (the description's answer) either way; the expanded form a page at a time."""
+        if self.headers.get("X-Pagination-Mode") != EXPANDED_MODE:
+            return sandbox.node_pools.list_pools(project, cluster_id)[0]
+        size = _page_header(self.headers.get("X-Pagination-Size"), "X-Pagination-Size")
+        number = _page_header(self.headers.get("X-Pagination-Number"), "X-Pagination-Number") or 1
+        page, total = sandbox.node_pools.list_pools(project, cluster_id, size, number)
         self._expanded = True
         self._answer_headers["X-Pagination-Elements"] = str(total)
         return page
@@ -263,6 +298,7 @@ class SandboxServer:
         self.state = State(state_path)
         self.clusters = Clusters(self.state, behaviour)
         self.control_plane = ControlPlane(self.clusters)
+        self.node_pools = NodePools(self.clusters)
         self.faults = Faults(faults or FaultOptions())
         self.expand_lists = expand_lists
         self.request_log = RequestLog(request_log) if request_log else None
