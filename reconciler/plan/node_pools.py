@@ -1,0 +1,296 @@
+"""The node pools of one cluster, desired x live -> what must change, compared by meaning.
+
+A pure function of the file's pools, the cluster's live pools (as the listing answers them), its lifecycle and the
+flavors it offers. Only the pools the file declares are looked at; a live pool it does not declare is never touched.
+
+- A pool absent live is created (its file must give flavorName; the flavor must be one the cluster offers).
+- A pool present live gets one update, carrying only the fields that differ by meaning. A template is sent whole
+  (the API requires every part of it): the live template with the managed parts replaced.
+- With autoscale on (written, or live where the file does not manage it), desiredNodes belongs to the autoscaler:
+  not compared unless pinned (then a warning).
+- A field fixed at creation (flavorName, antiAffinity, availabilityZones, monthlyBilled) that differs replaces the
+  pool: a new pool (named after the old one, `NAME-rN`), then the old one deleted; only with
+  lifecycle.allowPoolReplace, else an error for the cluster.
+- `delete: true` deletes the live pool, only with lifecycle.allowPoolDelete, else an error.
+A pool `NAME` matches the live pool named NAME, or else the newest replacement `NAME-rN` ovhkube made of it.
+"""
+
+import copy
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.model import POOL_AUTOSCALING_FIELDS, DesiredPool, Lifecycle
+
+EMPTY_TEMPLATE: dict[str, Any] = {
+    "metadata": {"annotations": {}, "finalizers": [], "labels": {}},
+    "spec": {"taints": [], "unschedulable": False},
+}
+_TEMPLATE_PARTS = (("metadata", "labels"), ("metadata", "annotations"), ("metadata", "finalizers"))
+_SPEC_PARTS = (("spec", "taints"), ("spec", "unschedulable"))
+
+
+class PoolChangeKind(StrEnum):
+    CREATE = "pool_create"
+    UPDATE = "pool_update"
+    DELETE = "pool_delete"
+    REPLACE = "pool_replace"  # create the new pool, wait for its nodes, then delete the old one
+
+
+@dataclass(frozen=True)
+class PoolChange:
+    kind: PoolChangeKind
+    name: str  # the pool's name in the file
+    pool_id: str | None = None  # the live pool changed or deleted (replace: the old one)
+    body: dict | None = None  # create (and replace): the creation body; update: the PUT body
+    diff: tuple[tuple[str, Any, Any], ...] = ()  # (path below nodePools, before, after)
+
+
+@dataclass(frozen=True)
+class PoolPlan:
+    changes: tuple[PoolChange, ...] = ()
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _Found:
+    changes: list[PoolChange] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def matching_pool(name: str, live: list[dict]) -> dict | None:
+    """The live pool a file's pool `name` stands for: its namesake, or else its newest replacement."""
+    by_name = {pool.get("name"): pool for pool in live}
+    if name in by_name:
+        return by_name[name]
+    pattern = re.compile(re.escape(name) + r"-r([0-9]+)")
+    generations = [(int(m.group(1)), pool) for pool in live if (m := pattern.fullmatch(str(pool.get("name"))))]
+    return max(generations, key=lambda item: item[0])[1] if generations else None
+
+
+def replacement_name(name: str, live: list[dict]) -> str:
+    """`NAME-rN`, N one above the newest replacement of NAME live (names are unique in a cluster)."""
+    pattern = re.compile(re.escape(name) + r"-r([0-9]+)")
+    taken = [int(m.group(1)) for pool in live if (m := pattern.fullmatch(str(pool.get("name"))))]
+    return f"{name}-r{max(taken, default=0) + 1}"
+
+
+# --- comparison by meaning --------------------------------------------------------------------------------
+
+
+def _taints(value: object) -> frozenset:
+    return frozenset(
+        (taint.get("key"), taint.get("value") or "", taint.get("effect"))
+        for taint in (value if isinstance(value, list) else [])
+        if isinstance(taint, dict)
+    )
+
+
+def _template_part(template: object, part: tuple[str, str]) -> object:
+    section = (template if isinstance(template, dict) else {}).get(part[0])
+    return (section if isinstance(section, dict) else {}).get(part[1])
+
+
+def _meaning(part: tuple[str, str], value: object) -> object:
+    """A template part as what it means: lists as sets, taint values "" where left out, null as empty."""
+    if part == ("spec", "taints"):
+        return _taints(value)
+    if part == ("metadata", "finalizers"):
+        return frozenset(value if isinstance(value, list) else [])
+    if part == ("spec", "unschedulable"):
+        return bool(value)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _sent_part(part: tuple[str, str], value: object) -> object:
+    if part == ("spec", "taints") and isinstance(value, list):
+        return [{"key": t["key"], "value": t.get("value") or "", "effect": t["effect"]} for t in value]
+    return copy.deepcopy(value)
+
+
+def whole_template(live: object, desired: dict) -> dict:
+    """The template to send: the live one (or the empty one), the parts the file writes replaced."""
+    template = copy.deepcopy(EMPTY_TEMPLATE)
+    for part in _TEMPLATE_PARTS + _SPEC_PARTS:
+        value = _template_part(live, part)
+        if value is not None:
+            template[part[0]][part[1]] = _sent_part(part, value)
+        written = _template_part(desired, part)
+        if written is not None:
+            template[part[0]][part[1]] = _sent_part(part, written)
+    return template
+
+
+def _live_scalar(pool: dict, name: str) -> object:
+    if name == "flavorName":
+        return pool.get("flavor")
+    if name in ("antiAffinity", "monthlyBilled", "autoscale"):
+        return bool(pool.get(name))
+    if name == "availabilityZones":
+        return list(pool.get(name) or [])
+    if name == "attachFloatingIps":
+        return {"enabled": bool((pool.get(name) or {}).get("enabled"))}
+    return pool.get(name)
+
+
+def _written_scalar(desired: dict, name: str) -> object:
+    value = desired[name]
+    if name == "availabilityZones":
+        return list(value)
+    if name == "attachFloatingIps":
+        return {"enabled": bool(value.get("enabled"))}
+    return value
+
+
+# --- the plan ---------------------------------------------------------------------------------------------
+
+CREATE_ONLY = ("flavorName", "antiAffinity", "availabilityZones", "monthlyBilled")
+IN_PLACE_SCALARS = ("minNodes", "maxNodes", "autoscale", "attachFloatingIps")
+
+
+def creation_body(name: str, desired: dict) -> dict:
+    body: dict[str, Any] = {"name": name}
+    for key, value in desired.items():
+        body[key] = whole_template(None, value) if key == "template" else copy.deepcopy(value)
+    return body
+
+
+def plan_pools(
+    desired: tuple[DesiredPool, ...], live: list[dict], lifecycle: Lifecycle, flavors: frozenset[str] | None
+) -> PoolPlan:
+    """What the file's pools change in this cluster; `flavors`: the cluster's (None: not read)."""
+    found = _Found()
+    for pool in desired:
+        current = matching_pool(pool.name, live)
+        if pool.delete:
+            _plan_delete(pool, current, lifecycle, found)
+        elif current is None:
+            _plan_create(pool, flavors, found)
+        else:
+            _plan_existing(pool, current, live, lifecycle, flavors, found)
+    return PoolPlan(tuple(found.changes), tuple(found.errors), tuple(found.warnings))
+
+
+def _flavor_error(pool: DesiredPool, flavors: frozenset[str] | None) -> str | None:
+    flavor = pool.fields.get("flavorName")
+    if flavors is None or flavor is None or flavor in flavors:
+        return None
+    return f'nodePools.{pool.name}.flavorName: "{flavor}" is not a flavor this cluster offers'
+
+
+def _plan_delete(pool: DesiredPool, current: dict | None, lifecycle: Lifecycle, found: _Found) -> None:
+    if current is None:
+        return
+    if not lifecycle.allow_pool_delete:
+        found.errors.append(
+            f"nodePools.{pool.name}: delete: true deletes the pool and its nodes; "
+            "it needs lifecycle.allowPoolDelete: true"
+        )
+        return
+    diff = (("nodePools." + pool.name, current.get("name"), None),)
+    found.changes.append(PoolChange(PoolChangeKind.DELETE, pool.name, current.get("id"), None, diff))
+
+
+def _plan_create(pool: DesiredPool, flavors: frozenset[str] | None, found: _Found) -> None:
+    if "flavorName" not in pool.fields:
+        found.errors.append(f"nodePools.{pool.name}: no such pool live, and the file gives no flavorName to create it")
+        return
+    error = _flavor_error(pool, flavors)
+    if error:
+        found.errors.append(error)
+        return
+    diff = (("nodePools." + pool.name, None, pool.name),)
+    found.changes.append(
+        PoolChange(PoolChangeKind.CREATE, pool.name, None, creation_body(pool.name, pool.fields), diff)
+    )
+
+
+def _plan_existing(
+    pool: DesiredPool,
+    current: dict,
+    live: list[dict],
+    lifecycle: Lifecycle,
+    flavors: frozenset[str] | None,
+    found: _Found,
+) -> None:
+    written = pool.fields
+    prefix = f"nodePools.{pool.name}."
+    fixed = [
+        (prefix + name, _live_scalar(current, name), _written_scalar(written, name))
+        for name in CREATE_ONLY
+        if name in written and _live_scalar(current, name) != _written_scalar(written, name)
+    ]
+    if fixed:
+        _plan_replace(pool, current, live, lifecycle, flavors, tuple(fixed), found)
+        return
+    body: dict[str, Any] = {}
+    diff: list[tuple[str, Any, Any]] = []
+    autoscale = written.get("autoscale", bool(current.get("autoscale")))
+    owns_desired = not autoscale or pool.pin_desired_nodes
+    for name in ("desiredNodes", *IN_PLACE_SCALARS):
+        if name not in written or (name == "desiredNodes" and not owns_desired):
+            continue
+        before, after = _live_scalar(current, name), _written_scalar(written, name)
+        if before != after:
+            body[name] = after
+            diff.append((prefix + name, before, after))
+    if autoscale and pool.pin_desired_nodes and "desiredNodes" in body:
+        found.warnings.append(f"{prefix}desiredNodes is pinned while autoscale is on: this fights the autoscaler")
+    tuning = written.get("autoscaling") or {}
+    live_tuning = current.get("autoscaling") or {}
+    moved = {
+        key: tuning[key] for key in POOL_AUTOSCALING_FIELDS if key in tuning and tuning[key] != live_tuning.get(key)
+    }
+    if moved:
+        body["autoscaling"] = {
+            key: live_tuning.get(key) for key in POOL_AUTOSCALING_FIELDS if key in live_tuning
+        } | moved
+        diff.extend((f"{prefix}autoscaling.{key}", live_tuning.get(key), value) for key, value in moved.items())
+    template = written.get("template")
+    if template is not None:
+        template_diff = [
+            (f"{prefix}template.{part[0]}.{part[1]}", _template_part(current.get("template"), part), value)
+            for part in _TEMPLATE_PARTS + _SPEC_PARTS
+            if (value := _template_part(template, part)) is not None
+            and _meaning(part, value) != _meaning(part, _template_part(current.get("template"), part))
+        ]
+        if template_diff:
+            body["template"] = whole_template(current.get("template"), template)
+            diff.extend(template_diff)
+    if body:
+        found.changes.append(PoolChange(PoolChangeKind.UPDATE, pool.name, current.get("id"), body, tuple(diff)))
+
+
+def _plan_replace(
+    pool: DesiredPool,
+    current: dict,
+    live: list[dict],
+    lifecycle: Lifecycle,
+    flavors: frozenset[str] | None,
+    fixed: tuple[tuple[str, Any, Any], ...],
+    found: _Found,
+) -> None:
+    named = ", ".join(f"{path.rsplit('.', 1)[1]} {before} -> {after}" for path, before, after in fixed)
+    if not lifecycle.allow_pool_replace:
+        found.errors.append(
+            f"nodePools.{pool.name}: {named} cannot change in place; replacing the pool (a new one, then the old one "
+            "deleted) needs lifecycle.allowPoolReplace: true"
+        )
+        return
+    error = _flavor_error(pool, flavors)
+    if error:
+        found.errors.append(error)
+        return
+    fields = {"flavorName": current.get("flavor")} | {
+        name: _live_scalar(current, name) for name in ("antiAffinity", "monthlyBilled", "availabilityZones")
+    }
+    fields |= {key: current[key] for key in ("minNodes", "maxNodes", "autoscale") if current.get(key) is not None}
+    fields["desiredNodes"] = current.get("desiredNodes")
+    fields["template"] = current.get("template") or EMPTY_TEMPLATE
+    fields |= pool.fields
+    fields["template"] = whole_template(current.get("template"), pool.fields.get("template") or {})
+    body = creation_body(replacement_name(pool.name, live), {k: v for k, v in fields.items() if v is not None})
+    found.changes.append(PoolChange(PoolChangeKind.REPLACE, pool.name, current.get("id"), body, fixed))
