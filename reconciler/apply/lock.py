@@ -1,4 +1,5 @@
-"""The workspace's advisory apply lock (`.ovhkube/apply.lock`): two applies in one workspace never run at once.
+"""The apply lock: a local file by default (`.ovhkube/apply.lock`: two applies in one workspace never run at once),
+or an object in an S3-compatible bucket that every runner shares (`--lock s3://BUCKET/KEY`, apply/s3lock.py).
 
 The exclusion is a kernel file lock (flock) on the file, so a holder that dies (kill -9, a cancelled CI job)
 releases it on its own and nobody has to remove anything. The file's content says who holds it (host, pid,
@@ -13,7 +14,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
 from reconciler.errors import UserError
@@ -21,6 +22,7 @@ from reconciler.escape import without_userinfo
 
 LOCK_PATH = os.path.join(".ovhkube", "apply.lock")  # OVHKUBE_LOCK_FILE names another (one per workspace)
 POLL_SECONDS = 0.2
+DEFAULT_S3_EXPIRY = 120.0
 
 
 class LockBusy(UserError):
@@ -99,3 +101,18 @@ def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = N
             handle.flush()
     finally:
         handle.close()  # closing drops the flock
+
+
+def lock_for(
+    url: str | None, timeout: float, note: Callable[[str], None], expiry: float = DEFAULT_S3_EXPIRY
+) -> AbstractContextManager[None]:
+    """The lock `--lock` names: `s3://BUCKET/KEY`, or a local file (a path, or `file://PATH`); none: the workspace's."""
+    if url and url.startswith("s3://"):
+        from reconciler.apply.s3lock import s3_lock  # boto3 loads only for an S3 lock
+
+        return s3_lock(url, timeout, expiry, note)
+    if url and "://" in url and not url.startswith("file://"):
+        scheme = url.split("://", 1)[0]
+        raise UserError(f"--lock: unknown lock backend {scheme!r}; give s3://BUCKET/KEY, file://PATH or a path")
+    path = url[len("file://") :] if url and url.startswith("file://") else url
+    return apply_lock(timeout, note, path or None)

@@ -59,6 +59,17 @@ def apply(
     lock_timeout: str = duration_option(
         "0s", "--lock-timeout", "How long to wait for another apply of this workspace to finish"
     ),
+    lock: str = typer.Option(
+        None,
+        "--lock",
+        metavar="URL",
+        envvar="OVHKUBE_LOCK",
+        help="The lock every runner of this fleet shares: s3://BUCKET/KEY (configured as boto3 is), or a local file "
+        "(default: .ovhkube/apply.lock in the folder apply runs in).",
+    ),
+    lock_expiry: str = duration_option(
+        "2m", "--lock-expiry", "How long an S3 lock its holder stopped renewing (killed) stays valid"
+    ),
     skip_errors: bool = typer.Option(
         False,
         "--skip-errors",
@@ -95,7 +106,7 @@ def apply(
         # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
         with opening_api(settings, read_only=False, parallelism=parallelism) as opening:
             clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
-            with _workspace_lock(cast(float, lock_timeout), settings), opening.api() as api:
+            with _apply_lock(lock, cast(float, lock_timeout), cast(float, lock_expiry), settings), opening.api() as api:
                 the_plan = (
                     _saved_plan_checked(api, saved, parallelism)
                     if saved
@@ -117,12 +128,12 @@ def apply(
     return ExitCode.OK if report.ok else ExitCode.ERROR
 
 
-def _workspace_lock(timeout: float, settings):
-    """The workspace's apply lock, taken before the live state is read: the plan is made and applied alone."""
-    from reconciler.apply.lock import apply_lock
+def _apply_lock(url: str | None, timeout: float, expiry: float, settings):
+    """The apply lock (--lock), taken before the live state is read: the plan is made and applied alone."""
+    from reconciler.apply.lock import lock_for
     from reconciler.commands.console import err
 
-    return apply_lock(timeout, lambda text: err(text, settings, fg="yellow"))
+    return lock_for(url, timeout, lambda text: err(text, settings, fg="yellow"), expiry)
 
 
 def _read_saved_plan(path: str):
