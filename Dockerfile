@@ -1,15 +1,18 @@
-# The ovhkube image the CI recipes and the Kubernetes CronJob use: the wheel of this checkout on python:3.12-slim,
-# run as an unprivileged user. Build and push it, then refer to it by digest:
-#   docker build -t REGISTRY/ovhkube:0.1.0 . && docker push REGISTRY/ovhkube:0.1.0
-FROM python:3.12-slim AS build
+# The ovhkube image the release workflow publishes (ghcr.io/OWNER/ovhkube:VERSION) and the Kubernetes CronJob runs:
+# the wheel of this checkout on python:3.12-slim, its dependencies pinned by constraints.txt, as an unprivileged user.
+# The base image is pinned by the digest of its multi-platform index (python:3.12-slim, Python 3.12.13 on Debian
+# trixie, as docker-library/repo-info records it in repos/python/remote/3.12-slim.md); to move to a newer one:
+#   docker buildx imagetools inspect python:3.12-slim   (the "Digest:" line)
+FROM python:3.12-slim@sha256:229a2c5bfa27522db7815ea81f9bed70af17ccb9de9fc7ad142b1877b5830d36 AS build
 WORKDIR /src
 COPY . .
-RUN pip install --no-cache-dir "hatchling>=1.21" "build>=1.2" \
- && python -m build --wheel --no-isolation --outdir /dist .
+RUN pip install --no-cache-dir --constraint constraints.txt "hatchling>=1.21" "build>=1.2" \
+ && python -m build --wheel --no-isolation --outdir /dist . \
+ && cp constraints.txt /dist/
 
-FROM python:3.12-slim
+FROM python:3.12-slim@sha256:229a2c5bfa27522db7815ea81f9bed70af17ccb9de9fc7ad142b1877b5830d36
 COPY --from=build /dist/ /dist/
-RUN pip install --no-cache-dir /dist/*.whl && rm -rf /dist \
+RUN pip install --no-cache-dir --constraint /dist/constraints.txt /dist/*.whl && rm -rf /dist \
  && mkdir /work && chown 65532:65532 /work
 # No shell profile, no root: uid 65532 ("nonroot") owns only /work (the apply lock and --out files go there).
 USER 65532:65532

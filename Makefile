@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean dist dist-check
+.PHONY: install test lint demo bench clean dist dist-check constraints
 
 install: $(STAMP)
 
@@ -33,13 +33,24 @@ demo: $(STAMP)
 	$(BIN)/ovhkube --endpoint sandbox apply --plan .ovhkube/demo-plan.json
 	$(BIN)/ovhkube --endpoint sandbox plan examples/ --detailed-exitcode
 
-# The wheel and the sdist (the schema inside both), built offline with the hatchling of .venv; the version comes
-# from reconciler/__init__.py only.
+# The release's files: the wheel and the sdist (the schema inside both), built offline with the hatchling of .venv
+# (the version comes from reconciler/__init__.py only), the pinned dependencies, and SHA256SUMS of them all.
 dist: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --no-isolation --outdir dist .
+	cp constraints.txt dist/
+	cd dist && sha256sum -- *.whl *.tar.gz constraints.txt > SHA256SUMS
 
-# What CI runs after make test: the wheel installed in a fresh venv validates examples/ from outside the checkout.
+# constraints.txt again, from PyPI: the wheel's dependencies as pip resolves them today, in a fresh venv.
+constraints: dist
+	rm -rf build/constraints-venv
+	$(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/pip install --quiet dist/*.whl
+	{ sed -n '/^#/p' constraints.txt; build/constraints-venv/bin/pip freeze --exclude ovhkube; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+# What CI runs after make test: the release's files check against SHA256SUMS, and the wheel, installed in a fresh
+# venv with the pinned dependencies, runs from outside the checkout (validate, and a plan on the embedded sandbox).
 dist-check: dist
 	.ci/dist-check
 

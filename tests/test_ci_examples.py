@@ -6,6 +6,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -143,16 +144,51 @@ def test_gitlab_read_only_key_for_merge_requests_and_drift_write_key_for_apply()
     assert "OVH_WRITE_CONSUMER_KEY       rules of `ovhkube access-rules`: apply only (PROTECTED" in header
 
 
-def test_recipes_install_a_pinned_release_wheel_never_a_package_name():
+def test_recipes_install_the_release_s_checked_wheel_from_one_version_variable():
+    """The release's wheel and constraints, checked against its SHA256SUMS; the version written once per recipe (this
+    one's), and nothing to hand-edit but the name of the repository that publishes the releases."""
     from reconciler import __version__
 
-    texts = [path.read_text() for path in [*GITHUB, GITLAB]]
-    for text in texts:
+    for path in [*GITHUB, GITLAB]:
+        text = path.read_text()
         assert "pip install ovhkube" not in text and "pip install --quiet ovhkube" not in text
-        assert '"ovhkube @ $OVHKUBE_WHEEL#sha256=$OVHKUBE_WHEEL_SHA256"' in text  # pip checks the digest
-        wheel = f"/releases/download/v{__version__}/ovhkube-{__version__}-py3-none-any.whl"
-        assert re.search(r"OVHKUBE_WHEEL: https://github\.com/[^/]+/ovhkube" + re.escape(wheel), text)
-    assert f"image: REGISTRY/ovhkube:{__version__}" in CRONJOB.read_text()
+        assert f'  OVHKUBE_VERSION: "{__version__}"\n' in text and text.count(__version__) == 1, path.name
+        assert "  OVHKUBE_REPOSITORY: YOUR-ORG/ovhkube\n" in text and text.count("YOUR-ORG") == 1, path.name
+        assert "sha256sum --check --ignore-missing SHA256SUMS" in text
+        assert re.search(r"pip install (--quiet )?--constraint constraints\.txt \"\./", text)
+        assert not re.search(r"REPLACE|REGISTRY|DIGEST|sha256:\.\.\.", text)
+    cronjob = CRONJOB.read_text()
+    assert f"image: ghcr.io/your-org/ovhkube:{__version__}\n" in cronjob
+    assert f"rev: v{__version__}" in HOOKS.read_text()
+
+
+def test_the_release_is_licensed_and_its_changelog_names_the_tag_the_workflow_expects():
+    from reconciler import __version__
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License\n")
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(__version__)}\]", changelog, re.M)
+    assert "annotated tag `vX.Y.Z`" in changelog
+    release = RELEASE.read_text()
+    assert 'test "$GITHUB_REF_NAME" = "v$version"' in release and 'grep -q "^## \\[$version\\]" CHANGELOG.md' in release
+    uses = {step.get("uses") for step in steps(load(RELEASE))}
+    assert {"docker/build-push-action@v6", "docker/login-action@v3"} <= uses  # the image
+    assert "dist/SHA256SUMS" in release and "steps.image.outputs.digest" in release
+
+
+def test_constraints_pin_every_runtime_dependency_within_the_project_s_bounds():
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.lower().replace("_", "-")] = version
+    for dependency in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]:
+        requirement = Requirement(dependency)
+        pinned = pins.get(requirement.name.lower())
+        assert pinned and requirement.specifier.contains(pinned), (dependency, pinned)
 
 
 def test_gitlab_pipeline_plans_merge_requests_applies_main_and_drifts_on_schedule():
@@ -400,8 +436,10 @@ def test_the_image_runs_the_checkout_s_wheel_as_a_non_root_user():
     text = (REPO / "Dockerfile").read_text()
     stages = re.split(r"^FROM ", text, flags=re.M)[1:]
     final = stages[-1]
-    assert final.startswith("python:3.12-slim\n") and "python -m build --wheel" in stages[0]
-    assert "COPY --from=build /dist/ /dist/" in final and "pip install --no-cache-dir /dist/*.whl" in final
+    pinned = re.compile(r"python:3\.12-slim@sha256:[0-9a-f]{64}\b")  # the base image by digest, in both stages
+    assert all(pinned.match(stage) for stage in stages) and "python -m build --wheel" in stages[0]
+    assert "COPY --from=build /dist/ /dist/" in final
+    assert "pip install --no-cache-dir --constraint /dist/constraints.txt /dist/*.whl" in final  # pinned dependencies
     (user,) = re.findall(r"^USER (\S+)$", final, flags=re.M)
     assert all(part.isdigit() and int(part) != 0 for part in user.split(":"))  # numeric: runAsNonRoot can check it
     assert '\nENTRYPOINT ["ovhkube"]\n' in final
