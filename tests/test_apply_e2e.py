@@ -368,3 +368,21 @@ def test_verification_compares_by_meaning_not_spelling(sandbox, run_ovhkube, tmp
     answered = clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"]["ipvs"]
     assert answered["minSyncPeriod"] == "P0D" and answered["tcpTimeout"] == "P0D"  # written PT0S, answered P0D
     assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
+
+
+def test_clusters_waiting_for_ready_hold_no_worker(sandbox_factory, run_ovhkube, tmp_path):
+    """--parallelism bounds the requests on the wire, not the clusters in a transition: at 2, six clusters each
+    busy 3 s after their PUT all get their PUT before the first of them can be READY again (in turn, the second
+    pair would wait for the first one's 3 s, and the third for the second's)."""
+    transition = 3.0
+    sandbox = sandbox_factory(transition_seconds=transition)
+    seed(sandbox, *(live(n, f"c{n}") for n in range(1, 7)))
+    fleet = write_fleet(tmp_path, *(wanted(f"c{n}", kubeProxy=IPTABLES_60S) for n in range(1, 7)))
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", "--parallelism", "2")
+
+    assert result.returncode == 0, result.stderr
+    assert all(c["result"] == "done" and c["verified"] for c in account["clusters"])
+    puts = [entry["time"] for entry in sandbox.requests() if entry["method"] == "PUT"]
+    assert len(puts) == 6
+    assert max(puts) < min(puts) + transition  # the last PUT went before the first cluster was READY again

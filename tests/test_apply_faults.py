@@ -120,7 +120,9 @@ def test_random_faults_and_latency_still_converge_with_one_reset(sandbox_factory
     documents.append(wanted("fresh", mode="iptables", kubeProxy=IPTABLES_60S))
     fleet = write_fleet(tmp_path, *documents)
 
-    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", "--parallelism", "1")
+    result, account = apply_json(
+        run_ovhkube, sandbox, fleet, "--auto-approve", "--parallelism", "1", "--clusters-at-once", "1"
+    )
 
     assert result.returncode == 0, result.stderr
     assert all(c["result"] == "done" and c["verified"] for c in account["clusters"])
@@ -144,7 +146,7 @@ def test_ctrl_c_stops_waiting_and_accounts_for_every_cluster(sandbox_factory, tm
         "apply",
         fleet,
         "--auto-approve",
-        "--parallelism",
+        "--clusters-at-once",
         "2",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())

@@ -93,7 +93,7 @@ def test_a_reset_or_create_done_by_someone_else_after_the_plan_is_not_done_again
     assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
     requests = {c["cluster"]["name"]: c["requests"][0] for c in json.loads(plan_file.read_text())["changes"]}
     process = start(
-        "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
+        "apply", "--plan", plan_file, "--clusters-at-once", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
     )
     for line in process.stderr:  # the apply is past its stale check and busy creating `first` (2 s)
         if line.startswith("first: creating"):
@@ -131,7 +131,7 @@ def test_a_create_done_by_someone_else_without_its_ip_restrictions_is_said_so_an
     changes = json.loads(plan_file.read_text())["changes"]
     create = next(c for c in changes if c["cluster"]["name"] == "fresh")["requests"][0]
     process = start(
-        "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
+        "apply", "--plan", plan_file, "--clusters-at-once", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
     )
     for line in process.stderr:  # past its stale check, busy creating `first`
         if line.startswith("first: creating"):
@@ -211,7 +211,7 @@ def test_a_signal_while_following_someone_elses_reset_still_gives_the_account(sa
     assert run_ovhkube("plan", fleet, "--out", plan_file, env=sandbox.env()).returncode == 0
     reset = next(c["requests"][0] for c in json.loads(plan_file.read_text())["changes"] if c["action"] == "reset")
     process = start(
-        "apply", "--plan", plan_file, "--parallelism", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
+        "apply", "--plan", plan_file, "--clusters-at-once", "1", "--format", "json", sandbox=sandbox, cwd=tmp_path
     )
     for line in process.stderr:  # past the stale check, busy creating `first` (10 s): someone else resets alpha
         if line.startswith("first: creating"):

@@ -46,7 +46,7 @@ def test_sigterm_stops_apply_at_once_accounts_for_what_was_sent_and_exits_143(sa
     seed(sandbox, *(live(n, f"c{n}") for n in range(1, 4)))
     fleet = write_fleet(tmp_path, *(wanted(f"c{n}", kubeProxy=IPTABLES_60S) for n in range(1, 4)))
     command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", fleet]
-    command += ["--auto-approve", "--parallelism", "2", "--format", "json"]
+    command += ["--auto-approve", "--clusters-at-once", "2", "--format", "json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # until both clusters of the first wave are being changed

@@ -13,7 +13,10 @@ RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewh
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    parallelism: int = 10
+    parallelism: int = 10  # requests on the wire at once (the request budget holds them to it)
+    # Clusters under way at once, their waits for READY included: each holds a thread, cheap while it waits (starting
+    # one costs more with thousands alive). 1 changes the clusters one after the other.
+    clusters_at_once: int = 1000
     timeout: float = 1800.0  # seconds each wait for READY may take before that cluster fails
     wait: bool = True  # False (--no-wait): send the requests, neither wait for READY nor verify
 

@@ -1,5 +1,11 @@
 """Apply a plan to the fleet: clusters in parallel, each on its own (one failure never stops the others).
 
+Each cluster under way has a thread, and spends most of it waiting for READY (parked on the project's watch, a
+pause of the stop event): the waits hold no request. `--parallelism` bounds the requests on the wire, in the
+request budget (live/budget.py), so a cluster whose write is sent lets the next one send its own while it waits,
+and an apply takes about one cluster's chain of steps and transitions plus the time its requests take at that
+parallelism. Up to `--clusters-at-once` clusters are under way at once; the rest start as those finish.
+
 Ctrl-C (KeyboardInterrupt in the main thread) stops the start of new clusters and makes the running ones stop
 waiting at their next poll; a request already on the wire finishes. Every cluster still gets an outcome:
 skipped (nothing sent), interrupted (sent, not verified), or what it had reached.
@@ -63,7 +69,9 @@ def apply_plan(
 ) -> ApplyReport:
     stop = stop or threading.Event()
     outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)
-    pool = ThreadPoolExecutor(max_workers=max(1, options.parallelism), thread_name_prefix="apply")
+    changing = sum(1 for change in plan.changes if change.action in CHANGING)
+    under_way = max(1, min(changing, options.clusters_at_once))
+    pool = ThreadPoolExecutor(max_workers=under_way, thread_name_prefix="apply")
     futures: dict[Future, int] = {}
     watch = ProjectWatch(api)
     interrupted = terminated = False

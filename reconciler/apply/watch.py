@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from reconciler.errors import ApiError, NotFound
+from reconciler.errors import ApiError, Interrupted, NotFound
 from reconciler.live.read import kube_path, list_project
 
 
@@ -21,6 +21,7 @@ class _Round:
     done: threading.Event = field(default_factory=threading.Event)
     objects: dict[str, dict] | None = None  # id -> cluster object; None: the endpoint answered ids
     error: ApiError | None = None
+    interrupted: bool = False  # the run stopped before the listing was sent: it answers nobody
 
 
 class ProjectWatch:
@@ -46,6 +47,8 @@ class ProjectWatch:
             current.done.wait()
         if current.error is not None:
             raise current.error
+        if current.interrupted:
+            raise Interrupted()
         if current.objects is None:
             self._ids_only.add(project)
             return self.api.get(kube_path(project, cluster_id))
@@ -59,5 +62,8 @@ class ProjectWatch:
             current.objects = None if objects is None else {str(c.get("id")): c for c in objects}
         except ApiError as exc:
             current.error = exc
+        except Interrupted:
+            current.interrupted = True
+            raise
         finally:
             current.done.set()

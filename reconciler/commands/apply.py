@@ -48,7 +48,17 @@ def apply(
     ),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Do not ask for `yes` before applying."),
     target: list[str] = TARGET,
-    parallelism: int = typer.Option(10, "--parallelism", metavar="N", min=1, max=100, help="Clusters applied at once."),
+    parallelism: int = typer.Option(
+        10, "--parallelism", metavar="N", min=1, max=100, help="Requests sent at once (reads and writes)."
+    ),
+    clusters_at_once: int = typer.Option(
+        1000,
+        "--clusters-at-once",
+        metavar="N",
+        min=1,
+        max=1000,
+        help="Clusters under way at once, waiting for READY included; 1: one after the other.",
+    ),
     timeout: str = duration_option("30m", "--timeout", "Longest wait for READY, per wait"),
     no_wait: bool = typer.Option(
         False,
@@ -96,7 +106,9 @@ def apply(
         raise UserError("--verify-against checks a saved plan: give --plan FILE too")
     settings = ctx.obj
     # parse_timeout, their callback, has turned --timeout and --lock-timeout into seconds.
-    options = ApplyOptions(parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait)
+    options = ApplyOptions(
+        parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait, clusters_at_once=clusters_at_once
+    )
     saved = _read_saved_plan(plan_file) if plan_file else None
     if saved:
         _refuse_other_endpoint(saved, settings)

@@ -18,6 +18,9 @@ ok", python-ovh issue #81) and polling counts against them too.
   limit).
 - Unsigned requests (GET /auth/time) are paced like the rest but are no part of the window: the API's limit is per
   consumer key, and the clock call must not open the first round on its own.
+- At most `max_window` signed requests are on the wire at once (`--parallelism`), however many threads share the
+  budget: an apply keeps a thread per cluster under way, most of them waiting for READY, and only their requests
+  count against the parallelism.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
 - `close()`: the run is stopping (Ctrl-C, SIGTERM): a request still waiting for its place or its slot, or between
   two tries (`pause`), raises Interrupted instead of going out after the run has said what it sent.
@@ -59,6 +62,7 @@ class RequestBudget:
         self._sleep = sleep or self._sleep_unless_closed
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)  # signalled when a round is over
+        self._wire = threading.Condition(self._lock)  # signalled when a request on the wire is answered
 
     def _pace(self, now: float) -> float | None:
         learned = self.learned
@@ -76,10 +80,15 @@ class RequestBudget:
         followed by one release with the same `signed`, whatever becomes of the request."""
         with self._room:
             asked = self._clock()
-            while signed and self._ramping() and self._round_sent >= self.window:
+            while signed and (
+                self._in_flight >= self.max_window or self._ramping() and self._round_sent >= self.window
+            ):
                 if self._closed.is_set():
                     raise Interrupted()
-                self._room.wait(timeout=0.5)  # a timeout keeps Ctrl-C and SIGTERM deliverable to a waiting thread
+                # A timeout keeps Ctrl-C and SIGTERM deliverable to a waiting thread. One waiter is woken per answer
+                # (not all of them: hundreds of threads may wait for a place on the wire).
+                gate = self._wire if self._in_flight >= self.max_window else self._room
+                gate.wait(timeout=0.5)
             if self._closed.is_set():
                 raise Interrupted()
             if signed:
@@ -114,6 +123,7 @@ class RequestBudget:
         self._closed.set()
         with self._room:
             self._room.notify_all()
+            self._wire.notify_all()
 
     def release(self, accepted: bool, signed: bool = True) -> None:
         """The request is over: answered (`accepted`) or not (refused, failed, interrupted)."""
@@ -122,6 +132,7 @@ class RequestBudget:
         with self._room:
             self._round_open -= 1
             self._in_flight -= 1
+            self._wire.notify()
             if accepted:
                 self._accepted.append(self._clock())
             else:
