@@ -38,6 +38,9 @@ KEPT_ON_RESET = (
 # reset and put back after it (reconciler.plan.planner.restore_after_reset); the fingerprint covers each where read.
 RESTORED_AFTER_RESET = ("ipRestrictions", "openIdConnect")
 UPDATE_POLICIES = ("ALWAYS_UPDATE", "MINIMAL_DOWNTIME", "NEVER_UPDATE")
+# The Kubernetes minors the API describes (cloud.kube.VersionEnum); a cluster's own nextUpgradeVersions may offer a
+# newer one, which is then taken too.
+KUBERNETES_VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
 OIDC_SIGNING_ALGORITHMS = ("ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512")
 # OIDC fields as the API names them; the lists compare as sets (claims and algorithms carry no order).
 OIDC_FIELDS = (

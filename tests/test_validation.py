@@ -95,6 +95,8 @@ EXPECTED = {
     "enum-update-policy.yaml": "7:17: spec.updatePolicy: must be one of: ALWAYS_UPDATE, MINIMAL_DOWNTIME, "
     'NEVER_UPDATE; got "SOMETIMES"',
     "version-unquoted.yaml": '7:12: spec.version: expected a string, got a number (1.3); quote it: "1.30"',
+    "version-huge.yaml": '7:12: spec.version: must be a Kubernetes minor version such as "1.31" (a one-digit major, '
+    'a minor of at most two digits); got "1.999999999999"',
 }
 
 

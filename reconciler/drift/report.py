@@ -172,6 +172,7 @@ STATE_OF_REASON = {
     ErrorReason.ID_NAME_MISMATCH: "error",
     ErrorReason.REGION_REQUIRED: "error",
     ErrorReason.REGION_MISMATCH: "error",
+    ErrorReason.VERSION_NOT_OFFERED: "error",  # the file asks for what cannot be: fixed in the file
 }
 
 

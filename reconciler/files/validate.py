@@ -239,7 +239,7 @@ _PATTERN_MESSAGES = {
     "project": "must be a Public Cloud project id, 32 lowercase hexadecimal characters",
     "region": "must be an OVHcloud region in capitals, e.g. GRA5",
     "id": "must be a cluster id in lowercase UUID form",
-    "version": 'must be a Kubernetes minor version such as "1.31"',
+    "version": 'must be a Kubernetes minor version such as "1.31" (a one-digit major, a minor of at most two digits)',
 }
 _DURATION_MESSAGE = (
     "not an ISO 8601 duration of days, hours, minutes and seconds (e.g. PT30S, PT1M30S, P1D; "

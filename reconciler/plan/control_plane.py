@@ -8,11 +8,12 @@ them back follow the reset in the same change.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import LiveCluster, kube_path
-from reconciler.model import DesiredCluster
+from reconciler.model import KUBERNETES_VERSIONS, DesiredCluster
 from reconciler.plan.data import ErrorReason, Request
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.normalize import cidr_set, oidc_comparable
@@ -39,12 +40,14 @@ class ControlPlane:
         return self.middle + self.upgrades + self.last
 
 
+# A minor as the file format writes it (schemas/cluster.schema.json), the API's patch level allowed after it. Bounded,
+# so that no version read from a saved plan or an answer makes a count of upgrade steps out of reach.
+_MINOR = re.compile(r"([1-9])\.(0|[1-9][0-9]?)(?:\.[0-9A-Za-z.+-]*)?")
+
+
 def minor_tuple(version: str | None) -> tuple[int, int] | None:
-    try:
-        major, minor = str(version).split(".")[:2]
-        return int(major), int(minor)
-    except ValueError:
-        return None
+    found = _MINOR.fullmatch(str(version))
+    return (int(found[1]), int(found[2])) if found else None
 
 
 def parts_needed(desired: DesiredCluster, resetting: bool) -> tuple[str, ...]:
@@ -167,6 +170,10 @@ def _upgrades(desired: DesiredCluster, live: LiveCluster, plan: ControlPlane) ->
         message = f"{where} {desired.version}: ovhkube upgrades one minor at a time within a major version"
         plan.error = (ErrorReason.UPGRADE_NOT_ALLOWED, message)
         return
+    refusal = upgrade_refusal(have, want, cluster.get("nextUpgradeVersions")) if steps and want else None
+    if refusal:  # before any request is built: an upgrade that cannot end where the file says is not started
+        plan.error = (ErrorReason.VERSION_NOT_OFFERED, f"{where} {desired.version}: {refusal}")
+        return
     path = kube_path(desired.project, cluster.get("id"), UPGRADE_SUFFIX)
     if steps:
         plan.diff.append(FieldChange("version", live_version, desired.version))
@@ -189,6 +196,23 @@ def _upgrades(desired: DesiredCluster, live: LiveCluster, plan: ControlPlane) ->
             f"upgrading {what} is refused by the API under updatePolicy NEVER_UPDATE; set spec.updatePolicy to "
             f"MINIMAL_DOWNTIME or ALWAYS_UPDATE (ovhkube then changes the policy before upgrading)",
         )
+
+
+def upgrade_refusal(have: tuple[int, int], want: tuple[int, int], next_versions: object) -> str | None:
+    """Why the cluster cannot go from minor `have` up to `want` one minor at a time, or None when it can: the first
+    step must be one of the cluster's own nextUpgradeVersions (where the API lists them), and the last one of those
+    or a minor the API describes (KUBERNETES_VERSIONS)."""
+    offered = [str(v) for v in next_versions if isinstance(v, str)] if isinstance(next_versions, list) else None
+    offered_minors = {minor_tuple(version) for version in offered or ()}
+    known = {minor_tuple(version) for version in KUBERNETES_VERSIONS}
+    first = (have[0], have[1] + 1)
+    listed = f"{', '.join(offered)} next" if offered else "no upgrade now"
+    described = f"the versions OVHcloud's API describes are {KUBERNETES_VERSIONS[0]} to {KUBERNETES_VERSIONS[-1]}"
+    if offered is not None and first not in offered_minors:
+        return f"the cluster does not offer {first[0]}.{first[1]}: it offers {listed} (nextUpgradeVersions)"
+    if want not in offered_minors and want not in known:
+        return f"not a version OVHcloud offers: the cluster offers {listed}, and {described}"
+    return None
 
 
 def upgrade_notice(requests: list[Request]) -> str | None:
