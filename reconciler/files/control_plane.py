@@ -7,11 +7,15 @@ base64 of a PEM certificate, claims written key=value, and OIDC either disabled 
 import base64
 import binascii
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from reconciler.files.problem import shown
 
 PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+# What a host name may hold as Go's URL parser reads it (the API server's): letters, digits, "-._~", the sub-delims,
+# and any non-ASCII letter (an internationalised name).
+_HOST = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=\u0080-\U0010ffff]+")
 
 
 def cidr_problem(text: str) -> str | None:
@@ -29,14 +33,33 @@ def cidr_problem(text: str) -> str | None:
 
 
 def issuer_problem(url: str) -> str | None:
+    """Why the API server would refuse `url` as its OIDC issuer; None when it takes it. Kubernetes' rules
+    (k8s.io/apiserver, apis/apiserver/validation: validateURL): it parses as a URL, https, no username or
+    password, no query, no fragment; parsing refuses control characters, a space or another character no host
+    name holds, and a port that is not a number. A port outside 1-65535 can never be reached, so it is refused too.
+    The URL is never shown with its userinfo: a password in it is never printed."""
+    got = f"got {shown(url)}"  # shown() leaves any user:password@ out
+    if any(not char.isprintable() or char.isspace() for char in url):
+        return f"must not contain spaces or control characters; {got}"
     try:
         parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[::1"
-        return f"is not a URL; got {shown(url)}"
+        port = parts.port
+    except ValueError:  # an unclosed IPv6 bracket ("https://[::1"), a port that is no number or out of range
+        return f"is not a URL with a valid host and port (a port is a number from 1 to 65535); {got}"
     if parts.scheme != "https":
-        return f"must be an https URL (the API server fetches the issuer's keys over TLS); got {shown(url)}"
+        return f"must be an https URL (the API server fetches the issuer's keys over TLS); {got}"
+    if "@" in parts.netloc:
+        return f"must not contain a username or password (Kubernetes refuses it; a secret has no place in a URL); {got}"
     if not parts.hostname:
-        return f"has no host; got {shown(url)}"
+        return f"has no host; {got}"
+    if not parts.netloc.startswith("[") and not _HOST.fullmatch(parts.hostname):
+        return f"has a character no host name holds; {got}"
+    if port == 0:
+        return f"has port 0, which cannot be reached (a port is a number from 1 to 65535); {got}"
+    if parts.query:
+        return f"must not contain a query (?...): Kubernetes refuses it; {got}"
+    if parts.fragment:
+        return f"must not contain a fragment (#...): Kubernetes refuses it; {got}"
     return None
 
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from reconciler.escape import capped, one_line
+from reconciler.escape import capped, one_line, without_userinfo
 
 SHOWN_CHARS = 40  # values quoted in messages are cut to this length
 ERROR = "error"
@@ -63,8 +63,8 @@ def shown(value) -> str:
     """A value from a file as a user would write it, on one short line (messages are one line each, whatever the
     file holds): text in double quotes ("PT30S"), true, false, null, numbers, .inf, lists and mappings in flow style
     (["rr"], {"a": 1}); never Python's repr (True, None, ['rr'], b'...')."""
-    if isinstance(value, str):
-        return json.dumps(_cut(value), ensure_ascii=False)
+    if isinstance(value, str):  # a password in a URL is never shown
+        return json.dumps(_cut(without_userinfo(value)), ensure_ascii=False)
     if isinstance(value, bytes | date):
         return _cut(_plain(value))
     if isinstance(value, float) and not math.isfinite(value):

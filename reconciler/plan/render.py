@@ -2,7 +2,7 @@
 
 import json
 
-from reconciler.escape import html_text, md_code, md_text, one_line
+from reconciler.escape import html_text, md_code, md_text, one_line, without_userinfo
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import NEW_CLUSTER_ID, Change, Plan
@@ -22,7 +22,8 @@ SIGN_COLORS = {"+": "green", "~": "yellow", "-": "red"}
 
 
 def value(data) -> str:
-    return "(unset)" if data is None else json.dumps(data, separators=(", ", ": "))
+    """A diff value on one line; a URL's user:password@ (from the API: the files refuse it) is never shown."""
+    return "(unset)" if data is None else without_userinfo(json.dumps(data, separators=(", ", ": ")))
 
 
 def code_cell(text) -> str:

@@ -1,0 +1,86 @@
+"""OIDC issuer URLs are checked as the Kubernetes API server checks them, each problem at its FILE:LINE, and a
+password in a URL is never printed nor saved."""
+
+import pytest
+from apply_helpers import PROJECT, live, seed
+
+from reconciler.files.control_plane import issuer_problem
+
+PASSWORD = "hunter2-in-the-url"
+
+
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("https://login.example.com/realms/ops", None),
+        ("https://login.example.com:8443/", None),
+        ("https://[2001:db8::1]:8443/realms/ops", None),
+        ("https://bücher.example/", None),
+        ("https://login.example.com/?", None),  # an empty query is no query, for Kubernetes too
+        ("http://login.example.com", "must be an https URL"),
+        (f"https://ci:{PASSWORD}@login.example.com", "must not contain a username or password"),
+        ("https://@login.example.com", "must not contain a username or password"),
+        ("https://login.example.com/?realm=ops", "must not contain a query"),
+        ("https://login.example.com/#ops", "must not contain a fragment"),
+        ("https://login.example.com:99999/", "is not a URL with a valid host and port"),
+        ("https://login.example.com:https/", "is not a URL with a valid host and port"),
+        ("https://login.example.com:0/", "has port 0"),
+        ("https://login example.com/", "must not contain spaces or control characters"),
+        ("https://login.example.com/\trealm", "must not contain spaces or control characters"),
+        ("https://login%20example.com/", "has a character no host name holds"),
+        ("https://[::1/", "is not a URL with a valid host and port"),
+        ("https:///realms/ops", "has no host"),
+    ],
+)
+def test_issuer_urls_as_kubernetes_takes_them(url, problem):
+    said = issuer_problem(url)
+    assert (said or "").startswith(problem or ""), said
+    assert (said is None) == (problem is None)
+    assert PASSWORD not in (said or "")
+
+
+def _file(tmp_path, issuer: str) -> str:
+    path = tmp_path / "web.yaml"
+    path.write_text(
+        "apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: web\nspec:\n"
+        f"  project: {PROJECT}\n  region: GRA5\n  openIdConnect:\n    issuerUrl: {issuer}\n    clientId: kube\n"
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "issuer, message",
+    [
+        (f"https://ci:{PASSWORD}@login.example.com", "must not contain a username or password"),
+        ("https://login.example.com/?realm=ops", "must not contain a query"),
+        ("https://login.example.com/#ops", "must not contain a fragment"),
+        ("https://login.example.com:70000", "is not a URL with a valid host and port"),
+        ('"https://login example.com"', "must not contain spaces or control characters"),
+    ],
+)
+def test_a_bad_issuer_is_one_error_at_its_line_and_no_password_is_printed_nor_saved(
+    sandbox, run_ovhkube, tmp_path, issuer, message
+):
+    seed(sandbox, live(1, "web"))
+    path = _file(tmp_path, issuer)
+    plan_file = tmp_path / "plan.json"
+
+    checked = run_ovhkube("validate", path)
+    planned = run_ovhkube("-v", "plan", path, "--out", plan_file, env=sandbox.env())
+
+    assert checked.returncode == 1 and f"{path}:9:16: spec.openIdConnect.issuerUrl: {message}" in checked.stdout
+    assert planned.returncode == 1 and f"{path}:9:16: spec.openIdConnect.issuerUrl: {message}" in planned.stderr
+    assert not plan_file.exists()
+    everything = checked.stdout + checked.stderr + planned.stdout + planned.stderr
+    assert PASSWORD not in everything
+
+
+def test_a_password_in_a_live_issuer_is_not_shown_in_a_plan(sandbox, run_ovhkube, tmp_path):
+    secret = {"issuerUrl": f"https://ci:{PASSWORD}@sso.example.org", "clientId": "k8s"}
+    seed(sandbox, live(1, "web") | {"openIdConnect": secret})
+    path = _file(tmp_path, "https://login.example.com/realms/ops")
+
+    for fmt in ("text", "markdown"):
+        planned = run_ovhkube("-v", "plan", path, "--format", fmt, env=sandbox.env())
+        assert planned.returncode == 0, planned.stderr
+        assert "https://sso.example.org" in planned.stdout and PASSWORD not in planned.stdout + planned.stderr
