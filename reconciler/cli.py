@@ -1,5 +1,6 @@
 """Command-line entry point. It only wires commands; each command's work lives in reconciler.commands.*"""
 
+import math
 import os
 import signal
 import sys
@@ -30,6 +31,18 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+MIN_RATE = 0.01  # requests a second: one every 100 s; below it a run would wait days between two requests
+
+
+def _rate(value: float | None) -> float | None:
+    """--max-requests-per-second: 0 (no limit) or a rate a run can keep; a smaller one is a usage error."""
+    if value is None or value == 0:
+        return value
+    if not math.isfinite(value) or value < MIN_RATE:
+        raise typer.BadParameter(f"0 (no limit) or at least {MIN_RATE} (one request every 100 s); got {value:g}")
+    return value
+
+
 @app.callback()
 def global_options(
     ctx: typer.Context,
@@ -49,7 +62,9 @@ def global_options(
         metavar="R",
         envvar="OVHKUBE_MAX_RPS",
         min=0,
-        help="At most this many API requests a second, all threads together (0 or unset: no limit until a 429).",
+        callback=_rate,
+        help="At most this many API requests a second, all threads together, at least 0.01 (0 or unset: no limit "
+        "until a 429).",
     ),
 ) -> None:
     ctx.obj = Settings(

@@ -195,12 +195,16 @@ def schema_reference(folder: str) -> str:
     return FALLBACK_SCHEMA_REFERENCE
 
 
+MAX_STEM = 100  # characters of a cluster's name kept in its file's name
+
+
 def file_names(names: list[str]) -> list[str]:
     """One file name per cluster name: `<name>.yaml`, made safe for any file system, never twice the same."""
     taken: set[str] = set()
     result = []
     for name in names:
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "cluster"
+        # Cut well below the 255 bytes a file name may hold: one overlong live name must not fail the whole export.
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name)[:MAX_STEM].strip(".-") or "cluster"
         candidate, number = f"{stem}.yaml", 2
         while candidate.lower() in taken:  # case-insensitive file systems (macOS) would merge Foo and foo
             candidate, number = f"{stem}-{number}.yaml", number + 1

@@ -20,6 +20,9 @@ _HOST = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=\u0080-\U0010ffff]+")
 
 def cidr_problem(text: str) -> str | None:
     """Why `text` is not an IP range the allow-list takes; None when it is one."""
+    if "%" in text:  # Python reads fe80::1%eth0 as an address with a scope; the API server's allow-list has none
+        zone = "an IPv6 zone index (%...) names an interface of one machine, not a range the API server can match"
+        return f"{zone}; got {shown(text)}"
     try:
         ipaddress.ip_network(text, strict=True)
         return None

@@ -189,9 +189,8 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
 
     if desired.region and desired.region != cluster.get("region"):
         live_region = cluster.get("region")
-        message = _at(
-            desired, "region", f"spec.region is {desired.region} but the cluster is in {live_region}: it never changes"
-        )
+        where = f"the cluster is in {quoted(live_region)}" if live_region else "the API gives no region for the cluster"
+        message = _at(desired, "region", f"spec.region is {desired.region} but {where}: a region never changes")
         return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
     requests = []
     if mode_changes and standard:
