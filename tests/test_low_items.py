@@ -64,3 +64,45 @@ def test_a_live_cluster_with_no_region_is_said_so_never_none(tmp_path):
     assert change.error.endswith(
         "spec.region is GRA5 but the API gives no region for the cluster: a region never changes"
     )
+
+
+def _request_line_answer(url: str, line: bytes) -> bytes:
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(line + b"\r\nHost: sandbox\r\n\r\n")
+        return connection.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_the_sandbox_answers_a_malformed_request_line_with_a_400(sandbox):
+    for line in (b"GET  HTTP/1.1", b"GET * HTTP/1.1", b"GET http://elsewhere/1.0/auth/time HTTP/1.1", b"GARBAGE"):
+        assert _request_line_answer(sandbox.url, line).startswith(b"HTTP/1.1 400 "), line
+    assert _request_line_answer(sandbox.url, b"GET /1.0/auth/time HTTP/1.1") == b"HTTP/1.1 200 OK"
+
+
+def test_a_corrupt_sandbox_state_or_a_stray_ovhkube_file_is_one_clear_line(run_ovhkube, tmp_path):
+    import os
+
+    from apply_helpers import wanted, write_fleet
+
+    fleet = write_fleet(tmp_path, wanted("web"))
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_text("this is no database\n" * 100)
+    (tmp_path / ".ovhkube").write_text("a file where the folder goes\n")
+    stray = str(tmp_path / ".ovhkube" / "sandbox.sqlite3")
+    environment = dict(os.environ, OVHKUBE_LOCK_FILE=str(tmp_path / ".ovhkube" / "apply.lock"))
+
+    runs = [
+        (("--endpoint", "sandbox", "plan", fleet), corrupt, f"error: {corrupt} is not a sandbox state"),
+        (("sandbox", "show", "--state", corrupt), corrupt, f"error: {corrupt} is not a sandbox state"),
+        (("sandbox", "seed", fleet, "--state", corrupt), corrupt, f"error: {corrupt} is not a sandbox state"),
+        (("--endpoint", "sandbox", "plan", fleet), stray, f"{tmp_path / '.ovhkube'} is a file, not a folder"),
+        (("--endpoint", "sandbox", "apply", fleet), stray, f"{tmp_path / '.ovhkube'} is a file, not a folder"),
+    ]
+    for args, state, said in runs:
+        result = run_ovhkube(*args, env=dict(environment, OVHKUBE_SANDBOX_STATE=str(state)), timeout=60)
+        assert result.returncode == 1, (args, result.stderr)
+        assert said in result.stderr and "internal error" not in result.stderr, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr

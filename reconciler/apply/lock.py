@@ -65,8 +65,9 @@ def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = N
     try:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held open for the whole apply)
-    except OSError as exc:
-        raise LockBusy(f"cannot take the workspace lock {path}: {exc.strerror}. Nothing was changed") from None
+    except OSError as exc:  # a stray `.ovhkube` file where the folder goes: said so, not "File exists"
+        why = f"{exc.filename} is a file, not a folder" if isinstance(exc, FileExistsError) else exc.strerror
+        raise LockBusy(f"cannot take the workspace lock {path}: {why}. Nothing was changed") from None
     try:
         deadline = time.monotonic() + timeout
         waiting_said = False

@@ -27,12 +27,21 @@ def _state_path(state: Path | None) -> Path:
     return state or default_state_path()
 
 
-def _seed_into(state_path: Path, seed_file: Path) -> int:
-    from reconciler.sandbox.seed import SeedError, load_seed
-    from reconciler.sandbox.state import State
+def _open_state(path: Path):
+    """The sandbox's State at `path`; a file that cannot be one is one error line."""
+    from reconciler.sandbox.state import State, StateError
 
     try:
-        return load_seed(State(state_path), seed_file)
+        return State(path)
+    except StateError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _seed_into(state_path: Path, seed_file: Path) -> int:
+    from reconciler.sandbox.seed import SeedError, load_seed
+
+    try:
+        return load_seed(_open_state(state_path), seed_file)
     except SeedError as exc:
         for problem in exc.problems[:-1]:
             err(f"error: {problem}")
@@ -98,6 +107,7 @@ def serve(
     from reconciler.sandbox.clusters import Behaviour
     from reconciler.sandbox.faults import FaultOptions
     from reconciler.sandbox.server import SandboxServer
+    from reconciler.sandbox.state import StateError
 
     state_path = _state_path(state)
     if seed is not None:
@@ -130,6 +140,8 @@ def serve(
             expand_lists=expanded_lists,
             request_log=request_log,
         )
+    except StateError as exc:
+        raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     print(f"listening on {server.url}", flush=True)
@@ -164,9 +176,8 @@ def show(
 ) -> None:
     """Print the sandbox state as JSON in the seed's shape, each cluster with its number of `resets`."""
     from reconciler.sandbox.seed import show as shown_state
-    from reconciler.sandbox.state import State
 
     state_path = _state_path(state)
     if not state_path.exists():
         raise UserError(f"no sandbox state at {state_path} (run `ovhkube sandbox seed FILE` first)")
-    print(json.dumps(shown_state(State(state_path), transition_seconds), indent=2))
+    print(json.dumps(shown_state(_open_state(state_path), transition_seconds), indent=2))

@@ -119,6 +119,7 @@ def route(method: str, path: str):
 class _Handler(BaseHTTPRequestHandler):
     server: "_HTTPServer"
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # what a request line too malformed to name one is answered in: a status line
     server_version = "ovhkube-sandbox"
     disable_nagle_algorithm = True
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
@@ -133,6 +134,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args) -> None:  # noqa: A002 (the base class's name)
         pass  # quiet: the client logs its calls
+
+    def parse_request(self) -> bool:
+        """A request line of two words ("GET  HTTP/1.1": no path) reads as HTTP/0.9, which has no status line nor
+        headers to answer with: a 400, never a handler that fails half-way."""
+        if not super().parse_request():
+            return False
+        if len(self.requestline.split()) != 3 or not self.path.startswith("/"):
+            self.close_connection = True
+            self.send_error(400, "Bad request line: METHOD /path HTTP/1.1 is expected")
+            return False
+        return True
 
     def do_GET(self) -> None:
         self._serve("GET")

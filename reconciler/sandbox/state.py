@@ -52,11 +52,29 @@ class StoredCluster:
     resets: int = 0
 
 
+class StateError(Exception):
+    """The state file cannot be used (its folder is a file, it is no SQLite database...); one line says why."""
+
+
 class State:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a part of the path is a file (a stray `.ovhkube` file), or not writable
+            where = exc.filename or self.path.parent
+            why = "is a file, not a folder" if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror
+            raise StateError(f"cannot keep the sandbox's state in {self.path}: {where} {why}") from None
         self._local = threading.local()
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(
+                f"{self.path} is not a sandbox state ({exc}): move it away, or name another file with --state or "
+                "OVHKUBE_SANDBOX_STATE"
+            ) from None
+
+    def _open(self) -> None:
         self._connection().executescript(_SCHEMA)  # IF NOT EXISTS: safe when several processes start at once
         with self.write() as conn:
             if conn.execute("SELECT COUNT(*) FROM credentials").fetchone()[0] == 0:
