@@ -13,6 +13,10 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
   the sandbox never sees the request: an API that accepts a change and then loses it;
 - "path_in_id": the request reaches the sandbox, and the "id" of its answer gets "../" in front: an answer whose id
   would climb out of the cluster's path if it were put in one;
+- a function (status, payload bytes) -> (status, payload bytes): the request reaches the sandbox, and its answer is
+  rewritten (an answer of another shape than the API describes);
+- "endless": the request reaches the sandbox, and the client gets a 200 whose body never ends (1 MiB chunks, no
+  length, up to ENDLESS_MIB): `streamed` counts the bytes the client took before it hung up;
 - None: forwarded normally.
 The Host header is kept, so the sandbox checks the signature the client made for the gateway's URL.
 """
@@ -37,6 +41,9 @@ ANSWERS = {
 }
 
 
+ENDLESS_MIB = 400
+
+
 class LossyGateway:
     def __init__(self, upstream_url: str, rules: dict[tuple[str, str], list[str | None]]):
         upstream = urlsplit(upstream_url)
@@ -44,6 +51,7 @@ class LossyGateway:
         self.rules = {key: list(faults) for key, faults in rules.items()}
         self.lost: list[tuple[str, str, str]] = []  # (method, path, fault) of every answer lost
         self.forwarded: list[tuple[str, str]] = []  # (method, path) of every request the sandbox received
+        self.streamed = 0  # bytes of "endless" bodies the client read
         self._lock = threading.Lock()
         gateway = self
 
@@ -70,13 +78,13 @@ class LossyGateway:
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}{upstream.path}"
 
-    def _next_fault(self, method: str, path: str) -> str | None:
+    def _next_fault(self, method: str, path: str):
         with self._lock:
             for (rule_method, suffix), faults in self.rules.items():
                 if rule_method == method and path.endswith(suffix) and faults:
                     fault = faults.pop(0)
                     if fault:
-                        self.lost.append((method, path, fault))
+                        self.lost.append((method, path, getattr(fault, "__name__", fault)))
                     return fault
         return None
 
@@ -93,7 +101,12 @@ class LossyGateway:
             status, payload = response.status, response.read()
             connection.close()
         headers = {"Content-Type": "application/json"}
-        if fault == "garbled":
+        if fault == "endless":
+            self._endless(handler)
+            return
+        if callable(fault):
+            status, payload = fault(status, payload)
+        elif fault == "garbled":
             status, payload = 200, GARBLED
         elif fault == "path_in_id":
             answer = json.loads(payload)
@@ -108,6 +121,21 @@ class LossyGateway:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def _endless(self, handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        chunk = b"[" + b" " * (2**20 - 1)
+        try:
+            for _ in range(ENDLESS_MIB):
+                handler.wfile.write(chunk)
+                with self._lock:
+                    self.streamed += len(chunk)
+        except OSError:  # the client hung up
+            pass
+        handler.close_connection = True
 
     def count(self, method: str, suffix: str) -> int:
         """Requests the sandbox received (not merely the client sent) matching the method and path suffix."""

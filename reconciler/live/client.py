@@ -9,6 +9,7 @@ POST is never retried after a failure that may hide its execution (a 5xx, no ans
 so the caller reads back to learn the truth. A 429 refuses a request before it runs, so every method is sent again.
 """
 
+import json
 import os
 import random
 import sys
@@ -36,7 +37,11 @@ from reconciler.errors import (
     ServiceExpired,
 )
 from reconciler.live.budget import RequestBudget
+from reconciler.live.shapes import MalformedAnswer, check_answer
 
+# The largest answer read: a project's listing of 20 clusters (its most) is tens of KiB.
+MAX_ANSWER_BYTES = 16 * 2**20
+READ_CHUNK_BYTES = 64 * 2**10
 RETRIED_METHODS = ("GET", "PUT")  # idempotent: sending them twice means the same as once
 TIMEOUT = (10, 60)  # seconds to connect, seconds to read
 # The first call's retry budget: an endpoint that never answers should fail fast, not after a minute.
@@ -203,7 +208,8 @@ class Api:
                         raise
                     continue
                 delay = self._backoff(attempt, error.retry_after)  # a 503 may say when to come back
-                retryable = method in RETRIED_METHODS and error.ambiguous
+                # An answer of the wrong shape would come again: it is said at once.
+                retryable = method in RETRIED_METHODS and error.ambiguous and not isinstance(error, MalformedAnswer)
                 if not retryable or time.monotonic() - started - queued + delay > budget:
                     raise
                 self._say_retrying(error, budget)
@@ -258,7 +264,7 @@ class Api:
         except ovh.exceptions.APIError as exc:  # python-ovh refused to sign (missing keys)
             raise AuthError(str(exc), method=method, path=path) from None
         self._trace(method, path, response.status_code, started, attempt)
-        data = _decoded(response, method, path)
+        data = _decoded(response, _capped_body(response, method, path), method, path)
         return (data, response.headers) if headers else data  # headers: case-insensitive
 
     def _trace(self, method: str, path: str, status, started: float, attempt: int) -> None:
@@ -267,19 +273,52 @@ class Api:
             self._log(f"api: {method} {path} {status} {(time.monotonic() - started) * 1000:.0f} ms{retry}")
 
 
-def _decoded(response: requests.Response, method: str, path: str):
+def _capped_body(response: requests.Response, method: str, path: str) -> bytes:
+    """The answer's body, read a chunk at a time (the session streams: prepare_session) and refused as soon as it
+    passes MAX_ANSWER_BYTES: an answer far beyond any the API gives (a broken proxy, a hostile endpoint) must not
+    fill the memory before anything can say so."""
+    declared = response.headers.get("Content-Length") or ""
+    too_big = MalformedAnswer(
+        f"the answer is larger than {MAX_ANSWER_BYTES // 2**20} MiB (no answer ovhkube reads comes near it): refused",
+        status=response.status_code,
+        method=method,
+        path=path,
+    )
+    try:
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            raise too_big
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise too_big
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except requests.RequestException as exc:  # the connection broke while the body came
+        reason = type(exc).__name__
+        raise ApiError(f"no complete answer from the API ({reason})", method=method, path=path, network=True) from None
+    finally:
+        response.close()
+
+
+def _decoded(response: requests.Response, content: bytes, method: str, path: str):
     status = response.status_code
     try:
-        data = response.json() if response.content else None
+        data = json.loads(content) if content else None
     except ValueError:
         data = None  # a proxy's HTML error page, say
         if 200 <= status < 300:
             message = "the API answered something that is not JSON"
             raise ApiError(message, status=status, method=method, path=path) from None
     if 200 <= status < 300:
+        check_answer(method, path, data, status)
         return data
-    body = data if isinstance(data, dict) else {}
-    message = body.get("message") or response.text.strip()[:200] or response.reason or "no message"
+    # An error's fields are read only where they are strings: an answer of any other shape is still an error.
+    body = {key: value for key, value in data.items() if isinstance(value, str)} if isinstance(data, dict) else {}
+    if isinstance(data, dict) and isinstance(data.get("details"), dict):
+        body["details"] = data["details"]
+    text = content.decode("utf-8", "replace").strip()
+    message = body.get("message") or text[:200] or response.reason or "no message"
     error = _error_type(status, body)(
         message,
         status=status,
@@ -300,6 +339,7 @@ def prepare_session(session: requests.Session, url: str, parallelism: int) -> No
     requests otherwise re-reads them (and ~/.netrc) on every call: most of a call's CPU time in a large fleet.
     python-ovh signs each request itself, so netrc credentials never apply here anyway.
     """
+    session.stream = True  # bodies are read by Api, a chunk at a time, up to MAX_ANSWER_BYTES
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(10, parallelism))
     session.mount("http://", adapter)
     session.mount("https://", adapter)

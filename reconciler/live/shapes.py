@@ -1,0 +1,178 @@
+"""The shape of every answer ovhkube uses, as OVHcloud's API description gives it, checked before any of it is used.
+
+From the description of Managed Kubernetes (`cloud.kube.Cluster`, `cloud.ProjectKubeCustomization`,
+`cloud.kube.OpenIdConnect` and the paths' answers: ovh/ovhcloud-cli internal/assets/api-schemas/cloud.json, the
+API's own `/cloud.json`): types only, so that a value the API adds to an enum later is still read. A field may be
+absent; present, it has its type, or null where the description allows it. A cluster object has an id and a name.
+
+An answer of another shape (a gateway that lost the body: `null` or nothing; an object where a list is due; a name
+that is a list) is a `MalformedAnswer` naming the call and the field: a read error, never an empty project (creating
+a cluster that exists) nor a Python error deep in the engine.
+"""
+
+import json
+import re
+from typing import NamedTuple
+
+from reconciler.errors import ApiError
+
+
+class Nullable(NamedTuple):
+    shape: "Shape"
+
+
+# "string" | "boolean" | "integer" | [item] (an array) | {field: shape} (an object; unknown fields pass) | Nullable
+Shape = str | list | dict | Nullable
+
+DURATION = Nullable("string")
+PLUGINS = Nullable({"enabled": Nullable(["string"]), "disabled": Nullable(["string"])})
+CUSTOMIZATION: dict = {
+    "apiServer": Nullable({"admissionPlugins": PLUGINS}),
+    "kubeProxy": Nullable(
+        {
+            "iptables": Nullable({"minSyncPeriod": DURATION, "syncPeriod": DURATION}),
+            "ipvs": Nullable(
+                {
+                    "minSyncPeriod": DURATION,
+                    "scheduler": Nullable("string"),
+                    "syncPeriod": DURATION,
+                    "tcpFinTimeout": DURATION,
+                    "tcpTimeout": DURATION,
+                    "udpTimeout": DURATION,
+                }
+            ),
+        }
+    ),
+    "cilium": Nullable({}),
+}
+CLUSTER: dict = {
+    **dict.fromkeys(
+        ("id", "name", "region", "version", "status", "kubeProxyMode", "updatePolicy", "plan", "url", "nodesUrl"),
+        "string",
+    ),
+    **dict.fromkeys(("createdAt", "updatedAt"), "string"),
+    **dict.fromkeys(("isUpToDate", "controlPlaneIsUpToDate", "auditLogsSubscribed"), "boolean"),
+    **dict.fromkeys(("privateNetworkId", "nodesSubnetId", "loadBalancersSubnetId"), Nullable("string")),
+    "customization": Nullable(CUSTOMIZATION),
+    "nextUpgradeVersions": Nullable(["string"]),
+    "ipAllocationPolicy": Nullable({"podsIpv4Cidr": Nullable("string"), "servicesIpv4Cidr": Nullable("string")}),
+    "privateNetworkConfiguration": Nullable(
+        {"defaultVrackGateway": "string", "privateNetworkRoutingAsDefault": Nullable("boolean")}
+    ),
+}
+REQUIRED_OF_A_CLUSTER = ("id", "name")
+OIDC: dict = {
+    "issuerUrl": "string",
+    "clientId": "string",
+    **dict.fromkeys(("caContent", "groupsPrefix", "usernameClaim", "usernamePrefix"), Nullable("string")),
+    **dict.fromkeys(("groupsClaim", "requiredClaim", "signingAlgorithms"), Nullable(["string"])),
+}
+
+_PROJECT = r"/cloud/project/[^/]+/kube"
+_CLUSTER = _PROJECT + r"/[^/]+"
+# (method, path) -> what the answer must be; a call not listed here is not used beyond its status.
+ANSWERS: list[tuple[str, re.Pattern, str]] = [
+    ("GET", re.compile(_PROJECT), "listing"),
+    ("POST", re.compile(_PROJECT), "cluster"),  # a create answers the new cluster
+    ("GET", re.compile(_CLUSTER), "cluster"),
+    ("GET", re.compile(_CLUSTER + "/customization"), "customization"),
+    ("GET", re.compile(_CLUSTER + "/ipRestrictions"), "ipRestrictions"),
+    ("GET", re.compile(_CLUSTER + "/openIdConnect"), "openIdConnect"),
+    ("GET", re.compile(r"/auth/time"), "time"),
+]
+SHAPES: dict[str, Shape] = {
+    "cluster": CLUSTER,
+    "customization": CUSTOMIZATION,
+    "ipRestrictions": ["string"],
+    "openIdConnect": OIDC,
+    "time": "integer",
+}
+SHOWN_CHARS = 60
+
+
+class MalformedAnswer(ApiError):
+    """A 2xx answer that is not what the API describes: not used. Never retried (an API that answers the wrong shape
+    answers it again), but `ambiguous` as any 2xx that cannot be read: a create may have happened."""
+
+
+def check_answer(method: str, path: str, answer: object, status: int) -> None:
+    """Raise MalformedAnswer when `answer` (decoded JSON; None for an empty body) is not what `method path` answers."""
+    kind = next((kind for m, pattern, kind in ANSWERS if m == method and pattern.fullmatch(path)), None)
+    if kind is None:
+        return
+    problem = _listing_problem(answer) if kind == "listing" else _problem(answer, SHAPES[kind], "")
+    if problem is None and kind == "cluster":
+        problem = _missing(answer, "")
+    if problem is not None:
+        raise MalformedAnswer(
+            f"the answer is not what the API describes: {problem}", status=status, method=method, path=path
+        )
+
+
+def _listing_problem(answer: object) -> str | None:
+    """A project's clusters: a list of ids, or (expanded) of cluster objects, each with an id and a name."""
+    if not isinstance(answer, list):
+        return f"expected a list of clusters, got {_shown(answer)}"
+    if all(isinstance(item, str) for item in answer):
+        empty = next((index for index, item in enumerate(answer) if not item), None)
+        return None if empty is None else f"[{empty}]: an empty cluster id"
+    for index, item in enumerate(answer):
+        where = f"[{index}]"
+        problem = _problem(item, CLUSTER, where) or _missing(item, where)
+        if problem:
+            return problem
+    return None
+
+
+def _missing(cluster: object, where: str) -> str | None:
+    assert isinstance(cluster, dict)  # checked against CLUSTER first
+    for key in REQUIRED_OF_A_CLUSTER:
+        if not cluster.get(key):
+            return f"{_at(where, key)}: a cluster without its {key}"
+    return None
+
+
+def _problem(value: object, shape: Shape, where: str) -> str | None:
+    """What in `value` breaks `shape`, at its path (`[2].customization.kubeProxy`); None when nothing does."""
+    if isinstance(shape, Nullable):
+        return None if value is None else _problem(value, shape.shape, where)
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            return _wrong(where, "an object", value)
+        for key, field in shape.items():
+            if key in value:
+                problem = _problem(value[key], field, _at(where, key))
+                if problem:
+                    return problem
+        return None
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            return _wrong(where, "a list", value)
+        for index, item in enumerate(value):
+            problem = _problem(item, shape[0], f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    if shape == "string" and not isinstance(value, str):
+        return _wrong(where, "a string", value)
+    if shape == "boolean" and not isinstance(value, bool):
+        return _wrong(where, "true or false", value)
+    if shape == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        return _wrong(where, "an integer", value)
+    return None
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _wrong(where: str, expected: str, value: object) -> str:
+    return f"{where or 'the answer'}: expected {expected}, got {_shown(value)}"
+
+
+def _shown(value: object) -> str:
+    """The value as JSON writes it, cut short: the escape of what the API sent."""
+    if value is None:
+        return "null (or no answer at all)"
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."

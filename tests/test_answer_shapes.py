@@ -1,0 +1,213 @@
+"""Answers that are not what the API describes are read errors naming the call and the field: a listing that lost
+its body is never an empty project (a create of a cluster that exists), a wrong type never an internal error, and
+a body far beyond any real answer is refused as it comes, not read whole.
+
+The table checks reconciler/live/shapes.py alone; the rest runs the CLI against the sandbox over HTTP, through a
+gateway (tests/lossy_gateway.py) that rewrites the answers.
+"""
+
+import json
+
+import pytest
+from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
+
+from reconciler.live.shapes import MalformedAnswer, check_answer
+
+LISTING = f"/cloud/project/{PROJECT}/kube"
+CLUSTER = f"{LISTING}/{cluster_id(1)}"
+OK_CLUSTER = {"id": cluster_id(1), "name": "alpha", "status": "READY", "customization": None}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer"),
+    [
+        ("GET", LISTING, []),
+        ("GET", LISTING, [cluster_id(1), cluster_id(2)]),
+        ("GET", LISTING, [OK_CLUSTER]),
+        ("GET", CLUSTER, OK_CLUSTER | {"nextUpgradeVersions": None, "privateNetworkId": None}),
+        ("GET", CLUSTER, OK_CLUSTER | {"customization": {"kubeProxy": {"ipvs": {"scheduler": "rr"}}}}),
+        ("GET", f"{CLUSTER}/ipRestrictions", ["203.0.113.0/24"]),
+        ("GET", f"{CLUSTER}/openIdConnect", {"issuerUrl": "https://a.example", "clientId": "k", "caContent": None}),
+        ("GET", "/auth/time", 1795000000),
+        ("PUT", f"{CLUSTER}/ipRestrictions", None),  # a write's answer is not used
+        ("GET", f"{CLUSTER}/nodepool", "anything"),  # nor is a call ovhkube does not read
+    ],
+)
+def test_answers_as_the_api_describes_them_pass(method, path, answer):
+    check_answer(method, path, answer, 200)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "said"),
+    [
+        ("GET", LISTING, None, "expected a list of clusters, got null (or no answer at all)"),
+        ("GET", LISTING, {"clusters": []}, 'expected a list of clusters, got {"clusters": []}'),
+        ("GET", LISTING, "alpha", 'expected a list of clusters, got "alpha"'),
+        ("GET", LISTING, [{"status": "READY"}], "[0].id: a cluster without its id"),
+        ("GET", LISTING, [{"id": cluster_id(1)}], "[0].name: a cluster without its name"),
+        ("GET", LISTING, [OK_CLUSTER, cluster_id(2)], "[1]: expected an object, got"),
+        ("GET", LISTING, [cluster_id(1), ""], "[1]: an empty cluster id"),
+        ("GET", LISTING, [OK_CLUSTER | {"name": ["alpha"]}], '[0].name: expected a string, got ["alpha"]'),
+        ("GET", CLUSTER, ["alpha"], 'the answer: expected an object, got ["alpha"]'),
+        ("GET", CLUSTER, 7, "the answer: expected an object, got 7"),
+        ("GET", CLUSTER, OK_CLUSTER | {"customization": []}, "customization: expected an object, got []"),
+        (
+            "GET",
+            CLUSTER,
+            OK_CLUSTER | {"customization": {"kubeProxy": {"iptables": {"syncPeriod": 30}}}},
+            "customization.kubeProxy.iptables.syncPeriod: expected a string, got 30",
+        ),
+        ("GET", CLUSTER, OK_CLUSTER | {"isUpToDate": "yes"}, 'isUpToDate: expected true or false, got "yes"'),
+        ("GET", CLUSTER, OK_CLUSTER | {"version": None}, "version: expected a string, got null"),
+        ("POST", LISTING, "created", 'the answer: expected an object, got "created"'),
+        ("GET", f"{CLUSTER}/ipRestrictions", None, "expected a list, got null"),
+        ("GET", f"{CLUSTER}/ipRestrictions", "203.0.113.0/24", 'expected a list, got "203.0.113.0/24"'),
+        ("GET", f"{CLUSTER}/openIdConnect", [], "the answer: expected an object, got []"),
+        ("GET", f"{CLUSTER}/openIdConnect", {"issuerUrl": 1}, "issuerUrl: expected a string, got 1"),
+        ("GET", "/auth/time", {"time": 1}, 'the answer: expected an integer, got {"time": 1}'),
+        ("GET", "/auth/time", True, "the answer: expected an integer, got true"),
+    ],
+)
+def test_answers_of_another_shape_name_the_call_and_the_field(method, path, answer, said):
+    with pytest.raises(MalformedAnswer) as raised:
+        check_answer(method, path, answer, 200)
+    assert said in str(raised.value)
+    assert str(raised.value).startswith(f"{method} {path}: 200: the answer is not what the API describes: ")
+    assert raised.value.ambiguous  # a 2xx that cannot be used: a create behind it may have happened
+
+
+def rewrite(change):
+    """A gateway fault that rewrites the JSON answer with `change(answer)`."""
+
+    def fault(status: int, payload: bytes) -> tuple[int, bytes]:
+        return status, json.dumps(change(json.loads(payload))).encode()
+
+    fault.__name__ = "rewritten"
+    return fault
+
+
+def no_content(status: int, payload: bytes) -> tuple[int, bytes]:
+    return 204, b""
+
+
+LISTINGS = {
+    "dropped": "dropped",
+    "an object": rewrite(lambda answer: {"clusters": answer}),
+    "an empty 204": no_content,
+    "items without id and name": rewrite(lambda answer: [{"status": c["status"]} for c in answer]),
+    "a name that is a list": rewrite(lambda answer: [c | {"name": [c["name"]]} for c in answer]),
+    "ids and objects mixed": rewrite(lambda answer: [*answer, "6f3c1a52-2222-4c1e-9a55-000000000009"]),
+}
+SAID = {
+    "dropped": "expected a list of clusters, got null",
+    "an object": 'expected a list of clusters, got {"clusters":',
+    "an empty 204": "expected a list of clusters, got null",
+    "items without id and name": "[0].id: a cluster without its id",
+    "a name that is a list": '[0].name: expected a string, got ["alpha"]',
+    "ids and objects mixed": "[1]: expected an object, got",
+}
+
+
+def two_clusters_one_to_create(sandbox, tmp_path) -> str:
+    seed(sandbox, live(1, "alpha"))
+    documents = [
+        {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": name}, "spec": {"project": PROJECT}}
+        | {"spec": {"project": PROJECT, "region": "GRA5", "kubeProxyMode": "iptables"}}
+        for name in ("alpha", "beta")
+    ]
+    return write_fleet(tmp_path, *documents)
+
+
+@pytest.mark.parametrize("shape", LISTINGS, ids=list(LISTINGS))
+def test_a_listing_not_as_described_is_a_read_error_never_an_empty_project(
+    sandbox, through_gateway, run_ovhkube, tmp_path, shape
+):
+    fleet = two_clusters_one_to_create(sandbox, tmp_path)
+    gateway, env = through_gateway(sandbox, {("GET", "/kube"): [LISTINGS[shape]] * 50})
+
+    plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    changes = json.loads(plan.stdout)["changes"]
+    assert [(c["cluster"]["name"], c["action"], c["reason"]) for c in changes] == [
+        ("alpha", "error", "read_failed"),
+        ("beta", "error", "read_failed"),  # not a create: alpha exists, so beta may too
+    ]
+    for change in changes:
+        assert f"cannot list the clusters of project {PROJECT}: GET /cloud/project/{PROJECT}/kube" in change["error"]
+        assert SAID[shape] in change["error"]
+    assert result.returncode == 1 and "internal error" not in result.stdout + result.stderr
+    assert gateway.count("POST", "/kube") == 0
+    assert list(clusters_by_name(sandbox)) == ["alpha"]
+
+
+OBJECT = f"/kube/{cluster_id(1)}"
+UNKNOWN = "unknown_if_exists"  # the one cluster of the project could not be read: alpha may or may not be it
+
+
+@pytest.mark.parametrize(
+    ("suffix", "change", "said", "reason"),
+    [
+        (OBJECT, lambda answer: answer["name"], 'the answer: expected an object, got "alpha"', UNKNOWN),
+        (OBJECT, lambda answer: [answer], "the answer: expected an object, got [{", UNKNOWN),
+        (OBJECT, lambda answer: 7, "the answer: expected an object, got 7", UNKNOWN),
+        (OBJECT, lambda answer: answer | {"name": ["alpha"]}, "name: expected a string", UNKNOWN),
+        (OBJECT, lambda answer: answer | {"customization": "none"}, "customization: expected an", UNKNOWN),
+        ("/ipRestrictions", lambda answer: "203.0.113.0/24", 'expected a list, got "203.0.113.0/24"', "read_failed"),
+        ("/openIdConnect", lambda answer: [answer], "the answer: expected an object, got [{", "read_failed"),
+    ],
+    ids=["string", "list", "number", "name-list", "customization-string", "ranges-string", "oidc-list"],
+)
+def test_a_wrong_type_in_an_answer_is_an_error_naming_the_call_and_the_field(
+    sandbox_factory, through_gateway, run_ovhkube, tmp_path, suffix, change, said, reason
+):
+    # The listing answers ids only, so each cluster is read by a GET of its own; the file manages the IP
+    # restrictions and OIDC, so they are read too.
+    sandbox = sandbox_factory(expand_lists=False)
+    seed(sandbox, live(1, "alpha") | {"openIdConnect": {"issuerUrl": "https://sso.example.org", "clientId": "k8s"}})
+    spec = {"project": PROJECT, "ipRestrictions": [], "openIdConnect": {"enabled": False}}
+    fleet = write_fleet(
+        tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
+    )
+    _, env = through_gateway(sandbox, {("GET", suffix): [rewrite(change)] * 20})
+
+    plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    [entry] = json.loads(plan.stdout)["changes"]
+    assert entry["action"] == "error" and entry["reason"] == reason
+    assert f"GET /cloud/project/{PROJECT}/kube/{cluster_id(1)}" in entry["error"] and said in entry["error"]
+    assert result.returncode == 1
+    assert "internal error" not in plan.stdout + plan.stderr + result.stdout + result.stderr
+    assert clusters_by_name(sandbox)["alpha"]["openIdConnect"] is not None  # nothing was sent
+
+
+def test_a_clock_answer_of_the_wrong_type_names_the_call(sandbox, through_gateway, run_ovhkube, tmp_path):
+    fleet = two_clusters_one_to_create(sandbox, tmp_path)
+    _, env = through_gateway(sandbox, {("GET", "/auth/time"): [rewrite(lambda answer: {"time": answer})] * 5})
+
+    result = run_ovhkube("plan", fleet, env=env)
+
+    assert result.returncode == 1
+    assert "GET /auth/time: 200: the answer is not what the API describes: the answer: expected an integer" in (
+        result.stderr
+    )
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_answer_without_end_is_refused_once_past_the_cap_naming_the_call(
+    sandbox, through_gateway, run_ovhkube, tmp_path
+):
+    fleet = two_clusters_one_to_create(sandbox, tmp_path)
+    gateway, env = through_gateway(sandbox, {("GET", "/kube"): ["endless"] * 5})
+
+    plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
+
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    changes = json.loads(plan.stdout)["changes"]
+    assert all(c["action"] == "error" for c in changes)
+    assert f"GET /cloud/project/{PROJECT}/kube: 200: the answer is larger than 16 MiB" in changes[0]["error"]
+    # Read as it came and dropped past the cap: not the gateway's 400 MiB (socket buffers hold a few MiB more).
+    assert gateway.streamed < 64 * 2**20
