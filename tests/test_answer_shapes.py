@@ -211,3 +211,28 @@ def test_an_answer_without_end_is_refused_once_past_the_cap_naming_the_call(
     assert f"GET /cloud/project/{PROJECT}/kube: 200: the answer is larger than 16 MiB" in changes[0]["error"]
     # Read as it came and dropped past the cap: not the gateway's 400 MiB (socket buffers hold a few MiB more).
     assert gateway.streamed < 64 * 2**20
+
+
+def test_a_wrong_type_while_apply_waits_fails_that_cluster_naming_the_call(
+    sandbox, through_gateway, run_ovhkube, tmp_path
+):
+    # The plan's listing is as described; the polls after the write answer names that are lists.
+    seed(sandbox, live(1, "alpha"))
+    spec = {"project": PROJECT, "updatePolicy": "ALWAYS_UPDATE"}
+    fleet = write_fleet(
+        tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
+    )
+    listed_badly = rewrite(lambda answer: [c | {"name": [c["name"]]} for c in answer])
+    _, env = through_gateway(sandbox, {("GET", "/kube"): [None] + [listed_badly] * 20})
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    (alpha,) = account["clusters"]
+    assert alpha["result"] == "failed"
+    assert (
+        f"GET /cloud/project/{PROJECT}/kube: 200: the answer is not what the API describes: [0].name"
+        in (alpha["reason"])
+    )
+    assert "internal error" not in result.stdout + result.stderr
+    assert clusters_by_name(sandbox)["alpha"]["updatePolicy"] == "ALWAYS_UPDATE"  # the write itself went through
