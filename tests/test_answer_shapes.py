@@ -10,11 +10,15 @@ import json
 
 import pytest
 from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
+from conftest import SANDBOX_CREDENTIALS
 
+from reconciler.commands.connect import open_api
+from reconciler.commands.settings import Settings
 from reconciler.live.shapes import MalformedAnswer, check_answer
 
 LISTING = f"/cloud/project/{PROJECT}/kube"
 CLUSTER = f"{LISTING}/{cluster_id(1)}"
+POOL_ID = "6f3c1a52-3333-4c1e-9a55-000000000001"
 OK_CLUSTER = {"id": cluster_id(1), "name": "alpha", "status": "READY", "customization": None}
 
 
@@ -30,7 +34,8 @@ OK_CLUSTER = {"id": cluster_id(1), "name": "alpha", "status": "READY", "customiz
         ("GET", f"{CLUSTER}/openIdConnect", {"issuerUrl": "https://a.example", "clientId": "k", "caContent": None}),
         ("GET", "/auth/time", 1795000000),
         ("PUT", f"{CLUSTER}/ipRestrictions", None),  # a write's answer is not used
-        ("GET", f"{CLUSTER}/nodepool", "anything"),  # nor is a call ovhkube does not read
+        ("GET", f"{CLUSTER}/kubeconfig", "anything"),  # nor is a call ovhkube does not read
+        ("GET", f"{CLUSTER}/nodepool", [{"desiredNodes": 3, "autoscaling": {"scaleDownUtilizationThreshold": 0.5}}]),
     ],
 )
 def test_answers_as_the_api_describes_them_pass(method, path, answer):
@@ -66,6 +71,15 @@ def test_answers_as_the_api_describes_them_pass(method, path, answer):
         ("GET", f"{CLUSTER}/openIdConnect", {"issuerUrl": 1}, "issuerUrl: expected a string, got 1"),
         ("GET", "/auth/time", {"time": 1}, 'the answer: expected an integer, got {"time": 1}'),
         ("GET", "/auth/time", True, "the answer: expected an integer, got true"),
+        ("GET", f"{CLUSTER}/nodepool", {"pools": []}, 'the answer: expected a list, got {"pools": []}'),
+        ("GET", f"{CLUSTER}/nodepool", [{"desiredNodes": "3"}], '[0].desiredNodes: expected an integer, got "3"'),
+        (
+            "GET",
+            f"{CLUSTER}/nodepool/p1",
+            {"template": {"metadata": {"labels": {"tier": 1}}}},
+            "template.metadata.labels.tier: expected a string, got 1",
+        ),
+        ("GET", f"{CLUSTER}/flavors", [{"name": "b3-8", "ram": "8"}], '[0].ram: expected an integer, got "8"'),
     ],
 )
 def test_answers_of_another_shape_name_the_call_and_the_field(method, path, answer, said):
@@ -74,6 +88,20 @@ def test_answers_of_another_shape_name_the_call_and_the_field(method, path, answ
     assert said in str(raised.value)
     assert str(raised.value).startswith(f"{method} {path}: 200: the answer is not what the API describes: ")
     assert raised.value.ambiguous  # a 2xx that cannot be used: a create behind it may have happened
+
+
+def test_the_sandbox_s_answers_are_of_the_described_shapes(sandbox, monkeypatch):
+    """Every call the check knows, answered by the sandbox (node pools and flavors included), passes it: the
+    emulator and the check agree on the description."""
+    for name, value in SANDBOX_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    pool = {"id": POOL_ID, "name": "web", "flavor": "b3-8", "desiredNodes": 2, "status": "READY"}
+    seed(sandbox, live(1, "alpha") | {"nodePools": [pool], "openIdConnect": {"issuerUrl": "https://a.example"}})
+    with open_api(Settings(endpoint=sandbox.url)) as api:
+        api.get(LISTING)
+        api.get_with_headers(LISTING, {"X-Pagination-Mode": "CachedObjectList-Pages"})
+        for suffix in ("", "/customization", "/ipRestrictions", "/nodepool", f"/nodepool/{POOL_ID}", "/flavors"):
+            api.get(CLUSTER + suffix)
 
 
 def rewrite(change):

@@ -1,9 +1,10 @@
 """The shape of every answer ovhkube uses, as OVHcloud's API description gives it, checked before any of it is used.
 
 From the description of Managed Kubernetes (`cloud.kube.Cluster`, `cloud.ProjectKubeCustomization`,
-`cloud.kube.OpenIdConnect` and the paths' answers: ovh/ovhcloud-cli internal/assets/api-schemas/cloud.json, the
-API's own `/cloud.json`): types only, so that a value the API adds to an enum later is still read. A field may be
-absent; present, it has its type, or null where the description allows it. A cluster object has an id and a name.
+`cloud.kube.OpenIdConnect`, `cloud.kube.NodePool`, `cloud.kube.Flavor` and the paths' answers: ovh/ovhcloud-cli
+internal/assets/api-schemas/cloud.json, the API's own `/cloud.json`): types only, so that a value the API adds to
+an enum later is still read. A field may be absent; present, it has its type, or null where the description allows
+it. A cluster object has an id and a name.
 
 An answer of another shape (a gateway that lost the body: `null` or nothing; an object where a list is due; a name
 that is a list) is a `MalformedAnswer` naming the call and the field: a read error, never an empty project (creating
@@ -21,8 +22,15 @@ class Nullable(NamedTuple):
     shape: "Shape"
 
 
-# "string" | "boolean" | "integer" | [item] (an array) | {field: shape} (an object; unknown fields pass) | Nullable
-Shape = str | list | dict | Nullable
+class MapOf(NamedTuple):
+    """An object whose every value has `shape` (labels, annotations)."""
+
+    shape: "Shape"
+
+
+# "string" | "boolean" | "integer" | "number" | [item] (an array) | {field: shape} (an object; unknown fields pass)
+# | Nullable | MapOf
+Shape = str | list | dict | Nullable | MapOf
 
 DURATION = Nullable("string")
 PLUGINS = Nullable({"enabled": Nullable(["string"]), "disabled": Nullable(["string"])})
@@ -68,6 +76,29 @@ OIDC: dict = {
     **dict.fromkeys(("groupsClaim", "requiredClaim", "signingAlgorithms"), Nullable(["string"])),
 }
 
+NODE_POOL: dict = {
+    **dict.fromkeys(("id", "name", "flavor", "projectId", "status", "sizeStatus", "createdAt", "updatedAt"), "string"),
+    **dict.fromkeys(("antiAffinity", "autoscale", "monthlyBilled"), "boolean"),
+    **dict.fromkeys(
+        ("availableNodes", "currentNodes", "desiredNodes", "maxNodes", "minNodes", "upToDateNodes"), "integer"
+    ),
+    "availabilityZones": Nullable(["string"]),
+    "attachFloatingIps": Nullable({"enabled": "boolean"}),
+    "autoscaling": {
+        "scaleDownUnneededTimeSeconds": "integer",
+        "scaleDownUnreadyTimeSeconds": "integer",
+        "scaleDownUtilizationThreshold": "number",
+    },
+    "template": {
+        "metadata": {"annotations": MapOf("string"), "finalizers": ["string"], "labels": MapOf("string")},
+        "spec": {"taints": [{"effect": "string", "key": "string", "value": "string"}], "unschedulable": "boolean"},
+    },
+}
+FLAVOR: dict = {
+    **dict.fromkeys(("name", "category", "state"), "string"),
+    **dict.fromkeys(("gpus", "ram", "vCPUs"), "integer"),
+}
+
 _PROJECT = r"/cloud/project/[^/]+/kube"
 _CLUSTER = _PROJECT + r"/[^/]+"
 # (method, path) -> what the answer must be; a call not listed here is not used beyond its status.
@@ -79,6 +110,10 @@ ANSWERS: list[tuple[str, re.Pattern, str]] = [
     ("GET", re.compile(_CLUSTER + "/ipRestrictions"), "ipRestrictions"),
     ("GET", re.compile(_CLUSTER + "/openIdConnect"), "openIdConnect"),
     ("GET", re.compile(r"/auth/time"), "time"),
+    ("GET", re.compile(_CLUSTER + "/nodepool"), "nodePools"),
+    ("GET", re.compile(_CLUSTER + "/nodepool/[^/]+"), "nodePool"),
+    ("POST", re.compile(_CLUSTER + "/nodepool"), "nodePool"),
+    ("GET", re.compile(_CLUSTER + "/flavors"), "flavors"),
 ]
 SHAPES: dict[str, Shape] = {
     "cluster": CLUSTER,
@@ -86,6 +121,9 @@ SHAPES: dict[str, Shape] = {
     "ipRestrictions": ["string"],
     "openIdConnect": OIDC,
     "time": "integer",
+    "nodePools": [NODE_POOL],
+    "nodePool": NODE_POOL,
+    "flavors": [FLAVOR],
 }
 SHOWN_CHARS = 60
 
@@ -145,6 +183,14 @@ def _problem(value: object, shape: Shape, where: str) -> str | None:
                 if problem:
                     return problem
         return None
+    if isinstance(shape, MapOf):
+        if not isinstance(value, dict):
+            return _wrong(where, "an object", value)
+        for key, item in value.items():
+            problem = _problem(item, shape.shape, _at(where, str(key)))
+            if problem:
+                return problem
+        return None
     if isinstance(shape, list):
         if not isinstance(value, list):
             return _wrong(where, "a list", value)
@@ -159,6 +205,8 @@ def _problem(value: object, shape: Shape, where: str) -> str | None:
         return _wrong(where, "true or false", value)
     if shape == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
         return _wrong(where, "an integer", value)
+    if shape == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return _wrong(where, "a number", value)
     return None
 
 
