@@ -37,6 +37,17 @@ def without_userinfo(text: str) -> str:
     return _USERINFO.sub(r"\1", str(text))
 
 
+def without_userinfo_in(value):
+    """`value` with every string it holds (in lists and mappings too) free of a URL's `user:password@`."""
+    if isinstance(value, str):
+        return without_userinfo(value)
+    if isinstance(value, list):
+        return [without_userinfo_in(item) for item in value]
+    if isinstance(value, dict):
+        return {key: without_userinfo_in(item) for key, item in value.items()}
+    return value
+
+
 def capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -75,12 +75,18 @@ def test_a_bad_issuer_is_one_error_at_its_line_and_no_password_is_printed_nor_sa
     assert PASSWORD not in everything
 
 
-def test_a_password_in_a_live_issuer_is_not_shown_in_a_plan(sandbox, run_ovhkube, tmp_path):
+def test_a_password_in_a_live_issuer_is_in_no_plan_plan_file_nor_drift_report(sandbox, run_ovhkube, tmp_path):
     secret = {"issuerUrl": f"https://ci:{PASSWORD}@sso.example.org", "clientId": "k8s"}
     seed(sandbox, live(1, "web") | {"openIdConnect": secret})
     path = _file(tmp_path, "https://login.example.com/realms/ops")
+    plan_file = tmp_path / "plan.json"
 
-    for fmt in ("text", "markdown"):
-        planned = run_ovhkube("-v", "plan", path, "--format", fmt, env=sandbox.env())
+    for fmt in ("text", "markdown", "json"):
+        planned = run_ovhkube("-v", "plan", path, "--format", fmt, "--out", plan_file, env=sandbox.env())
         assert planned.returncode == 0, planned.stderr
-        assert "https://sso.example.org" in planned.stdout and PASSWORD not in planned.stdout + planned.stderr
+        shown = planned.stdout + planned.stderr + plan_file.read_text()
+        assert "https://sso.example.org" in planned.stdout and PASSWORD not in shown
+    for fmt in ("text", "markdown", "json", "prometheus"):
+        drifted = run_ovhkube("-v", "drift", path, "--format", fmt, env=sandbox.env())
+        assert drifted.returncode == 2, drifted.stderr
+        assert PASSWORD not in drifted.stdout + drifted.stderr

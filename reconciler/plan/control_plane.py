@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from reconciler.escape import without_userinfo_in
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.live.read import LiveCluster, kube_path
 from reconciler.model import KUBERNETES_VERSIONS, DesiredCluster
@@ -130,8 +131,11 @@ def _openid_connect(desired: DesiredCluster, live: LiveCluster, diff: list[Field
     if wanted is None or oidc_comparable(wanted) == oidc_comparable(actual):
         return []
     path = kube_path(desired.project, live.cluster.get("id"), "/" + OPENID_CONNECT)
+    # The live side of the diff is shown in plans, saved in plan files and reported by drift: a password in a
+    # URL read from the API is left out of it (the files refuse one).
+    shown = without_userinfo_in(actual)
     if not wanted:
-        diff.append(FieldChange("openIdConnect", actual, None))
+        diff.append(FieldChange("openIdConnect", shown, None))
         return [Request("DELETE", path)]
     if not actual:
         diff.append(FieldChange("openIdConnect", None, wanted))
@@ -139,7 +143,7 @@ def _openid_connect(desired: DesiredCluster, live: LiveCluster, diff: list[Field
     before, after = oidc_comparable(actual), oidc_comparable(wanted)
     for name in sorted(before.keys() | after.keys()):
         if before.get(name) != after.get(name):
-            diff.append(FieldChange(f"openIdConnect.{name}", actual.get(name), wanted.get(name)))
+            diff.append(FieldChange(f"openIdConnect.{name}", shown.get(name), wanted.get(name)))
     return [Request("PUT", path, dict(wanted))]
 
 
