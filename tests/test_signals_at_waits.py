@@ -1,6 +1,7 @@
 """Every wait honours the first Ctrl-C or SIGTERM: plan, drift and apply's planning, waiting on the request budget
 (one request a second, 30 projects), stop within a second, send nothing more and exit 130 or 143."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -73,3 +74,32 @@ def test_a_signal_while_reads_wait_to_be_tried_again_stops_at_once(sandbox_facto
     assert process.returncode == 143, stderr
     assert time.monotonic() - signalled < 1.5
     assert "Traceback" not in stderr and "internal error" not in stderr
+
+
+def test_a_signal_between_two_tries_of_a_put_stops_and_the_account_keeps_what_was_sent(
+    sandbox, through_gateway, tmp_path
+):
+    """Each PUT reaches the API and its answer is lost (502): the client tries again after a pause. SIGTERM in the
+    pause: no try after it, and the account says the PUT was sent (its last answer), never that it was not."""
+    from apply_helpers import IPTABLES_60S, live, seed, wanted, write_fleet
+
+    seed(sandbox, live(1, "web"))
+    fleet = write_fleet(tmp_path, wanted("web", kubeProxy=IPTABLES_60S))
+    _, env = through_gateway(sandbox, {("PUT", "/customization"): ["after"] * 20})
+    line = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", fleet]
+    line += ["--auto-approve", "--format", "json"]
+    process = subprocess.Popen(line, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(r["method"] == "PUT" for r in sandbox.requests()) < 4:
+        time.sleep(0.02)  # the pauses between tries grow: 4 tries in, the next one is a second or more away
+    process.send_signal(signal.SIGTERM)
+    signalled = time.time()
+    stdout, stderr = process.communicate(timeout=30)
+    stopped = time.time() - signalled
+    time.sleep(2)
+
+    assert process.returncode == 143, stderr
+    assert stopped < 1.5, stopped
+    assert [r for r in sandbox.requests() if r["method"] == "PUT" and r["time"] > signalled] == []
+    [cluster] = json.loads(stdout)["clusters"]
+    assert [r["method"] for r in cluster["requests"]] == ["PUT"], cluster
