@@ -11,6 +11,7 @@ import json
 import re
 import sys
 from contextlib import contextmanager
+from typing import Any
 
 MAX_MESSAGE_CHARS = 2000  # an error line past this is cut, with "..." (a message can quote a 500 KB value)
 # A line a CI runner reads as a command: GitHub's `::name::` and `##[name]`, even after spaces.
@@ -37,7 +38,7 @@ def without_userinfo(text: str) -> str:
     return _USERINFO.sub(r"\1", str(text))
 
 
-def without_userinfo_in(value):
+def without_userinfo_in(value: Any) -> Any:
     """`value` with every string it holds (in lists and mappings too) free of a URL's `user:password@`."""
     if isinstance(value, str):
         return without_userinfo(value)

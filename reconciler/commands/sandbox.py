@@ -5,11 +5,15 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from reconciler.commands.console import err
 from reconciler.errors import UserError
+
+if TYPE_CHECKING:
+    from reconciler.sandbox.state import State
 
 
 class ResetStatus(StrEnum):
@@ -27,7 +31,7 @@ def _state_path(state: Path | None) -> Path:
     return state or default_state_path()
 
 
-def _open_state(path: Path):
+def _open_state(path: Path) -> "State":
     """The sandbox's State at `path`; a file that cannot be one is one error line."""
     from reconciler.sandbox.state import State, StateError
 

@@ -46,9 +46,12 @@ def issuer_problem(url: str) -> str | None:
         return f"must not contain spaces or control characters; {got}"
     try:
         parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[::1"
+        return f"is not a URL; {got}"
+    try:
         port = parts.port
-    except ValueError:  # an unclosed IPv6 bracket ("https://[::1"), a port that is no number or out of range
-        return f"is not a URL with a valid host and port (a port is a number from 1 to 65535); {got}"
+    except ValueError:  # not a number, or out of range
+        return f"has an invalid port (a port is a number from 1 to 65535); {got}"
     if parts.scheme != "https":
         return f"must be an https URL (the API server fetches the issuer's keys over TLS); {got}"
     if "@" in parts.netloc:
@@ -58,7 +61,7 @@ def issuer_problem(url: str) -> str | None:
     if not parts.netloc.startswith("[") and not _HOST.fullmatch(parts.hostname):
         return f"has a character no host name holds; {got}"
     if port == 0:
-        return f"has port 0, which cannot be reached (a port is a number from 1 to 65535); {got}"
+        return f"has an invalid port (a port is a number from 1 to 65535); {got}"
     if parts.query:
         return f"must not contain a query (?...): Kubernetes refuses it; {got}"
     if parts.fragment:

@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError
 from reconciler.escape import quoted
 from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.data import ClusterRef, ErrorReason
+
+if TYPE_CHECKING:  # the client imports ovh and requests, which reading does not need
+    from reconciler.live.client import Api
 
 # What a plan's requests depend on; a change to any of these since the plan makes it stale: the cluster's identity,
 # its mode and version (a reset's body), and every setting a reset keeps (also in its body). The customization is
@@ -201,10 +205,10 @@ def read_live(
 
 
 @contextmanager
-def reading_pool(api, parallelism: int) -> Iterator[ThreadPoolExecutor]:
+def reading_pool(api: "Api", parallelism: int) -> Iterator[ThreadPoolExecutor]:
     """A pool of reader threads that stops with the run: on Ctrl-C or SIGTERM in the caller's thread, no read still
     waiting for its slot in the request budget, nor any read not yet started, goes out, and the caller does not wait
-    for them (a plan of 30 projects at one request a second went on reading for half a minute)."""
+    for them (a slow request budget would otherwise keep the run reading long after the signal)."""
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     stopped = False
     try:
