@@ -95,8 +95,11 @@ def write_fleet_seed(path: Path, count: int, per_project: int = 20, sync_period:
     return len(projects)
 
 
-def write_fleet_desired(folder: Path, count: int, sync_period: str, per_project: int = 20, per_file: int = 100):
-    """The desired files of write_fleet_seed's fleet, every cluster at `sync_period`."""
+def write_fleet_desired(
+    folder: Path, count: int, sync_period: str, per_project: int = 20, per_file: int = 100, mode: str = "iptables"
+):
+    """The desired files of write_fleet_seed's fleet, every cluster at `sync_period`; another `mode` than the
+    seed's iptables resets each cluster (allowed)."""
     folder.mkdir(parents=True, exist_ok=True)
     for start in range(0, count, per_file):
         documents = [
@@ -107,9 +110,10 @@ def write_fleet_desired(folder: Path, count: int, sync_period: str, per_project:
                 "spec": {
                     "project": project_id(index // per_project),
                     "region": "GRA7",
-                    "kubeProxyMode": "iptables",
-                    "customization": {"kubeProxy": {"iptables": {"syncPeriod": sync_period}}},
-                },
+                    "kubeProxyMode": mode,
+                    "customization": {"kubeProxy": {mode: {"syncPeriod": sync_period}}},
+                }
+                | ({} if mode == "iptables" else {"lifecycle": {"allowReset": True, "workerNodesPolicy": "reinstall"}}),
             }
             for index in range(start, min(count, start + per_file))
         ]
