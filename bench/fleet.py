@@ -58,15 +58,15 @@ def sandbox_server(state: Path, seed: Path, *options: str):
         server.wait(timeout=10)
 
 
-def timed_run(args: list[str], env: dict) -> dict:
-    """Wall time, CPU time and peak memory of one whole CLI process."""
+def timed_run(args: list[str], env: dict, command: list[str] = CLI) -> dict:
+    """Wall time, CPU time and peak memory of one whole CLI process (`command` and `args`)."""
     # stderr goes to a file: a pipe nobody reads until the end blocks a process that writes more than 64 KiB.
     # Peak RSS from GNU time where there is one: the kernel counts a child's peak from the process it was forked
     # from (here the benchmark driver, which holds fleets of 10,000 clusters); time's own child starts small.
     with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as peak:
         measure = [GNU_TIME, "-f", "%M", "-o", peak.name] if os.path.exists(GNU_TIME) else []
         started = time.perf_counter()
-        process = subprocess.Popen(measure + CLI + args, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        process = subprocess.Popen(measure + command + args, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         rss_kb = int(peak.read().split()[-1]) if measure else usage.ru_maxrss

@@ -15,9 +15,10 @@ from json.encoder import encode_basestring_ascii
 STEP = "  "
 
 
-def indented(value) -> str:
+def indented(value, level: int = 0) -> str:
+    """`level`: the value sits that many steps in, as an item of a container written around it."""
     parts: list[str] = []
-    _write(value, "\n", parts.append)
+    _write(value, "\n" + STEP * level, parts.append)
     return "".join(parts)
 
 

@@ -10,6 +10,7 @@ them back follow the reset in the same change.
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from reconciler.escape import without_userinfo_in
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
@@ -47,7 +48,12 @@ _MINOR = re.compile(r"([1-9])\.(0|[1-9][0-9]?)(?:\.[0-9A-Za-z.+-]*)?")
 
 
 def minor_tuple(version: str | None) -> tuple[int, int] | None:
-    found = _MINOR.fullmatch(str(version))
+    return _minor_of(str(version))  # as text: whatever a saved plan holds can be a key of the cache
+
+
+@lru_cache(maxsize=256)  # a fleet holds a handful of versions, parsed several times per cluster
+def _minor_of(version: str) -> tuple[int, int] | None:
+    found = _MINOR.fullmatch(version)
     return (int(found[1]), int(found[2])) if found else None
 
 

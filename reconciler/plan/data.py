@@ -160,6 +160,10 @@ class Plan:
         return any(change.action is Action.ERROR for change in self.changes)
 
     def to_dict(self) -> dict:
+        return self._head() | {"changes": [change.to_dict() for change in self.changes]}
+
+    def _head(self) -> dict:
+        """Every key of to_dict but the changes, in its order."""
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": self.tool_version,
@@ -167,11 +171,17 @@ class Plan:
             "endpoint": self.endpoint,
             "summary": self.summary,
             "defaults": self.defaults_impact,
-            "changes": [change.to_dict() for change in self.changes],
         }
 
     def to_json(self) -> str:
-        return indented(self.to_dict()) + "\n"
+        """to_dict() as indented JSON, written a change at a time: the whole plan never exists as one tree of dicts
+        beside its text (at 10,000 clusters that tree is most of the plan's memory)."""
+        head = self._head() | {"changes": []}  # the last key: its items go in place of the []
+        text = indented(head)
+        if not self.changes:
+            return text + "\n"
+        items = ",".join("\n    " + indented(change.to_dict(), 2) for change in self.changes)
+        return text.removesuffix("[]\n}") + "[" + items + "\n  ]\n}\n"
 
 
 def check_made_here(data) -> str:

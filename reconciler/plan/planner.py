@@ -73,7 +73,8 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
 
 def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldChange:
     written = desired.source_of(field_change.path)
-    return replace(field_change, source=written.source, defaults=written.defaults)
+    # Built, not dataclasses.replace: this runs for every changed field of a fleet, and replace is several times slower.
+    return FieldChange(field_change.path, field_change.before, field_change.after, written.source, written.defaults)
 
 
 # The read errors that a line of the file causes, and the field to edit: a spec.id that names no cluster, or
