@@ -52,8 +52,8 @@ def problems_of(tmp_path, pools: str, extra: str = "") -> list[str]:
             ["9:29: spec.nodePools.workers.desiredNodes: expected integer, got a number (2.5)"],
         ),
         (
-            "    workers: {antiAffinity: true, maxNodes: 6}\n",
-            ["9:45: spec.nodePools.workers.maxNodes: an anti-affinity pool holds at most 5 nodes; got 6"],
+            "    workers: {antiAffinity: true, desiredNodes: 6}\n",
+            ["9:49: spec.nodePools.workers.desiredNodes: an anti-affinity pool holds at most 5 nodes; got 6"],
         ),
         (
             "    workers:\n      autoscaling: {scaleDownUtilizationThreshold: 1.5}\n",

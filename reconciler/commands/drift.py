@@ -36,7 +36,14 @@ def drift(
     from reconciler.commands.output_files import refuse_inputs_as_outputs, write_atomically
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, plan_fleet_or_fail, select_targets
-    from reconciler.drift.report import DriftReport, compare, find_unmanaged, render, summary_line
+    from reconciler.drift.report import (
+        DriftReport,
+        compare,
+        find_unmanaged,
+        find_unmanaged_pools,
+        render,
+        summary_line,
+    )
 
     refuse_inputs_as_outputs({"--out": out}, paths)
     settings = ctx.obj
@@ -44,11 +51,14 @@ def drift(
         declared = load_or_fail(paths, settings)
         clusters = select_targets(declared, target)
         checked_at = datetime.now(UTC)
-        view, the_plan = plan_fleet_or_fail(opening, settings, clusters, parallelism, whole_projects=unmanaged)
+        view, the_plan = plan_fleet_or_fail(
+            opening, settings, clusters, parallelism, whole_projects=unmanaged, all_pools=unmanaged
+        )
     report = DriftReport(compare(the_plan), the_plan.endpoint, checked_at)
     if unmanaged:
         projects = {c.project for c in clusters}
         report.unmanaged, report.unmanaged_counts, report.unmanaged_errors = find_unmanaged(view, declared, projects)
+        report.unmanaged_pools = find_unmanaged_pools(view, clusters)
     if out:
         try:
             write_atomically(out, render(report, fmt.value))

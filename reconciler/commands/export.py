@@ -37,6 +37,7 @@ def export(
     from reconciler.commands.opening import opening_api
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
     from reconciler.live.control_plane import read_all_parts
+    from reconciler.live.node_pools import read_all_pools
     from reconciler.live.read import read_live
     from reconciler.plan.data import ClusterRef
 
@@ -50,7 +51,11 @@ def export(
         # All or nothing: a partial export would look like a complete one.
         found = _chosen(view, project, names) if names else _whole_project(view, project)
         # IP restrictions and OIDC have their own GETs (two more per cluster: export is a one-off).
-        parts = read_all_parts(api, project, [cluster.get("id") for cluster, _ in found], parallelism)
+        ids = [cluster.get("id") for cluster, _ in found]
+        parts = read_all_parts(api, project, ids, parallelism)
+        # And its node pools: one listing per cluster.
+        for cluster_id, pools in read_all_pools(api, project, ids, parallelism).items():
+            parts.setdefault(cluster_id, {})["nodePools"] = pools
         return found, parts
 
     with opening_api(ctx.obj, read_only=True, parallelism=parallelism) as opening:

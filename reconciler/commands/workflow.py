@@ -75,7 +75,14 @@ def progress(total_hint: int, label: str, settings: Settings) -> Iterator:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: Settings, whole_projects: bool = False):
+def plan_fleet(
+    api,
+    clusters: list[DesiredCluster],
+    parallelism: int,
+    settings: Settings,
+    whole_projects: bool = False,
+    all_pools: bool = False,
+):
     """(LiveView, Plan) of the clusters. A cluster is planned as soon as its project's listing is in, if it needs no
     other read, while the rest of the fleet is awaited: planning 1,000 clusters is ~25 ms of CPU that would otherwise
     follow the last answer. The plan is make_plan's of the whole view, cluster for cluster."""
@@ -86,10 +93,11 @@ def plan_fleet(api, clusters: list[DesiredCluster], parallelism: int, settings: 
 
     def plan_early(key: tuple[str, str], result) -> None:
         cluster = desired.get(key)
-        if cluster is not None and not parts_to_read(cluster, result):  # then read_parts leaves its result as it is
+        # A cluster with more to read (its IP restrictions, OIDC or node pools) is planned once they are in.
+        if cluster is not None and not parts_to_read(cluster, result) and not cluster.node_pools:
             early[key] = plan_cluster(cluster, result)
 
-    view = read_fleet(api, clusters, parallelism, settings, whole_projects, on_result=plan_early)
+    view = read_fleet(api, clusters, parallelism, settings, whole_projects, on_result=plan_early, all_pools=all_pools)
     return view, make_plan(clusters, view, api.endpoint_label, planned=early)
 
 
@@ -104,10 +112,18 @@ def read_only_or_fail(opening, read):
 
 
 def plan_fleet_or_fail(
-    opening, settings: Settings, clusters: list[DesiredCluster], parallelism: int, whole_projects: bool = False
+    opening,
+    settings: Settings,
+    clusters: list[DesiredCluster],
+    parallelism: int,
+    whole_projects: bool = False,
+    all_pools: bool = False,
 ) -> tuple:
-    """(LiveView, Plan) of the declared clusters, read-only."""
-    return read_only_or_fail(opening, lambda api: plan_fleet(api, clusters, parallelism, settings, whole_projects))[0]
+    """(LiveView, Plan) of the declared clusters, read-only; `all_pools`: the pools of every found cluster too
+    (drift --unmanaged), not only of those whose file declares pools."""
+    return read_only_or_fail(
+        opening, lambda api: plan_fleet(api, clusters, parallelism, settings, whole_projects, all_pools)
+    )[0]
 
 
 def read_fleet(
@@ -117,9 +133,10 @@ def read_fleet(
     settings: Settings,
     whole_projects: bool = False,
     on_result=None,
+    all_pools: bool = False,
 ):
     """The LiveView of the clusters; `whole_projects`: every cluster of their projects too (drift --unmanaged);
-    `on_result`: see read_live."""
+    `on_result`: see read_live; `all_pools`: see plan_fleet_or_fail."""
     from reconciler.live.control_plane import read_parts
     from reconciler.live.read import read_live
     from reconciler.plan.planner import desired_ref, parts_to_read
@@ -131,7 +148,24 @@ def read_fleet(
     # IP restrictions and OIDC have their own GETs: read only where the files manage them or a reset will wipe them.
     needs = {c.key: parts_to_read(c, view.results[c.key]) for c in clusters}
     read_parts(api, view, needs, parallelism)
+    read_node_pools(api, view, clusters, parallelism, all_pools)
     return view
+
+
+def read_node_pools(api, view, clusters: list[DesiredCluster], parallelism: int, all_pools: bool = False) -> None:
+    """One pool listing per cluster whose file declares pools (none for the others, unless `all_pools`); its
+    flavors where the plan would create a pool of a flavor."""
+    from reconciler.live.node_pools import add_flavors, add_node_pools
+    from reconciler.plan.node_pools import needs_flavors
+
+    declaring = [c for c in clusters if c.node_pools]
+    add_node_pools(api, view, [c.key for c in (clusters if all_pools else declaring)], parallelism)
+    flavored = []
+    for cluster in declaring:
+        live = view.results[cluster.key].found
+        if live is not None and needs_flavors(cluster.node_pools, live.node_pools or []):
+            flavored.append(cluster.key)
+    add_flavors(api, view, flavored, parallelism)
 
 
 def fail_on_one_cause(api, view) -> None:

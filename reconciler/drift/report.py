@@ -99,6 +99,32 @@ class UnmanagedCluster:
         }
 
 
+@dataclass(frozen=True)
+class UnmanagedPool:
+    """A live node pool of a declared cluster that no file declares (Karpenter's, the CRD's, the console's)."""
+
+    project: str
+    cluster: str
+    cluster_id: str
+    name: str
+    id: str
+    flavor: str | None
+    desired_nodes: int | None
+    status: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "project": self.project,
+            "cluster": self.cluster,
+            "clusterId": self.cluster_id,
+            "name": self.name,
+            "id": self.id,
+            "flavor": self.flavor,
+            "desiredNodes": self.desired_nodes,
+            "status": self.status,
+        }
+
+
 @dataclass
 class DriftReport:
     clusters: list[ClusterDrift]
@@ -107,6 +133,7 @@ class DriftReport:
     unmanaged: list[UnmanagedCluster] | None = None  # None: --unmanaged was not asked
     unmanaged_counts: dict[str, int] = field(default_factory=dict)  # per project listed
     unmanaged_errors: list[str] = field(default_factory=list)  # listed clusters that could not be read
+    unmanaged_pools: list[UnmanagedPool] | None = None  # None: --unmanaged was not asked
 
     @property
     def checked_at_text(self) -> str:
@@ -124,7 +151,8 @@ class DriftReport:
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.unmanaged) or any(c.state in ("drifted", "missing") for c in self.clusters)
+        strays = bool(self.unmanaged) or bool(self.unmanaged_pools)
+        return strays or any(c.state in ("drifted", "missing") for c in self.clusters)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -142,6 +170,7 @@ class DriftReport:
             "clusters": [c.to_dict(self.checked_at_text) for c in self.clusters],
             "unmanaged": None if self.unmanaged is None else [u.to_dict() for u in self.unmanaged],
             "unmanaged_errors": list(self.unmanaged_errors),
+            "unmanaged_pools": None if self.unmanaged_pools is None else [p.to_dict() for p in self.unmanaged_pools],
         }
 
 
@@ -240,6 +269,34 @@ def find_unmanaged(
     return found, counts, errors
 
 
+def find_unmanaged_pools(view: LiveView, declared: list[DesiredCluster]) -> list[UnmanagedPool]:
+    """The live pools of the declared clusters (those whose pools were read) that no file's pool stands for."""
+    from reconciler.plan.node_pools import matching_pool
+
+    found = []
+    for cluster in declared:
+        result = view.results.get(cluster.key)
+        live = result.found if result else None
+        if live is None or live.node_pools is None:
+            continue
+        owned = {id(matching_pool(pool.name, live.node_pools)) for pool in cluster.node_pools}
+        found += [
+            UnmanagedPool(
+                cluster.project,
+                cluster.name,
+                str(live.cluster.get("id", "")),
+                str(pool.get("name", "")),
+                str(pool.get("id", "")),
+                pool.get("flavor"),
+                pool.get("desiredNodes"),
+                pool.get("status"),
+            )
+            for pool in live.node_pools
+            if id(pool) not in owned
+        ]
+    return found
+
+
 # Formats
 
 
@@ -252,6 +309,8 @@ def summary_line(report: DriftReport) -> str:
     parts = [f"{counts['drifted']} drifted", f"{counts['missing']} missing"]
     if counts["unmanaged"] is not None:
         parts.append(f"{counts['unmanaged']} unmanaged")
+    if report.unmanaged_pools is not None:
+        parts.append(f"{len(report.unmanaged_pools)} unmanaged pool(s)")
     parts += [f"{counts['error']} error(s)", f"{counts['in_sync']} in sync"]
     return ", ".join(parts)
 
@@ -301,8 +360,14 @@ def render_text(report: DriftReport, color: bool = False) -> str:
             )
             + one_line(f"  [{stray.region}, {stray.kube_proxy_mode}, {stray.status}]")
         )
+    for pool in report.unmanaged_pools or []:
+        where = f"{pool.cluster} ({pool.project}/{pool.cluster_id})"
+        lines.append(
+            paint(f"? node pool {one_line(pool.name)} of {one_line(where)} is not declared in any file", fg="yellow")
+            + one_line(f"  [{pool.flavor}, {pool.desired_nodes} node(s), {pool.status}]")
+        )
     lines += [paint(f"error: {one_line(message)}", fg="red") for message in report.unmanaged_errors]
-    if report.unmanaged or report.unmanaged_errors:
+    if report.unmanaged or report.unmanaged_errors or report.unmanaged_pools:
         lines.append("")
     verdict = {ExitCode.OK: "In sync", ExitCode.DRIFT: "Drift", ExitCode.ERROR: "Drift check incomplete"}[
         report.exit_code
@@ -366,6 +431,17 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
             for u in report.unmanaged
         ]
         text.add_all(rows + ["\n"], left_out)
+    if report.unmanaged_pools:
+        text.add(
+            "### Node pools no file declares\n\n| pool | cluster | project | flavor | nodes | status |\n"
+            "|---|---|---|---|---|---|\n"
+        )
+        rows = [
+            f"| {code_cell(p.name)} | {code_cell(p.cluster)} | {code_cell(p.project)} | {md_text(p.flavor)} "
+            f"| {md_text(str(p.desired_nodes))} | {md_text(p.status)} |\n"
+            for p in report.unmanaged_pools
+        ]
+        text.add_all(rows + ["\n"], left_out)
     text.add_all([f"> error: {md_text(message)}\n" for message in report.unmanaged_errors], "> and {} more error(s)\n")
     text.add_all([_markdown_cluster(c) for c in shown if c.state != "in_sync"], left_out)
     return "".join(text.parts) + footer
@@ -421,6 +497,18 @@ def render_prometheus(report: DriftReport) -> str:
             [
                 _sample("ovhkube_unmanaged_clusters", {"project": project}, count)
                 for project, count in sorted(report.unmanaged_counts.items())
+            ],
+        )
+    if report.unmanaged_pools is not None:
+        per_cluster: dict[tuple[str, str], int] = {}
+        for pool in report.unmanaged_pools:
+            per_cluster[(pool.project, pool.cluster)] = per_cluster.get((pool.project, pool.cluster), 0) + 1
+        lines += _family(
+            "ovhkube_unmanaged_node_pools",
+            "Live node pools of a declared cluster that no desired-state file declares.",
+            [
+                _sample("ovhkube_unmanaged_node_pools", {"project": project, "cluster": cluster}, count)
+                for (project, cluster), count in sorted(per_cluster.items())
             ],
         )
     lines += _family(

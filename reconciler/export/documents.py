@@ -17,6 +17,7 @@ import yaml
 
 from reconciler.durations import canonical, to_seconds
 from reconciler.escape import quoted
+from reconciler.export.node_pools import exported_pools
 from reconciler.model import OIDC_FIELDS
 from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET, effective_plugins
 from reconciler.plan.planner import STANDARD_PLAN, major_minor
@@ -44,7 +45,8 @@ def export_cluster(
     project: str, cluster: dict, customization: dict | None, parts: dict | None = None
 ) -> ExportedCluster:
     """The desired-state document that matches this live cluster as it is. `parts`: its IP restrictions and OIDC
-    as read (each written only when set: like an empty customization block, an unset one is left unmanaged)."""
+    as read (each written only when set: like an empty customization block, an unset one is left unmanaged), and
+    its node pools (`nodePools`, the listing; every pool written whole)."""
     warnings: list[str] = []
     parts = parts or {}
     spec = {"project": project, "region": cluster.get("region"), "id": cluster.get("id")}
@@ -63,6 +65,8 @@ def export_cluster(
         spec["openIdConnect"] = {key: sorted(set(v)) if isinstance(v, list) else v for key, v in oidc.items()}
     if blocks:
         spec["customization"] = blocks
+    if parts.get("nodePools"):
+        spec["nodePools"] = exported_pools(parts["nodePools"])
     spec["lifecycle"] = {"allowReset": False}
     status = cluster.get("status")
     if status and status != "READY":

@@ -93,12 +93,9 @@ def _count_problems(pool: dict) -> Iterator[Found]:
         yield ("desiredNodes",), f"must not be below minNodes ({low}); got {desired}", ERROR
     elif desired is not None and high is not None and desired > high:
         yield ("desiredNodes",), f"must not be above maxNodes ({high}); got {desired}", ERROR
-    if pool.get("antiAffinity") is True:
-        for name in ("desiredNodes", "maxNodes"):
-            value = counts[name]
-            if value is not None and value > MAX_ANTI_AFFINITY_NODES:
-                message = f"an anti-affinity pool holds at most {MAX_ANTI_AFFINITY_NODES} nodes; got {value}"
-                yield (name,), message, ERROR
+    if pool.get("antiAffinity") is True and desired is not None and desired > MAX_ANTI_AFFINITY_NODES:
+        message = f"an anti-affinity pool holds at most {MAX_ANTI_AFFINITY_NODES} nodes; got {desired}"
+        yield ("desiredNodes",), message, ERROR
     autoscale = pool.get("autoscale")
     if pool.get("pinDesiredNodes") is True:
         if autoscale is not True:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # the client imports ovh and requests, which reading does not
 # fingerprinted whole beside them.
 IDENTITY_FIELDS = ("id", "name", "region")
 FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET
+# What a plan's pool requests depend on, where the pools were read: a pool's id (in their paths), what a replacement
+# copies, the template an update sends whole. Counts the autoscaler moves are left out.
+POOL_FINGERPRINT_FIELDS = ("id", "name", "flavor", "antiAffinity", "monthlyBilled", "availabilityZones", "template")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class LiveCluster:
     # Separate GETs, made only for the clusters whose plan needs them (reconciler.live.control_plane):
     ip_restrictions: list | None = None  # GET .../ipRestrictions; None: not read
     openid_connect: dict | None = None  # GET .../openIdConnect; {}: none configured; None: not read
+    node_pools: list[dict] | None = None  # GET .../nodepool (expanded), where the file declares pools; None: not read
+    flavors: frozenset[str] | None = None  # GET .../flavors, where the plan creates or replaces a pool; None: not read
 
     @property
     def status(self) -> str:
@@ -83,6 +88,11 @@ def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
         for key, value in (("ipRestrictions", live.ip_restrictions), ("openIdConnect", live.openid_connect)):
             if value is not None:
                 payload[key] = value
+        if live.node_pools is not None:
+            payload["nodePools"] = sorted(
+                ({key: pool.get(key) for key in POOL_FINGERPRINT_FIELDS} for pool in live.node_pools),
+                key=lambda pool: str(pool.get("id")),
+            )
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -294,3 +294,14 @@ def _plan_replace(
     fields["template"] = whole_template(current.get("template"), pool.fields.get("template") or {})
     body = creation_body(replacement_name(pool.name, live), {k: v for k, v in fields.items() if v is not None})
     found.changes.append(PoolChange(PoolChangeKind.REPLACE, pool.name, current.get("id"), body, fixed))
+
+
+def needs_flavors(desired: tuple[DesiredPool, ...], live: list[dict]) -> bool:
+    """Whether the plan would create a pool of a flavor (a new pool, or a replacement): the cluster's flavors are read
+    then, to refuse a typo before any request."""
+    for pool in desired:
+        flavor = pool.fields.get("flavorName")
+        current = matching_pool(pool.name, live)
+        if not pool.delete and flavor is not None and (current is None or current.get("flavor") != flavor):
+            return True
+    return False

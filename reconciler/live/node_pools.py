@@ -1,0 +1,90 @@
+"""A cluster's node pools and flavors, read only where a plan needs them.
+
+One expanded pool listing (`GET .../kube/{id}/nodepool`, full objects a page at a time) per cluster whose file
+declares pools, none for the others; the cluster's `/flavors` only where the plan creates or replaces a pool (a
+flavor typo is an error before apply, not a failure halfway).
+"""
+
+from dataclasses import replace
+
+from reconciler.errors import ApiError
+from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, kube_path, reading_pool
+from reconciler.plan.data import ErrorReason
+
+
+class PoolAnswerError(ApiError):
+    """The pool listing answered something else than a list of pools."""
+
+
+def read_pools(api, project: str, cluster_id: str) -> list[dict]:
+    """The cluster's pools as full objects, with one expanded listing (more only past 5000 pools); raises ApiError."""
+    pools: list[dict] = []
+    page = 1
+    while True:
+        headers = EXPANDED_HEADERS | {"X-Pagination-Number": str(page)}
+        answer, answer_headers = api.get_with_headers(kube_path(project, cluster_id, "/nodepool"), headers)
+        if not isinstance(answer, list) or any(not isinstance(pool, dict) for pool in answer):
+            raise PoolAnswerError(f"the node pool listing of cluster {cluster_id} is not a list of pools")
+        pools += answer
+        total = answer_headers.get("X-Pagination-Elements")
+        if not answer or not (total or "").isdigit() or len(pools) >= int(total):
+            return pools
+        page += 1
+
+
+def read_flavors(api, project: str, cluster_id: str) -> frozenset[str]:
+    """The names of the flavors the cluster offers, available ones only; raises ApiError."""
+    answer = api.get(kube_path(project, cluster_id, "/flavors"))
+    if not isinstance(answer, list):
+        raise PoolAnswerError(f"the flavors of cluster {cluster_id} are not a list")
+    return frozenset(
+        str(flavor.get("name"))
+        for flavor in answer
+        if isinstance(flavor, dict) and flavor.get("state", "available") == "available"
+    )
+
+
+def _read_each(api, view: LiveView, keys: list[tuple[str, str]], parallelism: int, read, what: str) -> None:
+    """Replace each found result of `keys` in `view` by read(live) (a LiveCluster); a failed read makes it an
+    error naming `what`."""
+
+    def one(key: tuple[str, str]) -> tuple[tuple[str, str], LiveResult]:
+        live = view.results[key].found
+        assert live is not None  # only found clusters are read
+        try:
+            return key, LiveResult(found=read(key[0], live))
+        except ApiError as exc:
+            return key, LiveResult(error=f"cannot read the cluster's {what}: {exc}", reason=ErrorReason.READ_FAILED)
+
+    wanted = [key for key in keys if view.results[key].found is not None]
+    with reading_pool(api, parallelism) as pool:
+        for key, result in pool.map(one, wanted):
+            view.results[key] = result
+
+
+def add_node_pools(api, view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
+    """The pools of each found cluster of `keys` (those whose file declares pools): one listing each."""
+
+    def read(project: str, live: LiveCluster) -> LiveCluster:
+        return replace(live, node_pools=read_pools(api, project, str(live.cluster.get("id"))))
+
+    _read_each(api, view, keys, parallelism, read, "node pools")
+
+
+def add_flavors(api, view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
+    """The flavors of each found cluster of `keys` (those whose plan creates or replaces a pool)."""
+
+    def read(project: str, live: LiveCluster) -> LiveCluster:
+        return replace(live, flavors=read_flavors(api, project, str(live.cluster.get("id"))))
+
+    _read_each(api, view, keys, parallelism, read, "flavors")
+
+
+def read_all_pools(api, project: str, cluster_ids: list, parallelism: int) -> dict[str, list[dict]]:
+    """{cluster id: its pools} for every cluster (export); raises ApiError."""
+
+    def read(cluster_id: str) -> tuple[str, list[dict]]:
+        return cluster_id, read_pools(api, project, cluster_id)
+
+    with reading_pool(api, parallelism) as pool:
+        return dict(pool.map(read, cluster_ids))
