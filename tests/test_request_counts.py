@@ -83,7 +83,9 @@ def test_drift_and_export_read_a_project_with_one_listing(sandbox, run_ovhkube, 
     assert "syncPeriod: PT30S" in exported.stdout  # the customization, from the listing
     # Export also reads each cluster's IP restrictions and OIDC, which have their own GETs (no expanded form).
     beside = [("GET", "ipRestrictions", False)] * 3 + [("GET", "openIdConnect", False)] * 3
-    expected = [("GET", "list", True)] * 4 + [("GET", "time", False)] * 2 + beside
+    # And the node pools: drift --unmanaged lists those of every declared cluster (9), export those of each (3).
+    pools = [("GET", "nodepool", True)] * (9 + 3)
+    expected = [("GET", "list", True)] * 4 + [("GET", "time", False)] * 2 + beside + pools
     assert sorted(kinds(sandbox.requests())) == sorted(expected)
 
 
