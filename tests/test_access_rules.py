@@ -25,9 +25,11 @@ def not_allowed(granted: list[dict], made: list[tuple[str, str]]) -> list[tuple[
 
 def test_each_command_stays_within_its_rules(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live(1, "alpha"), live(2, "beta"))
+    alpha = wanted("alpha", kubeProxy=IPTABLES_60S)  # update
+    alpha["spec"]["nodePools"] = {"workers": {"flavorName": "b3-8"}}  # its pools and flavors are read
     fleet = write_fleet(
         tmp_path,
-        wanted("alpha", kubeProxy=IPTABLES_60S),  # update
+        alpha,
         wanted("beta", mode="ipvs", allow_reset=True),  # reset
         wanted("fresh", mode="iptables"),  # create
     )

@@ -15,6 +15,8 @@ READ_RULES = (
     ("GET", KUBE + "/*/customization"),  # when a listing is not expanded
     ("GET", KUBE + "/*/ipRestrictions"),  # no expanded form: read where the file manages it or a reset wipes it
     ("GET", KUBE + "/*/openIdConnect"),
+    ("GET", KUBE + "/*/nodepool"),  # expanded: where a file declares pools (drift --unmanaged: every cluster)
+    ("GET", KUBE + "/*/flavors"),  # where a plan would create a pool of a flavor
 )
 WRITE_RULES = (
     ("POST", KUBE),  # create
