@@ -383,7 +383,7 @@ def test_the_compiled_check_knows_every_keyword_of_the_schema():
 
 
 def test_the_compiled_check_gives_up_on_a_keyword_it_does_not_know():
-    assert compile_check({"type": "object", "maxProperties": 3}) is None
+    assert compile_check({"type": "number", "multipleOf": 3}) is None
 
 
 VALID = {

@@ -117,7 +117,11 @@ def apply(
     try:
         # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
         with opening_api(settings, read_only=False, parallelism=parallelism) as opening:
-            clusters = _load_targets(verify_against or paths, target, settings) if verify_against or not saved else None
+            clusters = (
+                _load_targets(verify_against or paths, target, settings, opening)
+                if verify_against or not saved
+                else None
+            )
             with _apply_lock(lock, cast(float, lock_timeout), cast(float, lock_expiry), settings), opening.api() as api:
                 the_plan = (
                     _saved_plan_checked(api, saved, parallelism)
@@ -168,10 +172,10 @@ def _refuse_other_endpoint(saved, settings) -> None:
         raise UserError(f"the plan was made for endpoint {saved.endpoint}, not {here}: nothing was changed")
 
 
-def _load_targets(paths, target, settings):
+def _load_targets(paths, target, settings, opening=None):
     from reconciler.commands.workflow import load_or_fail, select_targets
 
-    return select_targets(load_or_fail(paths, settings), target)
+    return select_targets(load_or_fail(paths, settings, opening), target)
 
 
 def _saved_plan_checked(api, saved, parallelism: int):

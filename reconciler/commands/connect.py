@@ -1,11 +1,16 @@
 """Open an `Api` for the endpoint the user named: a name python-ovh knows, an http(s) URL, or `sandbox` (an embedded
-sandbox on a free loopback port). Credentials are read as python-ovh reads them; this is the only module of the
-engine's side that starts a sandbox.
+sandbox on a free loopback port). Credentials are read as python-ovh reads them (a consumer key, or an OAuth2
+service account's client id and secret); an Account document names its own endpoint and where its credentials
+come from. This is the only module of the engine's side that starts a sandbox.
 """
 
 import hashlib
+import ipaddress
 import os
+import threading
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
 
 import ovh
 import ovh.client
@@ -13,7 +18,8 @@ import ovh.config
 
 from reconciler.commands.settings import Settings
 from reconciler.errors import ApiError, AuthError, UserError
-from reconciler.escape import quoted, without_userinfo
+from reconciler.escape import one_line, quoted, without_userinfo
+from reconciler.files.accounts import Account
 from reconciler.live.budget import RequestBudget
 from reconciler.live.client import TIMEOUT, Api, prepare_session
 
@@ -28,16 +34,119 @@ def register_endpoint(url: str) -> str:
     return name
 
 
-def _credentials(configuration, section: str) -> tuple[str | None, str | None, str | None]:
-    return tuple(configuration.get(section, key) for key in ("application_key", "application_secret", "consumer_key"))
+@dataclass(frozen=True)
+class Keys:
+    """One set of credentials: a consumer key (application key, secret, consumer key) or an OAuth2 service account
+    (client id and secret). Never printed."""
+
+    application_key: str | None = None
+    application_secret: str | None = None
+    consumer_key: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+    @property
+    def oauth2(self) -> bool:
+        return bool(self.client_id or self.client_secret) and not self.application_key
+
+    @property
+    def complete(self) -> bool:
+        if self.oauth2:
+            return bool(self.client_id and self.client_secret)
+        return bool(self.application_key and self.application_secret and self.consumer_key)
 
 
-def _sandbox_credentials(configuration) -> tuple:
+KEY_NAMES = tuple(field.name for field in fields(Keys))  # python-ovh's names, in ovh.conf and as OVH_* variables
+# An Account's environment fields -> Keys' fields.
+ACCOUNT_FIELDS = {
+    "applicationKey": "application_key",
+    "applicationSecret": "application_secret",
+    "consumerKey": "consumer_key",
+    "clientId": "client_id",
+    "clientSecret": "client_secret",
+}
+
+
+def _credentials(configuration, section: str) -> Keys:
+    return Keys(*(configuration.get(section, name) for name in KEY_NAMES))
+
+
+def _sandbox_credentials(configuration) -> Keys:
     from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
 
-    if any(os.environ.get(f"OVH_{key}") for key in ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY")):
+    if any(os.environ.get(f"OVH_{name.upper()}") for name in KEY_NAMES):
         return _credentials(configuration, "sandbox")
-    return DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
+    return Keys(DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY)
+
+
+def account_keys(account: Account, configuration) -> Keys:
+    """An Account's credentials, from the environment variables or the ovh.conf section it names (and nothing else:
+    python-ovh's own OVH_* variables belong to the default connection)."""
+    if account.config_section:
+        parser = configuration.config
+        if not parser.has_section(account.config_section):
+            raise AuthError(
+                f'account "{account.name}" ({account.where}): ovh.conf has no section [{account.config_section}]'
+            )
+        return Keys(*(parser.get(account.config_section, name, fallback=None) for name in KEY_NAMES))
+    unset = [variable for _, variable in account.environment if not os.environ.get(variable)]
+    if unset:
+        raise AuthError(
+            f'account "{account.name}" ({account.where}): environment variable(s) not set: {", ".join(unset)}'
+        )
+    return Keys(**{ACCOUNT_FIELDS[name]: os.environ[variable] for name, variable in account.environment})
+
+
+class _NoConfiguration:
+    """python-ovh's configuration while an Account's client is made: it reads nothing for the keys it is not given
+    (not OVH_* variables, not ovh.conf), which belong to the default connection."""
+
+    class ConfigurationManager:
+        def get(self, section: str, name: str) -> None:
+            return None
+
+        def read(self, config_file: str) -> None:
+            return None
+
+
+_MAKING_CLIENT = threading.Lock()  # python-ovh reads its configuration through a module global
+
+
+def _make_client(name: str, keys: Keys, only_these: bool) -> ovh.Client:
+    """An ovh.Client with these keys; `only_these`: python-ovh fills nothing in from OVH_* or ovh.conf."""
+    arguments = {field: getattr(keys, field) for field in KEY_NAMES}
+    if keys.oauth2:
+        _register_token_url(name)
+    if not only_these:
+        return ovh.Client(name, timeout=TIMEOUT, **arguments)
+    with _MAKING_CLIENT:  # python-ovh makes its ConfigurationManager from its module `config` in Client()
+        saved, ovh.client.config = ovh.client.config, _NoConfiguration
+        try:
+            return ovh.Client(name, timeout=TIMEOUT, **arguments)
+        finally:
+            ovh.client.config = saved
+
+
+def _register_token_url(name: str) -> None:
+    """python-ovh knows the OAuth2 token URLs of ovh-eu, ovh-ca and ovh-us; another endpoint (a URL, the sandbox)
+    serves its own at /auth/oauth2/token, beside /1.0."""
+    if name in ovh.client.OAUTH2_TOKEN_URLS:
+        return
+    parts = urlsplit(ovh.client.ENDPOINTS[name])
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{parts.port}" if parts.port else ""
+    ovh.client.OAUTH2_TOKEN_URLS[name] = f"{parts.scheme}://{netloc}/auth/oauth2/token"
+    if parts.scheme == "http" and _loopback(host):
+        # oauthlib refuses plain HTTP; a server on this machine (the sandbox) is allowed it, nothing else.
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _start_embedded_sandbox(stack: ExitStack) -> str:
@@ -86,45 +195,72 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
     lines (-v, the retry notice); stderr by default."""
     configuration = ovh.config.ConfigurationManager()
     endpoint = chosen_endpoint(settings, configuration)
-    gateway_auth = None
     with ExitStack() as stack:
-        if endpoint == "sandbox":
-            name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
-            keys = _sandbox_credentials(configuration)
-        elif endpoint.startswith(("http://", "https://")):
-            keys = _credentials(configuration, endpoint)
-            # user:password@ is for a gateway in front of the API (HTTP basic auth): the API signs and sees the URL
-            # without it, and it is shown nowhere.
-            gateway_auth, label = _userinfo(endpoint), endpoint_label(endpoint)
-            name = register_endpoint(label)
-        elif endpoint in ovh.client.ENDPOINTS:
-            name, label = endpoint, endpoint
-            keys = _credentials(configuration, endpoint)
-        else:
-            choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
-            raise ApiError(f"unknown endpoint {quoted(without_userinfo(endpoint))}: use {choices}")
-        if not all(keys):
-            raise AuthError(f"missing API credentials for {label}")
-        application_key, application_secret, consumer_key = keys
-        try:
-            client = ovh.Client(name, application_key, application_secret, consumer_key, timeout=TIMEOUT)
-        except ovh.exceptions.InvalidConfiguration as exc:
-            raise AuthError(f"invalid API configuration for {label}: {exc}") from None
-        prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
-        if gateway_auth:
-            client._session.auth = gateway_auth
-        budget = RequestBudget(settings.max_requests_per_second, max_window=parallelism)
-        api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget, log=log)
-        stack.callback(client._session.close)
-        if settings.verbose:  # the run's cost, last, whatever the outcome
-            stack.callback(lambda: api._log(api.account()))
-        try:
-            api.learn_clock_offset()
-        except ApiError as exc:
-            if not exc.network:
-                raise
-            url = without_userinfo(ovh.client.ENDPOINTS[name])
-            raise UserError(
-                f"cannot reach the API at {url}: {exc}; check --endpoint (or OVH_ENDPOINT) and the network"
-            ) from None
-        yield api
+        yield _open(stack, settings, endpoint, None, configuration, read_only, parallelism, log)
+
+
+@contextmanager
+def open_account_api(account: Account, settings: Settings, *, read_only: bool, parallelism: int, log=None):
+    """The Api of one Account: its endpoint, its credentials, its own request budget (the API's limit is per key)."""
+    with ExitStack() as stack:
+        yield _open(
+            stack, settings, account.endpoint, account, ovh.config.ConfigurationManager(), read_only, parallelism, log
+        )
+
+
+def _open(stack: ExitStack, settings: Settings, endpoint: str, account: Account | None, configuration,
+          read_only: bool, parallelism: int, log) -> Api:  # fmt: skip
+    gateway_auth = None
+    if endpoint == "sandbox":
+        name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
+        keys = _sandbox_credentials(configuration) if account is None else account_keys(account, configuration)
+    elif endpoint.startswith(("http://", "https://")):
+        # user:password@ is for a gateway in front of the API (HTTP basic auth): the API signs and sees the URL
+        # without it, and it is shown nowhere.
+        gateway_auth, label = _userinfo(endpoint), endpoint_label(endpoint)
+        name = register_endpoint(label)
+        keys = _credentials(configuration, endpoint) if account is None else account_keys(account, configuration)
+    elif endpoint in ovh.client.ENDPOINTS:
+        name, label = endpoint, endpoint
+        keys = _credentials(configuration, endpoint) if account is None else account_keys(account, configuration)
+    else:
+        choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
+        raise ApiError(f"unknown endpoint {quoted(without_userinfo(endpoint))}: use {choices}")
+    whose = f'account "{account.name}" ({account.where})' if account else label
+    if not keys.complete:
+        raise AuthError(f"missing API credentials for {whose}")
+    try:
+        client = _make_client(name, keys, only_these=account is not None)
+    except ovh.exceptions.InvalidConfiguration as exc:
+        raise AuthError(f"invalid API configuration for {whose}: {one_line(exc)}") from None
+    prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
+    if gateway_auth:
+        client._session.auth = gateway_auth
+    budget = RequestBudget(settings.max_requests_per_second, max_window=parallelism)
+    api = Api(client, endpoint_label=label, read_only=read_only, verbose=settings.verbose, budget=budget, log=log)
+    stack.callback(client._session.close)
+    if settings.verbose:  # the run's cost, last, whatever the outcome
+        stack.callback(lambda: api._log(api.account()))
+    try:
+        api.learn_clock_offset()
+    except ApiError as exc:
+        if not exc.network:
+            raise
+        url = without_userinfo(ovh.client.ENDPOINTS[name])
+        where = f"{whose}'s endpoint" if account else "--endpoint (or OVH_ENDPOINT)"
+        raise UserError(f"cannot reach the API at {url}: {exc}; check {where} and the network") from None
+    if keys.oauth2:
+        _fetch_token(client, whose)
+    return api
+
+
+def _fetch_token(client: ovh.Client, whose: str) -> None:
+    """The service account's token, asked once before the threads start (each would otherwise ask its own)."""
+    import requests
+
+    try:
+        client._oauth2.session  # noqa: B018 (the property fetches the token)
+    except ovh.exceptions.APIError as exc:
+        raise AuthError(f"OAuth2 token refused for {whose}: {one_line(exc)}") from None
+    except requests.RequestException as exc:
+        raise UserError(f"cannot reach the OAuth2 token endpoint of {whose}: {type(exc).__name__}") from None

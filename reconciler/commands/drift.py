@@ -48,7 +48,7 @@ def drift(
     refuse_inputs_as_outputs({"--out": out}, paths)
     settings = ctx.obj
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:  # opens while the files load
-        declared = load_or_fail(paths, settings)
+        declared = load_or_fail(paths, settings, opening)
         clusters = select_targets(declared, target)
         checked_at = datetime.now(UTC)
         view, the_plan = plan_fleet_or_fail(

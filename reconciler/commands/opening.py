@@ -36,6 +36,7 @@ class ApiOpening:
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._accounts: tuple = ()  # the files' Account documents: each its own Api beside the default one
         # python-ovh and requests are imported here, in the main thread: the opening's thread imports nothing. A signal
         # (Ctrl-C, SIGTERM) handled while the main thread runs one of the import system's own callbacks can leave
         # Python's import lock held (the interrupt is then "ignored"); a thread that imports after that waits for the
@@ -74,6 +75,10 @@ class ApiOpening:
                 return
         _write_line(line)
 
+    def use_accounts(self, accounts) -> None:
+        """The files declare Account documents: api() gives an AccountsApi that routes each project to its own."""
+        self._accounts = tuple(accounts)
+
     @contextmanager
     def api(self):
         """The open Api, closed when the block ends; the opening's error, raised here."""
@@ -81,10 +86,33 @@ class ApiOpening:
             self._open()
         self._done.wait()
         self._print_held()
+        if self._accounts:
+            with self._stack:
+                yield from self._accounts_api()
+            return
         if self._error is not None:
             raise self._error
         with self._stack:
             yield self._api
+
+    def _accounts_api(self):
+        """Every account's Api, routed by project; the default one serves the rest, and its failure (no
+        credentials, say) matters only to a project no account serves."""
+        from reconciler.commands.connect import open_account_api
+        from reconciler.errors import ApiError, UserError
+        from reconciler.live.accounts import AccountsApi
+
+        if self._error is not None and not isinstance(self._error, ApiError | UserError):
+            raise self._error
+        with ExitStack() as stack:
+            by_account = {
+                account.name: stack.enter_context(
+                    open_account_api(account, self._settings, read_only=self._read_only, parallelism=self._parallelism)
+                )
+                for account in self._accounts
+            }
+            projects = {project: account.name for account in self._accounts for project in account.projects}
+            yield AccountsApi(by_account, projects, self._api, self._error, self._read_only)
 
     def abandon(self) -> None:
         """The command stops before taking the Api: do not wait; close it now if it is open, else when it is."""

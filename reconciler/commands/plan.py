@@ -38,7 +38,7 @@ def plan(
     settings = ctx.obj
     # The API opens (a round trip) while the files load; it is taken only if they are valid.
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
-        clusters = select_targets(load_or_fail(paths, settings), target)
+        clusters = select_targets(load_or_fail(paths, settings, opening), target)
         _, the_plan = plan_fleet_or_fail(opening, settings, clusters, parallelism)
     saved = the_plan.to_json() if out else None  # the JSON output is this very text: written once, not twice
     if saved:

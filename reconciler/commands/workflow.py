@@ -15,9 +15,13 @@ from reconciler.plan.data import Change
 PROGRESS_FROM = 20  # clusters; below that a progress bar is noise
 
 
-def load_or_fail(paths: list[str], settings: Settings) -> list[DesiredCluster]:
-    """The desired clusters, or every problem on stderr and exit 1 before any API call."""
-    return load_checked(paths, settings).clusters
+def load_or_fail(paths: list[str], settings: Settings, opening=None) -> list[DesiredCluster]:
+    """The desired clusters, or every problem on stderr and exit 1 before any API call. The files' Account
+    documents go to `opening` (an ApiOpening): each project is then read and written through its account."""
+    loaded = load_checked(paths, settings)
+    if opening is not None and loaded.accounts:
+        opening.use_accounts(loaded.accounts)
+    return loaded.clusters
 
 
 def load_checked(paths: list[str], settings: Settings, offline: bool = False):

@@ -80,6 +80,12 @@ def _keyword(keyword: str, value, defs: dict) -> Check:
         return lambda v: not isinstance(v, str) or len(v) >= value
     if keyword == "uniqueItems":
         return lambda v: not (value and isinstance(v, list)) or _unique(v)
+    if keyword == "minItems":
+        return lambda v: not isinstance(v, list) or len(v) >= value
+    if keyword == "minProperties":
+        return lambda v: not isinstance(v, dict) or len(v) >= value
+    if keyword == "maxProperties":
+        return lambda v: not isinstance(v, dict) or len(v) <= value
     if keyword == "items":
         item = _compile(value, defs)
         return lambda v: not isinstance(v, list) or all(item(x) for x in v)

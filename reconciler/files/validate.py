@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import cache
 
 from reconciler.durations import is_duration, to_seconds
+from reconciler.files.accounts import ONLY_ACCOUNTS, Account, account_problems, is_account, to_account
 from reconciler.files.control_plane import cidr_problem, oidc_problems
 from reconciler.files.defaults import NO_CLUSTERS, apply_defaults, is_defaults, locate_for_clusters
 from reconciler.files.fastcheck import compile_check
@@ -33,7 +34,7 @@ __all__ = ["Loaded", "Problem", "load_desired"]
 
 MIN_TCP_TIMEOUT_SECONDS = 5
 IDENTITY = ("project", "region", "id")
-KINDS = ("Cluster", "ClusterDefaults")
+KINDS = ("Cluster", "ClusterDefaults", "Account")
 IDENTITY_IN_DEFAULTS = (
     "identifies a cluster, so it belongs in each cluster's own document; "
     "to pick clusters by it, use selector.projects or selector.regions"
@@ -55,6 +56,7 @@ class Loaded:
     warnings: list[Problem] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)  # the clusters' effective documents, as `clusters`
     defaults: int = 0  # ClusterDefaults documents read
+    accounts: list[Account] = field(default_factory=list)  # Account documents, only when there are no errors
 
     @property
     def ok(self) -> bool:
@@ -64,20 +66,25 @@ class Loaded:
 def load_desired(paths: list[str]) -> Loaded:
     loaded = load_paths(paths)
     found = list(loaded.problems)
-    valid_documents = []
+    valid_documents, accounts = [], []
     for document in loaded.documents:
         schema_problems = list(schema_problems_of(document))
         found.extend(schema_problems)
-        if not schema_problems:
+        if is_account(document):  # not a cluster's: its own rules, across accounts
+            accounts.extend([] if schema_problems else [document])
+        elif not schema_problems:
             valid_documents.append(document)
         elif not is_defaults(document):  # a defaults document's meaning shows only on the clusters it selects
             found.extend(meaning_problems_of(document))
+    found.extend(account_problems(accounts))
+    fleet_documents = [d for d in loaded.documents if not is_account(d)]
     valid = {id(document) for document in valid_documents}
-    invalid_clusters = [d for d in loaded.documents if id(d) not in valid and not is_defaults(d)]
+    invalid_clusters = [d for d in fleet_documents if id(d) not in valid and not is_defaults(d)]
     fleet = apply_defaults(valid_documents, invalid_clusters)  # meaning rules: on the merged result, located
     found.extend(fleet.problems)
-    if fleet.defaults and all(is_defaults(document) for document in loaded.documents):
-        found.extend(Problem(path, 0, 0, "", NO_CLUSTERS) for path in paths)  # empty input, as for no documents
+    if (fleet.defaults or accounts) and all(is_defaults(d) or is_account(d) for d in loaded.documents):
+        alone = NO_CLUSTERS if fleet.defaults else ONLY_ACCOUNTS
+        found.extend(Problem(path, 0, 0, "", alone) for path in paths)  # empty input, as for no documents
     found.extend(locate_for_clusters(fleet.clusters, meaning_problems_of))
     found.extend(duplicate_problems(fleet.clusters))
 
@@ -92,6 +99,7 @@ def load_desired(paths: list[str]) -> Loaded:
     if result.ok:
         result.documents = fleet.clusters
         result.clusters = [to_cluster(document) for document in fleet.clusters]
+        result.accounts = [to_account(document) for document in accounts]
     return result
 
 
@@ -180,6 +188,12 @@ def _explain(document: Document, error):
         yield at(path + (index,), f"{shown(value[index])} is listed twice")
     elif keyword == "minLength":
         yield at(path, "must not be empty")
+    elif keyword in ("minProperties", "maxProperties"):  # a choice among fields (an Account's credentials)
+        fields_here = ", ".join(subschema.get("properties", {}))
+        count = error.validator_value
+        given = f"; got {', '.join(map(str, value))}" if value else ""
+        how_many = "one" if count == 1 else f"at {'least' if keyword == 'minProperties' else 'most'} {count}"
+        yield at(path, f"give {how_many} of: {fields_here}{given}")
     else:  # a keyword the schema gained later: jsonschema's own words
         yield at(path, error.message)
 
@@ -240,6 +254,9 @@ _PATTERN_MESSAGES = {
     "region": "must be an OVHcloud region in capitals, e.g. GRA5",
     "id": "must be a cluster id in lowercase UUID form",
     "version": 'must be a Kubernetes minor version such as "1.31" (a one-digit major, a minor of at most two digits)',
+    "endpoint": "must be ovh-eu, ovh-ca, ovh-us, sandbox or an http(s)://.../1.0 URL",
+    "configSection": "must be the name of a section of ovh.conf",
+    "environmentVariable": "must be the name of an environment variable (letters, digits and _), never its value",
 }
 _DURATION_MESSAGE = (
     "not an ISO 8601 duration of days, hours, minutes and seconds (e.g. PT30S, PT1M30S, P1D; "
@@ -248,7 +265,7 @@ _DURATION_MESSAGE = (
 
 
 # Shared definitions used beyond spec (a selector's projects and regions): told apart by the definition itself.
-_DEF_MESSAGES = {"projectId": "project", "region": "region"}
+_DEF_MESSAGES = {"projectId": "project", "region": "region", "environmentVariable": "environmentVariable"}
 
 
 _POOL_PATTERN_MESSAGES = {
@@ -267,7 +284,7 @@ def _pattern_message(path: tuple, value, subschema: dict) -> str:
         field = path[3]
         return f"{_POOL_PATTERN_MESSAGES.get(field, _DURATION_MESSAGE)}; got {shown(value)}"
     key = next((key for name, key in _DEF_MESSAGES.items() if subschema == _schema_def(name)), None)
-    message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 else None
+    message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 or path[-1] == "configSection" else None
     return f"{message or _DURATION_MESSAGE}; got {shown(value)}"
 
 

@@ -47,3 +47,39 @@ def allows(rules: list[dict], method: str, path: str) -> bool:
         rule["method"] == method and re.fullmatch("[^/]+".join(map(re.escape, rule["path"].split("*"))), path)
         for rule in rules
     )
+
+
+# The IAM action of each call, as OVHcloud's API description names it (`x-iam-actions` of each operation; for
+# example ovh/ovhcloud-cli internal/assets/api-schemas/cloud.json): an OAuth2 service account is granted these by
+# an IAM policy, not by consumer-key rules.
+IAM_PREFIX = "publicCloudProject:apiovh:"
+IAM_ACTIONS = {
+    ("GET", KUBE): "kube/get",
+    ("GET", KUBE + "/*"): "kube/get",
+    ("GET", KUBE + "/*/customization"): "kube/customization/get",
+    ("GET", KUBE + "/*/ipRestrictions"): "kube/ipRestrictions/get",
+    ("GET", KUBE + "/*/openIdConnect"): "kube/openIdConnect/get",
+    ("POST", KUBE): "kube/create",
+    ("PUT", KUBE + "/*/customization"): "kube/customization/edit",
+    ("POST", KUBE + "/*/reset"): "kube/reset",
+    ("PUT", KUBE + "/*/updatePolicy"): "kube/updatePolicy",
+    ("PUT", KUBE + "/*/ipRestrictions"): "kube/ipRestrictions/edit",
+    ("POST", KUBE + "/*/openIdConnect"): "kube/openIdConnect/create",
+    ("PUT", KUBE + "/*/openIdConnect"): "kube/openIdConnect/edit",
+    ("DELETE", KUBE + "/*/openIdConnect"): "kube/openIdConnect/delete",
+    ("POST", KUBE + "/*/update"): "kube/update",
+}
+
+
+def iam_policy(read_only: bool, projects: list[str] | None, identities: list[str], region: str = "eu") -> dict:
+    """The IAM policy for a service account, as the body of `POST /v2/iam/policy`: the actions of the calls
+    ovhkube makes, on the Public Cloud projects named (or all of them)."""
+    rules = READ_RULES if read_only else READ_RULES + WRITE_RULES
+    actions = sorted({IAM_PREFIX + IAM_ACTIONS[rule] for rule in rules})
+    return {
+        "name": "ovhkube-read-only" if read_only else "ovhkube",
+        "description": "ovhkube " + ("plan, drift and export (read only)" if read_only else "plan, apply, drift"),
+        "identities": identities,
+        "resources": [{"urn": f"urn:v1:{region}:resource:publicCloudProject:{p}"} for p in (projects or ["*"])],
+        "permissions": {"allow": [{"action": action} for action in actions]},
+    }

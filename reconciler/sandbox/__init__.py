@@ -11,6 +11,8 @@ from pathlib import Path
 DEFAULT_APPLICATION_KEY = "sandbox-ak"
 DEFAULT_APPLICATION_SECRET = "sandbox-as"
 DEFAULT_CONSUMER_KEY = "sandbox-ck"
+DEFAULT_CLIENT_ID = "sandbox-client-id"  # the OAuth2 service account every sandbox knows
+DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
 
 
 def default_state_path() -> Path:

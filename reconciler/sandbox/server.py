@@ -22,11 +22,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
 
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
 from reconciler.sandbox.clusters import ApiFailure, Behaviour, Clusters, not_found
 from reconciler.sandbox.control_plane import ControlPlane
 from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
 from reconciler.sandbox.node_pools import NodePools
+from reconciler.sandbox.oauth2 import TOKEN_PATH, ServiceAccounts, TokenRefused
 from reconciler.sandbox.requestlog import RequestLog
 from reconciler.sandbox.state import State
 
@@ -48,7 +50,7 @@ ROUTES = (
 )
 # The control-plane calls, served by ControlPlane (IAM action names after the schema's pattern).
 CONTROL_PLANE_ROUTES = (
-    (re.compile(_KUBE + r"/([^/]+)/updatePolicy"), {"PUT": ("put_update_policy", "kube/updatePolicy/edit")}),
+    (re.compile(_KUBE + r"/([^/]+)/updatePolicy"), {"PUT": ("put_update_policy", "kube/updatePolicy")}),
     (re.compile(_KUBE + r"/([^/]+)/update"), {"POST": ("update", "kube/update")}),
     (
         re.compile(_KUBE + r"/([^/]+)/ipRestrictions"),
@@ -171,9 +173,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             message = f"Request body too large ({length} bytes; at most {MAX_BODY_BYTES})"
             return self._answer(413, {"class": "Client::RequestEntityTooLarge", "message": message})
+        if self.path.split("?", 1)[0] == TOKEN_PATH:  # OAuth2: outside /1.0, as OVHcloud serves it
+            return self._token(sandbox, method, length)
         if length > 0 and not self.path.split("?", 1)[0].endswith("/auth/time"):
-            try:  # a stranger (unknown keys, no clock) is refused before its body is read
-                check_headers(sandbox.state, self.headers)
+            try:  # a stranger (unknown keys, no clock, a bad token) is refused before its body is read
+                if not self._bearer_client(sandbox):
+                    check_headers(sandbox.state, self.headers)
             except AuthFailure as failure:
                 self.close_connection = True  # its body is left unread on the connection
                 return self._refuse(failure)
@@ -195,6 +200,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(500, {"class": "Server::InternalServerError", "message": message})
         self._answer(200, result, self._answer_headers)
 
+    def _token(self, sandbox: "SandboxServer", method: str, length: int) -> None:
+        if method != "POST":
+            return self._answer(405, {"error": "invalid_request", "error_description": "POST only"})
+        body = self.rfile.read(min(length, 64 * 1024)).decode("utf-8", "replace") if length > 0 else ""
+        try:
+            answer = sandbox.service_accounts.issue(self.headers.get("Authorization"), body)
+        except TokenRefused as refused:
+            return self._answer(refused.status, {"error": refused.error, "error_description": refused.description})
+        self._answer(200, answer, {"Cache-Control": "no-store"})
+
+    def _bearer_client(self, sandbox: "SandboxServer") -> str | None:
+        """`oauth2:CLIENT_ID` for a request with a valid bearer token (the key its rate limit counts against)."""
+        try:
+            client = sandbox.service_accounts.client_of(self.headers.get("Authorization"))
+        except TokenRefused as refused:
+            raise AuthFailure("INVALID_CREDENTIAL", refused.description, status=401) from None
+        return f"oauth2:{client}" if client else None
+
     def _refuse(self, failure: AuthFailure) -> None:
         http_code = f"{failure.status} {HTTPStatus(failure.status).phrase}"
         body = {"errorCode": failure.error_class, "httpCode": http_code, "message": failure.message}
@@ -212,7 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
             return int(time.time())
         # Authenticated first: a request anyone can send unsigned, with a client's consumer key in its header,
         # must not spend that client's rate limit.
-        consumer = authenticate(sandbox.state, self.headers, method, full_path, raw_body)
+        consumer = self._bearer_client(sandbox)
+        consumer = consumer or authenticate(sandbox.state, self.headers, method, full_path, raw_body)
         retry_after = sandbox.faults.retry_after(consumer)
         if retry_after is not None:
             raise ApiFailure(429, "Client::TooManyRequests", "Too many requests, slow down", retry_after)
@@ -306,6 +330,7 @@ class SandboxServer:
         behaviour: Behaviour | None = None,
         expand_lists: bool = True,
         request_log: str | Path | None = None,
+        service_accounts: dict[str, str] | None = None,  # OAuth2 client id -> secret; default: the sandbox's own
     ):
         self.state = State(state_path)
         self.clusters = Clusters(self.state, behaviour)
@@ -314,6 +339,7 @@ class SandboxServer:
         self.faults = Faults(faults or FaultOptions())
         self.expand_lists = expand_lists
         self.request_log = RequestLog(request_log) if request_log else None
+        self.service_accounts = ServiceAccounts(service_accounts or {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.sandbox = self
         self._httpd.connections = set()

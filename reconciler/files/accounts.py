@@ -1,0 +1,93 @@
+"""Account documents: which endpoint and which credentials serve which projects (the schema's `$defs/account`).
+
+A fleet spread over several OVHcloud accounts (an EU and a CA account, one account per customer) is one set of
+files: each Account names the projects it serves, its endpoint, and where its credentials come from (environment
+variable names or an ovh.conf section), never the secrets. The schema checks each document's shape; the rules
+here are those across documents and between fields, each reported at its FILE:LINE.
+"""
+
+from dataclasses import dataclass
+
+from reconciler.files.load import Document
+from reconciler.files.problem import Problem, dotted
+
+KIND = "Account"
+CONSUMER_KEY_FIELDS = ("applicationKey", "applicationSecret", "consumerKey")
+OAUTH2_FIELDS = ("clientId", "clientSecret")
+ONLY_ACCOUNTS = "no Cluster documents, only Account documents: give the files or folder that hold the clusters too"
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    endpoint: str  # ovh-eu | ovh-ca | ovh-us | sandbox | an http(s) URL
+    projects: tuple[str, ...]
+    environment: tuple[tuple[str, str], ...]  # (field, variable name): consumer-key or OAuth2 fields; () with a section
+    config_section: str | None
+    where: str  # FILE:LINE of the document, for messages
+
+    @property
+    def oauth2(self) -> bool:
+        return any(name == "clientId" for name, _ in self.environment)
+
+    def variable(self, name: str) -> str | None:
+        return dict(self.environment).get(name)
+
+
+def is_account(document: Document) -> bool:
+    return document.data.get("kind") == KIND
+
+
+def account_problems(documents: list[Document]) -> list[Problem]:
+    """What the schema cannot say of schema-valid Account documents: the credential fields come as a set, a project
+    belongs to one account, an account's name is used once."""
+    problems: list[Problem] = []
+    project_owner: dict[str, Document] = {}
+    name_owner: dict[str, Document] = {}
+
+    def problem(document: Document, path: tuple, message: str) -> None:
+        line, column = document.position(path)
+        problems.append(Problem(document.file, line, column, dotted(path), message))
+
+    for document in documents:
+        name, spec = document.data["metadata"]["name"], document.data["spec"]
+        if name in name_owner:
+            other = name_owner[name]
+            problem(document, ("metadata", "name"), f'account "{name}" is already declared at {_at(other)}')
+        name_owner.setdefault(name, document)
+        environment = spec["credentials"].get("environment")
+        if environment is not None and tuple(sorted(environment)) not in (
+            tuple(sorted(CONSUMER_KEY_FIELDS)),
+            tuple(sorted(OAUTH2_FIELDS)),
+        ):
+            problem(
+                document,
+                ("spec", "credentials", "environment"),
+                "give applicationKey, applicationSecret and consumerKey (a consumer key), or clientId and "
+                f"clientSecret (an OAuth2 service account); got {', '.join(sorted(environment))}",
+            )
+        for index, project in enumerate(spec["projects"]):
+            if project in project_owner:
+                other = project_owner[project]
+                owner = other.data["metadata"]["name"]
+                message = f'project {project} is already served by account "{owner}" ({_at(other)})'
+                problem(document, ("spec", "projects", index), message)
+            project_owner.setdefault(project, document)
+    return problems
+
+
+def _at(document: Document) -> str:
+    return f"{document.file}:{document.position(('metadata', 'name'))[0]}"
+
+
+def to_account(document: Document) -> Account:
+    spec = document.data["spec"]
+    environment = spec["credentials"].get("environment") or {}
+    return Account(
+        name=document.data["metadata"]["name"],
+        endpoint=spec["endpoint"],
+        projects=tuple(spec["projects"]),
+        environment=tuple(sorted(environment.items())),
+        config_section=spec["credentials"].get("configSection"),
+        where=f"{document.file}:{document.line}",
+    )

@@ -1,0 +1,238 @@
+"""Accounts in the files: one plan, apply or drift over several accounts, each project read and written through its
+own account's endpoint and credentials (a consumer key, or an OAuth2 service account as python-ovh 1.2 reads one);
+Account documents checked with FILE:LINE problems; without them, everything as before."""
+
+import os
+
+import pytest
+import yaml
+from apply_helpers import IPTABLES_60S, live
+
+from reconciler.files.validate import load_desired
+from reconciler.sandbox import (
+    DEFAULT_APPLICATION_KEY,
+    DEFAULT_APPLICATION_SECRET,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_CONSUMER_KEY,
+)
+
+EU_PROJECT = "e0000000000000000000000000000001"
+CA_PROJECT = "ca000000000000000000000000000002"
+EU_KEYS = {"EU_APP_KEY": DEFAULT_APPLICATION_KEY, "EU_APP_SECRET": DEFAULT_APPLICATION_SECRET}
+EU_KEYS |= {"EU_CONSUMER_KEY": DEFAULT_CONSUMER_KEY}
+CA_KEYS = {"CA_CLIENT_ID": DEFAULT_CLIENT_ID, "CA_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
+PYTHON_OVH_NAMES = [f"OVH_{n}" for n in ("APPLICATION_KEY", "APPLICATION_SECRET", "CONSUMER_KEY", "CLIENT_ID")]
+PYTHON_OVH_NAMES += ["OVH_CLIENT_SECRET", "OVH_ENDPOINT"]
+
+
+def account(name: str, endpoint: str, projects: list[str], credentials: dict) -> dict:
+    spec = {"endpoint": endpoint, "projects": projects, "credentials": credentials}
+    return {"apiVersion": "ovhkube/v1", "kind": "Account", "metadata": {"name": name}, "spec": spec}
+
+
+def cluster(name: str, project: str) -> dict:
+    spec = {"project": project, "region": "GRA5", "customization": {"kubeProxy": IPTABLES_60S}}
+    return {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": name}, "spec": spec}
+
+
+EU_CREDENTIALS = {
+    "environment": {
+        "applicationKey": "EU_APP_KEY",
+        "applicationSecret": "EU_APP_SECRET",
+        "consumerKey": "EU_CONSUMER_KEY",
+    }
+}
+CA_CREDENTIALS = {"environment": {"clientId": "CA_CLIENT_ID", "clientSecret": "CA_CLIENT_SECRET"}}
+
+
+@pytest.fixture
+def two_accounts(sandbox_factory, tmp_path):
+    """Two sandboxes standing for an EU account (consumer key) and a CA account (OAuth2 service account), each
+    holding one project, and files that declare both accounts and a cluster in each project."""
+    eu, ca = sandbox_factory(), sandbox_factory()
+    eu.seed({"projects": [{"serviceName": EU_PROJECT, "clusters": [live(1, "web")]}]})
+    ca.seed({"projects": [{"serviceName": CA_PROJECT, "clusters": [live(2, "shop")]}]})
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    documents = [
+        account("eu", eu.url, [EU_PROJECT], EU_CREDENTIALS),
+        account("ca", ca.url, [CA_PROJECT], CA_CREDENTIALS),
+    ]
+    (folder / "accounts.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    clusters = [cluster("web", EU_PROJECT), cluster("shop", CA_PROJECT)]
+    (folder / "clusters.yaml").write_text(yaml.safe_dump_all(clusters, sort_keys=False))
+    # Only the accounts' own variables: python-ovh's OVH_* names are unset, so the default connection has none.
+    env = {k: v for k, v in os.environ.items() if k not in PYTHON_OVH_NAMES}
+    env |= (
+        EU_KEYS | CA_KEYS | {"NO_COLOR": "1", "OVHKUBE_SETTLE_SECONDS": "1", "OVHKUBE_LOCK_FILE": str(tmp_path / "l")}
+    )
+    eu.forget_requests()
+    ca.forget_requests()
+    return eu, ca, folder, env
+
+
+def paths_of(sandbox) -> set[str]:
+    return {entry["path"] for entry in sandbox.requests() if entry["path"] != "/auth/time"}
+
+
+def test_one_plan_and_apply_cover_two_accounts_each_project_through_its_own(two_accounts, run_ovhkube):
+    eu, ca, folder, env = two_accounts
+
+    planned = run_ovhkube("plan", folder, "--detailed-exitcode", env=env)
+
+    assert planned.returncode == 2, planned.stderr
+    assert "web" in planned.stdout and "shop" in planned.stdout
+    assert paths_of(eu) and all(EU_PROJECT in path for path in paths_of(eu))
+    assert paths_of(ca) and all(CA_PROJECT in path or path == "/auth/oauth2/token" for path in paths_of(ca))
+    assert "/auth/oauth2/token" in paths_of(ca)  # the CA account's requests carry its service account's token
+    assert ca.server.service_accounts.issued >= 1 and eu.server.service_accounts.issued == 0
+
+    applied = run_ovhkube("apply", folder, "--auto-approve", env=env)
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    for sandbox, name in ((eu, "web"), (ca, "shop")):
+        (project,) = sandbox.show()["projects"]
+        (live_cluster,) = project["clusters"]
+        assert live_cluster["name"] == name
+        assert live_cluster["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
+    again = run_ovhkube("plan", folder, "--detailed-exitcode", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    drift = run_ovhkube("drift", folder, env=env)
+    assert drift.returncode == 0, drift.stdout + drift.stderr
+
+
+def test_an_account_whose_variable_is_unset_is_one_line_naming_it(two_accounts, run_ovhkube):
+    _, ca, folder, env = two_accounts
+    del env["CA_CLIENT_SECRET"]
+
+    result = run_ovhkube("plan", folder, env=env)
+
+    assert result.returncode == 1
+    assert 'account "ca" (' in result.stderr and "environment variable(s) not set: CA_CLIENT_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr and paths_of(ca) == set()
+
+
+def test_a_service_account_with_a_wrong_secret_is_refused_in_one_line_without_the_secret(two_accounts, run_ovhkube):
+    _, _, folder, env = two_accounts
+    env["CA_CLIENT_SECRET"] = "not-the-secret-0123"
+
+    result = run_ovhkube("plan", folder, env=env)
+
+    assert result.returncode == 1
+    assert 'OAuth2 token refused for account "ca"' in result.stderr and "invalid_client" in result.stderr
+    assert "not-the-secret-0123" not in result.stderr + result.stdout
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_project_no_account_serves_goes_to_the_default_connection(two_accounts, sandbox_factory, run_ovhkube):
+    eu, ca, folder, env = two_accounts
+    other = sandbox_factory()
+    other.seed({"projects": [{"serviceName": "0" * 32, "clusters": [live(3, "lab")]}]})
+    (folder / "lab.yaml").write_text(yaml.safe_dump(cluster("lab", "0" * 32)))
+    env |= {"OVH_ENDPOINT": other.url, "OVH_APPLICATION_KEY": DEFAULT_APPLICATION_KEY}
+    env |= {"OVH_APPLICATION_SECRET": DEFAULT_APPLICATION_SECRET, "OVH_CONSUMER_KEY": DEFAULT_CONSUMER_KEY}
+
+    result = run_ovhkube("plan", folder, "--detailed-exitcode", env=env)
+
+    assert result.returncode == 2, result.stderr
+    assert all("0" * 32 in entry["path"] for entry in other.requests() if entry["path"] != "/auth/time")
+    assert all(EU_PROJECT in path for path in paths_of(eu))
+
+
+def test_python_ovh_s_own_oauth2_variables_serve_the_default_connection(sandbox, run_ovhkube, tmp_path):
+    """OVH_CLIENT_ID and OVH_CLIENT_SECRET, as python-ovh 1.2 reads them, without any Account document."""
+    sandbox.seed({"projects": [{"serviceName": EU_PROJECT, "clusters": [live(1, "web")]}]})
+    (tmp_path / "web.yaml").write_text(yaml.safe_dump(cluster("web", EU_PROJECT)))
+    env = {k: v for k, v in sandbox.env().items() if k not in PYTHON_OVH_NAMES}
+    env |= {"OVH_ENDPOINT": sandbox.url, "OVH_CLIENT_ID": DEFAULT_CLIENT_ID, "OVH_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
+
+    result = run_ovhkube("plan", tmp_path / "web.yaml", "--detailed-exitcode", env=env)
+
+    assert result.returncode == 2, result.stderr
+    assert sandbox.server.service_accounts.issued == 1
+
+
+BAD_ACCOUNTS = [
+    (
+        {"endpoint": "ovh-eu", "projects": [EU_PROJECT], "credentials": {"environment": {"clientId": "A"}}},
+        "11:7: spec.credentials.environment: give at least 2 of:",
+    ),
+    (
+        {"endpoint": "ovh-cx", "projects": [EU_PROJECT], "credentials": CA_CREDENTIALS},
+        '6:13: spec.endpoint: must be ovh-eu, ovh-ca, ovh-us, sandbox or an http(s)://.../1.0 URL; got "ovh-cx"',
+    ),
+    (
+        {
+            "endpoint": "ovh-eu",
+            "projects": [EU_PROJECT],
+            "credentials": {"environment": {"clientId": "a-b", "clientSecret": "S"}},
+        },
+        "spec.credentials.environment.clientId: must be the name of an environment variable",
+    ),
+    (
+        {"endpoint": "ovh-eu", "projects": [EU_PROJECT], "credentials": {"configSection": "x", **CA_CREDENTIALS}},
+        "spec.credentials: give one of: environment, configSection",
+    ),
+    (
+        {
+            "endpoint": "ovh-eu",
+            "projects": [EU_PROJECT],
+            "credentials": {"environment": {"applicationKey": "A", "clientId": "B"}},
+        },
+        "spec.credentials.environment: give applicationKey, applicationSecret and consumerKey (a consumer key), or "
+        "clientId and clientSecret",
+    ),
+    (
+        {"endpoint": "ovh-eu", "projects": [CA_PROJECT], "credentials": CA_CREDENTIALS},
+        f'21:5: spec.projects[0]: project {CA_PROJECT} is already served by account "first" (',
+    ),
+]
+
+
+@pytest.mark.parametrize(("spec", "expected"), BAD_ACCOUNTS)
+def test_an_account_document_s_problems_are_located(tmp_path, spec, expected):
+    first = account("first", "ovh-ca", [CA_PROJECT], CA_CREDENTIALS)
+    second = {"apiVersion": "ovhkube/v1", "kind": "Account", "metadata": {"name": "second"}, "spec": spec}
+    path = tmp_path / "accounts.yaml"
+    path.write_text(
+        yaml.safe_dump(second, sort_keys=False, width=1000)
+        + "---\n"
+        + yaml.safe_dump(first, sort_keys=False, width=1000)
+        + "---\n"
+        + yaml.safe_dump(cluster("web", CA_PROJECT), sort_keys=False)
+    )
+    if "already served" in expected:  # the second document is the one that repeats the project
+        path.write_text(
+            yaml.safe_dump(first, sort_keys=False, width=1000)
+            + "---\n"
+            + yaml.safe_dump(second, sort_keys=False, width=1000)
+            + "---\n"
+            + yaml.safe_dump(cluster("web", CA_PROJECT), sort_keys=False)
+        )
+
+    loaded = load_desired([str(path)])
+
+    assert [str(problem) for problem in loaded.problems if expected in str(problem)], [str(p) for p in loaded.problems]
+    assert all(str(problem).startswith(f"{path}:") for problem in loaded.problems)
+
+
+def test_accounts_are_loaded_beside_the_clusters_and_never_hold_a_secret(tmp_path):
+    path = tmp_path / "fleet.yaml"
+    documents = [account("ca", "ovh-ca", [CA_PROJECT], CA_CREDENTIALS), cluster("web", CA_PROJECT)]
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+
+    loaded = load_desired([str(path)])
+
+    assert loaded.ok and [c.name for c in loaded.clusters] == ["web"]
+    (ca,) = loaded.accounts
+    assert (ca.name, ca.endpoint, ca.projects, ca.oauth2) == ("ca", "ovh-ca", (CA_PROJECT,), True)
+    assert ca.variable("clientSecret") == "CA_CLIENT_SECRET"
+
+
+def test_a_folder_of_accounts_only_has_no_clusters(tmp_path):
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(account("ca", "ovh-ca", [CA_PROJECT], CA_CREDENTIALS)))
+    loaded = load_desired([str(tmp_path)])
+    assert [str(p) for p in loaded.problems] == [
+        f"{tmp_path}: no Cluster documents, only Account documents: give the files or folder that hold the clusters too"
+    ]

@@ -1,0 +1,46 @@
+"""`access-rules --iam-policy`: the IAM policy an OAuth2 service account needs, with the same least privilege as
+the consumer-key rules (the same calls, as IAM actions; the sandbox's own route table says which action each is)."""
+
+import json
+
+import pytest
+
+from reconciler.live.access import IAM_ACTIONS, IAM_PREFIX, READ_RULES, WRITE_RULES
+from reconciler.sandbox.server import route
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+IDENTITY = "urn:v1:eu:identity:credential:xx1111-ovh/oauth2-EU.0f0f0f0f0f0f0f0f"
+
+
+def test_every_call_ovhkube_makes_has_the_iam_action_the_api_names():
+    assert set(IAM_ACTIONS) == set(READ_RULES + WRITE_RULES)
+    for (method, path), action in IAM_ACTIONS.items():
+        concrete = path.format(project=PROJECT).replace("*", "6f3c1a52-2222-4c1e-9a55-000000000001")
+        (_, sandbox_action), _ = route(method, concrete)
+        assert sandbox_action == action, (method, path)
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_the_policy_names_the_service_account_the_projects_and_only_the_actions_needed(run_ovhkube, read_only):
+    flags = ["--read-only"] if read_only else []
+    result = run_ovhkube("access-rules", "--iam-policy", *flags, "--project", PROJECT, "--identity", IDENTITY)
+
+    assert result.returncode == 0, result.stderr
+    policy = json.loads(result.stdout)
+    assert policy["identities"] == [IDENTITY]
+    assert policy["resources"] == [{"urn": f"urn:v1:eu:resource:publicCloudProject:{PROJECT}"}]
+    actions = {allowed["action"] for allowed in policy["permissions"]["allow"]}
+    reads = {IAM_PREFIX + a for a in ("kube/get", "kube/customization/get", "kube/ipRestrictions/get")}
+    assert reads <= actions
+    writes = {IAM_PREFIX + a for a in ("kube/create", "kube/reset", "kube/customization/edit", "kube/update")}
+    assert (writes & actions == set()) if read_only else (writes <= actions)
+
+
+def test_a_canadian_service_account_gets_canadian_resources_and_a_bad_urn_is_one_line(run_ovhkube):
+    canadian = IDENTITY.replace(":eu:", ":ca:")
+    policy = json.loads(run_ovhkube("access-rules", "--iam-policy", "--identity", canadian).stdout)
+    assert policy["resources"] == [{"urn": "urn:v1:ca:resource:publicCloudProject:*"}]
+
+    bad = run_ovhkube("access-rules", "--iam-policy", "--identity", "EU.0f0f0f0f")
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert "a service account's URN is urn:v1:eu:identity:credential:ACCOUNT/oauth2-CLIENT_ID" in bad.stderr
