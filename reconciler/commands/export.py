@@ -1,5 +1,6 @@
 """`ovhkube export`: desired-state files from live clusters, to adopt clusters that already exist."""
 
+import copy
 import os
 from collections import Counter
 
@@ -14,7 +15,19 @@ from reconciler.escape import quoted
 def export(
     ctx: typer.Context,
     project: str = typer.Option(
-        ..., "--project", metavar="PROJECT", help="The Public Cloud project (serviceName) to export."
+        None, "--project", metavar="PROJECT", help="The Public Cloud project (serviceName) to export."
+    ),
+    all_projects: bool = typer.Option(
+        False,
+        "--all-projects",
+        help="Every project the credentials can see (GET /cloud/project), one folder per project under --output.",
+    ),
+    accounts: list[str] = typer.Option(
+        None,
+        "--accounts",
+        metavar="PATH",
+        help="With --all-projects: files holding Account documents; every project each account's credentials can "
+        "see, under --output/ACCOUNT/PROJECT (repeatable).",
     ),
     cluster: list[str] = typer.Option(
         None, "--cluster", metavar="NAME", help="Only the cluster of this name; repeatable."
@@ -41,6 +54,14 @@ def export(
     from reconciler.live.read import read_live
     from reconciler.plan.data import ClusterRef
 
+    if all_projects or accounts:
+        if project or cluster or not all_projects:
+            raise UserError("--all-projects exports whole projects: not with --project or --cluster")
+        if not output:
+            raise UserError("--all-projects writes one folder per project: give --output FOLDER")
+        return _export_all(ctx.obj, accounts or [], output, parallelism, defaults)
+    if not project:
+        raise UserError("give --project PROJECT (or --all-projects --output FOLDER)")
     check_project(project)
     names = list(dict.fromkeys(cluster or []))
     refs = [ClusterRef(project, name) for name in names]
@@ -104,9 +125,25 @@ def _whole_project(view, project: str) -> list[tuple[dict, dict]]:
 def _write(
     project: str, found: list[tuple[dict, dict]], parts: dict[str, dict], output: str | None, defaults: bool = False
 ) -> None:
-    from reconciler.commands.output_files import write_all_or_none
+    from reconciler.export.documents import to_stream
+
+    if output is None:
+        texts = _texts(project, found, parts, os.getcwd(), defaults)
+        print(to_stream(list(texts.values())), end="")
+        err(f"exported {len(found)} cluster(s) of project {project}")
+        return
+    files = {os.path.join(output, name): text for name, text in _texts(project, found, parts, output, defaults).items()}
+    _write_files(files, output)
+    err(f"exported {len(found)} cluster(s) of project {project} into {output}")
+
+
+def _texts(
+    project: str, found: list[tuple[dict, dict]], parts: dict[str, dict], folder: str, defaults: bool | None
+) -> dict[str, str]:
+    """{file name: YAML} of a project's clusters, with their schema modeline relative to `folder`; `defaults`:
+    True moves what they all share into a ClusterDefaults document, None only where that removes lines."""
     from reconciler.escape import one_line
-    from reconciler.export.documents import export_cluster, file_names, schema_reference, to_stream, to_yaml
+    from reconciler.export.documents import export_cluster, file_names, schema_reference, to_yaml
 
     exported = [
         export_cluster(project, cluster, customization, parts.get(cluster.get("id") or "") or {})
@@ -115,32 +152,100 @@ def _write(
     for item in exported:
         for warning in item.warnings:
             err(f"warning: {one_line(item.name)}: {one_line(warning)}")
-    reference = schema_reference(output or os.getcwd())
+    reference = schema_reference(folder)
     documents, names = [item.document for item in exported], [item.name for item in exported]
-    shared = _factored(project, documents) if defaults else None
-    if shared:
-        documents, names = [shared, *documents], ["defaults", *names]
     texts = [to_yaml(document, reference) for document in documents]
-    if output is None:
-        print(to_stream(texts), end="")
-        err(f"exported {len(exported)} cluster(s) of project {project}")
-        return
-    files = {os.path.join(output, name): text for name, text in zip(file_names(names), texts, strict=True)}
+    if defaults is None:
+        factored = copy.deepcopy(documents)
+        shared = _factored(project, factored, quiet=True)
+        if shared:
+            shorter = [to_yaml(document, reference) for document in [shared, *factored]]
+            if _lines(shorter) < _lines(texts):
+                texts, names = shorter, ["defaults", *names]
+    elif defaults:
+        shared = _factored(project, documents)
+        if shared:
+            texts, names = [to_yaml(document, reference) for document in [shared, *documents]], ["defaults", *names]
+    return dict(zip(file_names(names), texts, strict=True))
+
+
+def _lines(texts: list[str]) -> int:
+    return sum(text.count("\n") for text in texts)
+
+
+def _write_files(files: dict[str, str], output: str) -> None:
+    from reconciler.commands.output_files import write_all_or_none
+
     try:
-        os.makedirs(output, exist_ok=True)
+        for folder in sorted({os.path.dirname(path) for path in files} | {output}):
+            os.makedirs(folder, exist_ok=True)
         write_all_or_none(files)  # a half-written export would read as clusters that are gone
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise UserError(f"cannot write into {output}: {exc.strerror or exc}{where}; no file was written") from None
     for path in files:
         err(f"wrote {path}")
-    err(f"exported {len(exported)} cluster(s) of project {project} into {output}")
 
 
-def _factored(project: str, documents: list[dict]) -> dict | None:
+def _export_all(settings, accounts_paths: list[str], output: str, parallelism: int, defaults: bool) -> None:
+    """Every project the credentials see, each read whole, written to OUTPUT/PROJECT (OUTPUT/ACCOUNT/PROJECT with
+    accounts), all files or none."""
+    from reconciler.commands.opening import opening_api
+    from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
+    from reconciler.export.projects import visible_projects
+    from reconciler.live.control_plane import read_all_parts
+    from reconciler.live.read import read_live
+
+    accounts = _load_accounts(accounts_paths, settings) if accounts_paths else []
+
+    def read(api):
+        by_folder = {}
+        sources = api.accounts() if accounts else {"": api}
+        for account, account_api in sorted(sources.items()):
+            if accounts and account == "default":
+                continue  # with --accounts, only the accounts' own credentials are adopted
+            projects = visible_projects(account_api)
+            view = read_live(account_api, [], parallelism, projects=projects)
+            fail_on_one_cause(account_api, view)
+            for project in projects:
+                found = _whole_project(view, project)
+                ids = [cluster.get("id") for cluster, _ in found]
+                parts = read_all_parts(account_api, project, ids, parallelism)
+                by_folder[os.path.join(output, account, project)] = (project, found, parts)
+        return by_folder
+
+    with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
+        if accounts:
+            opening.use_accounts(accounts)
+        by_folder, _ = read_only_or_fail(opening, read)
+    files: dict[str, str] = {}
+    for folder, (project, found, parts) in sorted(by_folder.items()):
+        texts = _texts(project, found, parts, folder, True if defaults else None)
+        files |= {os.path.join(folder, name): text for name, text in texts.items()}
+    if not by_folder:
+        raise UserError("the credentials see no Public Cloud project; nothing was written")
+    _write_files(files, output)
+    clusters = sum(len(found) for _, found, _ in by_folder.values())
+    err(f"exported {clusters} cluster(s) of {len(by_folder)} project(s) into {output}")
+
+
+def _load_accounts(paths: list[str], settings) -> list:
+    from reconciler.files.accounts import load_accounts
+
+    accounts, problems = load_accounts(paths)
+    for problem in problems:
+        err(str(problem), settings, fg="red")
+    if problems:
+        raise UserError(f"{len(problems)} problem(s) in the Account documents; nothing was read")
+    if not accounts:
+        raise UserError(f"--accounts: no Account document in {', '.join(paths)}")
+    return accounts
+
+
+def _factored(project: str, documents: list[dict], quiet: bool = False) -> dict | None:
     from reconciler.export.defaults import factor_defaults
 
     shared = factor_defaults(project, documents)
-    if shared is None:
+    if shared is None and not quiet:
         err("note: --defaults: the exported clusters share no setting; no ClusterDefaults document written")
     return shared

@@ -91,3 +91,19 @@ def to_account(document: Document) -> Account:
         config_section=spec["credentials"].get("configSection"),
         where=f"{document.file}:{document.line}",
     )
+
+
+def load_accounts(paths: list[str]) -> tuple[list[Account], list[Problem]]:
+    """The Account documents of these files (other documents are left alone), or their problems."""
+    from reconciler.files.load import load_paths
+    from reconciler.files.validate import schema_problems_of
+
+    loaded = load_paths(paths)
+    documents = [document for document in loaded.documents if is_account(document)]
+    problems = list(loaded.problems)
+    for document in documents:
+        problems.extend(schema_problems_of(document))
+    if not problems:
+        problems.extend(account_problems(documents))
+    accounts = [] if problems else [to_account(document) for document in documents]
+    return accounts, sorted(problems, key=lambda problem: problem.sort_key)

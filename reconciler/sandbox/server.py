@@ -243,6 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
         injected = sandbox.faults.injected_error(method)
         if injected and not injected.after_execution:
             raise ApiFailure(injected.status, injected.error_class, injected.message)
+        if path == "/cloud/project" and method == "GET":  # the projects these credentials see: all of them here
+            return sandbox.state.projects()
         (serve, action), ids = route(method, path)
         sandbox.clusters.check_open(ids[0])
         if sandbox.faults.iam_refused(IAM_PREFIX + action):
