@@ -213,19 +213,22 @@ def _open(stack: ExitStack, settings: Settings, endpoint: str, account: Account 
     gateway_auth = None
     if endpoint == "sandbox":
         name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
-        keys = _sandbox_credentials(configuration) if account is None else account_keys(account, configuration)
     elif endpoint.startswith(("http://", "https://")):
         # user:password@ is for a gateway in front of the API (HTTP basic auth): the API signs and sees the URL
         # without it, and it is shown nowhere.
         gateway_auth, label = _userinfo(endpoint), endpoint_label(endpoint)
         name = register_endpoint(label)
-        keys = _credentials(configuration, endpoint) if account is None else account_keys(account, configuration)
     elif endpoint in ovh.client.ENDPOINTS:
         name, label = endpoint, endpoint
-        keys = _credentials(configuration, endpoint) if account is None else account_keys(account, configuration)
     else:
         choices = f"{', '.join(NAMED_ENDPOINTS)}, sandbox or an http(s)://.../1.0 URL"
         raise ApiError(f"unknown endpoint {quoted(without_userinfo(endpoint))}: use {choices}")
+    if account is not None:
+        keys = account_keys(account, configuration)
+    elif endpoint == "sandbox":
+        keys = _sandbox_credentials(configuration)
+    else:
+        keys = _credentials(configuration, endpoint)
     whose = f'account "{account.name}" ({account.where})' if account else label
     if not keys.complete:
         raise AuthError(f"missing API credentials for {whose}")
