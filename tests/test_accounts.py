@@ -194,22 +194,10 @@ BAD_ACCOUNTS = [
 def test_an_account_document_s_problems_are_located(tmp_path, spec, expected):
     first = account("first", "ovh-ca", [CA_PROJECT], CA_CREDENTIALS)
     second = {"apiVersion": "ovhkube/v1", "kind": "Account", "metadata": {"name": "second"}, "spec": spec}
+    # The document that repeats a project is the one after the account that has it.
+    ordered = [first, second] if "already served" in expected else [second, first]
     path = tmp_path / "accounts.yaml"
-    path.write_text(
-        yaml.safe_dump(second, sort_keys=False, width=1000)
-        + "---\n"
-        + yaml.safe_dump(first, sort_keys=False, width=1000)
-        + "---\n"
-        + yaml.safe_dump(cluster("web", CA_PROJECT), sort_keys=False)
-    )
-    if "already served" in expected:  # the second document is the one that repeats the project
-        path.write_text(
-            yaml.safe_dump(first, sort_keys=False, width=1000)
-            + "---\n"
-            + yaml.safe_dump(second, sort_keys=False, width=1000)
-            + "---\n"
-            + yaml.safe_dump(cluster("web", CA_PROJECT), sort_keys=False)
-        )
+    path.write_text(yaml.safe_dump_all([*ordered, cluster("web", CA_PROJECT)], sort_keys=False, width=1000))
 
     loaded = load_desired([str(path)])
 
