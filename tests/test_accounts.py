@@ -224,3 +224,49 @@ def test_a_folder_of_accounts_only_has_no_clusters(tmp_path):
     assert [str(p) for p in loaded.problems] == [
         f"{tmp_path}: no Cluster documents, only Account documents: give the files or folder that hold the clusters too"
     ]
+
+
+class Recording:
+    """Stands for one account's Api: records the paths it was asked, has its own budget."""
+
+    def __init__(self, label: str) -> None:
+        self.endpoint_label, self.asked = label, []
+        self.budget = type("Budget", (), {"close": lambda self: None, "refusals": 0, "waited": 0.0})()
+
+    def get(self, path: str):
+        self.asked.append(path)
+        return []
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (f"/cloud/project/{EU_PROJECT}/kube", "eu"),
+        (f"/cloud/project/{CA_PROJECT}/kube/6f3c/customization", "ca"),
+        (f"/cloud/project/{'0' * 32}/kube", "default"),
+        ("/cloud/project", "default"),
+        (f"/cloud/project/{EU_PROJECT}?x=1", "eu"),
+    ],
+)
+def test_each_request_goes_to_the_account_of_the_project_its_path_names(path, expected):
+    from reconciler.live.accounts import AccountsApi
+
+    apis = {name: Recording(name) for name in ("eu", "ca", "default")}
+    routed = AccountsApi(
+        {"eu": apis["eu"], "ca": apis["ca"]}, {EU_PROJECT: "eu", CA_PROJECT: "ca"}, apis["default"], None, True
+    )
+
+    routed.get(path)
+
+    assert {name: api.asked for name, api in apis.items() if api.asked} == {expected: [path]}
+    assert routed.endpoint_label == "accounts: ca=ca, eu=eu, default=default"
+
+
+def test_without_a_default_connection_a_project_no_account_serves_is_an_error_saying_why():
+    from reconciler.errors import AuthError
+    from reconciler.live.accounts import AccountsApi
+
+    routed = AccountsApi({"eu": Recording("eu")}, {EU_PROJECT: "eu"}, None, AuthError("missing API credentials"), True)
+
+    with pytest.raises(AuthError, match=r"no Account document serves project 0{32}, and the default connection"):
+        routed.get(f"/cloud/project/{'0' * 32}/kube")
