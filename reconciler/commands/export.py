@@ -156,17 +156,35 @@ def _texts(
     documents, names = [item.document for item in exported], [item.name for item in exported]
     texts = [to_yaml(document, reference) for document in documents]
     if defaults is None:
-        factored = copy.deepcopy(documents)
-        shared = _factored(project, factored, quiet=True)
-        if shared:
-            shorter = [to_yaml(document, reference) for document in [shared, *factored]]
-            if _lines(shorter) < _lines(texts):
-                texts, names = shorter, ["defaults", *names]
+        texts, names = _shortest(project, documents, names, reference)
     elif defaults:
         shared = _factored(project, documents)
         if shared:
             texts, names = [to_yaml(document, reference) for document in [shared, *documents]], ["defaults", *names]
     return dict(zip(file_names(names), texts, strict=True))
+
+
+def _shortest(project: str, documents: list[dict], names: list[str], reference: str) -> tuple[list[str], list[str]]:
+    """The clusters' texts with ClusterDefaults only where they remove lines: first what the whole project shares,
+    then what each region's clusters share beyond it."""
+    from reconciler.export.defaults import factor_defaults
+    from reconciler.export.documents import to_yaml
+
+    def text(documents: list[dict]) -> list[str]:
+        return [to_yaml(document, reference) for document in documents]
+
+    best_defaults: list[tuple[str, dict]] = []
+    for region in (None, *sorted({str(d["spec"].get("region")) for d in documents if d["spec"].get("region")})):
+        trial = copy.deepcopy(documents)
+        group = [d for d in trial if region is None or d["spec"].get("region") == region]
+        shared = factor_defaults(project, group, region)
+        if shared and _lines(text([shared, *trial])) < _lines(text(documents)):
+            best_defaults.append(("defaults" if region is None else f"defaults-{region}", shared))
+            documents = trial
+    return (
+        text([shared for _, shared in best_defaults] + documents),
+        [name for name, _ in best_defaults] + names,
+    )
 
 
 def _lines(texts: list[str]) -> int:
@@ -242,10 +260,10 @@ def _load_accounts(paths: list[str], settings) -> list:
     return accounts
 
 
-def _factored(project: str, documents: list[dict], quiet: bool = False) -> dict | None:
+def _factored(project: str, documents: list[dict]) -> dict | None:
     from reconciler.export.defaults import factor_defaults
 
     shared = factor_defaults(project, documents)
-    if shared is None and not quiet:
+    if shared is None:
         err("note: --defaults: the exported clusters share no setting; no ClusterDefaults document written")
     return shared

@@ -11,9 +11,10 @@ from reconciler.files.defaults import KIND, same_value, written_values
 IDENTITY = ("project", "region", "id")
 
 
-def factor_defaults(project: str, documents: list[dict]) -> dict | None:
+def factor_defaults(project: str, documents: list[dict], region: str | None = None) -> dict | None:
     """The ClusterDefaults document of what `documents` (exported Cluster documents) all share, taken out of them;
-    None when there are fewer than two documents or nothing is shared."""
+    None when there are fewer than two documents or nothing is shared. `region`: the documents are that region's
+    clusters of the project, and the defaults select those only."""
     if len(documents) < 2:
         return None
     written = [dict(written_values(document["spec"], ())) for document in documents]
@@ -31,13 +32,9 @@ def factor_defaults(project: str, documents: list[dict]) -> dict | None:
         _put(spec, path, value)
         for document in documents:
             _take(document["spec"], path)
-    return {
-        "apiVersion": "ovhkube/v1",
-        "kind": KIND,
-        "metadata": {"name": f"project-{project}"},
-        "selector": {"projects": [project]},
-        "spec": spec,
-    }
+    selector: dict = {"projects": [project]} | ({"regions": [region]} if region else {})
+    name = f"project-{project}" + (f"-{region.lower()}" if region else "")
+    return {"apiVersion": "ovhkube/v1", "kind": KIND, "metadata": {"name": name}, "selector": selector, "spec": spec}
 
 
 def _permission(path: tuple) -> bool:
