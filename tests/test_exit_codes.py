@@ -63,7 +63,7 @@ def test_an_unknown_option_is_an_error_not_a_change(command, capsys):
         (["plan", "examples", "--parallelism", "0"], "Invalid value"),
         (["plan", "examples", "--detailed-exitcode=2"], "does not take a value"),
         (["apply", "examples", "--timeout", "soon"], "Invalid value"),
-        (["export"], "Missing option"),
+        (["export"], "give --project PROJECT (or --all-projects --output FOLDER)"),
         (["plna", "examples"], "No such command"),
         ([], "Usage"),
     ],
