@@ -49,8 +49,6 @@ def export(
     """Write desired-state files that match the live clusters; they validate and plan to no changes. Read-only."""
     from reconciler.commands.opening import opening_api
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
-    from reconciler.live.control_plane import read_all_parts
-    from reconciler.live.node_pools import read_all_pools
     from reconciler.live.read import read_live
     from reconciler.plan.data import ClusterRef
 
@@ -71,17 +69,23 @@ def export(
         fail_on_one_cause(api, view)
         # All or nothing: a partial export would look like a complete one.
         found = _chosen(view, project, names) if names else _whole_project(view, project)
-        # IP restrictions and OIDC have their own GETs (two more per cluster: export is a one-off).
-        ids = [cluster.get("id") for cluster, _ in found]
-        parts = read_all_parts(api, project, ids, parallelism)
-        # And its node pools: one listing per cluster.
-        for cluster_id, pools in read_all_pools(api, project, ids, parallelism).items():
-            parts.setdefault(cluster_id, {})["nodePools"] = pools
-        return found, parts
+        return found, _parts(api, project, [cluster.get("id") for cluster, _ in found], parallelism)
 
     with opening_api(ctx.obj, read_only=True, parallelism=parallelism) as opening:
         (found, parts), _ = read_only_or_fail(opening, read)
     _write(project, found, parts, output, defaults)
+
+
+def _parts(api, project: str, ids: list, parallelism: int) -> dict[str, dict]:
+    """What each cluster has beyond its listing: IP restrictions and OIDC (their own GETs: two more per cluster,
+    export is a one-off), and its node pools (one listing per cluster)."""
+    from reconciler.live.control_plane import read_all_parts
+    from reconciler.live.node_pools import read_all_pools
+
+    parts = read_all_parts(api, project, ids, parallelism)
+    for cluster_id, pools in read_all_pools(api, project, ids, parallelism).items():
+        parts.setdefault(cluster_id, {})["nodePools"] = pools
+    return parts
 
 
 def _chosen(view, project: str, names: list[str]) -> list[tuple[dict, dict]]:
@@ -211,7 +215,6 @@ def _export_all(settings, accounts_paths: list[str], output: str, parallelism: i
     from reconciler.commands.opening import opening_api
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
     from reconciler.export.projects import visible_projects
-    from reconciler.live.control_plane import read_all_parts
     from reconciler.live.read import read_live
 
     accounts = _load_accounts(accounts_paths, settings) if accounts_paths else []
@@ -227,8 +230,7 @@ def _export_all(settings, accounts_paths: list[str], output: str, parallelism: i
             fail_on_one_cause(account_api, view)
             for project in projects:
                 found = _whole_project(view, project)
-                ids = [cluster.get("id") for cluster, _ in found]
-                parts = read_all_parts(account_api, project, ids, parallelism)
+                parts = _parts(account_api, project, [cluster.get("id") for cluster, _ in found], parallelism)
                 by_folder[os.path.join(output, account, project)] = (project, found, parts)
         return by_folder
 
