@@ -13,7 +13,7 @@ IDENTITY = "urn:v1:eu:identity:credential:xx1111-ovh/oauth2-EU.0f0f0f0f0f0f0f0f"
 
 
 def test_every_call_ovhkube_makes_has_the_iam_action_the_api_names():
-    assert set(IAM_ACTIONS) == set(READ_RULES + WRITE_RULES)
+    assert set(READ_RULES + WRITE_RULES) <= set(IAM_ACTIONS)  # a new rule needs its action here
     for (method, path), action in IAM_ACTIONS.items():
         concrete = path.format(project=PROJECT).replace("*", "6f3c1a52-2222-4c1e-9a55-000000000001")
         (_, sandbox_action), _ = route(method, concrete)

@@ -59,6 +59,9 @@ IAM_ACTIONS = {
     ("GET", KUBE + "/*/customization"): "kube/customization/get",
     ("GET", KUBE + "/*/ipRestrictions"): "kube/ipRestrictions/get",
     ("GET", KUBE + "/*/openIdConnect"): "kube/openIdConnect/get",
+    ("GET", KUBE + "/*/nodepool"): "kube/nodepool/get",
+    ("GET", KUBE + "/*/nodepool/*"): "kube/nodepool/get",
+    ("GET", KUBE + "/*/flavors"): "kube/flavors/get",
     ("POST", KUBE): "kube/create",
     ("PUT", KUBE + "/*/customization"): "kube/customization/edit",
     ("POST", KUBE + "/*/reset"): "kube/reset",
@@ -68,6 +71,9 @@ IAM_ACTIONS = {
     ("PUT", KUBE + "/*/openIdConnect"): "kube/openIdConnect/edit",
     ("DELETE", KUBE + "/*/openIdConnect"): "kube/openIdConnect/delete",
     ("POST", KUBE + "/*/update"): "kube/update",
+    ("POST", KUBE + "/*/nodepool"): "kube/nodepool/create",
+    ("PUT", KUBE + "/*/nodepool/*"): "kube/nodepool/edit",
+    ("DELETE", KUBE + "/*/nodepool/*"): "kube/nodepool/delete",
 }
 
 
