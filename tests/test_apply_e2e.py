@@ -278,6 +278,22 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
     assert run_ovhkube("plan", fleet, "--detailed-exitcode", env=sandbox.env()).returncode == 0
 
 
+def test_a_cluster_on_a_minor_the_api_no_longer_installs_is_reset_and_keeps_it(sandbox, run_ovhkube, tmp_path):
+    # The reset body's version is an enum of the minors the API installs; left out, the reset keeps the current
+    # version (API description). A file without spec.version must not send the live minor back: 1.30 is refused.
+    seed(sandbox, live(1, "alpha") | {"version": "1.30.9"})
+    fleet = write_fleet(tmp_path, wanted("alpha", mode="ipvs", allow_reset=True))
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert account["summary"]["reset"] == 1
+    [reset] = [r for c in account["clusters"] for r in c["requests"] if r["path"].endswith("/reset")]
+    assert "version" not in reset["body"] and reset["error"] is None
+    alpha = clusters_by_name(sandbox)["alpha"]
+    assert (alpha["kubeProxyMode"], alpha["version"], alpha["resets"]) == ("ipvs", "1.30.9", 1)
+
+
 def fleet_with_an_error(sandbox, tmp_path) -> str:
     seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
     return write_fleet(

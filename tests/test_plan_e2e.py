@@ -180,7 +180,8 @@ def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_
     assert request["method"] == "POST" and request["path"].endswith(f"/kube/{CLUSTER_ID}/reset")
     body = request["body"]
     assert body["kubeProxyMode"] == "ipvs"
-    assert body["version"] == "1.32" and body["name"] == "alpha" and body["updatePolicy"] == "MINIMAL_DOWNTIME"
+    # No spec.version: the version is left out, and the reset keeps it (API description).
+    assert "version" not in body and body["name"] == "alpha" and body["updatePolicy"] == "MINIMAL_DOWNTIME"
     assert body["workerNodesPolicy"] == "reinstall"
     assert body["customization"] == {  # the live apiServer block as the API answers it: each plugin's state
         "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}},

@@ -291,14 +291,11 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     cluster = live.cluster
     customization = {block: prune(value) for block, value in (live.customization or {}).items() if value}
     customization.update({block: prune(value) for block, value in desired.customization.items()})
+    body = {"name": cluster.get("name"), "kubeProxyMode": desired.kube_proxy_mode, "customization": customization}
+    # Left out, the reset keeps the current version (API description), even a minor its enum no longer lists; and
     # spec.version is a floor: a reset never installs a minor below the live one.
-    ahead = bool(version_ahead(desired, live))
-    body = {
-        "name": cluster.get("name"),
-        "version": major_minor(cluster.get("version", "")) if ahead or not desired.version else desired.version,
-        "kubeProxyMode": desired.kube_proxy_mode,
-        "customization": customization,
-    }
+    if desired.version and not version_ahead(desired, live):
+        body["version"] = desired.version
     body.update({key: cluster[key] for key in KEPT_ON_RESET if cluster.get(key) is not None})
     if desired.update_policy:
         body["updatePolicy"] = desired.update_policy
