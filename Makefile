@@ -21,8 +21,13 @@ lint: $(STAMP)
 
 # Four workers on two cores: most of the suite waits on sandbox transitions and subprocesses, not on the CPU
 # (measured: 131 s serial, 75 s with -n 4). Each test has its own tmp_path, sandbox port and state file.
+# Then the tests that PUT customization again, with the sandbox's other reading of that PUT (it replaces the whole
+# customization): ovhkube must be right under both (docs/sandbox.md).
+CUSTOMIZATION_TESTS := tests/test_customization_put.py tests/test_apply_e2e.py tests/test_plan_e2e.py \
+	tests/test_defaults_e2e.py tests/test_null_customization.py tests/test_control_plane.py
 test: lint
 	$(BIN)/pytest -q -n 4
+	OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION=1 $(BIN)/pytest -q -n 4 $(CUSTOMIZATION_TESTS)
 
 # The main job on the embedded sandbox (no account needed): seed live state, plan the example fleet and save the
 # plan, apply exactly that plan (it waits for READY and verifies), then plan again: no changes.

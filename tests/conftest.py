@@ -4,7 +4,8 @@
   file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, busy_writes, busy_class, iam_denied,
   transition_seconds (default 0, so clusters are READY at once), state (a path), expand_lists,
   max_clusters_per_project, reset_status, create_hidden_seconds, show_late_seconds, reset_delay_seconds,
-  null_customization. Every sandbox it started is stopped at teardown.
+  null_customization, put_replaces_customization (default: $OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION). Every sandbox
+  it started is stopped at teardown.
   Each logs its requests: `.requests()` lists them (method, path, status, expanded).
 - `sandbox`: one with the defaults.
 - `run_ovhkube(*args, env=None, input=None, timeout=120, cwd=None)`: runs `ovhkube` in a subprocess.
@@ -20,7 +21,12 @@ import pytest
 from lossy_gateway import LossyGateway
 
 from reconciler.commands.connect import register_endpoint
-from reconciler.sandbox import DEFAULT_APPLICATION_KEY, DEFAULT_APPLICATION_SECRET, DEFAULT_CONSUMER_KEY
+from reconciler.sandbox import (
+    DEFAULT_APPLICATION_KEY,
+    DEFAULT_APPLICATION_SECRET,
+    DEFAULT_CONSUMER_KEY,
+    put_replaces_customization,
+)
 from reconciler.sandbox.clusters import Behaviour
 from reconciler.sandbox.faults import FaultOptions
 from reconciler.sandbox.requestlog import read_request_log
@@ -54,6 +60,9 @@ class RunningSandbox:
         iam_denied: tuple[str, ...] = (),
         **behaviour,  # the rest of sandbox.clusters.Behaviour: reset_status, show_late_seconds...
     ):
+        # The whole suite runs under either reading of a customization PUT: $OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION
+        # (inherited by the CLI's embedded sandboxes too) picks the other one.
+        behaviour.setdefault("put_replaces_customization", put_replaces_customization())
         self.state = Path(state)
         self.transition_seconds = transition_seconds
         self.request_log = self.state.with_suffix(".requests.jsonl")

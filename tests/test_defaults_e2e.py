@@ -93,7 +93,8 @@ def test_a_defaults_change_plans_updates_for_every_selected_cluster_and_only_tho
                 }
             ]
             body = change["requests"][0]["body"]
-            assert body == {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}}
+            assert body["kubeProxy"] == {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}
+            assert set(body) == {"apiServer", "kubeProxy"}  # apiServer as read: not managed, never wiped
     assert document["defaults"] == [{"name": "prod", "source": f"{defaults_file}:2", "selected": 3, "changed": 2}]
     assert sandbox.show() == before
 

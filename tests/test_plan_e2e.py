@@ -95,7 +95,7 @@ def test_same_meaning_written_differently_is_no_change(sandbox, run_ovhkube, tmp
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sandbox, run_ovhkube, tmp_path):
+def test_one_field_update_puts_the_whole_kube_proxy_block_and_the_api_server_as_read(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live())
     path = desired(
         tmp_path,
@@ -123,14 +123,19 @@ def test_one_field_update_puts_the_whole_kube_proxy_block_and_no_api_server(sand
         {
             "method": "PUT",
             "path": f"/cloud/project/{PROJECT}/kube/{CLUSTER_ID}/customization",
-            "body": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}}},
+            "body": {
+                # Not managed, so carried as the API answered it: a PUT that replaced the whole customization
+                # would otherwise wipe it.
+                "apiServer": {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}},
+                "kubeProxy": {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT60S"}},
+            },
         }
     ]
     assert plan["summary"] == {"create": 0, "update": 1, "upgrade": 0, "reset": 0, "noop": 0, "error": 0}
     assert sandbox.show() == before, "plan must never change anything"
 
 
-def test_a_block_the_file_does_not_manage_is_in_no_request(sandbox, run_ovhkube, tmp_path):
+def test_a_block_the_file_does_not_manage_is_sent_only_as_read(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live())
     path = desired(
         tmp_path,
@@ -141,7 +146,9 @@ def test_a_block_the_file_does_not_manage_is_in_no_request(sandbox, run_ovhkube,
     )
     _, plan = plan_json(run_ovhkube, sandbox, path)
     [change] = plan["changes"]
-    assert change["requests"][0]["body"] == {"kubeProxy": {}}
+    live_api_server = {"admissionPlugins": {"enabled": ["AlwaysPullImages", "NodeRestriction"], "disabled": []}}
+    assert change["requests"][0]["body"] == {"apiServer": live_api_server, "kubeProxy": {}}
+    assert all(entry["path"].startswith("customization.kubeProxy.") for entry in change["diff"])
     assert (
         "customization.kubeProxy.iptables.syncPeriod is removed: kube-proxy falls back to its default (30s)"
         in (change["warnings"])

@@ -1,10 +1,10 @@
 """What a plan entry sends that its diff does not show, compared with the cluster as read right before it.
 
 A request body carries more than the diff: a reset keeps settings, customization and the IP restrictions and OIDC
-it puts back afterwards; a customization PUT sends whole blocks; an OIDC PUT the whole configuration; upgrade steps
-are counted from the diff's `before`. Those values are live values, so a saved plan's whole check
-(plan/planfile.py) cannot tell a hand-edited one offline. Apply can: the cluster's fingerprint has just matched,
-so it holds now what was read when planning, and each such value must equal it."""
+it puts back afterwards; a customization PUT sends every block, those it does not change as read; an OIDC PUT the
+whole configuration; upgrade steps are counted from the diff's `before`. Those values are live values, so a saved
+plan's whole check (plan/planfile.py) cannot tell a hand-edited one offline. Apply can: the cluster's fingerprint
+has just matched, so it holds now what was read when planning, and each such value must equal it."""
 
 from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.model import KEPT_ON_RESET
@@ -44,9 +44,9 @@ def _values_not_read(change, live) -> list[str]:
             wrong += [key for key in KEPT_ON_RESET if not in_diff(key) and body.get(key) != live.cluster.get(key)]
             if not in_diff("version") and body.get("version") not in (None, have):
                 wrong.append("version")
-            wrong += _blocks_not_read(body.get("customization") or {}, live.customization or {}, True, in_diff)
+            wrong += _blocks_not_read(body.get("customization") or {}, live.customization or {}, in_diff)
         elif request.path.endswith("/customization"):
-            wrong += _blocks_not_read(body, live.customization or {}, False, in_diff)
+            wrong += _blocks_not_read(body, live.customization or {}, in_diff)
         for part in (IP_RESTRICTIONS, OPENID_CONNECT):
             if request.path.endswith("/" + part) and request.method != "DELETE":
                 sent[part] = body
@@ -63,11 +63,11 @@ def _values_not_read(change, live) -> list[str]:
     return wrong
 
 
-def _blocks_not_read(sent: dict, held: dict, every_block: bool, in_diff) -> list[str]:
-    """Leaves of the blocks sent (of every block, for a reset: one it leaves out is lost) that are neither in the
-    diff nor, by meaning, the live value."""
+def _blocks_not_read(sent: dict, held: dict, in_diff) -> list[str]:
+    """Leaves of every block, sent or held (a block left out may be lost: a reset resets it, and a PUT may replace
+    the whole customization), that are neither in the diff nor, by meaning, the live value."""
     wrong = []
-    for block in sorted(set(sent) | (set(held) if every_block else set())):
+    for block in sorted(set(sent) | set(held)):
         ours, theirs = normalize(block, sent.get(block)), normalize(block, held.get(block))
         wrong += [
             f"customization.{path}"

@@ -150,14 +150,14 @@ def _loopback(host: str) -> bool:
 
 
 def _start_embedded_sandbox(stack: ExitStack) -> str:
-    from reconciler.sandbox import default_state_path
+    from reconciler.sandbox import default_state_path, put_replaces_customization
     from reconciler.sandbox.clusters import Behaviour
     from reconciler.sandbox.server import SandboxServer
     from reconciler.sandbox.state import StateError
 
     transition = float(os.environ.get("OVHKUBE_SANDBOX_TRANSITION_SECONDS") or 2)
     request_log = os.environ.get("OVHKUBE_SANDBOX_REQUEST_LOG") or None  # what a command costs, counted
-    behaviour = Behaviour(transition_seconds=transition)
+    behaviour = Behaviour(transition_seconds=transition, put_replaces_customization=put_replaces_customization())
     try:
         server = SandboxServer(default_state_path(), "127.0.0.1", 0, behaviour=behaviour, request_log=request_log)
     except StateError as exc:

@@ -11,6 +11,7 @@ import typer
 
 from reconciler.commands.console import err
 from reconciler.errors import UserError
+from reconciler.sandbox import PUT_REPLACES_ENV
 
 if TYPE_CHECKING:
     from reconciler.sandbox.state import State
@@ -88,6 +89,13 @@ def serve(
         metavar="N",
         help="Act as the cluster autoscaler: every autoscaled pool reads as moved to N nodes (within min..max).",
     ),
+    put_replaces_customization: bool = typer.Option(
+        False,
+        "--put-replaces-customization",
+        envvar=PUT_REPLACES_ENV,
+        help="A customization PUT replaces the whole customization (a block left out is gone), not only the blocks "
+        "it sends.",
+    ),
     busy_writes: int = typer.Option(0, min=0, help="Refuse this many first POST/PUT with 409 --busy-class."),
     busy_class: str = typer.Option(
         "ServiceOnlyOneModification", help="Conflict for --busy-writes: ServiceOnlyOneModification, ServiceLocked..."
@@ -140,6 +148,7 @@ def serve(
                 null_customization=null_customization,
                 reset_delay_seconds=reset_delay_seconds,
                 autoscaler_nodes=autoscaler_nodes,
+                put_replaces_customization=put_replaces_customization,
             ),
             expand_lists=expanded_lists,
             request_log=request_log,

@@ -14,7 +14,7 @@ import json.scanner
 import re
 from typing import Any
 
-from reconciler.model import KEPT_ON_RESET
+from reconciler.model import KEPT_ON_RESET, MANAGED_BLOCKS
 from reconciler.plan.control_plane import (
     control_plane_spec,
     rebuilt_after_create,
@@ -319,9 +319,9 @@ def _rebuilt_customization(change, path: str, diff: dict) -> list[dict]:
     blocks = changed_blocks(change.diff)
     if not blocks:
         return []
-    stored = stored_body(change, f"{path}/customization", "PUT")
-    body = {block: stored[block] for block in blocks if block in stored}
-    if len(body) != len(blocks) or not _shows_diff(body, diff):
+    # The blocks of the diff must show it; the others are carried as read, checked by apply (apply/carried.py).
+    body = dict(stored_body(change, f"{path}/customization", "PUT"))
+    if any(block not in body for block in blocks) or not _shows_diff({block: body[block] for block in blocks}, diff):
         body = {"customization blocks": blocks}  # cannot be the stored body: the difference is named
     return [{"method": "PUT", "path": f"{path}/customization", "body": body}]
 
@@ -379,10 +379,12 @@ def _body_rules(change, request: dict) -> list[str]:
     if setting is not None:
         spec |= setting
     elif change.action in ("update", "upgrade"):
-        spec["customization"] = body
+        spec["customization"] = _written_blocks(body)
     else:
         fields = ("region", "version", "kubeProxyMode", "updatePolicy", "customization")
         spec |= {key: body[key] for key in fields if key in body}
+        if isinstance(spec.get("customization"), dict):
+            spec["customization"] = _written_blocks(spec["customization"])
         if "workerNodesPolicy" in body:
             spec["lifecycle"] = {"allowReset": True, "workerNodesPolicy": body["workerNodesPolicy"]}
         unknown = set(body) - {"name", "workerNodesPolicy", *fields}
@@ -393,3 +395,9 @@ def _body_rules(change, request: dict) -> list[str]:
     document = Document("plan", 0, 0, data)
     problems = [*schema_problems_of(document), *meaning_problems_of(document)]
     return [f"{problem.path}: {problem.message}" for problem in problems if problem.is_error]
+
+
+def _written_blocks(customization: dict) -> dict:
+    """The blocks a file can write, for its rules; another block (cilium) is a live value carried as read, which
+    apply checks against the cluster (apply/carried.py)."""
+    return {block: value for block, value in customization.items() if block in MANAGED_BLOCKS}

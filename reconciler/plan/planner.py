@@ -1,9 +1,10 @@
 """Choose one action per cluster and the exact requests that carry it out.
 
-noop: nothing differs. update: PUT the managed blocks that differ, each whole (the API replaces a block it is
-sent and keeps one left out). reset: kubeProxyMode differs and lifecycle.allowReset is true; the reset body
-carries everything the cluster must keep, because the API resets whatever it is not given. create: absent; the
-POST, then the IP restrictions and OIDC it cannot carry, their path holding NEW_CLUSTER_ID (apply puts in the id).
+noop: nothing differs. update: PUT the managed blocks that differ, each whole, and every other block as read (the
+API replaces a block it is sent; whether it keeps one left out is not settled, so none is left out). reset:
+kubeProxyMode differs and lifecycle.allowReset is true; the reset body carries everything the cluster must keep,
+because the API resets whatever it is not given. create: absent; the POST, then the IP restrictions and OIDC it
+cannot carry, their path holding NEW_CLUSTER_ID (apply puts in the id).
 error: could not be read, or not allowed; the reason says which setting would allow it.
 
 Standard-plan clusters (`plan: standard`) run Cilium in place of kube-proxy (OVHcloud's customizing-cilium guide):
@@ -12,6 +13,7 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 (it is still enforced: harmless, and the file says so).
 """
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from reconciler.escape import quoted
@@ -229,7 +231,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             return _error(desired, ref, reason, message, live, diff, warnings)
         requests += settings.first
         if changed_blocks(diff):
-            body = {block: prune(desired.customization[block]) for block in changed_blocks(diff)}
+            body = customization_body(desired, live, changed_blocks(diff))
             requests.append(Request("PUT", kube_path(desired.project, ref.id, "/customization"), body))
         requests += settings.requests_after_customization
         action = (Action.UPGRADE if settings.upgrades else Action.UPDATE) if requests else Action.NOOP
@@ -289,8 +291,7 @@ def restore_after_reset(desired: DesiredCluster, live: LiveCluster) -> list[Requ
 def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     """Everything the cluster keeps across the reset: the reset puts back to default what it is not given."""
     cluster = live.cluster
-    customization = {block: prune(value) for block, value in (live.customization or {}).items() if value}
-    customization.update({block: prune(value) for block, value in desired.customization.items()})
+    customization = customization_body(desired, live, desired.customization)
     body = {"name": cluster.get("name"), "kubeProxyMode": desired.kube_proxy_mode, "customization": customization}
     # Left out, the reset keeps the current version (API description), even a minor its enum no longer lists; and
     # spec.version is a floor: a reset never installs a minor below the live one.
@@ -301,6 +302,15 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
         body["updatePolicy"] = desired.update_policy
     if desired.lifecycle.worker_nodes_policy:
         body["workerNodesPolicy"] = desired.lifecycle.worker_nodes_policy
+    return body
+
+
+def customization_body(desired: DesiredCluster, live: LiveCluster, blocks: Iterable[str]) -> dict:
+    """Every top-level customization block: those in `blocks` as the file writes them, the others as read. A reset
+    resets what it is not given; whether a PUT keeps a block it is not given rests on one guide alone, so a PUT
+    carries them all too: nothing is ever wiped, whichever way the API reads it."""
+    body = {block: prune(value) for block, value in (live.customization or {}).items() if value}
+    body.update({block: prune(desired.customization[block]) for block in blocks})
     return body
 
 

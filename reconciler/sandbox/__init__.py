@@ -17,3 +17,12 @@ DEFAULT_CLIENT_SECRET = "sandbox-client-secret"
 
 def default_state_path() -> Path:
     return Path(os.environ.get("OVHKUBE_SANDBOX_STATE") or ".ovhkube/sandbox.sqlite3")
+
+
+# The other reading of a customization PUT (it replaces the whole customization), for sandboxes started without an
+# explicit choice: the embedded one, `sandbox serve`, the test suite's (docs/sandbox.md).
+PUT_REPLACES_ENV = "OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION"
+
+
+def put_replaces_customization() -> bool:
+    return os.environ.get(PUT_REPLACES_ENV, "").lower() not in ("", "0", "false", "no")

@@ -1,7 +1,8 @@
 """What each API call does to the clusters: the semantics the reconciler must cope with.
 
-- PUT customization keeps a top-level block left out and replaces a block sent; the cluster goes REDEPLOYING
-  (kube-proxy restarts) or UPDATING (API server only).
+- PUT customization keeps a top-level block left out and replaces a block sent (with `put_replaces_customization`,
+  the other reading of the API: it replaces the whole customization, so a block left out is gone); the cluster goes
+  REDEPLOYING (kube-proxy restarts) or UPDATING (API server only).
 - Reset resets every field left out of its body to the default (kubeProxyMode ipvs, EMPTY customization, version
   kept) and shows `reset_status` (REDEPLOYING, as in the reset guide's example, or RESETTING); create defaults the
   mode to iptables and goes INSTALLING, and the new cluster may answer 404 for `create_hidden_seconds`. When the
@@ -169,6 +170,7 @@ class Behaviour:
     null_customization: bool = False  # nothing customized answers customization: null
     reset_delay_seconds: float = 0.0  # a reset starts this long after it is accepted
     autoscaler_nodes: int | None = None  # the cluster autoscaler moves every autoscaled pool to this many nodes
+    put_replaces_customization: bool = False  # a customization PUT replaces the whole customization
 
 
 class Clusters:
@@ -275,7 +277,8 @@ class Clusters:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
             self.show_later(cluster, now)
             cluster.data.pop(PREVIOUS, None)
-            cluster.data["customization"] = (cluster.data.get("customization") or {}) | copy.deepcopy(sent)
+            kept = {} if self.behaviour.put_replaces_customization else (cluster.data.get("customization") or {})
+            cluster.data["customization"] = kept | copy.deepcopy(sent)
             self._mark_busy(cluster, "REDEPLOYING" if "kubeProxy" in sent else "UPDATING", now)
             State.save_cluster(conn, cluster)
         return {"message": "The customization is being applied to the cluster"}
