@@ -270,3 +270,18 @@ def test_without_a_default_connection_a_project_no_account_serves_is_an_error_sa
 
     with pytest.raises(AuthError, match=r"no Account document serves project 0{32}, and the default connection"):
         routed.get(f"/cloud/project/{'0' * 32}/kube")
+
+
+def test_each_account_has_its_own_request_budget_and_account_of_requests(two_accounts, run_ovhkube):
+    """-v accounts for each connection apart: each key's requests are paced and counted on their own."""
+    eu, ca, folder, env = two_accounts
+
+    planned = run_ovhkube("-v", "--max-requests-per-second", "50", "plan", folder, env=env)
+
+    assert planned.returncode == 0, planned.stderr
+    accounts = [line for line in planned.stderr.splitlines() if line.startswith("requests: ")]
+    assert len(accounts) == 2, planned.stderr  # one line per account's connection, none for the unused default
+    assert all("(GET " in line for line in accounts)
+    eu_calls = [line for line in planned.stderr.splitlines() if line.startswith("api: GET /cloud/project/e0")]
+    ca_calls = [line for line in planned.stderr.splitlines() if line.startswith("api: GET /cloud/project/ca")]
+    assert eu_calls and ca_calls
