@@ -63,9 +63,9 @@ def fresh_workspace(tmp_path, name: str):
 def test_a_reset_stopped_before_its_put_backs_is_made_whole_by_a_plan_and_an_apply_elsewhere(
     sandbox_factory, run_ovhkube, tmp_path, signum, moment
 ):
-    # Each change keeps the cluster busy 2 s: the signal lands while apply waits for the reset (or the first
+    # Each change keeps the cluster busy 3 s: the signal lands while apply waits for the reset (or the first
     # put-back) to be over.
-    sandbox = sandbox_factory(transition_seconds=2)
+    sandbox = sandbox_factory(transition_seconds=3)
     fleet = reset_fleet(sandbox, tmp_path)
 
     stopped = stopped_apply(sandbox, fleet, fresh_workspace(tmp_path, "runner-1"), signum, moment)
@@ -110,7 +110,8 @@ def test_an_apply_planned_while_the_stopped_reset_runs_follows_it_and_puts_back_
 ):
     # Planned while the reset still runs (the API shows the old mode until it is over), the cluster is reset again
     # in the plan; apply finds it reset since, sends no second reset, and puts back what the plan's diff shows wiped.
-    sandbox = sandbox_factory(transition_seconds=6)
+    # The reset runs 10 s: the second apply plans while it still runs, however slowly a loaded machine starts it.
+    sandbox = sandbox_factory(transition_seconds=10)
     fleet = reset_fleet(sandbox, tmp_path)
     stopped = stopped_apply(sandbox, fleet, fresh_workspace(tmp_path, "runner-1"), signal.SIGKILL, ("POST", "/reset"))
     assert stopped.returncode == -signal.SIGKILL

@@ -156,3 +156,19 @@ def test_a_put_back_that_cannot_be_sent_says_the_reset_wiped_it_and_gives_the_va
     assert alpha["mismatches"] == [{"path": path, "expected": value, "live": None} for path, value in lost.items()]
     now = clusters_by_name(sandbox)["alpha"]
     assert now["resets"] == 1 and all(now[path] is None for path in lost)
+
+
+def test_the_sandbox_shows_a_reset_s_new_mode_during_the_change_after_it(sandbox_factory):
+    # Once the reset is over, a change that keeps the cluster busy (putting its IP restrictions back) shows the
+    # settings the reset made, not those it replaced.
+    sandbox = sandbox_factory(transition_seconds=0.5)
+    seed(sandbox, live(1, "alpha"))
+    client, base = sandbox.client(), f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}"
+    client.post(f"{base}/reset", name="alpha", kubeProxyMode="ipvs")
+    assert client.get(base)["kubeProxyMode"] == "iptables"  # shown late while the reset runs
+    time.sleep(0.6)
+
+    client.put(f"{base}/ipRestrictions", ips=RESTRICTIONS)
+    busy = client.get(base)
+
+    assert (busy["status"], busy["kubeProxyMode"]) == ("REDEPLOYING", "ipvs")

@@ -276,7 +276,6 @@ class Clusters:
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
             self.show_later(cluster, now)
-            cluster.data.pop(PREVIOUS, None)
             kept = {} if self.behaviour.put_replaces_customization else (cluster.data.get("customization") or {})
             cluster.data["customization"] = kept | copy.deepcopy(sent)
             self._mark_busy(cluster, "REDEPLOYING" if "kubeProxy" in sent else "UPDATING", now)
@@ -376,4 +375,5 @@ class Clusters:
         if status != "READY":
             raise ApiFailure(409, "Client::Conflict::ServiceNotReady", f"Cluster is not ready (status {status})")
         cluster.data["status"] = status
+        cluster.data.pop(PREVIOUS, None)  # READY: a reset is over, and what it replaced shows no more
         return cluster, now
