@@ -180,8 +180,12 @@ class Plan:
         text = indented(head)
         if not self.changes:
             return text + "\n"
-        items = ",".join("\n    " + indented(change.to_dict(), 2) for change in self.changes)
-        return text.removesuffix("[]\n}") + "[" + items + "\n  ]\n}\n"
+        parts = [text.removesuffix("[]\n}") + "["]
+        for change in self.changes:  # joined once: no string of the items beside the whole text
+            parts.append("\n    " + indented(change.to_dict(), 2))
+            parts.append(",")
+        parts[-1] = "\n  ]\n}\n"
+        return "".join(parts)
 
 
 def check_made_here(data) -> str:
