@@ -52,8 +52,11 @@ def run() -> str:
             + _largest_imports(),
             "",
             "typer converts every command's parameters through pydantic (`typer/_coercion.py`), which `validate` "
-            "and `plan` therefore import; `--version` (an eager callback) does not. python-ovh and requests load "
-            "only in commands that talk to the API.",
+            "and `plan` therefore import (about 45 ms of CPU; typer already turns pydantic's plugin discovery off); "
+            "`--version` (an eager callback) does not. python-ovh and requests load only in commands that talk to "
+            "the API. Of ovhkube's own modules, the cost is mostly the standard library they need (dataclasses "
+            "brings inspect, which typer loads anyway) and the creation of their dataclasses; no import was found "
+            "of note that a command loads without using it, so these figures are both before and after issue 23.",
             "",
             LOAD_NOTE,
         ]
