@@ -2,7 +2,7 @@
 password in a URL is never printed nor saved."""
 
 import pytest
-from apply_helpers import PROJECT, live, seed
+from apply_helpers import PROJECT, apply_json, live, seed, write_fleet
 
 from reconciler.files.control_plane import issuer_problem
 
@@ -90,3 +90,32 @@ def test_a_password_in_a_live_issuer_is_in_no_plan_plan_file_nor_drift_report(sa
         drifted = run_ovhkube("-v", "drift", path, "--format", fmt, env=sandbox.env())
         assert drifted.returncode == 2, drifted.stderr
         assert PASSWORD not in drifted.stdout + drifted.stderr
+
+
+@pytest.mark.parametrize("manages", [False, True])
+def test_a_password_in_a_live_issuer_is_in_no_reset_plan_nor_apply_account(sandbox, run_ovhkube, tmp_path, manages):
+    # A reset wipes OIDC: unmanaged, it is refused naming what it would lose; managed, the file's OIDC is put back.
+    secret = {"issuerUrl": f"https://ci:{PASSWORD}@sso.example.org", "clientId": "k8s"}
+    seed(sandbox, live(1, "web") | {"openIdConnect": secret})
+    spec: dict = {"project": PROJECT, "region": "GRA5", "kubeProxyMode": "ipvs", "lifecycle": {"allowReset": True}}
+    if manages:
+        spec["openIdConnect"] = {"issuerUrl": "https://login.example.com", "clientId": "kube"}
+    document = {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "web"}, "spec": spec}
+    path = write_fleet(tmp_path, document)
+    plan_file = tmp_path / "plan.json"
+
+    shown = ""
+    for fmt in ("text", "markdown", "json"):
+        planned = run_ovhkube("-v", "plan", path, "--format", fmt, "--out", plan_file, env=sandbox.env())
+        assert planned.returncode == (0 if manages else 1), planned.stdout + planned.stderr
+        shown += planned.stdout + planned.stderr + plan_file.read_text()
+    if not manages:
+        assert "spec.openIdConnect:" in shown and "https://sso.example.org" in shown
+        assert "user:password@" in shown  # the user is told the live URL holds one that the file cannot
+    for fmt in ("text", "json", "prometheus"):
+        drifted = run_ovhkube("-v", "drift", path, "--format", fmt, env=sandbox.env())
+        shown += drifted.stdout + drifted.stderr
+    applied, account = apply_json(run_ovhkube, sandbox, path, "--auto-approve")
+    shown += applied.stdout + applied.stderr
+    assert applied.returncode == (0 if manages else 1), applied.stdout + applied.stderr
+    assert PASSWORD not in shown

@@ -81,12 +81,16 @@ CA_SHOWN_CHARS = 40  # a CA certificate is kilobytes of base64: the message show
 
 
 def as_spec_fields(values: dict[str, list | dict]) -> str:
-    """`spec.ipRestrictions: [...]; spec.openIdConnect: {...}`: each value as JSON, which YAML reads as written."""
+    """`spec.ipRestrictions: [...]; spec.openIdConnect: {...}`: each value as JSON, which YAML reads as written.
+    Shown in plans, saved in plan files and reported by drift: a URL's user:password@ (live values only: the files
+    refuse one) is left out, and said to be."""
     shown = []
-    for part, value in values.items():
+    for part, value in without_userinfo_in(values).items():
         if isinstance(value, dict) and len(str(value.get("caContent") or "")) > CA_SHOWN_CHARS:
             value = value | {"caContent": str(value["caContent"])[:CA_SHOWN_CHARS] + "..."}
         shown.append(f"spec.{part}: {json.dumps(value)}")
+    if without_userinfo_in(values) != values:
+        shown.append("a URL's user:password@ is left out here (the files refuse one)")
     return "; ".join(shown)
 
 
