@@ -102,15 +102,39 @@ def test_one_plan_and_apply_cover_two_accounts_each_project_through_its_own(two_
     assert drift.returncode == 0, drift.stdout + drift.stderr
 
 
-def test_an_account_whose_variable_is_unset_is_one_line_naming_it(two_accounts, run_ovhkube):
+def test_an_account_whose_variable_is_unset_is_one_line_naming_its_field(two_accounts, run_ovhkube):
     _, ca, folder, env = two_accounts
     del env["CA_CLIENT_SECRET"]
 
     result = run_ovhkube("plan", folder, env=env)
 
     assert result.returncode == 1
-    assert 'account "ca" (' in result.stderr and "environment variable(s) not set: CA_CLIENT_SECRET" in result.stderr
+    assert 'account "ca" (' in result.stderr
+    assert "not set: the environment variable(s) named by spec.credentials.environment.clientSecret" in result.stderr
     assert "Traceback" not in result.stderr and paths_of(ca) == set()
+
+
+PASTED = "ZmFrZS1zZWNyZXQtcGFzdGVk"  # a secret pasted where the name of its variable belongs
+
+
+@pytest.mark.parametrize("pasted", [PASTED, PASTED + "+/="])
+def test_a_secret_pasted_for_a_variable_name_is_never_printed(two_accounts, run_ovhkube, pasted):
+    # Letters and digits pass the name pattern and are then an unset variable; other characters fail the pattern.
+    _, ca, folder, env = two_accounts
+    documents = list(yaml.safe_load_all((folder / "accounts.yaml").read_text()))
+    documents[1]["spec"]["credentials"]["environment"]["clientSecret"] = pasted
+    (folder / "accounts.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
+
+    checked = run_ovhkube("validate", folder)
+    results = [run_ovhkube(command, folder, env=env) for command in ("plan", "drift")]
+
+    assert checked.returncode == (0 if pasted.isalnum() else 1), checked.stdout
+    assert PASTED not in checked.stdout + checked.stderr
+    for result in results:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert PASTED not in result.stdout + result.stderr and "Traceback" not in result.stderr
+        assert "spec.credentials.environment.clientSecret" in result.stdout + result.stderr
+    assert paths_of(ca) == set()
 
 
 def test_a_service_account_with_a_wrong_secret_is_refused_in_one_line_without_the_secret(two_accounts, run_ovhkube):

@@ -89,10 +89,15 @@ def account_keys(account: Account, configuration) -> Keys:
                 f'account "{account.name}" ({account.where}): ovh.conf has no section [{account.config_section}]'
             )
         return Keys(*(parser.get(account.config_section, name, fallback=None) for name in KEY_NAMES))
-    unset = [variable for _, variable in account.environment if not os.environ.get(variable)]
+    # Named by field, never by the variable: a name that matches the pattern may still be a pasted secret.
+    unset = [
+        f"spec.credentials.environment.{name}" for name, variable in account.environment if not os.environ.get(variable)
+    ]
     if unset:
-        raise AuthError(
-            f'account "{account.name}" ({account.where}): environment variable(s) not set: {", ".join(unset)}'
+        # UserError: python-ovh's OVH_* variables, which AuthError's hint names, are not an Account's.
+        raise UserError(
+            f'account "{account.name}" ({account.where}): not set: the environment variable(s) named by '
+            + ", ".join(unset)
         )
     return Keys(**{ACCOUNT_FIELDS[name]: os.environ[variable] for name, variable in account.environment})
 

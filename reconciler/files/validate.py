@@ -285,6 +285,8 @@ def _pattern_message(path: tuple, value, subschema: dict) -> str:
         return f"{_POOL_PATTERN_MESSAGES.get(field, _DURATION_MESSAGE)}; got {shown(value)}"
     key = next((key for name, key in _DEF_MESSAGES.items() if subschema == _schema_def(name)), None)
     message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 or path[-1] == "configSection" else None
+    if key == "environmentVariable":
+        return str(message)  # what is there may be a pasted secret: never shown
     return f"{message or _DURATION_MESSAGE}; got {shown(value)}"
 
 
