@@ -114,6 +114,24 @@ def test_an_account_whose_variable_is_unset_is_one_line_naming_its_field(two_acc
     assert "Traceback" not in result.stderr and paths_of(ca) == set()
 
 
+@pytest.mark.parametrize("host", ["192.0.2.10", "[2001:db8::1]", "sso.example.org"])
+def test_an_oauth2_account_over_plain_http_off_this_machine_is_refused_before_sending(two_accounts, run_ovhkube, host):
+    # The EU account talks plain HTTP to a loopback server first; the CA account's client secret would follow it
+    # in clear to another host. It is refused before anything is sent, wherever OAUTHLIB_INSECURE_TRANSPORT is set.
+    eu, _, folder, env = two_accounts
+    documents = list(yaml.safe_load_all((folder / "accounts.yaml").read_text()))
+    documents[1]["spec"]["endpoint"] = f"http://ops:hunter2@{host}:9/1.0"
+    (folder / "accounts.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    env |= {"OAUTHLIB_INSECURE_TRANSPORT": "1"}
+
+    result = run_ovhkube("plan", folder, env=env)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'account "ca" (' in result.stderr
+    assert f"the endpoint http://{host}:9/1.0 is plain HTTP, which would send the OAuth2 client secret" in result.stderr
+    assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
+
+
 PASTED = "ZmFrZS1zZWNyZXQtcGFzdGVk"  # a secret pasted where the name of its variable belongs
 
 

@@ -117,11 +117,11 @@ class _NoConfiguration:
 _MAKING_CLIENT = threading.Lock()  # python-ovh reads its configuration through a module global
 
 
-def _make_client(name: str, keys: Keys, only_these: bool) -> ovh.Client:
+def _make_client(name: str, keys: Keys, only_these: bool, whose: str) -> ovh.Client:
     """An ovh.Client with these keys; `only_these`: python-ovh fills nothing in from OVH_* or ovh.conf."""
     arguments = {field: getattr(keys, field) for field in KEY_NAMES}
     if keys.oauth2:
-        _register_token_url(name)
+        _register_token_url(name, whose)
     if not only_these:
         return ovh.Client(name, timeout=TIMEOUT, **arguments)
     with _MAKING_CLIENT:  # python-ovh makes its ConfigurationManager from its module `config` in Client()
@@ -132,18 +132,25 @@ def _make_client(name: str, keys: Keys, only_these: bool) -> ovh.Client:
             ovh.client.config = saved
 
 
-def _register_token_url(name: str) -> None:
+def _register_token_url(name: str, whose: str) -> None:
     """python-ovh knows the OAuth2 token URLs of ovh-eu, ovh-ca and ovh-us; another endpoint (a URL, the sandbox)
     serves its own at /auth/oauth2/token, beside /1.0."""
     if name in ovh.client.OAUTH2_TOKEN_URLS:
         return
     parts = urlsplit(ovh.client.ENDPOINTS[name])
     host = parts.hostname or ""
+    if parts.scheme != "https" and not _loopback(host):
+        raise UserError(
+            f"{whose}: the endpoint {without_userinfo(ovh.client.ENDPOINTS[name])} is plain HTTP, which would send "
+            f"the OAuth2 client secret and tokens in clear: use https:// (plain HTTP is for this machine only: "
+            f"127.0.0.0/8, ::1, localhost)"
+        )
     netloc = f"[{host}]" if ":" in host else host
     netloc += f":{parts.port}" if parts.port else ""
     ovh.client.OAUTH2_TOKEN_URLS[name] = f"{parts.scheme}://{netloc}/auth/oauth2/token"
-    if parts.scheme == "http" and _loopback(host):
-        # oauthlib refuses plain HTTP; a server on this machine (the sandbox) is allowed it, nothing else.
+    if parts.scheme == "http":
+        # oauthlib refuses plain HTTP through a flag of the whole process; it is set only once a loopback server (the
+        # sandbox) needs it, and every other plain-HTTP OAuth2 endpoint is refused above, whatever the flag says.
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
@@ -238,7 +245,7 @@ def _open(stack: ExitStack, settings: Settings, endpoint: str, account: Account 
     if not keys.complete:
         raise AuthError(f"missing API credentials for {whose}")
     try:
-        client = _make_client(name, keys, only_these=account is not None)
+        client = _make_client(name, keys, only_these=account is not None, whose=whose)
     except ovh.exceptions.InvalidConfiguration as exc:
         raise AuthError(f"invalid API configuration for {whose}: {one_line(exc)}") from None
     prepare_session(client._session, ovh.client.ENDPOINTS[name], parallelism)
