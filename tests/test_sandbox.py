@@ -303,4 +303,9 @@ def test_a_reset_body_field_cannot_be_null(sandbox):
     with pytest.raises(ovh.exceptions.BadParametersError, match="privateNetworkId: must not be null"):
         sandbox.client().call("POST", f"{path}/reset", {"name": "alpha", "privateNetworkId": None})
     assert sandbox.show()["projects"][0]["clusters"][0]["resets"] == 0
-    sandbox.client().post(KUBE, region="GRA7", privateNetworkId=None)  # a create takes it
+    # A create takes null for four fields only (customization, ipAllocationPolicy, plan, updatePolicy).
+    sandbox.client().post(
+        KUBE, region="GRA7", customization=None, ipAllocationPolicy=None, plan=None, updatePolicy=None
+    )
+    with pytest.raises(ovh.exceptions.BadParametersError, match="privateNetworkId: must not be null"):
+        sandbox.client().post(KUBE, region="GRA7", privateNetworkId=None)

@@ -103,6 +103,11 @@ def serve(
     iam_deny: list[str] = typer.Option(
         [], help="Refuse this IAM action (e.g. publicCloudProject:apiovh:kube/reset) with 403; repeatable."
     ),
+    access_rules_deny: list[str] = typer.Option(
+        [],
+        metavar="ACTION",
+        help="Refuse this IAM action with 403 as outside the consumer key's access rules; repeatable.",
+    ),
     request_log: Path = typer.Option(
         None, "--request-log", help="Append one JSON line per request answered (time, method, path, status, expanded)."
     ),
@@ -132,6 +137,7 @@ def serve(
         busy_writes=busy_writes,
         busy_class=busy_class,
         iam_denied=tuple(iam_deny),
+        access_rules_denied=tuple(access_rules_deny),
     )
     try:
         server = SandboxServer(

@@ -1,9 +1,10 @@
-"""What the real API refuses in a request body, as a list of problems (`path: message`); empty means accepted.
+"""The sandbox's own checks beside the contract, as lists of problems (`path: message`); empty means accepted.
 
-Field lists follow the OVHcloud OpenAPI schema of /cloud (docs/sandbox.md names the sources): unknown fields at any
-level, wrong types, enum values, malformed durations, a zero syncPeriod and an IPVS tcpTimeout strictly between 0
-and 5 seconds are refused. Optional fields may be null, as the schema says, except at the top of a reset body. The
-enums and the duration format are the sandbox's own (reconciler.sandbox.facts), never the client's.
+Request bodies are held to OVHcloud's API description by reconciler.sandbox.contract first; here are what it takes
+that the API refuses all the same (`customization_rules`: a zero syncPeriod, an IPVS tcpTimeout strictly between 0
+and 5 seconds, NodeRestriction disabled), the node pool bodies' whole-template rules, and the checkers seed files
+are read with. The enums and the duration format are the sandbox's own (reconciler.sandbox.facts), never the
+client's; tests/test_contract.py holds those enums to the description.
 """
 
 import json
@@ -14,11 +15,9 @@ from reconciler.sandbox.facts import (
     ALWAYS_ENABLED_PLUGINS,
     IPVS_SCHEDULERS,
     KUBE_PROXY_MODES,
-    PLANS,
     TAINT_EFFECTS,
     UPDATE_POLICIES,
     VERSIONS,
-    WORKER_NODES_POLICIES,
     duration_seconds,
 )
 
@@ -148,7 +147,6 @@ def _customization(plugin_rules: Checker | None) -> Checker:
     )
 
 
-CUSTOMIZATION = _customization(_plugins_rules)  # what a request may ask
 STORED_CUSTOMIZATION = _customization(None)  # what a cluster may hold (a seed may show any well-typed state)
 PRIVATE_NETWORK_CONFIGURATION = obj({"defaultVrackGateway": string, "privateNetworkRoutingAsDefault": boolean})
 IP_ALLOCATION_POLICY = obj({"podsIpv4Cidr": string, "servicesIpv4Cidr": string})
@@ -158,7 +156,7 @@ CLUSTER_SETTINGS = {
     "name": string,
     "version": enum(VERSIONS),
     "kubeProxyMode": enum(KUBE_PROXY_MODES),
-    "customization": CUSTOMIZATION,
+    "customization": STORED_CUSTOMIZATION,
     "privateNetworkId": string,
     "privateNetworkConfiguration": PRIVATE_NETWORK_CONFIGURATION,
     "nodesSubnetId": string,
@@ -232,10 +230,25 @@ POOL_CREATE = obj(
     required=("flavorName",),
 )
 POOL_UPDATE = obj(_POOL_SETTINGS | {"nodesToRemove": list_of(string)})
-_CREATE_ONLY = {"region": string, "plan": enum(PLANS), "nodepool": any_object, "nodepools": list_of(POOL_CREATE)}
-CREATE = obj(CLUSTER_SETTINGS | _CREATE_ONLY, required=("region",))
-# The reset body's fields are not nullable, unlike the creation body's (schema): leave a field out instead.
-RESET = obj(CLUSTER_SETTINGS | {"workerNodesPolicy": enum(WORKER_NODES_POLICIES)}, nullable=False)
+
+
+def customization_rules(customization: object, path: str = "") -> list[str]:
+    """What the API refuses in a customization the description's schema takes (its prose says so, or kube-proxy
+    would): a zero syncPeriod, an IPVS tcpTimeout between 0 and 5 s, NodeRestriction disabled. The customization's
+    shape is the contract's business (reconciler.sandbox.contract), checked first."""
+    problems: list[str] = []
+    if not isinstance(customization, dict):
+        return problems
+    kube_proxy = customization.get("kubeProxy") or {}
+    rules: tuple[tuple[str, object, Checker], ...] = (
+        ("kubeProxy.iptables", kube_proxy.get("iptables"), _sync_period_positive),
+        ("kubeProxy.ipvs", kube_proxy.get("ipvs"), _ipvs_rules),
+        ("apiServer.admissionPlugins", (customization.get("apiServer") or {}).get("admissionPlugins"), _plugins_rules),
+    )
+    for where, block, rule in rules:
+        if isinstance(block, dict):
+            rule(block, _join(path, where), problems)
+    return problems
 
 
 def problems_in(checker: Checker, body: object, path: str = "") -> list[str]:

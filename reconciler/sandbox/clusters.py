@@ -249,9 +249,9 @@ class Clusters:
 
     # changing
 
-    def create(self, project: str, body: Any) -> dict:  # JSON, checked by bodies.problems_in before use
+    def create(self, project: str, body: Any) -> dict:  # JSON, held to the contract before it comes here
         self._project(project)
-        problems = bodies.problems_in(bodies.CREATE, body)
+        problems = bodies.customization_rules(body.get("customization"), "customization")
         if problems:
             raise bad_request(problems)
         now = self.clock()
@@ -269,7 +269,7 @@ class Clusters:
         return self.shown(stored, now)
 
     def put_customization(self, project: str, cluster_id: str, body: Any) -> dict:
-        problems = bodies.problems_in(bodies.CUSTOMIZATION, {} if body is None else body)
+        problems = bodies.customization_rules(body)
         if problems:
             raise bad_request(problems)
         sent = {block: value for block, value in (body or {}).items() if value is not None}
@@ -284,7 +284,7 @@ class Clusters:
 
     def reset(self, project: str, cluster_id: str, body: Any) -> None:
         body = {} if body is None else body
-        problems = bodies.problems_in(bodies.RESET, body)
+        problems = bodies.customization_rules(body.get("customization"), "customization")
         if problems:
             raise bad_request(problems)
         with self.state.write() as conn:

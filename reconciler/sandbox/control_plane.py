@@ -1,6 +1,7 @@
 """The control-plane calls beside customization: updatePolicy, version upgrades, IP restrictions, OIDC.
 
-Sources (docs/sandbox.md has the table): the OVHcloud OpenAPI schema for paths and bodies; Terraform's
+Sources (docs/sandbox.md has the table): OVHcloud's API description for paths, bodies and answers (bodies are held
+to it before they come here: reconciler.sandbox.contract); Terraform's
 provider (ovh/terraform-provider-ovh, resource_cloud_project_kube_iprestrictions.go and _oidc.go) for the
 answers and the statuses it waits on (IP restrictions: REDEPLOYING; OIDC: UPDATING / REDEPLOYING); TF issue #362
 for the 409 under NEVER_UPDATE; ovh/docs "resetting-a-cluster" and ovh/public-cloud-roadmap#356 for what a reset
@@ -11,48 +12,18 @@ carries neither: each has its own GET).
 """
 
 import copy
-import ipaddress
 
-from reconciler.sandbox import bodies
-from reconciler.sandbox.bodies import shown
 from reconciler.sandbox.clusters import (
     IPS_KEY,
     OIDC_KEY,
     ApiFailure,
     Clusters,
-    bad_request,
     minor,
     next_versions,
     not_found,
     with_patch,
 )
-from reconciler.sandbox.facts import OIDC_SIGNING_ALGORITHMS, UPDATE_POLICIES
 from reconciler.sandbox.state import State
-
-UPDATE_POLICY = bodies.obj({"updatePolicy": bodies.enum(UPDATE_POLICIES)}, required=("updatePolicy",))
-UPDATE = bodies.obj({"strategy": bodies.enum(("LATEST_PATCH", "NEXT_MINOR"))}, required=("strategy",))
-OIDC_FIELDS = {
-    "issuerUrl": bodies.string,
-    "clientId": bodies.string,
-    "caContent": bodies.string,
-    "groupsClaim": bodies.list_of(bodies.string),
-    "groupsPrefix": bodies.string,
-    "requiredClaim": bodies.list_of(bodies.string),
-    "signingAlgorithms": bodies.list_of(bodies.enum(OIDC_SIGNING_ALGORITHMS)),
-    "usernameClaim": bodies.string,
-    "usernamePrefix": bodies.string,
-}
-OIDC = bodies.obj(OIDC_FIELDS, required=("issuerUrl", "clientId"))
-
-
-def _ip_range(value, path, problems) -> None:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except (TypeError, ValueError):
-        problems.append(f"{path}: {shown(value)} is not an IP address or range")
-
-
-IPS = bodies.obj({"ips": bodies.list_of(_ip_range)}, required=("ips",))
 
 
 class ControlPlane:
@@ -60,11 +31,8 @@ class ControlPlane:
         self.clusters = clusters
         self.state = clusters.state
 
-    def _change(self, project: str, cluster_id: str, body, checker, change, busy: str | None) -> None:
-        """Check the body, then change a READY cluster in one transaction; `busy`: the status it goes to."""
-        problems = bodies.problems_in(checker, body)
-        if problems:
-            raise bad_request(problems)
+    def _change(self, project: str, cluster_id: str, change, busy: str | None) -> dict:
+        """Change a READY cluster in one transaction; `busy`: the status it goes to. The stored data after it."""
         with self.state.write() as conn:
             cluster, now = self.clusters._ready_cluster(conn, project, cluster_id)
             self.clusters.show_later(cluster, now)
@@ -72,11 +40,12 @@ class ControlPlane:
             if busy:
                 self.clusters._mark_busy(cluster, busy, now)
             State.save_cluster(conn, cluster)
+        return cluster.data
 
     # updatePolicy: no status change (schema; about a second on the real API)
 
     def put_update_policy(self, project: str, cluster_id: str, body) -> None:
-        self._change(project, cluster_id, body, UPDATE_POLICY, lambda data: data.update(body), None)
+        self._change(project, cluster_id, lambda data: data.update(body), None)
 
     # upgrades
 
@@ -96,22 +65,27 @@ class ControlPlane:
             data["nextUpgradeVersions"] = next_versions(data["version"])
             data["isUpToDate"] = data["controlPlaneIsUpToDate"] = True
 
-        self._change(project, cluster_id, body, UPDATE, upgrade, "UPDATING")
+        self._change(project, cluster_id, upgrade, "UPDATING")
 
     # IP restrictions: the API server is reconfigured (TF waits REDEPLOYING)
 
     def get_ip_restrictions(self, project: str, cluster_id: str) -> list:
         return list(self.clusters.shown_beside(project, cluster_id, IPS_KEY) or [])
 
-    def put_ip_restrictions(self, project: str, cluster_id: str, body) -> None:
-        self._change(project, cluster_id, body, IPS, lambda data: data.update({IPS_KEY: list(body["ips"])}), _REDEPLOY)
+    # PUT replaces the list, POST adds to it; both answer the list (the description's answer), each range as sent.
 
-    def post_ip_restrictions(self, project: str, cluster_id: str, body) -> None:
+    def put_ip_restrictions(self, project: str, cluster_id: str, body) -> list:
+        data = self._change(
+            project, cluster_id, lambda data: data.update({IPS_KEY: list(body.get("ips") or [])}), _REDEPLOY
+        )
+        return list(data[IPS_KEY])
+
+    def post_ip_restrictions(self, project: str, cluster_id: str, body) -> list:
         def append(data: dict) -> None:
             kept = list(data.get(IPS_KEY) or [])
-            data[IPS_KEY] = kept + [ip for ip in body["ips"] if ip not in kept]
+            data[IPS_KEY] = kept + [ip for ip in body.get("ips") or [] if ip not in kept]
 
-        self._change(project, cluster_id, body, IPS, append, _REDEPLOY)
+        return list(self._change(project, cluster_id, append, _REDEPLOY)[IPS_KEY])
 
     def delete_ip_restriction(self, project: str, cluster_id: str, ip: str, body=None) -> None:
         def remove(data: dict) -> None:
@@ -119,9 +93,10 @@ class ControlPlane:
                 raise not_found(f"The IP restriction {ip} does not exist")
             data[IPS_KEY] = [kept for kept in data[IPS_KEY] if kept != ip]
 
-        self._change(project, cluster_id, {}, bodies.obj({}), remove, _REDEPLOY)
+        self._change(project, cluster_id, remove, _REDEPLOY)
 
-    # OIDC: one configuration per cluster; GET, PUT and DELETE of none answer 404, a second POST 409
+    # OIDC: one configuration per cluster; GET, PUT and DELETE of none answer 404 (what the API answers there is not
+    # described: the harder answer for a client), a second POST 409. POST answers the configuration.
 
     def get_openid_connect(self, project: str, cluster_id: str) -> dict:
         oidc = self.clusters.shown_beside(project, cluster_id, OIDC_KEY)
@@ -129,21 +104,23 @@ class ControlPlane:
             raise not_found(f"No OpenID Connect configuration on cluster {cluster_id}")
         return copy.deepcopy(oidc)
 
-    def post_openid_connect(self, project: str, cluster_id: str, body) -> None:
+    def post_openid_connect(self, project: str, cluster_id: str, body) -> dict:
         def create(data: dict) -> None:
             if data.get(OIDC_KEY):
                 raise ApiFailure(409, "Client::Conflict", "An OpenID Connect configuration already exists")
             data[OIDC_KEY] = _stored_oidc(body)
 
-        self._change(project, cluster_id, body, OIDC, create, "UPDATING")
+        return copy.deepcopy(self._change(project, cluster_id, create, "UPDATING")[OIDC_KEY])
 
     def put_openid_connect(self, project: str, cluster_id: str, body) -> None:
-        def replace(data: dict) -> None:
+        # The update body requires nothing (description): a field it leaves out is kept, a field it sends replaces
+        # (null: unset). Whether the API keeps or clears what is left out is not described; ovhkube sends it all.
+        def update(data: dict) -> None:
             if not data.get(OIDC_KEY):
                 raise not_found(f"No OpenID Connect configuration on cluster {cluster_id}")
-            data[OIDC_KEY] = _stored_oidc(body)
+            data[OIDC_KEY] = _stored_oidc(data[OIDC_KEY] | body)
 
-        self._change(project, cluster_id, body, OIDC, replace, "UPDATING")
+        self._change(project, cluster_id, update, "UPDATING")
 
     def delete_openid_connect(self, project: str, cluster_id: str, body=None) -> None:
         def remove(data: dict) -> None:
@@ -151,7 +128,7 @@ class ControlPlane:
                 raise not_found(f"No OpenID Connect configuration on cluster {cluster_id}")
             data[OIDC_KEY] = None
 
-        self._change(project, cluster_id, {}, bodies.obj({}), remove, "UPDATING")
+        self._change(project, cluster_id, remove, "UPDATING")
 
 
 _REDEPLOY = "REDEPLOYING"

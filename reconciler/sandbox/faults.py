@@ -10,8 +10,11 @@
   whether its write happened and has to read back.
 - busy writes: the first `busy_writes` signed POST or PUT requests of the process are refused with 409
   `Client::Conflict::<busy_class>` (ServiceOnlyOneModification, ServiceLocked, ...), before they run.
-- IAM: a request whose IAM action is in `iam_denied` (e.g. `publicCloudProject:apiovh:kube/reset`) is refused
-  with 403 `Client::Forbidden` and the action in `details.unauthorizedActionsByIAM`, as go-ovh's tests show.
+- refused permissions: a request whose IAM action (the API description's `x-iam-actions`) is in `iam_denied`
+  (e.g. `publicCloudProject:apiovh:kube/reset`) is refused with 403 `Client::Forbidden` and the action in
+  `details.unauthorizedActionsByIAM`; one in `access_rules_denied` (outside the consumer key's access rules) in
+  `details.unauthorizedActionsByAuthentication`. The details carry both fields, the other one empty, as OVHcloud's
+  IAM guide and go-ovh's tests show.
 `random_seed` makes the sequence of draws reproducible (per process; threads draw from one generator).
 """
 
@@ -38,6 +41,7 @@ class FaultOptions:
     busy_writes: int = 0
     busy_class: str = "ServiceOnlyOneModification"
     iam_denied: tuple[str, ...] = ()
+    access_rules_denied: tuple[str, ...] = ()
 
 
 BUSY_MESSAGES = {
@@ -111,5 +115,15 @@ class Faults:
             self._busy_left -= 1
         return self.options.busy_class
 
-    def iam_refused(self, action: str) -> bool:
-        return action in self.options.iam_denied
+    def refused_by(self, actions: tuple[str, ...]) -> dict[str, str] | None:
+        """The 403's details when one of the call's IAM actions is refused (the consumer key's access rules are
+        checked first); None when the call is allowed."""
+        for field, denied in (
+            ("unauthorizedActionsByAuthentication", self.options.access_rules_denied),
+            ("unauthorizedActionsByIAM", self.options.iam_denied),
+        ):
+            refused = [action for action in actions if action in denied]
+            if refused:
+                empty = {"unauthorizedActionsByAuthentication": "", "unauthorizedActionsByIAM": ""}
+                return empty | {field: ", ".join(refused)}
+        return None

@@ -24,7 +24,8 @@ from urllib.parse import unquote
 
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
-from reconciler.sandbox.clusters import ApiFailure, Behaviour, Clusters, not_found
+from reconciler.sandbox.clusters import ApiFailure, Behaviour, Clusters, bad_request, not_found
+from reconciler.sandbox.contract import Operation, contract
 from reconciler.sandbox.control_plane import ControlPlane
 from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
 from reconciler.sandbox.node_pools import NodePools
@@ -34,64 +35,63 @@ from reconciler.sandbox.state import State
 
 API_PREFIX = "/1.0"
 _KUBE = r"/cloud/project/([^/]+)/kube"
-# path pattern -> {method: (Clusters method name, IAM action)}; read calls take no body. IAM action names follow the
-# schema's x-iam-actions (`publicCloudProject:apiovh:kube/get`, `.../kube/customization/edit`, ...).
+# path pattern -> {method: the name of the method serving it}; read calls take no body. Every call served is in the
+# contract (OVHcloud's API description), which gives its IAM action and the shape of its body and answer.
 ROUTES = (
-    (re.compile(_KUBE), {"GET": ("list_ids", "kube/get"), "POST": ("create", "kube/create")}),
-    (re.compile(_KUBE + r"/([^/]+)"), {"GET": ("get", "kube/get")}),
-    (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": ("reset", "kube/reset")}),
+    (re.compile(_KUBE), {"GET": "list_ids", "POST": "create"}),
+    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get"}),
+    (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
     (
         re.compile(_KUBE + r"/([^/]+)/customization"),
         {
-            "GET": ("get_customization", "kube/customization/get"),
-            "PUT": ("put_customization", "kube/customization/edit"),
+            "GET": "get_customization",
+            "PUT": "put_customization",
         },
     ),
 )
-# The control-plane calls, served by ControlPlane (IAM action names after the schema's pattern).
+# The control-plane calls, served by ControlPlane.
 CONTROL_PLANE_ROUTES = (
-    (re.compile(_KUBE + r"/([^/]+)/updatePolicy"), {"PUT": ("put_update_policy", "kube/updatePolicy")}),
-    (re.compile(_KUBE + r"/([^/]+)/update"), {"POST": ("update", "kube/update")}),
+    (re.compile(_KUBE + r"/([^/]+)/updatePolicy"), {"PUT": "put_update_policy"}),
+    (re.compile(_KUBE + r"/([^/]+)/update"), {"POST": "update"}),
     (
         re.compile(_KUBE + r"/([^/]+)/ipRestrictions"),
         {
-            "GET": ("get_ip_restrictions", "kube/ipRestrictions/get"),
-            "PUT": ("put_ip_restrictions", "kube/ipRestrictions/edit"),
-            "POST": ("post_ip_restrictions", "kube/ipRestrictions/create"),
+            "GET": "get_ip_restrictions",
+            "PUT": "put_ip_restrictions",
+            "POST": "post_ip_restrictions",
         },
     ),
     (
         re.compile(_KUBE + r"/([^/]+)/ipRestrictions/([^/]+)"),
-        {"DELETE": ("delete_ip_restriction", "kube/ipRestrictions/delete")},
+        {"DELETE": "delete_ip_restriction"},
     ),
     (
         re.compile(_KUBE + r"/([^/]+)/openIdConnect"),
         {
-            "GET": ("get_openid_connect", "kube/openIdConnect/get"),
-            "POST": ("post_openid_connect", "kube/openIdConnect/create"),
-            "PUT": ("put_openid_connect", "kube/openIdConnect/edit"),
-            "DELETE": ("delete_openid_connect", "kube/openIdConnect/delete"),
+            "GET": "get_openid_connect",
+            "POST": "post_openid_connect",
+            "PUT": "put_openid_connect",
+            "DELETE": "delete_openid_connect",
         },
     ),
 )
-# The node pool calls and the cluster's flavors, served by NodePools (IAM action names from the schema).
+# The node pool calls and the cluster's flavors, served by NodePools.
 NODE_POOL_ROUTES = (
     (
         re.compile(_KUBE + r"/([^/]+)/nodepool"),
-        {"GET": ("list_pools", "kube/nodepool/get"), "POST": ("create_pool", "kube/nodepool/create")},
+        {"GET": "list_pools", "POST": "create_pool"},
     ),
     (
         re.compile(_KUBE + r"/([^/]+)/nodepool/([^/]+)"),
         {
-            "GET": ("get_pool", "kube/nodepool/get"),
-            "PUT": ("put_pool", "kube/nodepool/edit"),
-            "DELETE": ("delete_pool", "kube/nodepool/delete"),
+            "GET": "get_pool",
+            "PUT": "put_pool",
+            "DELETE": "delete_pool",
         },
     ),
-    (re.compile(_KUBE + r"/([^/]+)/nodepool/([^/]+)/nodes"), {"GET": ("get_nodes", "kube/nodepool/nodes/get")}),
-    (re.compile(_KUBE + r"/([^/]+)/flavors"), {"GET": ("get_flavors", "kube/flavors/get")}),
+    (re.compile(_KUBE + r"/([^/]+)/nodepool/([^/]+)/nodes"), {"GET": "get_nodes"}),
+    (re.compile(_KUBE + r"/([^/]+)/flavors"), {"GET": "get_flavors"}),
 )
-IAM_PREFIX = "publicCloudProject:apiovh:"
 _query_ids = itertools.count(1)
 MAX_BODY_BYTES = 1024 * 1024  # the largest call ovhkube makes is a few KB; a bigger body is refused unread (413)
 EXPANDED_MODE = "CachedObjectList-Pages"  # the X-Pagination-Mode value that asks for full objects
@@ -106,9 +106,9 @@ def _page_header(value: str | None, name: str) -> int | None:
     return int(value)
 
 
-def route(method: str, path: str):
-    """The Clusters method and IAM action serving (method, path), and the ids in the path; ApiFailure 404/405 when
-    there is none."""
+def route(method: str, path: str) -> tuple[str, tuple[str, ...]]:
+    """The name of the method serving (method, path), and the ids in the path; ApiFailure 404/405 when there is
+    none."""
     for pattern, methods in ROUTES + CONTROL_PLANE_ROUTES + NODE_POOL_ROUTES:
         match = pattern.fullmatch(path)
         if match:
@@ -162,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         self._expanded = False
+        self._operation: Operation | None = None
         self._answer_headers: dict[str, str] = {}
         try:
             length = int(self.headers.get("Content-Length") or 0)
@@ -197,6 +198,11 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a fault of the sandbox itself (say, the state file locked past the busy timeout):
             # an OVH-shaped 500 for the client, not a traceback on the server's console and a dropped connection.
             message = f"Internal server error ({type(exc).__name__}: {exc})"
+            return self._answer(500, {"class": "Server::InternalServerError", "message": message})
+        operation = self._operation if sandbox.check_answers else None
+        broken: list[str] = operation.answer_problems(result, self._expanded) if operation is not None else []
+        if broken:
+            message = f"The sandbox's answer breaks the API's description: {'; '.join(broken)}"
             return self._answer(500, {"class": "Server::InternalServerError", "message": message})
         self._answer(200, result, self._answer_headers)
 
@@ -245,11 +251,15 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiFailure(injected.status, injected.error_class, injected.message)
         if path == "/cloud/project" and method == "GET":  # the projects these credentials see: all of them here
             return sandbox.state.projects()
-        (serve, action), ids = route(method, path)
+        serve, ids = route(method, path)
+        operation = contract().operation(method, path)
+        if operation is None:  # a route outside the description: a fault of the sandbox, not of the client
+            raise ApiFailure(500, "Server::InternalServerError", f"{method} {path} is not in the API's description")
+        self._operation = operation
         sandbox.clusters.check_open(ids[0])
-        if sandbox.faults.iam_refused(IAM_PREFIX + action):
-            details = {"unauthorizedActionsByIAM": IAM_PREFIX + action}
-            raise ApiFailure(403, "Client::Forbidden", "User not granted for this request", details=details)
+        refused = sandbox.faults.refused_by(operation.iam)
+        if refused:
+            raise ApiFailure(403, "Client::Forbidden", "User not granted for this request", details=refused)
         busy = sandbox.faults.busy_class(method)
         if busy:
             message = BUSY_MESSAGES.get(busy, "Conflict")
@@ -258,6 +268,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             raise ApiFailure(400, "Client::BadRequest", "Invalid JSON in the request body") from None
+        problems = operation.body_problems(body)
+        if problems:
+            raise bad_request(problems)
         if serve == "list_ids":
             result = self._listing(sandbox, *ids)
         elif serve == "list_pools":
@@ -333,13 +346,17 @@ class SandboxServer:
         expand_lists: bool = True,
         request_log: str | Path | None = None,
         service_accounts: dict[str, str] | None = None,  # OAuth2 client id -> secret; default: the sandbox's own
+        check_answers: bool = False,
     ):
+        """`check_answers`: an answer that breaks the API's description is a 500 naming what breaks it (the tests
+        turn it on, so every answer of every test is checked)."""
         self.state = State(state_path)
         self.clusters = Clusters(self.state, behaviour)
         self.control_plane = ControlPlane(self.clusters)
         self.node_pools = NodePools(self.clusters)
         self.faults = Faults(faults or FaultOptions())
         self.expand_lists = expand_lists
+        self.check_answers = check_answers
         self.request_log = RequestLog(request_log) if request_log else None
         self.service_accounts = ServiceAccounts(service_accounts or {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
         self._httpd = _HTTPServer((host, port), _Handler)
