@@ -101,15 +101,20 @@ class AuthError(ApiError):
 
 
 class NotGranted(ApiError):
-    """The credentials are right but may not make this call: the consumer key's access rules (NOT_GRANTED_CALL), or
-    an IAM policy (403 Client::Forbidden naming the action in details.unauthorizedActionsByIAM)."""
+    """The credentials are right but may not make this call: the consumer key's access rules (NOT_GRANTED_CALL, or
+    403 Client::Forbidden naming the action in details.unauthorizedActionsByAuthentication), or an IAM policy (the
+    action in details.unauthorizedActionsByIAM)."""
 
-    iam_action: str | None = None  # the refused IAM action(s), when the answer names them
+    iam_action: str | None = None  # the action(s) no IAM policy grants, when the answer names them
+    rules_action: str | None = None  # the action(s) the consumer key's access rules lack, when the answer names them
+    access_rule: str | None = None  # the `ovhkube access-rules` rule that allows this call, as that command prints it
 
     def __str__(self) -> str:
         if self.iam_action:
             return f"{super().__str__()}; no IAM policy grants {self.iam_action}: add it to a policy for this user"
-        return f"{super().__str__()}; the consumer key's access rules do not include this call: create one that does"
+        lacking = f" {self.rules_action}" if self.rules_action else " this call"
+        rule = f" ({self.access_rule} in `ovhkube access-rules`)" if self.access_rule else ""
+        return f"{super().__str__()}; the consumer key's access rules do not allow{lacking}{rule}: create one that does"
 
 
 class ServiceExpired(ApiError):

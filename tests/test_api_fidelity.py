@@ -168,6 +168,46 @@ def test_an_iam_refusal_names_the_missing_action(sandbox_factory, run_ovhkube, t
     assert "OVH_APPLICATION_SECRET" not in reason  # the credentials are right: no credentials hint
 
 
+def test_a_refusal_by_the_keys_access_rules_names_the_action_and_the_rule_that_grants_it(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    # The permission is the API description's x-iam-actions name: kube/updatePolicy, no /edit.
+    action = "publicCloudProject:apiovh:kube/updatePolicy"
+    sandbox = sandbox_factory(access_rules_denied=(action,))
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(
+        tmp_path, wanted("alpha") | {"spec": wanted("alpha")["spec"] | {"updatePolicy": "NEVER_UPDATE"}}
+    )
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 1
+    reason = account["clusters"][0]["reason"]
+    rule = '{"method": "PUT", "path": "/cloud/project/*/kube/*/updatePolicy"}'
+    assert f"the consumer key's access rules do not allow {action} ({rule} in `ovhkube access-rules`)" in reason
+    printed = run_ovhkube("access-rules").stdout
+    assert json.loads(rule) in json.loads(printed)["accessRules"]  # the rule named is one the command prints
+    assert clusters_by_name(sandbox)["alpha"]["updatePolicy"] == "MINIMAL_DOWNTIME"
+
+
+def test_the_403_of_a_refused_permission_carries_both_detail_fields(sandbox_factory):
+    rules, iam = "publicCloudProject:apiovh:kube/get", "publicCloudProject:apiovh:kube/reset"
+    sandbox = sandbox_factory(access_rules_denied=(rules,), iam_denied=(iam,))
+    seed(sandbox, live(1, "alpha"))
+    base = f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}"
+    answers = []
+    for method, body in (("GET", None), ("POST", {"name": "alpha"})):
+        response = sandbox.client().raw_call(method, base + ("" if method == "GET" else "/reset"), data=body)
+        answers.append((response.status_code, response.json()))
+    assert answers == [
+        (403, FORBIDDEN | {"details": {"unauthorizedActionsByAuthentication": rules, "unauthorizedActionsByIAM": ""}}),
+        (403, FORBIDDEN | {"details": {"unauthorizedActionsByAuthentication": "", "unauthorizedActionsByIAM": iam}}),
+    ]
+
+
+FORBIDDEN = {"class": "Client::Forbidden", "message": "User not granted for this request"}
+
+
 def test_an_expired_project_says_so(sandbox, run_ovhkube, tmp_path):
     sandbox.seed({"projects": [{"serviceName": PROJECT, "expired": True, "clusters": [live(1, "alpha")]}]})
 

@@ -5,6 +5,7 @@ See https://help.ovhcloud.com/csm/en-gb-api-getting-started-ovhcloud-api (sectio
 APIs with an application") and https://github.com/ovh/python-ovh#2-configure-your-application.
 """
 
+import json
 import re
 
 KUBE = "/cloud/project/{project}/kube"
@@ -89,3 +90,11 @@ def iam_policy(read_only: bool, projects: list[str] | None, identities: list[str
         "resources": [{"urn": f"urn:v1:{region}:resource:publicCloudProject:{p}"} for p in (projects or ["*"])],
         "permissions": {"allow": [{"action": action} for action in actions]},
     }
+
+
+def rule_for(method: str, path: str) -> str | None:
+    """The rule that allows a call, as `ovhkube access-rules` prints it (every project: `*`); None when none does."""
+    for rule in access_rules(read_only=False):
+        if allows([rule], method, path):
+            return json.dumps(rule)
+    return None

@@ -28,8 +28,8 @@ def one_cause(failures: dict[str, ApiError], projects: int, sandbox: bool) -> st
     everywhere = len(failures) == projects
     if everywhere and classes == {"NOT_GRANTED_CALL"}:
         return f"{_what(first)}: {ACCESS_RULES_HINT}"
-    if everywhere and all(isinstance(f, NotGranted) and f.iam_action for f in failures.values()):
-        return str(first)  # an IAM policy lacks the action: the error names it
+    if everywhere and all(isinstance(f, NotGranted) and (f.iam_action or f.rules_action) for f in failures.values()):
+        return str(first)  # an IAM policy or the key's access rules lack the action: the error names it
     if sandbox and len(failures) == projects and all(f.status == 404 for f in failures.values()):
         return f"{_what(first)}: {SEED_HINT}"
     return None

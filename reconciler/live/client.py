@@ -36,6 +36,7 @@ from reconciler.errors import (
     ReadOnlyError,
     ServiceExpired,
 )
+from reconciler.live.access import rule_for
 from reconciler.live.budget import RequestBudget
 from reconciler.live.shapes import MalformedAnswer, check_answer
 
@@ -49,7 +50,9 @@ TIMEOUT = (10, 60)  # seconds to connect, seconds to read
 CLOCK_BUDGET_SECONDS = 10.0
 # Authentication errorCodes (python-ovh, go-ovh); a wrong signature is a 400 INVALID_SIGNATURE (php-ovh issue #97).
 NOT_GRANTED_CODES = frozenset({"NOT_GRANTED_CALL", "FORBIDDEN"})
-IAM_DETAIL = "unauthorizedActionsByIAM"
+# A refused permission's 403 names the action in one of these (OVHcloud's IAM guide; go-ovh error.go), the other
+# empty: the consumer key's access rules, or an IAM policy.
+RULES_DETAIL, IAM_DETAIL = "unauthorizedActionsByAuthentication", "unauthorizedActionsByIAM"
 
 
 ERROR_TYPES: dict[int | None, type[ApiError]] = {
@@ -67,7 +70,7 @@ def _error_type(status: int | None, details: dict) -> type[ApiError]:
     # Some answers carry it as a class: {"class": "Client::BadRequest", "message": "Invalid signature"}.
     if code in CREDENTIAL_ERROR_CODES or (status == 400 and details.get("message") == "Invalid signature"):
         return AuthError
-    if code in NOT_GRANTED_CODES or (status == 403 and IAM_DETAIL in _details(details)):
+    if code in NOT_GRANTED_CODES or (status == 403 and {IAM_DETAIL, RULES_DETAIL} & set(_details(details))):
         return NotGranted
     return ERROR_TYPES.get(status, ApiError)
 
@@ -330,6 +333,8 @@ def _decoded(response: requests.Response, content: bytes, method: str, path: str
     )
     if isinstance(error, NotGranted):
         error.iam_action = _iam_action(_details(body).get(IAM_DETAIL))
+        error.rules_action = _iam_action(_details(body).get(RULES_DETAIL))
+        error.access_rule = rule_for(method, path)
     raise error
 
 
