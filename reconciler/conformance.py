@@ -3,9 +3,11 @@
 Read-only checks (about a dozen GETs for the whole run): the server clock, the listing and its expanded form, the
 cluster object against GET .../customization, the admission plugins' read-back, zero durations, OVH's error bodies,
 and the answer to a wrong signature. With a throwaway cluster (`write_cluster`), the write checks: PUT of an empty
-apiServer block, a PUT disabling NodeRestriction, a second PUT while the first runs, a zero duration, a reset and
-the waits. Each check ends `pass`, `warn` (ovhkube copes, but the sandbox assumes otherwise: tell us) or `fail`
-(ovhkube is wrong on this endpoint: tell us). docs/conformance.md says how to run it and what to send back.
+apiServer block, a PUT disabling NodeRestriction, a second PUT while the first runs, a zero duration, a PUT of
+kubeProxy alone (is apiServer kept?), an address in the IP restrictions, GET of OIDC where none is set, a reset
+without version and updatePolicy (what both become) and the waits. Each check ends `pass`, `warn` (ovhkube copes,
+but the sandbox assumes otherwise: tell us) or `fail` (ovhkube is wrong on this endpoint: tell us).
+docs/conformance.md says how to run it and what to send back.
 """
 
 import copy
@@ -248,6 +250,7 @@ class _Writes:
         self.put_api_server_empty()
         self.put_node_restriction_off()
         self.put_zero_duration()
+        self.put_kube_proxy_alone()
         self.set_control_plane()
         self.reset()
         self.control_plane_after_reset()
@@ -295,20 +298,44 @@ class _Writes:
         same = (cluster.get("customization") or {}) == (on_get or {})
         self.report.add("customization-after-put", PASS if same else FAIL, "object and GET agree once READY")
 
+    def put_kube_proxy_alone(self) -> None:
+        """Whether a PUT keeps a top-level block it is not sent: one guide says so, another says kubeProxy is set
+        only at creation. AlwaysPullImages off, then a PUT of kubeProxy alone, then a read of apiServer."""
+        api_server = {"admissionPlugins": {"enabled": list(ALWAYS_ENABLED_PLUGINS), "disabled": ["AlwaysPullImages"]}}
+        self.put({"apiServer": api_server})
+        self.wait()
+        self.put({"kubeProxy": {"iptables": {"syncPeriod": "PT45S"}}})
+        cluster = self.wait()
+        plugins = ((cluster.get("customization") or {}).get("apiServer") or {}).get("admissionPlugins")
+        kept = effective_plugins(plugins) == effective_plugins(api_server["admissionPlugins"])
+        detail = f"apiServer after a PUT of kubeProxy alone: {_short(plugins)}"
+        if kept:
+            self.report.add("put-keeps-blocks", PASS, f"{detail} (kept)")
+        else:  # ovhkube sends every block it does not change, so it is right either way: the sandbox is not
+            self.report.add("put-keeps-blocks", WARN, f"{detail} (the whole customization was replaced)")
+        self.put({"apiServer": {}})
+        self.wait()
+
     def set_control_plane(self) -> None:
         """An address in the allow-list and an OIDC without algorithms: how the API answers them back, and what a
         reset then does to them (no reset field carries them; ovhkube puts them back either way)."""
-        self.api.put(f"{self.path}/ipRestrictions", {"ips": ["203.0.113.7"]})
+        answer = self.api.put(f"{self.path}/ipRestrictions", {"ips": ["203.0.113.7"]})
         self.wait()
         ranges = self.api.get(f"{self.path}/ipRestrictions")
         known = ranges in (["203.0.113.7"], ["203.0.113.7/32"])
-        self.report.add("ip-address-form", PASS if known else FAIL, f"203.0.113.7 read back as {_short(ranges)}")
+        detail = f"203.0.113.7 answered back as {_short(answer)} by the PUT, read back as {_short(ranges)}"
+        self.report.add("ip-address-form", PASS if known else FAIL, detail)
         try:  # one configuration at most: a leftover is removed first
             self.api.delete(f"{self.path}/openIdConnect")
             self.wait()
         except NotFound:
             pass
-        self.api.post(f"{self.path}/openIdConnect", {"issuerUrl": "https://conformance.invalid", "clientId": "ovhkube"})
+        self.oidc_none()
+        answer = self.api.post(
+            f"{self.path}/openIdConnect", {"issuerUrl": "https://conformance.invalid", "clientId": "ovhkube"}
+        )
+        shape = f"fields {sorted(answer)}" if isinstance(answer, dict) else _short(answer)
+        self.report.add("oidc-create-answer", PASS, f"POST answered {shape} (ovhkube reads back rather than use it)")
         self.wait()
         oidc = self.api.get(f"{self.path}/openIdConnect") or {}
         algorithms = oidc.get("signingAlgorithms")
@@ -316,6 +343,17 @@ class _Writes:
         self.report.add(
             "oidc-default", PASS if known else FAIL, f"signingAlgorithms left out read back as {quoted(algorithms)}"
         )
+
+    def oidc_none(self) -> None:
+        """What GET .../openIdConnect answers where none is configured (not described): ovhkube reads a 404, null
+        and an empty object alike as none."""
+        try:
+            oidc = self.api.get(f"{self.path}/openIdConnect")
+        except NotFound as exc:
+            self.report.add("oidc-none", PASS, f"none configured: 404 {exc.error_class}")
+            return
+        result = PASS if not oidc else FAIL
+        self.report.add("oidc-none", result, f"none configured: 200 {_short(oidc)}")
 
     def control_plane_after_reset(self) -> None:
         ranges = self.api.get(f"{self.path}/ipRestrictions")
@@ -332,6 +370,10 @@ class _Writes:
             self.wait()
 
     def reset(self) -> None:
+        # A policy that is not the default, then a reset body without version and updatePolicy: the description says
+        # the version is kept; the reset guide says the policy goes back to ALWAYS_UPDATE.
+        self.api.put(f"{self.path}/updatePolicy", {"updatePolicy": "MINIMAL_DOWNTIME"})
+        self.wait()
         before = self.api.get(self.path)
         body = {"name": before.get("name"), "kubeProxyMode": before.get("kubeProxyMode")}
         started = time.monotonic()
@@ -353,6 +395,18 @@ class _Writes:
         self.report.add("reset-plugins", PASS if both_on else FAIL, f"after a reset without them: {_short(plugins)}")
         kept = cluster.get("name") == before.get("name")
         self.report.add("reset-name", PASS if kept else FAIL, f"name {quoted(cluster.get('name'))} after the reset")
+        version, was = minor_of(cluster.get("version")), minor_of(before.get("version"))
+        detail = (
+            f"version {quoted(cluster.get('version'))} after a reset without one (was {quoted(before.get('version'))})"
+        )
+        self.report.add("reset-version", PASS if version == was else FAIL, detail)
+        policy = cluster.get("updatePolicy")
+        detail = f"updatePolicy {quoted(policy)} after a reset without one (was MINIMAL_DOWNTIME)"
+        self.report.add("reset-update-policy", PASS if policy == "ALWAYS_UPDATE" else WARN, detail)
+
+
+def minor_of(version: object) -> str:
+    return ".".join(str(version).split(".")[:2])
 
 
 def _json(response) -> dict:
