@@ -23,9 +23,11 @@ from reconciler.apply.writes import BUSY_CONFLICTS, RESET_STARTED
 from reconciler.durations import is_duration, to_seconds
 from reconciler.errors import ApiError, Conflict, NotFound
 from reconciler.escape import quoted
-from reconciler.live.read import EXPANDED_HEADERS, kube_path
-from reconciler.model import ALWAYS_ENABLED_PLUGINS, CLUSTER_STATUSES, KUBE_PROXY_MODES
+from reconciler.live.read import EXPANDED_HEADERS, ClusterObject
+from reconciler.model import ALWAYS_ENABLED_PLUGINS, CLUSTER_STATUSES, IP_RESTRICTIONS, KUBE_PROXY_MODES, OPENID_CONNECT
 from reconciler.plan.normalize import DURATION_FIELDS, effective_plugins, flatten
+from reconciler.steps import ClusterTarget, Step, StepKind, cluster_path, clusters_path, part_path
+from reconciler.versions import major_minor
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 CLUSTERS_READ = 3  # clusters compared one by one (two GETs each): enough to see the shape, few requests
@@ -95,16 +97,16 @@ def _server_time(api, project: str, report: Report) -> None:
 
 
 def _listings_and_objects(api, project: str, report: Report) -> None:
-    ids = api.get(kube_path(project))
+    ids = api.get(clusters_path(project))
     if not (isinstance(ids, list) and all(isinstance(item, str) for item in ids)):
         report.add("list-ids", FAIL, f"GET .../kube answered {_short(ids)}, not a list of cluster ids")
         return
     report.add("list-ids", PASS, f"{len(ids)} cluster id(s)")
-    expanded, headers = api.get_with_headers(kube_path(project), EXPANDED_HEADERS | {"X-Pagination-Number": "1"})
+    expanded, headers = api.get_with_headers(clusters_path(project), EXPANDED_HEADERS | {"X-Pagination-Number": "1"})
     objects = _expanded_check(expanded, headers, ids, report)
     for cluster_id in ids[:CLUSTERS_READ]:
-        cluster = api.get(kube_path(project, cluster_id))
-        customization = api.get(kube_path(project, cluster_id, "/customization"))
+        cluster = api.get(cluster_path(project, cluster_id))
+        customization = api.get(part_path(project, cluster_id, "customization"))
         _cluster_checks(cluster_id, cluster, customization, objects.get(cluster_id), report)
     if not ids:
         report.add("cluster-object", WARN, "the project has no cluster: nothing to compare (run it on one that has)")
@@ -178,17 +180,16 @@ def _zero_durations_check(name: str, customization: dict, report: Report) -> Non
 
 def _control_plane_reads(api, project: str, report: Report) -> None:
     """The answers ovhkube reads beside the cluster object, on the project's first cluster (two GETs)."""
-    ids = api.get(kube_path(project))
+    ids = api.get(clusters_path(project))
     if not ids:
         return
-    path = kube_path(project, ids[0])
-    ranges = api.get(f"{path}/ipRestrictions")
+    ranges = api.get(part_path(project, ids[0], IP_RESTRICTIONS))
     if isinstance(ranges, list) and all(isinstance(item, str) for item in ranges):
         report.add("ip-restrictions", PASS, f"cluster {ids[0]}: a list of ranges {_short(ranges)}")
     else:
         report.add("ip-restrictions", FAIL, f"cluster {ids[0]}: answered {_short(ranges)}, not a list of ranges")
     try:
-        oidc = api.get(f"{path}/openIdConnect")
+        oidc = api.get(part_path(project, ids[0], OPENID_CONNECT))
     except NotFound:
         report.add("oidc-read", PASS, f"cluster {ids[0]}: 404 (none configured; ovhkube reads it as none)")
         return
@@ -199,7 +200,7 @@ def _control_plane_reads(api, project: str, report: Report) -> None:
 
 def _error_body(api, project: str, report: Report) -> None:
     try:
-        api.get(kube_path(project, NO_SUCH_CLUSTER))
+        api.get(cluster_path(project, NO_SUCH_CLUSTER))
     except NotFound as exc:
         ok = bool(exc.error_class and exc.message and exc.query_id)
         detail = f"404 {exc.error_class}, query id {'present' if exc.query_id else 'MISSING'}: {exc.message}"
@@ -216,7 +217,7 @@ def _wrong_signature(api, project: str, report: Report) -> None:
     wrong = copy.copy(api.client)
     wrong._application_secret = "ovhkube-conformance-wrong-secret"
     try:
-        wrong.raw_call("GET", kube_path(project), None, True).raise_for_status()
+        wrong.raw_call("GET", clusters_path(project), None, True).raise_for_status()
         report.add("bad-signature", FAIL, "a request signed with a wrong secret was answered 2xx")
         return
     except Exception as exc:  # noqa: BLE001 (whatever python-ovh or requests raise: the answer is what matters)
@@ -243,7 +244,10 @@ class _Writes:
 
     @property
     def path(self) -> str:
-        return kube_path(self.project, self.id)
+        return cluster_path(self.project, self.id)
+
+    def at(self, part: str) -> str:
+        return part_path(self.project, self.id, part)
 
     def run(self) -> None:
         self.wait()
@@ -255,11 +259,11 @@ class _Writes:
         self.reset()
         self.control_plane_after_reset()
 
-    def wait(self) -> dict:
+    def wait(self) -> ClusterObject:
         return wait_until_ready(self.api, self.project, self.id, timeout=self.timeout, stop=self.stop, report=self.say)
 
     def put(self, body: dict):
-        return self.api.put(f"{self.path}/customization", body)
+        return self.api.put(self.at("customization"), body)
 
     def put_api_server_empty(self) -> None:
         self.put({"apiServer": {}})
@@ -294,7 +298,7 @@ class _Writes:
         value = answered.get("minSyncPeriod")
         zero = isinstance(value, str) and is_duration(value) and to_seconds(value) == 0
         self.report.add("zero-duration", PASS if zero else FAIL, f"PT0S read back as {quoted(value)}")
-        on_get = self.api.get(f"{self.path}/customization")
+        on_get = self.api.get(self.at("customization"))
         same = (cluster.get("customization") or {}) == (on_get or {})
         self.report.add("customization-after-put", PASS if same else FAIL, "object and GET agree once READY")
 
@@ -319,25 +323,25 @@ class _Writes:
     def set_control_plane(self) -> None:
         """An address in the allow-list and an OIDC without algorithms: how the API answers them back, and what a
         reset then does to them (no reset field carries them; ovhkube puts them back either way)."""
-        answer = self.api.put(f"{self.path}/ipRestrictions", {"ips": ["203.0.113.7"]})
+        answer = self.api.put(self.at(IP_RESTRICTIONS), {"ips": ["203.0.113.7"]})
         self.wait()
-        ranges = self.api.get(f"{self.path}/ipRestrictions")
+        ranges = self.api.get(self.at(IP_RESTRICTIONS))
         known = ranges in (["203.0.113.7"], ["203.0.113.7/32"])
         detail = f"203.0.113.7 answered back as {_short(answer)} by the PUT, read back as {_short(ranges)}"
         self.report.add("ip-address-form", PASS if known else FAIL, detail)
         try:  # one configuration at most: a leftover is removed first
-            self.api.delete(f"{self.path}/openIdConnect")
+            self.api.delete(self.at(OPENID_CONNECT))
             self.wait()
         except NotFound:
             pass
         self.oidc_none()
         answer = self.api.post(
-            f"{self.path}/openIdConnect", {"issuerUrl": "https://conformance.invalid", "clientId": "ovhkube"}
+            self.at(OPENID_CONNECT), {"issuerUrl": "https://conformance.invalid", "clientId": "ovhkube"}
         )
         shape = f"fields {sorted(answer)}" if isinstance(answer, dict) else _short(answer)
         self.report.add("oidc-create-answer", PASS, f"POST answered {shape} (ovhkube reads back rather than use it)")
         self.wait()
-        oidc = self.api.get(f"{self.path}/openIdConnect") or {}
+        oidc = self.api.get(self.at(OPENID_CONNECT)) or {}
         algorithms = oidc.get("signingAlgorithms")
         known = algorithms in (None, [], ["RS256"])
         self.report.add(
@@ -348,7 +352,7 @@ class _Writes:
         """What GET .../openIdConnect answers where none is configured (not described): ovhkube reads a 404, null
         and an empty object alike as none."""
         try:
-            oidc = self.api.get(f"{self.path}/openIdConnect")
+            oidc = self.api.get(self.at(OPENID_CONNECT))
         except NotFound as exc:
             self.report.add("oidc-none", PASS, f"none configured: 404 {exc.error_class}")
             return
@@ -356,28 +360,30 @@ class _Writes:
         self.report.add("oidc-none", result, f"none configured: 200 {_short(oidc)}")
 
     def control_plane_after_reset(self) -> None:
-        ranges = self.api.get(f"{self.path}/ipRestrictions")
+        ranges = self.api.get(self.at(IP_RESTRICTIONS))
         result = PASS if not ranges else WARN
         self.report.add("reset-ip-restrictions", result, f"after a reset: {_short(ranges)} (ovhkube puts them back)")
         try:
-            oidc = self.api.get(f"{self.path}/openIdConnect")
+            oidc = self.api.get(self.at(OPENID_CONNECT))
         except NotFound:
             oidc = None
         result = PASS if not oidc else WARN
         self.report.add("reset-oidc", result, f"after a reset: {_short(oidc)} (ovhkube puts it back, or finds it kept)")
         if oidc:
-            self.api.delete(f"{self.path}/openIdConnect")
+            self.api.delete(self.at(OPENID_CONNECT))
             self.wait()
 
     def reset(self) -> None:
         # A policy that is not the default, then a reset body without version and updatePolicy: the description says
         # the version is kept; the reset guide says the policy goes back to ALWAYS_UPDATE.
-        self.api.put(f"{self.path}/updatePolicy", {"updatePolicy": "MINIMAL_DOWNTIME"})
+        here = ClusterTarget(self.project, self.id)
+        not_default = Step(StepKind.UPDATE_POLICY, here, {"updatePolicy": "MINIMAL_DOWNTIME"})
+        self.api.put(not_default.path, not_default.body)
         self.wait()
         before = self.api.get(self.path)
         body = {"name": before.get("name"), "kubeProxyMode": before.get("kubeProxyMode")}
         started = time.monotonic()
-        self.api.post(f"{self.path}/reset", body)
+        self.api.post(Step(StepKind.RESET, here, body).path, body)
         seen: list[str | None] = []
         while len(seen) < 20:
             cluster = self.api.get(self.path)
@@ -395,7 +401,7 @@ class _Writes:
         self.report.add("reset-plugins", PASS if both_on else FAIL, f"after a reset without them: {_short(plugins)}")
         kept = cluster.get("name") == before.get("name")
         self.report.add("reset-name", PASS if kept else FAIL, f"name {quoted(cluster.get('name'))} after the reset")
-        version, was = minor_of(cluster.get("version")), minor_of(before.get("version"))
+        version, was = major_minor(cluster.get("version")), major_minor(before.get("version"))
         detail = (
             f"version {quoted(cluster.get('version'))} after a reset without one (was {quoted(before.get('version'))})"
         )
@@ -403,10 +409,6 @@ class _Writes:
         policy = cluster.get("updatePolicy")
         detail = f"updatePolicy {quoted(policy)} after a reset without one (was MINIMAL_DOWNTIME)"
         self.report.add("reset-update-policy", PASS if policy == "ALWAYS_UPDATE" else WARN, detail)
-
-
-def minor_of(version: object) -> str:
-    return ".".join(str(version).split(".")[:2])
 
 
 def _json(response) -> dict:

@@ -116,10 +116,12 @@ def no_commands_in_output():
         sys.stdout, sys.stderr = saved
 
 
-def quoted(name) -> str:
-    """A name from a file or the API in double quotes, as JSON writes it: an empty or blank one is seen, and a
-    newline or an escape code shows as `\\n`, `\\u001b`. Not Python's repr: `'a'`, `None`."""
-    return json.dumps(name, ensure_ascii=False)
+def quoted(value: object, limit: int | None = None) -> str:
+    """A value from a file, a plan or the API for a message, as JSON writes it, on one line: a name in double quotes
+    (an empty or blank one is seen, a newline or an escape code shows as `\\n`, `\\u001b`), null, [1, 2]; not
+    Python's repr (`'a'`, `None`). `limit`: cut to that many characters, ending in `...`."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 
 def quoted_list(names) -> str:

@@ -9,10 +9,12 @@ as empty. Comparison goes through reconciler.plan.normalize, never through these
 """
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 MANAGED_BLOCKS = ("apiServer", "kubeProxy")
 KUBE_PROXY_MODES = ("iptables", "ipvs")
+DEFAULT_SYNC_PERIOD_SECONDS = 30  # kube-proxy's sync period when none is set, in both modes
 IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
 ADMISSION_PLUGINS = ("AlwaysPullImages", "NodeRestriction")  # both enabled where nothing else is asked (API default)
 ALWAYS_ENABLED_PLUGINS = ("NodeRestriction",)  # OVHcloud keeps it on: only AlwaysPullImages can be turned off
@@ -36,7 +38,7 @@ KEPT_ON_RESET = (
 )
 # What a reset loses and no reset field can carry (ovh/public-cloud-roadmap#356): each has its own GET, read before a
 # reset and put back after it (reconciler.plan.planner.restore_after_reset); the fingerprint covers each where read.
-RESTORED_AFTER_RESET = ("ipRestrictions", "openIdConnect")
+IP_RESTRICTIONS, OPENID_CONNECT = RESTORED_AFTER_RESET = ("ipRestrictions", "openIdConnect")
 UPDATE_POLICIES = ("ALWAYS_UPDATE", "MINIMAL_DOWNTIME", "NEVER_UPDATE")
 # The Kubernetes minors the API describes (cloud.kube.VersionEnum); a cluster's own nextUpgradeVersions may offer a
 # newer one, which is then taken too.
@@ -153,3 +155,37 @@ class DesiredCluster:
     @property
     def key(self) -> tuple[str, str]:
         return (self.project, self.name)
+
+
+class ErrorReason(StrEnum):
+    """Why a cluster's action is `error`, for programs (drift, scripts reading the JSON); `error` says it to people."""
+
+    READ_FAILED = "read_failed"  # the cluster, or its project's listing, could not be read
+    UNKNOWN_IF_EXISTS = "unknown_if_exists"  # not found, but some cluster of the project could not be read
+    NAME_TAKEN_TWICE = "name_taken_twice"  # several clusters of the project have the name: spec.id must pick one
+    ID_NOT_FOUND = "id_not_found"  # spec.id names no cluster of the project
+    ID_NAME_MISMATCH = "id_name_mismatch"  # spec.id is a cluster of another name
+    REGION_REQUIRED = "region_required"  # absent, and spec.region is needed to create it
+    REGION_MISMATCH = "region_mismatch"  # a region never changes
+    RESET_NOT_ALLOWED = "reset_not_allowed"  # a kubeProxyMode change needs lifecycle.allowReset: true
+    RESET_WOULD_LOSE = "reset_would_lose"  # the reset wipes IP restrictions or OIDC that no file holds
+    MODE_WITHOUT_EFFECT = "mode_without_effect"  # a kubeProxyMode change on a Standard-plan (Cilium) cluster
+    NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
+    UPGRADE_NOT_ALLOWED = "upgrade_not_allowed"  # spec.version above live needs lifecycle.allowUpgrade: true
+    UPGRADE_REFUSED_BY_POLICY = "upgrade_refused_by_policy"  # the API refuses upgrades under NEVER_UPDATE
+    VERSION_NOT_OFFERED = "version_not_offered"  # spec.version above live is not a minor the cluster can go to
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    project: str
+    name: str
+    id: str | None = None
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.project[:8]}…/{self.id or 'new'})"
+
+    def to_dict(self) -> dict:
+        return {"project": self.project, "name": self.name, "id": self.id, "region": self.region}

@@ -106,8 +106,9 @@ def test_saved_plan_applies_exactly_the_requests_it_shows(sandbox, run_ovhkube, 
     result, account = apply_json(run_ovhkube, sandbox, "--plan", plan_file)
 
     assert result.returncode == 0, result.stderr
-    sent = [{k: r[k] for k in ("method", "path", "body")} for c in account["clusters"] for r in c["requests"]]
-    assert sent == [r for change in planned["changes"] for r in change["requests"]]
+    request = ("method", "path", "body")
+    sent = [{k: r[k] for k in request} for c in account["clusters"] for r in c["requests"]]
+    assert sent == [{k: r[k] for k in request} for change in planned["changes"] for r in change["requests"]]
     assert len(sent) == 2
     assert all(r["error"] is None for c in account["clusters"] for r in c["requests"])
     assert {c["cluster"]["name"]: c["result"] for c in account["clusters"]} == {
@@ -179,12 +180,17 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
     # Format 2 had no upgrade action nor control-plane requests, and fingerprinted fewer fields.
     before_upgrades = tmp_path / "format-2.json"
     before_upgrades.write_text(json.dumps({"format_version": "2", "tool_version": __version__, "changes": []}))
+    # Format 3 stored each step as a bare request (method, path, body): its steps have no kind to be read by.
+    format_3 = tmp_path / "format-3.json"
+    format_3.write_text(json.dumps({"format_version": "3", "tool_version": __version__, "changes": []}))
     broken = tmp_path / "broken.json"
     broken.write_text('{"format_version": "2", "changes": [')
     for path, expected in (
         (future, "(plan format 9); this is ovhkube"),
         (other_version, "the plan was made by ovhkube 0.0.1 (plan format 2)"),
-        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format 3)"),
+        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format 4)"),
+        (format_3, "(plan format 3); this is ovhkube"),
+        (format_3, "(plan format 4): make the plan again with this version"),
         (broken, "not a plan file"),
         (tmp_path / "missing.json", "cannot read plan file"),
     ):

@@ -95,7 +95,8 @@ def oidc_put_in_place_of_post(entry: dict) -> None:
 
 
 def one_more_follow_up(entry: dict) -> None:
-    entry["requests"].append({"method": "DELETE", "path": entry["requests"][2]["path"], "body": None})
+    path = entry["requests"][2]["path"]
+    entry["requests"].append({"kind": "oidc_delete", "method": "DELETE", "path": path, "body": None})
 
 
 FORGED = {

@@ -345,7 +345,7 @@ def test_a_cluster_in_another_region_is_an_error_not_drift(fleet, sandbox, run_o
 
 def test_every_error_reason_of_the_plan_has_a_drift_state():
     from reconciler.drift.report import STATE_OF_REASON
-    from reconciler.plan.data import ErrorReason
+    from reconciler.model import ErrorReason
 
     assert set(STATE_OF_REASON) == set(ErrorReason) and set(STATE_OF_REASON.values()) <= {"drifted", "error"}
 

@@ -8,6 +8,7 @@
 The sandbox's own rule is in test_sandbox_independence."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from test_sandbox_independence import imported_modules
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 ENGINE = ("files/", "live/read.py", "plan/", "apply/", "drift/", "export/")
-ENGINE_LEAVES = ("model.py", "errors.py", "durations.py", "paint.py")
+ENGINE_LEAVES = ("model.py", "errors.py", "durations.py", "paint.py", "steps.py", "versions.py")
 CLI_FRAMEWORK = ("typer", "click", "rich")
 API_CLIENT = ("ovh", "requests")
 MAY_LOAD_THE_API_CLIENT = {"live/client.py", "commands/connect.py"}
@@ -88,3 +89,85 @@ def test_the_rules_see_what_they_must(tmp_path):
     source = tmp_path / "mixed.py"
     source.write_text("import json\nclass A:\n    import ovh\ndef f():\n    import requests\n")
     assert imported_when_loaded(source) == {"json", "ovh"}  # a lazy import in a function is allowed
+
+
+# The step module turns a step into method and path, and makes the paths live/ reads; live/ sends and reads them;
+# the sandbox is the API's own emulation. Nothing else builds or parses an API path.
+MAY_NAME_API_PATHS = ("steps.py", "live/", "sandbox/")
+# "GET .../customization" in a message is no path; an IAM action (apiovh:kube/reset) is none either.
+API_PATH = re.compile(
+    r"(?<!\.\.\.)(?<!apiovh:kube)/(cloud|kube|customization|reset|update|updatePolicy|ipRestrictions|openIdConnect|nodepool)\b"
+)
+
+
+def api_paths_named(path: Path) -> list[str]:
+    """The string constants (docstrings aside) that hold an API path or a piece of one, and the places that glue
+    or cut a path at its slashes ("/" + name, request.path.split("/"))."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            if API_PATH.search(node.value):
+                found.append(f"line {node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            if isinstance(node.left, ast.Constant) and node.left.value == "/":
+                found.append(f"line {node.lineno}: '/' + ...")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            cut = node.func.value
+            cuts = node.func.attr in ("split", "rsplit", "partition", "rpartition")
+            of_a_path = (isinstance(cut, ast.Name) and cut.id == "path") or (
+                isinstance(cut, ast.Attribute) and cut.attr == "path"
+            )
+            if cuts and of_a_path and any(isinstance(arg, ast.Constant) and arg.value == "/" for arg in node.args):
+                found.append(f"line {node.lineno}: .{node.func.attr}('/')")
+    return found
+
+
+def test_only_the_step_module_and_live_name_an_api_path():
+    offenders = [
+        f"{path.relative_to(PACKAGE)} {place}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not path.relative_to(PACKAGE).as_posix().startswith(MAY_NAME_API_PATHS)
+        for place in api_paths_named(path)
+    ]
+    assert offenders == []
+
+
+def test_the_api_path_rule_sees_what_it_must(tmp_path):
+    source = tmp_path / "paths.py"
+    source.write_text(
+        '"""Docstrings may say /cloud/project/{id}/kube."""\n'
+        'A = f"/cloud/project/{p}/kube"\n'
+        'B = path.endswith("/reset")\n'
+        'C = "/" + part\n'
+        'D = path.rsplit("/", 1)\n'
+        'E = "a/b is a ratio, not a path"\n'
+        'F = key.rpartition("/")\n'
+    )
+    assert sorted({place.split(":")[0] for place in api_paths_named(source)}) == [
+        "line 2",
+        "line 3",
+        "line 4",
+        "line 5",
+    ]
+
+
+def test_live_and_files_import_nothing_of_the_plan():
+    """The data flows files -> live -> plan: what both ends share (cluster identity, error reasons, the API's facts)
+    lives in the root leaves (model.py, steps.py, versions.py)."""
+    offenders = [
+        f"{path.relative_to(PACKAGE)} imports {module}"
+        for folder in ("files", "live")
+        for path in sorted((PACKAGE / folder).glob("*.py"))
+        for module in sorted(imported_modules(path))
+        if module.startswith("reconciler.plan")
+    ]
+    assert offenders == []

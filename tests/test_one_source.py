@@ -6,7 +6,8 @@ what a reset keeps is one list, fingerprinted whole: a setting added to it makes
 from reconciler import model
 from reconciler.export.documents import KNOWN_FIELDS
 from reconciler.files.schema import load_schema
-from reconciler.live.read import FINGERPRINT_FIELDS, IDENTITY_FIELDS, LiveCluster, fingerprint
+from reconciler.live.read import LiveCluster
+from reconciler.plan.fingerprint import FINGERPRINT_FIELDS, IDENTITY_FIELDS, fingerprint
 from reconciler.plan.normalize import DURATION_FIELDS, KUBE_PROXY_DEFAULTS, ZERO_MEANS_UNSET
 
 SCHEMA = load_schema()

@@ -121,6 +121,7 @@ def test_one_field_update_puts_the_whole_kube_proxy_block_and_the_api_server_as_
     ]
     assert change["requests"] == [
         {
+            "kind": "put_customization",
             "method": "PUT",
             "path": f"/cloud/project/{PROJECT}/kube/{CLUSTER_ID}/customization",
             "body": {
@@ -218,6 +219,7 @@ def test_absent_cluster_is_created_with_an_explicit_mode(sandbox, run_ovhkube, t
     assert change["action"] == "create"
     assert change["requests"] == [
         {
+            "kind": "create",
             "method": "POST",
             "path": f"/cloud/project/{PROJECT}/kube",
             "body": {
@@ -260,7 +262,7 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
     assert "kube-proxy will be restarted" in text.stdout
     assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset. (0 unchanged)")
     saved = json.loads(out.read_text())
-    assert saved["format_version"] == "3" and saved["changes"][0]["action"] == "update"
+    assert saved["format_version"] == "4" and saved["changes"][0]["action"] == "update"
     assert saved["changes"][0]["reason"] is None  # only an error has a reason
     assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
     assert "### ovhkube plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset." in summary.read_text()

@@ -6,7 +6,8 @@ import json
 import pytest
 from apply_helpers import PROJECT, apply_json, live, seed, write_fleet
 
-from reconciler.plan.control_plane import minor_tuple, upgrade_refusal
+from reconciler.plan.control_plane import upgrade_refusal
+from reconciler.versions import minor_of
 
 
 def document(name: str, version: str) -> dict:
@@ -37,7 +38,7 @@ def test_what_a_cluster_can_be_upgraded_to(have, want, offered, refusal):
     [("1.31", (1, 31)), ("1.31.4", (1, 31)), ("2.0", (2, 0)), ("1.999999999", None), ("1.031", None), ("x", None)],
 )
 def test_a_minor_is_read_only_within_the_format(text, minor):
-    assert minor_tuple(text) == minor
+    assert minor_of(text) == minor
 
 
 def test_a_huge_minor_never_reaches_the_api(sandbox, run_ovhkube, tmp_path):

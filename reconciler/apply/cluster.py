@@ -1,15 +1,17 @@
-"""Apply one cluster's plan entry: wait until it can be changed, send its requests in order, wait, verify.
+"""Apply one cluster's plan entry: wait until it can be changed, send its steps in order, wait, verify.
 
-Only the plan is followed: its requests are sent as written (after checking each belongs to this cluster), and the
-verification checks its diff. Every way this can end becomes a ClusterOutcome; nothing escapes to stop the others.
+Only the plan is followed: its steps are sent as written (the planner's, or a saved plan's checked whole by
+reconciler.plan.planfile), and the verification checks its diff. Every way this can end becomes a ClusterOutcome;
+nothing escapes to stop the others.
 """
 
 import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.carried import not_as_read
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
@@ -19,19 +21,23 @@ from reconciler.apply.writes import (
     check_before_post,
     post_create,
     post_reset,
-    put_customization,
     send_setting,
 )
-from reconciler.live.read import kube_path
+from reconciler.live.read import ClusterObject
 from reconciler.model import RESTORED_AFTER_RESET
-from reconciler.plan.data import NEW_CLUSTER_ID, Change, Request
+from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.planfile import not_as_read
+from reconciler.steps import PART_OF_KIND, Step, StepKind
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
 
 NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
 
 
 def apply_change(
-    api,
+    api: "Api",
     change: Change,
     options: ApplyOptions,
     stop: threading.Event,
@@ -41,14 +47,14 @@ def apply_change(
     started = time.monotonic()
     session = ClusterSession(api, change, options, stop, say, cluster_id=change.cluster.id, watch=watch)
 
-    def outcome(result: str, reason: str | None = None, **details) -> ClusterOutcome:
+    def outcome(result: str, reason: str | None = None, **details: Any) -> ClusterOutcome:
         return ClusterOutcome(
             change, result, reason, time.monotonic() - started, session.cluster_id, session.records, **details
         )
 
-    if change.action == "error":
+    if change.action is Action.ERROR:
         return outcome("failed", f"could not be planned: {change.error}")
-    if change.action == "noop":
+    if change.action is Action.NOOP:
         return outcome("unchanged")
     try:
         try:
@@ -67,11 +73,11 @@ def apply_change(
         say(f"failed: {exc.reason}")
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
     except Interrupted:
-        if change.action == "reset" and session.records and len(change.requests) > 1:
+        if change.action is Action.RESET and session.records and len(change.steps) > 1:
             lost = _lost(change, 1)
             return outcome("interrupted", reset_interrupted(change), mismatches=lost, notes=_put_back_notes(session))
-        if session.created and len(change.requests) > 1:
-            all_sent = len(session.records) == len(change.requests)
+        if session.created and len(change.steps) > 1:
+            all_sent = len(session.records) == len(change.steps)
             why = "stopped while verifying them" if all_sent else "stopped before they were sent and verified"
             return outcome("interrupted", created_but(session, why))
         if session.records:
@@ -81,7 +87,7 @@ def apply_change(
         return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOutcome:
+def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[..., ClusterOutcome]) -> ClusterOutcome:
     """Someone else's reset or create: it is not sent again; with waiting, follow it to READY and verify the plan's
     diff. After a reset, what the diff shows put back (the files' IP restrictions and OIDC, which that reset wiped:
     an apply stopped before putting them back, planned again) is sent, once the reset is over."""
@@ -91,36 +97,35 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome) -> ClusterOut
     try:
         cluster = session.wait_ready(after_change=False)
         if put_backs:
-            cluster = _after_the_reset(session, session.change.requests[0], cluster)
-        for index, request in enumerate(put_backs, start=1):
-            kind = request_kind(session.change, request)
-            session.say(f"after the reset: {sending(kind, request, index, len(put_backs) + 1)}")
-            _send(session, kind, request, index, cluster)
+            cluster = _after_the_reset(session, session.change.steps[0], cluster)
+        for index, step in enumerate(put_backs, start=1):
+            session.say(f"after the reset: {sending(step, index, len(put_backs) + 1)}")
+            _send(session, step, index, cluster)
             cluster = session.wait_ready(after_change=True)
         misses = _unmet_after_settling(session, cluster, session.change.diff)
     except ClusterFailed as exc:
         return outcome("failed", f"{reason}; then: {exc.reason}", mismatches=exc.mismatches)
     if misses:
         paths = ", ".join(miss["path"] for miss in misses)
-        if session.change.action == "create" and any(miss["path"] in FOLLOWED_PATHS for miss in misses):
+        if session.change.action is Action.CREATE and any(miss["path"] in FOLLOWED_PATHS for miss in misses):
             # Its creator may still be setting them; this apply did not create it and does not guess.
             paths += "; nothing was sent to a cluster this apply did not create: run apply again to set what is missing"
         return outcome("failed", f"{reason}; not live after it: {paths}", mismatches=misses)
     if put_backs:
-        names = " and ".join(FOLLOW_UP_NAMES[request_kind(session.change, request)] for request in put_backs)
+        names = " and ".join(FOLLOW_UP_NAMES[PART_OF_KIND[step.kind]] for step in put_backs)
         reason += f"; put back what it wiped: {names}"
     return outcome("done_elsewhere", reason, verified=True)
 
 
-def _put_backs_in_diff(change: Change) -> list[Request]:
+def _put_backs_in_diff(change: Change) -> list[Step]:
     """A reset entry's put-backs whose setting its diff shows changing: what the reviewed plan sets, whoever reset."""
-    if change.action != "reset":
+    if change.action is not Action.RESET:
         return []
     named = {entry.path.split(".")[0] for entry in change.diff}
-    return [request for request in change.requests[1:] if request.path.rsplit("/", 1)[-1] in named]
+    return [step for step in change.steps[1:] if PART_OF_KIND.get(step.kind) in named]
 
 
-def _unmet_after_settling(session: ClusterSession, cluster: dict, expected: list[FieldChange]) -> list[dict]:
+def _unmet_after_settling(session: ClusterSession, cluster: ClusterObject, expected: list[FieldChange]) -> list[dict]:
     """What of `expected` (the plan's diff, and what a reset put back) is not live, checked on the READY read itself
     (the cluster object carries the customization: no request of its own). A change the API shows late (READY at
     once, then busy, or an object that lags the PUT) is waited for again over the settle window before it counts
@@ -134,19 +139,15 @@ def _unmet_after_settling(session: ClusterSession, cluster: dict, expected: list
     return misses
 
 
-def _execute(session: ClusterSession) -> dict | None:
-    """Send the requests, waiting READY after each; the cluster as last read at READY (None with --no-wait)."""
+def _execute(session: ClusterSession) -> ClusterObject | None:
+    """Send the steps, waiting READY after each; the cluster as last read at READY (None with --no-wait)."""
     change = session.change
-    kinds = [request_kind(change, request) for request in change.requests]
-    if not kinds_fit(change.action, kinds):
-        # A hand-edited plan: a reset or create the reviewed summary did not count, or one sent twice.
-        raise ClusterFailed(
-            f"the plan's requests ({', '.join(kinds)}) do not match its action ({change.action}); nothing was sent"
-        )
-    if change.status not in (None, "READY") and kinds[:1] != ["create"]:
+    kinds = [step.kind for step in change.steps]  # the planner's, or a saved plan's checked whole
+    first = kinds[0]
+    if change.status not in (None, "READY") and first is not StepKind.CREATE:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)
-    if kinds[0] not in ("create", "reset"):
+    if first not in (StepKind.CREATE, StepKind.RESET):
         # A direct GET right before the write: the plan's listing may be minutes old (a prompt, a saved plan).
         live = session.read()
         if not session.matches_plan(live):
@@ -154,28 +155,28 @@ def _execute(session: ClusterSession) -> dict | None:
         edited = not_as_read(change, live)
         if edited:
             raise ClusterFailed(edited)
-    if kinds[:1] in (["create"], ["reset"]):
-        check_before_post(session, kinds[0], change.requests[0])
+    if first in (StepKind.CREATE, StepKind.RESET):
+        check_before_post(session, first, change.steps[0])
     cluster = None
     # What follows a create or a reset is waited for even under --no-wait: a create's IP restrictions and OIDC need
     # the new cluster READY, and what a reset puts back must go after it, or the reset wipes it. The plan the
     # reviewer saw is applied whole, not left half-done with the API server open or its settings lost.
-    puts_back = kinds[0] == "reset" and len(kinds) > 1
-    follows = kinds[0] in ("create", "reset") and len(kinds) > 1
+    puts_back = first is StepKind.RESET and len(kinds) > 1
+    follows = first in (StepKind.CREATE, StepKind.RESET) and len(kinds) > 1
     if follows and not session.options.wait:
-        session.say(f"--no-wait: waiting all the same for the {kinds[0]}, then for each request after it")
-    for index, (kind, request) in enumerate(zip(kinds, change.requests, strict=True)):
+        session.say(f"--no-wait: waiting all the same for the {first}, then for each request after it")
+    for index, step in enumerate(change.steps):
         if session.stop.is_set():
             raise Interrupted()
-        if index and kinds[0] == "create":
-            request = Request(request.method, request.path.replace(NEW_CLUSTER_ID, session.known_id), request.body)
-        session.say(sending(kind, request, index, len(kinds)))
+        if index and first is StepKind.CREATE:  # done to the new cluster, whose id the create answered
+            step = replace(step, target=step.target.with_id(session.known_id))
+        session.say(sending(step, index, len(kinds)))
         try:
-            _send(session, kind, request, index, cluster)
+            _send(session, step, index, cluster)
             if session.options.wait or follows:
                 cluster = session.wait_ready(after_change=True)
-                if kind == "reset":
-                    cluster = _after_the_reset(session, request, cluster)
+                if step.kind is StepKind.RESET:
+                    cluster = _after_the_reset(session, step, cluster)
         except ClusterFailed as exc:
             if session.created and len(kinds) > 1:
                 raise ClusterFailed(created_but(session, exc.reason, first=max(index, 1)), exc.mismatches) from None
@@ -185,21 +186,18 @@ def _execute(session: ClusterSession) -> dict | None:
     return cluster
 
 
-def _send(session: ClusterSession, kind: str, request: Request, index: int, cluster: dict | None) -> None:
-    if kind == "create":
-        post_create(session, request)
-    elif kind == "reset":
-        post_reset(session, request)
-    elif kind == "customization":
-        put_customization(session, request, first=index == 0)
+def _send(session: ClusterSession, step: Step, index: int, cluster: ClusterObject | None) -> None:
+    if step.kind is StepKind.CREATE:
+        post_create(session, step)
+    elif step.kind is StepKind.RESET:
+        post_reset(session, step)
     else:
-        send_setting(session, request, kind, first=index == 0, before=cluster)
+        send_setting(session, step, first=index == 0, before=cluster)
 
 
 def _follow_up_names(change: Change, first: int = 1) -> str:
-    """`IP restrictions and OIDC`: what the create's requests from `first` on set."""
-    names = [FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[first:]]
-    return " and ".join(names)
+    """`IP restrictions and OIDC`: what the create's or the reset's steps from `first` on set."""
+    return " and ".join(FOLLOW_UP_NAMES[PART_OF_KIND[step.kind]] for step in change.steps[first:])
 
 
 def created_but(session: ClusterSession, reason: str, first: int = 1) -> str:
@@ -214,7 +212,7 @@ def created_but(session: ClusterSession, reason: str, first: int = 1) -> str:
 
 def not_put_back(change: Change, first: int, reason: str) -> str:
     """A setting a reset wiped could not be put back (its request and those after it): the reset went through."""
-    names = " and ".join(FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[first:])
+    names = _follow_up_names(change, first)
     return (
         f"the reset went through, but its {names} may not be put back: {reason}; the reset wiped them (the values "
         f"are below): {PUT_BACK_BY_THE_FILES}"
@@ -223,7 +221,7 @@ def not_put_back(change: Change, first: int, reason: str) -> str:
 
 def reset_interrupted(change: Change) -> str:
     """Stopped between a reset and the end of its put-backs: what the reset wiped, said with the values."""
-    names = " and ".join(FOLLOW_UP_NAMES[request_kind(change, request)] for request in change.requests[1:])
+    names = _follow_up_names(change)
     return (
         f"stopped after the reset, before the {names} it wiped were put back and verified (the values are below): "
         f"{PUT_BACK_BY_THE_FILES}"
@@ -234,8 +232,8 @@ def _put_back_notes(session: ClusterSession) -> list[str]:
     """Each setting a reset wiped, with its value: sent (answered, not verified), or still to put back."""
     answered = {(record.method, record.path) for record in session.records if record.error is None}
     notes = []
-    for request, (part, value) in zip(session.change.requests[1:], put_back_values(session.change), strict=True):
-        state = "put back, not verified" if (request.method, request.path) in answered else "still to put back"
+    for step, (part, value) in zip(session.change.steps[1:], put_back_values(session.change), strict=True):
+        state = "put back, not verified" if (step.method, step.path) in answered else "still to put back"
         notes.append(f"{state}: {part} {json.dumps(value)}")
     return notes
 
@@ -249,11 +247,11 @@ def _id_note(session: ClusterSession) -> str:
     return f" (id {session.cluster_id})" if session.cluster_id else ""
 
 
-def _after_the_reset(session: ClusterSession, request: Request, cluster: dict) -> dict:
+def _after_the_reset(session: ClusterSession, step: Step, cluster: ClusterObject) -> ClusterObject:
     """READY right after a reset may still be the cluster before it, on an API that shows the reset late: what is
     put back after it (IP restrictions, OIDC) would then be wiped by it. The reset always changes the mode, so the
     new mode says it is over. Usually it shows at once, and this costs no request."""
-    mode = (request.body or {}).get("kubeProxyMode")
+    mode = (step.body or {}).get("kubeProxyMode")
     deadline = time.monotonic() + session.options.timeout
     intervals = poll_intervals()  # growing, as every wait: a late reset must not cost a read a second
     while mode and cluster.get("kubeProxyMode") != mode:
@@ -265,62 +263,20 @@ def _after_the_reset(session: ClusterSession, request: Request, cluster: dict) -
 
 
 SENDING = {
-    "create": "creating the cluster (POST)",
-    "reset": "resetting the cluster (POST reset: all Kubernetes data is erased)",
-    "customization": "updating the customization (PUT)",
-    "policy": "setting the update policy (PUT updatePolicy)",
-    "ipRestrictions": "setting the API server's IP restrictions (PUT ipRestrictions)",
-    "oidc": "setting OIDC ({method} openIdConnect)",
-    "upgrade": "upgrading (POST update {strategy}: nodes are drained and replaced one by one)",
+    StepKind.CREATE: "creating the cluster (POST)",
+    StepKind.RESET: "resetting the cluster (POST reset: all Kubernetes data is erased)",
+    StepKind.PUT_CUSTOMIZATION: "updating the customization (PUT)",
+    StepKind.UPDATE_POLICY: "setting the update policy (PUT updatePolicy)",
+    StepKind.IP_RESTRICTIONS: "setting the API server's IP restrictions (PUT ipRestrictions)",
+    StepKind.OIDC_CREATE: "setting OIDC (POST openIdConnect)",
+    StepKind.OIDC_UPDATE: "setting OIDC (PUT openIdConnect)",
+    StepKind.OIDC_DELETE: "setting OIDC (DELETE openIdConnect)",
+    StepKind.UPGRADE: "upgrading (POST update {strategy}: nodes are drained and replaced one by one)",
 }
-SETTING_KINDS = frozenset({"customization", "policy", "ipRestrictions", "oidc"})
-# What a create sends once the new cluster is READY, with the id in place of NEW_CLUSTER_ID.
-AFTER_CREATE = {("PUT", "/ipRestrictions"): "ipRestrictions", ("POST", "/openIdConnect"): "oidc"}
-FOLLOW_UP_NAMES = {"ipRestrictions": "IP restrictions", "oidc": "OIDC"}  # the kinds a create or reset has after it
+FOLLOW_UP_NAMES = {RESTORED_AFTER_RESET[0]: "IP restrictions", RESTORED_AFTER_RESET[1]: "OIDC"}
 FOLLOWED_PATHS = RESTORED_AFTER_RESET  # their diff paths: what a reset wipes is what a create may set after it
-# (method, path suffix) -> kind; create and reset are told apart by their whole path.
-KINDS = {
-    ("PUT", "/customization"): "customization",
-    ("PUT", "/updatePolicy"): "policy",
-    ("PUT", "/ipRestrictions"): "ipRestrictions",
-    ("POST", "/openIdConnect"): "oidc",
-    ("PUT", "/openIdConnect"): "oidc",
-    ("DELETE", "/openIdConnect"): "oidc",
-    ("POST", "/update"): "upgrade",
-    ("POST", "/reset"): "reset",
-}
 
 
-def sending(kind: str, request: Request, index: int, count: int) -> str:
-    text = SENDING[kind].format(method=request.method, strategy=(request.body or {}).get("strategy", ""))
+def sending(step: Step, index: int, count: int) -> str:
+    text = SENDING[step.kind].format(strategy=(step.body or {}).get("strategy", ""))
     return f"step {index + 1}/{count}: {text}" if count > 1 else text
-
-
-def kinds_fit(action: str, kinds: list[str]) -> bool:
-    """The requests an action may hold: a create or a reset first, then only the IP restrictions and OIDC (that it
-    sets, or puts back); settings for an update; settings and at least one upgrade for an upgrade."""
-    if not kinds:
-        return False
-    if action in ("create", "reset"):
-        return kinds[0] == action and set(kinds[1:]) <= FOLLOW_UP_NAMES.keys()
-    if action == "update":
-        return set(kinds) <= SETTING_KINDS
-    if action == "upgrade":
-        return "upgrade" in kinds and set(kinds) <= SETTING_KINDS | {"upgrade"}
-    return False
-
-
-def request_kind(change: Change, request: Request) -> str:
-    """What a request does; a request that is none of this cluster's fails it (a hand-edited plan)."""
-    ref = change.cluster
-    if request.method == "POST" and request.path == kube_path(ref.project) and not ref.id:
-        return "create"
-    if not ref.id:
-        for (method, suffix), kind in AFTER_CREATE.items():
-            if request.method == method and request.path == kube_path(ref.project, NEW_CLUSTER_ID, suffix):
-                return kind
-    if ref.id:
-        for (method, suffix), kind in KINDS.items():
-            if request.method == method and request.path == kube_path(ref.project, ref.id, suffix):
-                return kind
-    raise ClusterFailed(f"the plan holds a request that is not one of this cluster's: {request.method} {request.path}")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from typing import IO
 
 from reconciler.errors import UserError
 from reconciler.escape import without_userinfo
@@ -36,7 +37,7 @@ def describe(holder: dict | None) -> str:
     return f"pid {holder.get('pid')} on {holder.get('host')} (`{command}`) since {holder.get('since')}"
 
 
-def _read_holder(handle) -> dict | None:
+def _read_holder(handle: IO[str]) -> dict | None:
     try:
         handle.seek(0)
         holder = json.loads(handle.read(64 * 1024) or "null")

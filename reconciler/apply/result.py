@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.plan.data import Change
+from reconciler.plan.data import Action, Change
 
 # done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
 # came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop;
@@ -70,7 +70,7 @@ class ApplyReport:
     terminated: bool = False  # interrupted by SIGTERM (exit 143), not Ctrl-C (130)
     waited: bool = True
 
-    def count(self, result: str, action: str | None = None) -> int:
+    def count(self, result: str, action: Action | None = None) -> int:
         return sum(1 for o in self.outcomes if o.result == result and action in (None, o.change.action))
 
     @property
@@ -80,13 +80,13 @@ class ApplyReport:
     @property
     def summary(self) -> dict:
         return {
-            "created": self.count("done", "create"),
-            "updated": self.count("done", "update"),
-            "upgraded": self.count("done", "upgrade"),
-            "reset": self.count("done", "reset"),
+            "created": self.count("done", Action.CREATE),
+            "updated": self.count("done", Action.UPDATE),
+            "upgraded": self.count("done", Action.UPGRADE),
+            "reset": self.count("done", Action.RESET),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed"),
-            "not_planned": self.count("failed", "error"),  # error entries, applied around with --skip-errors
+            "not_planned": self.count("failed", Action.ERROR),  # error entries, applied around with --skip-errors
             "skipped": self.count("skipped"),
             "interrupted": self.count("interrupted"),
             "done_elsewhere": self.count("done_elsewhere"),

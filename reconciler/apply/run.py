@@ -17,55 +17,24 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Terminated
-from reconciler.live.control_plane import read_parts
-from reconciler.live.read import fingerprint, read_live
-from reconciler.plan.control_plane import parts_depended_on
-from reconciler.plan.data import CHANGING, Change, ClusterRef, ErrorReason, Plan
+from reconciler.model import ClusterRef
+from reconciler.plan.data import CHANGING, Change, Plan
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
 
 Reporter = Callable[[ClusterRef, str], None]
 TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only waiting to say what they sent
 
 
-@dataclass(frozen=True)
-class Staleness:
-    changed: list[str]  # names of clusters whose live fingerprint differs from the plan's
-    unreadable: list[str]  # "name: reason" for clusters that could not be read again
-
-
-# The plan's id (read live, whether or not the file pins spec.id) now names no cluster, or one of another name: the
-# cluster was deleted or renamed since the plan.
-GONE = (ErrorReason.ID_NOT_FOUND, ErrorReason.ID_NAME_MISMATCH)
-
-
-def check_staleness(api, plan: Plan, parallelism: int) -> Staleness:
-    """Re-read every cluster the plan fingerprinted; the plan is only valid if none changed."""
-    checked = [change for change in plan.changes if change.live_fingerprint]
-    view = read_live(api, [change.cluster for change in checked], parallelism)
-    # The fingerprint holds the separately read parts (IP restrictions, OIDC) the requests depend on: read the same.
-    needs = {(c.cluster.project, c.cluster.name): parts_depended_on(c.action, c.requests) for c in checked}
-    read_parts(api, view, needs, parallelism)
-    changed, unreadable = [], []
-    for change in checked:
-        ref = change.cluster
-        result = view.results[(ref.project, ref.name)]
-        if result.reason in GONE:  # the id the plan read is no longer a cluster of that name: a change, not a doubt
-            changed.append(ref.name)
-        elif result.error:
-            unreadable.append(f"{ref.name}: {result.error}")
-        elif fingerprint(ref.project, ref.name, result.found) != change.live_fingerprint:
-            changed.append(ref.name)
-    return Staleness(changed, unreadable)
-
-
 def apply_plan(
-    api, plan: Plan, options: ApplyOptions, report: Reporter, stop: threading.Event | None = None
+    api: "Api", plan: Plan, options: ApplyOptions, report: Reporter, stop: threading.Event | None = None
 ) -> ApplyReport:
     stop = stop or threading.Event()
     outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)
@@ -78,7 +47,7 @@ def apply_plan(
     try:  # a signal while clusters are still being handed to the pool is handled as one while they run
         for index, change in enumerate(plan.changes):
 
-            def say(text, ref=change.cluster):
+            def say(text: str, ref: ClusterRef = change.cluster) -> None:
                 report(ref, text)
 
             if change.action in CHANGING:

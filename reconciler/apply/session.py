@@ -4,17 +4,23 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_ready
 from reconciler.errors import ApiError, Interrupted
 from reconciler.escape import quoted
 from reconciler.live.control_plane import PARTS, read_part, with_parts
-from reconciler.live.read import LiveCluster, fingerprint, kube_path, read_cluster
+from reconciler.live.read import ClusterObject, LiveCluster, read_cluster, read_object
 from reconciler.plan.control_plane import parts_depended_on
-from reconciler.plan.data import Change, Request
+from reconciler.plan.data import Change
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.fingerprint import fingerprint
+from reconciler.steps import Step
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.apply.watch import ProjectWatch
+    from reconciler.live.client import Api
 
 SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # a UUID on the real API; any plain token is taken
 
@@ -22,7 +28,7 @@ SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # a UUID on the real A
 class ClusterFailed(Exception):
     """This cluster cannot go on; the message is the reason shown to the user."""
 
-    def __init__(self, reason: str, mismatches: list[dict] | None = None):
+    def __init__(self, reason: str, mismatches: list[dict] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.mismatches = mismatches or []
@@ -31,14 +37,14 @@ class ClusterFailed(Exception):
 class DoneElsewhere(Exception):
     """The fresh read before a reset or create found it done already (by another apply): nothing is sent."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
 @dataclass
 class ClusterSession:
-    api: Any  # reconciler.live.client.Api (not imported: it would load ovh and requests)
+    api: "Api"
     change: Change
     options: ApplyOptions
     stop: threading.Event
@@ -46,7 +52,7 @@ class ClusterSession:
     cluster_id: str | None = None
     records: list[RequestRecord] = field(default_factory=list)
     created: bool = False  # this apply created the cluster: it may answer 404 for a while
-    watch: Any = None  # the run's ProjectWatch: polls shared by project (None: a GET per poll)
+    watch: "ProjectWatch | None" = None  # the run's: polls shared by project (None: a GET per poll)
 
     @property
     def project(self) -> str:
@@ -62,16 +68,17 @@ class ClusterSession:
             raise ClusterFailed(f"the API named the cluster by an id that cannot go in a path: {shown}")
         return self.cluster_id
 
-    def call(self, request: Request):
-        """Send one of the plan's requests exactly as written, and keep it with its answer for the report."""
-        record = RequestRecord(request.method, request.path, request.body)
+    def call(self, step: Step) -> Any:
+        """Send one of the plan's steps exactly as written, and keep it with its answer for the report."""
+        method, path = step.method, step.path
+        record = RequestRecord(method, path, step.body)
         self.records.append(record)
         try:
-            if request.method == "DELETE":
-                record.answer = self.api.delete(request.path)
+            if method == "DELETE":
+                record.answer = self.api.delete(path)
             else:
-                send = self.api.put if request.method == "PUT" else self.api.post
-                record.answer = send(request.path, request.body)
+                send = self.api.put if method == "PUT" else self.api.post
+                record.answer = send(path, step.body)
         except ApiError as exc:
             record.error = {"status": exc.status, "class": exc.error_class, "message": exc.message}
             raise
@@ -85,25 +92,25 @@ class ClusterSession:
         requests depend on (the same as its fingerprint holds), as they are now; ClusterFailed when unreadable."""
         try:
             live = read_cluster(self.api, self.project, self.known_id)
-            return with_parts(self.api, live, self.project, parts_depended_on(self.change.action, self.change.requests))
+            return with_parts(self.api, live, self.project, parts_depended_on(self.change.action, self.change.steps))
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
 
-    def read_part(self, part: str):
+    def read_part(self, part: str) -> Any:
         """IP restrictions or OIDC as they are now; ClusterFailed when they cannot be read."""
         try:
             return read_part(self.api, self.project, self.known_id, part)
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster's {part}: {exc}") from None
 
-    def read_object(self) -> dict:
+    def read_object(self) -> ClusterObject:
         """The cluster object alone, by a direct GET."""
         try:
-            return self.api.get(kube_path(self.project, self.known_id))
+            return read_object(self.api, self.project, self.known_id)
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
 
-    def verifiable(self, cluster: dict, expected: list[FieldChange]) -> LiveCluster:
+    def verifiable(self, cluster: ClusterObject, expected: list[FieldChange]) -> LiveCluster:
         """`cluster` (its READY read: the customization comes with it) and the IP restrictions and OIDC, each read
         only where `expected` (the diff, and what a reset put back) names it (each is one more request)."""
         paths = [change.path.split(".")[0] for change in expected]
@@ -112,7 +119,7 @@ class ClusterSession:
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster to verify it: {exc}") from None
 
-    def wait_ready(self, *, after_change: bool) -> dict:
+    def wait_ready(self, *, after_change: bool) -> ClusterObject:
         """The cluster once READY. `after_change`: a request was just sent; give it a moment to start."""
         try:
             return wait_until_ready(

@@ -6,11 +6,15 @@ An entry may name a leaf (`customization.kubeProxy.iptables.syncPeriod`) or a wh
 as a create does); both are compared on every leaf under the path.
 """
 
+from typing import Any
+
 from reconciler.live.read import LiveCluster
-from reconciler.model import RESTORED_AFTER_RESET
+from reconciler.model import IP_RESTRICTIONS
+from reconciler.plan.data import Action
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
-from reconciler.plan.planner import major_minor
+from reconciler.steps import PART_OF_KIND
+from reconciler.versions import major_minor
 
 # A reset is planned only where the files manage what it wipes (or nothing is there to wipe), so the next plan shows
 # what is missing, from any machine.
@@ -42,28 +46,28 @@ def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
     return misses
 
 
-def put_back(change) -> list[FieldChange]:
+def put_back(change: Any) -> list[FieldChange]:
     """What a reset's entry puts back after it (the file's IP restrictions and OIDC) and its
     diff does not name: unchanged by the plan, it must still be live afterwards. As diff entries, so `unmet` checks
     them alike (each costs its own GET: the cluster object carries neither)."""
-    if change.action != "reset":
+    if change.action is not Action.RESET:
         return []
     named = {entry.path.split(".")[0] for entry in change.diff}
     return [FieldChange(part, None, value) for part, value in put_back_values(change) if part not in named]
 
 
-def put_back_values(change, first: int = 1) -> list[tuple[str, object]]:
-    """(ipRestrictions or openIdConnect, the value sent) of each request a reset's entry puts back, from `first` on."""
+def put_back_values(change: Any, first: int = 1) -> list[tuple[str, object]]:
+    """(ipRestrictions or openIdConnect, the value sent) of each step a reset's entry puts back, from `first` on."""
     values = []
-    for request in change.requests[first:]:
-        part = request.path.rsplit("/", 1)[-1]
-        if part in RESTORED_AFTER_RESET:
-            body = request.body or {}
-            values.append((part, body.get("ips") if part == "ipRestrictions" else body))
+    for step in change.steps[first:]:
+        part = PART_OF_KIND.get(step.kind)
+        if part is not None:
+            body = step.body or {}
+            values.append((part, body.get("ips") if part == IP_RESTRICTIONS else body))
     return values
 
 
-def failure_reason(change, misses: list[dict]) -> str:
+def failure_reason(change: Any, misses: list[dict]) -> str:
     """Why the cluster fails its verification, and what to do about what a reset lost."""
     lost = {entry.path for entry in put_back(change)}
     reasons = []
@@ -95,13 +99,13 @@ def _oidc_met(change: FieldChange, oidc: dict) -> tuple:
     return oidc.get(name), wanted == actual
 
 
-def _field_met(path: str, expected, live) -> bool:
+def _field_met(path: str, expected: Any, live: Any) -> bool:
     if path == "version" and expected is not None and live is not None:
         return major_minor(str(live)) == major_minor(str(expected))  # the API answers with the patch level
     return live == expected
 
 
-def _customization_met(path: str, expected, customization: dict) -> bool:
+def _customization_met(path: str, expected: Any, customization: dict) -> bool:
     block, _, rest = path.partition(".")
     if path in PLUGIN_STATE_PATHS:  # the diff holds each plugin's effective state: a whole list, compared as a set
         return normalize(block, customization.get(block)).get(path) == tuple(sorted(set(expected or ()), key=str))
@@ -110,7 +114,7 @@ def _customization_met(path: str, expected, customization: dict) -> bool:
     return wanted == actual
 
 
-def _nest(dotted: str, value):
+def _nest(dotted: str, value: Any) -> Any:
     """`iptables.syncPeriod`, v -> {"iptables": {"syncPeriod": v}}; an empty path is the value itself."""
     for key in reversed(dotted.split(".") if dotted else []):
         value = {key: value}
@@ -121,7 +125,7 @@ def _under(leaves: dict, path: str) -> dict:
     return {key: value for key, value in leaves.items() if key == path or key.startswith(path + ".")}
 
 
-def _at(data, dotted: str):
+def _at(data: Any, dotted: str) -> Any:
     for key in dotted.split("."):
         if not isinstance(data, dict):
             return None

@@ -11,10 +11,15 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.errors import ApiError, Interrupted, NotFound
-from reconciler.live.read import kube_path
+from reconciler.live.read import ClusterObject, read_object
 from reconciler.model import PASSING_STATUSES
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.apply.watch import ProjectWatch
+    from reconciler.live.client import Api
 
 FIRST_POLL_SECONDS = 0.25
 POLL_GROWTH = 1.5  # look_again's intervals
@@ -62,7 +67,7 @@ def pause(stop: threading.Event, seconds: float) -> None:
 
 
 def wait_until_ready(
-    api,
+    api: "Api",
     project: str,
     cluster_id: str,
     *,
@@ -71,8 +76,8 @@ def wait_until_ready(
     report: Callable[[str], None],
     first_delay: bool = True,
     not_found_grace: float = 0.0,
-    watch=None,
-) -> dict:
+    watch: "ProjectWatch | None" = None,
+) -> ClusterObject:
     """Poll the cluster until READY and return it as read. `first_delay`: a change was just sent, let it start.
     `not_found_grace`: seconds during which a 404 is waited out (the cluster was just created).
     `watch`: a ProjectWatch that serves the polls of a project's clusters together (else a GET per poll)."""
@@ -90,7 +95,7 @@ def wait_until_ready(
         # began (it could show the cluster READY from before the change).
         since = max(started, time.monotonic() - interval / 2)
         try:
-            cluster = watch.read(project, cluster_id, since) if watch else api.get(kube_path(project, cluster_id))
+            cluster = watch.read(project, cluster_id, since) if watch else read_object(api, project, cluster_id)
         except NotFound:
             if time.monotonic() - started >= not_found_grace:
                 raise WaitFailed(f"cluster {cluster_id} disappeared while waiting for READY") from None
@@ -119,7 +124,10 @@ def wait_until_ready(
         pause(stop, min(interval, remaining))
 
 
-def look_again(stop: threading.Event, look: Callable[[], object], seen: object, window: float | None = None):
+Seen = TypeVar("Seen")
+
+
+def look_again(stop: threading.Event, look: Callable[[], Seen], seen: Seen, window: float | None = None) -> Seen:
     """`look()` again over `window` seconds (the settle window) while it keeps answering `seen`; the first other
     answer, or `seen`."""
     window = settle_seconds() if window is None else window
@@ -132,6 +140,7 @@ def look_again(stop: threading.Event, look: Callable[[], object], seen: object, 
         answer = look()
         if answer != seen:
             return answer
+    return seen  # poll_intervals never ends: for the type checker
 
 
 def format_seconds(seconds: float) -> str:

@@ -10,31 +10,35 @@ only, each poll is a direct GET of its cluster, as before.
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, Interrupted, NotFound
-from reconciler.live.read import kube_path, list_project
+from reconciler.live.read import ClusterObject, list_project, read_object
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
 
 
 @dataclass
 class _Round:
     started: float
     done: threading.Event = field(default_factory=threading.Event)
-    objects: dict[str, dict] | None = None  # id -> cluster object; None: the endpoint answered ids
+    objects: dict[str, ClusterObject] | None = None  # id -> cluster object; None: the endpoint answered ids
     error: ApiError | None = None
     interrupted: bool = False  # the run stopped before the listing was sent: it answers nobody
 
 
 class ProjectWatch:
-    def __init__(self, api):
+    def __init__(self, api: "Api") -> None:
         self.api = api
         self._lock = threading.Lock()
         self._rounds: dict[str, _Round] = {}  # project -> its latest listing (done or on the wire)
         self._ids_only: set[str] = set()  # projects whose listing answers ids: poll by direct GET
 
-    def read(self, project: str, cluster_id: str, since: float) -> dict:
+    def read(self, project: str, cluster_id: str, since: float) -> ClusterObject:
         """The cluster as listed at `since` or later; NotFound when the listing does not hold it."""
         if project in self._ids_only:
-            return self.api.get(kube_path(project, cluster_id))
+            return read_object(self.api, project, cluster_id)
         with self._lock:
             current = self._rounds.get(project)
             leader = current is None or current.started < since
@@ -51,7 +55,7 @@ class ProjectWatch:
             raise Interrupted()
         if current.objects is None:
             self._ids_only.add(project)
-            return self.api.get(kube_path(project, cluster_id))
+            return read_object(self.api, project, cluster_id)
         if cluster_id not in current.objects:
             raise NotFound(f"cluster {cluster_id} is not in the listing of project {project}")
         return current.objects[cluster_id]

@@ -13,16 +13,16 @@ once. Anything in between (unreadable, changed by someone else) fails the cluste
 Hence: at most one reset per cluster per apply, and never a duplicate cluster.
 """
 
-from reconciler.apply.carried import not_as_read
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
 from reconciler.apply.waiting import created_visible_seconds, look_again, pause, settle_seconds
 from reconciler.errors import ApiError, Conflict
-from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
-from reconciler.live.read import read_live
-from reconciler.plan.data import Request
+from reconciler.live.read import ClusterObject, read_live
+from reconciler.model import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.plan.normalize import cidr_set, oidc_comparable
-from reconciler.plan.planner import major_minor
+from reconciler.plan.planfile import not_as_read
+from reconciler.steps import OIDC_KINDS, PART_OF_KIND, Step, StepKind
+from reconciler.versions import major_minor
 
 MAX_BUSY_RETRIES = 3  # 409 "busy" answers per request before that cluster fails
 BUSY_PAUSE_SECONDS = 0.5  # after the first busy answer; doubled after each next one
@@ -32,11 +32,11 @@ BUSY_CONFLICTS = ("ServiceNotReady", "ServiceOnlyOneModification", "ServiceLocke
 RESET_STARTED = ("REDEPLOYING", "RESETTING")
 
 
-def check_before_post(session: ClusterSession, kind: str, request: Request) -> None:
+def check_before_post(session: ClusterSession, kind: StepKind, step: Step) -> None:
     """A fresh read right before a reset or create, against the plan: another apply (another CD run, the same saved
     plan applied twice) may have done it since the plan was made, and doing it again would erase the cluster twice
     or make a duplicate. Raises DoneElsewhere (not sent) or ClusterFailed (changed otherwise: not sent)."""
-    if kind == "create":
+    if kind is StepKind.CREATE:
         found = _created_id(session, None)
         if found:
             session.cluster_id = found
@@ -54,7 +54,7 @@ def check_before_post(session: ClusterSession, kind: str, request: Request) -> N
         if edited:
             raise ClusterFailed(edited)
         return  # as planned (READY, or busy: the POST's 409 is waited for as usual)
-    mode = (request.body or {}).get("kubeProxyMode")
+    mode = (step.body or {}).get("kubeProxyMode")
     if live.status in RESET_STARTED or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
         raise DoneElsewhere(f"reset by someone else since the plan (now {live.status}): not reset again")
     raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
@@ -68,11 +68,6 @@ def _busy_name(exc: ApiError) -> str:
     return (exc.error_class or "ServiceNotReady").rsplit("::", 1)[-1]
 
 
-def put_customization(session: ClusterSession, request: Request, first: bool) -> None:
-    """`first`: the plan's first request, so the cluster can still be compared with the plan's fingerprint."""
-    send_setting(session, request, "customization", first, None)
-
-
 def _wait_out_busy(session: ClusterSession, busy: int) -> None:
     """Wait for READY, and a growing pause besides: a cluster may be READY and still locked by another change."""
     session.wait_ready(after_change=False)
@@ -82,12 +77,12 @@ def _wait_out_busy(session: ClusterSession, busy: int) -> None:
 STARTED, NOT_STARTED, UNKNOWN = "started", "not started", "unknown"
 
 
-def post_reset(session: ClusterSession, request: Request) -> None:
-    mode = (request.body or {}).get("kubeProxyMode")
+def post_reset(session: ClusterSession, step: Step) -> None:
+    mode = (step.body or {}).get("kubeProxyMode")
     busy, resent = 0, False
     while True:
         try:
-            session.call(request)
+            session.call(step)
             return
         except ApiError as exc:
             if _busy(exc):  # refused, so not executed: wait, then check the cluster is still as planned
@@ -133,11 +128,11 @@ def _reset_state(session: ClusterSession, mode: str | None) -> str:
     return UNKNOWN
 
 
-def post_create(session: ClusterSession, request: Request) -> None:
+def post_create(session: ClusterSession, step: Step) -> None:
     resent = False
     while True:
         try:
-            answer = session.call(request)
+            answer = session.call(step)
         except ApiError as exc:
             if not exc.ambiguous:
                 raise ClusterFailed(f"the API refused the creation: {exc}") from None
@@ -173,25 +168,39 @@ def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None
     return result.found.cluster.get("id") if result.found else None
 
 
-def send_setting(session: ClusterSession, request: Request, kind: str, first: bool, before: dict | None) -> None:
+# What a setting step is called in messages ("the API refused the oidc").
+SETTING_NAMES = {
+    StepKind.PUT_CUSTOMIZATION: "customization",
+    StepKind.UPDATE_POLICY: "policy",
+    StepKind.IP_RESTRICTIONS: "ipRestrictions",
+    StepKind.OIDC_CREATE: "oidc",
+    StepKind.OIDC_UPDATE: "oidc",
+    StepKind.OIDC_DELETE: "oidc",
+    StepKind.UPGRADE: "upgrade",
+}
+
+
+def send_setting(session: ClusterSession, step: Step, first: bool, before: ClusterObject | None) -> None:
     """Customization, updatePolicy, IP restrictions, OIDC or an upgrade step. A 409 ServiceNotReady: wait READY
     and send again, unless it is live already. No clear answer (the Api retries PUT itself, never POST or DELETE):
     read back, looking again over the settle window (an API may show late what it accepted), and go on only if
     the change is live (or, for an upgrade, started); else say it may or may not have been applied. Never send a
     POST twice on a guess.
+    `first`: the plan's first step, so the cluster can still be compared with the plan's fingerprint.
     `before`: the cluster as last read at READY (an upgrade tells "started" by its version moving)."""
-    if kind == "upgrade" and before is None:
+    kind, upgrade = SETTING_NAMES[step.kind], step.kind is StepKind.UPGRADE
+    if upgrade and before is None:
         before = session.read_object()
     start_minor = major_minor(str((before or {}).get("version") or ""))
     busy = 0
     while True:
         try:
-            session.call(request)
+            session.call(step)
             return
         except ApiError as exc:
             if exc.ambiguous:
                 # An API may show what it accepted late: look again over the settle window before saying anything.
-                look = lambda seen=before: _setting_live(session, request, kind, seen)  # noqa: E731 (called again)
+                look = lambda seen=before: _setting_live(session, step, seen)  # noqa: E731 (called again)
                 if look() or look_again(session.stop, look, False):
                     session.say("it went through (read back after no clear answer)")
                     return
@@ -202,7 +211,7 @@ def send_setting(session: ClusterSession, request: Request, kind: str, first: bo
             if not _busy(exc):
                 # After a reset that kept them after all (not documented either way), putting back the IP
                 # restrictions or OIDC may be refused as existing: what counts is that they are as planned.
-                if kind in ("ipRestrictions", "oidc") and _setting_live(session, request, kind, before):
+                if step.kind in PART_OF_KIND and _setting_live(session, step, before):
                     session.say(f"the {kind} is as planned already")
                     return
                 raise ClusterFailed(f"the API refused the {kind}: {exc}") from None
@@ -212,27 +221,27 @@ def send_setting(session: ClusterSession, request: Request, kind: str, first: bo
             session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending again")
         _wait_out_busy(session, busy)
         before = session.read_object()
-        if kind == "upgrade" and major_minor(str(before.get("version") or "")) != start_minor:
+        if upgrade and major_minor(str(before.get("version") or "")) != start_minor:
             # Another apply's upgrade went first: sending this step again would go one minor past the plan.
             session.say("the version moved while busy (an upgrade by someone else): not sending this step again")
             return
-        if kind != "upgrade" and _setting_live(session, request, kind, before):
+        if not upgrade and _setting_live(session, step, before):
             session.say(f"the {kind} is live already (an earlier attempt went through)")
             return
         if first and not session.matches_plan(session.read()):
             raise ClusterFailed("the cluster changed since the plan was made; nothing more was sent: run plan again")
 
 
-def _setting_live(session: ClusterSession, request: Request, kind: str, before: dict | None) -> bool:
-    body = request.body or {}
-    if kind == "customization":
+def _setting_live(session: ClusterSession, step: Step, before: ClusterObject | None) -> bool:
+    body, kind = step.body or {}, step.kind
+    if kind is StepKind.PUT_CUSTOMIZATION:
         return blocks_match(body, session.read().customization)
-    if kind == "policy":
+    if kind is StepKind.UPDATE_POLICY:
         return session.read_object().get("updatePolicy") == body.get("updatePolicy")
-    if kind == "ipRestrictions":
+    if kind is StepKind.IP_RESTRICTIONS:
         return cidr_set(session.read_part(IP_RESTRICTIONS)) == cidr_set(body.get("ips"))
-    if kind == "oidc":
-        wanted = {} if request.method == "DELETE" else body
+    if kind in OIDC_KINDS:
+        wanted = {} if kind is StepKind.OIDC_DELETE else body
         return oidc_comparable(session.read_part(OPENID_CONNECT)) == oidc_comparable(wanted)
     now = session.read_object()  # an upgrade: started once the cluster is UPDATING or its version moved
     return now.get("status") == "UPDATING" or now.get("version") != (before or {}).get("version")

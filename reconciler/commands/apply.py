@@ -109,10 +109,7 @@ def apply(
     options = ApplyOptions(
         parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait, clusters_at_once=clusters_at_once
     )
-    saved = _read_saved_plan(plan_file) if plan_file else None
-    if saved:
-        _refuse_other_endpoint(saved, settings)
-        _refuse_errors(saved, skip_errors, settings)
+    saved = _read_saved_plan(plan_file, skip_errors, settings) if plan_file else None
     report = None
     try:
         # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
@@ -152,24 +149,15 @@ def _apply_lock(url: str | None, timeout: float, expiry: float, settings):
     return lock_for(url, timeout, lambda text: err(text, settings, fg="yellow"), expiry)
 
 
-def _read_saved_plan(path: str):
-    from reconciler.plan.data import PlanFileError
-    from reconciler.plan.planfile import read_plan_file
-
-    try:
-        return read_plan_file(path)
-    except PlanFileError as exc:
-        raise UserError(f"{exc}; nothing was changed") from None
-
-
-def _refuse_other_endpoint(saved, settings) -> None:
-    """Before connecting: a plan made for another endpoint is refused at once, not after reaching (or waiting on)
-    an API it was never meant for."""
+def _read_saved_plan(path: str, skip_errors: bool, settings):
+    """Before connecting: whatever can refuse a saved plan offline refuses it now (an endpoint it was not made for
+    included: not after reaching, or waiting on, an API it never meant)."""
     from reconciler.commands.connect import chosen_endpoint, endpoint_label
+    from reconciler.plan.planfile import read_saved_plan, refuse_errors
 
-    here = endpoint_label(chosen_endpoint(settings))
-    if saved.endpoint != here:
-        raise UserError(f"the plan was made for endpoint {saved.endpoint}, not {here}: nothing was changed")
+    saved = read_saved_plan(path, endpoint_label(chosen_endpoint(settings)))
+    _say_skipped_errors(refuse_errors(saved, skip_errors), settings)
+    return saved
 
 
 def _load_targets(paths, target, settings, opening=None):
@@ -205,51 +193,34 @@ def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: 
 
 
 def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
-    from reconciler.apply.run import check_staleness
+    from reconciler.plan.planfile import refuse_if_stale
 
-    staleness = check_staleness(api, the_plan, parallelism)
-    if staleness.changed:
-        names = ", ".join(staleness.changed)
-        raise UserError(
-            f"stale plan: {len(staleness.changed)} cluster(s) changed since the plan was made: {names}; "
-            f"run plan again. Nothing was changed."
-        )
-    if staleness.unreadable:
-        raise UserError(
-            "cannot check that the plan is still valid: " + "; ".join(staleness.unreadable) + ". Nothing was changed."
-        )
+    refuse_if_stale(api, the_plan, parallelism)
 
 
-def _refuse_errors(the_plan, skip_errors: bool, settings) -> None:
-    """An errored plan is not applied, as Terraform refuses one, unless the user opts in to apply the rest."""
+def _say_skipped_errors(errors: list[str], settings) -> None:
     from reconciler.commands.console import err
 
-    errors = [change.cluster.name for change in the_plan.changes if change.action == "error"]
-    if not errors:
-        return
-    if not skip_errors:
-        raise UserError(
-            f"the plan holds {len(errors)} error(s) ({', '.join(errors)}): nothing was applied. "
-            "Fix them, or apply the other clusters with --skip-errors."
+    if errors:
+        err(
+            f"--skip-errors: {len(errors)} cluster(s) in error are not applied and count as failed; "
+            "the others will be applied.",
+            settings,
+            fg="yellow",
         )
-    err(
-        f"--skip-errors: {len(errors)} cluster(s) in error are not applied and count as failed; "
-        "the others will be applied.",
-        settings,
-        fg="yellow",
-    )
 
 
 def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool, skip_errors: bool):
     """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import plan_fleet
+    from reconciler.plan.planfile import refuse_errors
     from reconciler.plan.render import render_text
 
     _, the_plan = plan_fleet(api, clusters, parallelism, settings)
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
     print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
-    _refuse_errors(the_plan, skip_errors, settings)
+    _say_skipped_errors(refuse_errors(the_plan, skip_errors), settings)
     if not the_plan.has_changes:
         return the_plan
     if auto_approve:

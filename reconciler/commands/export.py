@@ -20,7 +20,7 @@ def export(
     all_projects: bool = typer.Option(
         False,
         "--all-projects",
-        help="Every project the credentials can see (GET /cloud/project), one folder per project under --output.",
+        help="Every project the credentials can see (the API's listing), one folder per project under --output.",
     ),
     accounts: list[str] = typer.Option(
         None,
@@ -50,7 +50,7 @@ def export(
     from reconciler.commands.opening import opening_api
     from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
     from reconciler.live.read import read_live
-    from reconciler.plan.data import ClusterRef
+    from reconciler.model import ClusterRef
 
     if all_projects or accounts:
         if project or cluster or not all_projects:

@@ -15,9 +15,9 @@ from reconciler.errors import ExitCode
 from reconciler.escape import html_text, md_code, md_text, one_line
 from reconciler.indented_json import indented
 from reconciler.live.read import LiveView
-from reconciler.model import DesiredCluster
+from reconciler.model import DesiredCluster, ErrorReason
 from reconciler.paint import Painter
-from reconciler.plan.data import Action, Change, ErrorReason, Plan
+from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, ahead_note, code_cell, printable, value
 
 FORMAT_VERSION = "1"
@@ -379,7 +379,7 @@ def render_text(report: DriftReport, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(data) -> str:
+def _cell(data: Any) -> str:
     return code_cell(value(data))
 
 
@@ -451,7 +451,7 @@ def _label(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _sample(name: str, labels: dict, number) -> str:
+def _sample(name: str, labels: dict, number: float | str) -> str:
     inside = ",".join(f'{key}="{_label(val)}"' for key, val in labels.items())
     return f"{name}{{{inside}}} {number}" if labels else f"{name} {number}"
 

@@ -6,6 +6,8 @@ ClusterDefaults rules, every cluster gets exactly what it had, so the files stil
 emptied by the move is removed, never left as `{}`: an empty mapping is a value and would win over the defaults.
 """
 
+from typing import Any
+
 from reconciler.files.defaults import KIND, same_value, written_values
 
 IDENTITY = ("project", "region", "id")
@@ -41,7 +43,7 @@ def _permission(path: tuple) -> bool:
     return path[0] == "lifecycle" and str(path[-1]).startswith("allow")
 
 
-def _put(node: dict, path: tuple, value) -> None:
+def _put(node: dict, path: tuple, value: Any) -> None:
     for key in path[:-1]:
         node = node.setdefault(key, {})
     node[path[-1]] = value

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,7 +21,8 @@ from reconciler.escape import quoted
 from reconciler.export.node_pools import exported_pools
 from reconciler.model import OIDC_FIELDS
 from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET, effective_plugins
-from reconciler.plan.planner import STANDARD_PLAN, major_minor
+from reconciler.plan.planner import STANDARD_PLAN
+from reconciler.versions import major_minor
 
 SCHEMA_IN_REPO = Path("schemas") / "cluster.schema.json"
 FALLBACK_SCHEMA_REFERENCE = "../schemas/cluster.schema.json"  # the layout the README and examples use
@@ -130,7 +132,7 @@ def _plugins_as_set(api_server: dict) -> dict:
     return api_server | {"admissionPlugins": state}
 
 
-def _written(path: str, raw, warnings: list[str]):
+def _written(path: str, raw: Any, warnings: list[str]) -> Any:
     """A live value as the file writes it; None where it means "not set"."""
     if raw is None or (raw == [] and path != "apiServer.admissionPlugins.enabled"):
         return None  # (an empty enabled list, next to a disabled one, says "none enabled": kept)
@@ -152,7 +154,7 @@ class _ExportDumper(yaml.SafeDumper):
     """Block style for mappings, flow style for lists (`enabled: [AlwaysPullImages, NodeRestriction]`)."""
 
 
-def _string(dumper: yaml.SafeDumper, text: str):
+def _string(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     # A string that would read back as something else ("1.31", "true", an all-digit id) gets double quotes.
     plain_tag = dumper.resolve(yaml.ScalarNode, text, (True, False))
     style = '"' if plain_tag != "tag:yaml.org,2002:str" else None
@@ -173,7 +175,7 @@ def to_yaml(document: dict, schema_reference: str) -> str:
     return f"# yaml-language-server: $schema={schema_reference}\n{body}"
 
 
-def _strings(value):
+def _strings(value: Any) -> Any:
     if isinstance(value, dict):
         for key, child in value.items():
             yield from _strings(key)

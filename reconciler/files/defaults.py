@@ -13,10 +13,12 @@ Every effective value remembers the document that wrote it (EffectiveDocument.or
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 
+from reconciler.escape import quoted
 from reconciler.files.load import Document
 from reconciler.files.problem import WARNING, Problem, dotted
 
@@ -68,7 +70,7 @@ class Defaults:
         return all(labels.get(key) == wanted for key, wanted in (selector.get("matchLabels") or {}).items())
 
 
-def written_values(node, path: tuple):
+def written_values(node: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:
     """(path, value) of every value a spec writes: descend into non-empty mappings only."""
     for key, child in node.items():
         if isinstance(child, dict) and child:
@@ -161,12 +163,12 @@ def _duplicate_names(all_defaults: list[Defaults]) -> list[Problem]:
         first = first_by_name.setdefault(defaults.name, defaults)
         if first is not defaults:
             path = ("metadata", "name")
-            message = f"ClusterDefaults {_quoted(defaults.name)} is already declared at {first.at(path)}"
+            message = f"ClusterDefaults {quoted(defaults.name)} is already declared at {first.at(path)}"
             problems.append(Problem(*defaults.document.where(path), dotted(path), message))
     return problems
 
 
-def same_value(a, b) -> bool:
+def same_value(a: Any, b: Any) -> bool:
     """Written the same: true is not 1, and lists compare item by item."""
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
@@ -193,15 +195,10 @@ def _conflict_problem(first: Defaults, second: Defaults, path: tuple, selected: 
     theirs = json.dumps(first.values[inside], default=str) if inside in first.values else "a mapping"
     what = "sets it" if inside == path else f"sets {dotted(inside)}"
     message = (
-        f"conflicts with ClusterDefaults {_quoted(first.name)} at {first.at(inside)}, which {what} to {theirs}; "
+        f"conflicts with ClusterDefaults {quoted(first.name)} at {first.at(inside)}, which {what} to {theirs}; "
         f"both select {_clusters(selected)}. Set it in one of them, or make their selectors disjoint"
     )
     return Problem(*second.document.where(path), dotted(path), message)
-
-
-def _quoted(name: str) -> str:
-    """A name from a file, quoted, on one line whatever it holds (messages are one line each)."""
-    return json.dumps(name, ensure_ascii=False)
 
 
 def _one_line(name: str) -> str:
@@ -227,12 +224,12 @@ def _merged(document: Document, chosen: list[Defaults]) -> EffectiveDocument:
     return effective
 
 
-def _copy(node):
+def _copy(node: Any) -> Any:
     """The mappings of a spec copied (defaults are merged into them); values are shared, never changed."""
     return {key: _copy(child) if isinstance(child, dict) else child for key, child in node.items()}
 
 
-def _place(effective: EffectiveDocument, spec: dict, path: tuple, value, defaults: Defaults) -> None:
+def _place(effective: EffectiveDocument, spec: dict, path: tuple, value: Any, defaults: Defaults) -> None:
     node = spec
     for depth in range(len(SPEC), len(path)):
         key, here = path[depth], path[: depth + 1]
@@ -247,7 +244,7 @@ def _place(effective: EffectiveDocument, spec: dict, path: tuple, value, default
         node = node[key]
 
 
-def locate_for_clusters(effective: list[Document], rule) -> list[Problem]:
+def locate_for_clusters(effective: list[Document], rule: Any) -> list[Problem]:
     """Run a per-document rule (the meaning rules) on the effective documents. A problem at a value some defaults
     wrote is said once, naming the clusters it concerns; a warning there is dropped (defaults may well hold what
     only some of the clusters they select use, such as workerNodesPolicy for those that allow a reset)."""

@@ -9,6 +9,7 @@ verdict on generated documents.
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 Check = Callable[[object], bool]
 
@@ -38,7 +39,7 @@ def compile_check(schema: dict) -> Check | None:
         return None
 
 
-def _same(a, b) -> bool:
+def _same(a: Any, b: Any) -> bool:
     """JSON equality: true is not 1."""
     return isinstance(a, bool) == isinstance(b, bool) and a == b
 
@@ -59,13 +60,13 @@ def _compile(schema: dict, defs: dict) -> Check:
     if _OBJECT_KEYWORDS & schema.keys():
         checks.append(_object(schema, defs))
 
-    def check(value) -> bool:
+    def check(value: Any) -> bool:
         return all(each(value) for each in checks)
 
     return check
 
 
-def _keyword(keyword: str, value, defs: dict) -> Check:
+def _keyword(keyword: str, value: Any, defs: dict) -> Check:
     if keyword == "type":
         tests = [_TYPES[name] for name in (value if isinstance(value, list) else [value])]
         return lambda v: any(test(v) for test in tests)
@@ -110,7 +111,7 @@ def _condition(schema: dict, defs: dict) -> Check:
     return lambda v: then(v) if condition(v) else otherwise(v)
 
 
-def _nothing(value) -> bool:
+def _nothing(value: Any) -> bool:
     return False
 
 
@@ -120,7 +121,7 @@ def _object(schema: dict, defs: dict) -> Check:
     extra = schema.get("additionalProperties", True)
     extra_check = None if extra is True else _nothing if extra is False else _compile(extra, defs)
 
-    def check(value) -> bool:
+    def check(value: Any) -> bool:
         if not isinstance(value, dict):
             return True
         if any(name not in value for name in required):

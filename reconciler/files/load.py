@@ -11,6 +11,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import yaml
 import yaml.constructor
@@ -112,12 +113,12 @@ class LoadedFiles:
 class _Refused(Exception):
     """The document is too big, too deep or too aliased to read: it is dropped with one problem."""
 
-    def __init__(self, message: str, node):
+    def __init__(self, message: str, node: yaml.Node) -> None:
         super().__init__(message)
         self.node = node
 
 
-def _where(node) -> tuple[int, int]:
+def _where(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
@@ -318,7 +319,7 @@ def _meant_as_ours(data: dict) -> bool:
     return bool(OUR_KEYS.intersection(data)) and (ours or not isinstance(version, str))
 
 
-def _add_document(path: str, root, documents: list[Document], problems: list[Problem]) -> None:
+def _add_document(path: str, root: yaml.Node, documents: list[Document], problems: list[Problem]) -> None:
     line, column = _where(root)
     if isinstance(root, yaml.ScalarNode) and root.tag == _NULL:
         problems.append(Problem(path, line, column, "", EMPTY_DOCUMENT, WARNING))
@@ -341,17 +342,17 @@ def _add_document(path: str, root, documents: list[Document], problems: list[Pro
 class _Builder:
     """Nodes -> plain values for one document, recording positions and counting what it expands."""
 
-    def __init__(self, document: Document, problems: list[Problem]):
+    def __init__(self, document: Document, problems: list[Problem]) -> None:
         self.document = document
         self.problems = problems
         self.nodes = 0
         self.alias_uses = 0
         self.seen: set[int] = set()
 
-    def problem(self, node, path: tuple, message: str) -> None:
+    def problem(self, node: yaml.Node, path: tuple, message: str) -> None:
         self.problems.append(Problem(self.document.file, *_where(node), dotted(path), message))
 
-    def build(self, node, path: tuple):
+    def build(self, node: yaml.Node, path: tuple) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES or len(path) > MAX_DEPTH or id(node) in self.seen:
             self._count_or_refuse(node, path)
@@ -367,7 +368,7 @@ class _Builder:
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         return self._mapping(node, path)
 
-    def _count_or_refuse(self, node, path: tuple) -> None:
+    def _count_or_refuse(self, node: yaml.Node, path: tuple) -> None:
         if self.nodes > MAX_NODES:
             raise _Refused(f"document has more than {MAX_NODES} nodes; refusing it", node)
         if len(path) > MAX_DEPTH:
@@ -377,7 +378,7 @@ class _Builder:
         if self.alias_uses > MAX_ALIAS_USES:
             raise _Refused(f"more than {MAX_ALIAS_USES} alias uses (an alias bomb?); refusing the document", node)
 
-    def _scalar(self, node, path: tuple):
+    def _scalar(self, node: yaml.Node, path: tuple) -> Any:
         self.document.raw[path] = node.value
         if node.tag not in _SCALAR_TAGS:
             self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
@@ -393,7 +394,7 @@ class _Builder:
             self.problem(node, path, f"cannot read {shown(node.value)} as {_short_tag(node.tag)}: {reason}")
             return node.value
 
-    def _mapping(self, node, path: tuple) -> dict:
+    def _mapping(self, node: yaml.Node, path: tuple) -> dict:
         result: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
@@ -423,7 +424,7 @@ class _NotCore(ValueError):
 _TAG_REASONS = {_TAG + "float": "not a number", _TAG + "binary": "not base64", _TAG + "timestamp": "not a date"}
 
 
-def _core_value(node):
+def _core_value(node: yaml.Node) -> Any:
     """A scalar's value by the YAML 1.2 core schema: PyYAML's own constructors would still read `!!bool yes` as
     true and `!!int 012` as ten."""
     if node.tag == _TAG + "bool":
@@ -457,7 +458,7 @@ def _yaml_reason(exc: yaml.MarkedYAMLError, text: str) -> str:
 _ALIAS = re.compile(r"\*[^\s,\[\]{}]{1,40}")
 
 
-def _named(problem: str, mark, text: str) -> str:
+def _named(problem: str, mark: yaml.Mark | None, text: str) -> str:
     """libyaml's words with what they leave out: which character cannot start a token (a tab, most often), which
     alias is undefined."""
     at = text[mark.index : mark.index + 41] if mark is not None and 0 <= mark.index < len(text) else ""

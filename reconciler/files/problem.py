@@ -5,6 +5,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from reconciler.escape import capped, one_line, without_userinfo
 
@@ -40,7 +41,7 @@ class Problem:
         return (self.file, self.line, self.column, self.path, self.message)
 
 
-def dotted(path) -> str:
+def dotted(path: Any) -> str:
     """('spec', 'customization', 'apiServer', 'admissionPlugins', 'enabled', 1) -> 'spec....enabled[1]'."""
     text = ""
     for part in path:
@@ -59,7 +60,7 @@ def _one_short_line(name: str, limit: int = 60) -> str:
     return name if len(name) <= limit else name[:limit] + "..."
 
 
-def shown(value) -> str:
+def shown(value: Any) -> str:
     """A value from a file as a user would write it, on one short line (messages are one line each, whatever the
     file holds): text in double quotes ("PT30S"), true, false, null, numbers, .inf, lists and mappings in flow style
     (["rr"], {"a": 1}); never Python's repr (True, None, ['rr'], b'...')."""
@@ -72,7 +73,7 @@ def shown(value) -> str:
     return _cut(json.dumps(value, ensure_ascii=False, default=_plain))
 
 
-def _plain(value) -> str:
+def _plain(value: Any) -> str:
     """What JSON has no word for, as YAML writes it: a date, binary data."""
     if isinstance(value, bytes):
         return "!!binary " + base64.b64encode(value).decode("ascii")

@@ -10,7 +10,7 @@ NAME = "metadata.name"
 
 
 class DocumentProvenance:
-    def __init__(self, document: Document):
+    def __init__(self, document: Document) -> None:
         self.document = document
 
     def source_of(self, path: str) -> ValueSource:

@@ -8,6 +8,7 @@ string is quoted and escaped: nothing from a file can break a line or the termin
 
 import json
 import re
+from typing import Any
 
 from reconciler.files.load import Document
 from reconciler.files.provenance import source_of
@@ -16,7 +17,7 @@ PLAIN_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 INDENT = "  "
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     return json.dumps(value, separators=(", ", ": "))
 
 

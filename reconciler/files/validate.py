@@ -5,10 +5,12 @@ plugins) look only at values that are well formed, so they run on every document
 out at once; one document per cluster is checked among the documents the schema accepts.
 """
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from reconciler.durations import is_duration, to_seconds
 from reconciler.files.accounts import ONLY_ACCOUNTS, Account, account_problems, is_account, to_account
@@ -22,13 +24,13 @@ from reconciler.files.provenance import DocumentProvenance
 from reconciler.files.schema import load_schema
 from reconciler.model import (
     ALWAYS_ENABLED_PLUGINS,
+    DEFAULT_SYNC_PERIOD_SECONDS,
     MANAGED_BLOCKS,
     DefaultsRef,
     DesiredCluster,
     DesiredPool,
     Lifecycle,
 )
-from reconciler.plan.normalize import DEFAULT_SYNC_PERIOD_SECONDS
 
 __all__ = ["Loaded", "Problem", "load_desired"]
 
@@ -116,18 +118,18 @@ def _schema() -> dict:
 
 
 @cache
-def _fast_check():
+def _fast_check() -> Callable[[object], bool] | None:
     return compile_check(_schema())
 
 
 @cache
-def _validator():
+def _validator() -> Any:
     from jsonschema import Draft202012Validator  # imported only when a document fails the fast check
 
     return Draft202012Validator(_schema())
 
 
-def schema_problems_of(document: Document):
+def schema_problems_of(document: Document) -> Iterator[Problem]:
     fast_check = _fast_check()
     if fast_check is not None and fast_check(document.data):
         return
@@ -146,12 +148,12 @@ def schema_problems_of(document: Document):
     yield from _schema_problems(document)
 
 
-def _schema_problems(document: Document):
+def _schema_problems(document: Document) -> Iterator[Problem]:
     for error in _validator().iter_errors(document.data):
         yield from _explain(document, error)
 
 
-def _explain(document: Document, error):
+def _explain(document: Document, error: Any) -> Iterator[Problem]:
     """One jsonschema error -> plain, short problems at the node they concern."""
     path = tuple(error.absolute_path)
     keyword, value, subschema = error.validator, error.instance, error.schema
@@ -198,11 +200,11 @@ def _explain(document: Document, error):
         yield at(path, error.message)
 
 
-def _same(one, other) -> bool:
+def _same(one: Any, other: Any) -> bool:
     return type(one) is type(other) and one == other
 
 
-def _close_match(name: str, known) -> str | None:
+def _close_match(name: str, known: Iterable[str]) -> str | None:
     import difflib  # only when a name is unknown
 
     close = difflib.get_close_matches(name, list(known), n=1)
@@ -226,7 +228,7 @@ _NONE_WRITTEN = {
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
 
 
-def _type_message(document: Document, path: tuple, value, subschema: dict) -> str:
+def _type_message(document: Document, path: tuple, value: Any, subschema: dict) -> str:
     got = f"got {_kind(value)}" + ("" if value is None or isinstance(value, dict | list) else f" ({shown(value)})")
     if value is None and path and path[-1] in _BLOCKS:
         return "is empty (null): write {} to enforce no customization, or remove the key to leave it unmanaged"
@@ -277,7 +279,7 @@ _POOL_NAME_MESSAGE = (
 )
 
 
-def _pattern_message(path: tuple, value, subschema: dict) -> str:
+def _pattern_message(path: tuple, value: Any, subschema: dict) -> str:
     if subschema == _schema_def("nodePoolName"):
         return f"{shown(value)} {_POOL_NAME_MESSAGE}"
     if path[:2] == ("spec", "nodePools") and len(path) >= 4:
@@ -294,7 +296,7 @@ def _schema_def(name: str) -> dict:
     return _schema()["$defs"][name]
 
 
-def _kind(value) -> str:
+def _kind(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -312,11 +314,11 @@ def _kind(value) -> str:
 # --- the meaning rules -----------------------------------------------------------------------------------
 
 
-def _mapping(value) -> dict:
+def _mapping(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _seconds(value) -> Decimal | None:
+def _seconds(value: Any) -> Decimal | None:
     """A well-formed duration in seconds; None for anything else (the schema reports that)."""
     return to_seconds(value) if is_duration(value) else None
 
@@ -365,7 +367,7 @@ def meaning_problems_of(document: Document) -> list[Problem]:
     return problems
 
 
-def _control_plane_problems(spec: dict, problem) -> None:
+def _control_plane_problems(spec: dict, problem: Callable[..., None]) -> None:
     restrictions = spec.get("ipRestrictions")
     for index, entry in enumerate(restrictions if isinstance(restrictions, list) else []):
         message = cidr_problem(entry) if isinstance(entry, str) else None
@@ -377,7 +379,7 @@ def _control_plane_problems(spec: dict, problem) -> None:
             problem(("spec", "openIdConnect", *where), message)
 
 
-def _check_periods(block: dict, base: tuple, problem) -> None:
+def _check_periods(block: dict, base: tuple, problem: Callable[..., None]) -> None:
     sync, min_sync = block.get("syncPeriod"), block.get("minSyncPeriod")
     sync_seconds, min_sync_seconds = _seconds(sync), _seconds(min_sync)
     if sync_seconds == 0:

@@ -8,6 +8,7 @@ credentials), as without accounts.
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from reconciler.errors import AuthError
 from reconciler.live.client import Api
@@ -75,19 +76,19 @@ class AccountsApi:
         """Each account's Api, by name; the default one (if any) as `default`."""
         return dict(self._by_account) | ({"default": self._default} if self._default else {})
 
-    def get(self, path: str):
+    def get(self, path: str) -> Any:
         return self.api_for(path).get(path)
 
     def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple:
         return self.api_for(path).get_with_headers(path, headers)
 
-    def put(self, path: str, body: dict):
+    def put(self, path: str, body: dict | None) -> Any:
         return self.api_for(path).put(path, body)
 
-    def post(self, path: str, body: dict | None = None):
+    def post(self, path: str, body: dict | None = None) -> Any:
         return self.api_for(path).post(path, body)
 
-    def delete(self, path: str):
+    def delete(self, path: str) -> Any:
         return self.api_for(path).delete(path)
 
     def note_once(self, text: str) -> None:

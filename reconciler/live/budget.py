@@ -29,6 +29,7 @@ ok", python-ovh issue #81) and polling counts against them too.
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from reconciler.errors import Interrupted
 
@@ -42,7 +43,13 @@ MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it
 
 
 class RequestBudget:
-    def __init__(self, rate: float | None = None, clock=time.monotonic, sleep=None, max_window: int = 0):
+    def __init__(
+        self,
+        rate: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        max_window: int = 0,
+    ) -> None:
         self.rate = rate if rate and rate > 0 else None
         self.learned: float | None = None  # the pace the last 429 taught, when it is slower than `rate`
         self._learned_at = 0.0  # when it was taught

@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import ovh
 import ovh.client
@@ -75,7 +76,7 @@ def _error_type(status: int | None, details: dict) -> type[ApiError]:
     return ERROR_TYPES.get(status, ApiError)
 
 
-def _iam_action(value) -> str | None:
+def _iam_action(value: Any) -> str | None:
     """The refused IAM action(s): a string in go-ovh's tests; a list is taken too."""
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or None
@@ -124,9 +125,9 @@ class Api:
         retry_base: float = 0.2,
         retry_cap: float = 5.0,
         retry_budget: float = 60.0,
-        log=None,
+        log: Any = None,
         budget: RequestBudget | None = None,
-    ):
+    ) -> None:
         self.client = client
         self.endpoint_label = endpoint_label
         self.read_only = read_only
@@ -141,7 +142,7 @@ class Api:
         self.budget = budget or RequestBudget()
         self.retries = 0  # requests sent again after a failure
 
-    def get(self, path: str):
+    def get(self, path: str) -> Any:
         return self._call("GET", path, None)
 
     def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple:
@@ -158,17 +159,17 @@ class Api:
         if self.verbose:
             self._log(text)
 
-    def put(self, path: str, body: dict):
+    def put(self, path: str, body: dict | None) -> Any:
         return self._call("PUT", path, body)
 
-    def post(self, path: str, body: dict | None = None):
+    def post(self, path: str, body: dict | None = None) -> Any:
         return self._call("POST", path, body)
 
-    def get_unsigned(self, path: str):
+    def get_unsigned(self, path: str) -> Any:
         """A GET without signature (GET /auth/time)."""
         return self._call("GET", path, None, need_auth=False)
 
-    def delete(self, path: str):
+    def delete(self, path: str) -> Any:
         return self._call("DELETE", path, None)
 
     def learn_clock_offset(self) -> None:
@@ -178,7 +179,15 @@ class Api:
         server_time = self._call("GET", "/auth/time", None, need_auth=False, budget=budget)
         self.client._time_delta = int(server_time) - int(time.time())
 
-    def _call(self, method: str, path: str, body, need_auth: bool = True, budget: float | None = None, headers=None):
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        need_auth: bool = True,
+        budget: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         if self.read_only and method != "GET":
             raise ReadOnlyError("refused: this command is read-only", method=method, path=path)
         started = time.monotonic()
@@ -252,7 +261,7 @@ class Api:
             jitter = self._random.uniform(0, min(self.retry_cap, self.retry_base * 2 ** (attempt - 1)))
         return max(jitter, retry_after or 0.0)
 
-    def _send(self, method: str, path: str, body, need_auth: bool, attempt: int, headers: dict | None):
+    def _send(self, method: str, path: str, body: Any, need_auth: bool, attempt: int, headers: dict | None) -> Any:
         with self._lock:
             self.calls[method] += 1
         started = time.monotonic()
@@ -270,7 +279,7 @@ class Api:
         data = _decoded(response, _capped_body(response, method, path), method, path)
         return (data, response.headers) if headers else data  # headers: case-insensitive
 
-    def _trace(self, method: str, path: str, status, started: float, attempt: int) -> None:
+    def _trace(self, method: str, path: str, status: int | str | None, started: float, attempt: int) -> None:
         if self.verbose:
             retry = f" (attempt {attempt})" if attempt > 1 else ""
             self._log(f"api: {method} {path} {status} {(time.monotonic() - started) * 1000:.0f} ms{retry}")
@@ -304,7 +313,7 @@ def _capped_body(response: requests.Response, method: str, path: str) -> bytes:
         response.close()
 
 
-def _decoded(response: requests.Response, content: bytes, method: str, path: str):
+def _decoded(response: requests.Response, content: bytes, method: str, path: str) -> Any:
     status = response.status_code
     try:
         data = json.loads(content) if content else None

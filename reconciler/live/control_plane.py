@@ -4,20 +4,25 @@ The cluster object carries neither, so each costs a request per cluster: they ar
 whose plan needs them (the file manages them, or a reset must put them back), never for a whole fleet.
 """
 
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ApiError, NotFound
-from reconciler.live.read import LiveCluster, LiveResult, LiveView, kube_path, reading_pool
-from reconciler.model import OIDC_FIELDS, RESTORED_AFTER_RESET
-from reconciler.plan.data import ErrorReason
+from reconciler.live.read import LiveCluster, LiveResult, LiveView, reading_pool
+from reconciler.model import IP_RESTRICTIONS, OIDC_FIELDS, OPENID_CONNECT, RESTORED_AFTER_RESET, ErrorReason
+from reconciler.steps import part_path
 
-IP_RESTRICTIONS, OPENID_CONNECT = PARTS = RESTORED_AFTER_RESET
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
+
+PARTS = RESTORED_AFTER_RESET
 
 
-def read_part(api, project: str, cluster_id: str | None, part: str):
+def read_part(api: "Api", project: str, cluster_id: str, part: str) -> Any:
     """One part as the API answers it: the list of ranges, or the OIDC settings ({} where none is configured)."""
     try:
-        answer = api.get(kube_path(project, cluster_id, f"/{part}"))
+        answer = api.get(part_path(project, cluster_id, part))
     except NotFound:
         if part == OPENID_CONNECT:  # no OIDC configured answers 404 (as Terraform's provider reads it)
             return {}
@@ -28,9 +33,9 @@ def read_part(api, project: str, cluster_id: str | None, part: str):
     return {key: value for key, value in (answer or {}).items() if key in OIDC_FIELDS and value not in (None, "", [])}
 
 
-def with_parts(api, live: LiveCluster, project: str, parts) -> LiveCluster:
+def with_parts(api: "Api", live: LiveCluster, project: str, parts: Iterable[str]) -> LiveCluster:
     """`live` with `parts` read; raises ApiError."""
-    cluster_id = live.cluster.get("id")
+    cluster_id = str(live.cluster.get("id"))
     values = {part: read_part(api, project, cluster_id, part) for part in parts}
     return replace(
         live,
@@ -39,21 +44,21 @@ def with_parts(api, live: LiveCluster, project: str, parts) -> LiveCluster:
     )
 
 
-def read_all_parts(api, project: str, cluster_ids: list, parallelism: int) -> dict[str, dict]:
+def read_all_parts(api: "Api", project: str, cluster_ids: list, parallelism: int) -> dict[str, dict]:
     """{cluster id: {part: value}} for every part of every cluster (export); raises ApiError."""
 
-    def read(cluster_id):
+    def read(cluster_id: str) -> tuple[str, dict[str, Any]]:
         return cluster_id, {part: read_part(api, project, cluster_id, part) for part in PARTS}
 
     with reading_pool(api, parallelism) as pool:
         return dict(pool.map(read, cluster_ids))
 
 
-def read_parts(api, view: LiveView, needs: dict[tuple[str, str], tuple[str, ...]], parallelism: int) -> None:
+def read_parts(api: "Api", view: LiveView, needs: dict[tuple[str, str], tuple[str, ...]], parallelism: int) -> None:
     """Add the parts each (project, name) needs to its result in `view`; a failed read makes it an error."""
     wanted = {key: parts for key, parts in needs.items() if parts and view.results[key].found is not None}
 
-    def read(key):
+    def read(key: tuple[str, str]) -> tuple[tuple[str, str], LiveResult]:
         live = view.results[key].found
         assert live is not None  # only found clusters are wanted
         try:

@@ -6,23 +6,28 @@ flavor typo is an error before apply, not a failure halfway).
 """
 
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import ApiError
-from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, kube_path, reading_pool
-from reconciler.plan.data import ErrorReason
+from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, reading_pool
+from reconciler.model import ErrorReason
+from reconciler.steps import part_path
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
 
 
 class PoolAnswerError(ApiError):
     """The pool listing answered something else than a list of pools."""
 
 
-def read_pools(api, project: str, cluster_id: str) -> list[dict]:
+def read_pools(api: "Api", project: str, cluster_id: str) -> list[dict]:
     """The cluster's pools as full objects, with one expanded listing (more only past 5000 pools); raises ApiError."""
     pools: list[dict] = []
     page = 1
     while True:
         headers = EXPANDED_HEADERS | {"X-Pagination-Number": str(page)}
-        answer, answer_headers = api.get_with_headers(kube_path(project, cluster_id, "/nodepool"), headers)
+        answer, answer_headers = api.get_with_headers(part_path(project, cluster_id, "nodepool"), headers)
         if not isinstance(answer, list) or any(not isinstance(pool, dict) for pool in answer):
             raise PoolAnswerError(f"the node pool listing of cluster {cluster_id} is not a list of pools")
         pools += answer
@@ -32,9 +37,9 @@ def read_pools(api, project: str, cluster_id: str) -> list[dict]:
         page += 1
 
 
-def read_flavors(api, project: str, cluster_id: str) -> frozenset[str]:
+def read_flavors(api: "Api", project: str, cluster_id: str) -> frozenset[str]:
     """The names of the flavors the cluster offers, available ones only; raises ApiError."""
-    answer = api.get(kube_path(project, cluster_id, "/flavors"))
+    answer = api.get(part_path(project, cluster_id, "flavors"))
     if not isinstance(answer, list):
         raise PoolAnswerError(f"the flavors of cluster {cluster_id} are not a list")
     return frozenset(
@@ -44,7 +49,7 @@ def read_flavors(api, project: str, cluster_id: str) -> frozenset[str]:
     )
 
 
-def _read_each(api, view: LiveView, keys: list[tuple[str, str]], parallelism: int, read, what: str) -> None:
+def _read_each(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int, read: Any, what: str) -> None:
     """Replace each found result of `keys` in `view` by read(live) (a LiveCluster); a failed read makes it an
     error naming `what`."""
 
@@ -62,7 +67,7 @@ def _read_each(api, view: LiveView, keys: list[tuple[str, str]], parallelism: in
             view.results[key] = result
 
 
-def add_node_pools(api, view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
+def add_node_pools(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
     """The pools of each found cluster of `keys` (those whose file declares pools): one listing each."""
 
     def read(project: str, live: LiveCluster) -> LiveCluster:
@@ -71,7 +76,7 @@ def add_node_pools(api, view: LiveView, keys: list[tuple[str, str]], parallelism
     _read_each(api, view, keys, parallelism, read, "node pools")
 
 
-def add_flavors(api, view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
+def add_flavors(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
     """The flavors of each found cluster of `keys` (those whose plan creates or replaces a pool)."""
 
     def read(project: str, live: LiveCluster) -> LiveCluster:
@@ -80,7 +85,7 @@ def add_flavors(api, view: LiveView, keys: list[tuple[str, str]], parallelism: i
     _read_each(api, view, keys, parallelism, read, "flavors")
 
 
-def read_all_pools(api, project: str, cluster_ids: list, parallelism: int) -> dict[str, list[dict]]:
+def read_all_pools(api: "Api", project: str, cluster_ids: list, parallelism: int) -> dict[str, list[dict]]:
     """{cluster id: its pools} for every cluster (export); raises ApiError."""
 
     def read(cluster_id: str) -> tuple[str, list[dict]]:

@@ -7,36 +7,46 @@ the cluster asked about, never a guess: if any cluster of a project could not be
 cannot be called absent (creating it could make a duplicate).
 """
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from reconciler.errors import ApiError
 from reconciler.escape import quoted
-from reconciler.model import KEPT_ON_RESET
-from reconciler.plan.data import ClusterRef, ErrorReason
+from reconciler.model import ClusterRef, ErrorReason
+from reconciler.steps import cluster_path, clusters_path
 
-if TYPE_CHECKING:  # the client imports ovh and requests, which reading does not need
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
 
-# What a plan's requests depend on; a change to any of these since the plan makes it stale: the cluster's identity,
-# its mode and version (a reset's body), and every setting a reset keeps (also in its body). The customization is
-# fingerprinted whole beside them.
-IDENTITY_FIELDS = ("id", "name", "region")
-FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET
-# What a plan's pool requests depend on, where the pools were read: a pool's id (in their paths), what a replacement
-# copies, the template an update sends whole. Counts the autoscaler moves are left out.
-POOL_FINGERPRINT_FIELDS = ("id", "name", "flavor", "antiAffinity", "monthlyBilled", "availabilityZones", "template")
+
+class ClusterObject(TypedDict, total=False):
+    """The cluster object as the API answers it (cloud.kube.Cluster): the fields ovhkube reads."""
+
+    id: str
+    name: str
+    region: str
+    version: str
+    status: str
+    plan: str  # free | standard
+    kubeProxyMode: str
+    updatePolicy: str
+    isUpToDate: bool
+    nextUpgradeVersions: list[str]
+    customization: dict | None
+    privateNetworkId: str | None
+    privateNetworkConfiguration: dict | None
+    nodesSubnetId: str | None
+    loadBalancersSubnetId: str | None
+    ipAllocationPolicy: dict | None
 
 
 @dataclass(frozen=True)
 class LiveCluster:
-    cluster: dict  # the cluster object (GET /cloud/project/{sn}/kube/{id}, or an item of the expanded listing)
+    cluster: ClusterObject  # the cluster object (GET /cloud/project/{sn}/kube/{id}, or an item of the expanded listing)
     customization: dict  # its customization ({} where the API answers null)
     # Separate GETs, made only for the clusters whose plan needs them (reconciler.live.control_plane):
     ip_restrictions: list | None = None  # GET .../ipRestrictions; None: not read
@@ -49,15 +59,20 @@ class LiveCluster:
         return self.cluster.get("status", "UNKNOWN")
 
     @classmethod
-    def of(cls, cluster: dict) -> "LiveCluster":
+    def of(cls, cluster: ClusterObject) -> "LiveCluster":
         """The cluster object carries the customization, of the same type as GET .../customization; null means {}."""
         return cls(cluster, cluster.get("customization") or {})
 
 
-def read_cluster(api, project: str, cluster_id: str) -> LiveCluster:
+def read_cluster(api: "Api", project: str, cluster_id: str) -> LiveCluster:
     """One cluster as it is now, by a direct GET (not a listing, which the API may answer from a cache): what apply
     reads right before a write. Raises the Api's errors (NotFound, ApiError)."""
-    return LiveCluster.of(api.get(kube_path(project, cluster_id)))
+    return LiveCluster.of(read_object(api, project, cluster_id))
+
+
+def read_object(api: "Api", project: str, cluster_id: str) -> ClusterObject:
+    """The cluster object alone, by a direct GET; raises the Api's errors (NotFound, ApiError)."""
+    return api.get(cluster_path(project, cluster_id))
 
 
 @dataclass(frozen=True)
@@ -70,36 +85,13 @@ class LiveResult:
 @dataclass
 class LiveView:
     results: dict[tuple[str, str], LiveResult] = field(default_factory=dict)
-    clusters_by_project: dict[str, list[dict]] = field(default_factory=dict)  # projects read whole: every cluster
+    clusters_by_project: dict[str, list[ClusterObject]] = field(
+        default_factory=dict
+    )  # projects read whole: every cluster
     project_errors: dict[str, str] = field(default_factory=dict)
     project_failures: dict[str, ApiError] = field(default_factory=dict)  # the errors behind project_errors
     read_errors: dict[tuple[str, str], str] = field(default_factory=dict)  # (project, id) listed but not readable
     listed: dict[str, list[str]] = field(default_factory=dict)  # the ids of every project listed
-
-
-def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
-    payload: dict
-    if live is None:
-        payload = {"absent": [project, name]}
-    else:
-        payload = {key: live.cluster.get(key) for key in FINGERPRINT_FIELDS}
-        payload["customization"] = live.customization
-        # Read only where the plan depends on them; the staleness check reads the same (control_plane_reads).
-        for key, value in (("ipRestrictions", live.ip_restrictions), ("openIdConnect", live.openid_connect)):
-            if value is not None:
-                payload[key] = value
-        if live.node_pools is not None:
-            payload["nodePools"] = sorted(
-                ({key: pool.get(key) for key in POOL_FINGERPRINT_FIELDS} for pool in live.node_pools),
-                key=lambda pool: str(pool.get("id")),
-            )
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def kube_path(project: str, cluster_id: str | None = None, suffix: str = "") -> str:
-    path = f"/cloud/project/{project}/kube"
-    return f"{path}/{cluster_id}{suffix}" if cluster_id else path
 
 
 # The expanded form of a listing: full objects instead of ids, a page at a time (the real API and the control panel
@@ -109,14 +101,14 @@ EXPANDED_HEADERS = {"X-Pagination-Mode": "CachedObjectList-Pages", "X-Pagination
 IDS_ONLY_NOTE = "note: the API answered cluster ids, not cluster objects, to an expanded listing: reading each cluster"
 
 
-def list_project(api, project: str) -> tuple[list[dict] | None, list[str]]:
+def list_project(api: "Api", project: str) -> tuple[list[ClusterObject] | None, list[str]]:
     """(the project's cluster objects, their ids) with one expanded list call (more only past 5000 clusters).
     Objects is None when the endpoint answers ids only: the caller reads the clusters it needs one by one."""
-    objects: list[dict] = []
+    objects: list[ClusterObject] = []
     page = 1
     while True:
         page_headers = EXPANDED_HEADERS | {"X-Pagination-Number": str(page)}
-        answer, headers = api.get_with_headers(kube_path(project), page_headers)
+        answer, headers = api.get_with_headers(clusters_path(project), page_headers)
         answer = list(answer or [])
         if any(not isinstance(item, dict) for item in answer):
             api.note_once(IDS_ONLY_NOTE)
@@ -129,7 +121,7 @@ def list_project(api, project: str) -> tuple[list[dict] | None, list[str]]:
 
 
 def read_live(
-    api,
+    api: "Api",
     refs: list[ClusterRef],
     parallelism: int = 10,
     on_progress: Callable[[int, int], None] | None = None,
@@ -152,7 +144,7 @@ def read_live(
     counter = _Counter(on_progress)
     view = LiveView()
     listed = view.listed
-    objects: dict[tuple[str, str], dict] = {}
+    objects: dict[tuple[str, str], ClusterObject] = {}
     complete: set[str] = set()
     unresolved: dict[str, list[ClusterRef]] = {}
     for ref in refs:
@@ -172,7 +164,7 @@ def read_live(
 
     def read_one(project: str, cluster_id: str) -> None:
         try:
-            objects[(project, cluster_id)] = counter.counted(api.get, kube_path(project, cluster_id))
+            objects[(project, cluster_id)] = counter.counted(read_object, api, project, cluster_id)
         except ApiError as exc:
             view.read_errors[(project, cluster_id)] = str(exc)
 
@@ -236,7 +228,7 @@ def reading_pool(api: "Api", parallelism: int) -> Iterator[ThreadPoolExecutor]:
 class _Counter:
     """Calls done and calls known so far, for a progress bar; workers report from their threads."""
 
-    def __init__(self, on_progress: Callable[[int, int], None] | None):
+    def __init__(self, on_progress: Callable[[int, int], None] | None) -> None:
         self.on_progress = on_progress
         self.done = self.total = 0
         self.lock = threading.Lock()
@@ -245,7 +237,7 @@ class _Counter:
         with self.lock:
             self.total += count
 
-    def counted(self, call, *args):
+    def counted(self, call: Callable[..., Any], *args: Any) -> Any:
         try:
             return call(*args)
         finally:
@@ -256,7 +248,13 @@ class _Counter:
                 self.on_progress(done, total)
 
 
-def _resolve(ref, listed, objects, named, view) -> LiveResult:
+def _resolve(
+    ref: ClusterRef,
+    listed: dict[str, list[str]],
+    objects: dict[tuple[str, str], ClusterObject],
+    named: dict[tuple[str, str | None], list[str]],
+    view: LiveView,
+) -> LiveResult:
     if ref.project in view.project_errors:
         reason = view.project_errors[ref.project]
         message = f"cannot list the clusters of project {ref.project}: {reason}"
@@ -280,8 +278,8 @@ def _resolve(ref, listed, objects, named, view) -> LiveResult:
             )
         return LiveResult()
     if len(matches) > 1:
-        ids = ", ".join(matches)
-        message = f"metadata.name {quoted(ref.name)} is the name of {len(matches)} clusters ({ids}): pin spec.id"
+        many = f"{len(matches)} clusters ({', '.join(matches)})"
+        message = f"metadata.name {quoted(ref.name)} is the name of {many}: pin spec.id"
         return LiveResult(error=message, reason=ErrorReason.NAME_TAKEN_TWICE)
     key = (ref.project, matches[0])
     if key in view.read_errors:

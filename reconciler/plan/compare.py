@@ -5,11 +5,11 @@ from reconciler.plan.data import Action, Plan
 
 
 def _effects(plan: Plan) -> dict[tuple[str, str], tuple]:
-    """Per cluster, what applying the plan does: its action and the exact requests (noop entries do nothing)."""
+    """Per cluster, what applying the plan does: its action and the exact steps (noop entries do nothing)."""
     return {
         (change.cluster.project, change.cluster.name): (
             change.action,
-            [request.to_dict() for request in change.requests],
+            change.steps,
         )
         for change in plan.changes
         if change.action != Action.NOOP

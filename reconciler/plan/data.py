@@ -1,18 +1,20 @@
 """The plan: a plain, serialisable value. `apply` executes exactly what it says and re-derives nothing."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from reconciler import __version__
+from reconciler.escape import quoted
 from reconciler.indented_json import indented
-from reconciler.model import DefaultsRef
+from reconciler.model import ClusterRef, DefaultsRef, ErrorReason
 from reconciler.plan.diff import FieldChange
+from reconciler.steps import ClusterTarget, Step, StepKind
 
-# Changes whenever a reader of the plan JSON must change (2: `reason` and `defaults` on every entry).
-FORMAT_VERSION = "3"
+# Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`).
+FORMAT_VERSION = "4"
+SHORT = 40  # characters of a saved plan's value quoted in a message
 
 
 class Action(StrEnum):
@@ -30,59 +32,11 @@ ACTIONS = tuple(Action)
 CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.UPGRADE, Action.RESET})
 
 
-class ErrorReason(StrEnum):
-    """Why a cluster's action is `error`, for programs (drift, scripts reading the JSON); `error` says it to people."""
-
-    READ_FAILED = "read_failed"  # the cluster, or its project's listing, could not be read
-    UNKNOWN_IF_EXISTS = "unknown_if_exists"  # not found, but some cluster of the project could not be read
-    NAME_TAKEN_TWICE = "name_taken_twice"  # several clusters of the project have the name: spec.id must pick one
-    ID_NOT_FOUND = "id_not_found"  # spec.id names no cluster of the project
-    ID_NAME_MISMATCH = "id_name_mismatch"  # spec.id is a cluster of another name
-    REGION_REQUIRED = "region_required"  # absent, and spec.region is needed to create it
-    REGION_MISMATCH = "region_mismatch"  # a region never changes
-    RESET_NOT_ALLOWED = "reset_not_allowed"  # a kubeProxyMode change needs lifecycle.allowReset: true
-    RESET_WOULD_LOSE = "reset_would_lose"  # the reset wipes IP restrictions or OIDC that no file holds
-    MODE_WITHOUT_EFFECT = "mode_without_effect"  # a kubeProxyMode change on a Standard-plan (Cilium) cluster
-    NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
-    UPGRADE_NOT_ALLOWED = "upgrade_not_allowed"  # spec.version above live needs lifecycle.allowUpgrade: true
-    UPGRADE_REFUSED_BY_POLICY = "upgrade_refused_by_policy"  # the API refuses upgrades under NEVER_UPDATE
-    VERSION_NOT_OFFERED = "version_not_offered"  # spec.version above live is not a minor the cluster can go to
-
-
 KnownValue = TypeVar("KnownValue", bound=StrEnum)
-
-# The id in the paths of a create's follow-up requests (IP restrictions, OIDC): only the create's answer gives the
-# real one, which apply puts in its place. Braces and spaces: never a real id (a UUID), and read as a placeholder.
-NEW_CLUSTER_ID = "{id of the new cluster}"
 
 
 class PlanFileError(ValueError):
     """A saved plan that cannot be used; the message says why in one line."""
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    body: dict | None = None
-
-    def to_dict(self) -> dict:
-        return {"method": self.method, "path": self.path, "body": self.body}
-
-
-@dataclass(frozen=True)
-class ClusterRef:
-    project: str
-    name: str
-    id: str | None = None
-    region: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.project[:8]}…/{self.id or 'new'})"
-
-    def to_dict(self) -> dict:
-        return {"project": self.project, "name": self.name, "id": self.id, "region": self.region}
 
 
 @dataclass(frozen=True)
@@ -91,7 +45,7 @@ class Change:
     action: Action
     source: str
     diff: list[FieldChange] = field(default_factory=list)
-    requests: list[Request] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # in the order apply sends them
     live_fingerprint: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -116,7 +70,7 @@ class Change:
             "source": self.source,
             "status": self.status,
             "diff": [change.to_dict() for change in self.diff],
-            "requests": [request.to_dict() for request in self.requests],
+            "requests": [step.to_dict() for step in self.steps],  # each as the reviewer reads it: method, path, body
             "live_fingerprint": self.live_fingerprint,
             "warnings": list(self.warnings),
             "error": self.error,
@@ -188,7 +142,7 @@ class Plan:
         return "".join(parts)
 
 
-def check_made_here(data) -> str:
+def check_made_here(data: Any) -> str:
     """The tool_version of a saved plan made by this very ovhkube; PlanFileError otherwise."""
     if not isinstance(data, dict):
         raise PlanFileError("not a plan: the file holds no JSON object")
@@ -198,7 +152,9 @@ def check_made_here(data) -> str:
     if version != FORMAT_VERSION or made_by != __version__:
         # Another version may plan other requests or fingerprint other fields, so neither the plan nor its
         # staleness check can be trusted here; as Terraform, refuse it and have it made again.
-        made_by, version = (value[:40] if isinstance(value, str) else short_json(value) for value in (made_by, version))
+        made_by, version = (
+            value[:40] if isinstance(value, str) else quoted(value, SHORT) for value in (made_by, version)
+        )
         raise PlanFileError(
             f"the plan was made by ovhkube {made_by} (plan format {version}); this is ovhkube "
             f"{__version__} (plan format {FORMAT_VERSION}): make the plan again with this version"
@@ -217,7 +173,7 @@ def plan_from_dict(data: dict) -> Plan:
                 reason=None if item.get("reason") is None else _known(ErrorReason, item["reason"], "reason"),
                 source=item.get("source", ""),
                 diff=[FieldChange.from_dict(entry) for entry in item.get("diff", [])],
-                requests=[Request(r["method"], r["path"], r.get("body")) for r in item.get("requests", [])],
+                steps=[_step(r, item) for r in item.get("requests", [])],
                 live_fingerprint=item.get("live_fingerprint"),
                 warnings=list(item.get("warnings", [])),
                 error=item.get("error"),
@@ -229,19 +185,21 @@ def plan_from_dict(data: dict) -> Plan:
         ]
         return Plan(changes, data["endpoint"], data["created_at"], made_by)
     except KeyError as exc:  # read_plan_file checks every field first: this is for other callers
-        raise PlanFileError(f"malformed plan: missing field {short_json(exc.args[0])}") from None
+        raise PlanFileError(f"malformed plan: missing field {quoted(exc.args[0], SHORT)}") from None
     except TypeError:
         raise PlanFileError("malformed plan: a field of the wrong type, or unknown") from None
 
 
-def _known(kind: type[KnownValue], value, what: str) -> KnownValue:
+def _step(request: dict, item: dict) -> Step:
+    """A step of a saved plan: its kind and body as stored, its target the entry's cluster. Whether its method and
+    path are the stored ones is the saved-plan check's to say (reconciler.plan.planfile)."""
+    cluster = item["cluster"]
+    target = ClusterTarget(cluster["project"], None if item["action"] == Action.CREATE else cluster.get("id"))
+    return Step(_known(StepKind, request["kind"], "step kind"), target, request.get("body"))
+
+
+def _known(kind: type[KnownValue], value: Any, what: str) -> KnownValue:
     try:
         return kind(value)
     except ValueError:
-        raise PlanFileError(f"malformed plan: unknown {what} {short_json(value)}") from None
-
-
-def short_json(value, limit: int = 40) -> str:
-    """A value of a plan file as JSON writes it, on one short line."""
-    text = json.dumps(value, ensure_ascii=True)  # what json.loads made: JSON again
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+        raise PlanFileError(f"malformed plan: unknown {what} {quoted(value, SHORT)}") from None

@@ -1,5 +1,6 @@
 """Field-level differences between desired and live, by meaning (reconciler.plan.normalize), shown as written."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ class FieldChange:
         return f'{self.source} (ClusterDefaults "{self.defaults}")' if self.defaults else str(self.source or "")
 
 
-def diff_customization(desired: dict, live: dict | None, blocks) -> list[FieldChange]:
+def diff_customization(desired: dict, live: dict | None, blocks: Iterable[str]) -> list[FieldChange]:
     """Changes inside the given top-level blocks; `live` is the customization as the API answered it."""
     live = live or {}
     changes = []

@@ -12,16 +12,17 @@ The result is flat: {"kubeProxy.iptables.syncPeriod": Decimal("30"), "apiServer.
 "not set".
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from reconciler.durations import to_seconds
-from reconciler.model import ADMISSION_PLUGINS
+from reconciler.model import ADMISSION_PLUGINS, DEFAULT_SYNC_PERIOD_SECONDS
 
 DURATION_FIELDS = frozenset({"minSyncPeriod", "syncPeriod", "tcpFinTimeout", "tcpTimeout", "udpTimeout"})
 ZERO_MEANS_UNSET = frozenset({"kubeProxy.ipvs.tcpFinTimeout", "kubeProxy.ipvs.tcpTimeout", "kubeProxy.ipvs.udpTimeout"})
 
 # kube-proxy's own defaults (kubernetes pkg/proxy/apis/config/v1alpha1/defaults.go), named when a field is unset.
-DEFAULT_SYNC_PERIOD_SECONDS = 30  # in both modes
 KUBE_PROXY_DEFAULTS = {
     "kubeProxy.iptables.syncPeriod": f"{DEFAULT_SYNC_PERIOD_SECONDS}s",
     "kubeProxy.iptables.minSyncPeriod": "1s",
@@ -34,7 +35,7 @@ KUBE_PROXY_DEFAULTS = {
 }
 
 
-def flatten(value, prefix: str = "") -> dict:
+def flatten(value: Any, prefix: str = "") -> dict:
     """Leaves of nested mappings by dotted path; lists are leaves. None and empty mappings leave nothing."""
     if isinstance(value, dict):
         leaves = {}
@@ -46,7 +47,7 @@ def flatten(value, prefix: str = "") -> dict:
     return {prefix: value}
 
 
-def _comparable(path: str, value):
+def _comparable(path: str, value: Any) -> Any:
     field = path.rsplit(".", 1)[-1]
     if isinstance(value, list):
         return tuple(sorted(set(value), key=str))  # order carries no meaning (the Terraform provider sorts them)
@@ -58,7 +59,7 @@ def _comparable(path: str, value):
     return value
 
 
-def effective_plugins(plugins) -> dict:
+def effective_plugins(plugins: Any) -> dict:
     """{"enabled": [...], "disabled": [...]}: every plugin's state, those not disabled enabled (the API's default)."""
     plugins = plugins if isinstance(plugins, dict) else {}
     disabled = set(plugins.get("disabled") or ())
@@ -69,7 +70,7 @@ def effective_plugins(plugins) -> dict:
     }
 
 
-def shown(block_name: str, block) -> dict:
+def shown(block_name: str, block: Any) -> dict:
     """The leaves of a block as a person reads them: as written, but the admission plugins as their effective state
     (what `apiServer: {}` means is both plugins enabled, so a diff shows that rather than nothing)."""
     if block_name != "apiServer":
@@ -81,7 +82,7 @@ def shown(block_name: str, block) -> dict:
     return leaves
 
 
-def normalize(block_name: str, block) -> dict:
+def normalize(block_name: str, block: Any) -> dict:
     """The comparable leaves of one top-level customization block (`apiServer`, `kubeProxy`, ...)."""
     return comparable(shown(block_name, block))
 
@@ -100,7 +101,7 @@ def comparable(shown_leaves: dict) -> dict:
 DEFAULT_OIDC_SIGNING = ("RS256",)
 
 
-def cidr_set(ranges) -> frozenset[str]:
+def cidr_set(ranges: Iterable[str] | None) -> frozenset[str]:
     """IP restrictions by meaning: order and duplicates carry none, and an address is its /32 (or /128) range."""
     import ipaddress
 

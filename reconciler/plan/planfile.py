@@ -1,40 +1,61 @@
-"""Saved plans (`plan --out FILE`): read one, and check it whole before `apply --plan` sends anything.
+"""Whether a plan may be applied: the one place that decides it; `apply` only asks.
 
-A saved plan is reviewed as a whole, then travels (a CI artifact, a file on a runner) before it is applied, so it
-is checked as untrusted input: made by this very ovhkube (format and tool version), every field of the right type
-(with the line it is on), every entry that changes something fingerprinted (or the stale check would skip it), each
-cluster once, ids of the right shape, every request rebuilt from its entry (the method and path from the cluster
-and the action, the body from the entry's own diff) and equal to the stored one, and every body within the rules
-`validate` applies to a file. One failure refuses the whole plan, naming the reasons; nothing is sent.
+A saved plan (`plan --out FILE`) is reviewed as a whole, then travels (a CI artifact, a file on a runner) before it
+is applied, so it is checked as untrusted input (`read_saved_plan`): made by this very ovhkube (format and tool
+version), every field of the right type (with the line it is on), for this endpoint, every entry that changes
+something fingerprinted (or the stale check would skip it), each cluster once, ids of the right shape, every step
+the one the planner makes from that entry's own diff and the live values its steps carry (through the planner's own
+step builders), every body within the rules `validate` applies to a file, and no error unless --skip-errors. One
+failure refuses the whole plan, naming the reasons; nothing is sent.
+
+Once connected, a plan (saved, or approved at a prompt) is applied only if no cluster changed since it was made
+(`stale_clusters`, `refuse_if_stale`); and right before an entry's first write, the live values its steps carry
+must be the cluster's (`not_as_read`).
 """
 
 import bisect
 import json
 import json.scanner
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from reconciler.model import KEPT_ON_RESET, MANAGED_BLOCKS
+from reconciler.errors import UserError
+from reconciler.escape import quoted
+from reconciler.live.control_plane import read_parts
+from reconciler.live.read import LiveCluster, read_live
+from reconciler.model import IP_RESTRICTIONS, KEPT_ON_RESET, MANAGED_BLOCKS, OPENID_CONNECT
 from reconciler.plan.control_plane import (
     control_plane_spec,
-    rebuilt_after_create,
-    rebuilt_restoration,
-    rebuilt_settings,
-    stored_body,
+    create_body,
+    create_steps,
+    oidc_step,
+    parts_depended_on,
+    reset_steps,
+    update_steps,
+    upgrade_strategies,
 )
 from reconciler.plan.data import (
     ACTIONS,
     CHANGING,
-    NEW_CLUSTER_ID,
+    SHORT,
+    Action,
+    Change,
     ErrorReason,
     Plan,
     PlanFileError,
     check_made_here,
     plan_from_dict,
-    short_json,
 )
 from reconciler.plan.diff import changed_blocks
-from reconciler.plan.normalize import shown
+from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
+from reconciler.steps import PART_OF_KIND, ClusterTarget, Step, StepKind, parted_paths
+from reconciler.versions import major_minor
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan of thousands of clusters is a few MB
 MAX_NUMBER_CHARS = 100
@@ -59,10 +80,37 @@ CHANGE_FIELDS = {
     "ahead": LIST,
 }
 CLUSTER_FIELDS = {"project": STRING, "name": STRING, "id": OPTIONAL_STRING, "region": OPTIONAL_STRING}
-REQUEST_FIELDS = {"method": STRING, "path": STRING, "body": OPTIONAL_DICT}
+REQUEST_FIELDS = {"kind": STRING, "method": STRING, "path": STRING, "body": OPTIONAL_DICT}
 DIFF_FIELDS = {"path": STRING, "before": ANY, "after": ANY}
 DEFAULTS_FIELDS = {"name": STRING, "source": STRING}  # both required: each ClusterDefaults that selects the cluster
-REQUIRED = {"format_version", "endpoint", "created_at", "action", "cluster", "project", "name", "method", "path"}
+REQUIRED = {
+    "format_version", "endpoint", "created_at", "action", "cluster", "project", "name", "kind", "method", "path"
+}  # fmt: skip
+
+
+def read_saved_plan(path: str, endpoint: str) -> Plan:
+    """A saved plan that may be applied here, as far as can be told before connecting but for its errors
+    (`refuse_errors`); UserError otherwise (an endpoint it was not made for is refused at once, not after reaching
+    or waiting on an API it never meant)."""
+    try:
+        plan = read_plan_file(path)
+    except PlanFileError as exc:
+        raise UserError(f"{exc}; nothing was changed") from None
+    if plan.endpoint != endpoint:
+        raise UserError(f"the plan was made for endpoint {plan.endpoint}, not {endpoint}: nothing was changed")
+    return plan
+
+
+def refuse_errors(plan: Plan, skip_errors: bool) -> list[str]:
+    """The clusters in error, which --skip-errors leaves untouched; without it, an errored plan is not applied, as
+    Terraform refuses one (UserError)."""
+    errors = [change.cluster.name for change in plan.changes if change.action is Action.ERROR]
+    if errors and not skip_errors:
+        raise UserError(
+            f"the plan holds {len(errors)} error(s) ({', '.join(errors)}): nothing was applied. "
+            "Fix them, or apply the other clusters with --skip-errors."
+        )
+    return errors
 
 
 def read_plan_file(path: str) -> Plan:
@@ -95,7 +143,7 @@ def _read(path: str) -> str:
 
 
 class _DuplicateKey(ValueError):
-    def __init__(self, key: str):
+    def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
         self.start: int | None = None
@@ -104,13 +152,13 @@ class _DuplicateKey(ValueError):
 class _Decoder(json.JSONDecoder):
     """json, remembering where each object and list starts (for FILE:LINE), refusing NaN and Infinity."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         super().__init__(parse_constant=self._constant, parse_int=self._int, object_pairs_hook=self._unique)
         self.starts: dict[int, int] = {}
         self.text = text
         parse_object, parse_array = self.parse_object, self.parse_array  # type: ignore[has-type]
 
-        def on_object(s_and_end, *args):
+        def on_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
             try:
                 value, end = parse_object(s_and_end, *args)
             except _DuplicateKey as exc:
@@ -119,7 +167,7 @@ class _Decoder(json.JSONDecoder):
             self.starts[id(value)] = s_and_end[1] - 1
             return value, end
 
-        def on_array(s_and_end, scan_once):
+        def on_array(s_and_end: tuple[str, int], scan_once: Callable[..., Any]) -> tuple[Any, int]:
             value, end = parse_array(s_and_end, scan_once)
             self.starts[id(value)] = s_and_end[1] - 1
             return value, end
@@ -139,7 +187,7 @@ class _Decoder(json.JSONDecoder):
         return found
 
     @staticmethod
-    def _constant(name: str):
+    def _constant(name: str) -> NoReturn:
         raise ValueError(f"{name} is not a JSON number")
 
     @staticmethod
@@ -157,7 +205,7 @@ def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any val
         raise PlanFileError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: invalid JSON ({exc.msg})") from None
     except _DuplicateKey as exc:
         line = text.count("\n", 0, exc.start or 0) + 1
-        twice = f"the object here holds the key {short_json(exc.key)} twice"
+        twice = f"the object here holds the key {quoted(exc.key, SHORT)} twice"
         raise PlanFileError(f"{path}:{line}: not a plan file: {twice}") from None
     except (ValueError, RecursionError) as exc:  # a number of hundreds of digits, NaN, nesting too deep
         reason = "nested too deep" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
@@ -170,15 +218,15 @@ def _parse(text: str, path: str) -> tuple[Any, dict[int, int]]:  # JSON: any val
 
 
 class _Locator:
-    def __init__(self, path: str, lines: dict[int, int]):
+    def __init__(self, path: str, lines: dict[int, int]) -> None:
         self.path, self.lines = path, lines
 
-    def __call__(self, container, field: str) -> str:
+    def __call__(self, container: object, field: str) -> str:
         line = self.lines.get(id(container))
         return f"{self.path}:{line}: {field}" if line else f"{self.path}: {field}"
 
 
-def _check_shape(data, where: _Locator) -> None:
+def _check_shape(data: Any, where: _Locator) -> None:
     """Every field the apply reads, of the type it expects; the first misfit is named with its line."""
     try:
         check_made_here(data)  # first: another version's plan has other fields
@@ -198,11 +246,11 @@ def _check_shape(data, where: _Locator) -> None:
         _fields(change["cluster"], CLUSTER_FIELDS, name + ".cluster.", where)
         unknown = sorted(set(change["cluster"]) - set(CLUSTER_FIELDS))
         if unknown:
-            field = short_json(unknown[0])
+            field = quoted(unknown[0], SHORT)
             raise PlanFileError(f"{where(change['cluster'], name + '.cluster')}: unknown field {field}")
         for key, known in (("action", ACTIONS), ("reason", (None, *ErrorReason))):
             if key in change and change[key] not in known:
-                raise PlanFileError(f"{where(change, f'{name}.{key}')}: unknown {key} {short_json(change[key])}")
+                raise PlanFileError(f"{where(change, f'{name}.{key}')}: unknown {key} {quoted(change[key], SHORT)}")
         checked = (
             ("requests", REQUEST_FIELDS),
             ("diff", DIFF_FIELDS),
@@ -215,12 +263,16 @@ def _check_shape(data, where: _Locator) -> None:
                 if not isinstance(item, dict):
                     raise PlanFileError(f"{where(change[key], label)}: must be an object")
                 _fields(item, fields, label + ".", where, set(fields) if key == "defaults" else REQUIRED)
+                if key == "requests" and item["kind"] not in tuple(StepKind):
+                    raise PlanFileError(
+                        f"{where(item, label + '.kind')}: unknown step kind {quoted(item['kind'], SHORT)}"
+                    )
         warnings = change.get("warnings") or []
         if not all(isinstance(warning, str) for warning in warnings):
             raise PlanFileError(f"{where(warnings, name + '.warnings')}: must be a list of strings")
 
 
-def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator, required=REQUIRED) -> None:
+def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator, required: set[str] = REQUIRED) -> None:
     for key, kind in fields.items():
         if key not in item:
             if key in required:
@@ -235,7 +287,7 @@ def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator, re
             ANY: True,
         }[kind]
         if not fits:
-            raise PlanFileError(f"{where(item, prefix + key)}: must be {kind}, not {short_json(value)}")
+            raise PlanFileError(f"{where(item, prefix + key)}: must be {kind}, not {quoted(value, SHORT)}")
 
 
 def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
@@ -243,87 +295,123 @@ def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
     reasons = []
     stored = data.get("summary")
     if stored is not None and stored != plan.summary:
-        reasons.append(f"its summary {short_json(stored)} does not count its entries {short_json(plan.summary)}")
+        reasons.append(f"its summary {quoted(stored, SHORT)} does not count its entries {quoted(plan.summary, SHORT)}")
     seen: dict[tuple, int] = {}
     for index, (change, item) in enumerate(zip(plan.changes, data["changes"], strict=True)):
         ref = change.cluster
-        label = where(item, f"changes[{index}] ({short_json(ref.name)})")
+        label = where(item, f"changes[{index}] ({quoted(ref.name, SHORT)})")
         for key in ((ref.project, ref.name), ("id", ref.project, ref.id) if ref.id else None):
             if key is not None and key in seen:
                 reasons.append(f"{label}: the same cluster as changes[{seen[key]}]: a cluster is planned once")
             elif key is not None:
                 seen[key] = index
-        reasons.extend(f"{label}: {reason}" for reason in _entry_problems(change))
+        reasons.extend(f"{label}: {reason}" for reason in _entry_problems(change, item.get("requests") or []))
     return reasons
 
 
-def _entry_problems(change) -> list[str]:
+def _entry_problems(change: Change, stored: list[dict]) -> list[str]:
     ref, action = change.cluster, change.action
-    if action not in ACTIONS:
-        return [f"unknown action {short_json(action)}"]
     reasons = []
     if not PROJECT_ID.match(ref.project):
-        reasons.append(f"cluster.project {short_json(ref.project)} is not a project id (32 hexadecimal characters)")
+        reasons.append(f"cluster.project {quoted(ref.project, SHORT)} is not a project id (32 hexadecimal characters)")
     if ref.id is not None and not CLUSTER_ID.match(ref.id):
-        reasons.append(f"cluster.id {short_json(ref.id)} is not a cluster id (a UUID)")
+        reasons.append(f"cluster.id {quoted(ref.id, SHORT)} is not a cluster id (a UUID)")
     if action in CHANGING and not FINGERPRINT.match(change.live_fingerprint or ""):
         reasons.append(f"a {action} without a live_fingerprint (sha256:...) cannot be checked against the live state")
-    if action == "create" and ref.id is not None:
+    if action is Action.CREATE and ref.id is not None:
         reasons.append("a create names an existing cluster id")
-    if action in ("update", "upgrade", "reset") and ref.id is None:
+    if action in (Action.UPDATE, Action.UPGRADE, Action.RESET) and ref.id is None:
         reasons.append(f"an {action} without the cluster's id")
     if reasons:
         return reasons
-    stored = [request.to_dict() for request in change.requests]
-    rebuilt = rebuilt_requests(change)
-    if stored != rebuilt:
-        return [f"its requests are not the ones its {action} entry makes ({_request_difference(stored, rebuilt)})"]
-    return [
-        f"{request['method']} {request['path']}: {problem}"
-        for request in stored
-        for problem in _body_rules(change, request)
-    ]
+    made = [step.to_dict() for step in steps_of_entry(change)]
+    if stored != made:
+        return [f"its requests are not the ones its {action} entry makes ({_request_difference(stored, made)})"]
+    return [f"{step.method} {step.path}: {problem}" for step in change.steps for problem in _body_rules(change, step)]
 
 
-def rebuilt_requests(change) -> list[dict]:
-    """The requests an entry makes: method and path from its cluster and action; the body from the stored one, but
-    only where the entry's own diff says so (a value the diff does not show makes the two differ)."""
-    ref, action = change.cluster, change.action
-    base = f"/cloud/project/{ref.project}/kube"
+def steps_of_entry(change: Change) -> list[Step]:
+    """The steps the planner makes for this entry, through its own step builders, from the entry's diff and the live
+    values its stored steps carry (the settings a reset keeps, whole customization blocks, the OIDC a PUT replaces,
+    what a reset puts back): a value its diff does not show makes them differ from the stored ones."""
+    target, action = ClusterTarget.of(change.cluster), change.action
     diff = {entry.path: entry.after for entry in change.diff}
-    if action in ("update", "upgrade"):
-        first, after = rebuilt_settings(change, f"{base}/{ref.id}")
-        return first + _rebuilt_customization(change, f"{base}/{ref.id}", diff) + after
-    stored = change.requests[0].body if change.requests and isinstance(change.requests[0].body, dict) else {}
-    if action == "create":
-        body = {"name": ref.name, "region": ref.region}
-        body |= {key: diff[key] for key in ("version", "kubeProxyMode", "updatePolicy") if diff.get(key) is not None}
+    if action in (Action.UPDATE, Action.UPGRADE):
+        before = {entry.path: entry.before for entry in change.diff}
+        return update_steps(
+            target,
+            policy=diff.get("updatePolicy"),
+            customization=_carried_customization(change, diff),
+            ip_restrictions=diff.get(IP_RESTRICTIONS),
+            oidc=_carried_oidc(change, diff),
+            upgrades=upgrade_strategies(before.get("version"), diff.get("version"), "isUpToDate" in diff)
+            if "version" in diff or "isUpToDate" in diff
+            else [],
+        )
+    if action is Action.CREATE:
         customization = {path.split(".")[1]: after for path, after in diff.items() if path.count(".") == 1}
-        if customization:
-            body["customization"] = {block: customization[block] for block in sorted(customization)}
-        return [{"method": "POST", "path": base, "body": body}] + rebuilt_after_create(diff, f"{base}/{NEW_CLUSTER_ID}")
-    if action == "reset":
-        body = dict(stored)
-        body["name"] = ref.name
-        if "kubeProxyMode" in diff:
-            body["kubeProxyMode"] = diff["kubeProxyMode"]
-        sent = body.get("customization")
-        if not isinstance(sent, dict) or not _shows_diff(sent, diff):
-            body["customization"] = "the entry's diff"
-        reset = {"method": "POST", "path": f"{base}/{ref.id}/reset", "body": body}
-        return [reset] + rebuilt_restoration(change, f"{base}/{ref.id}")
+        ref = change.cluster
+        version, mode, policy = (diff.get(key) for key in ("version", "kubeProxyMode", "updatePolicy"))
+        body = create_body(ref.name, ref.region, version, mode, policy, customization)
+        return create_steps(target, body, diff.get(IP_RESTRICTIONS), diff.get(OPENID_CONNECT))
+    if action is Action.RESET:
+        return reset_steps(target, _carried_reset_body(change, diff), *_carried_restoration(change, diff))
     return []  # noop and error entries send nothing
 
 
-def _rebuilt_customization(change, path: str, diff: dict) -> list[dict]:
+def _stored(change: Change, *kinds: StepKind) -> dict:
+    """The body of the entry's stored step of one of these kinds ({} when there is none): the live values it carries."""
+    return next((step.body for step in change.steps if step.kind in kinds and isinstance(step.body, dict)), {})
+
+
+def _carried_customization(change: Change, diff: dict) -> dict:
     blocks = changed_blocks(change.diff)
     if not blocks:
-        return []
-    # The blocks of the diff must show it; the others are carried as read, checked by apply (apply/carried.py).
-    body = dict(stored_body(change, f"{path}/customization", "PUT"))
+        return {}
+    # The blocks of the diff must show it; the others are carried as read, checked by apply (not_as_read).
+    body = dict(_stored(change, StepKind.PUT_CUSTOMIZATION))
     if any(block not in body for block in blocks) or not _shows_diff({block: body[block] for block in blocks}, diff):
         body = {"customization blocks": blocks}  # cannot be the stored body: the difference is named
-    return [{"method": "PUT", "path": f"{path}/customization", "body": body}]
+    return body
+
+
+def _carried_oidc(change: Change, diff: dict) -> Step | None:
+    target = ClusterTarget.of(change.cluster)
+    if OPENID_CONNECT in diff:
+        return oidc_step(target, diff[OPENID_CONNECT] or {}, exists=False)
+    prefix = OPENID_CONNECT + "."
+    fields = {key.removeprefix(prefix): after for key, after in diff.items() if key.startswith(prefix)}
+    if not fields:
+        return None
+    body = _stored(change, StepKind.OIDC_UPDATE)
+    if any(body.get(key) != value for key, value in fields.items()):
+        body = {"openIdConnect fields": sorted(fields)}  # cannot be the stored body: the difference is named
+    return oidc_step(target, body, exists=True)
+
+
+def _carried_reset_body(change: Change, diff: dict) -> dict:
+    body = dict(_stored(change, StepKind.RESET))
+    body["name"] = change.cluster.name
+    if "kubeProxyMode" in diff:
+        body["kubeProxyMode"] = diff["kubeProxyMode"]
+    sent = body.get("customization")
+    if not isinstance(sent, dict) or not _shows_diff(sent, diff):
+        body["customization"] = "the entry's diff"
+    return body
+
+
+def _carried_restoration(change: Change, diff: dict) -> tuple[list | None, dict | None]:
+    """What a reset entry puts back: the IP restrictions and OIDC read before it (kept as stored: they are live
+    values, not in the diff) or, where the diff sets them, the diff's."""
+    ranges = diff.get(IP_RESTRICTIONS, _stored(change, StepKind.IP_RESTRICTIONS).get("ips"))
+    oidc = diff[OPENID_CONNECT] if OPENID_CONNECT in diff else _stored(change, StepKind.OIDC_CREATE)
+    prefix = OPENID_CONNECT + "."
+    fields = {key.removeprefix(prefix): after for key, after in diff.items() if key.startswith(prefix)}
+    if fields:
+        oidc = _stored(change, StepKind.OIDC_CREATE)
+        if any(oidc.get(key) != after for key, after in fields.items()):
+            oidc = {"openIdConnect fields": "the entry's diff"}
+    return ranges, oidc
 
 
 def _shows_diff(customization: dict, diff: dict) -> bool:
@@ -337,48 +425,35 @@ def _shows_diff(customization: dict, diff: dict) -> bool:
     return all(flat.get(path) == after for path, after in wanted.items())
 
 
-def _request_difference(stored: list[dict], rebuilt: list[dict]) -> str:
-    if len(stored) != len(rebuilt):
-        return f"{len(stored)} request(s) where it makes {len(rebuilt)}"
-    for got, wanted in zip(stored, rebuilt, strict=True):
-        if got["method"] != wanted["method"]:
-            return f"method {short_json(got['method'])} where it makes {short_json(wanted['method'])}"
+def _request_difference(stored: list[dict], made: list[dict]) -> str:
+    if len(stored) != len(made):
+        return f"{len(stored)} request(s) where it makes {len(made)}"
+    for got, wanted in zip(stored, made, strict=True):
+        for key in ("kind", "method"):
+            if got[key] != wanted[key]:
+                return f"{key} {quoted(got[key], SHORT)} where it makes {quoted(wanted[key], SHORT)}"
         if got["path"] != wanted["path"]:
-            ours, theirs = _from_difference(got["path"], wanted["path"])
-            return f"path {ours} where it makes {theirs}"
+            ours, theirs = parted_paths(got["path"], wanted["path"])
+            return f"path {quoted(ours, 100)} where it makes {quoted(theirs, 100)}"
         got_body, wanted_body = got["body"] or {}, wanted["body"] or {}
         for key in sorted(set(got_body) | set(wanted_body)):
             if got_body.get(key) != wanted_body.get(key):
-                got_value, wanted_value = short_json(got_body.get(key)), short_json(wanted_body.get(key))
+                got_value, wanted_value = quoted(got_body.get(key), SHORT), quoted(wanted_body.get(key), SHORT)
                 return f"body.{key} is {got_value} where the entry makes {wanted_value}"
     return "they differ"
 
 
-def _from_difference(got: str, wanted: str) -> tuple[str, str]:
-    """Two paths from the segment where they part (the project id, the placeholder or the suffix), each quoted and
-    short enough to read: cut at 40 characters, the place that differs would not show."""
-    common = 0
-    for ours, theirs in zip(got.split("/"), wanted.split("/"), strict=False):
-        if ours != theirs:
-            break
-        common += len(ours) + 1
-    lead = ".../" if common > 1 else ""
-
-    start = common if lead else 0
-    return short_json(lead + got[start:], limit=100), short_json(lead + wanted[start:], limit=100)
-
-
-def _body_rules(change, request: dict) -> list[str]:
+def _body_rules(change: Change, step: Step) -> list[str]:
     """The body, as a desired-state document, through the rules of `validate` (schema, then meaning)."""
     from reconciler.files.load import Document
     from reconciler.files.validate import meaning_problems_of, schema_problems_of
 
-    body, ref = request["body"] or {}, change.cluster
+    body, ref = step.body or {}, change.cluster
     spec: dict = {"project": ref.project}
-    setting = control_plane_spec(request)
+    setting = control_plane_spec(step)
     if setting is not None:
         spec |= setting
-    elif change.action in ("update", "upgrade"):
+    elif step.kind is StepKind.PUT_CUSTOMIZATION:
         spec["customization"] = _written_blocks(body)
     else:
         fields = ("region", "version", "kubeProxyMode", "updatePolicy", "customization")
@@ -388,7 +463,7 @@ def _body_rules(change, request: dict) -> list[str]:
         if "workerNodesPolicy" in body:
             spec["lifecycle"] = {"allowReset": True, "workerNodesPolicy": body["workerNodesPolicy"]}
         unknown = set(body) - {"name", "workerNodesPolicy", *fields}
-        unknown -= set(KEPT_ON_RESET) if change.action == "reset" else set()
+        unknown -= set(KEPT_ON_RESET) if step.kind is StepKind.RESET else set()
         if unknown:
             return [f"body fields ovhkube never sends: {', '.join(sorted(unknown))}"]
     data = {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": ref.name}, "spec": spec}
@@ -399,5 +474,122 @@ def _body_rules(change, request: dict) -> list[str]:
 
 def _written_blocks(customization: dict) -> dict:
     """The blocks a file can write, for its rules; another block (cilium) is a live value carried as read, which
-    apply checks against the cluster (apply/carried.py)."""
+    apply checks against the cluster (not_as_read)."""
     return {block: value for block, value in customization.items() if block in MANAGED_BLOCKS}
+
+
+# --- once connected: the plan against the live clusters ---
+
+
+@dataclass(frozen=True)
+class Staleness:
+    changed: list[str]  # names of clusters whose live fingerprint differs from the plan's
+    unreadable: list[str]  # "name: reason" for clusters that could not be read again
+
+
+# The plan's id (read live, whether or not the file pins spec.id) now names no cluster, or one of another name: the
+# cluster was deleted or renamed since the plan.
+GONE = (ErrorReason.ID_NOT_FOUND, ErrorReason.ID_NAME_MISMATCH)
+
+
+def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
+    """Re-read every cluster the plan fingerprinted: those that changed since, and those that cannot be read."""
+    checked = [change for change in plan.changes if change.live_fingerprint]
+    view = read_live(api, [change.cluster for change in checked], parallelism)
+    # The fingerprint holds the separately read parts (IP restrictions, OIDC) the steps depend on: read the same.
+    needs = {(c.cluster.project, c.cluster.name): parts_depended_on(c.action, c.steps) for c in checked}
+    read_parts(api, view, needs, parallelism)
+    changed, unreadable = [], []
+    for change in checked:
+        ref = change.cluster
+        result = view.results[(ref.project, ref.name)]
+        if result.reason in GONE:  # the id the plan read is no longer a cluster of that name: a change, not a doubt
+            changed.append(ref.name)
+        elif result.error:
+            unreadable.append(f"{ref.name}: {result.error}")
+        elif fingerprint(ref.project, ref.name, result.found) != change.live_fingerprint:
+            changed.append(ref.name)
+    return Staleness(changed, unreadable)
+
+
+def refuse_if_stale(api: "Api", plan: Plan, parallelism: int) -> None:
+    """UserError unless every cluster of the plan is still as it was when planned."""
+    staleness = stale_clusters(api, plan, parallelism)
+    if staleness.changed:
+        names = ", ".join(staleness.changed)
+        raise UserError(
+            f"stale plan: {len(staleness.changed)} cluster(s) changed since the plan was made: {names}; "
+            f"run plan again. Nothing was changed."
+        )
+    if staleness.unreadable:
+        raise UserError(
+            "cannot check that the plan is still valid: " + "; ".join(staleness.unreadable) + ". Nothing was changed."
+        )
+
+
+# What an entry's steps carry that its diff does not show (a reset keeps settings, customization and puts back the
+# IP restrictions and OIDC; a customization PUT sends every block, those it does not change as read; an OIDC PUT the
+# whole configuration; upgrade steps are counted from the diff's `before`) are live values, which the offline check
+# cannot vouch for. Apply can, right before the first write: the cluster's fingerprint has just matched, so it holds
+# now what was read when planning, and each such value must equal it.
+EDITED = "a hand-edited plan? nothing was sent"
+
+
+def not_as_read(change: Change, live: LiveCluster) -> str | None:
+    """Why the entry's steps carry what the cluster does not hold (None when they carry only the diff and it)."""
+    start = next((entry.before for entry in change.diff if entry.path == "version"), None)
+    have = major_minor(live.cluster.get("version", ""))
+    if change.action is Action.UPGRADE and start is not None and major_minor(start) != have:
+        return f"the plan upgrades from version {start}, but the cluster runs {have}: {EDITED}"
+    wrong = _values_not_read(change, live)
+    if wrong:
+        return f"the plan would send values the cluster does not have ({', '.join(wrong)}): {EDITED}"
+    return None
+
+
+def _values_not_read(change: Any, live: Any) -> list[str]:
+    have = major_minor(live.cluster.get("version", ""))
+    diffed = [entry.path for entry in change.diff]
+
+    def in_diff(path: str) -> bool:
+        return any(path == d or path.startswith(d + ".") or d.startswith(path + ".") for d in diffed)
+
+    resetting = change.action is Action.RESET
+    wrong: list[str] = []
+    sent: dict[str, dict | None] = {IP_RESTRICTIONS: None, OPENID_CONNECT: None}
+    for step in change.steps:
+        body = step.body or {}
+        if step.kind is StepKind.RESET:
+            wrong += [key for key in KEPT_ON_RESET if not in_diff(key) and body.get(key) != live.cluster.get(key)]
+            if not in_diff("version") and body.get("version") not in (None, have):
+                wrong.append("version")
+            wrong += _blocks_not_read(body.get("customization") or {}, live.customization or {}, in_diff)
+        elif step.kind is StepKind.PUT_CUSTOMIZATION:
+            wrong += _blocks_not_read(body, live.customization or {}, in_diff)
+        elif step.kind in PART_OF_KIND and step.kind is not StepKind.OIDC_DELETE:
+            sent[PART_OF_KIND[step.kind]] = body
+    ranges = (sent[IP_RESTRICTIONS] or {}).get("ips")
+    if (sent[IP_RESTRICTIONS] is not None or resetting) and not in_diff(IP_RESTRICTIONS):
+        wrong += [IP_RESTRICTIONS] if cidr_set(ranges) != cidr_set(live.ip_restrictions) else []
+    if sent[OPENID_CONNECT] is not None or resetting:
+        ours, theirs = oidc_comparable(sent[OPENID_CONNECT]), oidc_comparable(live.openid_connect)
+        wrong += [
+            f"{OPENID_CONNECT}.{key}"
+            for key in sorted(set(ours) | set(theirs))
+            if ours.get(key) != theirs.get(key) and not in_diff(f"{OPENID_CONNECT}.{key}")
+        ]
+    return wrong
+
+
+def _blocks_not_read(sent: dict, held: dict, in_diff: Callable[[str], bool]) -> list[str]:
+    """Leaves of every block, sent or held (a block left out may be lost: a reset resets it, and a PUT may replace
+    the whole customization), that are neither in the diff nor, by meaning, the live value."""
+    wrong = []
+    for block in sorted(set(sent) | set(held)):
+        ours, theirs = normalize(block, sent.get(block)), normalize(block, held.get(block))
+        wrong += [
+            f"customization.{path}"
+            for path in sorted(set(ours) | set(theirs))
+            if ours.get(path) != theirs.get(path) and not in_diff(f"customization.{path}")
+        ]
+    return wrong

@@ -1,10 +1,10 @@
-"""Choose one action per cluster and the exact requests that carry it out.
+"""Choose one action per cluster and the exact steps that carry it out (reconciler.steps: kind, target, body).
 
 noop: nothing differs. update: PUT the managed blocks that differ, each whole, and every other block as read (the
 API replaces a block it is sent; whether it keeps one left out is not settled, so none is left out). reset:
 kubeProxyMode differs and lifecycle.allowReset is true; the reset body carries everything the cluster must keep,
 because the API resets whatever it is not given. create: absent; the POST, then the IP restrictions and OIDC it
-cannot carry, their path holding NEW_CLUSTER_ID (apply puts in the id).
+cannot carry, on the new cluster (apply puts in its id).
 error: could not be read, or not allowed; the reason says which setting would allow it.
 
 Standard-plan clusters (`plan: standard`) run Cilium in place of kube-proxy (OVHcloud's customizing-cilium guide):
@@ -13,26 +13,39 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 (it is still enforced: harmless, and the file says so).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from typing import Any
 
 from reconciler.escape import quoted
-from reconciler.live.control_plane import IP_RESTRICTIONS, OPENID_CONNECT
-from reconciler.live.read import LiveCluster, LiveResult, LiveView, fingerprint, kube_path
-from reconciler.model import KEPT_ON_RESET, PASSING_STATUSES, DesiredCluster
+from reconciler.live.read import ClusterObject, LiveCluster, LiveResult, LiveView
+from reconciler.model import (
+    IP_RESTRICTIONS,
+    KEPT_ON_RESET,
+    OPENID_CONNECT,
+    PASSING_STATUSES,
+    ClusterRef,
+    DesiredCluster,
+    ErrorReason,
+)
 from reconciler.plan.control_plane import (
     as_spec_fields,
-    ip_restrictions_request,
-    oidc_create_request,
+    create_body,
+    create_steps,
     parts_depended_on,
     parts_needed,
     plan_settings,
+    reset_steps,
+    update_steps,
     version_ahead,
     wiped_unmanaged,
 )
-from reconciler.plan.data import NEW_CLUSTER_ID, Action, Change, ClusterRef, ErrorReason, Plan, Request
+from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
+from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
+from reconciler.steps import ClusterTarget
+from reconciler.versions import minor_of
 
 IPVS_DEPRECATED_FROM = (1, 35)
 STANDARD_PLAN = "standard"  # the cluster object's `plan`: free | standard (Standard runs Cilium, no kube-proxy)
@@ -55,7 +68,7 @@ def parts_to_read(desired: DesiredCluster, result: LiveResult) -> tuple[str, ...
     return parts_needed(desired, resetting=_resets(desired, result.found.cluster))
 
 
-def _resets(desired: DesiredCluster, cluster: dict) -> bool:
+def _resets(desired: DesiredCluster, cluster: ClusterObject) -> bool:
     mode = desired.kube_proxy_mode
     return mode is not None and mode != cluster.get("kubeProxyMode") and desired.lifecycle.allow_reset
 
@@ -105,7 +118,15 @@ def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
     return _plan_existing(desired, result.found)
 
 
-def _error(desired, ref, reason: ErrorReason, message, live: LiveCluster | None, diff=(), warnings=()) -> Change:
+def _error(
+    desired: Any,
+    ref: ClusterRef,
+    reason: ErrorReason,
+    message: str,
+    live: LiveCluster | None,
+    diff: Iterable[FieldChange] = (),
+    warnings: Iterable[str] = (),
+) -> Change:
     return Change(
         cluster=ref,
         action=Action.ERROR,
@@ -127,27 +148,16 @@ def _plan_create(desired: DesiredCluster) -> Change:
     if not desired.region:
         message = "the cluster does not exist and spec.region is required to create it"
         return _error(desired, ref, ErrorReason.REGION_REQUIRED, message, None)
-    body: dict = {"name": desired.name, "region": desired.region}
-    if desired.version:
-        body["version"] = desired.version
-    if desired.kube_proxy_mode:
-        body["kubeProxyMode"] = desired.kube_proxy_mode
-    if desired.update_policy:
-        body["updatePolicy"] = desired.update_policy  # a field of the creation body too
     customization = {block: prune(value) for block, value in desired.customization.items()}
-    if customization:
-        body["customization"] = customization
+    body = create_body(
+        desired.name, desired.region, desired.version, desired.kube_proxy_mode, desired.update_policy, customization
+    )
     diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
     warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
-    # Their own endpoints need the new cluster's id: sent once it is READY (as Terraform's separate
-    # ovh_cloud_project_kube_iprestrictions / _oidc resources are), the id put in by apply.
-    follow_ups = []
     if desired.ip_restrictions:
-        diff.append(FieldChange("ipRestrictions", None, list(desired.ip_restrictions)))
-        follow_ups.append(ip_restrictions_request(desired.project, NEW_CLUSTER_ID, desired.ip_restrictions))
+        diff.append(FieldChange(IP_RESTRICTIONS, None, list(desired.ip_restrictions)))
     if desired.openid_connect:
-        diff.append(FieldChange("openIdConnect", None, desired.openid_connect))
-        follow_ups.append(oidc_create_request(desired.project, NEW_CLUSTER_ID, desired.openid_connect))
+        diff.append(FieldChange(OPENID_CONNECT, None, desired.openid_connect))
     if not desired.kube_proxy_mode:
         warnings.insert(
             0,
@@ -159,13 +169,13 @@ def _plan_create(desired: DesiredCluster) -> Change:
         action=Action.CREATE,
         source=desired.source,
         diff=diff,
-        requests=[Request("POST", kube_path(desired.project), body), *follow_ups],
+        steps=create_steps(ClusterTarget.of(ref), body, desired.ip_restrictions, desired.openid_connect),
         live_fingerprint=fingerprint(desired.project, desired.name, None),
         warnings=warnings,
     )
 
 
-def _create_fields(body: dict):
+def _create_fields(body: dict) -> Iterator[tuple[str, Any]]:
     for key in ("region", "version", "kubeProxyMode", "updatePolicy"):
         if key in body:
             yield key, body[key]
@@ -195,7 +205,6 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         where = f"the cluster is in {quoted(live_region)}" if live_region else "the API gives no region for the cluster"
         message = _at(desired, "region", f"spec.region is {desired.region} but {where}: a region never changes")
         return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
-    requests = []
     if mode_changes and standard:
         message = (
             f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} on a Standard-plan cluster: Cilium replaces "
@@ -217,10 +226,9 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         if lost:
             message = _loses(desired, live_mode, lost)
             return _error(desired, ref, ErrorReason.RESET_WOULD_LOSE, message, live, diff, warnings)
-        requests.append(Request("POST", kube_path(desired.project, ref.id, "/reset"), reset_body(desired, live)))
         # The reset body carries the policy; the IP restrictions and OIDC are put back after it.
         diff += [c for c in plan_settings(desired, live).diff if c.path not in UPGRADE_PATHS]
-        requests += restore_after_reset(desired, live)
+        steps = reset_steps(ClusterTarget.of(ref), reset_body(desired, live), *restored_after_reset(desired))
         action = Action.RESET
     else:
         settings = plan_settings(desired, live)
@@ -229,12 +237,15 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         if settings.error:
             reason, message = settings.error
             return _error(desired, ref, reason, message, live, diff, warnings)
-        requests += settings.first
-        if changed_blocks(diff):
-            body = customization_body(desired, live, changed_blocks(diff))
-            requests.append(Request("PUT", kube_path(desired.project, ref.id, "/customization"), body))
-        requests += settings.requests_after_customization
-        action = (Action.UPGRADE if settings.upgrades else Action.UPDATE) if requests else Action.NOOP
+        steps = update_steps(
+            ClusterTarget.of(ref),
+            policy=settings.policy,
+            customization=customization_body(desired, live, changed_blocks(diff)) if changed_blocks(diff) else None,
+            ip_restrictions=settings.ip_restrictions,
+            oidc=settings.oidc,
+            upgrades=settings.upgrades,
+        )
+        action = (Action.UPGRADE if settings.upgrades else Action.UPDATE) if steps else Action.NOOP
     if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
         return _error(desired, ref, ErrorReason.NOT_READY, message, live, diff, warnings)
@@ -243,17 +254,15 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         action=action,
         source=desired.source,
         diff=diff,
-        requests=requests,
-        live_fingerprint=fingerprint(
-            desired.project, desired.name, only_parts(live, parts_depended_on(action, requests))
-        ),
+        steps=steps,
+        live_fingerprint=fingerprint(desired.project, desired.name, only_parts(live, parts_depended_on(action, steps))),
         warnings=warnings,
         status=live.status,
     )
 
 
-def only_parts(live: LiveCluster, parts) -> LiveCluster:
-    """`live` keeping only the separately read parts in `parts`: the fingerprint holds what the requests depend on."""
+def only_parts(live: LiveCluster, parts: Iterable[str]) -> LiveCluster:
+    """`live` keeping only the separately read parts in `parts`: the fingerprint holds what the steps depend on."""
     return LiveCluster(
         live.cluster,
         live.customization,
@@ -275,29 +284,26 @@ def _loses(desired: DesiredCluster, live_mode: str | None, lost: dict[str, list 
     )
 
 
-def restore_after_reset(desired: DesiredCluster, live: LiveCluster) -> list[Request]:
+def restored_after_reset(desired: DesiredCluster) -> tuple[tuple[str, ...] | None, dict | None]:
     """What the reset wipes and no reset field carries: the IP restrictions and OIDC the file asks for, put back once
     the reset is over (a reset is planned only where the file manages those the cluster has: `_loses`)."""
-    project, cluster_id = desired.project, live.cluster.get("id")
-    ranges, oidc = desired.ip_restrictions, desired.openid_connect
-    requests = []
-    if ranges:
-        requests.append(ip_restrictions_request(project, cluster_id, ranges))
-    if oidc:
-        requests.append(oidc_create_request(project, cluster_id, oidc))
-    return requests
+    return desired.ip_restrictions, desired.openid_connect
 
 
 def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     """Everything the cluster keeps across the reset: the reset puts back to default what it is not given."""
     cluster = live.cluster
     customization = customization_body(desired, live, desired.customization)
-    body = {"name": cluster.get("name"), "kubeProxyMode": desired.kube_proxy_mode, "customization": customization}
+    body: dict[str, Any] = {
+        "name": cluster.get("name"),
+        "kubeProxyMode": desired.kube_proxy_mode,
+        "customization": customization,
+    }
     # Left out, the reset keeps the current version (API description), even a minor its enum no longer lists; and
     # spec.version is a floor: a reset never installs a minor below the live one.
     if desired.version and not version_ahead(desired, live):
         body["version"] = desired.version
-    body.update({key: cluster[key] for key in KEPT_ON_RESET if cluster.get(key) is not None})
+    body.update({key: cluster.get(key) for key in KEPT_ON_RESET if cluster.get(key) is not None})
     if desired.update_policy:
         body["updatePolicy"] = desired.update_policy
     if desired.lifecycle.worker_nodes_policy:
@@ -305,7 +311,7 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     return body
 
 
-def customization_body(desired: DesiredCluster, live: LiveCluster, blocks: Iterable[str]) -> dict:
+def customization_body(desired: DesiredCluster, live: LiveCluster, blocks: Iterable[str]) -> dict[str, Any]:
     """Every top-level customization block: those in `blocks` as the file writes them, the others as read. A reset
     resets what it is not given; whether a PUT keeps a block it is not given rests on one guide alone, so a PUT
     carries them all too: nothing is ever wiped, whichever way the API reads it."""
@@ -314,22 +320,11 @@ def customization_body(desired: DesiredCluster, live: LiveCluster, blocks: Itera
     return body
 
 
-def prune(value):
+def prune(value: Any) -> Any:
     """A block as the API takes it: nulls left out (null means not set)."""
     if isinstance(value, dict):
         return {key: prune(child) for key, child in value.items() if child is not None}
     return value
-
-
-def major_minor(version: str) -> str:
-    return ".".join(str(version).split(".")[:2])
-
-
-def _version_tuple(version: str | None) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in major_minor(version or "").split("."))
-    except ValueError:
-        return ()
 
 
 def _status_warnings(live: LiveCluster) -> list[str]:
@@ -340,7 +335,7 @@ def _status_warnings(live: LiveCluster) -> list[str]:
 
 def _mode_warnings(mode: str | None, version: str | None, customization: dict) -> list[str]:
     warnings = []
-    if mode == "ipvs" and _version_tuple(version) >= IPVS_DEPRECATED_FROM:
+    if mode == "ipvs" and (minor_of(version) or (0, 0)) >= IPVS_DEPRECATED_FROM:
         warnings.append(
             f"IPVS mode is deprecated upstream from Kubernetes 1.35 (KEP-5495) and this cluster runs {version}"
         )

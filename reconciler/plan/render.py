@@ -1,37 +1,39 @@
 """Plans for people: text as Terraform users read it, markdown for pull-request comments, JSON for machines."""
 
 import json
+from typing import Any
 
 from reconciler.escape import html_text, md_code, md_text, one_line, without_userinfo
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
-from reconciler.plan.data import NEW_CLUSTER_ID, Change, Plan
+from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange
+from reconciler.steps import NEW_CLUSTER_ID, StepKind
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
 GITHUB_COMMENT_LIMIT = 65_536
 HEADLINES = {
-    "create": "will be created",
-    "update": "will be updated in place",
-    "upgrade": "will be UPGRADED",
-    "reset": "will be RESET",
-    "noop": "is up to date",
-    "error": "cannot be planned",
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.UPGRADE: "will be UPGRADED",
+    Action.RESET: "will be RESET",
+    Action.NOOP: "is up to date",
+    Action.ERROR: "cannot be planned",
 }
 SIGN_COLORS = {"+": "green", "~": "yellow", "-": "red"}
 
 
-def value(data) -> str:
+def value(data: Any) -> str:
     """A diff value on one line; a URL's user:password@ (from the API: the files refuse it) is never shown."""
     return "(unset)" if data is None else without_userinfo(json.dumps(data, separators=(", ", ": ")))
 
 
-def code_cell(text) -> str:
+def code_cell(text: str) -> str:
     """Text as code in a markdown table cell: a `|` would end the cell, even inside backticks."""
     return md_code(text)
 
 
-def change_line(change) -> str:
+def change_line(change: Any) -> str:
     if change.sign == "+":
         return f"+ {change.path}: {value(change.after)}"
     if change.sign == "-":
@@ -42,7 +44,7 @@ def change_line(change) -> str:
 printable = one_line  # a name or path from a file as one line without control characters (as JSON escapes them)
 
 
-def origin_note(change) -> str:
+def origin_note(change: Any) -> str:
     """Where the desired value of a changed field is written, for the person who would edit it."""
     return f"  # {printable(change.origin)}" if change.source else ""
 
@@ -57,7 +59,7 @@ def defaults_lines(plan: Plan) -> list[str]:
 
 
 def reset_notice(change: Change) -> str:
-    policy = next((r.body or {} for r in change.requests if r.path.endswith("/reset")), {}).get("workerNodesPolicy")
+    policy = next((s.body or {} for s in change.steps if s.kind is StepKind.RESET), {}).get("workerNodesPolicy")
     nodes = "reinstalled" if policy == "reinstall" else "deleted"
     return f"{ERASE_WARNING} (pods, services, configuration); worker nodes will be {nodes}"
 
@@ -74,18 +76,18 @@ def ahead_note(field_change: FieldChange) -> str:
 
 def notes(change: Change) -> list[str]:
     found = [ahead_note(field_change) for field_change in change.ahead]
-    if change.action in ("update", "upgrade") and any(
+    if change.action in (Action.UPDATE, Action.UPGRADE) and any(
         c.path.startswith("customization.kubeProxy") for c in change.diff
     ):
         found.append("kube-proxy will be restarted (rollout) to load its new configuration")
-    if change.action == "create" and len(change.requests) > 1:
+    if change.action is Action.CREATE and len(change.steps) > 1:
         # Whole paths: the reviewer sees where each follow-up goes, the new id a placeholder no real id can be.
-        steps = "; ".join(f"{r.method} {one_line(r.path)}" for r in change.requests)
+        steps = "; ".join(f"{s.method} {one_line(s.path)}" for s in change.steps)
         found.append(
             f"requests, in order, each waited for READY (even with apply --no-wait): {steps} ({NEW_CLUSTER_ID}: the id "
             f"the create answers)"
         )
-    elif len(change.requests) > 1:
+    elif len(change.steps) > 1:
         found.append(f"requests, in order, each waited for READY: {request_steps(change)}")
     return found
 
@@ -93,10 +95,9 @@ def notes(change: Change) -> list[str]:
 def request_steps(change: Change) -> str:
     """`POST reset; PUT ipRestrictions; POST update NEXT_MINOR`: what apply sends, in order."""
     steps = []
-    for request in change.requests:
-        what = request.path.rsplit("/", 1)[-1]  # `kube` for a create
-        strategy = (request.body or {}).get("strategy") if isinstance(request.body, dict) else None
-        steps.append(f"{request.method} {what}" + (f" {strategy}" if strategy else ""))
+    for step in change.steps:
+        strategy = (step.body or {}).get("strategy") if step.kind is StepKind.UPGRADE else None
+        steps.append(step.short + (f" {strategy}" if strategy else ""))
     return "; ".join(steps)
 
 
@@ -115,16 +116,16 @@ def render_text(plan: Plan, color: bool = False) -> str:
 
     lines = []
     for change in plan.changes:
-        if change.action == "noop" and not change.warnings and not change.ahead:
+        if change.action is Action.NOOP and not change.warnings and not change.ahead:
             continue
         headline = f"# {one_line(change.cluster.label)} {HEADLINES[change.action]}"
-        loud = change.action in ("reset", "upgrade", "error")
+        loud = change.action in (Action.RESET, Action.UPGRADE, Action.ERROR)
         style = {"fg": "red", "bold": True} if loud else {"bold": True}
         lines.append(paint(headline, **style) + paint(f"  [{one_line(change.source)}]", dim=True))
-        if change.action == "reset":
+        if change.action is Action.RESET:
             lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
-        if change.action == "upgrade":
-            lines.append(paint(f"  !!! {upgrade_notice(change.requests)} !!!", fg="red", bold=True))
+        if change.action is Action.UPGRADE:
+            lines.append(paint(f"  !!! {upgrade_notice(change.steps)} !!!", fg="red", bold=True))
         if change.error:
             lines.append(paint(f"  error: {one_line(change.error)}", fg="red"))
         for field_change in change.diff:
@@ -166,7 +167,7 @@ class MarkdownBudget:
 
     OVERFLOW_ROOM = 200  # kept free for the line that says what was left out
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int) -> None:
         self.parts: list[str] = []
         self.room = limit - self.OVERFLOW_ROOM
         self.full = False
@@ -197,20 +198,20 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     footer = f"\n<sub>ovhkube {plan.tool_version}, endpoint {plan.endpoint}, {plan.created_at}</sub>\n"
     text = MarkdownBudget(limit - len(footer))
     text.add(f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}\n\n")
-    resets = [c for c in plan.changes if c.action == "reset"]
+    resets = [c for c in plan.changes if c.action is Action.RESET]
     if resets:
         text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")
         lines = [f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {reset_notice(c)}\n" for c in resets]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
-    upgrades = [c for c in plan.changes if c.action == "upgrade"]
+    upgrades = [c for c in plan.changes if c.action is Action.UPGRADE]
     if upgrades:
         text.add(f"> [!CAUTION]\n> **{len(upgrades)} cluster(s) will be UPGRADED: nodes are drained, no way back.**\n")
         lines = [
-            f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {upgrade_notice(c.requests)}\n"
+            f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {upgrade_notice(c.steps)}\n"
             for c in upgrades
         ]
         text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
-    errors = [c for c in plan.changes if c.action == "error"]
+    errors = [c for c in plan.changes if c.action is Action.ERROR]
     if errors:
         text.add(f"> [!WARNING]\n> **{len(errors)} cluster(s) could not be planned.**\n")
         lines = [f"> - {md_code(c.cluster.name)}: {md_text(c.error)}\n" for c in errors]
@@ -222,7 +223,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             for e in plan.defaults_impact
         ]
         text.add_all(rows + ["\n"], "\n_{} more ClusterDefaults not shown; see the plan file._\n\n")
-    shown = [c for c in plan.changes if c.action != "noop"]
+    shown = [c for c in plan.changes if c.action is not Action.NOOP]
     if shown:
         text.add("| cluster | project | action | changes | source |\n|---|---|---|---|---|\n")
     else:

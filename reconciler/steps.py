@@ -1,0 +1,130 @@
+"""A plan step as a typed value, and the one place where ovhkube's requests get their HTTP method and path.
+
+A step is what the planner decides (its kind), what it is done to (its target) and the exact body sent. The plan
+holds steps; apply sends them; the plan shows the reviewer each one as a request (method, path, body) rendered
+here. The paths live/ reads are made here too, so no other module of the engine builds or parses an API path
+(tests/test_layout.py keeps that rule).
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from reconciler import model
+
+
+class StepKind(StrEnum):
+    """What a step does; the JSON strings are the values."""
+
+    CREATE = "create"
+    RESET = "reset"
+    PUT_CUSTOMIZATION = "put_customization"
+    UPDATE_POLICY = "update_policy"
+    IP_RESTRICTIONS = "ip_restrictions"
+    OIDC_CREATE = "oidc_create"
+    OIDC_UPDATE = "oidc_update"
+    OIDC_DELETE = "oidc_delete"
+    UPGRADE = "upgrade"
+
+
+OIDC_KINDS = frozenset({StepKind.OIDC_CREATE, StepKind.OIDC_UPDATE, StepKind.OIDC_DELETE})
+# The part (a separate GET) each control-plane kind writes: what it depends on, and what verifying it reads.
+PART_OF_KIND = {StepKind.IP_RESTRICTIONS: model.IP_RESTRICTIONS} | dict.fromkeys(OIDC_KINDS, model.OPENID_CONNECT)
+
+# The id in the paths of a create's follow-up steps (IP restrictions, OIDC) as the plan shows them: only the create's
+# answer gives the real one. Braces and spaces: never a real id (a UUID), and read as a placeholder.
+NEW_CLUSTER_ID = "{id of the new cluster}"
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """A cluster of a project; `cluster_id` None: the cluster the entry's create makes (or a create's own target)."""
+
+    project: str
+    cluster_id: str | None = None
+
+    def with_id(self, cluster_id: str) -> "ClusterTarget":
+        return ClusterTarget(self.project, cluster_id)
+
+    @classmethod
+    def of(cls, ref: model.ClusterRef) -> "ClusterTarget":
+        """What a plan entry's steps are done to (a create's: the cluster it makes, whose id is not known yet)."""
+        return cls(ref.project, ref.id)
+
+
+Target = ClusterTarget  # what a step is done to; a node pool target joins this union
+
+# kind -> (method, the path's end after the cluster's path); a create's path is the project's clusters.
+_ROUTES: dict[StepKind, tuple[str, str]] = {
+    StepKind.CREATE: ("POST", ""),
+    StepKind.RESET: ("POST", "/reset"),
+    StepKind.PUT_CUSTOMIZATION: ("PUT", "/customization"),
+    StepKind.UPDATE_POLICY: ("PUT", "/updatePolicy"),
+    StepKind.IP_RESTRICTIONS: ("PUT", "/" + model.IP_RESTRICTIONS),  # PUT replaces the list (POST would append)
+    StepKind.OIDC_CREATE: ("POST", "/" + model.OPENID_CONNECT),
+    StepKind.OIDC_UPDATE: ("PUT", "/" + model.OPENID_CONNECT),
+    StepKind.OIDC_DELETE: ("DELETE", "/" + model.OPENID_CONNECT),
+    StepKind.UPGRADE: ("POST", "/update"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    target: Target
+    body: dict[str, Any] | None = None  # exactly what is sent; None: no body (a DELETE)
+
+    @property
+    def method(self) -> str:
+        return _ROUTES[self.kind][0]
+
+    @property
+    def path(self) -> str:
+        target, end = self.target, _ROUTES[self.kind][1]
+        if self.kind is StepKind.CREATE:
+            return clusters_path(target.project)
+        return cluster_path(target.project, target.cluster_id or NEW_CLUSTER_ID) + end
+
+    @property
+    def short(self) -> str:
+        """`POST reset`, `PUT ipRestrictions`, `POST kube` (a create): the method and the path's last segment."""
+        return f"{self.method} {self.path.rsplit('/', 1)[-1]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The request as the plan shows it and its JSON carries it."""
+        return {"kind": str(self.kind), "method": self.method, "path": self.path, "body": self.body}
+
+
+# --- the paths live/ reads ---
+
+
+def projects_path() -> str:
+    """The Public Cloud projects the credentials can see."""
+    return "/cloud/project"
+
+
+def clusters_path(project: str) -> str:
+    """The project's clusters: listed by GET, created by POST."""
+    return f"{projects_path()}/{project}/kube"
+
+
+def cluster_path(project: str, cluster_id: str) -> str:
+    return f"{clusters_path(project)}/{cluster_id}"
+
+
+def part_path(project: str, cluster_id: str, part: str) -> str:
+    """A part of the cluster with its own GET: `customization`, `ipRestrictions`, `openIdConnect`."""
+    return f"{cluster_path(project, cluster_id)}/{part}"
+
+
+def parted_paths(got: str, wanted: str) -> tuple[str, str]:
+    """Two paths from the segment where they part (the project id, the placeholder or the end), for a message that
+    shows the place that differs: cut at 40 characters, it would not show."""
+    common = 0
+    for ours, theirs in zip(got.split("/"), wanted.split("/"), strict=False):
+        if ours != theirs:
+            break
+        common += len(ours) + 1
+    if common <= 1:
+        return got, wanted
+    return ".../" + got[common:], ".../" + wanted[common:]
