@@ -15,6 +15,7 @@ from conftest import SANDBOX_CREDENTIALS
 from reconciler.commands.connect import open_api
 from reconciler.commands.settings import Settings
 from reconciler.live.shapes import MalformedAnswer, check_answer
+from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 LISTING = f"/cloud/project/{PROJECT}/kube"
 CLUSTER = f"{LISTING}/{cluster_id(1)}"
@@ -225,11 +226,16 @@ def test_a_clock_answer_of_the_wrong_type_names_the_call(sandbox, through_gatewa
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("oauth2", [False, True], ids=["consumer-key", "oauth2"])
 def test_an_answer_without_end_is_refused_once_past_the_cap_naming_the_call(
-    sandbox, through_gateway, run_ovhkube, tmp_path
+    sandbox, through_gateway, run_ovhkube, tmp_path, oauth2
 ):
+    # python-ovh sends an OAuth2 service account's calls through a session of its own: the cap holds there too.
     fleet = two_clusters_one_to_create(sandbox, tmp_path)
     gateway, env = through_gateway(sandbox, {("GET", "/kube"): ["endless"] * 5})
+    if oauth2:
+        env = {k: v for k, v in env.items() if not k.startswith("OVH_") or k == "OVH_ENDPOINT"}
+        env |= {"OVH_CLIENT_ID": DEFAULT_CLIENT_ID, "OVH_CLIENT_SECRET": DEFAULT_CLIENT_SECRET}
 
     plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
 

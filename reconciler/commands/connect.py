@@ -10,6 +10,7 @@ import os
 import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import ovh
@@ -22,6 +23,9 @@ from reconciler.escape import one_line, quoted, without_userinfo
 from reconciler.files.accounts import Account
 from reconciler.live.budget import RequestBudget
 from reconciler.live.client import TIMEOUT, Api, prepare_session
+
+if TYPE_CHECKING:
+    import requests
 
 NAMED_ENDPOINTS = ("ovh-eu", "ovh-ca", "ovh-us")
 
@@ -242,6 +246,12 @@ def _open(stack: ExitStack, settings: Settings, endpoint: str, account: Account 
     else:
         keys = _credentials(configuration, endpoint)
     whose = f'account "{account.name}" ({account.where})' if account else label
+    if gateway_auth and keys.oauth2:
+        # Both are the Authorization header: the gateway's Basic would replace the service account's Bearer.
+        raise UserError(
+            f"{whose}: a user:password@ in the endpoint (HTTP basic auth to a gateway) cannot be used with an OAuth2 "
+            f"service account, whose token takes the same Authorization header: remove it from the URL"
+        )
     if not keys.complete:
         raise AuthError(f"missing API credentials for {whose}")
     try:
@@ -265,16 +275,21 @@ def _open(stack: ExitStack, settings: Settings, endpoint: str, account: Account 
         where = f"{whose}'s endpoint" if account else "--endpoint (or OVH_ENDPOINT)"
         raise UserError(f"cannot reach the API at {url}: {exc}; check {where} and the network") from None
     if keys.oauth2:
-        _fetch_token(client, whose)
+        # python-ovh sends a service account's calls through its OAuth2 session, not client._session: the same
+        # preparation (answer size cap, pool, proxies and CA read once) applies to it.
+        session = _fetch_token(client, whose)
+        prepare_session(session, ovh.client.ENDPOINTS[name], parallelism)
+        stack.callback(session.close)
     return api
 
 
-def _fetch_token(client: ovh.Client, whose: str) -> None:
-    """The service account's token, asked once before the threads start (each would otherwise ask its own)."""
+def _fetch_token(client: ovh.Client, whose: str) -> "requests.Session":
+    """The service account's token, asked once before the threads start (each would otherwise ask its own); the
+    session python-ovh then sends every call through."""
     import requests
 
     try:
-        client._oauth2.session  # noqa: B018 (the property fetches the token)
+        return client._oauth2.session  # the property fetches the token
     except ovh.exceptions.APIError as exc:
         raise AuthError(f"OAuth2 token refused for {whose}: {one_line(exc)}") from None
     except requests.RequestException as exc:
