@@ -91,6 +91,9 @@ def test_export_all_projects_needs_an_output_folder_and_whole_projects(run_ovhku
     assert no_output.returncode == 1 and "give --output FOLDER" in no_output.stderr
     both = run_ovhkube("export", "--all-projects", "--project", PROJECTS[0], "--output", "x", env=sandbox.env())
     assert both.returncode == 1 and "not with --project or --cluster" in both.stderr
+    alone = run_ovhkube("export", "--accounts", "accounts.yaml", "--output", "x", env=sandbox.env())
+    assert alone.returncode == 1 and "--accounts needs --all-projects" in alone.stderr
+    assert "not with --project" not in alone.stderr
 
 
 def test_export_all_projects_per_account(sandbox_factory, run_ovhkube, tmp_path):

@@ -53,7 +53,9 @@ def export(
     from reconciler.model import ClusterRef
 
     if all_projects or accounts:
-        if project or cluster or not all_projects:
+        if not all_projects:
+            raise UserError("--accounts needs --all-projects: it exports every project each account can see")
+        if project or cluster:
             raise UserError("--all-projects exports whole projects: not with --project or --cluster")
         if not output:
             raise UserError("--all-projects writes one folder per project: give --output FOLDER")
