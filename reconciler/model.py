@@ -173,6 +173,8 @@ class ErrorReason(StrEnum):
     NOT_READY = "not_ready"  # a change is due, but the status will not turn READY by itself
     UPGRADE_NOT_ALLOWED = "upgrade_not_allowed"  # spec.version above live needs lifecycle.allowUpgrade: true
     UPGRADE_REFUSED_BY_POLICY = "upgrade_refused_by_policy"  # the API refuses upgrades under NEVER_UPDATE
+    POOL_NOT_ALLOWED = "pool_not_allowed"  # a pool replacement or deletion needs lifecycle.allowPool{Replace,Delete}
+    POOL_INVALID = "pool_invalid"  # a pool cannot be made as written: a flavor the cluster lacks, or none to create
     VERSION_NOT_OFFERED = "version_not_offered"  # spec.version above live is not a minor the cluster can go to
 
 

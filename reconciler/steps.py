@@ -25,8 +25,12 @@ class StepKind(StrEnum):
     OIDC_UPDATE = "oidc_update"
     OIDC_DELETE = "oidc_delete"
     UPGRADE = "upgrade"
+    POOL_CREATE = "pool_create"  # a node pool of the file, absent live (or the new pool of a replacement)
+    POOL_UPDATE = "pool_update"  # one PUT: only the fields that differ (a template whole)
+    POOL_DELETE = "pool_delete"  # a pool marked delete: true (or the old pool of a replacement, once the new is READY)
 
 
+POOL_KINDS = frozenset({StepKind.POOL_CREATE, StepKind.POOL_UPDATE, StepKind.POOL_DELETE})
 OIDC_KINDS = frozenset({StepKind.OIDC_CREATE, StepKind.OIDC_UPDATE, StepKind.OIDC_DELETE})
 # The part (a separate GET) each control-plane kind writes: what it depends on, and what verifying it reads.
 PART_OF_KIND = {StepKind.IP_RESTRICTIONS: model.IP_RESTRICTIONS} | dict.fromkeys(OIDC_KINDS, model.OPENID_CONNECT)
@@ -52,7 +56,19 @@ class ClusterTarget:
         return cls(ref.project, ref.id)
 
 
-Target = ClusterTarget  # what a step is done to; a node pool target joins this union
+@dataclass(frozen=True)
+class PoolTarget:
+    """A node pool of a cluster; `pool_id` None: the pool the step creates."""
+
+    project: str
+    cluster_id: str | None
+    pool_id: str | None = None
+
+    def with_id(self, cluster_id: str) -> "PoolTarget":
+        return PoolTarget(self.project, cluster_id, self.pool_id)
+
+
+Target = ClusterTarget | PoolTarget  # what a step is done to
 
 # kind -> (method, the path's end after the cluster's path); a create's path is the project's clusters.
 _ROUTES: dict[StepKind, tuple[str, str]] = {
@@ -65,6 +81,9 @@ _ROUTES: dict[StepKind, tuple[str, str]] = {
     StepKind.OIDC_UPDATE: ("PUT", "/" + model.OPENID_CONNECT),
     StepKind.OIDC_DELETE: ("DELETE", "/" + model.OPENID_CONNECT),
     StepKind.UPGRADE: ("POST", "/update"),
+    StepKind.POOL_CREATE: ("POST", "/nodepool"),
+    StepKind.POOL_UPDATE: ("PUT", "/nodepool"),
+    StepKind.POOL_DELETE: ("DELETE", "/nodepool"),
 }
 
 
@@ -83,6 +102,8 @@ class Step:
         target, end = self.target, _ROUTES[self.kind][1]
         if self.kind is StepKind.CREATE:
             return clusters_path(target.project)
+        if isinstance(target, PoolTarget):
+            return pool_path(target.project, target.cluster_id or NEW_CLUSTER_ID, target.pool_id)
         return cluster_path(target.project, target.cluster_id or NEW_CLUSTER_ID) + end
 
     @property
@@ -91,8 +112,11 @@ class Step:
         return f"{self.method} {self.path.rsplit('/', 1)[-1]}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The request as the plan shows it and its JSON carries it."""
-        return {"kind": str(self.kind), "method": self.method, "path": self.path, "body": self.body}
+        """The request as the plan shows it and its JSON carries it (a pool step: with the pool's id, or null)."""
+        request = {"kind": str(self.kind), "method": self.method, "path": self.path, "body": self.body}
+        if isinstance(self.target, PoolTarget):
+            request["pool"] = self.target.pool_id
+        return request
 
 
 # --- the paths live/ reads ---
@@ -110,6 +134,12 @@ def clusters_path(project: str) -> str:
 
 def cluster_path(project: str, cluster_id: str) -> str:
     return f"{clusters_path(project)}/{cluster_id}"
+
+
+def pool_path(project: str, cluster_id: str, pool_id: str | None = None) -> str:
+    """The cluster's node pools (listed by GET, created by POST), or one of them."""
+    pools = f"{cluster_path(project, cluster_id)}/nodepool"
+    return f"{pools}/{pool_id}" if pool_id else pools
 
 
 def part_path(project: str, cluster_id: str, part: str) -> str:

@@ -113,3 +113,162 @@ def test_export_writes_every_pool_whole_and_the_files_validate(tmp_path, sandbox
     assert (exported["gpu"]["antiAffinity"], exported["gpu"]["monthlyBilled"]) == (True, True)
     validated = run_ovhkube("validate", out)
     assert validated.returncode == 0, validated.stdout
+
+
+# --- plan and apply ------------------------------------------------------------------------------------------
+
+CLUSTER = cluster_id(0, 0)
+POOLS_PATH = f"/cloud/project/{PROJECT}/kube/{CLUSTER}/nodepool"
+
+
+def one_cluster(sandbox, pools: list[dict]) -> None:
+    seed(sandbox, [PROJECT], 1, pools=lambda p, n: pools)
+
+
+def with_pools(tmp_path, pools: dict, lifecycle: dict | None = None) -> str:
+    document = wanted("p0c0")
+    document["spec"]["nodePools"] = pools
+    if lifecycle:
+        document["spec"]["lifecycle"] = lifecycle
+    return write(tmp_path, [document])
+
+
+def live_pools(sandbox) -> dict[str, dict]:
+    return {pool["name"]: pool for pool in sandbox.client().get(POOLS_PATH)}
+
+
+def apply(run_ovhkube, sandbox, path: str):
+    return run_ovhkube("apply", path, "--auto-approve", env=sandbox.env())
+
+
+def test_a_label_only_template_is_enforced_and_nothing_else_of_the_pool_changes(tmp_path, sandbox, run_ovhkube):
+    one_cluster(sandbox, [pool("workers", template=TEMPLATE, minNodes=1, maxNodes=5), pool("karpenter-x1")])
+    before = live_pools(sandbox)
+    path = with_pools(tmp_path, {"workers": {"template": {"metadata": {"labels": {"tier": "api"}}}}})
+    planned = run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env())
+    assert planned.returncode == 2, planned.stderr
+    assert '~ nodePools.workers.template.metadata.labels: {"a": "b"} -> {"tier": "api"}' in planned.stdout
+    sandbox.forget_requests()
+    result = apply(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (put,) = [r for r in sandbox.requests() if r["method"] != "GET" and r["path"] != "/auth/time"]
+    assert (put["method"], put["path"]) == ("PUT", f"{POOLS_PATH}/{before['workers']['id']}")
+    after = live_pools(sandbox)
+    labelled = TEMPLATE | {"metadata": TEMPLATE["metadata"] | {"labels": {"tier": "api"}}}
+    assert after["workers"]["template"] == labelled
+    unchanged = ("flavor", "desiredNodes", "minNodes", "maxNodes", "autoscale", "autoscaling", "antiAffinity", "id")
+    assert {key: after["workers"][key] for key in unchanged} == {key: before["workers"][key] for key in unchanged}
+    assert after["karpenter-x1"] == before["karpenter-x1"]  # undeclared: never touched
+    again = run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env())
+    assert again.returncode == 0, again.stdout
+
+
+def test_a_flavor_change_is_refused_without_the_flag_and_replaces_new_before_old_with_it(
+    tmp_path, sandbox_factory, run_ovhkube
+):
+    sandbox = sandbox_factory(transition_seconds=1.0)
+    one_cluster(sandbox, [pool("workers", desiredNodes=2), pool("karpenter-x1")])
+    old_id = live_pools(sandbox)["workers"]["id"]
+    refused = run_ovhkube("plan", with_pools(tmp_path, {"workers": {"flavorName": "b3-16"}}), env=sandbox.env())
+    assert refused.returncode == 1
+    assert "flavorName b3-8 -> b3-16 cannot change in place" in refused.stdout
+    assert "lifecycle.allowPoolReplace: true" in refused.stdout
+    path = with_pools(tmp_path, {"workers": {"flavorName": "b3-16"}}, {"allowPoolReplace": True})
+    planned = run_ovhkube("plan", path, env=sandbox.env())
+    assert planned.returncode == 0, planned.stderr
+    assert "!!! NODE POOL workers WILL BE REPLACED: a new pool workers-r1 (b3-16, 2 node(s))" in planned.stdout
+    assert "until then both run: 4 node(s) of this pool at once !!!" in planned.stdout
+    sandbox.forget_requests()
+    result = apply(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    writes = [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] in ("POST", "DELETE")]
+    assert writes == [("POST", POOLS_PATH), ("DELETE", f"{POOLS_PATH}/{old_id}")]  # new first, then old
+    # The delete went out only once the new pool's nodes were READY.
+    log = sandbox.requests()
+    delete_at = next(i for i, r in enumerate(log) if r["method"] == "DELETE")
+    assert any(r["path"] == POOLS_PATH and r["method"] == "GET" for r in log[:delete_at])
+    after = live_pools(sandbox)
+    assert sorted(after) == ["karpenter-x1", "workers-r1"]
+    assert (after["workers-r1"]["flavor"], after["workers-r1"]["availableNodes"]) == ("b3-16", 2)
+    assert run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env()).returncode == 0
+
+
+def test_an_autoscaled_pool_whose_desired_nodes_the_autoscaler_moves_plans_no_change(
+    tmp_path, sandbox_factory, run_ovhkube
+):
+    sandbox = sandbox_factory(autoscaler_nodes=4)
+    one_cluster(sandbox, [pool("workers", autoscale=True, minNodes=1, maxNodes=5, desiredNodes=2)])
+    assert live_pools(sandbox)["workers"]["desiredNodes"] == 4
+    fields = {"flavorName": "b3-8", "autoscale": True, "minNodes": 1, "maxNodes": 5, "desiredNodes": 2}
+    result = run_ovhkube("plan", with_pools(tmp_path, {"workers": fields}), "--detailed-exitcode", env=sandbox.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    pinned = run_ovhkube(
+        "plan", with_pools(tmp_path, {"workers": fields | {"pinDesiredNodes": True}}), env=sandbox.env()
+    )
+    assert "~ nodePools.workers.desiredNodes: 4 -> 2" in pinned.stdout
+    assert "fights the autoscaler" in pinned.stdout
+
+
+def test_an_undeclared_pool_survives_every_apply_and_shows_in_drift_unmanaged(tmp_path, sandbox, run_ovhkube):
+    one_cluster(sandbox, [pool("workers"), pool("karpenter-x1", desiredNodes=1)])
+    stray = live_pools(sandbox)["karpenter-x1"]
+    path = with_pools(
+        tmp_path,
+        {"workers": {"desiredNodes": 3}, "batch": {"flavorName": "c3-8", "desiredNodes": 1}},
+    )
+    result = apply(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = live_pools(sandbox)
+    assert after["karpenter-x1"] == stray and after["workers"]["desiredNodes"] == 3 and "batch" in after
+    drift = run_ovhkube("drift", path, "--unmanaged", env=sandbox.env())
+    assert drift.returncode == 2
+    assert "? node pool karpenter-x1 of p0c0" in drift.stdout
+    assert "? node pool workers" not in drift.stdout and "? node pool batch" not in drift.stdout
+
+
+def test_a_pool_is_deleted_only_when_marked_and_allowed(tmp_path, sandbox, run_ovhkube):
+    one_cluster(sandbox, [pool("workers"), pool("legacy")])
+    refused = run_ovhkube("plan", with_pools(tmp_path, {"legacy": {"delete": True}}), env=sandbox.env())
+    assert refused.returncode == 1 and "lifecycle.allowPoolDelete: true" in refused.stdout
+    path = with_pools(tmp_path, {"legacy": {"delete": True}}, {"allowPoolDelete": True})
+    planned = run_ovhkube("plan", path, env=sandbox.env())
+    assert "!!! NODE POOL legacy WILL BE DELETED with its 2 node(s)" in planned.stdout
+    result = apply(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(live_pools(sandbox)) == ["workers"]
+
+
+def test_export_of_a_cluster_with_three_pools_round_trips_to_no_changes(tmp_path, sandbox_factory, run_ovhkube):
+    sandbox = sandbox_factory(autoscaler_nodes=3)
+    one_cluster(
+        sandbox,
+        [
+            pool("workers", template=TEMPLATE),
+            pool("batch", flavor="c3-16", autoscale=True, minNodes=1, maxNodes=5, desiredNodes=2),
+            pool("gpu", flavor="t2-45", antiAffinity=True, monthlyBilled=True, desiredNodes=1),
+        ],
+    )
+    out = tmp_path / "exported"
+    assert run_ovhkube("export", "--project", PROJECT, "--output", out, env=sandbox.env()).returncode == 0
+    result = run_ovhkube("plan", out, "--detailed-exitcode", env=sandbox.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes" in result.stdout
+
+
+def test_a_saved_plan_with_pool_steps_applies_and_a_tampered_one_is_refused(tmp_path, sandbox, run_ovhkube):
+    one_cluster(sandbox, [pool("workers", template=TEMPLATE)])
+    path = with_pools(tmp_path, {"workers": {"desiredNodes": 3, "template": {"spec": {"unschedulable": True}}}})
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", path, "--out", saved, env=sandbox.env()).returncode == 0
+    plan = json.loads(saved.read_text())
+    (request,) = plan["changes"][0]["requests"]
+    assert (request["kind"], request["method"]) == ("pool_update", "PUT")
+    tampered = tmp_path / "tampered.json"
+    request["body"]["desiredNodes"] = 30
+    tampered.write_text(json.dumps(plan))
+    refused = run_ovhkube("apply", "--plan", tampered, env=sandbox.env())
+    assert refused.returncode == 1 and "not as ovhkube wrote it" in refused.stderr
+    result = run_ovhkube("apply", "--plan", saved, env=sandbox.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = live_pools(sandbox)["workers"]
+    assert (workers["desiredNodes"], workers["template"]["spec"]["unschedulable"]) == (3, True)

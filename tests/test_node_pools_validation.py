@@ -4,7 +4,7 @@ ClusterDefaults giving pool settings (never a deletion)."""
 import pytest
 
 from reconciler.cli import main
-from reconciler.files.validate import NOT_PLANNED_YET, load_desired
+from reconciler.files.validate import load_desired
 from reconciler.model import DesiredPool
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -21,8 +21,7 @@ def problems_of(tmp_path, pools: str, extra: str = "") -> list[str]:
     path = tmp_path / "c.yaml"
     path.write_text(cluster_text(pools, extra))
     loaded = load_desired([str(path)])
-    found = [p for p in loaded.problems + loaded.warnings if p.message != NOT_PLANNED_YET]
-    return [str(problem).removeprefix(f"{path}:") for problem in found]
+    return [str(problem).removeprefix(f"{path}:") for problem in loaded.problems + loaded.warnings]
 
 
 @pytest.mark.parametrize(
@@ -197,14 +196,6 @@ def test_validate_prints_one_line_per_pool_problem_and_exits_1(tmp_path, capsys)
     path = tmp_path / "c.yaml"
     path.write_text(cluster_text("    workers: {minNodes: 3, desiredNodes: 2}\n    batch: {flavorName: 'b3 8'}\n"))
     assert main(["validate", str(path)]) == 1
-    out = [line for line in capsys.readouterr().out.splitlines() if NOT_PLANNED_YET not in line]
+    out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{path}:9:42: spec.nodePools.workers.desiredNodes: must not be below minNodes (3)")
     assert out[1].startswith(f"{path}:10:25: spec.nodePools.batch.flavorName: ")
-
-
-def test_until_pools_are_planned_a_file_declaring_them_is_warned(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text(cluster_text("    workers: {flavorName: b3-8}\n"))
-    loaded = load_desired([str(path)])
-    assert loaded.ok
-    assert [str(p) for p in loaded.warnings] == [f"{path}:9:5: warning: spec.nodePools: {NOT_PLANNED_YET}"]

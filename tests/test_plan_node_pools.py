@@ -112,7 +112,7 @@ def test_with_autoscale_on_desired_nodes_belongs_to_the_autoscaler_unless_pinned
 def test_a_flavor_change_is_refused_without_the_replace_permission():
     found = plan({"flavorName": "b3-16"})
     assert found.changes == ()
-    assert found.errors == (
+    assert found.refused == (
         "nodePools.workers: flavorName b3-8 -> b3-16 cannot change in place; replacing the pool (a new one, then the "
         "old one deleted) needs lifecycle.allowPoolReplace: true",
     )
@@ -154,7 +154,7 @@ def test_a_missing_pool_is_created_and_one_without_flavor_cannot_be():
             "flavorName": "c3-16",
             "template": whole_template(None, {"metadata": {"labels": {"a": "b"}}}),
         },
-        (("nodePools.workers", None, "workers"),),
+        (("nodePools.workers", None, change.body),),
     )
     assert plan({"desiredNodes": 2}, live=[]).errors == (
         "nodePools.workers: no such pool live, and the file gives no flavorName to create it",
@@ -163,7 +163,7 @@ def test_a_missing_pool_is_created_and_one_without_flavor_cannot_be():
 
 def test_delete_is_explicit_and_gated_and_undeclared_pools_are_never_touched():
     others = [live_pool(), live_pool("karpenter-abc")]
-    assert plan({}, live=others, delete=True).errors[0].endswith("needs lifecycle.allowPoolDelete: true")
+    assert plan({}, live=others, delete=True).refused[0].endswith("needs lifecycle.allowPoolDelete: true")
     (change,) = plan({}, live=others, delete=True, lifecycle=Lifecycle(allow_pool_delete=True)).changes
     assert (change.kind, change.pool_id) == (PoolChangeKind.DELETE, "id-workers")
     assert plan({}, live=[live_pool("karpenter-abc")], delete=True).changes == ()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from reconciler.apply.node_pools import send_pool_step
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
@@ -28,7 +29,7 @@ from reconciler.model import RESTORED_AFTER_RESET
 from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.planfile import not_as_read
-from reconciler.steps import PART_OF_KIND, Step, StepKind
+from reconciler.steps import PART_OF_KIND, POOL_KINDS, Step, StepKind
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -187,7 +188,9 @@ def _execute(session: ClusterSession) -> ClusterObject | None:
 
 
 def _send(session: ClusterSession, step: Step, index: int, cluster: ClusterObject | None) -> None:
-    if step.kind is StepKind.CREATE:
+    if step.kind in POOL_KINDS:
+        send_pool_step(session, step)
+    elif step.kind is StepKind.CREATE:
         post_create(session, step)
     elif step.kind is StepKind.RESET:
         post_reset(session, step)
@@ -272,11 +275,15 @@ SENDING = {
     StepKind.OIDC_UPDATE: "setting OIDC (PUT openIdConnect)",
     StepKind.OIDC_DELETE: "setting OIDC (DELETE openIdConnect)",
     StepKind.UPGRADE: "upgrading (POST update {strategy}: nodes are drained and replaced one by one)",
+    StepKind.POOL_CREATE: "creating node pool {pool} (POST nodepool), waiting for its nodes to be READY",
+    StepKind.POOL_UPDATE: "updating a node pool (PUT nodepool)",
+    StepKind.POOL_DELETE: "deleting a node pool (DELETE nodepool: its nodes go, their pods are evicted)",
 }
 FOLLOW_UP_NAMES = {RESTORED_AFTER_RESET[0]: "IP restrictions", RESTORED_AFTER_RESET[1]: "OIDC"}
 FOLLOWED_PATHS = RESTORED_AFTER_RESET  # their diff paths: what a reset wipes is what a create may set after it
 
 
 def sending(step: Step, index: int, count: int) -> str:
-    text = SENDING[step.kind].format(strategy=(step.body or {}).get("strategy", ""))
+    body = step.body or {}
+    text = SENDING[step.kind].format(strategy=body.get("strategy", ""), pool=body.get("name", ""))
     return f"step {index + 1}/{count}: {text}" if count > 1 else text

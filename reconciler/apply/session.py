@@ -3,7 +3,7 @@
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
@@ -11,12 +11,13 @@ from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_u
 from reconciler.errors import ApiError, Interrupted
 from reconciler.escape import quoted
 from reconciler.live.control_plane import PARTS, read_part, with_parts
+from reconciler.live.node_pools import read_pools
 from reconciler.live.read import ClusterObject, LiveCluster, read_cluster, read_object
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Change
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.fingerprint import fingerprint
-from reconciler.steps import Step
+from reconciler.steps import POOL_KINDS, Step
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.apply.watch import ProjectWatch
@@ -92,7 +93,10 @@ class ClusterSession:
         requests depend on (the same as its fingerprint holds), as they are now; ClusterFailed when unreadable."""
         try:
             live = read_cluster(self.api, self.project, self.known_id)
-            return with_parts(self.api, live, self.project, parts_depended_on(self.change.action, self.change.steps))
+            live = with_parts(self.api, live, self.project, parts_depended_on(self.change.action, self.change.steps))
+            if any(step.kind in POOL_KINDS for step in self.change.steps):  # the fingerprint holds them then
+                live = replace(live, node_pools=read_pools(self.api, self.project, self.known_id))
+            return live
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster: {exc}") from None
 
@@ -115,7 +119,10 @@ class ClusterSession:
         only where `expected` (the diff, and what a reset put back) names it (each is one more request)."""
         paths = [change.path.split(".")[0] for change in expected]
         try:
-            return with_parts(self.api, LiveCluster.of(cluster), self.project, [p for p in PARTS if p in paths])
+            live = with_parts(self.api, LiveCluster.of(cluster), self.project, [p for p in PARTS if p in paths])
+            if "nodePools" in paths:
+                live = replace(live, node_pools=read_pools(self.api, self.project, self.known_id))
+            return live
         except ApiError as exc:
             raise ClusterFailed(f"cannot read the cluster to verify it: {exc}") from None
 

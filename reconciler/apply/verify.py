@@ -12,6 +12,7 @@ from reconciler.live.read import LiveCluster
 from reconciler.model import IP_RESTRICTIONS
 from reconciler.plan.data import Action
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.node_pools import pool_diff_met
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
 from reconciler.steps import PART_OF_KIND
 from reconciler.versions import major_minor
@@ -38,6 +39,8 @@ def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
             met = cidr_set(change.after) == cidr_set(live_value)
         elif change.path.startswith("openIdConnect"):
             live_value, met = _oidc_met(change, live.openid_connect or {})
+        elif change.path.startswith("nodePools."):
+            live_value, met = pool_diff_met(change.path, change.before, change.after, live.node_pools or [])
         else:
             live_value = cluster.get(change.path)
             met = _field_met(change.path, change.after, live_value)

@@ -194,6 +194,7 @@ STATE_OF_REASON = {
     ErrorReason.NOT_READY: "drifted",
     ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",
     ErrorReason.UPGRADE_REFUSED_BY_POLICY: "drifted",
+    ErrorReason.POOL_NOT_ALLOWED: "drifted",  # a pool differs from its file in what only a replacement changes
     ErrorReason.READ_FAILED: "error",
     ErrorReason.UNKNOWN_IF_EXISTS: "error",
     ErrorReason.NAME_TAKEN_TWICE: "error",
@@ -202,6 +203,7 @@ STATE_OF_REASON = {
     ErrorReason.REGION_REQUIRED: "error",
     ErrorReason.REGION_MISMATCH: "error",
     ErrorReason.VERSION_NOT_OFFERED: "error",  # the file asks for what cannot be: fixed in the file
+    ErrorReason.POOL_INVALID: "error",
 }
 
 

@@ -47,9 +47,6 @@ PERMISSION_IN_DEFAULTS = (
 )
 
 
-NOT_PLANNED_YET = "node pools are validated, but this version of ovhkube does not plan or apply them yet"
-
-
 @dataclass
 class Loaded:
     files: list[str] = field(default_factory=list)
@@ -359,8 +356,6 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         path = ("spec", "lifecycle", "patch")
         problem(path, "has no effect unless allowUpgrade is true (a patch upgrade drains every node too)", WARNING)
     _control_plane_problems(spec, problem)
-    if _mapping(spec.get("nodePools")):
-        problem(("spec", "nodePools"), NOT_PLANNED_YET, WARNING)
     for name, pool in _mapping(spec.get("nodePools")).items():
         for where, message, severity in pool_problems(_mapping(pool), spec.get("region")):
             problem(("spec", "nodePools", name, *where), message, severity)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import ApiError
 from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, reading_pool
 from reconciler.model import ErrorReason
-from reconciler.steps import part_path
+from reconciler.steps import part_path, pool_path
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -27,7 +27,7 @@ def read_pools(api: "Api", project: str, cluster_id: str) -> list[dict]:
     page = 1
     while True:
         headers = EXPANDED_HEADERS | {"X-Pagination-Number": str(page)}
-        answer, answer_headers = api.get_with_headers(part_path(project, cluster_id, "nodepool"), headers)
+        answer, answer_headers = api.get_with_headers(pool_path(project, cluster_id), headers)
         if not isinstance(answer, list) or any(not isinstance(pool, dict) for pool in answer):
             raise PoolAnswerError(f"the node pool listing of cluster {cluster_id} is not a list of pools")
         pools += answer

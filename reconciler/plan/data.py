@@ -10,10 +10,11 @@ from reconciler.escape import quoted
 from reconciler.indented_json import indented
 from reconciler.model import ClusterRef, DefaultsRef, ErrorReason
 from reconciler.plan.diff import FieldChange
-from reconciler.steps import ClusterTarget, Step, StepKind
+from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
 
-# Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`).
-FORMAT_VERSION = "4"
+# Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
+# their request naming the pool's id in `pool`).
+FORMAT_VERSION = "5"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 
@@ -194,8 +195,12 @@ def _step(request: dict, item: dict) -> Step:
     """A step of a saved plan: its kind and body as stored, its target the entry's cluster. Whether its method and
     path are the stored ones is the saved-plan check's to say (reconciler.plan.planfile)."""
     cluster = item["cluster"]
-    target = ClusterTarget(cluster["project"], None if item["action"] == Action.CREATE else cluster.get("id"))
-    return Step(_known(StepKind, request["kind"], "step kind"), target, request.get("body"))
+    cluster_id = None if item["action"] == Action.CREATE else cluster.get("id")
+    kind = _known(StepKind, request["kind"], "step kind")
+    target: Target = ClusterTarget(cluster["project"], cluster_id)
+    if kind in POOL_KINDS:
+        target = PoolTarget(cluster["project"], cluster_id, request.get("pool"))
+    return Step(kind, target, request.get("body"))
 
 
 def _known(kind: type[KnownValue], value: Any, what: str) -> KnownValue:

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.model import POOL_AUTOSCALING_FIELDS, DesiredPool, Lifecycle
+from reconciler.steps import ClusterTarget, PoolTarget, Step, StepKind
 
 EMPTY_TEMPLATE: dict[str, Any] = {
     "metadata": {"annotations": {}, "finalizers": [], "labels": {}},
@@ -29,6 +30,9 @@ EMPTY_TEMPLATE: dict[str, Any] = {
 }
 _TEMPLATE_PARTS = (("metadata", "labels"), ("metadata", "annotations"), ("metadata", "finalizers"))
 _SPEC_PARTS = (("spec", "taints"), ("spec", "unschedulable"))
+
+
+POOL_NOTICE = "NODE POOL "  # how a replacement's or deletion's notice starts: shown as loud as a reset
 
 
 class PoolChangeKind(StrEnum):
@@ -50,8 +54,9 @@ class PoolChange:
 @dataclass(frozen=True)
 class PoolPlan:
     changes: tuple[PoolChange, ...] = ()
-    errors: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # what can never be applied as written (an unknown flavor, a pool without one)
     warnings: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # a replacement or deletion its lifecycle permission does not allow
 
 
 @dataclass
@@ -59,6 +64,7 @@ class _Found:
     changes: list[PoolChange] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 def matching_pool(name: str, live: list[dict]) -> dict | None:
@@ -171,7 +177,7 @@ def plan_pools(
             _plan_create(pool, flavors, found)
         else:
             _plan_existing(pool, current, live, lifecycle, flavors, found)
-    return PoolPlan(tuple(found.changes), tuple(found.errors), tuple(found.warnings))
+    return PoolPlan(tuple(found.changes), tuple(found.errors), tuple(found.warnings), tuple(found.refused))
 
 
 def _flavor_error(pool: DesiredPool, flavors: frozenset[str] | None) -> str | None:
@@ -185,7 +191,7 @@ def _plan_delete(pool: DesiredPool, current: dict | None, lifecycle: Lifecycle, 
     if current is None:
         return
     if not lifecycle.allow_pool_delete:
-        found.errors.append(
+        found.refused.append(
             f"nodePools.{pool.name}: delete: true deletes the pool and its nodes; "
             "it needs lifecycle.allowPoolDelete: true"
         )
@@ -202,9 +208,9 @@ def _plan_create(pool: DesiredPool, flavors: frozenset[str] | None, found: _Foun
     if error:
         found.errors.append(error)
         return
-    diff = (("nodePools." + pool.name, None, pool.name),)
+    body = creation_body(pool.name, pool.fields)
     found.changes.append(
-        PoolChange(PoolChangeKind.CREATE, pool.name, None, creation_body(pool.name, pool.fields), diff)
+        PoolChange(PoolChangeKind.CREATE, pool.name, None, body, (("nodePools." + pool.name, None, body),))
     )
 
 
@@ -275,7 +281,7 @@ def _plan_replace(
 ) -> None:
     named = ", ".join(f"{path.rsplit('.', 1)[1]} {before} -> {after}" for path, before, after in fixed)
     if not lifecycle.allow_pool_replace:
-        found.errors.append(
+        found.refused.append(
             f"nodePools.{pool.name}: {named} cannot change in place; replacing the pool (a new one, then the old one "
             "deleted) needs lifecycle.allowPoolReplace: true"
         )
@@ -305,3 +311,77 @@ def needs_flavors(desired: tuple[DesiredPool, ...], live: list[dict]) -> bool:
         if not pool.delete and flavor is not None and (current is None or current.get("flavor") != flavor):
             return True
     return False
+
+
+def pool_steps(target: ClusterTarget, changes: tuple[PoolChange, ...]) -> list[Step]:
+    """The steps of the pool changes, in order; a replacement is the new pool's create, then the old one's delete."""
+    steps = []
+    for change in changes:
+        here = PoolTarget(target.project, target.cluster_id, change.pool_id)
+        new = PoolTarget(target.project, target.cluster_id)
+        if change.kind is PoolChangeKind.CREATE:
+            steps.append(Step(StepKind.POOL_CREATE, new, change.body))
+        elif change.kind is PoolChangeKind.UPDATE:
+            steps.append(Step(StepKind.POOL_UPDATE, here, change.body))
+        elif change.kind is PoolChangeKind.DELETE:
+            steps.append(Step(StepKind.POOL_DELETE, here))
+        else:
+            steps += [Step(StepKind.POOL_CREATE, new, change.body), Step(StepKind.POOL_DELETE, here)]
+    return steps
+
+
+def pool_notices(changes: tuple[PoolChange, ...], live: list[dict]) -> list[str]:
+    """What a reviewer must not miss, shouted as a reset is: a replacement (and the nodes both pools hold while the
+    new one comes up), a deletion."""
+    by_id = {pool.get("id"): pool for pool in live}
+    notices = []
+    for change in changes:
+        old = by_id.get(change.pool_id) or {}
+        nodes = old.get("currentNodes", old.get("desiredNodes"))
+        if change.kind is PoolChangeKind.REPLACE:
+            body = change.body or {}
+            notices.append(
+                f"{POOL_NOTICE}{change.name} WILL BE REPLACED: a new pool {body.get('name')} "
+                f"({body.get('flavorName')}, {body.get('desiredNodes')} node(s)) is created; once its nodes are READY, "
+                "the old pool "
+                f"{old.get('name')} ({old.get('flavor')}, {nodes} node(s)) is DELETED and its pods evicted; until "
+                f"then both run: {_overlap(body.get('desiredNodes'), nodes)} node(s) of this pool at once"
+            )
+        elif change.kind is PoolChangeKind.DELETE:
+            notices.append(
+                f"{POOL_NOTICE}{change.name} WILL BE DELETED with its {nodes} node(s) ({old.get('flavor')}): their "
+                "pods are evicted"
+            )
+    return notices
+
+
+def _overlap(new: object, old: object) -> str:
+    if isinstance(new, int) and isinstance(old, int):
+        return str(new + old)
+    return f"{new} + {old}"
+
+
+def pool_diff_met(path: str, before: object, after: object, live: list[dict]) -> tuple[object, bool]:
+    """(the live value, whether it means `after`) for a pool diff entry `nodePools.NAME[.FIELD...]`: a created pool
+    exists, a deleted one is gone, a field means the same on the pool NAME stands for."""
+    name, _, rest = path.removeprefix("nodePools.").partition(".")
+    if not rest:
+        if after is None:  # deleted: the live pool it named is gone
+            gone = not any(pool.get("name") == before for pool in live)
+            return (None if gone else before), gone
+        wanted = after if isinstance(after, dict) else {}
+        pool = next((p for p in live if p.get("name") == wanted.get("name")), None)
+        return (pool and pool.get("name")), pool is not None and pool.get("flavor") == wanted.get("flavorName")
+    pool = matching_pool(name, live)
+    if pool is None:
+        return None, False
+    head, _, leaf = rest.partition(".")
+    if head == "autoscaling":
+        value = (pool.get("autoscaling") or {}).get(leaf)
+        return value, value == after
+    if head == "template":
+        part = tuple(leaf.split(".", 1))
+        value = _template_part(pool.get("template"), (part[0], part[1]))
+        return value, _meaning((part[0], part[1]), value) == _meaning((part[0], part[1]), after)
+    value = _live_scalar(pool, head)
+    return value, value == (_written_scalar({head: after}, head) if after is not None else after)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from reconciler.errors import UserError
 from reconciler.escape import quoted
 from reconciler.live.control_plane import read_parts
+from reconciler.live.node_pools import add_node_pools
 from reconciler.live.read import LiveCluster, read_live
 from reconciler.model import IP_RESTRICTIONS, KEPT_ON_RESET, MANAGED_BLOCKS, OPENID_CONNECT
 from reconciler.plan.control_plane import (
@@ -51,7 +52,7 @@ from reconciler.plan.data import (
 from reconciler.plan.diff import changed_blocks
 from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
-from reconciler.steps import PART_OF_KIND, ClusterTarget, Step, StepKind, parted_paths
+from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, Step, StepKind, parted_paths
 from reconciler.versions import major_minor
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
@@ -80,7 +81,7 @@ CHANGE_FIELDS = {
     "ahead": LIST,
 }
 CLUSTER_FIELDS = {"project": STRING, "name": STRING, "id": OPTIONAL_STRING, "region": OPTIONAL_STRING}
-REQUEST_FIELDS = {"kind": STRING, "method": STRING, "path": STRING, "body": OPTIONAL_DICT}
+REQUEST_FIELDS = {"kind": STRING, "method": STRING, "path": STRING, "body": OPTIONAL_DICT, "pool": OPTIONAL_STRING}
 DIFF_FIELDS = {"path": STRING, "before": ANY, "after": ANY}
 DEFAULTS_FIELDS = {"name": STRING, "source": STRING}  # both required: each ClusterDefaults that selects the cluster
 REQUIRED = {
@@ -347,16 +348,80 @@ def steps_of_entry(change: Change) -> list[Step]:
             upgrades=upgrade_strategies(before.get("version"), diff.get("version"), "isUpToDate" in diff)
             if "version" in diff or "isUpToDate" in diff
             else [],
-        )
+        ) + _carried_pool_steps(change)
     if action is Action.CREATE:
-        customization = {path.split(".")[1]: after for path, after in diff.items() if path.count(".") == 1}
+        customization = {
+            path.split(".")[1]: after
+            for path, after in diff.items()
+            if path.count(".") == 1 and path.startswith("customization.")
+        }
         ref = change.cluster
         version, mode, policy = (diff.get(key) for key in ("version", "kubeProxyMode", "updatePolicy"))
         body = create_body(ref.name, ref.region, version, mode, policy, customization)
+        pools = [after for path, after in diff.items() if path.startswith("nodePools.")]
+        if pools:
+            body["nodepools"] = pools
         return create_steps(target, body, diff.get(IP_RESTRICTIONS), diff.get(OPENID_CONNECT))
     if action is Action.RESET:
         return reset_steps(target, _carried_reset_body(change, diff), *_carried_restoration(change, diff))
     return []  # noop and error entries send nothing
+
+
+def _carried_pool_steps(change: Change) -> list[Step]:
+    """The entry's pool steps, as stored where the diff shows what each sends: a created pool's body is its diff
+    entry's value; an update's and a replacement's fields each a diff entry's value (a template's parts, whole); the
+    pool ids and what a replacement copies are live values (apply compares them with the cluster before sending)."""
+    shown = {entry.path: entry.after for entry in change.diff if entry.path.startswith("nodePools.")}
+    steps = []
+    for step in change.steps:
+        if step.kind not in POOL_KINDS:
+            continue
+        body = step.body
+        if step.kind is StepKind.POOL_CREATE and not _creation_shown(body or {}, shown):
+            body = {"node pool": "the entry's diff"}  # cannot be the stored body: the difference is named
+        if step.kind is StepKind.POOL_UPDATE and not _update_shown(body or {}, shown):
+            body = {"node pool fields": "the entry's diff"}
+        steps.append(Step(step.kind, step.target, body))
+    return steps
+
+
+def _creation_shown(body: dict, shown: dict) -> bool:
+    """A new pool: its diff entry is its body; a replacement: the diff names the fields it changes, with this body's
+    values."""
+    name = str(body.get("name"))
+    if shown.get(f"nodePools.{name}") == body:
+        return True
+    base = name.rsplit("-r", 1)[0]
+    fields = {path.removeprefix(f"nodePools.{base}."): after for path, after in shown.items() if "." in path[10:]}
+    return bool(fields) and all(body.get(key) == after for key, after in fields.items() if "." not in key)
+
+
+def _update_shown(body: dict, shown: dict) -> bool:
+    """Every field an update sends is a diff entry of one pool, with its value (a template: its parts that the diff
+    names; the others are the live ones)."""
+    for key, value in body.items():
+        paths = [path for path in shown if path.split(".")[2:3] == [key]]
+        if not paths:
+            return False
+        if key in ("template", "autoscaling"):
+            for path in paths:
+                parts = path.split(".")[3:]
+                held = value
+                for part in parts:
+                    held = held.get(part) if isinstance(held, dict) else None
+                if parts and held != shown[path] and not (key == "template" and _same_taints(held, shown[path])):
+                    return False
+        elif any(shown[path] != value for path in paths):
+            return False
+    return True
+
+
+def _same_taints(sent: object, shown: object) -> bool:
+    def each(taints: object) -> list:
+        listed = taints if isinstance(taints, list) else []
+        return sorted(json.dumps(t | {"value": t.get("value") or ""}, sort_keys=True) for t in listed)
+
+    return each(sent) == each(shown)
 
 
 def _stored(change: Change, *kinds: StepKind) -> dict:
@@ -453,6 +518,9 @@ def _body_rules(change: Change, step: Step) -> list[str]:
     setting = control_plane_spec(step)
     if setting is not None:
         spec |= setting
+    elif step.kind in POOL_KINDS:
+        pool = {key: value for key, value in body.items() if key != "name"}
+        spec["nodePools"] = {"pool": pool} if step.kind is not StepKind.POOL_DELETE else {}
     elif step.kind is StepKind.PUT_CUSTOMIZATION:
         spec["customization"] = _written_blocks(body)
     else:
@@ -460,9 +528,19 @@ def _body_rules(change: Change, step: Step) -> list[str]:
         spec |= {key: body[key] for key in fields if key in body}
         if isinstance(spec.get("customization"), dict):
             spec["customization"] = _written_blocks(spec["customization"])
+        pools = body.get("nodepools")
+        if step.kind is StepKind.CREATE and isinstance(pools, list):
+            spec["nodePools"] = {
+                f"pool{index}": {k: v for k, v in pool.items() if k != "name"} if isinstance(pool, dict) else pool
+                for index, pool in enumerate(pools)
+            }
         if "workerNodesPolicy" in body:
             spec["lifecycle"] = {"allowReset": True, "workerNodesPolicy": body["workerNodesPolicy"]}
-        unknown = set(body) - {"name", "workerNodesPolicy", *fields}
+        unknown = (
+            set(body)
+            - {"name", "workerNodesPolicy", *fields}
+            - ({"nodepools"} if step.kind is StepKind.CREATE else set())
+        )
         unknown -= set(KEPT_ON_RESET) if step.kind is StepKind.RESET else set()
         if unknown:
             return [f"body fields ovhkube never sends: {', '.join(sorted(unknown))}"]
@@ -499,6 +577,9 @@ def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
     # The fingerprint holds the separately read parts (IP restrictions, OIDC) the steps depend on: read the same.
     needs = {(c.cluster.project, c.cluster.name): parts_depended_on(c.action, c.steps) for c in checked}
     read_parts(api, view, needs, parallelism)
+    # And the node pools, where the entry has pool steps (its fingerprint holds them then).
+    pooled = [(c.cluster.project, c.cluster.name) for c in checked if any(s.kind in POOL_KINDS for s in c.steps)]
+    add_node_pools(api, view, pooled, parallelism)
     changed, unreadable = [], []
     for change in checked:
         ref = change.cluster

@@ -14,7 +14,7 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.escape import quoted
@@ -43,8 +43,9 @@ from reconciler.plan.control_plane import (
 from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.node_pools import creation_body, plan_pools, pool_notices, pool_steps
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
-from reconciler.steps import ClusterTarget
+from reconciler.steps import POOL_KINDS, ClusterTarget, Step
 from reconciler.versions import minor_of
 
 IPVS_DEPRECATED_FROM = (1, 35)
@@ -158,6 +159,18 @@ def _plan_create(desired: DesiredCluster) -> Change:
         diff.append(FieldChange(IP_RESTRICTIONS, None, list(desired.ip_restrictions)))
     if desired.openid_connect:
         diff.append(FieldChange(OPENID_CONNECT, None, desired.openid_connect))
+    pools = [pool for pool in desired.node_pools if not pool.delete]
+    nameless = [pool.name for pool in pools if "flavorName" not in pool.fields]
+    if nameless:
+        message = _at(
+            desired,
+            f"nodePools.{nameless[0]}",
+            f"node pool {quoted(nameless[0])} has no flavorName: a new cluster's pools are created with it",
+        )
+        return _error(desired, ref, ErrorReason.POOL_INVALID, message, None)
+    if pools:  # created with the cluster, in its body
+        body["nodepools"] = [creation_body(pool.name, pool.fields) for pool in pools]
+        diff += [FieldChange(f"nodePools.{pool['name']}", None, pool) for pool in body["nodepools"]]
     if not desired.kube_proxy_mode:
         warnings.insert(
             0,
@@ -230,6 +243,8 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         diff += [c for c in plan_settings(desired, live).diff if c.path not in UPGRADE_PATHS]
         steps = reset_steps(ClusterTarget.of(ref), reset_body(desired, live), *restored_after_reset(desired))
         action = Action.RESET
+        if desired.node_pools:
+            warnings.append("the node pools are planned once the reset is over: plan and apply again after it")
     else:
         settings = plan_settings(desired, live)
         diff += settings.diff
@@ -245,6 +260,14 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             oidc=settings.oidc,
             upgrades=settings.upgrades,
         )
+        if desired.node_pools:
+            pools = _plan_node_pools(desired, live)
+            diff += pools.diff
+            warnings += pools.warnings
+            if pools.error:
+                reason, message = pools.error
+                return _error(desired, ref, reason, message, live, diff, warnings)
+            steps += pool_steps(ClusterTarget.of(ref), pools.changes)
         action = (Action.UPGRADE if settings.upgrades else Action.UPDATE) if steps else Action.NOOP
     if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
@@ -255,20 +278,50 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         source=desired.source,
         diff=diff,
         steps=steps,
-        live_fingerprint=fingerprint(desired.project, desired.name, only_parts(live, parts_depended_on(action, steps))),
+        live_fingerprint=fingerprint(
+            desired.project, desired.name, only_parts(live, parts_depended_on(action, steps), steps)
+        ),
         warnings=warnings,
         status=live.status,
     )
 
 
-def only_parts(live: LiveCluster, parts: Iterable[str]) -> LiveCluster:
-    """`live` keeping only the separately read parts in `parts`: the fingerprint holds what the steps depend on."""
+def only_parts(live: LiveCluster, parts: Iterable[str], steps: Iterable[Step] = ()) -> LiveCluster:
+    """`live` keeping only the separately read parts in `parts`, and its node pools where `steps` change one: the
+    fingerprint holds what the steps depend on."""
     return LiveCluster(
         live.cluster,
         live.customization,
         live.ip_restrictions if IP_RESTRICTIONS in parts else None,
         live.openid_connect if OPENID_CONNECT in parts else None,
+        live.node_pools if any(step.kind in POOL_KINDS for step in steps) else None,
     )
+
+
+@dataclass
+class _PlannedPools:
+    changes: tuple = ()
+    diff: list[FieldChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: tuple[ErrorReason, str] | None = None
+
+
+def _plan_node_pools(desired: DesiredCluster, live: LiveCluster) -> _PlannedPools:
+    """The file's pools against the live ones (never the others): changes, warnings, or the first error."""
+    if live.node_pools is None:  # read_fleet reads them for every cluster that declares pools
+        return _PlannedPools(error=(ErrorReason.READ_FAILED, "the node pools were not read; nothing is planned"))
+    planned = plan_pools(desired.node_pools, live.node_pools, desired.lifecycle, live.flavors)
+    diff = [FieldChange(path, before, after) for change in planned.changes for path, before, after in change.diff]
+    warnings = pool_notices(planned.changes, live.node_pools) + list(planned.warnings)
+    problems = [(ErrorReason.POOL_INVALID, m) for m in planned.errors]
+    problems += [(ErrorReason.POOL_NOT_ALLOWED, m) for m in planned.refused]
+    error = None
+    if problems:
+        reason, message = problems[0]
+        where = message.split(":", 1)[0]  # nodePools.NAME(.field): the line of the file to edit
+        more = f" (and {len(problems) - 1} more pool problem(s))" if len(problems) > 1 else ""
+        error = (reason, _at(desired, where, message + more))
+    return _PlannedPools(planned.changes, diff, warnings, error)
 
 
 def _loses(desired: DesiredCluster, live_mode: str | None, lost: dict[str, list | dict]) -> str:

@@ -8,6 +8,7 @@ from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.node_pools import POOL_NOTICE
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
@@ -119,7 +120,9 @@ def render_text(plan: Plan, color: bool = False) -> str:
         if change.action is Action.NOOP and not change.warnings and not change.ahead:
             continue
         headline = f"# {one_line(change.cluster.label)} {HEADLINES[change.action]}"
-        loud = change.action in (Action.RESET, Action.UPGRADE, Action.ERROR)
+        loud = change.action in (Action.RESET, Action.UPGRADE, Action.ERROR) or any(
+            step.kind is StepKind.POOL_DELETE for step in change.steps
+        )
         style = {"fg": "red", "bold": True} if loud else {"bold": True}
         lines.append(paint(headline, **style) + paint(f"  [{one_line(change.source)}]", dim=True))
         if change.action is Action.RESET:
@@ -132,7 +135,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
             line = paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign])
             lines.append("  " + line + paint(origin_note(field_change), dim=True))
         lines += [f"    note: {note}" for note in notes(change)]
-        lines += [paint(f"    warning: {one_line(warning)}", fg="yellow") for warning in change.warnings]
+        for warning in change.warnings:
+            if warning.startswith(POOL_NOTICE):  # a replacement or a deletion: as loud as a reset
+                lines.append(paint(f"  !!! {one_line(warning)} !!!", fg="red", bold=True))
+            else:
+                lines.append(paint(f"    warning: {one_line(warning)}", fg="yellow"))
         lines.append("")
     if not plan.has_changes and not plan.has_errors:
         lines.append(f"No changes. The live state matches the files ({len(plan.changes)} cluster(s)).")
@@ -157,7 +164,10 @@ def _markdown_details(change: Change) -> str:
     if body:
         parts.append("```diff\n" + "\n".join(body) + "\n```")
     parts += [f"- note: {note}" for note in notes(change)]
-    parts += [f"- :warning: {md_text(warning)}" for warning in change.warnings]
+    parts += [
+        f"- :bangbang: **{md_text(warning)}**" if warning.startswith(POOL_NOTICE) else f"- :warning: {md_text(warning)}"
+        for warning in change.warnings
+    ]
     parts.append("\n</details>\n")
     return "\n".join(parts)
 
