@@ -29,6 +29,9 @@ WRITE_RULES = (
     ("PUT", KUBE + "/*/openIdConnect"),
     ("DELETE", KUBE + "/*/openIdConnect"),
     ("POST", KUBE + "/*/update"),  # version upgrade
+    ("POST", KUBE + "/*/nodepool"),
+    ("PUT", KUBE + "/*/nodepool/*"),
+    ("DELETE", KUBE + "/*/nodepool/*"),  # only pools a file marks delete: true, or the old pool of a replacement
 )
 
 
