@@ -50,9 +50,9 @@ def test_each_command_stays_within_its_rules(sandbox, run_ovhkube, tmp_path):
     applied = run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env())
     assert applied.returncode == 0, applied.stderr
     writes = {(method, path.split("/")[-1]) for method, path in calls(sandbox) if method != "GET"}
-    assert writes == {("PUT", "customization"), ("POST", "reset"), ("POST", "kube")}
+    assert writes == {("PUT", "customization"), ("POST", "reset"), ("POST", "kube"), ("POST", "nodepool")}
     assert not_allowed(full, calls(sandbox)) == []
-    assert len(not_allowed(read_only, calls(sandbox))) == 3  # the read-only key could not have done it
+    assert len(not_allowed(read_only, calls(sandbox))) == 4  # the read-only key could not have done it
 
 
 def test_rules_for_named_projects_only(run_ovhkube):
