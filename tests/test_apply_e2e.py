@@ -188,9 +188,9 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
     for path, expected in (
         (future, "(plan format 9); this is ovhkube"),
         (other_version, "the plan was made by ovhkube 0.0.1 (plan format 2)"),
-        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format 4)"),
+        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format 5)"),
         (format_3, "(plan format 3); this is ovhkube"),
-        (format_3, "(plan format 4): make the plan again with this version"),
+        (format_3, "(plan format 5): make the plan again with this version"),
         (broken, "not a plan file"),
         (tmp_path / "missing.json", "cannot read plan file"),
     ):
