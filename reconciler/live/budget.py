@@ -16,6 +16,18 @@ ok", python-ovh issue #81) and polling counts against them too.
   by 5% every 10 s without a refusal: one unlucky estimate does not hold a long apply below the API's limit for good,
   and meeting the limit again teaches a better estimate (a second's worth of accepted requests at the limit is the
   limit).
+- `by_seconds()`: from then on the ramp goes by seconds, not by rounds of answers (apply calls it once the live
+  state is read): the first second holds what the second round of the slow start would (INITIAL_WINDOW x GROWTH),
+  or what the API just took in a second if more; each second without a refusal GROWTH times as many, spaced
+  evenly. The answers of a round come back in one round trip, so a round of nine meets a limit of five a second
+  with four refusals at once; a second's worth spaced out meets it with one, and its pause stops the rest. An
+  apply's writes wait for their clusters anyway, so the ramp costs nothing a user would notice; a plan, all reads
+  and in a hurry, keeps the rounds.
+- A request waiting for its slot when a 429 comes takes a new slot after the pause: slots are handed out ahead, and
+  every waiting thread would otherwise go out into the limit again.
+- The pace a 429 teaches is measured over the last HORIZON seconds of the run, not the last one: a limit's burst
+  lets a second hold more than its rate, and a pace taught by that second meets the limit again. The requests sent
+  and not answered count; those still waiting for their slot do not.
 - Unsigned requests (GET /auth/time) are paced like the rest but are no part of the window: the API's limit is per
   consumer key, and the clock call must not open the first round on its own.
 - At most `max_window` signed requests are on the wire at once (`--parallelism`), however many threads share the
@@ -40,6 +52,7 @@ GROWTH = 3  # a round answered with no refusal lets this many times as many requ
 RECOVERY = 1.05  # the pace a 429 taught is multiplied by this...
 RECOVERY_PERIOD = 10.0  # ...every this many seconds without a refusal
 MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it stays a plain number
+HORIZON = 5.0  # seconds of accepted requests a 429's lesson is measured over (at least one, at most the run's age)
 
 
 class RequestBudget:
@@ -63,7 +76,10 @@ class RequestBudget:
         self._round_sent = 0  # signed requests sent in the current round
         self._round_open = 0  # ...of which not answered yet
         self._round_refused = False
-        self._in_flight = 0  # signed requests sent and not answered yet, whatever their round
+        self._in_flight = 0  # signed requests given a place and not answered yet, whatever their round
+        self._on_the_wire = 0  # ...of which past their slot: sent
+        self._ramp: tuple[float, float] | None = None  # by_seconds(): (its start, the first second's rate)
+        self._started: float | None = None  # when the first signed request was sent
         self._closed = threading.Event()
         self._clock = clock
         self._sleep = sleep or self._sleep_unless_closed
@@ -75,8 +91,23 @@ class RequestBudget:
         learned = self.learned
         if learned:
             learned *= RECOVERY ** ((now - self._learned_at) / RECOVERY_PERIOD)
-        rates = [r for r in (self.rate, learned) if r]
+        ramp = None
+        if self._ramp:
+            start, first = self._ramp
+            ramp = first * GROWTH ** min(int(now - start), 20)
+        rates = [r for r in (self.rate, learned, ramp) if r]
         return min(rates) if rates else None
+
+    def by_seconds(self) -> None:
+        """From now on the ramp goes by seconds (see the module's docstring); nothing changes under a known pace."""
+        with self._room:
+            if self.rate or self.learned:
+                return
+            now = self._clock()
+            took = sum(1 for moment in self._accepted if moment > now - 1.0)
+            self._ramp = (now, float(max(INITIAL_WINDOW * GROWTH, took)))
+            self.window = self.max_window  # the seconds gate the requests now, not the rounds
+            self._room.notify_all()
 
     def _ramping(self) -> bool:
         """Whether rounds still gate requests: once the window holds every thread, the threads are the limit."""
@@ -99,6 +130,8 @@ class RequestBudget:
             if self._closed.is_set():
                 raise Interrupted()
             if signed:
+                if self._started is None:
+                    self._started = self._clock()
                 self._round_sent += 1
                 self._round_open += 1
                 self._in_flight += 1
@@ -109,12 +142,27 @@ class RequestBudget:
                 self._next = start + 1 / pace
             wait = start - asked
             self.waited += wait
-        if start > now:
+        while start > now:
             try:
                 self._sleep(start - now)
             except BaseException:  # Ctrl-C or SIGTERM while waiting for the slot: give the round's place back
-                self.release(accepted=False, signed=signed)
+                self.release(accepted=False, signed=signed, sent=False)
                 raise
+            with self._room:
+                now = self._clock()
+                if self._paused_until <= start:
+                    break
+                # A 429 came while this request waited for its slot, which falls in the pause it asked for: a new
+                # slot after it, at the pace it taught, or every waiting thread goes out into the limit again.
+                start = max(now, self._next)
+                pace = self._pace(start)
+                if pace:
+                    self._next = start + 1 / pace
+                self.waited += start - now
+                wait += start - now
+        if signed:
+            with self._room:
+                self._on_the_wire += 1  # sent from now on (not while it waited for its slot)
         return wait
 
     def _sleep_unless_closed(self, seconds: float) -> None:
@@ -132,13 +180,14 @@ class RequestBudget:
             self._room.notify_all()
             self._wire.notify_all()
 
-    def release(self, accepted: bool, signed: bool = True) -> None:
-        """The request is over: answered (`accepted`) or not (refused, failed, interrupted)."""
+    def release(self, accepted: bool, signed: bool = True, sent: bool = True) -> None:
+        """The request is over: answered (`accepted`) or not (refused, failed, interrupted; `sent`: it went out)."""
         if not signed:
             return
         with self._room:
             self._round_open -= 1
             self._in_flight -= 1
+            self._on_the_wire -= sent
             self._wire.notify()
             if accepted:
                 self._accepted.append(self._clock())
@@ -166,11 +215,13 @@ class RequestBudget:
                 self._end_round_if_over()  # a round the smaller window makes full may have no answer left to end it
             self._paused_until = max(self._paused_until, now + pause)
             self._next = max(self._next, now + pause)
-            # What the API took over the last second, counting the requests still on the wire: the refusal of a
-            # round may come back before its accepted answers, which take longer to make.
-            accepted = sum(1 for moment in self._accepted if moment > now - 1.0) + self._in_flight
+            # What the API took a second, counting the requests still on the wire (the refusal of a round may come
+            # back before its accepted answers, which take longer to make).
+            horizon = min(HORIZON, max(1.0, now - (self._started or now)))
+            accepted = sum(1 for moment in self._accepted if moment > now - horizon) + self._on_the_wire
             # Below what the API took: pacing at exactly its rate meets its limit again on every bit of jitter.
-            allowed = max(accepted * BACK_OFF, 1 / pause)
+            allowed = max(accepted / horizon * BACK_OFF, 1 / pause)
+            self._ramp = None  # the lesson paces the run from now on
             current = self._pace(now) if self.learned else None
             self.learned = min(current or allowed, allowed)
             self._learned_at = now
