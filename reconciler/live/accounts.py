@@ -26,6 +26,10 @@ class Budgets:
         for budget in self._budgets:
             budget.close()
 
+    def by_seconds(self) -> None:
+        for budget in self._budgets:
+            budget.by_seconds()
+
     @property
     def refusals(self) -> int:
         return sum(budget.refusals for budget in self._budgets)
