@@ -1,10 +1,15 @@
 """OIDC issuer URLs are checked as the Kubernetes API server checks them, each problem at its FILE:LINE, and a
 password in a URL is never printed nor saved."""
 
+import json
+
 import pytest
 from apply_helpers import PROJECT, apply_json, live, seed, write_fleet
 
+from reconciler.apply.verify import unmet
 from reconciler.files.control_plane import issuer_problem
+from reconciler.live.read import LiveCluster
+from reconciler.plan.diff import FieldChange
 
 PASSWORD = "hunter2-in-the-url"
 
@@ -119,3 +124,18 @@ def test_a_password_in_a_live_issuer_is_in_no_reset_plan_nor_apply_account(sandb
     shown += applied.stdout + applied.stderr
     assert applied.returncode == (0 if manages else 1), applied.stdout + applied.stderr
     assert PASSWORD not in shown
+
+
+@pytest.mark.parametrize(
+    "path, after",
+    [
+        ("openIdConnect", {"issuerUrl": "https://login.example.com", "clientId": "kube"}),
+        ("openIdConnect.issuerUrl", "https://login.example.com"),
+    ],
+)
+def test_an_unmet_oidc_reports_the_live_issuer_without_its_password(path, after):
+    # What apply's verification found live goes into its account: never a URL's password.
+    secret = {"issuerUrl": f"https://ci:{PASSWORD}@sso.example.org", "clientId": "kube"}
+    found = unmet([FieldChange(path, None, after)], LiveCluster({"id": "x"}, {}, openid_connect=secret))
+
+    assert len(found) == 1 and PASSWORD not in json.dumps(found) and "https://sso.example.org" in json.dumps(found)
