@@ -16,7 +16,7 @@ from reconciler.live.read import ClusterObject, LiveCluster, read_cluster, read_
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Change
 from reconciler.plan.diff import FieldChange
-from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import POOL_KINDS, Step
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
@@ -145,5 +145,6 @@ class ClusterSession:
 
     def matches_plan(self, live: LiveCluster) -> bool:
         """True when the cluster is still as it was when planned (so the plan's requests still mean the same)."""
-        planned = self.change.live_fingerprint
-        return planned is not None and fingerprint(self.project, self.change.cluster.name, live) == planned
+        planned, change = self.change.live_fingerprint, self.change
+        rests = rests_on(change.action, change.steps, change.diff)
+        return planned is not None and entry_fingerprint(self.project, change.cluster.name, live, rests) == planned

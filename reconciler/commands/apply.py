@@ -110,7 +110,7 @@ def apply(
         parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait, clusters_at_once=clusters_at_once
     )
     saved = _read_saved_plan(plan_file, skip_errors, settings) if plan_file else None
-    report = None
+    report, moved = None, []
     try:
         # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
         with opening_api(settings, read_only=False, parallelism=parallelism) as opening:
@@ -120,7 +120,7 @@ def apply(
                 else None
             )
             with _apply_lock(lock, cast(float, lock_timeout), cast(float, lock_expiry), settings), opening.api() as api:
-                the_plan = (
+                the_plan, moved = (
                     _saved_plan_checked(api, saved, parallelism)
                     if saved
                     else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
@@ -136,6 +136,7 @@ def apply(
         report.interrupted, report.terminated = True, isinstance(exc, Terminated)
     _print_report(report, fmt)
     _say_one_cause(report, settings)
+    _say_moved(moved, settings)
     if report.interrupted:
         return ExitCode.TERMINATED if report.terminated else ExitCode.INTERRUPTED
     return ExitCode.OK if report.ok else ExitCode.ERROR
@@ -171,9 +172,9 @@ def _saved_plan_checked(api, saved, parallelism: int):
     from reconciler.commands.console import err
     from reconciler.plan.render import summary_line
 
-    _refuse_if_stale(api, saved, parallelism)
+    moved = _refuse_if_stale(api, saved, parallelism)
     err(f"Applying the saved plan made {saved.created_at}: {summary_line(saved).removeprefix('Plan: ')}")
-    return saved
+    return saved, moved
 
 
 def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: int, settings) -> None:
@@ -192,10 +193,21 @@ def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: 
     err(f"A fresh plan of {' '.join(paths)} does exactly what the saved plan does.", settings)
 
 
-def _refuse_if_stale(api, the_plan, parallelism: int) -> None:
+def _refuse_if_stale(api, the_plan, parallelism: int) -> list[str]:
+    """Refuse the plan if a cluster it changes moved in what its entry rests on; the names of the clusters it leaves
+    alone that moved, to be said after the apply."""
     from reconciler.plan.planfile import refuse_if_stale
 
-    refuse_if_stale(api, the_plan, parallelism)
+    return refuse_if_stale(api, the_plan, parallelism)
+
+
+def _say_moved(moved: list[str], settings) -> None:
+    """After the account: what the applied plan did not look at has moved since it was made."""
+    from reconciler.commands.console import err
+    from reconciler.escape import one_line
+
+    for name in moved:
+        err(f"note: {one_line(name)} changed since the plan and is not part of it: plan again to see", settings)
 
 
 def _say_skipped_errors(errors: list[str], settings) -> None:
@@ -221,10 +233,8 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
     print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
     _say_skipped_errors(refuse_errors(the_plan, skip_errors), settings)
-    if not the_plan.has_changes:
-        return the_plan
-    if auto_approve:
-        return the_plan
+    if not the_plan.has_changes or auto_approve:
+        return the_plan, []
     if not is_terminal(sys.stdin):
         raise UserError(NO_TERMINAL)
     sys.stderr.write("\n" + PROMPT)
@@ -232,8 +242,10 @@ def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approv
     answer = sys.stdin.readline().strip()
     if answer != "yes":
         raise UserError("apply cancelled: the answer was not 'yes'. Nothing was changed.")
-    _refuse_if_stale(api, the_plan, parallelism)  # time passed at the prompt: someone may have changed a cluster
-    return the_plan
+    moved = _refuse_if_stale(
+        api, the_plan, parallelism
+    )  # time passed at the prompt: someone may have changed a cluster
+    return the_plan, moved
 
 
 def _execute(api, the_plan, options, settings):

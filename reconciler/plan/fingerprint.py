@@ -18,13 +18,28 @@ FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RE
 POOL_FINGERPRINT_FIELDS = ("id", "name", "flavor", "antiAffinity", "monthlyBilled", "availabilityZones", "template")
 
 
-def fingerprint(project: str, name: str, live: LiveCluster | None) -> str:
+def fingerprint(
+    project: str,
+    name: str,
+    live: LiveCluster | None,
+    fields: tuple[str, ...] = FINGERPRINT_FIELDS,
+    blocks: tuple[str, ...] | None = None,
+    patch: bool = True,
+) -> str:
+    """What was read of `fields` of the cluster object (`version` by its minor unless `patch`) and of the customization
+    `blocks` (None: all of it), the separately read parts and the node pools; what each plan entry rests on:
+    plan/staleness.py."""
     payload: dict
     if live is None:
         payload = {"absent": [project, name]}
     else:
-        payload = {key: live.cluster.get(key) for key in FINGERPRINT_FIELDS}
-        payload["customization"] = live.customization
+        payload = {key: live.cluster.get(key) for key in fields}
+        if not patch and payload.get("version") is not None:
+            payload["version"] = ".".join(str(payload["version"]).split(".")[:2])
+        customization = live.customization
+        payload["customization"] = (
+            customization if blocks is None else {block: customization.get(block) for block in blocks}
+        )
         # Read only where the plan depends on them; the staleness check reads the same (control_plane_reads).
         for key, value in (("ipRestrictions", live.ip_restrictions), ("openIdConnect", live.openid_connect)):
             if value is not None:

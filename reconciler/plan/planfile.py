@@ -32,7 +32,6 @@ from reconciler.plan.control_plane import (
     create_body,
     create_steps,
     oidc_step,
-    parts_depended_on,
     reset_steps,
     update_steps,
     upgrade_strategies,
@@ -50,8 +49,8 @@ from reconciler.plan.data import (
     plan_from_dict,
 )
 from reconciler.plan.diff import changed_blocks
-from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
+from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, Step, StepKind, parted_paths
 from reconciler.versions import major_minor
 
@@ -561,8 +560,9 @@ def _written_blocks(customization: dict) -> dict:
 
 @dataclass(frozen=True)
 class Staleness:
-    changed: list[str]  # names of clusters whose live fingerprint differs from the plan's
-    unreadable: list[str]  # "name: reason" for clusters that could not be read again
+    changed: list[str]  # clusters the plan changes whose values it rests on moved since: the plan is stale
+    unreadable: list[str]  # "name: reason" for clusters the plan changes that could not be read again
+    moved: list[str]  # clusters the plan leaves alone that moved since: said after the apply, never a refusal
 
 
 # The plan's id (read live, whether or not the file pins spec.id) now names no cluster, or one of another name: the
@@ -571,30 +571,38 @@ GONE = (ErrorReason.ID_NOT_FOUND, ErrorReason.ID_NAME_MISMATCH)
 
 
 def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
-    """Re-read every cluster the plan fingerprinted: those that changed since, and those that cannot be read."""
+    """Re-read every cluster the plan fingerprinted. The plan is valid unless a cluster it changes moved in what its
+    entry rests on (plan/staleness.py); a cluster it leaves alone that moved is only named."""
     checked = [change for change in plan.changes if change.live_fingerprint]
     view = read_live(api, [change.cluster for change in checked], parallelism)
+    rests = {(c.cluster.project, c.cluster.name): rests_on(c.action, c.steps, c.diff) for c in checked}
     # The fingerprint holds the separately read parts (IP restrictions, OIDC) the steps depend on: read the same.
-    needs = {(c.cluster.project, c.cluster.name): parts_depended_on(c.action, c.steps) for c in checked}
-    read_parts(api, view, needs, parallelism)
+    read_parts(api, view, {key: rest.parts for key, rest in rests.items()}, parallelism)
     # And the node pools, where the entry has pool steps (its fingerprint holds them then).
     pooled = [(c.cluster.project, c.cluster.name) for c in checked if any(s.kind in POOL_KINDS for s in c.steps)]
     add_node_pools(api, view, pooled, parallelism)
-    changed, unreadable = [], []
+    changed: list[str] = []
+    unreadable: list[str] = []
+    moved: list[str] = []
     for change in checked:
         ref = change.cluster
         result = view.results[(ref.project, ref.name)]
+        stale = changed if change.action in CHANGING else moved
         if result.reason in GONE:  # the id the plan read is no longer a cluster of that name: a change, not a doubt
-            changed.append(ref.name)
+            stale.append(ref.name)
         elif result.error:
-            unreadable.append(f"{ref.name}: {result.error}")
-        elif fingerprint(ref.project, ref.name, result.found) != change.live_fingerprint:
-            changed.append(ref.name)
-    return Staleness(changed, unreadable)
+            if change.action in CHANGING:
+                unreadable.append(f"{ref.name}: {result.error}")
+        elif entry_fingerprint(ref.project, ref.name, result.found, rests[(ref.project, ref.name)]) != (
+            change.live_fingerprint
+        ):
+            stale.append(ref.name)
+    return Staleness(changed, unreadable, moved)
 
 
-def refuse_if_stale(api: "Api", plan: Plan, parallelism: int) -> None:
-    """UserError unless every cluster of the plan is still as it was when planned."""
+def refuse_if_stale(api: "Api", plan: Plan, parallelism: int) -> list[str]:
+    """UserError unless every cluster the plan changes is still as its entry rests on; the names of the clusters it
+    leaves alone that moved, to be said after the apply."""
     staleness = stale_clusters(api, plan, parallelism)
     if staleness.changed:
         names = ", ".join(staleness.changed)
@@ -606,6 +614,7 @@ def refuse_if_stale(api: "Api", plan: Plan, parallelism: int) -> None:
         raise UserError(
             "cannot check that the plan is still valid: " + "; ".join(staleness.unreadable) + ". Nothing was changed."
         )
+    return staleness.moved
 
 
 # What an entry's steps carry that its diff does not show (a reset keeps settings, customization and puts back the

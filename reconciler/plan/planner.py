@@ -32,7 +32,6 @@ from reconciler.plan.control_plane import (
     as_spec_fields,
     create_body,
     create_steps,
-    parts_depended_on,
     parts_needed,
     plan_settings,
     reset_steps,
@@ -45,6 +44,7 @@ from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.node_pools import creation_body, plan_pools, pool_notices, pool_steps
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
+from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import POOL_KINDS, ClusterTarget, Step
 from reconciler.versions import minor_of
 
@@ -137,7 +137,8 @@ def _error(
         warnings=list(warnings),
         error=message,
         status=live.status if live else None,
-        live_fingerprint=fingerprint(desired.project, desired.name, live) if live else None,
+        # An error entry sends nothing: its fingerprint only tells, after an apply, whether the cluster moved since.
+        live_fingerprint=fingerprint(desired.project, desired.name, only_parts(live, ())) if live else None,
     )
 
 
@@ -272,15 +273,14 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
         return _error(desired, ref, ErrorReason.NOT_READY, message, live, diff, warnings)
+    rests = rests_on(action, steps, diff)
     return Change(
         cluster=ref,
         action=action,
         source=desired.source,
         diff=diff,
         steps=steps,
-        live_fingerprint=fingerprint(
-            desired.project, desired.name, only_parts(live, parts_depended_on(action, steps), steps)
-        ),
+        live_fingerprint=entry_fingerprint(desired.project, desired.name, only_parts(live, rests.parts, steps), rests),
         warnings=warnings,
         status=live.status,
     )

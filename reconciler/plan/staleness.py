@@ -1,0 +1,56 @@
+"""What each entry of a plan rests on: the live values that, if they moved since the plan, change what the entry
+would send or whether sending it is safe. An entry is stale only when one of them moved (docs/apply.md says which
+and why); a cluster the plan leaves alone that moved since is reported, never a reason to refuse the plan.
+
+- create: that the cluster is still absent;
+- reset: everything the reset body repeats (identity, kubeProxyMode, the minor version, every setting a reset keeps,
+  the whole customization: blocks the file does not manage are carried from live) and the IP restrictions and OIDC
+  it puts back;
+- update and upgrade: the identity; the minor version (an upgrade counts its NEXT_MINOR steps from it; a patch
+  release never makes a settings change stale); the customization blocks the entry PUTs (someone else changing the
+  same settings meanwhile is a conflict to review, not to overwrite); the update policy where it upgrades (the API
+  refuses upgrades under NEVER_UPDATE); the patch level and isUpToDate where it asks for LATEST_PATCH; the IP
+  restrictions and OIDC its requests depend on (an OIDC write is a POST, PUT or DELETE by what exists);
+- noop and error: every field (they send nothing; a move is only reported).
+"""
+
+from dataclasses import dataclass
+
+from reconciler.live.read import LiveCluster
+from reconciler.model import KEPT_ON_RESET
+from reconciler.plan.control_plane import parts_depended_on
+from reconciler.plan.data import Action
+from reconciler.plan.diff import FieldChange, changed_blocks
+from reconciler.plan.fingerprint import FINGERPRINT_FIELDS, IDENTITY_FIELDS, fingerprint
+from reconciler.steps import Step, StepKind
+
+
+@dataclass(frozen=True)
+class Rests:
+    """The live values an entry rests on."""
+
+    fields: tuple[str, ...]  # of the cluster object; "version" by its minor unless `patch`
+    blocks: tuple[str, ...] | None  # customization blocks; None: the whole customization
+    parts: tuple[str, ...]  # the separately read IP restrictions and OIDC
+    patch: bool = True
+
+
+EVERYTHING = Rests(FINGERPRINT_FIELDS, None, ())
+
+
+def rests_on(action: Action, steps: list[Step], diff: list[FieldChange]) -> Rests:
+    parts = parts_depended_on(action, steps)
+    if action is Action.RESET:
+        return Rests(IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET, None, parts, patch=False)
+    if action in (Action.UPDATE, Action.UPGRADE):
+        upgrades = [(step.body or {}).get("strategy") for step in steps if step.kind is StepKind.UPGRADE]
+        fields = IDENTITY_FIELDS + ("version",) + (("updatePolicy",) if upgrades else ())
+        latest_patch = "LATEST_PATCH" in upgrades
+        return Rests(
+            fields + (("isUpToDate",) if latest_patch else ()), tuple(changed_blocks(diff)), parts, latest_patch
+        )
+    return EVERYTHING  # create: its fingerprint is of an absent cluster whatever this says; noop and error
+
+
+def entry_fingerprint(project: str, name: str, live: LiveCluster | None, rests: Rests) -> str:
+    return fingerprint(project, name, live, rests.fields, rests.blocks, rests.patch)
