@@ -21,7 +21,6 @@ from apply_helpers import (
 )
 
 from reconciler.plan.data import Action
-from reconciler.plan.diff import FieldChange
 from reconciler.plan.staleness import rests_on
 from reconciler.steps import ClusterTarget, Step, StepKind
 
@@ -96,54 +95,63 @@ def test_a_reset_whose_cluster_changed_mode_is_refused(sandbox_factory, run_ovhk
     assert sandbox.show() == before
 
 
-def test_an_update_whose_block_someone_else_changed_is_refused(sandbox, run_ovhkube, tmp_path):
-    seed(sandbox, live(1, "alpha"), live(2, "beta"))
+def test_an_update_whose_customization_someone_else_changed_is_refused(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
+    gamma = wanted("gamma")
+    gamma["spec"]["updatePolicy"] = "ALWAYS_UPDATE"
     plan_file = saved_plan(
-        run_ovhkube, sandbox, tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S), wanted("beta", apiServer=MORE_PLUGINS)
+        run_ovhkube,
+        sandbox,
+        tmp_path,
+        wanted("alpha", kubeProxy=IPTABLES_60S),
+        wanted("beta", apiServer=MORE_PLUGINS),
+        gamma,
     )
     changed = {"iptables": {"minSyncPeriod": "PT1S", "syncPeriod": "PT45S"}}
-    sandbox.client().put(f"{KUBE}/{cluster_id(1)}/customization", kubeProxy=changed)
-    sandbox.client().put(f"{KUBE}/{cluster_id(2)}/customization", kubeProxy=changed)  # a block beta's entry leaves
+    for number in (1, 2, 3):
+        sandbox.client().put(f"{KUBE}/{cluster_id(number)}/customization", kubeProxy=changed)
 
     result = run_ovhkube("apply", "--plan", plan_file, env=sandbox.env())
 
+    # alpha's PUT sends the block changed; beta's carries it as read and would put the old value back. gamma's entry
+    # sends its update policy alone: it does not rest on the customization.
     assert result.returncode == 1
-    assert result.stderr.startswith("error: stale plan: 1 cluster(s) changed since the plan was made: alpha;")
+    assert result.stderr.startswith("error: stale plan: 2 cluster(s) changed since the plan was made: alpha, beta;")
 
 
 TARGET = ClusterTarget(PROJECT, "x")
 PUT_CUSTOMIZATION = Step(StepKind.PUT_CUSTOMIZATION, TARGET, {"kubeProxy": {}})
-SYNC = FieldChange("customization.kubeProxy.iptables.syncPeriod", "PT30S", "PT60S")
+PUT_POLICY = Step(StepKind.UPDATE_POLICY, TARGET, {"updatePolicy": "ALWAYS_UPDATE"})
+IDENTITY_AND_MINOR = ("id", "name", "region", "version")
 
 
 @pytest.mark.parametrize(
-    ("action", "steps", "diff", "fields", "blocks", "patch"),
+    ("action", "steps", "fields", "blocks", "patch"),
     [
-        (Action.UPDATE, [PUT_CUSTOMIZATION], [SYNC], ("id", "name", "region", "version"), ("kubeProxy",), False),
+        (Action.UPDATE, [PUT_CUSTOMIZATION], IDENTITY_AND_MINOR, None, False),
+        (Action.UPDATE, [PUT_POLICY], IDENTITY_AND_MINOR, (), False),
         (
             Action.UPGRADE,
             [Step(StepKind.UPGRADE, TARGET, {"strategy": "NEXT_MINOR"})],
-            [FieldChange("version", "1.31.4", "1.32")],
-            ("id", "name", "region", "version", "updatePolicy"),
+            (*IDENTITY_AND_MINOR, "updatePolicy"),
             (),
             False,
         ),
         (
             Action.UPGRADE,
             [Step(StepKind.UPGRADE, TARGET, {"strategy": "LATEST_PATCH"})],
-            [FieldChange("isUpToDate", False, True)],
-            ("id", "name", "region", "version", "updatePolicy", "isUpToDate"),
+            (*IDENTITY_AND_MINOR, "updatePolicy", "isUpToDate"),
             (),
             True,
         ),
     ],
 )
-def test_what_an_entry_rests_on(action, steps, diff, fields, blocks, patch):
-    rests = rests_on(action, steps, diff)
+def test_what_an_entry_rests_on(action, steps, fields, blocks, patch):
+    rests = rests_on(action, steps)
     assert (rests.fields, rests.blocks, rests.patch) == (fields, blocks, patch)
 
 
 def test_a_reset_rests_on_its_mode_the_whole_customization_and_what_it_puts_back():
-    rests = rests_on(Action.RESET, [Step(StepKind.RESET, TARGET, {})], [])
+    rests = rests_on(Action.RESET, [Step(StepKind.RESET, TARGET, {})])
     assert "kubeProxyMode" in rests.fields and "updatePolicy" in rests.fields and rests.blocks is None
     assert rests.parts == ("ipRestrictions", "openIdConnect") and rests.patch is False

@@ -146,5 +146,5 @@ class ClusterSession:
     def matches_plan(self, live: LiveCluster) -> bool:
         """True when the cluster is still as it was when planned (so the plan's requests still mean the same)."""
         planned, change = self.change.live_fingerprint, self.change
-        rests = rests_on(change.action, change.steps, change.diff)
+        rests = rests_on(change.action, change.steps)
         return planned is not None and entry_fingerprint(self.project, change.cluster.name, live, rests) == planned

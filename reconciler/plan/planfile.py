@@ -8,9 +8,9 @@ the one the planner makes from that entry's own diff and the live values its ste
 step builders), every body within the rules `validate` applies to a file, and no error unless --skip-errors. One
 failure refuses the whole plan, naming the reasons; nothing is sent.
 
-Once connected, a plan (saved, or approved at a prompt) is applied only if no cluster changed since it was made
-(`stale_clusters`, `refuse_if_stale`); and right before an entry's first write, the live values its steps carry
-must be the cluster's (`not_as_read`).
+Once connected, a plan (saved, or approved at a prompt) is applied only if no cluster it changes moved in what its
+entry rests on (plan/staleness.py; `stale_clusters`, `refuse_if_stale`), and right before an entry's first write,
+the live values its steps carry must be the cluster's (`not_as_read`).
 """
 
 import bisect
@@ -575,7 +575,7 @@ def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
     entry rests on (plan/staleness.py); a cluster it leaves alone that moved is only named."""
     checked = [change for change in plan.changes if change.live_fingerprint]
     view = read_live(api, [change.cluster for change in checked], parallelism)
-    rests = {(c.cluster.project, c.cluster.name): rests_on(c.action, c.steps, c.diff) for c in checked}
+    rests = {(c.cluster.project, c.cluster.name): rests_on(c.action, c.steps) for c in checked}
     # The fingerprint holds the separately read parts (IP restrictions, OIDC) the steps depend on: read the same.
     read_parts(api, view, {key: rest.parts for key, rest in rests.items()}, parallelism)
     # And the node pools, where the entry has pool steps (its fingerprint holds them then).

@@ -273,7 +273,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
         return _error(desired, ref, ErrorReason.NOT_READY, message, live, diff, warnings)
-    rests = rests_on(action, steps, diff)
+    rests = rests_on(action, steps)
     return Change(
         cluster=ref,
         action=action,

@@ -7,10 +7,11 @@ and why); a cluster the plan leaves alone that moved since is reported, never a 
   the whole customization: blocks the file does not manage are carried from live) and the IP restrictions and OIDC
   it puts back;
 - update and upgrade: the identity; the minor version (an upgrade counts its NEXT_MINOR steps from it; a patch
-  release never makes a settings change stale); the customization blocks the entry PUTs (someone else changing the
-  same settings meanwhile is a conflict to review, not to overwrite); the update policy where it upgrades (the API
-  refuses upgrades under NEVER_UPDATE); the patch level and isUpToDate where it asks for LATEST_PATCH; the IP
-  restrictions and OIDC its requests depend on (an OIDC write is a POST, PUT or DELETE by what exists);
+  release never makes a settings change stale); where it PUTs the customization, the whole of it (the PUT carries
+  every block, those it does not change as read: a block changed meanwhile would be put back); the update policy
+  where it upgrades (the API refuses upgrades under NEVER_UPDATE); the patch level and isUpToDate where it asks for
+  LATEST_PATCH; the IP restrictions and OIDC its steps depend on (an OIDC write is a POST, PUT or DELETE by what
+  exists); the node pools where it changes one (plan.planner.only_parts);
 - noop and error: every field (they send nothing; a move is only reported).
 """
 
@@ -20,7 +21,6 @@ from reconciler.live.read import LiveCluster
 from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Action
-from reconciler.plan.diff import FieldChange, changed_blocks
 from reconciler.plan.fingerprint import FINGERPRINT_FIELDS, IDENTITY_FIELDS, fingerprint
 from reconciler.steps import Step, StepKind
 
@@ -38,7 +38,7 @@ class Rests:
 EVERYTHING = Rests(FINGERPRINT_FIELDS, None, ())
 
 
-def rests_on(action: Action, steps: list[Step], diff: list[FieldChange]) -> Rests:
+def rests_on(action: Action, steps: list[Step]) -> Rests:
     parts = parts_depended_on(action, steps)
     if action is Action.RESET:
         return Rests(IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET, None, parts, patch=False)
@@ -46,9 +46,8 @@ def rests_on(action: Action, steps: list[Step], diff: list[FieldChange]) -> Rest
         upgrades = [(step.body or {}).get("strategy") for step in steps if step.kind is StepKind.UPGRADE]
         fields = IDENTITY_FIELDS + ("version",) + (("updatePolicy",) if upgrades else ())
         latest_patch = "LATEST_PATCH" in upgrades
-        return Rests(
-            fields + (("isUpToDate",) if latest_patch else ()), tuple(changed_blocks(diff)), parts, latest_patch
-        )
+        blocks = None if any(step.kind is StepKind.PUT_CUSTOMIZATION for step in steps) else ()
+        return Rests(fields + (("isUpToDate",) if latest_patch else ()), blocks, parts, latest_patch)
     return EVERYTHING  # create: its fingerprint is of an absent cluster whatever this says; noop and error
 
 
