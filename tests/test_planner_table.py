@@ -10,7 +10,7 @@ from reconciler.live.read import LiveCluster, LiveResult
 from reconciler.model import DesiredCluster, ErrorReason, Lifecycle
 from reconciler.plan.data import Action
 from reconciler.plan.planner import plan_cluster
-from reconciler.steps import NEW_CLUSTER_ID, ClusterTarget, Step, StepKind
+from reconciler.steps import NEW_CLUSTER_ID, POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind
 
 ID = cluster_id(1)
 OIDC = {"issuerUrl": "https://id.example.com", "clientId": "kube"}
@@ -158,13 +158,27 @@ ROUTES = {
     StepKind.OIDC_UPDATE: ("PUT", f"/{ID}/openIdConnect"),
     StepKind.OIDC_DELETE: ("DELETE", f"/{ID}/openIdConnect"),
     StepKind.UPGRADE: ("POST", f"/{ID}/update"),
+    StepKind.POOL_CREATE: ("POST", f"/{ID}/nodepool"),
+    StepKind.POOL_UPDATE: ("PUT", f"/{ID}/nodepool/pool-1"),
+    StepKind.POOL_DELETE: ("DELETE", f"/{ID}/nodepool/pool-1"),
 }
+
+
+def target_of(kind: StepKind) -> ClusterTarget | PoolTarget:
+    if kind is StepKind.CREATE:
+        return ClusterTarget(PROJECT)
+    if kind in POOL_KINDS:
+        return PoolTarget(PROJECT, ID, None if kind is StepKind.POOL_CREATE else "pool-1")
+    return HERE
 
 
 @pytest.mark.parametrize("kind", StepKind)
 def test_each_step_kind_is_one_method_and_path(kind):
-    step = Step(kind, HERE if kind is not StepKind.CREATE else ClusterTarget(PROJECT), {"x": 1})
+    step = Step(kind, target_of(kind), {"x": 1})
     method, end = ROUTES[kind]
 
     assert (step.method, step.path) == (method, f"/cloud/project/{PROJECT}/kube{end}")
-    assert step.to_dict() == {"kind": str(kind), "method": method, "path": step.path, "body": {"x": 1}}
+    shown = {"kind": str(kind), "method": method, "path": step.path, "body": {"x": 1}}
+    if kind in POOL_KINDS:
+        shown["pool"] = step.target.pool_id
+    assert step.to_dict() == shown
