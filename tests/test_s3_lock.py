@@ -3,19 +3,24 @@ standalone server, which honours If-None-Match and If-Match as S3 does): applies
 together; a holder killed mid-apply leaves a lock that expires and is broken with its holder named; a bucket that
 refuses the write is one line and exit 1."""
 
+import io
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import boto3
 import pytest
 from apply_helpers import IPTABLES_60S, clusters_by_name, live, seed, wanted, write_fleet
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from reconciler.apply.s3lock import ci_job_url, describe, parse_s3_url
+from reconciler.apply.s3lock import LockRefused, S3Lock, ci_job_url, describe, parse_s3_url
 from reconciler.errors import UserError
 
 CLI = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
@@ -208,3 +213,100 @@ def test_an_unknown_lock_backend_is_refused(run_ovhkube, tmp_path):
     result = run_ovhkube("apply", tmp_path, "--auto-approve", "--lock", "gcs://bucket/key", env={**os.environ})
     assert result.returncode == 1
     assert "unknown lock backend 'gcs'" in result.stderr
+
+
+WRITES = ("PUT", "POST", "DELETE")
+OTHER_HOLDER = {"id": "other", "user": "ci", "pid": 4242, "host": "runner-2", "command": ["ovhkube", "apply"],
+                "since": "2026-12-07T10:00:00Z", "expiresAfterSeconds": 120}  # fmt: skip
+
+
+def _writes(sandbox) -> list[dict]:
+    return [entry for entry in sandbox.requests() if entry["method"] in WRITES]
+
+
+@pytest.mark.parametrize("how", ["taken over", "store gone"])
+def test_a_lock_lost_mid_apply_stops_every_write_after_it(sandbox_factory, tmp_path, how):
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    endpoint = "http://{}:{}".format(*server.get_host_and_port())
+    boto3.client("s3", endpoint_url=endpoint, **_keys()).create_bucket(Bucket=BUCKET)
+    sandbox = sandbox_factory(transition_seconds=8)
+    seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
+    fleet = write_fleet(tmp_path, *(wanted(name, kubeProxy=IPTABLES_60S) for name in ("alpha", "beta", "gamma")))
+    args = ("apply", fleet, "--auto-approve", "--lock", LOCK, "--lock-expiry", "3s", "--clusters-at-once", "1")
+    runner = start(args, env_for(sandbox, endpoint, AWS_MAX_ATTEMPTS="1"), tmp_path / "runner")
+    try:
+        while not _writes(sandbox):  # alpha's PUT is sent: it is busy for 8 s, beta and gamma wait their turn
+            assert runner.poll() is None, runner.stderr.read()
+            time.sleep(0.1)
+        if how == "taken over":
+            s3 = boto3.client("s3", endpoint_url=endpoint, **_keys())
+            s3.put_object(Bucket=BUCKET, Key="fleet/apply.lock", Body=json.dumps(OTHER_HOLDER).encode())
+        else:
+            server.stop()
+        lost_at = time.time()
+        code = runner.wait(timeout=120)
+        out, err = runner.stdout.read(), runner.stderr.read()
+    finally:
+        runner.kill()
+        server.stop()
+
+    assert code == 1, err
+    assert [entry for entry in _writes(sandbox) if entry["time"] >= lost_at] == []
+    assert len(_writes(sandbox)) == 1
+    if how == "taken over":
+        assert f"error: the apply lock {LOCK} was taken over during this apply by ci, pid 4242 on runner-2" in err
+    else:
+        assert f"error: the apply lock {LOCK} could not be renewed before it expired" in err
+    assert "nothing was sent after that: 1 cluster changed before it, 2 not started (beta, gamma)" in err
+    assert "Traceback" not in err
+    assert "beta" in out and "not sent: the apply lock" in out
+
+
+class _Store:
+    """A bucket whose lock object is held by another runner, written an hour ago, answered with `date`."""
+
+    def __init__(self, date: str | None) -> None:
+        self.date = date
+        self.puts: list[dict] = []
+
+    def put_object(self, **request: object) -> dict:
+        self.puts.append(request)
+        if "IfMatch" in request:
+            return {"ETag": '"e2"'}
+        raise ClientError({"Error": {"Code": "PreconditionFailed", "Message": "At least one of the pre-conditions"}},
+                          "PutObject")  # fmt: skip
+
+    def get_object(self, **request: object) -> dict:
+        headers = {} if self.date is None else {"date": self.date}
+        return {
+            "Body": io.BytesIO(json.dumps(OTHER_HOLDER).encode()),
+            "ETag": '"e1"',
+            "LastModified": datetime.now(UTC) - timedelta(hours=1),
+            "ResponseMetadata": {"HTTPHeaders": headers},
+        }
+
+
+@pytest.mark.parametrize(
+    ("date", "breaks"),
+    [
+        ("now", True),  # an hour old by the store's clock: stale
+        (None, True),  # no Date: this runner's clock
+        ("Mon, 07 Dec 2026 18:00:00 -0000", False),  # a -0000 zone: naive once parsed
+        ("yesterday at noon", False),
+        ("", False),
+    ],
+)
+def test_a_lock_of_unknown_age_is_never_broken(monkeypatch, date, breaks):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    lock = S3Lock(parse_s3_url(LOCK), 120.0, lambda text: None)
+    store = _Store(format_datetime(datetime.now(UTC), usegmt=True) if date == "now" else date)
+    lock.s3 = store
+
+    if breaks:
+        lock.acquire(timeout=0)
+        assert store.puts[-1].get("IfMatch") == '"e1"'
+    else:
+        with pytest.raises(LockRefused, match="another apply holds the lock .*: ci, pid 4242 on runner-2"):
+            lock.acquire(timeout=0)
+        assert [put for put in store.puts if "IfMatch" in put] == []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.node_pools import send_pool_step
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
-from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
+from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere, LockLost
 from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
 from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_seconds
 from reconciler.apply.watch import ProjectWatch
@@ -71,6 +71,9 @@ def apply_change(
         say("done, verified")
         return outcome("done", verified=True)
     except ClusterFailed as exc:
+        if isinstance(exc, LockLost) and not session.records:
+            say(exc.reason)
+            return outcome("skipped", exc.reason)
         say(f"failed: {exc.reason}")
         return outcome("failed", exc.reason, mismatches=exc.mismatches)
     except Interrupted:

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -24,6 +25,24 @@ from reconciler.escape import without_userinfo
 LOCK_PATH = os.path.join(".ovhkube", "apply.lock")  # OVHKUBE_LOCK_FILE names another (one per workspace)
 POLL_SECONDS = 0.2
 DEFAULT_S3_EXPIRY = 120.0
+
+
+class HeldLock:
+    """The lock as this apply holds it: `lost` says why it is no longer this apply's (None while it is). Set by the
+    S3 lock's renewal; read before every write, so that nothing is sent once another runner may hold it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._lost: str | None = None
+
+    @property
+    def lost(self) -> str | None:
+        with self._guard:
+            return self._lost
+
+    def lose(self, why: str) -> None:
+        with self._guard:
+            self._lost = self._lost or why
 
 
 class LockBusy(UserError):
@@ -60,7 +79,7 @@ def _dead_here(holder: dict | None) -> bool:
 
 
 @contextmanager
-def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = None) -> Iterator[None]:
+def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = None) -> Iterator[HeldLock]:
     """Hold the workspace lock for the block; wait up to `timeout` seconds for it, else LockBusy naming the holder."""
     path = path or os.environ.get("OVHKUBE_LOCK_FILE") or LOCK_PATH
     try:
@@ -97,7 +116,7 @@ def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = N
         handle.write(json.dumps(holder | {"since": since}) + "\n")
         handle.flush()
         try:
-            yield
+            yield HeldLock()  # a kernel lock: held until the process ends, never lost
         finally:
             handle.truncate(0)  # released: nobody holds it
             handle.flush()
@@ -107,7 +126,7 @@ def apply_lock(timeout: float, note: Callable[[str], None], path: str | None = N
 
 def lock_for(
     url: str | None, timeout: float, note: Callable[[str], None], expiry: float = DEFAULT_S3_EXPIRY
-) -> AbstractContextManager[None]:
+) -> AbstractContextManager[HeldLock]:
     """The lock `--lock` names: `s3://BUCKET/KEY`, or a local file (a path, or `file://PATH`); none: the workspace's."""
     if url and url.startswith("s3://"):
         from reconciler.apply.s3lock import s3_lock  # boto3 loads only for an S3 lock

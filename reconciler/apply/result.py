@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.apply.lock import HeldLock
 from reconciler.plan.data import Action, Change
 
 # done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
@@ -19,6 +20,7 @@ class ApplyOptions:
     clusters_at_once: int = 1000
     timeout: float = 1800.0  # seconds each wait for READY may take before that cluster fails
     wait: bool = True  # False (--no-wait): send the requests, neither wait for READY nor verify
+    lock: HeldLock | None = None  # the apply lock, checked before every write (None: no lock, as in unit tests)
 
 
 @dataclass

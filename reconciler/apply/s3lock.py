@@ -31,6 +31,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reconciler.apply.lock import HeldLock
 from reconciler.errors import UserError
 from reconciler.escape import capped, one_line, without_userinfo
 
@@ -105,11 +106,26 @@ def describe(holder: dict[str, Any] | None) -> str:
 
 @dataclass
 class _Seen:
-    """The lock object as read: its holder, its ETag, and how long ago the store last saw it written."""
+    """The lock object as read: its holder, its ETag, and how long ago the store last saw it written (None: unknown,
+    the store's Date unreadable; such a lock is never judged stale)."""
 
     holder: dict[str, Any] | None
     etag: str
-    age: float
+    age: float | None
+
+
+def store_age(date: str | None, last_modified: datetime) -> float | None:
+    """Seconds since `last_modified` on the store's clock (the Date of its answer; this runner's clock when it sends
+    none); None when its Date cannot be read or names no time zone (`-0000`)."""
+    if date is None:
+        return (datetime.now(UTC) - last_modified).total_seconds()
+    try:
+        store_now = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if store_now.tzinfo is None or last_modified.tzinfo is None:
+        return None
+    return (store_now - last_modified).total_seconds()
 
 
 class S3Lock:
@@ -124,6 +140,7 @@ class S3Lock:
         except BotoCoreError as exc:  # a broken profile or configuration
             raise self._refused(exc) from None
         self.etag = ""
+        self.written_at = 0.0  # monotonic time our last successful write was sent: it expires `expiry` after
 
     def _refused(self, exc: BotoCoreError | ClientError) -> LockRefused:
         return LockRefused(f"cannot take the apply lock {self.location.url}: {_reason(exc)}. Nothing was changed")
@@ -133,6 +150,7 @@ class S3Lock:
         return json.dumps(self.identity | {"renewed": renewed}).encode()
 
     def _put(self, **condition: str) -> str:
+        sent = time.monotonic()
         answer = self.s3.put_object(
             Bucket=self.location.bucket,
             Key=self.location.key,
@@ -140,6 +158,7 @@ class S3Lock:
             ContentType="application/json",
             **condition,
         )
+        self.written_at = sent
         return str(answer.get("ETag", ""))
 
     def _read(self) -> _Seen | None:
@@ -156,14 +175,13 @@ class S3Lock:
         except ValueError:
             holder = None
         date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
-        store_now = parsedate_to_datetime(date) if date else datetime.now(UTC)
-        age = (store_now - answer["LastModified"]).total_seconds()
+        age = store_age(date, answer["LastModified"])
         return _Seen(holder if isinstance(holder, dict) else None, str(answer.get("ETag", "")), age)
 
     def _expired(self, seen: _Seen) -> bool:
         holder_expiry = (seen.holder or {}).get("expiresAfterSeconds")
         expiry = holder_expiry if isinstance(holder_expiry, int | float) and holder_expiry > 0 else self.expiry
-        return seen.age > expiry
+        return seen.age is not None and seen.age > expiry
 
     def acquire(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -183,6 +201,7 @@ class S3Lock:
                 continue  # released between the two requests: try again at once
             if seen.holder and seen.holder.get("id") == self.identity["id"]:
                 self.etag = seen.etag  # our own write, whose answer was lost and retried
+                self.written_at = time.monotonic() - (seen.age if seen.age is not None else self.expiry / 3)
                 return
             if self._expired(seen):
                 if self._break(seen):
@@ -208,21 +227,33 @@ class S3Lock:
             raise self._refused(exc) from None
         self.note(
             f"note: broke the stale lock {self.location.url} of {describe(seen.holder)}: not renewed for "
-            f"{seen.age:.0f}s, so its holder stopped without releasing it"
+            f"{seen.age or 0:.0f}s, so its holder stopped without releasing it"
         )
         return True
 
-    def renew(self) -> bool:
-        """Rewrite the object (a new Last-Modified); False once someone else has taken it."""
+    def renew(self, held: HeldLock) -> None:
+        """Rewrite the object (a new Last-Modified). `held` is lost once someone else has the object, or once the
+        next try would come after it expired."""
         try:
             self.etag = self._put(IfMatch=self.etag)
-            return True
         except (BotoCoreError, ClientError) as exc:
             if _code(exc) in ("PreconditionFailed", "412", "NoSuchKey"):
-                self.note(f"warning: the lock {self.location.url} was taken over by another runner during this apply")
-                return False
-            self.note(f"warning: could not renew the lock {self.location.url}: {_reason(exc)}")
-            return True
+                now = self._holder_now()
+                held.lose(f"the apply lock {self.location.url} was taken over during this apply by {now}")
+            elif time.monotonic() + self.expiry / 3 >= self.written_at + self.expiry:
+                held.lose(
+                    f"the apply lock {self.location.url} could not be renewed before it expired ({_reason(exc)}): "
+                    f"another runner may hold it now"
+                )
+            else:
+                self.note(f"warning: could not renew the lock {self.location.url}: {_reason(exc)}")
+
+    def _holder_now(self) -> str:
+        try:
+            seen = self._read()
+        except (BotoCoreError, ClientError) as exc:
+            return f"another runner (the lock object cannot be read: {_reason(exc)})"
+        return "nobody: the lock object was deleted" if seen is None else describe(seen.holder)
 
     def release(self) -> None:
         try:
@@ -256,23 +287,26 @@ def _reason(exc: BotoCoreError | ClientError) -> str:
 
 
 @contextmanager
-def s3_lock(url: str, timeout: float, expiry: float, note: Callable[[str], None]) -> Iterator[None]:
-    """Hold the S3 lock for the block, renewing it every third of `expiry`; wait up to `timeout` for it."""
+def s3_lock(url: str, timeout: float, expiry: float, note: Callable[[str], None]) -> Iterator[HeldLock]:
+    """Hold the S3 lock for the block, renewing it every third of `expiry`; wait up to `timeout` for it. The block
+    gets the lock as held: lost once another runner has it, or once it could not be renewed before expiring."""
     if expiry < 1:
         raise UserError("--lock-expiry: at least 1s (the holder renews the lock every third of it)")
     lock = S3Lock(parse_s3_url(url), expiry, note)
     lock.acquire(timeout)
+    held = HeldLock()
     done = threading.Event()
 
     def keep_renewing() -> None:
-        while not done.wait(expiry / 3) and lock.renew():
-            pass
+        while not done.wait(expiry / 3) and not held.lost:
+            lock.renew(held)
 
     renewer = threading.Thread(target=keep_renewing, name="s3-lock-renewal", daemon=True)
     renewer.start()
     try:
-        yield
+        yield held
     finally:
         done.set()
         renewer.join(timeout=20)
-        lock.release()
+        if not held.lost:
+            lock.release()

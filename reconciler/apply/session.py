@@ -35,6 +35,10 @@ class ClusterFailed(Exception):
         self.mismatches = mismatches or []
 
 
+class LockLost(ClusterFailed):
+    """The apply lock is no longer this apply's: the request was not sent, nor will any other be."""
+
+
 class DoneElsewhere(Exception):
     """The fresh read before a reset or create found it done already (by another apply): nothing is sent."""
 
@@ -70,7 +74,11 @@ class ClusterSession:
         return self.cluster_id
 
     def call(self, step: Step) -> Any:
-        """Send one of the plan's steps exactly as written, and keep it with its answer for the report."""
+        """Send one of the plan's steps exactly as written, and keep it with its answer for the report; nothing once
+        the apply lock is lost (another runner may be applying)."""
+        lost = self.options.lock.lost if self.options.lock else None
+        if lost:
+            raise LockLost(f"not sent: {lost}")
         method, path = step.method, step.path
         record = RequestRecord(method, path, step.body)
         self.records.append(record)

@@ -3,6 +3,7 @@
 import re
 import sys
 import threading
+from dataclasses import replace
 from enum import StrEnum
 from typing import cast
 
@@ -119,7 +120,11 @@ def apply(
                 if verify_against or not saved
                 else None
             )
-            with _apply_lock(lock, cast(float, lock_timeout), cast(float, lock_expiry), settings), opening.api() as api:
+            with (
+                _apply_lock(lock, cast(float, lock_timeout), cast(float, lock_expiry), settings) as held,
+                opening.api() as api,
+            ):
+                options = replace(options, lock=held)
                 the_plan, moved = (
                     _saved_plan_checked(api, saved, parallelism)
                     if saved
@@ -137,9 +142,27 @@ def apply(
     _print_report(report, fmt)
     _say_one_cause(report, settings)
     _say_moved(moved, settings)
+    if options.lock and options.lock.lost:
+        _say_lock_lost(options.lock.lost, report, settings)
+        return ExitCode.ERROR
     if report.interrupted:
         return ExitCode.TERMINATED if report.terminated else ExitCode.INTERRUPTED
     return ExitCode.OK if report.ok else ExitCode.ERROR
+
+
+def _say_lock_lost(lost: str, report, settings) -> None:
+    """The lock was lost mid-apply: which requests went out before, which clusters were never started."""
+    from reconciler.commands.console import err
+    from reconciler.escape import capped, one_line
+
+    changed = sum(1 for outcome in report.outcomes if outcome.requests)
+    not_started = [one_line(o.change.cluster.name) for o in report.outcomes if o.result == "skipped"]
+    names = f" ({capped(', '.join(not_started), 300)})" if not_started else ""
+    err(
+        f"error: {lost}; nothing was sent after that: {changed} cluster{'s' if changed != 1 else ''} changed before "
+        f"it, {len(not_started)} not started{names}. Plan again once the other apply is over",
+        settings,
+    )
 
 
 def _apply_lock(url: str | None, timeout: float, expiry: float, settings):
