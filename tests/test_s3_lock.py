@@ -230,13 +230,13 @@ def test_a_lock_lost_mid_apply_stops_every_write_after_it(sandbox_factory, tmp_p
     server.start()
     endpoint = "http://{}:{}".format(*server.get_host_and_port())
     boto3.client("s3", endpoint_url=endpoint, **_keys()).create_bucket(Bucket=BUCKET)
-    sandbox = sandbox_factory(transition_seconds=8)
+    sandbox = sandbox_factory(transition_seconds=10)
     seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
     fleet = write_fleet(tmp_path, *(wanted(name, kubeProxy=IPTABLES_60S) for name in ("alpha", "beta", "gamma")))
     args = ("apply", fleet, "--auto-approve", "--lock", LOCK, "--lock-expiry", "3s", "--clusters-at-once", "1")
     runner = start(args, env_for(sandbox, endpoint, AWS_MAX_ATTEMPTS="1"), tmp_path / "runner")
     try:
-        while not _writes(sandbox):  # alpha's PUT is sent: it is busy for 8 s, beta and gamma wait their turn
+        while not _writes(sandbox):  # alpha's PUT is sent: it is busy for 10 s, beta and gamma wait their turn
             assert runner.poll() is None, runner.stderr.read()
             time.sleep(0.1)
         if how == "taken over":
