@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -226,14 +227,17 @@ def _writes(sandbox) -> list[dict]:
 
 @pytest.mark.parametrize("how", ["taken over", "store gone"])
 def test_a_lock_lost_mid_apply_stops_every_write_after_it(sandbox_factory, tmp_path, how):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # its own port, bound by itself
     server.start()
     endpoint = "http://{}:{}".format(*server.get_host_and_port())
     boto3.client("s3", endpoint_url=endpoint, **_keys()).create_bucket(Bucket=BUCKET)
     sandbox = sandbox_factory(transition_seconds=10)
     seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
     fleet = write_fleet(tmp_path, *(wanted(name, kubeProxy=IPTABLES_60S) for name in ("alpha", "beta", "gamma")))
-    args = ("apply", fleet, "--auto-approve", "--lock", LOCK, "--lock-expiry", "3s", "--clusters-at-once", "1")
+    # Servers in one process share moto's backend: a key of its own, as the store-gone case leaves its object behind.
+    key = f"lost/{uuid.uuid4().hex}.lock"
+    lock = f"s3://{BUCKET}/{key}"
+    args = ("apply", fleet, "--auto-approve", "--lock", lock, "--lock-expiry", "3s", "--clusters-at-once", "1")
     runner = start(args, env_for(sandbox, endpoint, AWS_MAX_ATTEMPTS="1"), tmp_path / "runner")
     try:
         while not _writes(sandbox):  # alpha's PUT is sent: it is busy for 10 s, beta and gamma wait their turn
@@ -241,7 +245,7 @@ def test_a_lock_lost_mid_apply_stops_every_write_after_it(sandbox_factory, tmp_p
             time.sleep(0.1)
         if how == "taken over":
             s3 = boto3.client("s3", endpoint_url=endpoint, **_keys())
-            s3.put_object(Bucket=BUCKET, Key="fleet/apply.lock", Body=json.dumps(OTHER_HOLDER).encode())
+            s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(OTHER_HOLDER).encode())
         else:
             server.stop()
         lost_at = time.time()
@@ -255,9 +259,9 @@ def test_a_lock_lost_mid_apply_stops_every_write_after_it(sandbox_factory, tmp_p
     assert [entry for entry in _writes(sandbox) if entry["time"] >= lost_at] == []
     assert len(_writes(sandbox)) == 1
     if how == "taken over":
-        assert f"error: the apply lock {LOCK} was taken over during this apply by ci, pid 4242 on runner-2" in err
+        assert f"error: the apply lock {lock} was taken over during this apply by ci, pid 4242 on runner-2" in err
     else:
-        assert f"error: the apply lock {LOCK} could not be renewed before it expired" in err
+        assert f"error: the apply lock {lock} could not be renewed before it expired" in err
     assert "nothing was sent after that: 1 cluster changed before it, 2 not started (beta, gamma)" in err
     assert "Traceback" not in err
     assert "beta" in out and "not sent: the apply lock" in out
