@@ -57,6 +57,7 @@ def test_each_command_stays_within_its_rules(sandbox, run_ovhkube, tmp_path):
 
 def test_rules_for_named_projects_only(run_ovhkube):
     paths = {rule["path"] for rule in rules(run_ovhkube, "--read-only", "--project", PROJECT)}
-    assert paths and all(path.startswith(f"/cloud/project/{PROJECT}/kube") for path in paths)
+    assert paths and all(path.startswith(f"/cloud/project/{PROJECT}") for path in paths)
+    assert f"/cloud/project/{PROJECT}" in paths  # its description, for plans
     refused = run_ovhkube("access-rules", "--project", "../me")
     assert refused.returncode == 1 and refused.stderr.startswith('error: --project "../me" is not a Public Cloud')

@@ -106,14 +106,16 @@ def test_the_text_and_markdown_plans_show_where_each_change_is_written_and_the_b
     text = plan(run_ovhkube, sandbox, fleet)
     assert text.returncode == 0, text.stderr
     assert f'~ customization.kubeProxy.iptables.syncPeriod: "PT30S" -> "PT45S"  # {origin}' in text.stdout
-    assert text.stdout.count(origin) == 2
+    # The same change to both clusters it selects: one group naming them (issue 22), the line said once.
+    assert text.stdout.count(origin) == 1 and "# 2 clusters will be updated in place" in text.stdout
+    assert "web-prod, api-prod" in text.stdout
     assert text.stdout.rstrip().splitlines()[-1] == (
         f'ClusterDefaults "prod" ({fleet / "defaults.yaml"}:2): changes 2 of the 3 planned cluster(s) it selects'
     )
     markdown = plan(run_ovhkube, sandbox, fleet, "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr
     assert f"| `prod` | `{fleet / 'defaults.yaml'}:2` | 3 | **2** |" in markdown.stdout
-    assert markdown.stdout.count(f"# {origin}") == 2
+    assert markdown.stdout.count(f"# {origin}") == 1 and "<b>2 clusters</b>" in markdown.stdout
 
 
 def test_drift_says_which_file_to_edit(fleet, sandbox, run_ovhkube):
@@ -334,7 +336,7 @@ def test_a_saved_plan_keeps_the_sources_and_applies_as_reviewed(fleet, sandbox, 
     assert plan(run_ovhkube, sandbox, fleet, "--out", saved).returncode == 0
     shown = run_ovhkube("show", str(saved))
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.count(f'# {fleet / "defaults.yaml"}:{SYNC_LINE} (ClusterDefaults "prod")') == 2
+    assert shown.stdout.count(f'# {fleet / "defaults.yaml"}:{SYNC_LINE} (ClusterDefaults "prod")') == 1  # grouped
     assert 'ClusterDefaults "prod"' in shown.stdout.splitlines()[-1]
     applied = run_ovhkube("apply", "--plan", str(saved), env=sandbox.env())
     assert applied.returncode == 0, applied.stdout + applied.stderr

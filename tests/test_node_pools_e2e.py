@@ -65,7 +65,9 @@ def test_a_plan_of_40_clusters_costs_one_pool_listing_per_pool_declaring_cluster
     pool_listings = [r for r in requests if r[1].endswith("/nodepool")]
     assert len(listings) == 2 and all(expanded for _, _, expanded in listings)
     assert len(pool_listings) == 20 and all(expanded for _, _, expanded in pool_listings)
-    assert len(requests) == 22  # no flavors: no pool is created or replaced
+    descriptions = [r for r in requests if r[1] in {f"/cloud/project/{p}" for p in projects}]
+    assert len(descriptions) == 2  # each project's description, for the text plan (issue 22)
+    assert len(requests) == 24  # no flavors: no pool is created or replaced
     declaring = {
         f"/cloud/project/{projects[p]}/kube/{cluster_id(p, n)}/nodepool" for p in (0, 1) for n in range(0, 20, 2)
     }

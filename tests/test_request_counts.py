@@ -54,7 +54,7 @@ def kinds(requests: list[dict]) -> list[tuple[str, str, bool]]:
     shapes = []
     for entry in requests:
         parts = entry["path"].split("/")
-        what = {3: "time", 5: "list", 6: "cluster"}.get(len(parts), "/".join(parts[6:]))
+        what = {3: "time", 4: "project", 5: "list", 6: "cluster"}.get(len(parts), "/".join(parts[6:]))
         shapes.append((entry["method"], what, entry["expanded"]))
     return shapes
 
@@ -69,7 +69,9 @@ def test_a_plan_of_three_projects_sends_three_expanded_listings_and_nothing_per_
     assert result.returncode == 0, result.stderr
     # every cluster read, customization too
     assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset." in result.stdout
-    assert sorted(kinds(sandbox.requests())) == [("GET", "list", True)] * 3 + [("GET", "time", False)]
+    # And one GET per project for its description, which the text plan shows beside its id.
+    expected = [("GET", "list", True)] * 3 + [("GET", "project", False)] * 3 + [("GET", "time", False)]
+    assert sorted(kinds(sandbox.requests())) == expected
 
 
 def test_drift_and_export_read_a_project_with_one_listing(sandbox, run_ovhkube, tmp_path):
@@ -102,7 +104,10 @@ def test_where_the_listing_answers_ids_each_cluster_is_read_once_and_said_under_
     assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset." in result.stdout
     assert result.stderr.count("answered cluster ids, not cluster objects") == 1
     assert sorted(kinds(sandbox.requests())) == sorted(
-        [("GET", "list", False)] * 3 + [("GET", "cluster", False)] * 9 + [("GET", "time", False)]
+        [("GET", "list", False)] * 3
+        + [("GET", "cluster", False)] * 9
+        + [("GET", "project", False)] * 3  # each project's description
+        + [("GET", "time", False)]
     )  # no GET .../customization: the cluster object carries it
 
 
@@ -116,7 +121,11 @@ def test_without_the_expanded_listing_a_pinned_cluster_is_read_alone(sandbox_fac
     assert result.returncode == 0, result.stderr
     assert "No changes" in result.stdout
     paths = [e["path"] for e in sandbox.requests() if e["path"] != "/auth/time"]
-    assert paths == [f"/cloud/project/{PROJECTS[0]}/kube", f"/cloud/project/{PROJECTS[0]}/kube/{cluster_id(0, 1)}"]
+    assert paths == [
+        f"/cloud/project/{PROJECTS[0]}/kube",
+        f"/cloud/project/{PROJECTS[0]}/kube/{cluster_id(0, 1)}",
+        f"/cloud/project/{PROJECTS[0]}",  # its description, for the text plan
+    ]
 
 
 def test_apply_reads_each_cluster_directly_right_before_writing_it(sandbox, run_ovhkube, tmp_path):
@@ -176,4 +185,5 @@ def test_the_embedded_sandbox_keeps_a_request_log_when_asked(run_ovhkube, tmp_pa
     assert [(e["method"], e["path"], e["expanded"]) for e in lines] == [
         ("GET", "/auth/time", False),
         ("GET", f"/cloud/project/{PROJECTS[0]}/kube", True),
+        ("GET", f"/cloud/project/{PROJECTS[0]}", False),  # its description, for the text plan
     ]

@@ -12,6 +12,32 @@ TARGET = typer.Option(None, "--target", metavar="NAME", help="Only this cluster 
 PARALLELISM = typer.Option(10, "--parallelism", metavar="N", min=1, max=100, help="API calls at once.")
 
 PROJECT_ID = re.compile(r"[0-9a-f]{32}")
+MIN_COMMENT_LIMIT = 2_000  # characters: the summary, the loud parts and the line saying what was left out
+
+
+def parse_comment_limit(text: str) -> int:
+    """`github`, `gitlab` or a number of characters: the largest markdown output the forge takes as a comment."""
+    from reconciler.plan.render import COMMENT_LIMITS
+
+    limit = COMMENT_LIMITS.get(text.strip().lower())
+    if limit is None and text.strip().isdigit():
+        limit = int(text)
+    if limit is None or limit < MIN_COMMENT_LIMIT:
+        raise typer.BadParameter(
+            f"{quoted(text)}: give github (65,536 characters), gitlab (1,000,000) or a number of characters "
+            f"(at least {MIN_COMMENT_LIMIT:,})"
+        )
+    return limit
+
+
+COMMENT_LIMIT = typer.Option(
+    "github",
+    "--comment-limit",
+    metavar="FORGE|CHARS",
+    callback=parse_comment_limit,
+    help="markdown: the most characters the comment may hold (github, gitlab or a number); past it, it says what it "
+    "left out.",
+)
 
 
 def check_project(name: str) -> None:

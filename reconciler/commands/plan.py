@@ -2,10 +2,11 @@
 
 import os
 from enum import StrEnum
+from typing import cast
 
 import typer
 
-from reconciler.commands.options import PARALLELISM, PATHS, TARGET
+from reconciler.commands.options import COMMENT_LIMIT, PARALLELISM, PATHS, TARGET
 from reconciler.errors import ExitCode, UserError
 
 
@@ -25,31 +26,42 @@ def plan(
     detailed_exitcode: bool = typer.Option(
         False, "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something would."
     ),
+    comment_limit: str = COMMENT_LIMIT,
 ) -> ExitCode:
     """Show what apply would change, cluster by cluster. Read-only."""
     from reconciler.commands.opening import opening_api
     from reconciler.commands.output_files import refuse_inputs_as_outputs
     from reconciler.commands.settings import is_terminal
-    from reconciler.commands.workflow import load_or_fail, plan_fleet_or_fail, select_targets
+    from reconciler.commands.workflow import load_or_fail, plan_fleet, read_only_or_fail, select_targets
+    from reconciler.live.projects import read_descriptions
     from reconciler.plan.render import render, render_markdown
 
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     refuse_inputs_as_outputs({"--out": out, "GITHUB_STEP_SUMMARY": summary_file}, paths)
     settings = ctx.obj
+    limit = cast(int, comment_limit)  # parse_comment_limit, its callback, has made it a number of characters
+
+    def read(api) -> tuple:
+        _, planned = plan_fleet(api, clusters, parallelism, settings)
+        # For people only: JSON names projects by id, and a script needs no description.
+        wanted = [] if fmt is PlanFormat.json else sorted({cluster.project for cluster in clusters})
+        return planned, read_descriptions(api, wanted, parallelism)
+
     # The API opens (a round trip) while the files load; it is taken only if they are valid.
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
         clusters = select_targets(load_or_fail(paths, settings, opening), target)
-        _, the_plan = plan_fleet_or_fail(opening, settings, clusters, parallelism)
+        (the_plan, projects), _ = read_only_or_fail(opening, read)
     saved = the_plan.to_json() if out else None  # the JSON output is this very text: written once, not twice
     if saved:
         write_plan_file(out, saved)
     json_out = fmt is PlanFormat.json and saved
-    print(json_out or render(the_plan, fmt.value, color=settings.color and is_terminal()), end="")
+    color = settings.color and is_terminal()
+    print(json_out or render(the_plan, fmt.value, color, projects, limit), end="")
     if out:
         _say_how_to_apply(out, the_plan, settings)
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
-            handle.write(render_markdown(the_plan))
+            handle.write(render_markdown(the_plan, projects=projects))
     if the_plan.has_errors:
         return ExitCode.ERROR
     if detailed_exitcode and the_plan.has_changes:

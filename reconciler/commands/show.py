@@ -1,7 +1,10 @@
 """`ovhkube show PLANFILE`: a saved plan rendered as text, JSON or markdown. Offline: no API call, no credentials."""
 
+from typing import cast
+
 import typer
 
+from reconciler.commands.options import COMMENT_LIMIT
 from reconciler.commands.plan import PlanFormat
 from reconciler.errors import UserError
 
@@ -10,6 +13,7 @@ def show(
     ctx: typer.Context,
     plan_file: str = typer.Argument(..., metavar="PLANFILE", help="A plan saved by `ovhkube plan --out FILE`."),
     fmt: PlanFormat = typer.Option(PlanFormat.text, "--format", help="Output format."),
+    comment_limit: str = COMMENT_LIMIT,
 ) -> None:
     """Show a saved plan (from `plan --out`) as plan shows it; reads no API and needs no credentials."""
     from reconciler.commands.settings import is_terminal
@@ -26,4 +30,5 @@ def show(
             f"Saved plan {plan_file}: made {the_plan.created_at} by ovhkube {the_plan.tool_version} "
             f"for endpoint {the_plan.endpoint}.\n"
         )
-    print(render(the_plan, fmt.value, color=ctx.obj.color and is_terminal()), end="")
+    # parse_comment_limit, its callback, has made the limit a number of characters.
+    print(render(the_plan, fmt.value, ctx.obj.color and is_terminal(), limit=cast(int, comment_limit)), end="")

@@ -11,6 +11,7 @@ import re
 KUBE = "/cloud/project/{project}/kube"
 
 READ_RULES = (
+    ("GET", "/cloud/project/{project}"),  # its description, for plans in text and markdown (ids alone without it)
     ("GET", KUBE),  # the project's clusters, expanded (one call per project)
     ("GET", KUBE + "/*"),  # one cluster, right before a write and while waiting for READY
     ("GET", KUBE + "/*/customization"),  # when a listing is not expanded
@@ -58,6 +59,7 @@ def allows(rules: list[dict], method: str, path: str) -> bool:
 # an IAM policy, not by consumer-key rules.
 IAM_PREFIX = "publicCloudProject:apiovh:"
 IAM_ACTIONS = {
+    ("GET", "/cloud/project/{project}"): "get",
     ("GET", KUBE): "kube/get",
     ("GET", KUBE + "/*"): "kube/get",
     ("GET", KUBE + "/*/customization"): "kube/customization/get",

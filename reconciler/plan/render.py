@@ -1,18 +1,24 @@
 """Plans for people: text as Terraform users read it, markdown for pull-request comments, JSON for machines."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.escape import html_text, md_code, md_text, one_line, without_userinfo
+from reconciler.model import ClusterRef
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.groups import Group, opens_to_the_world, reading_order, set_change
 from reconciler.plan.node_pools import POOL_NOTICE
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
 GITHUB_COMMENT_LIMIT = 65_536
+# The largest comment each forge takes, in characters: GitHub's REST API refuses a body past 65,536; GitLab's notes
+# stop at 1,000,000.
+COMMENT_LIMITS = {"github": GITHUB_COMMENT_LIMIT, "gitlab": 1_000_000}
 HEADLINES = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
@@ -35,6 +41,10 @@ def code_cell(text: str) -> str:
 
 
 def change_line(change: Any) -> str:
+    members = set_change(change)
+    if members is not None and change.before is not None and change.after is not None:
+        shown = [f"+{value(x)}" for x in members.added] + [f"-{value(x)}" for x in members.removed]
+        return f"~ {change.path}: {', '.join(shown) or 'reordered'}"
     if change.sign == "+":
         return f"+ {change.path}: {value(change.after)}"
     if change.sign == "-":
@@ -45,9 +55,39 @@ def change_line(change: Any) -> str:
 printable = one_line  # a name or path from a file as one line without control characters (as JSON escapes them)
 
 
-def origin_note(change: Any) -> str:
-    """Where the desired value of a changed field is written, for the person who would edit it."""
+def origin_note(change: Any, each_own_file: bool = False) -> str:
+    """Where the desired value of a changed field is written, for the person who would edit it (`each_own_file`: a
+    group's clusters write it each in its own file)."""
+    if each_own_file and not change.defaults:
+        return "  # in each cluster's own file"
     return f"  # {printable(change.origin)}" if change.source else ""
+
+
+Projects = Mapping[str, str]  # project id -> its description, where it was read
+
+
+def project_label(project: str, projects: Projects | None) -> str:
+    """`a1b2c3d4… "Payments EU"`: the project's id, cut, and its description where it is known."""
+    described = (projects or {}).get(project)
+    return f'{project[:8]}… "{printable(described)}"' if described else f"{project[:8]}…"
+
+
+def cluster_label(ref: ClusterRef, projects: Projects | None) -> str:
+    described = (projects or {}).get(ref.project)
+    return f'{ref.label} in "{printable(described)}"' if described else ref.label
+
+
+def by_project(group: Group, projects: Projects | None) -> list[tuple[str, list[str]]]:
+    """The group's cluster names, each project once, in the order met."""
+    names: dict[str, list[str]] = {}
+    for change in group.changes:
+        names.setdefault(change.cluster.project, []).append(change.cluster.name)
+    return [(project_label(project, projects), listed) for project, listed in names.items()]
+
+
+def alarms(change: Change) -> list[str]:
+    """The lines a reviewer must not miss beside the diff: an opening of the API server to anyone."""
+    return [alarm for alarm in map(opens_to_the_world, change.diff) if alarm]
 
 
 def defaults_lines(plan: Plan) -> list[str]:
@@ -112,34 +152,14 @@ def summary_line(plan: Plan) -> str:
     return f"{line} ({', '.join(extras)})"
 
 
-def render_text(plan: Plan, color: bool = False) -> str:
+def render_text(plan: Plan, color: bool = False, projects: Projects | None = None) -> str:
     paint = Painter(color)
 
     lines = []
-    for change in plan.changes:
-        if change.action is Action.NOOP and not change.warnings and not change.ahead:
-            continue
-        headline = f"# {one_line(change.cluster.label)} {HEADLINES[change.action]}"
-        loud = change.action in (Action.RESET, Action.UPGRADE, Action.ERROR) or any(
-            step.kind is StepKind.POOL_DELETE for step in change.steps
+    for group in reading_order(plan.changes):
+        lines += (
+            _text_one(group.first, paint, projects) if len(group.changes) == 1 else _text_group(group, paint, projects)
         )
-        style = {"fg": "red", "bold": True} if loud else {"bold": True}
-        lines.append(paint(headline, **style) + paint(f"  [{one_line(change.source)}]", dim=True))
-        if change.action is Action.RESET:
-            lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
-        if change.action is Action.UPGRADE:
-            lines.append(paint(f"  !!! {upgrade_notice(change.steps)} !!!", fg="red", bold=True))
-        if change.error:
-            lines.append(paint(f"  error: {one_line(change.error)}", fg="red"))
-        for field_change in change.diff:
-            line = paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign])
-            lines.append("  " + line + paint(origin_note(field_change), dim=True))
-        lines += [f"    note: {note}" for note in notes(change)]
-        for warning in change.warnings:
-            if warning.startswith(POOL_NOTICE):  # a replacement or a deletion: as loud as a reset
-                lines.append(paint(f"  !!! {one_line(warning)} !!!", fg="red", bold=True))
-            else:
-                lines.append(paint(f"    warning: {one_line(warning)}", fg="yellow"))
         lines.append("")
     if not plan.has_changes and not plan.has_errors:
         lines.append(f"No changes. The live state matches the files ({len(plan.changes)} cluster(s)).")
@@ -149,21 +169,84 @@ def render_text(plan: Plan, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _text_one(change: Change, paint: Painter, projects: Projects | None) -> list[str]:
+    headline = f"# {one_line(cluster_label(change.cluster, projects))} {HEADLINES[change.action]}"
+    loud = change.action in (Action.RESET, Action.UPGRADE, Action.ERROR) or any(
+        step.kind is StepKind.POOL_DELETE for step in change.steps
+    )
+    style = {"fg": "red", "bold": True} if loud else {"bold": True}
+    lines = [paint(headline, **style) + paint(f"  [{one_line(change.source)}]", dim=True)]
+    if change.action is Action.RESET:
+        lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
+    if change.action is Action.UPGRADE:
+        lines.append(paint(f"  !!! {upgrade_notice(change.steps)} !!!", fg="red", bold=True))
+    if change.error:
+        lines.append(paint(f"  error: {one_line(change.error)}", fg="red"))
+    return lines + _text_body(change, paint, each_own_file=False)
+
+
+def _text_group(group: Group, paint: Painter, projects: Projects | None) -> list[str]:
+    first = group.first
+    lines = [paint(f"# {len(group.changes)} clusters {HEADLINES[first.action]}, each the same way:", bold=True)]
+    lines += [
+        f"    {one_line(project)}: {', '.join(map(one_line, names))}" for project, names in by_project(group, projects)
+    ]
+    each_own_file = len({change.source for change in group.changes}) > 1
+    return lines + _text_body(first, paint, each_own_file)
+
+
+def _text_body(change: Change, paint: Painter, each_own_file: bool) -> list[str]:
+    lines = []
+    for field_change in change.diff:
+        line = paint(change_line(field_change), fg=SIGN_COLORS[field_change.sign])
+        lines.append("  " + line + paint(origin_note(field_change, each_own_file), dim=True))
+    lines += [paint(f"  !!! {alarm} !!!", fg="red", bold=True) for alarm in alarms(change)]
+    lines += [f"    note: {note}" for note in notes(change)]
+    for warning in change.warnings:
+        if warning.startswith(POOL_NOTICE):  # a replacement or a deletion: as loud as a reset
+            lines.append(paint(f"  !!! {one_line(warning)} !!!", fg="red", bold=True))
+        else:
+            lines.append(paint(f"    warning: {one_line(warning)}", fg="yellow"))
+    return lines
+
+
 def render_json(plan: Plan) -> str:
     return plan.to_json()
 
 
-def _markdown_details(change: Change) -> str:
+def _markdown_one(change: Change, projects: Projects | None) -> str:
+    open_ = (
+        " open" if change.action in (Action.RESET, Action.UPGRADE) else ""
+    )  # what erases or drains is never folded away
+    where = md_text(project_label(change.cluster.project, projects))
+    summary = (
+        f"<b>{html_text(change.cluster.name)}</b> ({where}): {change.action} ({len(change.diff)} change(s))"
+        f" <code>{html_text(change.source)}</code>"
+    )
     body = [change_line(c) + origin_note(c) for c in change.diff]
     if change.error:
         body.insert(0, f"! error: {one_line(change.error)}")
-    parts = [
-        f"<details><summary><b>{html_text(change.cluster.name)}</b>: {change.action} ({len(change.diff)} change(s))"
-        f" <code>{html_text(change.source)}</code></summary>\n",
+    return _markdown_section(f"<details{open_}><summary>{summary}</summary>\n", body, change)
+
+
+def _markdown_group(group: Group, projects: Projects | None) -> str:
+    first = group.first
+    each_own_file = len({change.source for change in group.changes}) > 1
+    summary = f"<b>{len(group.changes)} clusters</b>: {first.action} ({len(first.diff)} change(s), the same on each)"
+    names = [
+        f"- {md_text(project)}: {', '.join(md_code(name) for name in listed)}"
+        for project, listed in by_project(group, projects)
     ]
+    body = [change_line(c) + origin_note(c, each_own_file) for c in first.diff]
+    return _markdown_section(f"<details open><summary>{summary}</summary>\n\n" + "\n".join(names) + "\n", body, first)
+
+
+def _markdown_section(opening: str, body: list[str], change: Change) -> str:
+    parts = [opening]
     if body:
         parts.append("```diff\n" + "\n".join(body) + "\n```")
-    parts += [f"- note: {note}" for note in notes(change)]
+    parts += [f"- :rotating_light: **{md_text(alarm)}**" for alarm in alarms(change)]
+    parts += [f"- note: {md_text(note)}" for note in notes(change)]
     parts += [
         f"- :bangbang: **{md_text(warning)}**" if warning.startswith(POOL_NOTICE) else f"- :warning: {md_text(warning)}"
         for warning in change.warnings
@@ -175,7 +258,7 @@ def _markdown_details(change: Change) -> str:
 class MarkdownBudget:
     """Text that must stay under a size: parts are added while they fit, and what did not fit is named instead."""
 
-    OVERFLOW_ROOM = 200  # kept free for the line that says what was left out
+    OVERFLOW_ROOM = 300  # kept free for the line that says what was left out
 
     def __init__(self, limit: int) -> None:
         self.parts: list[str] = []
@@ -189,43 +272,59 @@ class MarkdownBudget:
         self.room -= len(text)
         return True
 
-    def add_all(self, items: list[str], left_out: str) -> None:
-        """Each item while it fits; then one line saying how many were left out (`left_out` takes the count)."""
+    def add_all(self, items: list[str], left_out: str, counts: list[int] | None = None) -> None:
+        """Each item while it fits; then one line saying how many were left out (`left_out` takes the count: of
+        the items, or the sum of `counts` of those left out)."""
         for index, item in enumerate(items):
             if self.full or not self.add(item):
                 if not self.full:  # said once: what comes after is left out too
-                    self.parts.append(left_out.format(len(items) - index))
+                    rest = sum(counts[index:]) if counts else len(items) - index
+                    self.parts.append(left_out.format(rest))
                 self.full = True
                 return
 
 
-def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    """Summary and resets first, then a table and one collapsible section per cluster; fits a GitHub comment.
+def left_out_line(limit: int) -> str:
+    """What a markdown plan says where it stops short of `limit`; `{}` takes the count of clusters left out."""
+    return (
+        f"\n_{{}} more cluster(s) not shown: the comment would pass its limit of {limit:,} characters. The full plan "
+        f"is in the job's artifact (the file of `plan --out`; `ovhkube show FILE` prints it)._\n"
+    )
 
-    Past the limit, the least important parts go first (details, then table rows), each replaced by a line that
-    says how many clusters it leaves out; the full plan is in the JSON plan file.
+
+def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Projects | None = None) -> str:
+    """Summary and what erases or drains first, then every other change, identical ones as one group; fits in
+    `limit` characters (a forge's comment limit).
+
+    Past the limit, what comes last goes first (unchanged clusters' notes, then updates, then creates and errors),
+    replaced by one line that says how many clusters it leaves out and where the full plan is.
     """
     footer = f"\n<sub>ovhkube {plan.tool_version}, endpoint {plan.endpoint}, {plan.created_at}</sub>\n"
     text = MarkdownBudget(limit - len(footer))
     text.add(f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}\n\n")
+    more = "> - and {} more: see the plan file\n\n"
     resets = [c for c in plan.changes if c.action is Action.RESET]
     if resets:
         text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")
-        lines = [f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {reset_notice(c)}\n" for c in resets]
-        text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
+        lines = [f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {reset_notice(c)}\n" for c in resets]
+        text.add_all(lines + ["\n"], more)
     upgrades = [c for c in plan.changes if c.action is Action.UPGRADE]
     if upgrades:
         text.add(f"> [!CAUTION]\n> **{len(upgrades)} cluster(s) will be UPGRADED: nodes are drained, no way back.**\n")
         lines = [
-            f"> - {md_code(c.cluster.name)} ({md_text(c.cluster.project)}): {upgrade_notice(c.steps)}\n"
-            for c in upgrades
+            f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {upgrade_notice(c.steps)}\n" for c in upgrades
         ]
-        text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
+        text.add_all(lines + ["\n"], more)
+    opened = [(c, alarm) for c in plan.changes if c.action in (Action.UPDATE, Action.CREATE) for alarm in alarms(c)]
+    if opened:
+        text.add(f"> [!CAUTION]\n> **{len(opened)} cluster(s) opened to anyone:**\n")
+        lines = [f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {md_text(alarm)}\n" for c, alarm in opened]
+        text.add_all(lines + ["\n"], more)
     errors = [c for c in plan.changes if c.action is Action.ERROR]
     if errors:
         text.add(f"> [!WARNING]\n> **{len(errors)} cluster(s) could not be planned.**\n")
         lines = [f"> - {md_code(c.cluster.name)}: {md_text(c.error)}\n" for c in errors]
-        text.add_all(lines + ["\n"], "> - and {} more: see the plan file\n\n")
+        text.add_all(lines + ["\n"], more)
     if plan.defaults_impact:
         text.add("| ClusterDefaults | source | clusters selected | clusters changed |\n|---|---|---|---|\n")
         rows = [
@@ -233,25 +332,26 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             for e in plan.defaults_impact
         ]
         text.add_all(rows + ["\n"], "\n_{} more ClusterDefaults not shown; see the plan file._\n\n")
-    shown = [c for c in plan.changes if c.action is not Action.NOOP]
-    if shown:
-        text.add("| cluster | project | action | changes | source |\n|---|---|---|---|---|\n")
-    else:
+    groups = reading_order(plan.changes)
+    if not plan.has_changes and not plan.has_errors:
         text.add(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).\n")
-    rows = [
-        f"| {code_cell(c.cluster.name)} | {code_cell(c.cluster.project)} | **{c.action}** | {len(c.diff)} "
-        f"| {code_cell(c.source)} |\n"
-        for c in shown
+    sections = [
+        (_markdown_one(g.first, projects) if len(g.changes) == 1 else _markdown_group(g, projects)) + "\n"
+        for g in groups
     ]
-    left_out = "\n_{} more cluster(s) not shown: the comment would pass GitHub's limit; see the plan file._\n"
-    text.add_all(rows + ["\n"], left_out)
-    text.add_all([_markdown_details(change) + "\n" for change in shown], left_out)
+    text.add_all(sections, left_out_line(limit), [len(g.changes) for g in groups])
     return "".join(text.parts) + footer
 
 
-def render(plan: Plan, fmt: str, color: bool = False) -> str:
+def _where(change: Change, projects: Projects | None) -> str:
+    return md_text(project_label(change.cluster.project, projects))
+
+
+def render(
+    plan: Plan, fmt: str, color: bool = False, projects: Projects | None = None, limit: int = GITHUB_COMMENT_LIMIT
+) -> str:
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
-        return render_markdown(plan)
-    return render_text(plan, color)
+        return render_markdown(plan, limit, projects)
+    return render_text(plan, color, projects)

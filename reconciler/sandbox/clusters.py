@@ -222,6 +222,16 @@ class Clusters:
         cluster = self._cluster(project, cluster_id)
         return self.visible(cluster, self.clock())[0].get(key)
 
+    def get_project(self, project: str) -> dict:
+        """The project object (GET /cloud/project/{serviceName}), with the fields a reader of it shows."""
+        self._project(project)
+        return {
+            "project_id": project,
+            "projectName": None,
+            "description": self.state.project_description(project) or "",
+            "status": "ok",
+        }
+
     def list_ids(self, project: str) -> list[str]:
         self._project(project)
         now = self.clock()

@@ -114,7 +114,12 @@ CLUSTER = bodies.obj(
     required=("name", "region"),
 )
 PROJECT = bodies.obj(
-    {"serviceName": bodies.string, "expired": bodies.boolean, "clusters": bodies.list_of(CLUSTER)},
+    {
+        "serviceName": bodies.string,
+        "description": bodies.string,
+        "expired": bodies.boolean,
+        "clusters": bodies.list_of(CLUSTER),
+    },
     required=("serviceName",),
 )
 SEED = bodies.obj({"projects": bodies.list_of(PROJECT)}, required=("projects",))
@@ -184,6 +189,7 @@ def load_seed(state: State, source: dict | str | Path) -> int:
             State.add_project(conn, service_name)
             State.remove_project_clusters(conn, service_name)
             State.set_project_expired(conn, service_name, bool(project.get("expired")))
+            State.set_project_description(conn, service_name, project.get("description"))
             for fields in project.get("clusters") or []:
                 stored = seeded_cluster(service_name, fields, now)
                 if conn.execute("SELECT 1 FROM clusters WHERE id = ?", (stored.id,)).fetchone():
@@ -210,6 +216,7 @@ def show(state: State, transition_seconds: float = 0.0) -> dict:
         "projects": [
             {
                 "serviceName": project,
+                **({"description": state.project_description(project)} if state.project_description(project) else {}),
                 **({"expired": True} if state.project_expired(project) else {}),
                 "clusters": [clusters.shown(c, now) | _beside(c, pools, now) for c in clusters.current(project, now)],
             }

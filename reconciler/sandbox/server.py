@@ -35,6 +35,10 @@ from reconciler.sandbox.state import State
 
 API_PREFIX = "/1.0"
 _KUBE = r"/cloud/project/([^/]+)/kube"
+# GET /cloud/project/{serviceName}: the project object, whose description plans show; not a kube call, so not in
+# the contract (derived from the kube paths of the API description). Its IAM action: publicCloudProject:apiovh:get.
+PROJECT_PATH = re.compile(r"/cloud/project/([^/]+)")
+PROJECT_IAM = ("publicCloudProject:apiovh:get",)
 # path pattern -> {method: the name of the method serving it}; read calls take no body. Every call served is in the
 # contract (OVHcloud's API description), which gives its IAM action and the shape of its body and answer.
 ROUTES = (
@@ -251,6 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiFailure(injected.status, injected.error_class, injected.message)
         if path == "/cloud/project" and method == "GET":  # the projects these credentials see: all of them here
             return sandbox.state.projects()
+        project = PROJECT_PATH.fullmatch(path)
+        if project and method == "GET":  # the project object (for its description), outside the kube contract
+            return self._project(sandbox, unquote(project[1]))
         serve, ids = route(method, path)
         operation = contract().operation(method, path)
         if operation is None:  # a route outside the description: a fault of the sandbox, not of the client
@@ -285,6 +292,13 @@ class _Handler(BaseHTTPRequestHandler):
         if injected:  # the change is committed, yet the client hears an error
             raise ApiFailure(injected.status, injected.error_class, injected.message)
         return result
+
+    def _project(self, sandbox: "SandboxServer", project: str) -> dict:
+        sandbox.clusters.check_open(project)
+        refused = sandbox.faults.refused_by(PROJECT_IAM)
+        if refused:
+            raise ApiFailure(403, "Client::Forbidden", "User not granted for this request", details=refused)
+        return sandbox.clusters.get_project(project)
 
     def _listing(self, sandbox: "SandboxServer", project: str) -> list:
         if not sandbox.expand_lists or self.headers.get("X-Pagination-Mode") != EXPANDED_MODE:

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS clusters (
 );
 CREATE INDEX IF NOT EXISTS clusters_by_project ON clusters (project, seq);
 CREATE TABLE IF NOT EXISTS expired_projects (service_name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS project_descriptions (service_name TEXT PRIMARY KEY, description TEXT NOT NULL);
 """
 
 
@@ -134,6 +135,17 @@ class State:
         conn.execute("DELETE FROM expired_projects WHERE service_name = ?", (service_name,))
         if expired:
             conn.execute("INSERT INTO expired_projects VALUES (?)", (service_name,))
+
+    def project_description(self, service_name: str) -> str | None:
+        query = "SELECT description FROM project_descriptions WHERE service_name = ?"
+        row = self.read().execute(query, (service_name,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def set_project_description(conn: sqlite3.Connection, service_name: str, description: str | None) -> None:
+        conn.execute("DELETE FROM project_descriptions WHERE service_name = ?", (service_name,))
+        if description is not None:
+            conn.execute("INSERT INTO project_descriptions VALUES (?, ?)", (service_name, description))
 
     def projects(self) -> list[str]:
         return [row[0] for row in self.read().execute("SELECT service_name FROM projects ORDER BY seq")]

@@ -1,0 +1,39 @@
+"""Each project's description (`GET /cloud/project/{serviceName}`), so that a plan names a project as people do,
+not only by its 32-hex id. One GET per project, through the request budget like every call; what cannot be read
+(a consumer key without the rule, an answer without a description) leaves the project shown by its id alone: a
+description only helps the reader, so it never fails a plan."""
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from reconciler.errors import ApiError
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
+
+MAX_DESCRIPTION = 80  # characters shown; a description is a label, not a document
+
+
+def project_path(project: str) -> str:
+    return f"/cloud/project/{project}"
+
+
+def read_descriptions(api: "Api", projects: list[str], parallelism: int) -> dict[str, str]:
+    """{project id: description} of those that have one and could be read."""
+    if not projects:
+        return {}
+
+    def read(project: str) -> str | None:
+        try:
+            answer = api.get(project_path(project))
+        except ApiError:
+            return None
+        described = answer.get("description") if isinstance(answer, dict) else None
+        if not isinstance(described, str) or not described.strip():
+            return None
+        described = described.strip()
+        return described if len(described) <= MAX_DESCRIPTION else described[: MAX_DESCRIPTION - 1] + "…"
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(projects)))) as pool:
+        found = dict(zip(projects, pool.map(read, projects), strict=True))
+    return {project: described for project, described in found.items() if described}
