@@ -69,7 +69,8 @@ def test_verbose_lines_of_the_api_follow_the_files_warnings_whole(run_ovhkube, s
     lines = result.stderr.splitlines()
     assert lines[0].startswith(f"{tmp_path / 'ci.yaml'}:1:1: warning: skipped: not a desired-state file")
     assert lines[1].startswith("api: GET /auth/time 200 ") and lines[2].startswith("api: GET /cloud/project/")
-    assert lines[-1].startswith("requests: 2 (GET 2); 0 retries") and len(lines) == 4
+    # The clock, the listing and the project's description (issue 22: a text plan names projects by it).
+    assert lines[-1].startswith("requests: 3 (GET 3); 0 retries") and len(lines) == 5
 
 
 def test_the_apis_error_comes_after_the_files_warnings_when_the_files_are_valid(run_ovhkube, sandbox, tmp_path):
