@@ -88,8 +88,11 @@ def fleet(sandbox, tmp_path):
 
 
 def change_behind_the_back(sandbox, cluster_id=WEB_ID, **blocks):
-    """What someone does in the console or with a script: a PUT through the real ovh client."""
-    sandbox.client().put(f"/cloud/project/{PROJECT}/kube/{cluster_id}/customization", **blocks)
+    """What someone does in the console or with a script: a PUT through the real ovh client, of the whole
+    customization with these blocks changed (so it means the same under either reading of a customization PUT)."""
+    path = f"/cloud/project/{PROJECT}/kube/{cluster_id}/customization"
+    client = sandbox.client()
+    client.put(path, **(client.get(path) | blocks))
 
 
 def drift(run_ovhkube, sandbox, *args):

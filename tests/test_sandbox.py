@@ -96,7 +96,9 @@ def test_a_malformed_request_or_a_sandbox_fault_is_an_ovh_error_not_a_traceback(
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_put_keeps_a_block_left_out_and_replaces_a_block_sent(sandbox):
+def test_put_keeps_a_block_left_out_and_replaces_a_block_sent(sandbox_factory):
+    # The default reading of a customization PUT, whatever the suite's mode.
+    sandbox = sandbox_factory(put_replaces_customization=False)
     path = seed_one(sandbox)
     client = sandbox.client()
     answer = client.call("PUT", f"{path}/customization", {"kubeProxy": {"iptables": {"syncPeriod": "PT60S"}}})
@@ -194,7 +196,9 @@ def test_node_restriction_cannot_be_disabled(sandbox):
     assert sandbox.client().get(path)["customization"]["apiServer"] == FULL_BLOCKS["apiServer"]
 
 
-def test_a_cilium_block_is_kept_untouched(sandbox):
+def test_a_cilium_block_is_kept_untouched(sandbox_factory):
+    # The default reading of a customization PUT, whatever the suite's mode.
+    sandbox = sandbox_factory(put_replaces_customization=False)
     cilium = {"hubble": {"enabled": True}}
     path = seed_one(sandbox, customization=FULL_BLOCKS | {"cilium": cilium})
     sandbox.client().call("PUT", f"{path}/customization", {"apiServer": {}})
