@@ -6,12 +6,14 @@ End to end through the CLI, the real ovh client and the sandbox over HTTP; the g
 """
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from reconciler.plan.data import Action, Change, ClusterRef
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.groups import opens_to_the_world, reading_order, set_change
+from reconciler.steps import PoolTarget, Step, StepKind
 
 PROJECTS = ("a0" * 16, "b0" * 16)
 DESCRIPTIONS = {PROJECTS[0]: "Payments EU", PROJECTS[1]: "Search staging"}
@@ -194,6 +196,12 @@ def update(name: str, *diff: FieldChange, warnings: tuple[str, ...] = ()) -> Cha
     return Change(ref, Action.UPDATE, f"{name}.yaml:1", list(diff), warnings=list(warnings))
 
 
+def replaced_pool(name: str, *diff: FieldChange) -> Change:
+    change = update(name, *diff)
+    target = PoolTarget(PROJECTS[0], change.cluster.id, "old-pool")
+    return replace(change, steps=[Step(StepKind.POOL_CREATE, target, {}), Step(StepKind.POOL_DELETE, target)])
+
+
 SYNC = FieldChange("customization.kubeProxy.iptables.syncPeriod", "PT30S", "PT45S", "d.yaml:9", "nonprod")
 
 
@@ -218,6 +226,8 @@ SYNC = FieldChange("customization.kubeProxy.iptables.syncPeriod", "PT30S", "PT45
             [update("a", SYNC), Change(ClusterRef(PROJECTS[0], "r", "x"), Action.RESET, "r.yaml:1"), update("b", SYNC)],
             [["r"], ["a", "b"]],
         ),
+        # A pool replaced (its old pool deleted) reads like a reset: first, on its own.
+        ([update("a", SYNC), replaced_pool("p", SYNC), update("b", SYNC)], [["p"], ["a", "b"]]),
     ],
 )
 def test_reading_order(changes, groups):

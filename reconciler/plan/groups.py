@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
+from reconciler.steps import StepKind
 
 DISRUPTIVE = (Action.RESET, Action.UPGRADE)  # erase or drain: shown first, expanded, never grouped
 # Lists whose order means nothing: shown as the members added and removed, not as two whole lists.
@@ -37,18 +38,27 @@ class Group:
 
 
 def reading_order(changes: list[Change]) -> list[Group]:
-    """Resets and upgrades first, one by one; then the errors and the creates, one by one; then the updates, those
-    with the same diff and warnings as one group (in the order first met); then the unchanged clusters that have a
-    warning or a note. Nothing else is left out or repeated."""
-    alone = [
-        Group((c,)) for action in (*DISRUPTIVE, Action.ERROR, Action.CREATE) for c in changes if c.action is action
-    ]
+    """Resets, upgrades, then pool deletes and replacements first, one by one; then the errors and the creates,
+    one by one; then the updates, those with the same diff and warnings as one group (in the order first met); then
+    the unchanged clusters that have a warning or a note. Nothing else is left out or repeated."""
+    alone = [Group((c,)) for action in DISRUPTIVE for c in changes if c.action is action]
+    alone += [Group((c,)) for c in changes if c.action is Action.UPDATE and removes_nodes(c)]
+    alone += [Group((c,)) for action in (Action.ERROR, Action.CREATE) for c in changes if c.action is action]
     updates: dict[tuple, list[Change]] = {}
     for change in changes:
-        if change.action is Action.UPDATE:
+        if change.action is Action.UPDATE and not removes_nodes(change):
             updates.setdefault(_same_change(change), []).append(change)
     quiet = [Group((c,)) for c in changes if c.action is Action.NOOP and (c.warnings or c.ahead)]
     return alone + [Group(tuple(grouped)) for grouped in updates.values()] + quiet
+
+
+def removes_nodes(change: Change) -> bool:
+    """A pool deleted, or replaced (its old pool deleted once the new one is READY): disruptive like a reset."""
+    return any(step.kind is StepKind.POOL_DELETE for step in change.steps)
+
+
+def is_disruptive(change: Change) -> bool:
+    return change.action in DISRUPTIVE or removes_nodes(change)
 
 
 def _same_change(change: Change) -> tuple:

@@ -10,7 +10,7 @@ from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
 from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange
-from reconciler.plan.groups import Group, opens_to_the_world, reading_order, set_change
+from reconciler.plan.groups import Group, is_disruptive, opens_to_the_world, reading_order, set_change
 from reconciler.plan.node_pools import POOL_NOTICE
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
 
@@ -215,9 +215,7 @@ def render_json(plan: Plan) -> str:
 
 
 def _markdown_one(change: Change, projects: Projects | None) -> str:
-    open_ = (
-        " open" if change.action in (Action.RESET, Action.UPGRADE) else ""
-    )  # what erases or drains is never folded away
+    open_ = " open" if is_disruptive(change) else ""  # what erases or drains is never folded away
     where = md_text(project_label(change.cluster.project, projects))
     summary = (
         f"<b>{html_text(change.cluster.name)}</b> ({where}): {change.action} ({len(change.diff)} change(s))"
