@@ -3,6 +3,7 @@ listing the pools no file declares, and export writing every pool whole."""
 
 import json
 
+import pytest
 import yaml
 
 from tests.apply_helpers import PROJECT, wanted
@@ -274,3 +275,30 @@ def test_a_saved_plan_with_pool_steps_applies_and_a_tampered_one_is_refused(tmp_
     assert result.returncode == 0, result.stdout + result.stderr
     workers = live_pools(sandbox)["workers"]
     assert (workers["desiredNodes"], workers["template"]["spec"]["unschedulable"]) == (3, True)
+
+
+@pytest.mark.parametrize("forgery", ["another_pool", "a_delete_added"])
+def test_a_saved_plan_cannot_be_turned_on_a_pool_the_file_does_not_declare(tmp_path, sandbox, run_ovhkube, forgery):
+    # karpenter's pool is not in the file: a hand-edited plan must not reach it, by id or by an added delete.
+    one_cluster(sandbox, [pool("workers", template=TEMPLATE), pool("karpenter")])
+    path = with_pools(tmp_path, {"workers": {"desiredNodes": 3}})
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", path, "--out", saved, env=sandbox.env()).returncode == 0
+    plan = json.loads(saved.read_text())
+    requests = plan["changes"][0]["requests"]
+    before = live_pools(sandbox)
+    other = before["karpenter"]["id"]
+    if forgery == "another_pool":
+        requests[0]["path"] = requests[0]["path"].replace(requests[0]["pool"], other)
+        requests[0]["pool"] = other
+    else:
+        requests.append(
+            {"kind": "pool_delete", "method": "DELETE", "path": f"{POOLS_PATH}/{other}", "body": None, "pool": other}
+        )
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(plan))
+
+    refused = run_ovhkube("apply", "--plan", forged, env=sandbox.env())
+
+    assert refused.returncode == 1 and "not as ovhkube wrote it" in refused.stdout + refused.stderr, refused.stdout
+    assert live_pools(sandbox) == before

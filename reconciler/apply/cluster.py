@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.node_pools import send_pool_step
+from reconciler.apply.node_pools import check_pool_targets, send_pool_step
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere, LockLost
 from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
@@ -159,6 +159,8 @@ def _execute(session: ClusterSession) -> ClusterObject | None:
         edited = not_as_read(change, live)
         if edited:
             raise ClusterFailed(edited)
+        if any(kind in POOL_KINDS for kind in kinds):
+            check_pool_targets(session)
     if first in (StepKind.CREATE, StepKind.RESET):
         check_before_post(session, first, change.steps[0])
     cluster = None

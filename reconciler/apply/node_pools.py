@@ -21,6 +21,20 @@ WHAT = {StepKind.POOL_CREATE: "node pool create", StepKind.POOL_UPDATE: "node po
 WHAT[StepKind.POOL_DELETE] = "node pool delete"
 
 
+def check_pool_targets(session: ClusterSession) -> None:
+    """Before anything is sent: each pool an update or delete names by id is a live pool the entry's diff names
+    (`nodePools.NAME...`; a replacement's old pool by its own name). A pool id is a live value a saved plan carries;
+    a pool the files do not declare (Karpenter's, the console's) is never reached through an edited plan."""
+    named = {entry.path.split(".")[1] for entry in session.change.diff if entry.path.startswith("nodePools.")}
+    names = {pool.get("id"): pool.get("name") for pool in _pools(session)}
+    for step in session.change.steps:
+        if step.kind in (StepKind.POOL_UPDATE, StepKind.POOL_DELETE) and names.get(_pool_id(step)) not in named:
+            raise ClusterFailed(
+                f"the plan's {WHAT[step.kind]} names a pool its diff does not show (not as ovhkube wrote it); "
+                "nothing was sent: run plan again"
+            )
+
+
 def send_pool_step(session: ClusterSession, step: Step) -> None:
     """Send `step` (a pool step of this cluster), then wait until it is over."""
     what = WHAT[step.kind]
