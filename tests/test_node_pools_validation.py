@@ -51,6 +51,17 @@ def problems_of(tmp_path, pools: str, extra: str = "") -> list[str]:
             ["9:29: spec.nodePools.workers.desiredNodes: expected integer, got a number (2.5)"],
         ),
         (
+            "    workers: {desiredNodes: 2.0}\n",
+            ["9:29: spec.nodePools.workers.desiredNodes: must be a whole number written without a decimal point: 2"],
+        ),
+        (
+            "    workers:\n      autoscaling: {scaleDownUnneededTimeSeconds: 600.0}\n",
+            [
+                "10:51: spec.nodePools.workers.autoscaling.scaleDownUnneededTimeSeconds: must be a whole number "
+                "written without a decimal point: 600"
+            ],
+        ),
+        (
             "    workers: {antiAffinity: true, desiredNodes: 6}\n",
             ["9:49: spec.nodePools.workers.desiredNodes: an anti-affinity pool holds at most 5 nodes; got 6"],
         ),

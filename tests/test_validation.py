@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -469,6 +469,8 @@ COMPILED = compile_check(load_schema())
     value=JSON_VALUES,
     extra=st.none() | st.tuples(st.sampled_from(MAPPING_PATHS), st.text(max_size=12)),
 )
+@example(path=("spec", "nodePools", "workers", "desiredNodes"), value=0.0, extra=None)  # 0.0 is an integer there
+@example(path=("spec", "nodePools", "workers", "desiredNodes"), value=0.5, extra=None)
 def test_the_compiled_check_agrees_with_jsonschema(path, value, extra):
     document = with_key(replaced(VALID, path, value), extra, "PT30S")
     assert COMPILED(document) == REFERENCE.is_valid(document)

@@ -20,7 +20,8 @@ _TYPES = {
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
     "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    # JSON Schema's integer is a value, not a spelling: 2.0 is one (the meaning rules refuse it where it matters).
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
 }
 _ANNOTATIONS = {"$schema", "$id", "$defs", "$comment", "title", "description"}
 _OBJECT_KEYWORDS = {"properties", "additionalProperties", "required"}

@@ -51,6 +51,13 @@ def _count(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _whole_number_problem(value: object) -> str | None:
+    """JSON Schema takes 2.0 as an integer; the API's counts are written without a decimal point."""
+    if isinstance(value, float) and value.is_integer():
+        return f"must be a whole number written without a decimal point: {int(value)}, not {value}"
+    return None
+
+
 def pool_problems(pool: dict, region: object) -> Iterator[Found]:
     """The problems of one well-shaped (or partly well-shaped) pool; `region` is the cluster's spec.region."""
     if pool.get("delete") is True:
@@ -83,6 +90,10 @@ def pool_problems(pool: dict, region: object) -> Iterator[Found]:
 
 def _count_problems(pool: dict) -> Iterator[Found]:
     counts = {name: _count(pool.get(name)) for name in ("minNodes", "desiredNodes", "maxNodes")}
+    for name in counts:
+        message = _whole_number_problem(pool.get(name))
+        if message:
+            yield (name,), message, ERROR
     for name, value in counts.items():
         if value is not None and value < 0:
             yield (name,), f"must be 0 or more; got {value}", ERROR
@@ -110,6 +121,9 @@ def _count_problems(pool: dict) -> Iterator[Found]:
 def _autoscaling_problems(pool: dict) -> Iterator[Found]:
     tuning = _mapping(pool.get("autoscaling"))
     for name in ("scaleDownUnneededTimeSeconds", "scaleDownUnreadyTimeSeconds"):
+        message = _whole_number_problem(tuning.get(name))
+        if message:
+            yield ("autoscaling", name), message, ERROR
         value = _count(tuning.get(name))
         if value is not None and value < 0:
             yield ("autoscaling", name), f"must be 0 or more; got {value}", ERROR
