@@ -96,6 +96,13 @@ def test_schema_prints_the_schema_file():
     assert json.loads(result.stdout) == json.loads((REPO / "schemas" / "cluster.schema.json").read_text())
 
 
+def test_schema_plan_prints_the_plan_schema():
+    result = ovhkube("schema", "--plan")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads((REPO / "schemas" / "plan.schema.json").read_text())
+    assert json.loads(result.stdout)["$id"] != json.loads(ovhkube("schema").stdout)["$id"]
+
+
 def modules_loaded_by(*args: str) -> set[str]:
     code = (
         "import sys\n"
@@ -128,8 +135,9 @@ def test_the_wheel_carries_the_schema(tmp_path):
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("ovhkube-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        packaged = archive.read("reconciler/cluster.schema.json")
-    assert json.loads(packaged) == json.loads((REPO / "schemas" / "cluster.schema.json").read_text())
+        for name in ("cluster.schema.json", "plan.schema.json"):
+            packaged = archive.read(f"reconciler/{name}")
+            assert json.loads(packaged) == json.loads((REPO / "schemas" / name).read_text())
 
 
 # --- no traceback, no hang, whatever the input --------------------------------------------------------------

@@ -64,8 +64,12 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def schema() -> None:
-    """Print the JSON Schema of desired-state files (point editors at it)."""
-    from reconciler.files.schema import schema_text
+def schema(
+    plan: bool = typer.Option(
+        False, "--plan", help="The schema of the plan JSON (plan --format json, plan --out) instead."
+    ),
+) -> None:
+    """Print the JSON Schema of desired-state files (point editors at it), or with --plan that of the plan JSON."""
+    from reconciler.files.schema import PACKAGED_NAME, PLAN_SCHEMA_NAME, schema_text
 
-    console.out(schema_text().rstrip("\n"))
+    console.out(schema_text(PLAN_SCHEMA_NAME if plan else PACKAGED_NAME).rstrip("\n"))
