@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-MANAGED_BLOCKS = ("apiServer", "kubeProxy")
+MANAGED_BLOCKS = ("apiServer", "kubeProxy")  # what `customization: {}` manages, as empty
+CILIUM = "cilium"  # Standard plan only: written or not managed (never managed by `customization: {}`)
+CUSTOMIZATION_BLOCKS = MANAGED_BLOCKS + (CILIUM,)  # the blocks a file can write
 KUBE_PROXY_MODES = ("iptables", "ipvs")
 DEFAULT_SYNC_PERIOD_SECONDS = 30  # kube-proxy's sync period when none is set, in both modes
 IPVS_SCHEDULERS = ("dh", "lc", "nq", "rr", "sed", "sh")
@@ -39,6 +41,30 @@ KEPT_ON_RESET = (
 # What a reset loses and no reset field can carry (ovh/public-cloud-roadmap#356): each has its own GET, read before a
 # reset and put back after it (reconciler.plan.planner.restore_after_reset); the fingerprint covers each where read.
 IP_RESTRICTIONS, OPENID_CONNECT = RESTORED_AFTER_RESET = ("ipRestrictions", "openIdConnect")
+# The cluster's plan (the cluster object's `plan`). Standard runs Cilium, not kube-proxy, needs a private network and a
+# zone per pool; a cluster's plan never changes (no migration: back up and restore into a new cluster).
+FREE_PLAN, STANDARD_PLAN = PLANS = ("free", "standard")
+# spec.privateNetwork's fields, by the cluster object's (and the create and reset bodies') field they stand for.
+NETWORK_IDS = {
+    "id": "privateNetworkId",
+    "nodesSubnetId": "nodesSubnetId",
+    "loadBalancersSubnetId": "loadBalancersSubnetId",
+}
+NETWORK_CONFIGURATION = "privateNetworkConfiguration"  # {defaultVrackGateway, privateNetworkRoutingAsDefault}
+NETWORK_ROUTING = {"gateway": "defaultVrackGateway", "routingAsDefault": "privateNetworkRoutingAsDefault"}
+NETWORK_RESET_ONLY = ("id", "nodesSubnetId")  # the API changes them only by a reset; the others in place
+IP_ALLOCATION_POLICY = "ipAllocationPolicy"  # Standard plan only; changed only by a reset
+IP_ALLOCATION_FIELDS = ("podsIpv4Cidr", "servicesIpv4Cidr")
+
+
+def is_three_az(region: str | None) -> bool:
+    """Whether a region spans three availability zones. OVHcloud names them area-direction-city (EU-WEST-PAR, zones
+    eu-west-par-a/b/c; EU-SOUTH-MIL), one-zone regions by a city and a number (GRA7), Local Zones with an LZ part
+    (EU-SOUTH-LZ-MAD): only the first need a private network and a zone per pool."""
+    parts = (region or "").split("-")
+    return len(parts) == 3 and all(part.isalpha() for part in parts) and "LZ" not in parts
+
+
 UPDATE_POLICIES = ("ALWAYS_UPDATE", "MINIMAL_DOWNTIME", "NEVER_UPDATE")
 # The Kubernetes minors the API describes (cloud.kube.VersionEnum); a cluster's own nextUpgradeVersions may offer a
 # newer one, which is then taken too.
@@ -142,6 +168,9 @@ class DesiredCluster:
     kube_proxy_mode: str | None = None  # None: not managed, never causes a reset
     customization: dict = field(default_factory=dict)
     update_policy: str | None = None  # None: not managed
+    plan: str | None = None  # free | standard; None: not managed (a create gets the API's default, free)
+    private_network: dict | None = None  # spec.privateNetwork as written (file names); None: not managed
+    ip_allocation_policy: dict | None = None  # {podsIpv4Cidr?, servicesIpv4Cidr?} as written; None: not managed
     ip_restrictions: tuple[str, ...] | None = None  # None: not managed; (): no restriction, enforced
     openid_connect: dict | None = None  # None: not managed; {}: no OIDC, enforced; else the API's fields
     node_pools: tuple[DesiredPool, ...] = ()  # only the pools the file declares; the others are never touched
@@ -175,6 +204,8 @@ class ErrorReason(StrEnum):
     UPGRADE_REFUSED_BY_POLICY = "upgrade_refused_by_policy"  # the API refuses upgrades under NEVER_UPDATE
     POOL_NOT_ALLOWED = "pool_not_allowed"  # a pool replacement or deletion needs lifecycle.allowPool{Replace,Delete}
     POOL_INVALID = "pool_invalid"  # a pool cannot be made as written: a flavor the cluster lacks, or none to create
+    PLAN_CHANGE = "plan_change"  # spec.plan differs from the cluster's: no migration exists (a new cluster is needed)
+    NETWORK_INVALID = "network_invalid"  # the network settings cannot be made as written (Cilium on Free, ...)
     VERSION_NOT_OFFERED = "version_not_offered"  # spec.version above live is not a minor the cluster can go to
 
 

@@ -10,7 +10,7 @@ from reconciler.model import DesiredPool
 PROJECT = "0123456789abcdef0123456789abcdef"
 
 
-def cluster_text(pools: str, extra: str = "", region: str = "EU-WEST-PAR") -> str:
+def cluster_text(pools: str, extra: str = "", region: str = "GRA7") -> str:  # one zone: no private network needed
     return (
         "apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: web\nspec:\n"
         f"  project: {PROJECT}\n  region: {region}\n{extra}  nodePools:\n{pools}"
@@ -108,14 +108,14 @@ def problems_of(tmp_path, pools: str, extra: str = "") -> list[str]:
         ),
         ("    workers:\n      template:\n        metadata:\n          annotations: {example.com/note: 'a b'}\n", []),
         (
-            "    workers: {availabilityZones: [eu-west-par-a, eu-west-par-b]}\n",
+            "    workers: {availabilityZones: [gra7-a, gra7-b]}\n",
             ["9:34: spec.nodePools.workers.availabilityZones: one zone per pool (the API takes only one); got 2"],
         ),
         (
             "    workers: {availabilityZones: [eu-west-gra-a]}\n",
             [
-                "9:35: spec.nodePools.workers.availabilityZones[0]: is not a zone of region EU-WEST-PAR (its zones "
-                'are eu-west-par-a, -b, ...); got "eu-west-gra-a"'
+                "9:35: spec.nodePools.workers.availabilityZones[0]: is not a zone of region GRA7 (its zones "
+                'are gra7-a, -b, ...); got "eu-west-gra-a"'
             ],
         ),
         (

@@ -18,13 +18,16 @@ from reconciler.files.control_plane import cidr_problem, oidc_problems
 from reconciler.files.defaults import NO_CLUSTERS, apply_defaults, is_defaults, locate_for_clusters
 from reconciler.files.fastcheck import compile_check
 from reconciler.files.load import Document, load_paths
+from reconciler.files.network import network_problems
 from reconciler.files.node_pools import pool_problems
 from reconciler.files.problem import WARNING, Problem, dotted, shown
 from reconciler.files.provenance import DocumentProvenance
 from reconciler.files.schema import load_schema
 from reconciler.model import (
     ALWAYS_ENABLED_PLUGINS,
+    CILIUM,
     DEFAULT_SYNC_PERIOD_SECONDS,
+    IP_ALLOCATION_FIELDS,
     MANAGED_BLOCKS,
     DefaultsRef,
     DesiredCluster,
@@ -356,6 +359,8 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         path = ("spec", "lifecycle", "patch")
         problem(path, "has no effect unless allowUpgrade is true (a patch upgrade drains every node too)", WARNING)
     _control_plane_problems(spec, problem)
+    for where, message, severity in network_problems(spec):
+        problem(("spec", *where), message, severity)
     for name, pool in _mapping(spec.get("nodePools")).items():
         for where, message, severity in pool_problems(_mapping(pool), spec.get("region")):
             problem(("spec", "nodePools", name, *where), message, severity)
@@ -424,6 +429,12 @@ def _pool(name: str, written: dict) -> DesiredPool:
     return DesiredPool(name, fields, delete=written.get("delete", False), pin_desired_nodes=pinned)
 
 
+def _ip_allocation(written: dict | None) -> dict | None:
+    if written is None:
+        return None
+    return {name: written[name] for name in IP_ALLOCATION_FIELDS if written.get(name) is not None}
+
+
 def to_cluster(document: Document) -> DesiredCluster:
     data = document.data
     spec = data["spec"]
@@ -435,6 +446,8 @@ def to_cluster(document: Document) -> DesiredCluster:
         customization = {block: {} for block in MANAGED_BLOCKS}
     else:
         customization = {block: written[block] for block in MANAGED_BLOCKS if block in written}
+    if written and CILIUM in written:
+        customization[CILIUM] = written[CILIUM]
     lifecycle = spec.get("lifecycle") or {}
     chosen = getattr(document, "defaults", ())
     restrictions = spec.get("ipRestrictions")
@@ -451,6 +464,9 @@ def to_cluster(document: Document) -> DesiredCluster:
         kube_proxy_mode=spec.get("kubeProxyMode"),
         customization=customization,
         update_policy=spec.get("updatePolicy"),
+        plan=spec.get("plan"),
+        private_network=spec.get("privateNetwork"),
+        ip_allocation_policy=_ip_allocation(spec.get("ipAllocationPolicy")),
         ip_restrictions=None if restrictions is None else tuple(restrictions),
         openid_connect=oidc,
         lifecycle=Lifecycle(
