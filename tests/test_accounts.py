@@ -2,6 +2,7 @@
 own account's endpoint and credentials (a consumer key, or an OAuth2 service account as python-ovh 1.2 reads one);
 Account documents checked with FILE:LINE problems; without them, everything as before."""
 
+import json
 import os
 
 import pytest
@@ -342,3 +343,117 @@ def test_each_account_has_its_own_request_budget_and_account_of_requests(two_acc
     eu_calls = [line for line in planned.stderr.splitlines() if line.startswith("api: GET /cloud/project/e0")]
     ca_calls = [line for line in planned.stderr.splitlines() if line.startswith("api: GET /cloud/project/ca")]
     assert eu_calls and ca_calls
+
+
+def writes_of(sandbox) -> list[tuple[str, str]]:
+    """The writes to clusters (a service account's token is asked by a POST too)."""
+    return [
+        (e["method"], e["path"]) for e in sandbox.requests() if e["method"] != "GET" and e["path"].startswith("/cloud")
+    ]
+
+
+@pytest.mark.parametrize("given", ["--accounts", "--verify-against"])
+def test_a_saved_plan_over_two_accounts_applies_each_project_through_its_own(two_accounts, run_ovhkube, given):
+    """One plan over two accounts (a consumer key, an OAuth2 service account), saved, then applied exactly: each
+    project read and written through its own endpoint, credentials and request budget."""
+    eu, ca, folder, env = two_accounts
+    saved = folder.parent / "plan.json"
+
+    planned = run_ovhkube("plan", folder, "--out", saved, env=env)
+
+    assert planned.returncode == 0, planned.stderr
+    text = saved.read_text()
+    plan = json.loads(text)
+    assert plan["accounts"] == [  # which account served each project, by name and endpoint: never a credential
+        {"account": "ca", "endpoint": ca.url, "projects": [CA_PROJECT]},
+        {"account": "eu", "endpoint": eu.url, "projects": [EU_PROJECT]},
+    ]
+    assert not [value for value in [*EU_KEYS.values(), *CA_KEYS.values()] if value in text]
+    assert not [name for name in [*EU_KEYS, *CA_KEYS] if name in text]
+    assert f"apply --plan {saved} --accounts {folder / 'accounts.yaml'}" in planned.stderr
+    eu.forget_requests()
+    ca.forget_requests()
+    accounts = folder / "accounts.yaml" if given == "--accounts" else folder
+
+    applied = run_ovhkube("-v", "apply", "--plan", saved, given, accounts, env=env)
+
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert writes_of(eu) == [("PUT", f"/cloud/project/{EU_PROJECT}/kube/{live(1, 'web')['id']}/customization")]
+    assert writes_of(ca) == [("PUT", f"/cloud/project/{CA_PROJECT}/kube/{live(2, 'shop')['id']}/customization")]
+    assert paths_of(eu) and all(EU_PROJECT in path for path in paths_of(eu))
+    assert all(CA_PROJECT in path or path == "/auth/oauth2/token" for path in paths_of(ca))
+    assert ca.server.service_accounts.issued >= 2 and eu.server.service_accounts.issued == 0  # plan's, apply's
+    # One account of requests per connection: each key paced and counted on its own.
+    assert len([line for line in applied.stderr.splitlines() if line.startswith("requests: ")]) == 2, applied.stderr
+    for sandbox in (eu, ca):
+        (project,) = sandbox.show()["projects"]
+        (live_cluster,) = project["clusters"]
+        assert live_cluster["customization"]["kubeProxy"]["iptables"]["syncPeriod"] == "PT60S"
+
+
+def _rewrite_accounts(folder, change) -> None:
+    documents = list(yaml.safe_load_all((folder / "accounts.yaml").read_text()))
+    change(documents)
+    (folder / "accounts.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
+
+
+def _renamed(documents: list[dict]) -> None:
+    documents[1]["metadata"]["name"] = "canada"
+
+
+def _moved(documents: list[dict]) -> None:
+    documents[0]["spec"]["projects"] = [EU_PROJECT, CA_PROJECT]
+    documents[1]["spec"]["projects"] = ["ca000000000000000000000000000003"]
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        (
+            "no accounts",
+            'project ca000000000000000000000000000002 was planned through account "ca" ("http://127.0.0.1:',
+        ),
+        ("renamed", 'was planned through account "ca" ("http://127.0.0.1:{ca}/1.0"), now account "canada" ('),
+        ("moved", 'was planned through account "ca" ("http://127.0.0.1:{ca}/1.0"), now account "eu" ('),
+    ],
+)
+def test_a_saved_plan_whose_accounts_differ_now_is_refused_before_anything_is_sent(
+    two_accounts, run_ovhkube, how, expected
+):
+    eu, ca, folder, env = two_accounts
+    saved = folder.parent / "plan.json"
+    assert run_ovhkube("plan", folder, "--out", saved, env=env).returncode == 0
+    if how != "no accounts":
+        _rewrite_accounts(folder, _renamed if how == "renamed" else _moved)
+    eu.forget_requests()
+    ca.forget_requests()
+    given = [] if how == "no accounts" else ["--accounts", folder / "accounts.yaml"]
+
+    refused = run_ovhkube("apply", "--plan", saved, *given, env=env)
+
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    port = ca.url.split(":")[-1].split("/")[0]
+    assert "error: the plan does not match the accounts given now: " in refused.stderr
+    assert expected.format(ca=port) in refused.stderr
+    if how == "no accounts":
+        assert 'now the default connection ("ovh-eu")' in refused.stderr
+    assert "Give the Account documents the plan was made with (--accounts PATH); nothing was changed" in refused.stderr
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert eu.requests() == [] and ca.requests() == []
+
+
+def test_a_plan_made_without_accounts_is_refused_with_them(sandbox, run_ovhkube, tmp_path):
+    sandbox.seed({"projects": [{"serviceName": EU_PROJECT, "clusters": [live(1, "web")]}]})
+    (tmp_path / "web.yaml").write_text(yaml.safe_dump(cluster("web", EU_PROJECT)))
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", tmp_path / "web.yaml", "--out", saved, env=sandbox.env()).returncode == 0
+    (tmp_path / "accounts.yaml").write_text(yaml.safe_dump(account("eu", sandbox.url, [EU_PROJECT], EU_CREDENTIALS)))
+    sandbox.forget_requests()
+
+    refused = run_ovhkube("apply", "--plan", saved, "--accounts", tmp_path / "accounts.yaml", env=sandbox.env())
+
+    assert refused.returncode == 1, refused.stderr
+    assert f"project {EU_PROJECT} was planned through the default connection (" in refused.stderr
+    assert f'now account "eu" ("{sandbox.url}")' in refused.stderr
+    assert "The plan was made without Account documents: apply it without them; nothing was changed" in refused.stderr
+    assert sandbox.requests() == []

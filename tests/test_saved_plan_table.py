@@ -236,3 +236,70 @@ def test_a_key_twice_in_one_object_refuses_the_plan_at_that_objects_line(tmp_pat
     line = int(message.split(f"{tmp_path / 'plan.json'}:")[1].split(":")[0])
     assert message.endswith(': not a plan file: the object here holds the key "requests" twice')
     assert text.splitlines()[line - 1].strip() == "{"  # the entry holding it
+
+
+OTHER = "ca" * 16
+EU = {"account": "eu", "endpoint": "ovh-eu", "projects": [PROJECT]}
+
+# A plan made with Account documents: each project's connection named once, never anything but name and endpoint.
+ACCOUNTS_MALFORMED = {
+    "not-a-list": ({}, ": accounts: must be a list of connections"),
+    "secret": ([EU | {"consumerKey": "ck"}], ': accounts[0]: unknown field "consumerKey"'),
+    "account-a-number": ([EU | {"account": 7}], "accounts[0].account: must be a string or null, not 7"),
+    "no-projects": ([{"account": "eu", "endpoint": "ovh-eu"}], "accounts[0].projects: missing"),
+    "unlisted": ([EU | {"projects": [OTHER]}], f'accounts: no connection is named for project "{PROJECT}"'),
+    "twice": ([EU, EU | {"account": "ca"}], f"accounts: project {PROJECT} is listed under two connections"),
+    "same-account": ([EU, EU | {"projects": [OTHER]}], 'accounts: account "eu" is listed twice'),
+    "not-a-project": ([EU | {"projects": [PROJECT, "../x"]}], 'accounts: "../x" is not a project id'),
+}
+
+
+@pytest.mark.parametrize(("accounts", "message"), ACCOUNTS_MALFORMED.values(), ids=ACCOUNTS_MALFORMED.keys())
+def test_a_plan_s_accounts_name_each_project_s_connection_once(tmp_path, accounts, message):
+    plan = saved_plan() | {"accounts": accounts}
+
+    with pytest.raises(PlanFileError) as refused:
+        read(tmp_path, plan)
+
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_plan_made_with_accounts_reads_back_its_connections(tmp_path):
+    from reconciler.plan.data import Connection
+
+    default = {"account": None, "endpoint": "ovh-ca", "projects": [OTHER]}
+    _, plan = read(tmp_path, saved_plan() | {"accounts": [EU, default]})
+
+    assert plan.accounts == (Connection("eu", "ovh-eu", (PROJECT,)), Connection(None, "ovh-ca", (OTHER,)))
+    assert json.loads(plan.to_json())["accounts"] == [EU, default]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "now", "refused"),
+    [
+        ("ovh-eu", [("eu", "ovh-eu", (PROJECT,))], None),
+        ("ovh-eu", [("eu", "ovh-ca", (PROJECT,))], 'through account "eu" ("ovh-eu"), now account "eu" ("ovh-ca")'),
+        ("ovh-eu", [], 'through account "eu" ("ovh-eu"), now the default connection ("ovh-eu")'),
+        (
+            "ovh-eu",
+            [("europe", "ovh-eu", (PROJECT,))],
+            'through account "eu" ("ovh-eu"), now account "europe" ("ovh-eu")',
+        ),
+    ],
+)
+def test_each_project_of_a_saved_plan_goes_through_the_account_it_was_planned_through(endpoint, now, refused):
+    from reconciler.errors import UserError
+    from reconciler.plan.data import Connection, plan_from_dict
+    from reconciler.plan.planfile import refuse_other_connections
+
+    plan = plan_from_dict(saved_plan() | {"accounts": [EU]})
+    given = [Connection(*account) for account in now]
+
+    if refused is None:
+        refuse_other_connections(plan, endpoint, given)
+        return
+    with pytest.raises(UserError) as error:
+        refuse_other_connections(plan, endpoint, given)
+    assert f"the plan does not match the accounts given now: project {PROJECT} was planned {refused}" in str(
+        error.value
+    )

@@ -92,10 +92,18 @@ def apply(
         metavar="PATH",
         help="With --plan: apply it only if a fresh plan of these files would send exactly the same requests.",
     ),
+    accounts: list[str] = typer.Option(
+        None,
+        "--accounts",
+        metavar="PATH",
+        help="With --plan: the files holding the Account documents the plan was made with (with --verify-against, "
+        "its files hold them).",
+    ),
 ) -> ExitCode:
     """Make the live clusters match the files (or a saved plan): ask, execute, wait for READY, verify."""
     from reconciler.apply.result import ApplyOptions
     from reconciler.commands.opening import opening_api
+    from reconciler.commands.workflow import load_accounts_or_fail
 
     if paths and plan_file:
         raise UserError("give either PATH... (plan, then apply) or --plan FILE (a saved plan), not both")
@@ -105,12 +113,22 @@ def apply(
         raise UserError("a saved plan is applied whole: use --target when making it (plan --target)")
     if verify_against and not plan_file:
         raise UserError("--verify-against checks a saved plan: give --plan FILE too")
+    if accounts and not plan_file:
+        raise UserError("--accounts goes with --plan FILE: with PATH..., the Account documents are read from the files")
+    if accounts and verify_against:
+        raise UserError(
+            "with --verify-against, the Account documents are read from its files: give the accounts' file as one "
+            "more --verify-against PATH instead of --accounts"
+        )
     settings = ctx.obj
     # parse_timeout, their callback, has turned --timeout and --lock-timeout into seconds.
     options = ApplyOptions(
         parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait, clusters_at_once=clusters_at_once
     )
     saved = _read_saved_plan(plan_file, skip_errors, settings) if plan_file else None
+    given = load_accounts_or_fail(accounts, settings, "nothing was changed") if accounts else []
+    if saved and not verify_against:
+        _refuse_other_connections(saved, given, settings)
     report, moved = None, []
     try:
         # The API opens (a round trip) while the files load, once a saved plan is known to be for this endpoint.
@@ -120,6 +138,10 @@ def apply(
                 if verify_against or not saved
                 else None
             )
+            if saved and verify_against:  # the Account documents are in the files, now loaded
+                _refuse_other_connections(saved, opening.accounts, settings)
+            elif given:
+                opening.use_accounts(given)
             with (
                 _apply_lock(lock, cast(float, lock_timeout), cast(float, lock_expiry), settings) as held,
                 opening.api() as api,
@@ -174,14 +196,23 @@ def _apply_lock(url: str | None, timeout: float, expiry: float, settings):
 
 
 def _read_saved_plan(path: str, skip_errors: bool, settings):
-    """Before connecting: whatever can refuse a saved plan offline refuses it now (an endpoint it was not made for
-    included: not after reaching, or waiting on, an API it never meant)."""
-    from reconciler.commands.connect import chosen_endpoint, endpoint_label
+    """Before connecting: whatever can refuse a saved plan offline refuses it now."""
     from reconciler.plan.planfile import read_saved_plan, refuse_errors
 
-    saved = read_saved_plan(path, endpoint_label(chosen_endpoint(settings)))
+    saved = read_saved_plan(path)
     _say_skipped_errors(refuse_errors(saved, skip_errors), settings)
     return saved
+
+
+def _refuse_other_connections(saved, accounts, settings) -> None:
+    """Each project of the saved plan goes now through the account it was planned through, or the plan is refused
+    before anything is sent (an endpoint it was not made for included: not after reaching or waiting on it)."""
+    from reconciler.commands.connect import chosen_endpoint, endpoint_label
+    from reconciler.plan.data import Connection
+    from reconciler.plan.planfile import refuse_other_connections
+
+    now = [Connection(a.name, endpoint_label(a.endpoint), a.projects) for a in accounts]
+    refuse_other_connections(saved, endpoint_label(chosen_endpoint(settings)), now)
 
 
 def _load_targets(paths, target, settings, opening=None):

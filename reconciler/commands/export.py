@@ -215,11 +215,11 @@ def _export_all(settings, accounts_paths: list[str], output: str, parallelism: i
     """Every project the credentials see, each read whole, written to OUTPUT/PROJECT (OUTPUT/ACCOUNT/PROJECT with
     accounts), all files or none."""
     from reconciler.commands.opening import opening_api
-    from reconciler.commands.workflow import fail_on_one_cause, read_only_or_fail
+    from reconciler.commands.workflow import fail_on_one_cause, load_accounts_or_fail, read_only_or_fail
     from reconciler.export.projects import visible_projects
     from reconciler.live.read import read_live
 
-    accounts = _load_accounts(accounts_paths, settings) if accounts_paths else []
+    accounts = load_accounts_or_fail(accounts_paths, settings, "nothing was read") if accounts_paths else []
 
     def read(api):
         by_folder = {}
@@ -249,19 +249,6 @@ def _export_all(settings, accounts_paths: list[str], output: str, parallelism: i
     _write_files(files, output)
     clusters = sum(len(found) for _, found, _ in by_folder.values())
     err(f"exported {clusters} cluster(s) of {len(by_folder)} project(s) into {output}")
-
-
-def _load_accounts(paths: list[str], settings) -> list:
-    from reconciler.files.accounts import load_accounts
-
-    accounts, problems = load_accounts(paths)
-    for problem in problems:
-        err(str(problem), settings, fg="red")
-    if problems:
-        raise UserError(f"{len(problems)} problem(s) in the Account documents; nothing was read")
-    if not accounts:
-        raise UserError(f"--accounts: no Account document in {', '.join(paths)}")
-    return accounts
 
 
 def _factored(project: str, documents: list[dict]) -> dict | None:

@@ -75,6 +75,11 @@ class ApiOpening:
                 return
         _write_line(line)
 
+    @property
+    def accounts(self) -> tuple:
+        """The Account documents given to use_accounts (none: one connection for every project)."""
+        return self._accounts
+
     def use_accounts(self, accounts) -> None:
         """The files declare Account documents: api() gives an AccountsApi that routes each project to its own."""
         self._accounts = tuple(accounts)

@@ -58,7 +58,7 @@ def plan(
     color = settings.color and is_terminal()
     print(json_out or render(the_plan, fmt.value, color, projects, limit), end="")
     if out:
-        _say_how_to_apply(out, the_plan, settings)
+        _say_how_to_apply(out, the_plan, settings, [account.file for account in opening.accounts])
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(the_plan, projects=projects))
@@ -69,16 +69,17 @@ def plan(
     return ExitCode.OK
 
 
-def _say_how_to_apply(path: str, the_plan, settings) -> None:
+def _say_how_to_apply(path: str, the_plan, settings, account_files: list[str]) -> None:
     """As Terraform does after `plan -out`: the command that applies exactly this plan (on stderr: stdout may be
-    a JSON or markdown document)."""
+    a JSON or markdown document), with the files of its Account documents."""
     import shlex
 
     from reconciler.commands.console import err
     from reconciler.escape import one_line, without_userinfo
 
     endpoint = f"--endpoint {shlex.quote(without_userinfo(settings.endpoint))} " if settings.endpoint else ""
-    command = f"ovhkube {endpoint}apply --plan {shlex.quote(path)}"
+    accounts = "".join(f" --accounts {shlex.quote(file)}" for file in dict.fromkeys(account_files))
+    command = f"ovhkube {endpoint}apply --plan {shlex.quote(path)}{accounts}"
     err(f"\nSaved the plan to {one_line(path)}. To apply exactly this plan, run:\n    {one_line(command)}")
     if the_plan.has_errors:
         err("It holds errors: apply refuses it unless --skip-errors is given.", settings, fg="yellow")

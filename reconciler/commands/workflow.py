@@ -24,6 +24,21 @@ def load_or_fail(paths: list[str], settings: Settings, opening=None) -> list[Des
     return loaded.clusters
 
 
+def load_accounts_or_fail(paths: list[str], settings: Settings, outcome: str) -> list:
+    """The Account documents of `--accounts PATH...`, or every problem in them on stderr and exit 1 (`outcome`: what
+    the error says happened, "nothing was read")."""
+    from reconciler.files.accounts import load_accounts
+
+    accounts, problems = load_accounts(paths)
+    for problem in problems:
+        err(str(problem), settings, fg="red")
+    if problems:
+        raise UserError(f"{len(problems)} problem(s) in the Account documents; {outcome}")
+    if not accounts:
+        raise UserError(f"--accounts: no Account document in {', '.join(paths)}")
+    return accounts
+
+
 def load_checked(paths: list[str], settings: Settings, offline: bool = False):
     """The files read and valid (warnings on stderr), or every problem on stderr and exit 1. `offline`: the command
     never reads the API, so the error does not say it did not."""
@@ -102,7 +117,21 @@ def plan_fleet(
             early[key] = plan_cluster(cluster, result)
 
     view = read_fleet(api, clusters, parallelism, settings, whole_projects, on_result=plan_early, all_pools=all_pools)
-    return view, make_plan(clusters, view, api.endpoint_label, planned=early)
+    return view, with_connections(api, make_plan(clusters, view, api.endpoint_label, planned=early))
+
+
+def with_connections(api, the_plan):
+    """The plan, saying which account served each of its projects when the files declare accounts (AccountsApi)."""
+    from dataclasses import replace
+
+    from reconciler.live.accounts import AccountsApi
+    from reconciler.plan.data import Connection
+
+    if not isinstance(api, AccountsApi):
+        return the_plan
+    projects = [change.cluster.project for change in the_plan.changes]
+    connections = tuple(Connection(*served) for served in api.connections(projects))
+    return replace(the_plan, accounts=connections)
 
 
 def read_only_or_fail(opening, read):

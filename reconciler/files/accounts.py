@@ -25,6 +25,7 @@ class Account:
     environment: tuple[tuple[str, str], ...]  # (field, variable name): consumer-key or OAuth2 fields; () with a section
     config_section: str | None
     where: str  # FILE:LINE of the document, for messages
+    file: str = ""  # the file it is in (apply --plan --accounts FILE)
 
     @property
     def oauth2(self) -> bool:
@@ -90,6 +91,7 @@ def to_account(document: Document) -> Account:
         environment=tuple(sorted(environment.items())),
         config_section=spec["credentials"].get("configSection"),
         where=f"{document.file}:{document.line}",
+        file=document.file,
     )
 
 

@@ -76,6 +76,22 @@ class AccountsApi:
             )
         return self._default
 
+    def connections(self, projects: list[str]) -> list[tuple[str | None, str, tuple[str, ...]]]:
+        """(account name, or None for the default connection; its endpoint label; those of `projects` it serves):
+        every account, and the default connection where it serves one of them."""
+        served: dict[str | None, list[str]] = {name: [] for name in sorted(self._by_account)}
+        for project in sorted(set(projects)):
+            served.setdefault(self._projects.get(project), []).append(project)
+        return [
+            (name, (self._by_account[name] if name is not None else self._default_api()).endpoint_label, tuple(found))
+            for name, found in served.items()
+        ]
+
+    def _default_api(self) -> Api:
+        if self._default is None:  # a project of the plan was read through it: it was open
+            raise AuthError(f"the default connection failed: {self._default_error}")
+        return self._default
+
     def accounts(self) -> dict[str, Api]:
         """Each account's Api, by name; the default one (if any) as `default`."""
         return dict(self._by_account) | ({"default": self._default} if self._default else {})

@@ -81,11 +81,28 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Connection:
+    """Which connection a plan read some of its projects through: an Account document's name (None: the default
+    connection, --endpoint and python-ovh's own credentials) and its endpoint as plans name it. Never a credential,
+    nor the name of the variable holding one (a name may be a pasted secret)."""
+
+    account: str | None
+    endpoint: str
+    projects: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"account": self.account, "endpoint": self.endpoint, "projects": list(self.projects)}
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: list[Change]
     endpoint: str
     created_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     tool_version: str = __version__
+    # Made with Account documents: each account's connection and the plan's projects it serves (apply --plan sends
+    # each project's requests through the same account, or refuses the plan). Empty: one connection, `endpoint`.
+    accounts: tuple[Connection, ...] = ()
 
     @property
     def summary(self) -> dict:
@@ -119,14 +136,17 @@ class Plan:
 
     def _head(self) -> dict:
         """Every key of to_dict but the changes, in its order."""
-        return {
-            "format_version": FORMAT_VERSION,
-            "tool_version": self.tool_version,
-            "created_at": self.created_at,
-            "endpoint": self.endpoint,
-            "summary": self.summary,
-            "defaults": self.defaults_impact,
-        }
+        accounts = {"accounts": [connection.to_dict() for connection in self.accounts]} if self.accounts else {}
+        return (
+            {
+                "format_version": FORMAT_VERSION,
+                "tool_version": self.tool_version,
+                "created_at": self.created_at,
+                "endpoint": self.endpoint,
+            }
+            | accounts
+            | {"summary": self.summary, "defaults": self.defaults_impact}
+        )
 
     def to_json(self) -> str:
         """to_dict() as indented JSON, written a change at a time: the whole plan never exists as one tree of dicts
@@ -184,7 +204,11 @@ def plan_from_dict(data: dict) -> Plan:
             )
             for item in data["changes"]
         ]
-        return Plan(changes, data["endpoint"], data["created_at"], made_by)
+        accounts = tuple(
+            Connection(entry["account"], entry["endpoint"], tuple(entry["projects"]))
+            for entry in data.get("accounts") or []
+        )
+        return Plan(changes, data["endpoint"], data["created_at"], made_by, accounts)
     except KeyError as exc:  # read_plan_file checks every field first: this is for other callers
         raise PlanFileError(f"malformed plan: missing field {quoted(exc.args[0], SHORT)}") from None
     except TypeError:

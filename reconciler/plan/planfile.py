@@ -42,6 +42,7 @@ from reconciler.plan.data import (
     SHORT,
     Action,
     Change,
+    Connection,
     ErrorReason,
     Plan,
     PlanFileError,
@@ -83,22 +84,54 @@ CLUSTER_FIELDS = {"project": STRING, "name": STRING, "id": OPTIONAL_STRING, "reg
 REQUEST_FIELDS = {"kind": STRING, "method": STRING, "path": STRING, "body": OPTIONAL_DICT, "pool": OPTIONAL_STRING}
 DIFF_FIELDS = {"path": STRING, "before": ANY, "after": ANY}
 DEFAULTS_FIELDS = {"name": STRING, "source": STRING}  # both required: each ClusterDefaults that selects the cluster
+CONNECTION_FIELDS = {"account": OPTIONAL_STRING, "endpoint": STRING, "projects": LIST}  # all required
 REQUIRED = {
     "format_version", "endpoint", "created_at", "action", "cluster", "project", "name", "kind", "method", "path"
 }  # fmt: skip
 
 
-def read_saved_plan(path: str, endpoint: str) -> Plan:
+def read_saved_plan(path: str) -> Plan:
     """A saved plan that may be applied here, as far as can be told before connecting but for its errors
-    (`refuse_errors`); UserError otherwise (an endpoint it was not made for is refused at once, not after reaching
-    or waiting on an API it never meant)."""
+    (`refuse_errors`) and its connections (`refuse_other_connections`); UserError otherwise."""
     try:
-        plan = read_plan_file(path)
+        return read_plan_file(path)
     except PlanFileError as exc:
         raise UserError(f"{exc}; nothing was changed") from None
-    if plan.endpoint != endpoint:
-        raise UserError(f"the plan was made for endpoint {plan.endpoint}, not {endpoint}: nothing was changed")
-    return plan
+
+
+def refuse_other_connections(plan: Plan, endpoint: str, accounts: list[Connection]) -> None:
+    """UserError unless each project of the plan would go now through the connection it was planned through: the
+    same account (name and endpoint), or the default connection (`endpoint`, --endpoint's) where it was planned
+    through that. `accounts`: the Account documents given now, each with every project it serves. Checked before
+    connecting: an endpoint the plan was not made for is refused at once, not after reaching or waiting on it."""
+    if not plan.accounts and not accounts:
+        if plan.endpoint != endpoint:
+            raise UserError(f"the plan was made for endpoint {plan.endpoint}, not {endpoint}: nothing was changed")
+        return
+    planned = {project: (c.account, c.endpoint) for c in plan.accounts for project in c.projects}
+    now = {project: (c.account, c.endpoint) for c in accounts for project in c.projects}
+    differing = []
+    for project in sorted({change.cluster.project for change in plan.changes}):
+        was = planned.get(project, (None, plan.endpoint))
+        is_now = now.get(project, (None, endpoint))
+        if was != is_now:
+            differing.append(f"project {project} was planned through {_through(*was)}, now {_through(*is_now)}")
+    if differing:
+        more = f" (and {len(differing) - SHOWN_REASONS} more)" if len(differing) > SHOWN_REASONS else ""
+        hint = (
+            "give the Account documents the plan was made with (--accounts PATH)"
+            if plan.accounts
+            else "the plan was made without Account documents: apply it without them"
+        )
+        raise UserError(
+            f"the plan does not match the accounts given now: {'; '.join(differing[:SHOWN_REASONS])}{more}. "
+            f"{hint[0].upper()}{hint[1:]}; nothing was changed"
+        )
+
+
+def _through(account: str | None, endpoint: str) -> str:
+    where = quoted(endpoint, 100)
+    return f"the default connection ({where})" if account is None else f"account {quoted(account, SHORT)} ({where})"
 
 
 def refuse_errors(plan: Plan, skip_errors: bool) -> list[str]:
@@ -233,6 +266,7 @@ def _check_shape(data: Any, where: _Locator) -> None:
     except PlanFileError as exc:
         raise PlanFileError(f"{where.path}: {exc}") from None
     _fields(data, PLAN_FIELDS, "", where)
+    _check_connections(data, where)
     changes = data.get("changes")
     if not isinstance(changes, list):
         raise PlanFileError(f"{where(data, 'changes')}: must be a list")
@@ -272,6 +306,25 @@ def _check_shape(data: Any, where: _Locator) -> None:
             raise PlanFileError(f"{where(warnings, name + '.warnings')}: must be a list of strings")
 
 
+def _check_connections(data: dict, where: _Locator) -> None:
+    """`accounts` (a plan made with Account documents): a list of {account, endpoint, projects}, nothing else."""
+    if "accounts" not in data:
+        return
+    connections = data["accounts"]
+    if not isinstance(connections, list) or not connections:
+        raise PlanFileError(f"{where(data, 'accounts')}: must be a list of connections")
+    for index, connection in enumerate(connections):
+        label = f"accounts[{index}]"
+        if not isinstance(connection, dict):
+            raise PlanFileError(f"{where(connections, label)}: must be an object")
+        _fields(connection, CONNECTION_FIELDS, label + ".", where, set(CONNECTION_FIELDS))
+        unknown = sorted(set(connection) - set(CONNECTION_FIELDS))
+        if unknown:
+            raise PlanFileError(f"{where(connection, label)}: unknown field {quoted(unknown[0], SHORT)}")
+        if not all(isinstance(project, str) for project in connection["projects"]):
+            raise PlanFileError(f"{where(connection['projects'], label + '.projects')}: must be a list of strings")
+
+
 def _fields(item: dict, fields: dict[str, str], prefix: str, where: _Locator, required: set[str] = REQUIRED) -> None:
     for key, kind in fields.items():
         if key not in item:
@@ -296,6 +349,7 @@ def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
     stored = data.get("summary")
     if stored is not None and stored != plan.summary:
         reasons.append(f"its summary {quoted(stored, SHORT)} does not count its entries {quoted(plan.summary, SHORT)}")
+    reasons.extend(_connection_problems(plan))
     seen: dict[tuple, int] = {}
     for index, (change, item) in enumerate(zip(plan.changes, data["changes"], strict=True)):
         ref = change.cluster
@@ -306,6 +360,27 @@ def integrity_problems(plan: Plan, data: dict, where: _Locator) -> list[str]:
             elif key is not None:
                 seen[key] = index
         reasons.extend(f"{label}: {reason}" for reason in _entry_problems(change, item.get("requests") or []))
+    return reasons
+
+
+def _connection_problems(plan: Plan) -> list[str]:
+    """A plan made with accounts names the connection of each of its projects once, each account once."""
+    if not plan.accounts:
+        return []
+    reasons, owner = [], {}
+    names = [connection.account for connection in plan.accounts]
+    for name in sorted({name for name in names if names.count(name) > 1}, key=str):
+        listed = "the default connection" if name is None else f"account {quoted(name, SHORT)}"
+        reasons.append(f"accounts: {listed} is listed twice")
+    for connection in plan.accounts:
+        for project in connection.projects:
+            if not PROJECT_ID.match(project):
+                reasons.append(f"accounts: {quoted(project, SHORT)} is not a project id (32 hexadecimal characters)")
+            elif project in owner:
+                reasons.append(f"accounts: project {project} is listed under two connections")
+            owner[project] = connection
+    unlisted = sorted({change.cluster.project for change in plan.changes} - set(owner))
+    reasons.extend(f"accounts: no connection is named for project {quoted(p, SHORT)}" for p in unlisted[:SHOWN_REASONS])
     return reasons
 
 
