@@ -8,7 +8,9 @@ import os
 import pytest
 import yaml
 from apply_helpers import IPTABLES_60S, live
+from jsonschema import Draft202012Validator
 
+from reconciler.files.schema import PLAN_SCHEMA_NAME, load_schema
 from reconciler.files.validate import load_desired
 from reconciler.sandbox import (
     DEFAULT_APPLICATION_KEY,
@@ -368,6 +370,7 @@ def test_a_saved_plan_over_two_accounts_applies_each_project_through_its_own(two
         {"account": "ca", "endpoint": ca.url, "projects": [CA_PROJECT]},
         {"account": "eu", "endpoint": eu.url, "projects": [EU_PROJECT]},
     ]
+    assert list(Draft202012Validator(load_schema(PLAN_SCHEMA_NAME)).iter_errors(plan)) == []  # the published format
     assert not [value for value in [*EU_KEYS.values(), *CA_KEYS.values()] if value in text]
     assert not [name for name in [*EU_KEYS, *CA_KEYS] if name in text]
     assert f"apply --plan {saved} --accounts {folder / 'accounts.yaml'}" in planned.stderr

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 
 from reconciler.files.schema import PLAN_SCHEMA_NAME, load_schema
 from reconciler.model import ClusterRef, DefaultsRef, ErrorReason
-from reconciler.plan.data import FORMAT_VERSION, Action, Change, Plan
+from reconciler.plan.data import FORMAT_VERSION, Action, Change, Connection, Plan
 from reconciler.plan.diff import FieldChange
 from reconciler.steps import ClusterTarget, PoolTarget, Step, StepKind
 from tests.apply_helpers import IPTABLES_60S, PROJECT, cluster_id, live, wanted, write_fleet
@@ -151,7 +151,8 @@ def test_every_object_of_the_schema_is_closed():
 
 
 def test_a_field_the_plan_gains_fails_until_the_schema_describes_it():
-    plan = json.loads(Plan([full_change()], "sandbox").to_json())
+    accounts = (Connection("eu", "ovh-eu", (PROJECT,)), Connection(None, "sandbox", ()))
+    plan = json.loads(Plan([full_change()], "sandbox", accounts=accounts).to_json())
     assert problems(plan) == []
     assert set(plan) == set(SCHEMA["properties"])
     assert set(plan["changes"][0]) == set(SCHEMA["$defs"]["change"]["properties"])
