@@ -9,6 +9,8 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
 - "garbled": the request reaches the sandbox (the change is made), then the client gets a 200 with an HTML page;
 - "after_unavailable": as "after", but a 503 saying to come back in an hour (Retry-After: 3600), past any retry
   budget: even a PUT, which the client retries otherwise, ends with no clear answer;
+- "busy": the client gets the API's 409 Client::Conflict::ServiceOnlyOneModification and the sandbox never sees
+  the request: a cluster busy with another change;
 - "dropped": the client gets a 200 with an empty answer (`null`, as the API answers a PUT of IP restrictions) and
   the sandbox never sees the request: an API that accepts a change and then loses it;
 - "path_in_id": the request reaches the sandbox, and the "id" of its answer gets "../" in front: an answer whose id
@@ -38,6 +40,11 @@ ANSWERS = {
         b'{"errorCode": "NOT_GRANTED_CALL", "httpCode": "403 Forbidden", "message": "This call has not been granted"}',
     ),
     "dropped": (200, b"null"),
+    "busy": (
+        409,
+        b'{"class": "Client::Conflict::ServiceOnlyOneModification", '
+        b'"message": "You can only ask for one modification at a time"}',
+    ),
 }
 
 

@@ -12,7 +12,7 @@ from reconciler.plan.node_pools import (
     whole_template,
 )
 
-FLAVORS = frozenset({"b3-8", "b3-16", "c3-16"})
+FLAVORS = frozenset({"b3-8", "b3-16", "b3-32", "c3-16"})
 TEMPLATE = {
     "metadata": {"annotations": {"a": "1"}, "finalizers": ["x/y"], "labels": {"tier": "web"}},
     "spec": {"taints": [{"key": "k", "value": "", "effect": "NoSchedule"}], "unschedulable": False},
@@ -169,9 +169,27 @@ def test_delete_is_explicit_and_gated_and_undeclared_pools_are_never_touched():
     assert plan({}, live=[live_pool("karpenter-abc")], delete=True).changes == ()
 
 
-def test_a_pool_stands_for_its_namesake_or_its_newest_replacement():
+def test_a_pool_stands_for_its_newest_generation():
     live = [live_pool("workers-r1"), live_pool("workers-r2"), live_pool("workers-x")]
     assert matching_pool("workers", live)["name"] == "workers-r2"
     assert replacement_name("workers", live) == "workers-r3"
-    assert matching_pool("workers", [live_pool("workers"), live_pool("workers-r1")])["name"] == "workers"
+    # Both live: a replacement stopped before the old pool was deleted; the new one is the pool.
+    assert matching_pool("workers", [live_pool("workers"), live_pool("workers-r1")])["name"] == "workers-r1"
     assert matching_pool("workers", [live_pool("workers-x")]) is None
+    # A pool the files declare under its own name is never taken for a replacement.
+    both = [live_pool("workers"), live_pool("workers-r1")]
+    assert matching_pool("workers", both, frozenset({"workers", "workers-r1"}))["name"] == "workers"
+
+
+def test_what_an_interrupted_replacement_left_is_finished_not_replaced_again():
+    live = [live_pool("workers", flavor="b3-8"), live_pool("workers-r1", flavor="b3-16")]
+    allowed = Lifecycle(allow_pool_replace=True)
+    (change,) = plan({"flavorName": "b3-16"}, live=live, lifecycle=allowed).changes
+    assert (change.kind, change.pool_id, change.replacement) == (PoolChangeKind.FINISH, "id-workers", "workers-r1")
+    assert plan({"flavorName": "b3-16"}, live=live).refused[0].endswith("needs lifecycle.allowPoolReplace: true")
+    # The file moved again meanwhile: the newest is replaced, and the oldest deleted after it; still no -r1 twice.
+    changes = plan({"flavorName": "b3-32"}, live=live, lifecycle=allowed).changes
+    assert [(c.kind, c.pool_id) for c in changes] == [
+        (PoolChangeKind.REPLACE, "id-workers-r1"), (PoolChangeKind.FINISH, "id-workers"),
+    ]  # fmt: skip
+    assert changes[0].body["name"] == "workers-r2"

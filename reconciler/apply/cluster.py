@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.node_pools import check_pool_targets, send_pool_step
+from reconciler.apply.node_pools import check_pool_targets, send_pool_step, stopped_account
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere, LockLost
 from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
@@ -84,6 +84,8 @@ def apply_change(
             all_sent = len(session.records) == len(change.steps)
             why = "stopped while verifying them" if all_sent else "stopped before they were sent and verified"
             return outcome("interrupted", created_but(session, why))
+        if session.records and any(step.kind in POOL_KINDS for step in change.steps):
+            return outcome("interrupted", stopped_account(session))
         if session.records:
             return outcome("interrupted", "stopped while waiting: what was sent goes on, but is not verified")
         return outcome("skipped", "stopped before anything was sent")
@@ -173,16 +175,21 @@ def _execute(session: ClusterSession) -> ClusterObject | None:
         session.say(f"--no-wait: waiting all the same for the {first}, then for each request after it")
     for index, step in enumerate(change.steps):
         if session.stop.is_set():
+            session.stopped_at = (index, False)
             raise Interrupted()
         if index and first is StepKind.CREATE:  # done to the new cluster, whose id the create answered
             step = replace(step, target=step.target.with_id(session.known_id))
         session.say(sending(step, index, len(kinds)))
+        sent_before = len(session.records)
         try:
             _send(session, step, index, cluster)
             if session.options.wait or follows:
                 cluster = session.wait_ready(after_change=True)
                 if step.kind is StepKind.RESET:
                     cluster = _after_the_reset(session, step, cluster)
+        except Interrupted:
+            session.stopped_at = (index, len(session.records) > sent_before)
+            raise
         except ClusterFailed as exc:
             if session.created and len(kinds) > 1:
                 raise ClusterFailed(created_but(session, exc.reason, first=max(index, 1)), exc.mismatches) from None

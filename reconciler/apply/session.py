@@ -58,6 +58,9 @@ class ClusterSession:
     records: list[RequestRecord] = field(default_factory=list)
     created: bool = False  # this apply created the cluster: it may answer 404 for a while
     watch: "ProjectWatch | None" = None  # the run's: polls shared by project (None: a GET per poll)
+    pool_names: dict[str, str] = field(default_factory=dict)  # pool id -> name, as read before the pool steps
+    # Where a stop (Ctrl-C, SIGTERM) came: (the index of the step under way, whether its request was sent).
+    stopped_at: tuple[int, bool] | None = None
 
     @property
     def project(self) -> str:

@@ -273,7 +273,7 @@ def find_unmanaged(
 
 def find_unmanaged_pools(view: LiveView, declared: list[DesiredCluster]) -> list[UnmanagedPool]:
     """The live pools of the declared clusters (those whose pools were read) that no file's pool stands for."""
-    from reconciler.plan.node_pools import matching_pool
+    from reconciler.plan.node_pools import generations
 
     found = []
     for cluster in declared:
@@ -281,7 +281,12 @@ def find_unmanaged_pools(view: LiveView, declared: list[DesiredCluster]) -> list
         live = result.found if result else None
         if live is None or live.node_pools is None:
             continue
-        owned = {id(matching_pool(pool.name, live.node_pools)) for pool in cluster.node_pools}
+        declared_names = frozenset(pool.name for pool in cluster.node_pools)
+        owned = {
+            id(member)
+            for pool in cluster.node_pools
+            for _, member in generations(pool.name, live.node_pools, declared_names)
+        }
         found += [
             UnmanagedPool(
                 cluster.project,

@@ -12,7 +12,9 @@ flavors it offers. Only the pools the file declares are looked at; a live pool i
   pool: a new pool (named after the old one, `NAME-rN`), then the old one deleted; only with
   lifecycle.allowPoolReplace, else an error for the cluster.
 - `delete: true` deletes the live pool, only with lifecycle.allowPoolDelete, else an error.
-A pool `NAME` matches the live pool named NAME, or else the newest replacement `NAME-rN` ovhkube made of it.
+A pool `NAME` stands for its generations live: the pool named NAME and the replacements `NAME-rN` ovhkube made of
+it, the newest being the pool. An older one still live is what a replacement stopped before its end left: its delete
+is planned (with lifecycle.allowPoolReplace), never a third pool.
 """
 
 import copy
@@ -40,6 +42,7 @@ class PoolChangeKind(StrEnum):
     UPDATE = "pool_update"
     DELETE = "pool_delete"
     REPLACE = "pool_replace"  # create the new pool, wait for its nodes, then delete the old one
+    FINISH = "pool_finish_replace"  # an earlier replacement's old pool, still live: deleted once the new one is READY
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class PoolChange:
     pool_id: str | None = None  # the live pool changed or deleted (replace: the old one)
     body: dict | None = None  # create (and replace): the creation body; update: the PUT body
     diff: tuple[tuple[str, Any, Any], ...] = ()  # (path below nodePools, before, after)
+    replacement: str | None = None  # FINISH: the live pool that replaced the one deleted
 
 
 @dataclass(frozen=True)
@@ -67,21 +71,31 @@ class _Found:
     refused: list[str] = field(default_factory=list)
 
 
-def matching_pool(name: str, live: list[dict]) -> dict | None:
-    """The live pool a file's pool `name` stands for: its namesake, or else its newest replacement."""
-    by_name = {pool.get("name"): pool for pool in live}
-    if name in by_name:
-        return by_name[name]
+def generations(name: str, live: list[dict], declared: frozenset[str] = frozenset()) -> list[tuple[int, dict]]:
+    """The live pools that stand for the file's pool `name`, oldest first: its namesake (0), then each replacement
+    `NAME-rN` ovhkube made of it (N). A pool the files declare under its own name is its own, never a replacement."""
     pattern = re.compile(re.escape(name) + r"-r([0-9]+)")
-    generations = [(int(m.group(1)), pool) for pool in live if (m := pattern.fullmatch(str(pool.get("name"))))]
-    return max(generations, key=lambda item: item[0])[1] if generations else None
+    found = []
+    for pool in live:
+        pool_name = str(pool.get("name"))
+        if pool_name == name:
+            found.append((0, pool))
+        elif (m := pattern.fullmatch(pool_name)) and pool_name not in declared:
+            found.append((int(m.group(1)), pool))
+    return sorted(found, key=lambda item: item[0])
 
 
-def replacement_name(name: str, live: list[dict]) -> str:
-    """`NAME-rN`, N one above the newest replacement of NAME live (names are unique in a cluster)."""
-    pattern = re.compile(re.escape(name) + r"-r([0-9]+)")
-    taken = [int(m.group(1)) for pool in live if (m := pattern.fullmatch(str(pool.get("name"))))]
-    return f"{name}-r{max(taken, default=0) + 1}"
+def matching_pool(name: str, live: list[dict], declared: frozenset[str] = frozenset()) -> dict | None:
+    """The live pool a file's pool `name` stands for: its newest generation. A replacement stopped before the old
+    pool was deleted leaves both live: the new one is the pool, the old one what is left to delete."""
+    found = generations(name, live, declared)
+    return found[-1][1] if found else None
+
+
+def replacement_name(name: str, live: list[dict], declared: frozenset[str] = frozenset()) -> str:
+    """`NAME-rN`, N one above the newest generation of NAME live (names are unique in a cluster)."""
+    found = generations(name, live, declared)
+    return f"{name}-r{(found[-1][0] if found else 0) + 1}"
 
 
 # --- comparison by meaning --------------------------------------------------------------------------------
@@ -169,14 +183,19 @@ def plan_pools(
 ) -> PoolPlan:
     """What the file's pools change in this cluster; `flavors`: the cluster's (None: not read)."""
     found = _Found()
+    declared = frozenset(pool.name for pool in desired)
     for pool in desired:
-        current = matching_pool(pool.name, live)
+        family = [member for _, member in generations(pool.name, live, declared)]
         if pool.delete:
-            _plan_delete(pool, current, lifecycle, found)
-        elif current is None:
+            for member in reversed(family):  # the newest first: an older one never waits for a newer one going
+                _plan_delete(pool, member, lifecycle, found)
+        elif not family:
             _plan_create(pool, flavors, found)
         else:
-            _plan_existing(pool, current, live, lifecycle, flavors, found)
+            current = family[-1]
+            _plan_existing(pool, current, live, lifecycle, flavors, found, declared)
+            older = [member for member in family[:-1] if member.get("status") != "DELETING"]
+            _plan_finish(pool, current, older, lifecycle, found)
     return PoolPlan(tuple(found.changes), tuple(found.errors), tuple(found.warnings), tuple(found.refused))
 
 
@@ -187,10 +206,12 @@ def _flavor_error(pool: DesiredPool, flavors: frozenset[str] | None) -> str | No
     return f'nodePools.{pool.name}.flavorName: "{flavor}" is not a flavor this cluster offers'
 
 
-def _plan_delete(pool: DesiredPool, current: dict | None, lifecycle: Lifecycle, found: _Found) -> None:
-    if current is None:
+def _plan_delete(pool: DesiredPool, current: dict, lifecycle: Lifecycle, found: _Found) -> None:
+    if current.get("status") == "DELETING":  # sent already (an apply stopped while waiting for it)
         return
     if not lifecycle.allow_pool_delete:
+        if found.refused and found.refused[-1].startswith(f"nodePools.{pool.name}: delete"):
+            return  # said once for all of its generations
         found.refused.append(
             f"nodePools.{pool.name}: delete: true deletes the pool and its nodes; "
             "it needs lifecycle.allowPoolDelete: true"
@@ -221,6 +242,7 @@ def _plan_existing(
     lifecycle: Lifecycle,
     flavors: frozenset[str] | None,
     found: _Found,
+    declared: frozenset[str],
 ) -> None:
     written = pool.fields
     prefix = f"nodePools.{pool.name}."
@@ -230,7 +252,7 @@ def _plan_existing(
         if name in written and _live_scalar(current, name) != _written_scalar(written, name)
     ]
     if fixed:
-        _plan_replace(pool, current, live, lifecycle, flavors, tuple(fixed), found)
+        _plan_replace(pool, current, live, lifecycle, flavors, tuple(fixed), found, declared)
         return
     body: dict[str, Any] = {}
     diff: list[tuple[str, Any, Any]] = []
@@ -278,6 +300,7 @@ def _plan_replace(
     flavors: frozenset[str] | None,
     fixed: tuple[tuple[str, Any, Any], ...],
     found: _Found,
+    declared: frozenset[str],
 ) -> None:
     named = ", ".join(f"{path.rsplit('.', 1)[1]} {before} -> {after}" for path, before, after in fixed)
     if not lifecycle.allow_pool_replace:
@@ -298,8 +321,26 @@ def _plan_replace(
     fields["template"] = current.get("template") or EMPTY_TEMPLATE
     fields |= pool.fields
     fields["template"] = whole_template(current.get("template"), pool.fields.get("template") or {})
-    body = creation_body(replacement_name(pool.name, live), {k: v for k, v in fields.items() if v is not None})
+    name = replacement_name(pool.name, live, declared)
+    body = creation_body(name, {key: value for key, value in fields.items() if value is not None})
     found.changes.append(PoolChange(PoolChangeKind.REPLACE, pool.name, current.get("id"), body, fixed))
+
+
+def _plan_finish(pool: DesiredPool, current: dict, older: list[dict], lifecycle: Lifecycle, found: _Found) -> None:
+    """An earlier replacement stopped before its end (Ctrl-C, a killed runner) left the old pool live beside the new:
+    what is left of it is the old pool's delete, once the new one is READY; never a third pool."""
+    for old in older:
+        if not lifecycle.allow_pool_replace:
+            found.refused.append(
+                f"nodePools.{pool.name}: the old pool {old.get('name')} is still live beside its replacement "
+                f"{current.get('name')} (a replacement stopped before its end); deleting it needs "
+                "lifecycle.allowPoolReplace: true"
+            )
+            continue
+        diff = ((f"nodePools.{pool.name}", old.get("name"), None),)
+        found.changes.append(
+            PoolChange(PoolChangeKind.FINISH, pool.name, old.get("id"), None, diff, replacement=current.get("name"))
+        )
 
 
 def needs_flavors(desired: tuple[DesiredPool, ...], live: list[dict]) -> bool:
@@ -307,7 +348,7 @@ def needs_flavors(desired: tuple[DesiredPool, ...], live: list[dict]) -> bool:
     then, to refuse a typo before any request."""
     for pool in desired:
         flavor = pool.fields.get("flavorName")
-        current = matching_pool(pool.name, live)
+        current = matching_pool(pool.name, live, frozenset(p.name for p in desired))
         if not pool.delete and flavor is not None and (current is None or current.get("flavor") != flavor):
             return True
     return False
@@ -323,7 +364,7 @@ def pool_steps(target: ClusterTarget, changes: tuple[PoolChange, ...]) -> list[S
             steps.append(Step(StepKind.POOL_CREATE, new, change.body))
         elif change.kind is PoolChangeKind.UPDATE:
             steps.append(Step(StepKind.POOL_UPDATE, here, change.body))
-        elif change.kind is PoolChangeKind.DELETE:
+        elif change.kind in (PoolChangeKind.DELETE, PoolChangeKind.FINISH):
             steps.append(Step(StepKind.POOL_DELETE, here))
         else:
             steps += [Step(StepKind.POOL_CREATE, new, change.body), Step(StepKind.POOL_DELETE, here)]
@@ -346,6 +387,12 @@ def pool_notices(changes: tuple[PoolChange, ...], live: list[dict]) -> list[str]
                 "the old pool "
                 f"{old.get('name')} ({old.get('flavor')}, {nodes} node(s)) is DELETED and its pods evicted; until "
                 f"then both run: {_overlap(body.get('desiredNodes'), nodes)} node(s) of this pool at once"
+            )
+        elif change.kind is PoolChangeKind.FINISH:
+            notices.append(
+                f"{POOL_NOTICE}{change.name}: the replacement {change.replacement} is live; the old pool "
+                f"{old.get('name')} ({old.get('flavor')}, {nodes} node(s)) WILL BE DELETED once the nodes of "
+                f"{change.replacement} are READY, and its pods evicted (an earlier replacement stopped before its end)"
             )
         elif change.kind is PoolChangeKind.DELETE:
             notices.append(
