@@ -314,3 +314,93 @@ def test_a_lock_of_unknown_age_is_never_broken(monkeypatch, date, breaks):
         with pytest.raises(LockRefused, match="another apply holds the lock .*: ci, pid 4242 on runner-2"):
             lock.acquire(timeout=0)
         assert [put for put in store.puts if "IfMatch" in put] == []
+
+
+def test_a_takeover_between_renewals_is_seen_before_the_next_write_and_in_the_json_account(sandbox_factory, tmp_path):
+    """The lock broken as stale by another runner while this one still runs (paused past its expiry, say): the next
+    write looks at the store first and is not sent, long before the next renewal would have noticed."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = "http://{}:{}".format(*server.get_host_and_port())
+    boto3.client("s3", endpoint_url=endpoint, **_keys()).create_bucket(Bucket=BUCKET)
+    sandbox = sandbox_factory(transition_seconds=3)
+    seed(sandbox, live(1, "alpha"), live(2, "beta"), live(3, "gamma"))
+    fleet = write_fleet(tmp_path, *(wanted(name, kubeProxy=IPTABLES_60S) for name in ("alpha", "beta", "gamma")))
+    key = f"takeover/{uuid.uuid4().hex}.lock"
+    lock = f"s3://{BUCKET}/{key}"
+    # Renewed every 100 s: only the look before each write can see the takeover within this test.
+    args = ("apply", fleet, "--auto-approve", "--lock", lock, "--lock-expiry", "300s", "--clusters-at-once", "1")
+    runner = start([*args, "--format", "json"], env_for(sandbox, endpoint), tmp_path / "runner")
+    try:
+        while not _writes(sandbox):  # alpha's PUT is sent: it is busy for 3 s, beta and gamma wait their turn
+            assert runner.poll() is None, runner.stderr.read()
+            time.sleep(0.05)
+        s3 = boto3.client("s3", endpoint_url=endpoint, **_keys())
+        s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(OTHER_HOLDER).encode())
+        taken_at = time.monotonic()
+        code = runner.wait(timeout=120)
+        took = time.monotonic() - taken_at
+        out, err = runner.stdout.read(), runner.stderr.read()
+    finally:
+        runner.kill()
+        server.stop()
+
+    assert code == 1, err
+    assert took < 60, took  # well before the first renewal (100 s)
+    assert len(_writes(sandbox)) == 1  # alpha's only
+    lost = f"the apply lock {lock} was taken over during this apply by ci, pid 4242 on runner-2"
+    assert f"error: {lost}" in err
+    account = json.loads(out)
+    assert account["lock_lost"].startswith(lost)
+    assert (
+        "nothing was sent after that: 1 cluster changed before it, 2 not started (beta, gamma)" in account["lock_lost"]
+    )
+    results = {c["cluster"]["name"]: (c["result"], c["reason"]) for c in account["clusters"]}
+    assert results["alpha"][0] == "done" and results["beta"][0] == "skipped"
+    assert results["beta"][1].startswith(f"not sent: {lost}")
+    assert "Traceback" not in err
+
+
+def test_an_apply_that_keeps_its_lock_says_so_in_the_json_account(sandbox_factory, s3_endpoint, tmp_path):
+    sandbox = sandbox_factory()
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+    args = ("apply", fleet, "--auto-approve", "--lock", LOCK, "--format", "json")
+
+    result = subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, env=env_for(sandbox, s3_endpoint))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["lock_lost"] is None
+    assert lock_object(s3_endpoint) is None
+
+
+class _Unreachable:
+    def head_object(self, **request: object) -> dict:
+        from botocore.exceptions import EndpointConnectionError
+
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9/ovhkube-locks")
+
+
+@pytest.mark.parametrize(("renewed_ago", "lost"), [(10.0, False), (130.0, True)])
+def test_a_store_that_cannot_be_asked_before_a_write_stops_it_only_once_the_lock_may_have_expired(
+    monkeypatch, renewed_ago, lost
+):
+    from reconciler.apply.lock import HeldLock
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    notes: list[str] = []
+    lock = S3Lock(parse_s3_url(LOCK), 120.0, notes.append)
+    lock.s3, lock.written_at = _Unreachable(), time.monotonic() - renewed_ago
+    held = HeldLock(lock.confirm)
+
+    reasons = [held.confirm(), held.confirm()]
+
+    if lost:
+        assert reasons[0] == reasons[1] and reasons[0].startswith(
+            f"the apply lock {LOCK} could not be confirmed before a write, and it expired since it was last renewed"
+        )
+    else:
+        assert reasons == [None, None]
+        (note,) = notes  # said once, not before every write
+        assert note.startswith(f"warning: could not look at the lock {LOCK} before a write (")
+        assert note.endswith("it was renewed 10s ago, within its expiry")

@@ -29,11 +29,13 @@ DEFAULT_S3_EXPIRY = 120.0
 
 class HeldLock:
     """The lock as this apply holds it: `lost` says why it is no longer this apply's (None while it is). Set by the
-    S3 lock's renewal; read before every write, so that nothing is sent once another runner may hold it."""
+    S3 lock's renewal, or by `confirm` (the S3 lock looked at in the store), which runs before every write: nothing
+    is sent once another runner may hold it."""
 
-    def __init__(self) -> None:
+    def __init__(self, confirm: Callable[["HeldLock"], None] | None = None) -> None:
         self._guard = threading.Lock()
         self._lost: str | None = None
+        self._confirm = confirm  # None: a kernel lock, which cannot be taken over while this process runs
 
     @property
     def lost(self) -> str | None:
@@ -43,6 +45,13 @@ class HeldLock:
     def lose(self, why: str) -> None:
         with self._guard:
             self._lost = self._lost or why
+
+    def confirm(self) -> str | None:
+        """Right before a write: why the lock is no longer this apply's, looking at the store now (None: still ours).
+        A runner may have broken it as stale while this one was paused, before the next renewal would notice."""
+        if self.lost is None and self._confirm is not None:
+            self._confirm(self)
+        return self.lost
 
 
 class LockBusy(UserError):

@@ -71,6 +71,7 @@ class ApplyReport:
     interrupted: bool = False
     terminated: bool = False  # interrupted by SIGTERM (exit 143), not Ctrl-C (130)
     waited: bool = True
+    lock_lost: str | None = None  # the lock was lost mid-apply: what went out before, and that nothing went after
 
     def count(self, result: str, action: Action | None = None) -> int:
         return sum(1 for o in self.outcomes if o.result == result and action in (None, o.change.action))
@@ -100,6 +101,7 @@ class ApplyReport:
             "interrupted": self.interrupted,
             "terminated": self.terminated,
             "waited_and_verified": self.waited,
+            "lock_lost": self.lock_lost,
             "summary": self.summary,
             "clusters": [outcome.to_dict() for outcome in self.outcomes],
         }

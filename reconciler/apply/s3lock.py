@@ -141,6 +141,9 @@ class S3Lock:
             raise self._refused(exc) from None
         self.etag = ""
         self.written_at = 0.0  # monotonic time our last successful write was sent: it expires `expiry` after
+        # A renewal and a confirmation never overlap: one changes the ETag the other compares with.
+        self._writing = threading.Lock()
+        self._unconfirmed_said = False
 
     def _refused(self, exc: BotoCoreError | ClientError) -> LockRefused:
         return LockRefused(f"cannot take the apply lock {self.location.url}: {_reason(exc)}. Nothing was changed")
@@ -231,9 +234,42 @@ class S3Lock:
         )
         return True
 
+    def confirm(self, held: HeldLock) -> None:
+        """Before a write: the object is still the one this apply last wrote (its ETag, read now). Another runner
+        that broke it as stale (this one paused past its expiry, a store that lost it) has written its own; `held`
+        is then lost. A store that cannot answer loses it only once it would have expired since our last write."""
+        with self._writing:
+            try:
+                answer = self.s3.head_object(Bucket=self.location.bucket, Key=self.location.key)
+            except (BotoCoreError, ClientError) as exc:
+                if _code(exc) in ("NoSuchKey", "404", "NotFound"):
+                    held.lose(
+                        f"the apply lock {self.location.url} was taken over during this apply by {self._holder_now()}"
+                    )
+                elif time.monotonic() >= self.written_at + self.expiry:
+                    held.lose(
+                        f"the apply lock {self.location.url} could not be confirmed before a write, and it expired "
+                        f"since it was last renewed ({_reason(exc)}): another runner may hold it now"
+                    )
+                elif not self._unconfirmed_said:
+                    self._unconfirmed_said = True
+                    self.note(
+                        f"warning: could not look at the lock {self.location.url} before a write ({_reason(exc)}); "
+                        f"it was renewed {time.monotonic() - self.written_at:.0f}s ago, within its expiry"
+                    )
+                return
+            if str(answer.get("ETag", "")) != self.etag:
+                held.lose(
+                    f"the apply lock {self.location.url} was taken over during this apply by {self._holder_now()}"
+                )
+
     def renew(self, held: HeldLock) -> None:
         """Rewrite the object (a new Last-Modified). `held` is lost once someone else has the object, or once the
         next try would come after it expired."""
+        with self._writing:
+            self._renew(held)
+
+    def _renew(self, held: HeldLock) -> None:
         try:
             self.etag = self._put(IfMatch=self.etag)
         except (BotoCoreError, ClientError) as exc:
@@ -294,7 +330,7 @@ def s3_lock(url: str, timeout: float, expiry: float, note: Callable[[str], None]
         raise UserError("--lock-expiry: at least 1s (the holder renews the lock every third of it)")
     lock = S3Lock(parse_s3_url(url), expiry, note)
     lock.acquire(timeout)
-    held = HeldLock()
+    held = HeldLock(lock.confirm)
     done = threading.Event()
 
     def keep_renewing() -> None:

@@ -79,7 +79,7 @@ class ClusterSession:
     def call(self, step: Step) -> Any:
         """Send one of the plan's steps exactly as written, and keep it with its answer for the report; nothing once
         the apply lock is lost (another runner may be applying)."""
-        lost = self.options.lock.lost if self.options.lock else None
+        lost = self.options.lock.confirm() if self.options.lock else None
         if lost:
             raise LockLost(f"not sent: {lost}")
         method, path = step.method, step.path

@@ -161,29 +161,33 @@ def apply(
         # The signal came once the work was over (closing the session, releasing the lock): the account of what
         # was done is still printed, and the exit says how the run was stopped.
         report.interrupted, report.terminated = True, isinstance(exc, Terminated)
+    lost = options.lock.lost if options.lock else None
+    if lost:
+        report.lock_lost = _lock_lost_line(lost, report)
     _print_report(report, fmt)
     _say_one_cause(report, settings)
     _say_moved(moved, settings)
-    if options.lock and options.lock.lost:
-        _say_lock_lost(options.lock.lost, report, settings)
+    if report.lock_lost:
+        from reconciler.commands.console import err
+
+        err(f"error: {report.lock_lost}", settings)
         return ExitCode.ERROR
     if report.interrupted:
         return ExitCode.TERMINATED if report.terminated else ExitCode.INTERRUPTED
     return ExitCode.OK if report.ok else ExitCode.ERROR
 
 
-def _say_lock_lost(lost: str, report, settings) -> None:
-    """The lock was lost mid-apply: which requests went out before, which clusters were never started."""
-    from reconciler.commands.console import err
+def _lock_lost_line(lost: str, report) -> str:
+    """The lock was lost mid-apply: which requests went out before, which clusters were never started (stderr's
+    error line, and the JSON account's `lock_lost`)."""
     from reconciler.escape import capped, one_line
 
     changed = sum(1 for outcome in report.outcomes if outcome.requests)
     not_started = [one_line(o.change.cluster.name) for o in report.outcomes if o.result == "skipped"]
     names = f" ({capped(', '.join(not_started), 300)})" if not_started else ""
-    err(
-        f"error: {lost}; nothing was sent after that: {changed} cluster{'s' if changed != 1 else ''} changed before "
-        f"it, {len(not_started)} not started{names}. Plan again once the other apply is over",
-        settings,
+    return (
+        f"{lost}; nothing was sent after that: {changed} cluster{'s' if changed != 1 else ''} changed before "
+        f"it, {len(not_started)} not started{names}. Plan again once the other apply is over"
     )
 
 
