@@ -49,3 +49,38 @@ def test_a_canadian_service_account_gets_canadian_resources_and_a_bad_urn_is_one
     bad = run_ovhkube("access-rules", "--iam-policy", "--identity", "EU.0f0f0f0f")
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1
     assert "a service account's URN is urn:v1:eu:identity:credential:ACCOUNT/oauth2-CLIENT_ID" in bad.stderr
+
+
+def test_a_service_account_with_the_policy_may_make_every_call_plan_and_apply_make(sandbox, run_ovhkube, tmp_path):
+    """Each call plan (text: the project's description too) and apply send, named by its IAM action as the sandbox
+    takes it from the API's description, is allowed by the policy printed for that command."""
+    from apply_helpers import IPTABLES_60S, live, seed, wanted, write_fleet
+    from apply_helpers import PROJECT as PROJECT_ID
+
+    seed(sandbox, live(1, "alpha"))
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+
+    def actions_of_calls() -> set[str]:
+        calls = [(e["method"], e["path"].removeprefix("/1.0")) for e in sandbox.requests()]
+        actions = set()
+        for method, path in calls:
+            if path.startswith("/auth/"):
+                continue  # the clock, unsigned
+            actions |= set(PROJECT_IAM if PROJECT_PATH.fullmatch(path) else contract().operation(method, path).iam)
+        return actions
+
+    def policy(*flags: str) -> set[str]:
+        printed = run_ovhkube("access-rules", "--iam-policy", *flags, "--project", PROJECT_ID, "--identity", IDENTITY)
+        return {allowed["action"] for allowed in json.loads(printed.stdout)["permissions"]["allow"]}
+
+    sandbox.forget_requests()
+    assert run_ovhkube("plan", fleet, env=sandbox.env()).returncode == 0
+    assert ("GET", f"/cloud/project/{PROJECT_ID}") in [(e["method"], e["path"]) for e in sandbox.requests()]
+    planned = actions_of_calls()
+    sandbox.forget_requests()
+    assert run_ovhkube("apply", fleet, "--auto-approve", env=sandbox.env()).returncode == 0
+    applied = actions_of_calls()
+
+    assert "publicCloudProject:apiovh:get" in planned  # the project's description, which plans show
+    assert planned <= policy("--read-only") and applied <= policy()
+    assert "publicCloudProject:apiovh:kube/customization/edit" in applied - policy("--read-only")
