@@ -180,7 +180,7 @@ def test_a_flavor_change_is_refused_without_the_flag_and_replaces_new_before_old
     planned = run_ovhkube("plan", path, env=sandbox.env())
     assert planned.returncode == 0, planned.stderr
     assert "!!! NODE POOL workers WILL BE REPLACED: a new pool workers-r1 (b3-16, 2 node(s))" in planned.stdout
-    assert "until then both run: 4 node(s) of this pool at once !!!" in planned.stdout
+    assert "until then both run: 4 node(s) of this pool at once, against 2 now !!!" in planned.stdout
     sandbox.forget_requests()
     result = apply(run_ovhkube, sandbox, path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -302,3 +302,68 @@ def test_a_saved_plan_cannot_be_turned_on_a_pool_the_file_does_not_declare(tmp_p
 
     assert refused.returncode == 1 and "not as ovhkube wrote it" in refused.stdout + refused.stderr, refused.stdout
     assert live_pools(sandbox) == before
+
+
+def test_a_replacement_of_an_autoscaled_pool_starts_at_the_autoscaler_size_and_states_the_overlap(
+    tmp_path, sandbox_factory, run_ovhkube
+):
+    sandbox = sandbox_factory(autoscaler_nodes=4)
+    one_cluster(sandbox, [pool("workers", autoscale=True, minNodes=1, maxNodes=6, desiredNodes=2, status="READY")])
+    assert live_pools(sandbox)["workers"]["desiredNodes"] == 4  # the autoscaler's, not the seed's
+    fields = {"flavorName": "b3-16", "autoscale": True, "desiredNodes": 1}  # 1: only the size a new pool starts at
+    path = with_pools(tmp_path, {"workers": fields}, {"allowPoolReplace": True})
+    planned = run_ovhkube("plan", path, env=sandbox.env())
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert (
+        "NODE POOL workers WILL BE REPLACED: a new pool workers-r1 (b3-16, 4 node(s), then as its autoscaler decides)"
+        in planned.stdout
+    )
+    assert "the old pool workers (b3-8, 4 node(s)) is DELETED" in planned.stdout
+    assert "until then both run: 8 node(s) of this pool at once, against 4 now" in planned.stdout
+    result = apply(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (created,) = [r for r in sandbox.requests() if r["method"] == "POST"]
+    after = live_pools(sandbox)
+    assert sorted(after) == ["workers-r1"]
+    new = after["workers-r1"]
+    assert (new["flavor"], new["minNodes"], new["maxNodes"], new["autoscale"]) == ("b3-16", 1, 6, True)
+    assert created["status"] == 200
+
+
+@pytest.mark.parametrize("before, after", [(False, True), (True, False)])
+def test_monthly_billing_switches_by_a_replacement_new_before_old_never_a_wipe(
+    tmp_path, sandbox_factory, run_ovhkube, before, after
+):
+    sandbox = sandbox_factory(transition_seconds=0.5)
+    one_cluster(sandbox, [pool("workers", monthlyBilled=before, desiredNodes=3, minNodes=1, template=TEMPLATE)])
+    old = live_pools(sandbox)["workers"]
+    refused = run_ovhkube("plan", with_pools(tmp_path, {"workers": {"monthlyBilled": after}}), env=sandbox.env())
+    assert refused.returncode == 1
+    assert f"monthlyBilled {before} -> {after} cannot change in place" in refused.stdout
+    path = with_pools(tmp_path, {"workers": {"monthlyBilled": after}}, {"allowPoolReplace": True})
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", path, "--out", saved, env=sandbox.env()).returncode == 0
+    create, delete = json.loads(saved.read_text())["changes"][0]["requests"]
+    assert (create["kind"], delete["kind"], delete["pool"]) == ("pool_create", "pool_delete", old["id"])
+    # The new pool carries what the live one has: its size, its bounds, its template; only the billing differs.
+    assert create["body"] | {"monthlyBilled": before, "name": "workers", "flavorName": "b3-8"} == {
+        "name": "workers",
+        "flavorName": "b3-8",
+        "antiAffinity": False,
+        "monthlyBilled": before,
+        "availabilityZones": [],
+        "minNodes": 1,
+        "maxNodes": 100,
+        "autoscale": False,
+        "desiredNodes": 3,
+        "attachFloatingIps": {"enabled": False},
+        "autoscaling": old["autoscaling"],
+        "template": TEMPLATE,
+    }
+    result = run_ovhkube("apply", "--plan", saved, env=sandbox.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    writes = [r["method"] for r in sandbox.requests() if r["method"] in ("POST", "PUT", "DELETE")]
+    assert writes == ["POST", "DELETE"]  # never a PUT of monthlyBilled (the API's update body has none)
+    new = live_pools(sandbox)["workers-r1"]
+    assert (new["monthlyBilled"], new["availableNodes"], new["template"]) == (after, 3, TEMPLATE)
+    assert run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env()).returncode == 0

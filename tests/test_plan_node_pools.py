@@ -132,9 +132,51 @@ def test_a_replace_creates_the_next_generation_keeping_every_live_setting_the_fi
         "maxNodes": 100,
         "autoscale": False,
         "desiredNodes": 3,
+        "attachFloatingIps": {"enabled": False},
+        "autoscaling": live_pool()["autoscaling"],
         "template": TEMPLATE,
     }
     assert change.diff == (("nodePools.workers.flavorName", "b3-8", "b3-16"),)
+
+
+AUTOSCALED = {"autoscale": True, "minNodes": 1, "maxNodes": 10, "desiredNodes": 7}  # the autoscaler's 7
+
+
+@pytest.mark.parametrize(
+    "fields, live, pinned, size",
+    [
+        ({}, {}, False, 3),  # the file leaves the size out: the live one
+        ({"desiredNodes": 5}, {}, False, 5),  # managed by the file (no autoscaler): the file's
+        ({"autoscale": True, "desiredNodes": 2}, AUTOSCALED, False, 7),  # the autoscaler's, not a new pool's start
+        ({"desiredNodes": 2}, AUTOSCALED, False, 7),  # autoscale on live, left out of the file
+        ({"autoscale": True, "desiredNodes": 2}, AUTOSCALED, True, 2),  # pinned: the file's
+        ({"minNodes": 5}, {}, False, 5),  # the live size, within the file's bounds
+        ({"maxNodes": 2}, {}, False, 2),
+    ],
+)
+def test_a_replacement_starts_at_the_live_size_where_the_file_does_not_manage_it(fields, live, pinned, size):
+    found = plan(
+        {"flavorName": "b3-16"} | fields,
+        live=[live_pool(**live)],
+        lifecycle=Lifecycle(allow_pool_replace=True),
+        pin_desired_nodes=pinned,
+    )
+    (change,) = found.changes
+    assert change.body["desiredNodes"] == size
+
+
+def test_a_replacement_keeps_the_live_tuning_and_shows_what_else_the_file_changes():
+    live = live_pool(autoscaling={"scaleDownUnneededTimeSeconds": 300, "scaleDownUtilizationThreshold": 0.7})
+    live["attachFloatingIps"] = {"enabled": True}
+    fields = {"flavorName": "b3-16", "autoscaling": {"scaleDownUtilizationThreshold": 0.4}, "maxNodes": 50}
+    (change,) = plan(fields, live=[live], lifecycle=Lifecycle(allow_pool_replace=True)).changes
+    assert change.body["autoscaling"] == {"scaleDownUnneededTimeSeconds": 300, "scaleDownUtilizationThreshold": 0.4}
+    assert change.body["attachFloatingIps"] == {"enabled": True}
+    assert change.diff == (
+        ("nodePools.workers.flavorName", "b3-8", "b3-16"),
+        ("nodePools.workers.maxNodes", 100, 50),
+        ("nodePools.workers.autoscaling.scaleDownUtilizationThreshold", 0.7, 0.4),
+    )
 
 
 def test_a_flavor_the_cluster_does_not_offer_is_an_error_before_any_request():

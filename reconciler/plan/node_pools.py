@@ -251,9 +251,17 @@ def _plan_existing(
         for name in CREATE_ONLY
         if name in written and _live_scalar(current, name) != _written_scalar(written, name)
     ]
+    body, diff = _in_place(pool, current, found)
     if fixed:
-        _plan_replace(pool, current, live, lifecycle, flavors, tuple(fixed), found, declared)
-        return
+        _plan_replace(pool, current, live, lifecycle, flavors, tuple(fixed + diff), found, declared)
+    elif body:
+        found.changes.append(PoolChange(PoolChangeKind.UPDATE, pool.name, current.get("id"), body, tuple(diff)))
+
+
+def _in_place(pool: DesiredPool, current: dict, found: _Found) -> tuple[dict[str, Any], list[tuple[str, Any, Any]]]:
+    """What of the file's fields the API can change in place differs from live: the PUT body, and its diff."""
+    written = pool.fields
+    prefix = f"nodePools.{pool.name}."
     body: dict[str, Any] = {}
     diff: list[tuple[str, Any, Any]] = []
     autoscale = written.get("autoscale", bool(current.get("autoscale")))
@@ -288,8 +296,7 @@ def _plan_existing(
         if template_diff:
             body["template"] = whole_template(current.get("template"), template)
             diff.extend(template_diff)
-    if body:
-        found.changes.append(PoolChange(PoolChangeKind.UPDATE, pool.name, current.get("id"), body, tuple(diff)))
+    return body, diff
 
 
 def _plan_replace(
@@ -298,10 +305,13 @@ def _plan_replace(
     live: list[dict],
     lifecycle: Lifecycle,
     flavors: frozenset[str] | None,
-    fixed: tuple[tuple[str, Any, Any], ...],
+    diff: tuple[tuple[str, Any, Any], ...],
     found: _Found,
     declared: frozenset[str],
 ) -> None:
+    """A new pool (the next generation) with every live setting the file leaves out, the live one's size, then the
+    old one deleted. `diff`: the create-only fields that differ first, then what else the file changes."""
+    fixed = [entry for entry in diff if entry[0].rsplit(".", 1)[1] in CREATE_ONLY]
     named = ", ".join(f"{path.rsplit('.', 1)[1]} {before} -> {after}" for path, before, after in fixed)
     if not lifecycle.allow_pool_replace:
         found.refused.append(
@@ -313,17 +323,35 @@ def _plan_replace(
     if error:
         found.errors.append(error)
         return
-    fields = {"flavorName": current.get("flavor")} | {
-        name: _live_scalar(current, name) for name in ("antiAffinity", "monthlyBilled", "availabilityZones")
-    }
-    fields |= {key: current[key] for key in ("minNodes", "maxNodes", "autoscale") if current.get(key) is not None}
-    fields["desiredNodes"] = current.get("desiredNodes")
-    fields["template"] = current.get("template") or EMPTY_TEMPLATE
-    fields |= pool.fields
-    fields["template"] = whole_template(current.get("template"), pool.fields.get("template") or {})
     name = replacement_name(pool.name, live, declared)
-    body = creation_body(name, {key: value for key, value in fields.items() if value is not None})
-    found.changes.append(PoolChange(PoolChangeKind.REPLACE, pool.name, current.get("id"), body, fixed))
+    body = creation_body(name, replacement_fields(pool, current))
+    found.changes.append(PoolChange(PoolChangeKind.REPLACE, pool.name, current.get("id"), body, diff))
+
+
+def replacement_fields(pool: DesiredPool, current: dict) -> dict[str, Any]:
+    """The new pool of a replacement: the live pool's settings, the file's over them. Its size is the live pool's
+    (what the pods use now) where the file does not manage it: with autoscale on and desiredNodes not pinned, the
+    autoscaler's count, not the size the file gives a new pool; within minNodes..maxNodes."""
+    fields: dict[str, Any] = {"flavorName": current.get("flavor")}
+    fields |= {name: _live_scalar(current, name) for name in ("antiAffinity", "monthlyBilled", "availabilityZones")}
+    fields |= {key: current[key] for key in ("minNodes", "maxNodes", "autoscale") if current.get(key) is not None}
+    if current.get("attachFloatingIps") is not None:
+        fields["attachFloatingIps"] = _live_scalar(current, "attachFloatingIps")
+    live_tuning = current.get("autoscaling") or {}
+    tuning = {key: live_tuning[key] for key in POOL_AUTOSCALING_FIELDS if live_tuning.get(key) is not None}
+    fields |= pool.fields
+    tuning |= pool.fields.get("autoscaling") or {}
+    if tuning:
+        fields["autoscaling"] = tuning
+    fields["template"] = whole_template(current.get("template"), pool.fields.get("template") or {})
+    autoscaler_owns = fields.get("autoscale") and not pool.pin_desired_nodes
+    if ("desiredNodes" not in pool.fields or autoscaler_owns) and current.get("desiredNodes") is not None:
+        fields["desiredNodes"] = current["desiredNodes"]
+    low, high, size = fields.get("minNodes"), fields.get("maxNodes"), fields.get("desiredNodes")
+    if isinstance(size, int):
+        size = max(size, low) if isinstance(low, int) else size
+        fields["desiredNodes"] = min(size, high) if isinstance(high, int) else size
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _plan_finish(pool: DesiredPool, current: dict, older: list[dict], lifecycle: Lifecycle, found: _Found) -> None:
@@ -381,12 +409,13 @@ def pool_notices(changes: tuple[PoolChange, ...], live: list[dict]) -> list[str]
         nodes = old.get("currentNodes", old.get("desiredNodes"))
         if change.kind is PoolChangeKind.REPLACE:
             body = change.body or {}
+            size = body.get("desiredNodes")
+            scaled = ", then as its autoscaler decides" if body.get("autoscale") else ""
             notices.append(
                 f"{POOL_NOTICE}{change.name} WILL BE REPLACED: a new pool {body.get('name')} "
-                f"({body.get('flavorName')}, {body.get('desiredNodes')} node(s)) is created; once its nodes are READY, "
-                "the old pool "
-                f"{old.get('name')} ({old.get('flavor')}, {nodes} node(s)) is DELETED and its pods evicted; until "
-                f"then both run: {_overlap(body.get('desiredNodes'), nodes)} node(s) of this pool at once"
+                f"({body.get('flavorName')}, {size} node(s){scaled}) is created; once its nodes are READY, the old "
+                f"pool {old.get('name')} ({old.get('flavor')}, {nodes} node(s)) is DELETED and its pods evicted; until "
+                f"then both run: {_overlap(size, nodes)} node(s) of this pool at once, against {nodes} now"
             )
         elif change.kind is PoolChangeKind.FINISH:
             notices.append(
