@@ -436,8 +436,10 @@ def test_the_image_runs_the_checkout_s_wheel_as_a_non_root_user():
     text = (REPO / "Dockerfile").read_text()
     stages = re.split(r"^FROM ", text, flags=re.M)[1:]
     final = stages[-1]
-    pinned = re.compile(r"python:3\.12-slim@sha256:[0-9a-f]{64}\b")  # the base image by digest, in both stages
+    pinned = re.compile(r"python:3\.12-slim@(sha256:[0-9a-f]{64})\b")  # the base image by digest, in both stages
     assert all(pinned.match(stage) for stage in stages) and "python -m build --wheel" in stages[0]
+    (digest,) = {pinned.match(stage)[1] for stage in stages}
+    assert f"python:3.12-slim@{digest}" in (REPO / "docs" / "ci.md").read_text()  # the digest the docs say how to check
     assert "COPY --from=build /dist/ /dist/" in final
     assert "pip install --no-cache-dir --constraint /dist/constraints.txt /dist/*.whl" in final  # pinned dependencies
     (user,) = re.findall(r"^USER (\S+)$", final, flags=re.M)
