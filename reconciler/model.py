@@ -162,6 +162,7 @@ class DesiredCluster:
     project: str
     name: str
     source: str  # "FILE:LINE" of the document, for messages and the plan's `source`
+    renamed_from: str | None = None  # metadata.renamedFrom: the former name, renamed in place to `name`
     region: str | None = None
     id: str | None = None
     version: str | None = None
@@ -215,10 +216,14 @@ class ClusterRef:
     name: str
     id: str | None = None
     region: str | None = None
+    renamed_from: str | None = None  # the former name the cluster is found by where none bears `name` yet
 
     @property
     def label(self) -> str:
         return f"{self.name} ({self.project[:8]}…/{self.id or 'new'})"
 
     def to_dict(self) -> dict:
-        return {"project": self.project, "name": self.name, "id": self.id, "region": self.region}
+        ref = {"project": self.project, "name": self.name, "id": self.id, "region": self.region}
+        if self.renamed_from is not None:  # only on a renaming entry, as Terraform's previous_address
+            ref["renamed_from"] = self.renamed_from
+        return ref

@@ -18,6 +18,7 @@ class StepKind(StrEnum):
 
     CREATE = "create"
     RESET = "reset"
+    RENAME = "rename"  # PUT of the cluster itself: the new name, and the update policy it has (never lost)
     PUT_CUSTOMIZATION = "put_customization"
     UPDATE_POLICY = "update_policy"
     IP_RESTRICTIONS = "ip_restrictions"
@@ -74,6 +75,7 @@ Target = ClusterTarget | PoolTarget  # what a step is done to
 _ROUTES: dict[StepKind, tuple[str, str]] = {
     StepKind.CREATE: ("POST", ""),
     StepKind.RESET: ("POST", "/reset"),
+    StepKind.RENAME: ("PUT", ""),
     StepKind.PUT_CUSTOMIZATION: ("PUT", "/customization"),
     StepKind.UPDATE_POLICY: ("PUT", "/updatePolicy"),
     StepKind.IP_RESTRICTIONS: ("PUT", "/" + model.IP_RESTRICTIONS),  # PUT replaces the list (POST would append)

@@ -22,6 +22,7 @@ from apply_helpers import (
 )
 
 from reconciler import __version__
+from reconciler.plan.data import FORMAT_VERSION
 
 
 def three_clusters(sandbox, tmp_path) -> str:
@@ -189,9 +190,9 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
     for path, expected in (
         (future, "(plan format 9); this is ovhkube"),
         (other_version, "the plan was made by ovhkube 0.0.1 (plan format 2)"),
-        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format 5)"),
+        (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format {FORMAT_VERSION})"),
         (format_3, "(plan format 3); this is ovhkube"),
-        (format_3, "(plan format 5): make the plan again with this version"),
+        (format_3, f"(plan format {FORMAT_VERSION}): make the plan again with this version"),
         (broken, "not a plan file"),
         (tmp_path / "missing.json", "cannot read plan file"),
     ):

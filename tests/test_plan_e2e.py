@@ -262,7 +262,7 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
     assert "kube-proxy will be restarted" in text.stdout
     assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset. (0 unchanged)")
     saved = json.loads(out.read_text())
-    assert saved["format_version"] == "5" and saved["changes"][0]["action"] == "update"
+    assert saved["format_version"] == "6" and saved["changes"][0]["action"] == "update"
     assert saved["changes"][0]["reason"] is None  # only an error has a reason
     assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
     assert "### ovhkube plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset." in summary.read_text()
@@ -364,7 +364,8 @@ def test_a_spec_id_or_name_that_picks_the_wrong_clusters_names_the_line_to_edit_
         + document.format("twin")  # line 20: the name of two clusters
     )  # fmt: skip
     errors = [
-        f"{fleet}:7: spec.id {CLUSTER_ID} is the cluster named " + '"alpha", not "beta"',
+        f"{fleet}:7: spec.id {CLUSTER_ID} is the cluster named "
+        + '"alpha", not "beta"; to rename it, write metadata.renamedFrom: "alpha"',
         f"{fleet}:15: spec.id 6f3c1a52-1111-4c1e-9a55-000000000009 is not a cluster of project {PROJECT}",
         f'{fleet}:20: metadata.name "twin" is the name of 2 clusters ({", ".join(twin_ids)}): pin spec.id',
     ]

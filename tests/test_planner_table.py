@@ -151,6 +151,7 @@ def test_a_create_and_what_follows_it_target_the_new_cluster():
 ROUTES = {
     StepKind.CREATE: ("POST", ""),
     StepKind.RESET: ("POST", f"/{ID}/reset"),
+    StepKind.RENAME: ("PUT", f"/{ID}"),
     StepKind.PUT_CUSTOMIZATION: ("PUT", f"/{ID}/customization"),
     StepKind.UPDATE_POLICY: ("PUT", f"/{ID}/updatePolicy"),
     StepKind.IP_RESTRICTIONS: ("PUT", f"/{ID}/ipRestrictions"),

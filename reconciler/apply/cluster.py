@@ -280,6 +280,7 @@ def _after_the_reset(session: ClusterSession, step: Step, cluster: ClusterObject
 SENDING = {
     StepKind.CREATE: "creating the cluster (POST)",
     StepKind.RESET: "resetting the cluster (POST reset: all Kubernetes data is erased)",
+    StepKind.RENAME: "renaming the cluster (PUT: the same cluster, its id kept)",
     StepKind.PUT_CUSTOMIZATION: "updating the customization (PUT)",
     StepKind.UPDATE_POLICY: "setting the update policy (PUT updatePolicy)",
     StepKind.IP_RESTRICTIONS: "setting the API server's IP restrictions (PUT ipRestrictions)",

@@ -170,6 +170,7 @@ def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None
 
 # What a setting step is called in messages ("the API refused the oidc").
 SETTING_NAMES = {
+    StepKind.RENAME: "rename",
     StepKind.PUT_CUSTOMIZATION: "customization",
     StepKind.UPDATE_POLICY: "policy",
     StepKind.IP_RESTRICTIONS: "ipRestrictions",
@@ -238,6 +239,10 @@ def _setting_live(session: ClusterSession, step: Step, before: ClusterObject | N
         return blocks_match(body, session.read().customization)
     if kind is StepKind.UPDATE_POLICY:
         return session.read_object().get("updatePolicy") == body.get("updatePolicy")
+    if kind is StepKind.RENAME:
+        now = session.read_object()
+        policy = body.get("updatePolicy", now.get("updatePolicy"))
+        return now.get("name") == body.get("name") and now.get("updatePolicy") == policy
     if kind is StepKind.IP_RESTRICTIONS:
         return cidr_set(session.read_part(IP_RESTRICTIONS)) == cidr_set(body.get("ips"))
     if kind in OIDC_KINDS:

@@ -351,6 +351,10 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         if plugin in ALWAYS_ENABLED_PLUGINS:
             problem(path, f"{plugin} cannot be disabled: OVHcloud keeps it enabled (only AlwaysPullImages can be off)")
 
+    metadata = _mapping(document.data.get("metadata"))
+    if metadata.get("renamedFrom") is not None and metadata.get("renamedFrom") == metadata.get("name"):
+        problem(("metadata", "renamedFrom"), "is the cluster's name itself: a rename names the former name")
+
     lifecycle = _mapping(spec.get("lifecycle"))
     if lifecycle.get("workerNodesPolicy") and lifecycle.get("allowReset") is not True:
         path = ("spec", "lifecycle", "workerNodesPolicy")
@@ -401,9 +405,11 @@ def duplicate_problems(documents: list[Document]) -> list[Problem]:
     problems: list[Problem] = []
     first_by_name: dict[tuple, Document] = {}
     first_by_id: dict[tuple, Document] = {}
+    renames: list[tuple[Document, tuple]] = []
     for document in documents:
         spec = document.data["spec"]
         name, project, cluster_id = document.data["metadata"]["name"], spec["project"], spec.get("id")
+        former = document.data["metadata"].get("renamedFrom")
         for seen, key, path, what in (
             (first_by_name, (project, name), ("metadata", "name"), f'cluster "{name}" of project {project}'),
             (first_by_id, cluster_id, ("spec", "id"), f"cluster id {cluster_id}"),
@@ -417,6 +423,20 @@ def duplicate_problems(documents: list[Document]) -> list[Problem]:
                 problems.append(Problem(document.file, line, column, dotted(path), message))
             else:
                 seen[key] = document
+        if former is not None:
+            renames.append((document, (project, former)))
+    # A former name that another document declares (or renames from too) would make two documents of one cluster.
+    for index, (document, key) in enumerate(renames):
+        earlier = first_by_name.get(key) or next((d for d, k in renames[:index] if k == key), None)
+        if earlier is not None:
+            path = ("metadata", "renamedFrom")
+            line, column = document.position(path)
+            theirs = "renames from it too" if key not in first_by_name else "declares that name"
+            message = (
+                f'cluster "{key[1]}" of project {key[0]}: {earlier.file}:{earlier.position(("metadata",))[0]} '
+                f"{theirs}; one cluster, one document"
+            )
+            problems.append(Problem(document.file, line, column, dotted(path), message))
     return problems
 
 
@@ -458,6 +478,7 @@ def to_cluster(document: Document) -> DesiredCluster:
         project=spec["project"],
         name=data["metadata"]["name"],
         source=f"{document.file}:{document.line}",
+        renamed_from=data["metadata"].get("renamedFrom"),
         region=spec.get("region"),
         id=spec.get("id"),
         version=spec.get("version"),

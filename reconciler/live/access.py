@@ -22,6 +22,7 @@ READ_RULES = (
 )
 WRITE_RULES = (
     ("POST", KUBE),  # create
+    ("PUT", KUBE + "/*"),  # rename (metadata.renamedFrom), carrying the update policy
     ("PUT", KUBE + "/*/customization"),
     ("POST", KUBE + "/*/reset"),
     ("PUT", KUBE + "/*/updatePolicy"),
@@ -69,6 +70,7 @@ IAM_ACTIONS = {
     ("GET", KUBE + "/*/nodepool/*"): "kube/nodepool/get",
     ("GET", KUBE + "/*/flavors"): "kube/flavors/get",
     ("POST", KUBE): "kube/create",
+    ("PUT", KUBE + "/*"): "kube/edit",
     ("PUT", KUBE + "/*/customization"): "kube/customization/edit",
     ("POST", KUBE + "/*/reset"): "kube/reset",
     ("PUT", KUBE + "/*/updatePolicy"): "kube/updatePolicy",

@@ -266,7 +266,10 @@ def _resolve(
             return LiveResult(error=message, reason=ErrorReason.ID_NOT_FOUND)
         matches = [ref.id]
     else:
+        # Renamed already, or still to rename (metadata.renamedFrom): the new name first, then the former one.
         matches = named.get((ref.project, ref.name), [])
+        if not matches and ref.renamed_from:
+            matches = named.get((ref.project, ref.renamed_from), [])
     if not matches:
         unreadable = [i for i in ids if (ref.project, i) in view.read_errors]
         if unreadable:
@@ -286,7 +289,10 @@ def _resolve(
         message = f"cannot read cluster {matches[0]}: {view.read_errors[key]}"
         return LiveResult(error=message, reason=ErrorReason.READ_FAILED)
     cluster = objects[key]
-    if cluster.get("name") != ref.name:
-        message = f"spec.id {ref.id} is the cluster named {quoted(cluster.get('name'))}, not {quoted(ref.name)}"
+    if cluster.get("name") not in (ref.name, ref.renamed_from):
+        live_name = cluster.get("name")
+        message = f"spec.id {ref.id} is the cluster named {quoted(live_name)}, not {quoted(ref.name)}"
+        if isinstance(live_name, str) and live_name:  # a rename is a reviewed change: the file names the former name
+            message += f"; to rename it, write metadata.renamedFrom: {quoted(live_name)}"
         return LiveResult(error=message, reason=ErrorReason.ID_NAME_MISMATCH)
     return LiveResult(found=LiveCluster.of(cluster))

@@ -42,6 +42,16 @@ class ControlPlane:
 # --- the step builders: the planner makes every step through these, and so does the saved-plan check ---
 
 
+def rename_step(target: ClusterTarget, name: str, policy: str | None) -> Step:
+    """PUT of the cluster itself (cloud.ProjectKubeUpdate: name, updatePolicy, neither required). It carries the
+    update policy the cluster has: whether the API resets a policy left out, as a reset does, is not documented, and
+    a policy silently back to ALWAYS_UPDATE would start upgrades nobody planned."""
+    body = {"name": name}
+    if policy is not None:
+        body["updatePolicy"] = policy
+    return Step(StepKind.RENAME, target, body)
+
+
 def policy_step(target: ClusterTarget, policy: str) -> Step:
     return Step(StepKind.UPDATE_POLICY, target, {"updatePolicy": policy})
 
@@ -70,6 +80,7 @@ def upgrade_step(target: ClusterTarget, strategy: str) -> Step:
 def update_steps(
     target: ClusterTarget,
     *,
+    rename: Step | None = None,
     policy: str | None = None,
     customization: dict | None = None,
     ip_restrictions: list[str] | None = None,
@@ -78,8 +89,9 @@ def update_steps(
 ) -> list[Step]:
     """An update's steps, in an order that cannot fail half-way for a reason known in advance: an updatePolicy that
     leaves NEVER_UPDATE first (the API refuses upgrades under it), one that enters it last; the upgrades after
-    every other change."""
-    steps = []
+    every other change. A rename goes first: its body carries the update policy as read, which is still the
+    cluster's then."""
+    steps = [rename] if rename is not None else []
     if policy is not None and policy != NEVER_UPDATE:
         steps.append(policy_step(target, policy))
     if customization:
@@ -304,6 +316,8 @@ def control_plane_spec(step: Step) -> dict | None:
     body = step.body or {}
     if step.kind is StepKind.UPDATE_POLICY:
         return {"updatePolicy": body.get("updatePolicy")}
+    if step.kind is StepKind.RENAME:
+        return {"updatePolicy": body["updatePolicy"]} if "updatePolicy" in body else {}
     if step.kind is StepKind.IP_RESTRICTIONS:
         return {"ipRestrictions": body.get("ips")}
     if step.kind in (StepKind.OIDC_CREATE, StepKind.OIDC_UPDATE):

@@ -13,8 +13,8 @@ from reconciler.plan.diff import FieldChange
 from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
 
 # Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
-# their request naming the pool's id in `pool`).
-FORMAT_VERSION = "5"
+# their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`).
+FORMAT_VERSION = "6"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 

@@ -32,6 +32,7 @@ from reconciler.plan.control_plane import (
     create_body,
     create_steps,
     oidc_step,
+    rename_step,
     reset_steps,
     update_steps,
     upgrade_strategies,
@@ -80,7 +81,13 @@ CHANGE_FIELDS = {
     "defaults": LIST,
     "ahead": LIST,
 }
-CLUSTER_FIELDS = {"project": STRING, "name": STRING, "id": OPTIONAL_STRING, "region": OPTIONAL_STRING}
+CLUSTER_FIELDS = {
+    "project": STRING,
+    "name": STRING,
+    "id": OPTIONAL_STRING,
+    "region": OPTIONAL_STRING,
+    "renamed_from": OPTIONAL_STRING,  # only on an entry that renames
+}
 REQUEST_FIELDS = {"kind": STRING, "method": STRING, "path": STRING, "body": OPTIONAL_DICT, "pool": OPTIONAL_STRING}
 DIFF_FIELDS = {"path": STRING, "before": ANY, "after": ANY}
 DEFAULTS_FIELDS = {"name": STRING, "source": STRING}  # both required: each ClusterDefaults that selects the cluster
@@ -397,6 +404,11 @@ def _entry_problems(change: Change, stored: list[dict]) -> list[str]:
         reasons.append("a create names an existing cluster id")
     if action in (Action.UPDATE, Action.UPGRADE, Action.RESET) and ref.id is None:
         reasons.append(f"an {action} without the cluster's id")
+    renamed = next((entry for entry in change.diff if entry.path == "name"), None)
+    if renamed is not None and (renamed.before != ref.renamed_from or renamed.after != ref.name):
+        reasons.append("its name change is not from cluster.renamed_from to cluster.name")
+    if renamed is None and ref.renamed_from is not None:
+        reasons.append("cluster.renamed_from on an entry that does not rename")
     if reasons:
         return reasons
     made = [step.to_dict() for step in steps_of_entry(change)]
@@ -413,8 +425,12 @@ def steps_of_entry(change: Change) -> list[Step]:
     diff = {entry.path: entry.after for entry in change.diff}
     if action in (Action.UPDATE, Action.UPGRADE):
         before = {entry.path: entry.before for entry in change.diff}
+        renaming = "name" in diff  # to the entry's name; the policy its PUT carries is a live value (not_as_read)
         return update_steps(
             target,
+            rename=rename_step(target, change.cluster.name, _stored(change, StepKind.RENAME).get("updatePolicy"))
+            if renaming
+            else None,
             policy=diff.get("updatePolicy"),
             customization=_carried_customization(change, diff),
             ip_restrictions=diff.get(IP_RESTRICTIONS),
@@ -731,6 +747,8 @@ def _values_not_read(change: Any, live: Any) -> list[str]:
             wrong += _blocks_not_read(body.get("customization") or {}, live.customization or {}, in_diff)
         elif step.kind is StepKind.PUT_CUSTOMIZATION:
             wrong += _blocks_not_read(body, live.customization or {}, in_diff)
+        elif step.kind is StepKind.RENAME and body.get("updatePolicy") != live.cluster.get("updatePolicy"):
+            wrong.append("updatePolicy")
         elif step.kind in PART_OF_KIND and step.kind is not StepKind.OIDC_DELETE:
             sent[PART_OF_KIND[step.kind]] = body
     ranges = (sent[IP_RESTRICTIONS] or {}).get("ips")

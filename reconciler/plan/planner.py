@@ -34,6 +34,7 @@ from reconciler.plan.control_plane import (
     create_steps,
     parts_needed,
     plan_settings,
+    rename_step,
     reset_steps,
     update_steps,
     version_ahead,
@@ -75,7 +76,7 @@ def _resets(desired: DesiredCluster, cluster: ClusterObject) -> bool:
 
 
 def desired_ref(cluster: DesiredCluster) -> ClusterRef:
-    return ClusterRef(cluster.project, cluster.name, cluster.id, cluster.region)
+    return ClusterRef(cluster.project, cluster.name, cluster.id, cluster.region, cluster.renamed_from)
 
 
 def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
@@ -172,6 +173,11 @@ def _plan_create(desired: DesiredCluster) -> Change:
     if pools:  # created with the cluster, in its body
         body["nodepools"] = [creation_body(pool.name, pool.fields) for pool in pools]
         diff += [FieldChange(f"nodePools.{pool['name']}", None, pool) for pool in body["nodepools"]]
+    if desired.renamed_from:
+        warnings.append(
+            f"no cluster of the project is named {quoted(desired.name)} or {quoted(desired.renamed_from)} "
+            f"(metadata.renamedFrom): a new cluster is created"
+        )
     if not desired.kube_proxy_mode:
         warnings.insert(
             0,
@@ -199,9 +205,13 @@ def _create_fields(body: dict) -> Iterator[tuple[str, Any]]:
 
 def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     cluster = live.cluster
-    ref = ClusterRef(desired.project, desired.name, cluster.get("id"), cluster.get("region"))
+    renames = cluster.get("name") != desired.name  # found by metadata.renamedFrom (live/read.py)
+    former = cluster.get("name") if renames else None
+    ref = ClusterRef(desired.project, desired.name, cluster.get("id"), cluster.get("region"), former)
     live_mode = cluster.get("kubeProxyMode")
     diff = diff_customization(desired.customization, live.customization, desired.customization.keys())
+    if renames:
+        diff.insert(0, FieldChange("name", former, desired.name))
     mode_changes = desired.kube_proxy_mode is not None and desired.kube_proxy_mode != live_mode
     if mode_changes:
         diff.insert(0, FieldChange("kubeProxyMode", live_mode, desired.kube_proxy_mode))
@@ -209,6 +219,11 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     version = desired.version if mode_changes and desired.version else cluster.get("version", "")
     standard = cluster.get("plan") == STANDARD_PLAN
     warnings = _status_warnings(live)
+    if desired.renamed_from and not renames:
+        warnings.append(
+            f"the cluster is named {quoted(desired.name)} already: metadata.renamedFrom "
+            f"({quoted(desired.renamed_from)}) can be removed"
+        )
     if standard:
         warnings += _standard_plan_warnings(desired)
     else:
@@ -253,8 +268,10 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         if settings.error:
             reason, message = settings.error
             return _error(desired, ref, reason, message, live, diff, warnings)
+        target = ClusterTarget.of(ref)
         steps = update_steps(
-            ClusterTarget.of(ref),
+            target,
+            rename=rename_step(target, desired.name, cluster.get("updatePolicy")) if renames else None,
             policy=settings.policy,
             customization=customization_body(desired, live, changed_blocks(diff)) if changed_blocks(diff) else None,
             ip_restrictions=settings.ip_restrictions,
@@ -348,7 +365,7 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     cluster = live.cluster
     customization = customization_body(desired, live, desired.customization)
     body: dict[str, Any] = {
-        "name": cluster.get("name"),
+        "name": desired.name,  # the file's: a rename due (metadata.renamedFrom) is carried by the reset itself
         "kubeProxyMode": desired.kube_proxy_mode,
         "customization": customization,
     }

@@ -8,7 +8,7 @@ from reconciler.escape import html_text, md_code, md_text, one_line, without_use
 from reconciler.model import ClusterRef
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
-from reconciler.plan.data import Action, Change, Plan
+from reconciler.plan.data import CHANGING, Action, Change, Plan
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.groups import Group, is_disruptive, opens_to_the_world, reading_order, set_change
 from reconciler.plan.node_pools import POOL_NOTICE
@@ -117,6 +117,13 @@ def ahead_note(field_change: FieldChange) -> str:
 
 def notes(change: Change) -> list[str]:
     found = [ahead_note(field_change) for field_change in change.ahead]
+    former = change.cluster.renamed_from
+    if former is not None and change.action in CHANGING:
+        how = "by the reset itself (its body carries the name)" if change.action is Action.RESET else "in place (PUT)"
+        found.append(
+            f"renamed from {printable(value(former))} (metadata.renamedFrom) {how}: the same cluster, its id kept; "
+            f"nothing is created or deleted"
+        )
     if change.action in (Action.UPDATE, Action.UPGRADE) and any(
         c.path.startswith("customization.kubeProxy") for c in change.diff
     ):

@@ -9,9 +9,10 @@ and why); a cluster the plan leaves alone that moved since is reported, never a 
 - update and upgrade: the identity; the minor version (an upgrade counts its NEXT_MINOR steps from it; a patch
   release never makes a settings change stale); where it PUTs the customization, the whole of it (the PUT carries
   every block, those it does not change as read: a block changed meanwhile would be put back); the update policy
-  where it upgrades (the API refuses upgrades under NEVER_UPDATE); the patch level and isUpToDate where it asks for
-  LATEST_PATCH; the IP restrictions and OIDC its steps depend on (an OIDC write is a POST, PUT or DELETE by what
-  exists); the node pools where it changes one (plan.planner.only_parts);
+  where it upgrades (the API refuses upgrades under NEVER_UPDATE) or renames (the rename's PUT carries it); the
+  patch level and isUpToDate where it asks for LATEST_PATCH; the IP restrictions and OIDC its steps depend on (an
+  OIDC write is a POST, PUT or DELETE by what exists); the node pools where it changes one
+  (plan.planner.only_parts);
 - noop and error: every field (they send nothing; a move is only reported).
 """
 
@@ -44,7 +45,8 @@ def rests_on(action: Action, steps: list[Step]) -> Rests:
         return Rests(IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET, None, parts, patch=False)
     if action in (Action.UPDATE, Action.UPGRADE):
         upgrades = [(step.body or {}).get("strategy") for step in steps if step.kind is StepKind.UPGRADE]
-        fields = IDENTITY_FIELDS + ("version",) + (("updatePolicy",) if upgrades else ())
+        renames = any(step.kind is StepKind.RENAME for step in steps)  # its body carries the policy as read
+        fields = IDENTITY_FIELDS + ("version",) + (("updatePolicy",) if upgrades or renames else ())
         latest_patch = "LATEST_PATCH" in upgrades
         blocks = None if any(step.kind is StepKind.PUT_CUSTOMIZATION for step in steps) else ()
         return Rests(fields + (("isUpToDate",) if latest_patch else ()), blocks, parts, latest_patch)

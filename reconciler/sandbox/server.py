@@ -43,7 +43,7 @@ PROJECT_IAM = ("publicCloudProject:apiovh:get",)
 # contract (OVHcloud's API description), which gives its IAM action and the shape of its body and answer.
 ROUTES = (
     (re.compile(_KUBE), {"GET": "list_ids", "POST": "create"}),
-    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get"}),
+    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get", "PUT": "put_cluster"}),
     (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
     (
         re.compile(_KUBE + r"/([^/]+)/customization"),
