@@ -114,13 +114,14 @@ def test_a_plan_with_no_change_holds_to_the_schema(sandbox, run_ovhkube, tmp_pat
 
 def full_change() -> Change:
     """A change with every field set, as no single plan needs."""
-    ref = ClusterRef(PROJECT, "alpha", cluster_id(1), "GRA5")
+    ref = ClusterRef(PROJECT, "alpha", cluster_id(1), "GRA5", renamed_from="alpha-old")
     return Change(
         cluster=ref,
         action=Action.ERROR,
         source="f.yaml:1",
         diff=[FieldChange("kubeProxyMode", "iptables", "ipvs", "f.yaml:7", "fleet")],
         steps=[
+            Step(StepKind.RENAME, ClusterTarget(PROJECT, ref.id), {"name": "alpha"}),
             Step(StepKind.RESET, ClusterTarget(PROJECT, ref.id), {"kubeProxyMode": "ipvs"}),
             Step(StepKind.POOL_DELETE, PoolTarget(PROJECT, ref.id, "pool-1"), None),
         ],
