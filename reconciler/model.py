@@ -158,6 +158,28 @@ class DefaultsRef:
 
 
 @dataclass(frozen=True)
+class WaveSpec:
+    """One wave of a Rollout document: the clusters its selector picks (held by each DesiredCluster's `wave`)."""
+
+    name: str
+    max_in_flight: str  # "3" (a count) or "25%" (of the wave's clusters): as written, resolved by plan/waves.py
+    pause_after: float = 0.0  # seconds, once the wave passed its gate, before the next one starts
+    source: str = ""  # "FILE:LINE" of the wave
+
+
+@dataclass(frozen=True)
+class RolloutSpec:
+    """A Rollout document: the order in which disruptive changes reach the fleet (reconciler/files/rollout.py)."""
+
+    name: str
+    source: str  # "FILE:LINE" of the document
+    waves: tuple[WaveSpec, ...]
+    all_changes: bool = False  # `changes: all`: every change waits for its wave, not only the disruptive ones
+    gate_timeout: float = 900.0  # seconds a cluster may take to pass the gate once its change is done
+    gate_api_server: bool = False  # also ask the API server /readyz through a fresh kubeconfig
+
+
+@dataclass(frozen=True)
 class DesiredCluster:
     project: str
     name: str
@@ -178,6 +200,8 @@ class DesiredCluster:
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     defaults: tuple[DefaultsRef, ...] = ()  # the ClusterDefaults documents that select this cluster
     provenance: Provenance | None = field(default=None, compare=False, repr=False)  # None: all from `source`
+    rollout: RolloutSpec | None = None  # the Rollout that orders this cluster's changes, if any
+    wave: str | None = None  # the name of its wave in that rollout
 
     def source_of(self, path: str) -> ValueSource:
         return self.provenance.source_of(path) if self.provenance else ValueSource(self.source)

@@ -2,7 +2,7 @@
 
 - `sandbox_factory(**options)` starts a sandbox in a thread of this process, on a free loopback port, over a state
   file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, busy_writes, busy_class, iam_denied,
-  access_rules_denied,
+  access_rules_denied, failed_upgrades,
   transition_seconds (default 0, so clusters are READY at once), state (a path), expand_lists,
   max_clusters_per_project, reset_status, create_hidden_seconds, show_late_seconds, reset_delay_seconds,
   null_customization, put_replaces_customization (default: $OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION). Every sandbox
@@ -60,6 +60,7 @@ class RunningSandbox:
         busy_class: str = "ServiceOnlyOneModification",
         iam_denied: tuple[str, ...] = (),
         access_rules_denied: tuple[str, ...] = (),
+        failed_upgrades: tuple[str, ...] = (),
         **behaviour,  # the rest of sandbox.clusters.Behaviour: reset_status, show_late_seconds...
     ):
         # The whole suite runs under either reading of a customization PUT: $OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION
@@ -70,7 +71,7 @@ class RunningSandbox:
         self.request_log = self.state.with_suffix(".requests.jsonl")
         faults = FaultOptions(
             latency_ms, error_rate, rate_limit, random_seed, busy_writes=busy_writes, busy_class=busy_class,
-            iam_denied=iam_denied, access_rules_denied=access_rules_denied,
+            iam_denied=iam_denied, access_rules_denied=access_rules_denied, failed_upgrades=failed_upgrades,
         )  # fmt: skip
         self.server = SandboxServer(
             self.state,

@@ -422,7 +422,7 @@ def test_an_unknown_kind_is_one_problem_with_a_suggestion_not_the_cluster_schema
     assert (
         result.stdout.splitlines()
         == [  # was also: selector: unknown field; spec.project: required field is missing
-            f"{tmp_path}/a.yaml:2:7: kind: must be one of: Cluster, ClusterDefaults, Account; got "
+            f"{tmp_path}/a.yaml:2:7: kind: must be one of: Cluster, ClusterDefaults, Account, Rollout; got "
             + '"ClusterDefault" '
             '(did you mean "ClusterDefaults"?)',
             "1 error in 1 file",

@@ -2,7 +2,7 @@
 
 from reconciler.apply.result import ApplyReport, ClusterOutcome
 from reconciler.apply.waiting import format_seconds
-from reconciler.escape import capped, one_line
+from reconciler.escape import capped, one_line, quoted
 from reconciler.indented_json import indented
 from reconciler.plan.render import value
 
@@ -19,6 +19,8 @@ def closing_line(report: ApplyReport) -> str:
         line += f" ({counts['not_planned']} not applied: errors in the plan, --skip-errors)"
     if counts["done_elsewhere"]:
         line += f", {counts['done_elsewhere']} done by someone else"
+    if counts["not_started"]:
+        line += f", {counts['not_started']} not started (the rollout stopped)"
     if report.interrupted:
         stopped = "terminated (SIGTERM)" if report.terminated else "interrupted"
         return f"Apply {stopped}: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."
@@ -54,6 +56,12 @@ def render_text(report: ApplyReport) -> str:
             )
     if any(outcome.mismatches for outcome in shown):
         lines.append("")
+    if report.rollout_stopped:
+        lines.append(
+            f"Rollout {quoted(report.rollout or '')} stopped: {report.rollout_stopped}; nothing later was sent. Once "
+            "the failed cluster is healthy, apply again: what is done plans as no change, and the rollout goes on "
+            "from there."
+        )
     if not report.waited:
         lines.append("Not waited for and not verified (--no-wait): run `ovhkube plan` later to confirm.")
     lines.append(closing_line(report))

@@ -9,7 +9,8 @@ from reconciler.plan.data import Action, Change
 # done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
 # came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop;
 # done_elsewhere: the fresh read before a reset or create found it done by someone else: nothing sent, verified.
-RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewhere")
+# not_started: a rollout stopped (a cluster of its wave or of an earlier one failed) before its wave: nothing sent.
+RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewhere", "not_started")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class ApplyReport:
     terminated: bool = False  # interrupted by SIGTERM (exit 143), not Ctrl-C (130)
     waited: bool = True
     lock_lost: str | None = None  # the lock was lost mid-apply: what went out before, and that nothing went after
+    rollout: str | None = None  # the name of the rollout whose waves this apply went through
+    rollout_stopped: str | None = None  # why that rollout stopped (None: it went through, or none)
 
     def count(self, result: str, action: Action | None = None) -> int:
         return sum(1 for o in self.outcomes if o.result == result and action in (None, o.change.action))
@@ -93,6 +96,7 @@ class ApplyReport:
             "skipped": self.count("skipped"),
             "interrupted": self.count("interrupted"),
             "done_elsewhere": self.count("done_elsewhere"),
+            "not_started": self.count("not_started"),
         }
 
     def to_dict(self) -> dict:
@@ -103,5 +107,8 @@ class ApplyReport:
             "waited_and_verified": self.waited,
             "lock_lost": self.lock_lost,
             "summary": self.summary,
+            "rollout": None
+            if self.rollout is None
+            else {"name": self.rollout, "stopped": self.rollout_stopped is not None, "reason": self.rollout_stopped},
             "clusters": [outcome.to_dict() for outcome in self.outcomes],
         }

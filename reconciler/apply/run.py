@@ -9,6 +9,9 @@ parallelism. Up to `--clusters-at-once` clusters are under way at once; the rest
 Ctrl-C (KeyboardInterrupt in the main thread) stops the start of new clusters and makes the running ones stop
 waiting at their next poll; a request already on the wire finishes. Every cluster still gets an outcome:
 skipped (nothing sent), interrupted (sent, not verified), or what it had reached.
+
+A plan with a rollout (reconciler/plan/waves.py) hands the changes its waves hold to a RolloutRun (apply/rollout.py),
+in a thread of its own that feeds them to the same pool, wave after wave; the other changes start at once.
 """
 
 import queue
@@ -21,15 +24,18 @@ from typing import TYPE_CHECKING, cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
+from reconciler.apply.rollout import RolloutRun
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Terminated
 from reconciler.model import ClusterRef
 from reconciler.plan.data import CHANGING, Change, Plan
+from reconciler.plan.waves import schedule
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
 
 Reporter = Callable[[ClusterRef, str], None]
+ROLLOUT = -1  # the index its thread's future is known by: not a cluster's
 TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only waiting to say what they sent
 
 
@@ -43,6 +49,10 @@ def apply_plan(
     pool = ThreadPoolExecutor(max_workers=under_way, thread_name_prefix="apply")
     futures: dict[Future, int] = {}
     watch = ProjectWatch(api)
+    rolled = schedule(plan)
+    waves = RolloutRun(api, plan, rolled, options, stop, report, watch, pool, outcomes) if rolled else None
+    held = waves.held if waves else set()
+    driver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollout")
     interrupted = terminated = False
     try:  # a signal while clusters are still being handed to the pool is handled as one while they run
         for index, change in enumerate(plan.changes):
@@ -50,10 +60,14 @@ def apply_plan(
             def say(text: str, ref: ClusterRef = change.cluster) -> None:
                 report(ref, text)
 
+            if index in held:  # its wave's turn comes in the rollout's own thread
+                continue
             if change.action in CHANGING:
                 futures[pool.submit(apply_change, api, change, options, stop, say, watch)] = index
             else:  # noop and error entries: nothing to send, an outcome at once
                 outcomes[index] = apply_change(api, change, options, stop, say)
+        if waves:
+            futures[driver.submit(waves.run)] = ROLLOUT
         _collect(futures, outcomes)
     except KeyboardInterrupt as exc:
         interrupted, terminated = True, isinstance(exc, Terminated)
@@ -61,9 +75,12 @@ def apply_plan(
         api.budget.close()  # a request still waiting for its slot is not sent after the account is written
         for future in futures:
             future.cancel()
-        _finish_after_interrupt(futures, outcomes, plan.changes, TERMINATED_GRACE_SECONDS if terminated else None)
+        started = waves.started if waves else set()
+        grace = TERMINATED_GRACE_SECONDS if terminated else None
+        _finish_after_interrupt(futures, outcomes, plan.changes, grace, started)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        driver.shutdown(wait=False, cancel_futures=True)
     # Every entry is filled by now: at once, by _collect, or by _finish_after_interrupt.
     return ApplyReport(
         cast(list[ClusterOutcome], outcomes),
@@ -71,6 +88,8 @@ def apply_plan(
         interrupted=interrupted,
         waited=options.wait,
         terminated=terminated,
+        rollout=plan.rollout.name if waves and plan.rollout else None,
+        rollout_stopped=waves.stopped if waves else None,
     )
 
 
@@ -88,11 +107,17 @@ def _collect(futures: dict[Future, int], outcomes: list) -> None:
                 break
             except queue.Empty:
                 continue
-        outcomes[futures[future]] = future.result()
+        result = future.result()
+        if futures[future] != ROLLOUT:  # the rollout's thread writes its clusters' outcomes itself
+            outcomes[futures[future]] = result
 
 
 def _finish_after_interrupt(
-    futures: dict[Future, int], outcomes: list, changes: list[Change], grace: float | None = None
+    futures: dict[Future, int],
+    outcomes: list,
+    changes: list[Change],
+    grace: float | None = None,
+    rolled: set[int] | frozenset[int] = frozenset(),
 ) -> None:
     """Let the running clusters reach their next stopping point (a wait stops at once; a request on the wire
     finishes); a second Ctrl-C stops waiting for them. After SIGTERM (`grace` seconds): only a moment, for the
@@ -101,14 +126,18 @@ def _finish_after_interrupt(
     deadline = None if grace is None else time.monotonic() + grace
     try:
         for future, index in futures.items():
-            if future.cancelled():
+            if index == ROLLOUT:  # its clusters' outcomes are its own to write; it stops at once
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not future.cancelled():
+                    future.result(timeout=left)
+            elif future.cancelled():
                 outcomes[index] = ClusterOutcome(changes[index], "skipped", f"{signal} before it was started")
             elif outcomes[index] is None:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 outcomes[index] = future.result(timeout=left)
     except (KeyboardInterrupt, FuturesTimeout):
         pass
-    started = set(futures.values())
+    started = set(futures.values()) | set(rolled)
     for index, outcome in enumerate(outcomes):
         if outcome is None and index not in started:
             outcomes[index] = ClusterOutcome(changes[index], "skipped", f"{signal} before it was started")

@@ -317,6 +317,16 @@ def _execute(api, the_plan, options, settings):
         with lock:
             err(f"{one_line(ref.name)}: {capped(one_line(text))}", settings)
 
+    from reconciler.escape import quoted
+    from reconciler.plan.waves import schedule
+
+    rollout = schedule(the_plan)
+    if rollout and rollout.rolls and not options.wait:
+        raise UserError(
+            f"--no-wait cannot apply rollout {quoted(rollout.rollout.name)}: each wave starts once the clusters of "
+            "the wave before it pass the health gate, which needs the waits. Nothing was changed: apply without "
+            "--no-wait"
+        )
     if options.wait is False and the_plan.has_changes:
         err(
             "--no-wait: the requests are sent, but nothing is waited for or verified, except what follows a create or"

@@ -108,6 +108,11 @@ def serve(
         metavar="ACTION",
         help="Refuse this IAM action with 403 as outside the consumer key's access rules; repeatable.",
     ),
+    fail_upgrade: list[str] = typer.Option(
+        [],
+        metavar="NAME",
+        help="An upgrade of this cluster leaves it ERROR while served so (a failed upgrade); repeatable.",
+    ),
     request_log: Path = typer.Option(
         None, "--request-log", help="Append one JSON line per request answered (time, method, path, status, expanded)."
     ),
@@ -138,6 +143,7 @@ def serve(
         busy_class=busy_class,
         iam_denied=tuple(iam_deny),
         access_rules_denied=tuple(access_rules_deny),
+        failed_upgrades=tuple(fail_upgrade),
     )
     try:
         server = SandboxServer(

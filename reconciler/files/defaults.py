@@ -58,16 +58,21 @@ class Defaults:
         return f"{self.document.file}:{self.document.position(path)[0]}"
 
     def selects(self, cluster: Document) -> bool:
-        data, selector = cluster.data, self.selector
-        spec, metadata = data["spec"], data["metadata"]
-        if "projects" in selector and spec["project"] not in selector["projects"]:
-            return False
-        if "regions" in selector and spec.get("region") not in selector["regions"]:
-            return False
-        if "names" in selector and not any(fnmatchcase(metadata["name"], glob) for glob in selector["names"]):
-            return False
-        labels = metadata.get("labels") or {}
-        return all(labels.get(key) == wanted for key, wanted in (selector.get("matchLabels") or {}).items())
+        return selects(self.selector, cluster)
+
+
+def selects(selector: dict, cluster: Document) -> bool:
+    """Whether a selector (of ClusterDefaults, or of a Rollout and its waves) picks this cluster document."""
+    data = cluster.data
+    spec, metadata = data["spec"], data["metadata"]
+    if "projects" in selector and spec["project"] not in selector["projects"]:
+        return False
+    if "regions" in selector and spec.get("region") not in selector["regions"]:
+        return False
+    if "names" in selector and not any(fnmatchcase(metadata["name"], glob) for glob in selector["names"]):
+        return False
+    labels = metadata.get("labels") or {}
+    return all(labels.get(key) == wanted for key, wanted in (selector.get("matchLabels") or {}).items())
 
 
 def written_values(node: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:

@@ -82,6 +82,8 @@ def _keyword(keyword: str, value: Any, defs: dict) -> Check:
         return lambda v: not isinstance(v, str) or len(v) >= value
     if keyword == "uniqueItems":
         return lambda v: not (value and isinstance(v, list)) or _unique(v)
+    if keyword == "minimum":  # applies to numbers only, as in JSON Schema
+        return lambda v: not _TYPES["number"](v) or v >= value
     if keyword == "minItems":
         return lambda v: not isinstance(v, list) or len(v) >= value
     if keyword == "minProperties":

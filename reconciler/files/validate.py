@@ -22,6 +22,7 @@ from reconciler.files.network import network_problems
 from reconciler.files.node_pools import pool_problems
 from reconciler.files.problem import WARNING, Problem, dotted, shown
 from reconciler.files.provenance import DocumentProvenance
+from reconciler.files.rollout import ONLY_ROLLOUT, in_waves, is_rollout, rollout_problems, to_rollout
 from reconciler.files.schema import load_schema
 from reconciler.model import (
     ALWAYS_ENABLED_PLUGINS,
@@ -39,11 +40,12 @@ __all__ = ["Loaded", "Problem", "load_desired"]
 
 MIN_TCP_TIMEOUT_SECONDS = 5
 IDENTITY = ("project", "region", "id")
-KINDS = ("Cluster", "ClusterDefaults", "Account")
+KINDS = ("Cluster", "ClusterDefaults", "Account", "Rollout")
 IDENTITY_IN_DEFAULTS = (
     "identifies a cluster, so it belongs in each cluster's own document; "
     "to pick clusters by it, use selector.projects or selector.regions"
 )
+MAX_IN_FLIGHT_MESSAGE = 'must be a count of clusters (1 or more) or a percentage of the wave\'s clusters such as "25%"'
 PERMISSION_IN_DEFAULTS = (
     "a permission is refused in ClusterDefaults: what can erase or upgrade a cluster is allowed cluster by cluster, "
     "in the cluster's own document"
@@ -68,27 +70,33 @@ class Loaded:
 def load_desired(paths: list[str]) -> Loaded:
     loaded = load_paths(paths)
     found = list(loaded.problems)
-    valid_documents, accounts = [], []
+    valid_documents, accounts, rollouts = [], [], []
     for document in loaded.documents:
         schema_problems = list(schema_problems_of(document))
         found.extend(schema_problems)
         if is_account(document):  # not a cluster's: its own rules, across accounts
             accounts.extend([] if schema_problems else [document])
+        elif is_rollout(document):  # the order of the clusters' changes: its rules once the clusters are known
+            rollouts.extend([] if schema_problems else [document])
         elif not schema_problems:
             valid_documents.append(document)
         elif not is_defaults(document):  # a defaults document's meaning shows only on the clusters it selects
             found.extend(meaning_problems_of(document))
     found.extend(account_problems(accounts))
-    fleet_documents = [d for d in loaded.documents if not is_account(d)]
+    fleet_documents = [d for d in loaded.documents if not is_account(d) and not is_rollout(d)]
     valid = {id(document) for document in valid_documents}
     invalid_clusters = [d for d in fleet_documents if id(d) not in valid and not is_defaults(d)]
     fleet = apply_defaults(valid_documents, invalid_clusters)  # meaning rules: on the merged result, located
     found.extend(fleet.problems)
-    if (fleet.defaults or accounts) and all(is_defaults(d) or is_account(d) for d in loaded.documents):
-        alone = NO_CLUSTERS if fleet.defaults else ONLY_ACCOUNTS
+    if (fleet.defaults or accounts or rollouts) and all(
+        is_defaults(d) or is_account(d) or is_rollout(d) for d in loaded.documents
+    ):
+        alone = NO_CLUSTERS if fleet.defaults else ONLY_ACCOUNTS if accounts else ONLY_ROLLOUT
         found.extend(Problem(path, 0, 0, "", alone) for path in paths)  # empty input, as for no documents
     found.extend(locate_for_clusters(fleet.clusters, meaning_problems_of))
     found.extend(duplicate_problems(fleet.clusters))
+    waves, wave_problems = rollout_problems(rollouts, fleet.clusters)
+    found.extend(wave_problems)
 
     # What the loader said about a node (`!!int abc`: cannot read it as an integer) is that node's problem: the
     # schema's view of the text kept in its place would say the same thing twice.
@@ -100,7 +108,8 @@ def load_desired(paths: list[str]) -> Loaded:
     result.warnings = [p for p in ordered if not p.is_error]
     if result.ok:
         result.documents = fleet.clusters
-        result.clusters = [to_cluster(document) for document in fleet.clusters]
+        rollout = to_rollout(rollouts[0]) if rollouts else None
+        result.clusters = [in_waves(to_cluster(d), rollout, waves.get(id(d))) for d in fleet.clusters]
         result.accounts = [to_account(document) for document in accounts]
     return result
 
@@ -162,7 +171,9 @@ def _explain(document: Document, error: Any) -> Iterator[Problem]:
         line, column = document.position(where, at_key)
         return Problem(document.file, line, column, dotted(where), message)
 
-    if keyword == "additionalProperties":
+    if path and path[-1] == "maxInFlight" and keyword in ("type", "pattern", "minimum"):
+        yield at(path, f"{MAX_IN_FLIGHT_MESSAGE}; got {shown(value)}")
+    elif keyword == "additionalProperties":
         allowed = list(subschema.get("properties", {}))
         for name in value:
             if name not in allowed:

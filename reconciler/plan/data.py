@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from reconciler import __version__
 from reconciler.escape import quoted
 from reconciler.indented_json import indented
-from reconciler.model import ClusterRef, DefaultsRef, ErrorReason
+from reconciler.model import ClusterRef, DefaultsRef, ErrorReason, RolloutSpec, WaveSpec
 from reconciler.plan.diff import FieldChange
 from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
 
 # Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
-# their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`).
-FORMAT_VERSION = "6"
+# their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`; 7: the `rollout`
+# and each change's `wave`).
+FORMAT_VERSION = "7"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 
@@ -55,6 +56,7 @@ class Change:
     reason: ErrorReason | None = None  # set exactly when action is error
     # Live values past what the file asks for, kept as they are (spec.version is a floor): before = live, after = file.
     ahead: list[FieldChange] = field(default_factory=list)
+    wave: str | None = None  # its wave in the plan's rollout (None: not ordered by one)
 
     @property
     def changed_by(self) -> set[str]:
@@ -77,6 +79,7 @@ class Change:
             "error": self.error,
             "defaults": [ref.to_dict() for ref in self.defaults],
             "ahead": [entry.to_dict() for entry in self.ahead],
+            "wave": self.wave,
         }
 
 
@@ -103,6 +106,7 @@ class Plan:
     # Made with Account documents: each account's connection and the plan's projects it serves (apply --plan sends
     # each project's requests through the same account, or refuses the plan). Empty: one connection, `endpoint`.
     accounts: tuple[Connection, ...] = ()
+    rollout: RolloutSpec | None = None  # the order of the disruptive changes (reconciler/plan/waves.py)
 
     @property
     def summary(self) -> dict:
@@ -137,6 +141,7 @@ class Plan:
     def _head(self) -> dict:
         """Every key of to_dict but the changes, in its order."""
         accounts = {"accounts": [connection.to_dict() for connection in self.accounts]} if self.accounts else {}
+        rollout = None if self.rollout is None else rollout_to_dict(self.rollout)
         return (
             {
                 "format_version": FORMAT_VERSION,
@@ -145,7 +150,7 @@ class Plan:
                 "endpoint": self.endpoint,
             }
             | accounts
-            | {"summary": self.summary, "defaults": self.defaults_impact}
+            | {"summary": self.summary, "defaults": self.defaults_impact, "rollout": rollout}
         )
 
     def to_json(self) -> str:
@@ -201,6 +206,7 @@ def plan_from_dict(data: dict) -> Plan:
                 status=item.get("status"),
                 defaults=[DefaultsRef(ref["name"], ref["source"]) for ref in item.get("defaults", [])],
                 ahead=[FieldChange.from_dict(entry) for entry in item.get("ahead", [])],
+                wave=item.get("wave"),
             )
             for item in data["changes"]
         ]
@@ -208,11 +214,46 @@ def plan_from_dict(data: dict) -> Plan:
             Connection(entry["account"], entry["endpoint"], tuple(entry["projects"]))
             for entry in data.get("accounts") or []
         )
-        return Plan(changes, data["endpoint"], data["created_at"], made_by, accounts)
+        rollout = None if data.get("rollout") is None else rollout_from_dict(data["rollout"])
+        return Plan(changes, data["endpoint"], data["created_at"], made_by, accounts, rollout)
     except KeyError as exc:  # read_plan_file checks every field first: this is for other callers
         raise PlanFileError(f"malformed plan: missing field {quoted(exc.args[0], SHORT)}") from None
     except TypeError:
         raise PlanFileError("malformed plan: a field of the wrong type, or unknown") from None
+
+
+def rollout_to_dict(rollout: RolloutSpec) -> dict:
+    return {
+        "name": rollout.name,
+        "source": rollout.source,
+        "changes": "all" if rollout.all_changes else "disruptive",
+        "gate": {"timeout_seconds": rollout.gate_timeout, "api_server": rollout.gate_api_server},
+        "waves": [
+            {
+                "name": wave.name,
+                "source": wave.source,
+                "max_in_flight": wave.max_in_flight,
+                "pause_after_seconds": wave.pause_after,
+            }
+            for wave in rollout.waves
+        ],
+    }
+
+
+def rollout_from_dict(data: dict) -> RolloutSpec:
+    waves = tuple(
+        WaveSpec(wave["name"], wave["max_in_flight"], float(wave["pause_after_seconds"]), wave["source"])
+        for wave in data["waves"]
+    )
+    gate = data["gate"]
+    return RolloutSpec(
+        data["name"],
+        data["source"],
+        waves,
+        all_changes=data["changes"] == "all",
+        gate_timeout=float(gate["timeout_seconds"]),
+        gate_api_server=bool(gate["api_server"]),
+    )
 
 
 def _step(request: dict, item: dict) -> Step:

@@ -80,6 +80,7 @@ CHANGE_FIELDS = {
     "reason": OPTIONAL_STRING,
     "defaults": LIST,
     "ahead": LIST,
+    "wave": OPTIONAL_STRING,
 }
 CLUSTER_FIELDS = {
     "project": STRING,
@@ -311,6 +312,53 @@ def _check_shape(data: Any, where: _Locator) -> None:
         warnings = change.get("warnings") or []
         if not all(isinstance(warning, str) for warning in warnings):
             raise PlanFileError(f"{where(warnings, name + '.warnings')}: must be a list of strings")
+    _check_rollout(data, where)
+
+
+MAX_IN_FLIGHT = re.compile(r"[1-9][0-9]*\Z|([1-9][0-9]?|100)%\Z")
+
+
+def _check_rollout(data: dict, where: _Locator) -> None:
+    """The rollout as `plan --out` writes it: its waves' caps and pauses of their types, each change's wave one
+    of them (a wave edited away would leave a change out of the order)."""
+    rollout = data.get("rollout")
+    if rollout is None:
+        if any(change.get("wave") is not None for change in data["changes"]):
+            raise PlanFileError(f"{where(data, 'rollout')}: missing, but changes name a wave")
+        return
+    if not isinstance(rollout, dict):
+        raise PlanFileError(f"{where(data, 'rollout')}: must be an object or null, not {quoted(rollout, SHORT)}")
+    _fields(rollout, {"name": STRING, "source": STRING, "changes": STRING, "waves": LIST}, "rollout.", where,
+            {"name", "source", "changes", "waves", "gate"})  # fmt: skip
+    if rollout["changes"] not in ("disruptive", "all"):
+        raise PlanFileError(f"{where(rollout, 'rollout.changes')}: must be disruptive or all")
+    gate = rollout.get("gate")
+    number = (int, float)
+    if not (
+        isinstance(gate, dict)
+        and isinstance(gate.get("timeout_seconds"), number)
+        and not isinstance(gate.get("timeout_seconds"), bool)
+        and isinstance(gate.get("api_server"), bool)
+    ):
+        raise PlanFileError(f"{where(rollout, 'rollout.gate')}: must hold timeout_seconds and api_server")
+    names = set()
+    for index, wave in enumerate(rollout["waves"]):
+        label = f"rollout.waves[{index}]"
+        if not isinstance(wave, dict):
+            raise PlanFileError(f"{where(rollout['waves'], label)}: must be an object")
+        _fields(wave, {"name": STRING, "source": STRING, "max_in_flight": STRING}, label + ".", where,
+                {"name", "source", "max_in_flight"})  # fmt: skip
+        pause = wave.get("pause_after_seconds")
+        if not isinstance(pause, number) or isinstance(pause, bool) or pause < 0:
+            raise PlanFileError(f"{where(wave, label + '.pause_after_seconds')}: must be a number of seconds")
+        if not MAX_IN_FLIGHT.match(wave["max_in_flight"]):
+            shown_cap = quoted(wave["max_in_flight"], SHORT)
+            raise PlanFileError(f"{where(wave, label + '.max_in_flight')}: not a count or a percentage: {shown_cap}")
+        names.add(wave["name"])
+    for index, change in enumerate(data["changes"]):
+        if change.get("wave") is not None and change["wave"] not in names:
+            shown_wave = quoted(change["wave"], SHORT)
+            raise PlanFileError(f"{where(change, f'changes[{index}].wave')}: no wave of the rollout is {shown_wave}")
 
 
 def _check_connections(data: dict, where: _Locator) -> None:

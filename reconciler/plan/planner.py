@@ -60,7 +60,8 @@ def make_plan(
     """One change per cluster; `planned`: those plan_cluster already made from these very results."""
     planned = planned or {}
     changes = [planned.get(c.key) or plan_cluster(c, live.results[c.key]) for c in desired]
-    return Plan(changes=changes, endpoint=endpoint)
+    rollout = next((c.rollout for c in desired if c.rollout), None)  # the one Rollout of the files, if any
+    return Plan(changes=changes, endpoint=endpoint, rollout=rollout)
 
 
 def parts_to_read(desired: DesiredCluster, result: LiveResult) -> tuple[str, ...]:
@@ -85,7 +86,7 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
     diff = [_with_source(field_change, desired) for field_change in change.diff]
     ahead = version_ahead(desired, result.found) if result.found and not result.error else []
     ahead = [_with_source(field_change, desired) for field_change in ahead]
-    return replace(change, diff=diff, defaults=list(desired.defaults), ahead=ahead)
+    return replace(change, diff=diff, defaults=list(desired.defaults), ahead=ahead, wave=desired.wave)
 
 
 def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldChange:

@@ -12,6 +12,7 @@ from reconciler.plan.data import CHANGING, Action, Change, Plan
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.groups import Group, is_disruptive, opens_to_the_world, reading_order, set_change
 from reconciler.plan.node_pools import POOL_NOTICE
+from reconciler.plan.waves import Schedule, Wave, schedule
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
@@ -159,6 +160,49 @@ def summary_line(plan: Plan) -> str:
     return f"{line} ({', '.join(extras)})"
 
 
+GATE = "READY, version as planned, every node pool READY with its nodes available"
+
+
+def duration(seconds: float) -> str:
+    """1s, 90s, 10m, 1h30m: a rollout's pauses and timeouts as people write them."""
+    whole = int(seconds)
+    if whole != seconds or whole < 120 and whole % 60:
+        return f"{seconds:g}s"
+    hours, minutes = divmod(whole // 60, 60)
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
+
+
+def rollout_head(rolled: Schedule) -> str:
+    rollout = rolled.rollout
+    held = "every change goes" if rollout.all_changes else "disruptive changes go"
+    gate = GATE + ("; the API server answers /readyz" if rollout.gate_api_server else "")
+    return (
+        f"{held} wave by wave; a wave starts once every cluster of the waves before it passes the health gate ({gate};"
+        f" at most {duration(rollout.gate_timeout)} each)"
+    )
+
+
+def wave_line(number: int, wave: Wave) -> str:
+    pause = f"; then a pause of {duration(wave.spec.pause_after)}" if wave.spec.pause_after else ""
+    return (
+        f"{number}. {one_line(wave.name)}: {len(wave.rolled)} of {len(wave.members)} cluster(s) to roll, {wave.cap} "
+        f"at a time (maxInFlight {wave.spec.max_in_flight}){pause}"
+    )
+
+
+def rollout_lines(plan: Plan) -> list[str]:
+    """The waves, in order, with what each holds; empty without a rollout."""
+    rolled = schedule(plan)
+    if rolled is None:
+        return []
+    name = one_line(json.dumps(rolled.rollout.name, ensure_ascii=False))
+    lines = [f"Rollout {name} ({one_line(rolled.rollout.source)}): {rollout_head(rolled)}"]
+    lines += [f"  {wave_line(number, wave)}" for number, wave in enumerate(rolled.waves, start=1)]
+    if rolled.free:
+        lines.append(f"  {len(rolled.free)} other change(s) go at once, outside the waves")
+    return lines
+
+
 def render_text(plan: Plan, color: bool = False, projects: Projects | None = None) -> str:
     paint = Painter(color)
 
@@ -173,6 +217,7 @@ def render_text(plan: Plan, color: bool = False, projects: Projects | None = Non
     else:
         lines.append(paint(summary_line(plan), bold=True))
         lines += defaults_lines(plan)
+        lines += rollout_lines(plan)
     return "\n".join(lines) + "\n"
 
 
@@ -182,7 +227,8 @@ def _text_one(change: Change, paint: Painter, projects: Projects | None) -> list
         step.kind is StepKind.POOL_DELETE for step in change.steps
     )
     style = {"fg": "red", "bold": True} if loud else {"bold": True}
-    lines = [paint(headline, **style) + paint(f"  [{one_line(change.source)}]", dim=True)]
+    wave = f"  (wave {one_line(change.wave)})" if change.wave and change.action is not Action.NOOP else ""
+    lines = [paint(headline, **style) + paint(f"  [{one_line(change.source)}]{wave}", dim=True)]
     if change.action is Action.RESET:
         lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
     if change.action is Action.UPGRADE:
@@ -337,6 +383,17 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Pro
             for e in plan.defaults_impact
         ]
         text.add_all(rows + ["\n"], "\n_{} more ClusterDefaults not shown; see the plan file._\n\n")
+    rolled = schedule(plan)
+    if rolled is not None:
+        name, source = md_code(rolled.rollout.name), md_code(rolled.rollout.source)
+        text.add(f"**Rollout {name}** ({source}): {md_text(rollout_head(rolled))}\n\n")
+        text.add("| wave | clusters | to roll | at a time | pause after |\n|---|---|---|---|---|\n")
+        rows = [
+            f"| {code_cell(w.name)} | {len(w.members)} | **{len(w.rolled)}** | {w.cap} "
+            f"({code_cell(w.spec.max_in_flight)}) | {duration(w.spec.pause_after) if w.spec.pause_after else ''} |\n"
+            for w in rolled.waves
+        ]
+        text.add_all(rows + ["\n"], "\n_{} more waves not shown; see the plan file._\n\n")
     groups = reading_order(plan.changes)
     if not plan.has_changes and not plan.has_errors:
         text.add(f"No changes: the live state matches the files ({len(plan.changes)} cluster(s)).\n")

@@ -58,6 +58,8 @@ SHOWN_BEFORE = "_shownBefore"
 IPS_KEY, OIDC_KEY = BESIDE_KEYS = ("_ipRestrictions", "_openIdConnect")
 # The cluster's node pools, served by their own calls (reconciler.sandbox.node_pools).
 POOLS_KEY = "_nodePools"
+# An upgrade the fault `failed_upgrades` made fail: the cluster reads ERROR while the sandbox is served with it.
+FAILED_UPGRADE = "_failedUpgrade"
 
 
 class ApiFailure(Exception):
@@ -179,6 +181,7 @@ class Clusters:
         self.state = state
         self.behaviour = behaviour or Behaviour()
         self.clock = clock
+        self.failed_upgrades: frozenset[str] = frozenset()  # the fault's cluster names (reconciler.sandbox.faults)
         # What else a create makes from its body (the node pools of `nodepools`), before the cluster is saved.
         self.on_create: Callable[[StoredCluster, dict, float], None] | None = None
 
@@ -191,7 +194,8 @@ class Clusters:
             if ready_at is None:  # seeded: counted from the seeding, with this server's transition time
                 ready_at = cluster.status_since + self.behaviour.transition_seconds
             if now >= ready_at:
-                return "READY"
+                failed = cluster.data.get(FAILED_UPGRADE) and cluster.data.get("name") in self.failed_upgrades
+                return "ERROR" if failed else "READY"
         return status
 
     def visible(self, cluster: StoredCluster, now: float) -> tuple[dict, str]:
@@ -206,7 +210,7 @@ class Clusters:
         now = self.clock() if now is None else now
         stored, status = self.visible(cluster, now)
         # IP restrictions and OIDC are kept beside the cluster: the object never shows them.
-        hidden = (*BESIDE_KEYS, POOLS_KEY, SHOWN_BEFORE, PENDING_RESET)
+        hidden = (*BESIDE_KEYS, POOLS_KEY, SHOWN_BEFORE, PENDING_RESET, FAILED_UPGRADE)
         data = {key: value for key, value in stored.items() if key not in hidden}
         data["status"] = status
         previous = data.pop(PREVIOUS, None)

@@ -14,6 +14,7 @@ carries neither: each has its own GET).
 import copy
 
 from reconciler.sandbox.clusters import (
+    FAILED_UPGRADE,
     IPS_KEY,
     OIDC_KEY,
     ApiFailure,
@@ -64,6 +65,8 @@ class ControlPlane:
                 data["version"] = with_patch(current)
             data["nextUpgradeVersions"] = next_versions(data["version"])
             data["isUpToDate"] = data["controlPlaneIsUpToDate"] = True
+            if data.get("name") in self.clusters.failed_upgrades:
+                data[FAILED_UPGRADE] = True
 
         self._change(project, cluster_id, upgrade, "UPDATING")
 

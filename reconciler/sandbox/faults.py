@@ -15,6 +15,10 @@
   `details.unauthorizedActionsByIAM`; one in `access_rules_denied` (outside the consumer key's access rules) in
   `details.unauthorizedActionsByAuthentication`. The details carry both fields, the other one empty, as OVHcloud's
   IAM guide and go-ovh's tests show.
+- failed upgrades: an upgrade (POST update) of a cluster named in `failed_upgrades` is accepted and its control plane
+  moves to the new version, but its nodes do not come back: once the upgrade's transition is over the cluster reads
+  ERROR, for as long as the sandbox is served with the option (served again without it, the cluster reads READY: the
+  fault is cleared, as support would repair it).
 `random_seed` makes the sequence of draws reproducible (per process; threads draw from one generator).
 """
 
@@ -42,6 +46,7 @@ class FaultOptions:
     busy_class: str = "ServiceOnlyOneModification"
     iam_denied: tuple[str, ...] = ()
     access_rules_denied: tuple[str, ...] = ()
+    failed_upgrades: tuple[str, ...] = ()  # cluster names whose upgrade leaves them ERROR
 
 
 BUSY_MESSAGES = {

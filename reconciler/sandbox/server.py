@@ -369,6 +369,7 @@ class SandboxServer:
         self.control_plane = ControlPlane(self.clusters)
         self.node_pools = NodePools(self.clusters)
         self.faults = Faults(faults or FaultOptions())
+        self.clusters.failed_upgrades = frozenset(self.faults.options.failed_upgrades)
         self.expand_lists = expand_lists
         self.check_answers = check_answers
         self.request_log = RequestLog(request_log) if request_log else None

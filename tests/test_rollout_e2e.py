@@ -1,0 +1,115 @@
+"""A Rollout end to end on the sandbox: an upgrade of 12 clusters in three waves (a canary, then 25%, then the rest),
+stopped by the canary's failed upgrade, resumed by a later apply once the canary is healthy again."""
+
+import yaml
+from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed
+
+NAMES = [f"c{number:02d}" for number in range(1, 13)]
+EARLY = ("c02", "c03", "c04")  # 25% of the fleet, by label
+ROLLOUT = {
+    "apiVersion": "ovhkube/v1",
+    "kind": "Rollout",
+    "metadata": {"name": "fleet"},
+    "spec": {
+        "waves": [
+            {"name": "canary", "selector": {"names": ["c01"]}, "maxInFlight": 1, "pauseAfter": "PT1S"},
+            {"name": "early", "selector": {"matchLabels": {"ring": "early"}}, "maxInFlight": "25%"},
+            {"name": "rest", "selector": {}, "maxInFlight": "50%"},
+        ],
+        "gate": {"timeout": "PT20S"},
+    },
+}
+
+
+def upgrade(name: str) -> dict:
+    metadata = {"name": name} | ({"labels": {"ring": "early"}} if name in EARLY else {})
+    spec = {"project": PROJECT, "region": "GRA5", "version": "1.32", "lifecycle": {"allowUpgrade": True}}
+    return {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": metadata, "spec": spec}
+
+
+def write(tmp_path, *documents) -> str:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return str(path)
+
+
+def upgrades_sent(sandbox) -> list[str]:
+    """The clusters each POST update went to, in the order the sandbox answered them."""
+    names = {cluster_id(number): name for number, name in enumerate(NAMES, start=1)}
+    return [
+        names[r["path"].split("/kube/")[1].split("/")[0]]
+        for r in sandbox.requests()
+        if r["method"] == "POST" and r["path"].endswith("/update")
+    ]
+
+
+def writes(sandbox) -> list[dict]:
+    return [r for r in sandbox.requests() if r["method"] != "GET" and "/auth/" not in r["path"]]
+
+
+def test_a_failed_canary_stops_the_rollout_and_a_later_apply_finishes_it(sandbox_factory, run_ovhkube, tmp_path):
+    faulty = sandbox_factory(transition_seconds=0.3, failed_upgrades=("c01",))
+    seed(faulty, *(live(number, name) for number, name in enumerate(NAMES, start=1)))
+    fleet = write(tmp_path, *(upgrade(name) for name in NAMES), ROLLOUT)
+
+    plan = run_ovhkube("plan", fleet, env=faulty.env())
+    assert plan.returncode == 0, plan.stderr
+    assert 'Rollout "fleet"' in plan.stdout
+    assert "1. canary: 1 of 1 cluster(s) to roll, 1 at a time (maxInFlight 1); then a pause of 1s" in plan.stdout
+    assert "2. early: 3 of 3 cluster(s) to roll, 1 at a time (maxInFlight 25%)" in plan.stdout
+    assert "3. rest: 8 of 8 cluster(s) to roll, 4 at a time (maxInFlight 50%)" in plan.stdout
+
+    result, account = apply_json(run_ovhkube, faulty, fleet, "--auto-approve")
+
+    assert result.returncode == 1, result.stderr
+    by_name = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert by_name["c01"]["result"] == "failed" and "ERROR" in by_name["c01"]["reason"]
+    assert [name for name in NAMES if by_name[name]["result"] == "not_started"] == NAMES[1:]
+    assert all(not by_name[name]["requests"] for name in NAMES[1:])
+    assert account["summary"]["not_started"] == 11
+    assert account["rollout"] == {"name": "fleet", "stopped": True, "reason": 'c01 failed in wave "canary"'}
+    assert upgrades_sent(faulty) == ["c01"]
+    assert len(writes(faulty)) == 1  # nothing else was touched
+    live_now = clusters_by_name(faulty)
+    assert [name for name in NAMES if live_now[name]["version"].startswith("1.32")] == ["c01"]
+
+    # Again, the canary still broken: it is done (no change planned), but fails the gate, so nothing is sent.
+    faulty.forget_requests()
+    result, account = apply_json(run_ovhkube, faulty, fleet, "--auto-approve")
+    assert result.returncode == 1, result.stderr
+    by_name = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert by_name["c01"]["action"] == "noop" and by_name["c01"]["result"] == "failed"
+    assert "fails the health gate" in by_name["c01"]["reason"] and "status ERROR" in by_name["c01"]["reason"]
+    assert account["summary"]["not_started"] == 11 and writes(faulty) == []
+    faulty.stop()
+
+    # The fault cleared (the canary READY again): the next apply goes on from where the rollout stopped.
+    healthy = sandbox_factory(state=faulty.state, transition_seconds=0.3)
+    healthy.forget_requests()
+    text = run_ovhkube("apply", fleet, "--auto-approve", env=healthy.env())
+
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "11 upgraded" in text.stdout and "not started" not in text.stdout.split("Apply complete")[1]
+    sent = upgrades_sent(healthy)
+    assert sorted(sent) == NAMES[1:]
+    assert set(sent[:3]) == set(EARLY)  # the early wave, all of it, before any of the rest
+    live_now = clusters_by_name(healthy)
+    assert all(live_now[name]["version"].startswith("1.32") for name in NAMES)
+    assert "No changes." in run_ovhkube("plan", fleet, env=healthy.env()).stdout
+
+
+def test_non_disruptive_changes_are_not_held_back_by_a_stopped_rollout(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(failed_upgrades=("c01",))
+    seed(sandbox, live(1, "c01"), live(2, "c02"))
+    policy = {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "c02"}}
+    policy["spec"] = {"project": PROJECT, "region": "GRA5", "updatePolicy": "NEVER_UPDATE"}
+    rollout = {**ROLLOUT, "spec": {"waves": ROLLOUT["spec"]["waves"][:1] + ROLLOUT["spec"]["waves"][2:]}}
+    fleet = write(tmp_path, upgrade("c01"), policy, rollout)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 1
+    by_name = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert by_name["c01"]["result"] == "failed"
+    assert by_name["c02"]["action"] == "update" and by_name["c02"]["result"] == "done"
+    assert clusters_by_name(sandbox)["c02"]["updatePolicy"] == "NEVER_UPDATE"
