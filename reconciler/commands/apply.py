@@ -127,7 +127,9 @@ def apply(
     )
     saved = _read_saved_plan(plan_file, skip_errors, settings) if plan_file else None
     given = load_accounts_or_fail(accounts, settings, "nothing was changed") if accounts else []
-    if saved and not verify_against:
+    if saved and (not verify_against or not saved.accounts):
+        # A plan made without accounts is for one endpoint: refused at once if it is not this one (the
+        # --verify-against files' accounts, once loaded, are checked against it too).
         _refuse_other_connections(saved, given, settings)
     report, moved = None, []
     try:
