@@ -9,6 +9,7 @@ here. The paths live/ reads are made here too, so no other module of the engine 
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 from reconciler import model
 
@@ -142,6 +143,11 @@ def pool_path(project: str, cluster_id: str, pool_id: str | None = None) -> str:
     """The cluster's node pools (listed by GET, created by POST), or one of them."""
     pools = f"{cluster_path(project, cluster_id)}/nodepool"
     return f"{pools}/{pool_id}" if pool_id else pools
+
+
+def region_flavors_path(project: str, region: str) -> str:
+    """The flavors a new cluster of the project may have in `region` (the project's capabilities; no cluster id)."""
+    return f"{projects_path()}/{project}/capabilities/kube/flavors?region={quote(region, safe='')}"
 
 
 def part_path(project: str, cluster_id: str, part: str) -> str:

@@ -27,11 +27,13 @@ def test_each_command_stays_within_its_rules(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live(1, "alpha"), live(2, "beta"))
     alpha = wanted("alpha", kubeProxy=IPTABLES_60S)  # update
     alpha["spec"]["nodePools"] = {"workers": {"flavorName": "b3-8"}}  # its pools and flavors are read
+    fresh = wanted("fresh", mode="iptables")  # create, with a pool: its region's flavors are read
+    fresh["spec"]["nodePools"] = {"workers": {"flavorName": "b3-8"}}
     fleet = write_fleet(
         tmp_path,
         alpha,
         wanted("beta", mode="ipvs", allow_reset=True),  # reset
-        wanted("fresh", mode="iptables"),  # create
+        fresh,
     )
     read_only, full = rules(run_ovhkube, "--read-only"), rules(run_ovhkube)
     assert {rule["method"] for rule in read_only} == {"GET"}

@@ -367,3 +367,29 @@ def test_monthly_billing_switches_by_a_replacement_new_before_old_never_a_wipe(
     new = live_pools(sandbox)["workers-r1"]
     assert (new["monthlyBilled"], new["availableNodes"], new["template"]) == (after, 3, TEMPLATE)
     assert run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env()).returncode == 0
+
+
+def test_a_new_cluster_pool_flavor_is_checked_against_its_region_before_any_request(tmp_path, sandbox, run_ovhkube):
+    seed(sandbox, [PROJECT], 0)
+    documents = []
+    for name, region, flavor in (("new-a", "GRA5", "b3-8"), ("new-b", "GRA5", "b3-88"), ("new-c", "SBG5", "c3-8")):
+        document = wanted(name)
+        document["spec"]["region"] = region
+        document["spec"]["nodePools"] = {"workers": {"flavorName": flavor, "desiredNodes": 1}}
+        documents.append(document)
+    path = write(tmp_path, documents)
+    sandbox.forget_requests()
+
+    result = run_ovhkube("plan", path, env=sandbox.env())
+
+    assert result.returncode == 1
+    line = yaml.safe_dump_all(documents, sort_keys=False).splitlines().index("      flavorName: b3-88") + 1
+    assert f'{path}:{line}: nodePools.workers.flavorName: "b3-88" is not a flavor offered in region GRA5' in (
+        result.stdout
+    ), result.stdout
+    assert "new-a" in result.stdout and "will be created" in result.stdout
+    capabilities = [r for r in sandbox.requests() if r["path"].endswith("/capabilities/kube/flavors")]
+    assert len(capabilities) == 2  # once per project and region, not per cluster
+    assert [r for r in sandbox.requests() if r["method"] != "GET"] == []
+    refused = run_ovhkube("apply", path, "--auto-approve", env=sandbox.env())
+    assert refused.returncode == 1 and sandbox.show()["projects"][0]["clusters"] == []

@@ -188,17 +188,21 @@ def read_fleet(
 def read_node_pools(api, view, clusters: list[DesiredCluster], parallelism: int, all_pools: bool = False) -> None:
     """One pool listing per cluster whose file declares pools (none for the others, unless `all_pools`); its
     flavors where the plan would create a pool of a flavor."""
-    from reconciler.live.node_pools import add_flavors, add_node_pools
+    from reconciler.live.node_pools import add_flavors, add_node_pools, add_region_flavors
     from reconciler.plan.node_pools import needs_flavors
 
     declaring = [c for c in clusters if c.node_pools]
     add_node_pools(api, view, [c.key for c in (clusters if all_pools else declaring)], parallelism)
     flavored = []
+    creating: dict[tuple[str, str], str] = {}  # clusters to create with pools of a flavor: their region
     for cluster in declaring:
-        live = view.results[cluster.key].found
-        if live is not None and needs_flavors(cluster.node_pools, live.node_pools or []):
+        result = view.results[cluster.key]
+        if result.found is not None and needs_flavors(cluster.node_pools, result.found.node_pools or []):
             flavored.append(cluster.key)
+        elif result.found is None and not result.error and cluster.region and needs_flavors(cluster.node_pools, []):
+            creating[cluster.key] = cluster.region
     add_flavors(api, view, flavored, parallelism)
+    add_region_flavors(api, view, creating, parallelism)
 
 
 def fail_on_one_cause(api, view) -> None:

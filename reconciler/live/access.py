@@ -19,6 +19,7 @@ READ_RULES = (
     ("GET", KUBE + "/*/openIdConnect"),
     ("GET", KUBE + "/*/nodepool"),  # expanded: where a file declares pools (drift --unmanaged: every cluster)
     ("GET", KUBE + "/*/flavors"),  # where a plan would create a pool of a flavor
+    ("GET", "/cloud/project/{project}/capabilities/kube/flavors"),  # a new cluster's pools: its region's flavors
 )
 WRITE_RULES = (
     ("POST", KUBE),  # create
@@ -69,6 +70,7 @@ IAM_ACTIONS = {
     ("GET", KUBE + "/*/nodepool"): "kube/nodepool/get",
     ("GET", KUBE + "/*/nodepool/*"): "kube/nodepool/get",
     ("GET", KUBE + "/*/flavors"): "kube/flavors/get",
+    ("GET", "/cloud/project/{project}/capabilities/kube/flavors"): "capabilities/kube/flavors/get",
     ("POST", KUBE): "kube/create",
     ("PUT", KUBE + "/*"): "kube/edit",
     ("PUT", KUBE + "/*/customization"): "kube/customization/edit",

@@ -2,7 +2,9 @@
 
 One expanded pool listing (`GET .../kube/{id}/nodepool`, full objects a page at a time) per cluster whose file
 declares pools, none for the others; the cluster's `/flavors` only where the plan creates or replaces a pool (a
-flavor typo is an error before apply, not a failure halfway).
+flavor typo is an error before apply, not a failure halfway). A cluster to create has no id, so no `/flavors`: its
+pools are checked against the flavors of its region, `GET /cloud/project/{sn}/capabilities/kube/flavors?region=`,
+read once per project and region.
 """
 
 from dataclasses import replace
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.errors import ApiError
 from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, reading_pool
 from reconciler.model import ErrorReason
-from reconciler.steps import part_path, pool_path
+from reconciler.steps import part_path, pool_path, region_flavors_path
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -39,14 +41,43 @@ def read_pools(api: "Api", project: str, cluster_id: str) -> list[dict]:
 
 def read_flavors(api: "Api", project: str, cluster_id: str) -> frozenset[str]:
     """The names of the flavors the cluster offers, available ones only; raises ApiError."""
-    answer = api.get(part_path(project, cluster_id, "flavors"))
+    return _available(api.get(part_path(project, cluster_id, "flavors")), f"the flavors of cluster {cluster_id}")
+
+
+def read_region_flavors(api: "Api", project: str, region: str) -> frozenset[str]:
+    """The names of the flavors a new cluster of the project may have in `region`, available ones only."""
+    return _available(api.get(region_flavors_path(project, region)), f"the flavors of region {region}")
+
+
+def _available(answer: object, what: str) -> frozenset[str]:
     if not isinstance(answer, list):
-        raise PoolAnswerError(f"the flavors of cluster {cluster_id} are not a list")
+        raise PoolAnswerError(f"{what} are not a list")
     return frozenset(
         str(flavor.get("name"))
         for flavor in answer
         if isinstance(flavor, dict) and flavor.get("state", "available") == "available"
     )
+
+
+def add_region_flavors(api: "Api", view: LiveView, wanted: dict[tuple[str, str], str], parallelism: int) -> None:
+    """For each cluster to create of `wanted` ({key: its region}), the flavors of its region: one read per project
+    and region, whatever the number of clusters; a failed read makes those clusters errors."""
+    regions = sorted({(key[0], region) for key, region in wanted.items()})
+
+    def one(place: tuple[str, str]) -> tuple[tuple[str, str], frozenset[str] | str]:
+        try:
+            return place, read_region_flavors(api, *place)
+        except ApiError as exc:
+            return place, f"cannot read the flavors of region {place[1]}: {exc}"
+
+    with reading_pool(api, parallelism) as pool:
+        read = dict(pool.map(one, regions))
+    for key, region in wanted.items():
+        flavors = read[(key[0], region)]
+        if isinstance(flavors, str):
+            view.results[key] = LiveResult(error=flavors, reason=ErrorReason.READ_FAILED)
+        else:
+            view.results[key] = replace(view.results[key], region_flavors=flavors)
 
 
 def _read_each(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int, read: Any, what: str) -> None:

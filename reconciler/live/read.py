@@ -80,6 +80,9 @@ class LiveResult:
     found: LiveCluster | None = None
     error: str | None = None
     reason: ErrorReason | None = None  # set with `error`
+    # Not found, to be created with pools: the flavors its region offers (GET .../capabilities/kube/flavors?region=);
+    # None: not read.
+    region_flavors: frozenset[str] | None = None
 
 
 @dataclass

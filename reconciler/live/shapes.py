@@ -114,6 +114,7 @@ ANSWERS: list[tuple[str, re.Pattern, str]] = [
     ("GET", re.compile(_CLUSTER + "/nodepool/[^/]+"), "nodePool"),
     ("POST", re.compile(_CLUSTER + "/nodepool"), "nodePool"),
     ("GET", re.compile(_CLUSTER + "/flavors"), "flavors"),
+    ("GET", re.compile(r"/cloud/project/[^/]+/capabilities/kube/flavors"), "flavors"),
 ]
 SHAPES: dict[str, Shape] = {
     "cluster": CLUSTER,
@@ -135,7 +136,8 @@ class MalformedAnswer(ApiError):
 
 def check_answer(method: str, path: str, answer: object, status: int) -> None:
     """Raise MalformedAnswer when `answer` (decoded JSON; None for an empty body) is not what `method path` answers."""
-    kind = next((kind for m, pattern, kind in ANSWERS if m == method and pattern.fullmatch(path)), None)
+    bare = path.split("?", 1)[0]  # a query (`?region=`) does not change what the call answers
+    kind = next((kind for m, pattern, kind in ANSWERS if m == method and pattern.fullmatch(bare)), None)
     if kind is None:
         return
     problem = _listing_problem(answer) if kind == "listing" else _problem(answer, SHAPES[kind], "")

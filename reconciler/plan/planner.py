@@ -117,7 +117,7 @@ def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
         message = _at(desired, written, result.error) if written else result.error
         return _error(desired, desired_ref(desired), reason, message, None)
     if result.found is None:
-        return _plan_create(desired)
+        return _plan_create(desired, result.region_flavors)
     return _plan_existing(desired, result.found)
 
 
@@ -144,7 +144,7 @@ def _error(
     )
 
 
-def _plan_create(desired: DesiredCluster) -> Change:
+def _plan_create(desired: DesiredCluster, flavors: frozenset[str] | None = None) -> Change:
     ref = desired_ref(desired)
     if desired.id:
         message = _at(desired, "id", f"spec.id {desired.id} names no cluster of project {desired.project}")
@@ -169,6 +169,19 @@ def _plan_create(desired: DesiredCluster) -> Change:
             desired,
             f"nodePools.{nameless[0]}",
             f"node pool {quoted(nameless[0])} has no flavorName: a new cluster's pools are created with it",
+        )
+        return _error(desired, ref, ErrorReason.POOL_INVALID, message, None)
+    # Checked against the flavors of the cluster's region (read where a new cluster has pools): a typo is an error
+    # here, not a create refused halfway through an apply.
+    unknown = [pool for pool in pools if flavors is not None and pool.fields["flavorName"] not in flavors]
+    if unknown:
+        flavor = unknown[0].fields["flavorName"]
+        more = f" (and {len(unknown) - 1} more pool problem(s))" if len(unknown) > 1 else ""
+        message = _at(
+            desired,
+            f"nodePools.{unknown[0].name}.flavorName",
+            f"nodePools.{unknown[0].name}.flavorName: {quoted(flavor)} is not a flavor offered in region "
+            f"{desired.region}{more}",
         )
         return _error(desired, ref, ErrorReason.POOL_INVALID, message, None)
     if pools:  # created with the cluster, in its body

@@ -1,6 +1,7 @@
-"""Node pools and their nodes: `/kube/{kubeId}/nodepool`, `/nodepool/{nodePoolId}`, `/nodepool/{nodePoolId}/nodes`
-and the cluster's `/flavors`, in the shapes of OVHcloud's API description (cloud.kube.NodePool, cloud.kube.Node,
-cloud.kube.Flavor; bodies cloud.ProjectKubeNodePoolCreation and ...Update).
+"""Node pools and their nodes: `/kube/{kubeId}/nodepool`, `/nodepool/{nodePoolId}`, `/nodepool/{nodePoolId}/nodes`,
+the cluster's `/flavors` and the project's `/capabilities/kube/flavors?region=`, in the shapes of OVHcloud's API
+description (cloud.kube.NodePool, cloud.kube.Node, cloud.kube.Flavor; bodies cloud.ProjectKubeNodePoolCreation and
+...Update).
 
 - A pool is stored with its cluster (under POOLS_KEY, never shown in the cluster object); its status and its nodes'
   are computed from timestamps in the state, so every process serving the state agrees.
@@ -229,6 +230,12 @@ class NodePools:
 
     def get_flavors(self, project: str, cluster_id: str) -> list[dict]:
         self.clusters._cluster(project, cluster_id)
+        return flavor_objects()
+
+    def get_region_flavors(self, project: str, region: str | None) -> list[dict]:
+        """`GET /cloud/project/{sn}/capabilities/kube/flavors?region=`: the same flavors in every region (the
+        sandbox takes any region string, as it does for a create)."""
+        self.clusters._project(project)
         return flavor_objects()
 
     # changing

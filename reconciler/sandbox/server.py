@@ -20,7 +20,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
@@ -95,6 +95,8 @@ NODE_POOL_ROUTES = (
     ),
     (re.compile(_KUBE + r"/([^/]+)/nodepool/([^/]+)/nodes"), {"GET": "get_nodes"}),
     (re.compile(_KUBE + r"/([^/]+)/flavors"), {"GET": "get_flavors"}),
+    # The flavors a new cluster may have in a region (`?region=`): the project's capabilities.
+    (re.compile(r"/cloud/project/([^/]+)/capabilities/kube/flavors"), {"GET": "get_region_flavors"}),
 )
 _query_ids = itertools.count(1)
 MAX_BODY_BYTES = 1024 * 1024  # the largest call ovhkube makes is a few KB; a bigger body is refused unread (413)
@@ -282,6 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
             result = self._listing(sandbox, *ids)
         elif serve == "list_pools":
             result = self._pool_listing(sandbox, *ids)
+        elif serve == "get_region_flavors":
+            region = parse_qs(urlsplit(self.path).query).get("region", [None])[0]
+            result = sandbox.node_pools.get_region_flavors(ids[0], region)
         else:
             operation = (
                 getattr(sandbox.clusters, serve, None)
