@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from reconciler.windows import MaintenanceWindow
+
 MANAGED_BLOCKS = ("apiServer", "kubeProxy")  # what `customization: {}` manages, as empty
 CILIUM = "cilium"  # Standard plan only: written or not managed (never managed by `customization: {}`)
 CUSTOMIZATION_BLOCKS = MANAGED_BLOCKS + (CILIUM,)  # the blocks a file can write
@@ -129,6 +131,7 @@ class Lifecycle:
     latest_patch: bool = False  # `patch: latest`: also move to the newest patch of the current minor
     allow_pool_replace: bool = False  # a pool whose create-only field changes is replaced (new first, then old)
     allow_pool_delete: bool = False  # pools marked `delete: true` are deleted
+    maintenance_window: MaintenanceWindow | None = None  # when a disruptive change may start; None: any time
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,7 @@ class DesiredCluster:
     node_pools: tuple[DesiredPool, ...] = ()  # only the pools the file declares; the others are never touched
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     defaults: tuple[DefaultsRef, ...] = ()  # the ClusterDefaults documents that select this cluster
+    labels: dict[str, str] = field(default_factory=dict)  # metadata.labels: for selectors, and in the plan for policies
     provenance: Provenance | None = field(default=None, compare=False, repr=False)  # None: all from `source`
     rollout: RolloutSpec | None = None  # the Rollout that orders this cluster's changes, if any
     wave: str | None = None  # the name of its wave in that rollout

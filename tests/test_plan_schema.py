@@ -12,6 +12,7 @@ from reconciler.model import ClusterRef, DefaultsRef, ErrorReason
 from reconciler.plan.data import FORMAT_VERSION, Action, Change, Connection, Plan
 from reconciler.plan.diff import FieldChange
 from reconciler.steps import ClusterTarget, PoolTarget, Step, StepKind
+from reconciler.windows import MaintenanceWindow
 from tests.apply_helpers import IPTABLES_60S, PROJECT, cluster_id, live, wanted, write_fleet
 
 SCHEMA = load_schema(PLAN_SCHEMA_NAME)
@@ -132,6 +133,9 @@ def full_change() -> Change:
         defaults=[DefaultsRef("fleet", "d.yaml:1")],
         reason=ErrorReason.RESET_NOT_ALLOWED,
         ahead=[FieldChange("version", "1.32", "1.31", "f.yaml:8")],
+        labels={"env": "prod"},
+        maintenance_window=MaintenanceWindow(("Sat", "Sun"), "02:00", "PT4H", "Europe/Paris"),
+        deferred_until="2026-12-12T01:00:00Z",
     )
 
 

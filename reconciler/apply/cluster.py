@@ -10,8 +10,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from reconciler import clock
 from reconciler.apply.node_pools import check_pool_targets, send_pool_step, stopped_account
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere, LockLost
@@ -30,6 +32,7 @@ from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.planfile import not_as_read
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, Step, StepKind
+from reconciler.windows import utc_text
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -57,6 +60,10 @@ def apply_change(
         return outcome("failed", f"could not be planned: {change.error}")
     if change.action is Action.NOOP:
         return outcome("unchanged")
+    deferred = deferral(change, clock.now())
+    if deferred:
+        say(deferred)
+        return outcome("deferred", deferred)
     try:
         try:
             cluster = _execute(session)
@@ -91,6 +98,19 @@ def apply_change(
         return outcome("skipped", "stopped before anything was sent")
     except Exception as exc:  # a bug must fail this cluster, not the whole apply
         return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
+
+
+def deferral(change: Change, at: datetime) -> str | None:
+    """Why the entry is not started at `at`: its maintenance window is closed (whether the plan was made outside
+    it, or inside it and the window has closed since). None: it may start."""
+    window = change.maintenance_window
+    if window is None or window.is_open(at):
+        return None
+    opens = window.next_opening(at)
+    return (
+        f"deferred until {window.local(opens)} ({utc_text(opens)}): outside its maintenance window "
+        f"{window.describe()}; nothing was sent"
+    )
 
 
 def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[..., ClusterOutcome]) -> ClusterOutcome:

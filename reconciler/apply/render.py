@@ -21,6 +21,8 @@ def closing_line(report: ApplyReport) -> str:
         line += f", {counts['done_elsewhere']} done by someone else"
     if counts["not_started"]:
         line += f", {counts['not_started']} not started (the rollout stopped)"
+    if counts["deferred"]:
+        line += f", {counts['deferred']} deferred to their maintenance window"
     if report.interrupted:
         stopped = "terminated (SIGTERM)" if report.terminated else "interrupted"
         return f"Apply {stopped}: {line}, {counts['interrupted']} interrupted, {counts['skipped']} not started."

@@ -10,7 +10,9 @@ from reconciler.plan.data import Action, Change
 # came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop;
 # done_elsewhere: the fresh read before a reset or create found it done by someone else: nothing sent, verified.
 # not_started: a rollout stopped (a cluster of its wave or of an earlier one failed) before its wave: nothing sent.
-RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewhere", "not_started")
+# deferred: a disruptive change whose maintenance window is closed when its turn comes: nothing sent, not a failure.
+RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewhere", "not_started", "deferred")
+SUCCEEDED = ("done", "unchanged", "done_elsewhere", "deferred")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class ApplyReport:
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(o.result in ("done", "unchanged", "done_elsewhere") for o in self.outcomes)
+        return not self.interrupted and all(o.result in SUCCEEDED for o in self.outcomes)
 
     @property
     def summary(self) -> dict:
@@ -97,6 +99,7 @@ class ApplyReport:
             "interrupted": self.count("interrupted"),
             "done_elsewhere": self.count("done_elsewhere"),
             "not_started": self.count("not_started"),
+            "deferred": self.count("deferred"),
         }
 
     def to_dict(self) -> dict:

@@ -35,6 +35,7 @@ from reconciler.model import (
     DesiredPool,
     Lifecycle,
 )
+from reconciler.windows import MAX_DURATION, MaintenanceWindow, time_zone_problem
 
 __all__ = ["Loaded", "Problem", "load_desired"]
 
@@ -296,6 +297,8 @@ def _pattern_message(path: tuple, value: Any, subschema: dict) -> str:
     if path[:2] == ("spec", "nodePools") and len(path) >= 4:
         field = path[3]
         return f"{_POOL_PATTERN_MESSAGES.get(field, _DURATION_MESSAGE)}; got {shown(value)}"
+    if path[:3] == ("spec", "lifecycle", "maintenanceWindow") and path[-1] == "start":
+        return f'must be a time of day, HH:MM on a 24-hour clock (quoted: "02:00"); got {shown(value)}'
     key = next((key for name, key in _DEF_MESSAGES.items() if subschema == _schema_def(name)), None)
     message = _PATTERN_MESSAGES.get(key or path[-1]) if key or len(path) == 2 or path[-1] == "configSection" else None
     if key == "environmentVariable":
@@ -373,6 +376,7 @@ def meaning_problems_of(document: Document) -> list[Problem]:
     if lifecycle.get("patch") == "latest" and lifecycle.get("allowUpgrade") is not True:
         path = ("spec", "lifecycle", "patch")
         problem(path, "has no effect unless allowUpgrade is true (a patch upgrade drains every node too)", WARNING)
+    _window_problems(_mapping(lifecycle.get("maintenanceWindow")), problem)
     _control_plane_problems(spec, problem)
     for where, message, severity in network_problems(spec):
         problem(("spec", *where), message, severity)
@@ -380,6 +384,18 @@ def meaning_problems_of(document: Document) -> list[Problem]:
         for where, message, severity in pool_problems(_mapping(pool), spec.get("region")):
             problem(("spec", "nodePools", name, *where), message, severity)
     return problems
+
+
+def _window_problems(window: dict, problem: Callable[..., None]) -> None:
+    base = ("spec", "lifecycle", "maintenanceWindow")
+    zone = window.get("timeZone")
+    message = time_zone_problem(zone) if isinstance(zone, str) else None
+    if message:
+        problem((*base, "timeZone"), message)
+    duration = window.get("duration")
+    seconds = _seconds(duration)
+    if seconds is not None and not 60 <= seconds <= MAX_DURATION.total_seconds():
+        problem((*base, "duration"), f"must be from PT1M to P7D; got {duration}")
 
 
 def _control_plane_problems(spec: dict, problem: Callable[..., None]) -> None:
@@ -508,8 +524,14 @@ def to_cluster(document: Document) -> DesiredCluster:
             latest_patch=lifecycle.get("patch") == "latest",
             allow_pool_replace=lifecycle.get("allowPoolReplace", False),
             allow_pool_delete=lifecycle.get("allowPoolDelete", False),
+            maintenance_window=_window(lifecycle.get("maintenanceWindow")),
         ),
         node_pools=tuple(_pool(name, written or {}) for name, written in (spec.get("nodePools") or {}).items()),
         defaults=tuple(DefaultsRef(defaults.name, defaults.source) for defaults in chosen),
+        labels=dict(data["metadata"].get("labels") or {}),
         provenance=DocumentProvenance(document),
     )
+
+
+def _window(written: dict | None) -> MaintenanceWindow | None:
+    return None if written is None else MaintenanceWindow.from_dict(written)

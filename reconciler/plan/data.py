@@ -11,11 +11,13 @@ from reconciler.indented_json import indented
 from reconciler.model import ClusterRef, DefaultsRef, ErrorReason, RolloutSpec, WaveSpec
 from reconciler.plan.diff import FieldChange
 from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
+from reconciler.windows import MaintenanceWindow, parse_utc, window_problem
 
 # Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
 # their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`; 7: the `rollout`
-# and each change's `wave`).
-FORMAT_VERSION = "7"
+# and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`).
+# schemas/plan.schema.json describes exactly this format.
+FORMAT_VERSION = "8"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 
@@ -57,6 +59,10 @@ class Change:
     # Live values past what the file asks for, kept as they are (spec.version is a floor): before = live, after = file.
     ahead: list[FieldChange] = field(default_factory=list)
     wave: str | None = None  # its wave in the plan's rollout (None: not ordered by one)
+    labels: dict[str, str] = field(default_factory=dict)  # the cluster document's metadata.labels, for policies
+    # A disruptive change of a cluster with a maintenance window carries the window: apply starts it only inside.
+    maintenance_window: MaintenanceWindow | None = None
+    deferred_until: str | None = None  # planned outside the window: when it next opens (UTC, as created_at)
 
     @property
     def changed_by(self) -> set[str]:
@@ -80,6 +86,9 @@ class Change:
             "defaults": [ref.to_dict() for ref in self.defaults],
             "ahead": [entry.to_dict() for entry in self.ahead],
             "wave": self.wave,
+            "labels": dict(self.labels),
+            "maintenance_window": None if self.maintenance_window is None else self.maintenance_window.to_dict(),
+            "deferred_until": self.deferred_until,
         }
 
 
@@ -207,6 +216,9 @@ def plan_from_dict(data: dict) -> Plan:
                 defaults=[DefaultsRef(ref["name"], ref["source"]) for ref in item.get("defaults", [])],
                 ahead=[FieldChange.from_dict(entry) for entry in item.get("ahead", [])],
                 wave=item.get("wave"),
+                labels=dict(item.get("labels") or {}),
+                maintenance_window=_window(item.get("maintenance_window")),
+                deferred_until=_instant(item.get("deferred_until")),
             )
             for item in data["changes"]
         ]
@@ -254,6 +266,26 @@ def rollout_from_dict(data: dict) -> RolloutSpec:
         gate_timeout=float(gate["timeout_seconds"]),
         gate_api_server=bool(gate["api_server"]),
     )
+
+
+def _instant(text: Any) -> str | None:
+    if text is None:
+        return None
+    try:
+        parse_utc(text)
+    except (TypeError, ValueError, AttributeError):
+        raise PlanFileError(f"malformed plan: deferred_until {quoted(text, SHORT)} is no UTC time") from None
+    return text
+
+
+def _window(data: Any) -> MaintenanceWindow | None:
+    if data is None:
+        return None
+    window = MaintenanceWindow.from_dict(data)
+    problem = window_problem(window)
+    if problem:
+        raise PlanFileError(f"malformed plan: maintenance_window: {problem}")
+    return window
 
 
 def _step(request: dict, item: dict) -> Step:

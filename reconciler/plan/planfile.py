@@ -81,6 +81,9 @@ CHANGE_FIELDS = {
     "defaults": LIST,
     "ahead": LIST,
     "wave": OPTIONAL_STRING,
+    "labels": OPTIONAL_DICT,
+    "maintenance_window": OPTIONAL_DICT,
+    "deferred_until": OPTIONAL_STRING,
 }
 CLUSTER_FIELDS = {
     "project": STRING,
@@ -309,6 +312,9 @@ def _check_shape(data: Any, where: _Locator) -> None:
                     raise PlanFileError(
                         f"{where(item, label + '.kind')}: unknown step kind {quoted(item['kind'], SHORT)}"
                     )
+        labels = change.get("labels") or {}
+        if not all(isinstance(value, str) for value in labels.values()):
+            raise PlanFileError(f"{where(change, name + '.labels')}: must map names to strings")
         warnings = change.get("warnings") or []
         if not all(isinstance(warning, str) for warning in warnings):
             raise PlanFileError(f"{where(warnings, name + '.warnings')}: must be a list of strings")

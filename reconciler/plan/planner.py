@@ -15,8 +15,10 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from reconciler import clock
 from reconciler.escape import quoted
 from reconciler.live.read import ClusterObject, LiveCluster, LiveResult, LiveView
 from reconciler.model import (
@@ -43,11 +45,13 @@ from reconciler.plan.control_plane import (
 from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.groups import is_disruptive
 from reconciler.plan.node_pools import creation_body, plan_pools, pool_notices, pool_steps
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import POOL_KINDS, ClusterTarget, Step
 from reconciler.versions import minor_of
+from reconciler.windows import utc_text
 
 IPVS_DEPRECATED_FROM = (1, 35)
 STANDARD_PLAN = "standard"  # the cluster object's `plan`: free | standard (Standard runs Cilium, no kube-proxy)
@@ -80,13 +84,22 @@ def desired_ref(cluster: DesiredCluster) -> ClusterRef:
     return ClusterRef(cluster.project, cluster.name, cluster.id, cluster.region, cluster.renamed_from)
 
 
-def plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
-    """The change, each changed field with the file and line that wrote its desired value."""
+def plan_cluster(desired: DesiredCluster, result: LiveResult, now: datetime | None = None) -> Change:
+    """The change, each changed field with the file and line that wrote its desired value; a disruptive one with
+    the cluster's maintenance window, deferred when planned outside it (`now`: the clock's, unless told)."""
     change = _plan_cluster(desired, result)
     diff = [_with_source(field_change, desired) for field_change in change.diff]
     ahead = version_ahead(desired, result.found) if result.found and not result.error else []
     ahead = [_with_source(field_change, desired) for field_change in ahead]
-    return replace(change, diff=diff, defaults=list(desired.defaults), ahead=ahead, wave=desired.wave)
+    change = replace(
+        change, diff=diff, defaults=list(desired.defaults), ahead=ahead, wave=desired.wave, labels=dict(desired.labels)
+    )
+    window = desired.lifecycle.maintenance_window
+    if window is None or not is_disruptive(change):
+        return change
+    at = now or clock.now()
+    deferred = None if window.is_open(at) else utc_text(window.next_opening(at))
+    return replace(change, maintenance_window=window, deferred_until=deferred)
 
 
 def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldChange:

@@ -14,6 +14,7 @@ from reconciler.plan.groups import Group, is_disruptive, opens_to_the_world, rea
 from reconciler.plan.node_pools import POOL_NOTICE
 from reconciler.plan.waves import Schedule, Wave, schedule
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
+from reconciler.windows import parse_utc
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -141,6 +142,25 @@ def notes(change: Change) -> list[str]:
     return found
 
 
+def window_note(change: Change) -> str | None:
+    """When a disruptive change may start: deferred until its window opens, or only inside the window (open when
+    planned); None for a change no window holds."""
+    window = change.maintenance_window
+    if window is None:
+        return None
+    if change.deferred_until is None:
+        return f"starts only inside its maintenance window {window.describe()}, open when planned"
+    opens = parse_utc(change.deferred_until)
+    return (
+        f"DEFERRED until {window.local(opens)} ({change.deferred_until}): outside its maintenance window "
+        f"{window.describe()}; apply leaves it alone until then"
+    )
+
+
+def deferred_count(plan: Plan) -> int:
+    return sum(1 for change in plan.changes if change.deferred_until is not None)
+
+
 def request_steps(change: Change) -> str:
     """`POST reset; PUT ipRestrictions; POST update NEXT_MINOR`: what apply sends, in order."""
     steps = []
@@ -157,6 +177,9 @@ def summary_line(plan: Plan) -> str:
         f"{counts['reset']} to reset."
     )
     extras = [f"{counts['noop']} unchanged"] + ([f"{counts['error']} error(s)"] if counts["error"] else [])
+    deferred = deferred_count(plan)
+    if deferred:
+        extras.append(f"{deferred} deferred to a maintenance window")
     return f"{line} ({', '.join(extras)})"
 
 
@@ -233,6 +256,9 @@ def _text_one(change: Change, paint: Painter, projects: Projects | None) -> list
         lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
     if change.action is Action.UPGRADE:
         lines.append(paint(f"  !!! {upgrade_notice(change.steps)} !!!", fg="red", bold=True))
+    window = window_note(change)
+    if window:
+        lines.append(paint(f"  >>> {window}", fg="yellow", bold=True))
     if change.error:
         lines.append(paint(f"  error: {one_line(change.error)}", fg="red"))
     return lines + _text_body(change, paint, each_own_file=False)
@@ -274,6 +300,8 @@ def _markdown_one(change: Change, projects: Projects | None) -> str:
         f"<b>{html_text(change.cluster.name)}</b> ({where}): {change.action} ({len(change.diff)} change(s))"
         f" <code>{html_text(change.source)}</code>"
     )
+    if change.deferred_until:
+        summary += f" <b>deferred until {html_text(change.deferred_until)}</b>"
     body = [change_line(c) + origin_note(c) for c in change.diff]
     if change.error:
         body.insert(0, f"! error: {one_line(change.error)}")
@@ -296,6 +324,11 @@ def _markdown_section(opening: str, body: list[str], change: Change) -> str:
     parts = [opening]
     if body:
         parts.append("```diff\n" + "\n".join(body) + "\n```")
+    window = window_note(change)
+    if window:
+        parts.append(
+            f"- :hourglass: **{md_text(window)}**" if change.deferred_until else f"- :clock2: {md_text(window)}"
+        )
     parts += [f"- :rotating_light: **{md_text(alarm)}**" for alarm in alarms(change)]
     parts += [f"- note: {md_text(note)}" for note in notes(change)]
     parts += [
@@ -357,13 +390,16 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Pro
     resets = [c for c in plan.changes if c.action is Action.RESET]
     if resets:
         text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")
-        lines = [f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {reset_notice(c)}\n" for c in resets]
+        lines = [
+            f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {reset_notice(c)}{_deferred(c)}\n" for c in resets
+        ]
         text.add_all(lines + ["\n"], more)
     upgrades = [c for c in plan.changes if c.action is Action.UPGRADE]
     if upgrades:
         text.add(f"> [!CAUTION]\n> **{len(upgrades)} cluster(s) will be UPGRADED: nodes are drained, no way back.**\n")
         lines = [
-            f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {upgrade_notice(c.steps)}\n" for c in upgrades
+            f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {upgrade_notice(c.steps)}{_deferred(c)}\n"
+            for c in upgrades
         ]
         text.add_all(lines + ["\n"], more)
     opened = [(c, alarm) for c in plan.changes if c.action in (Action.UPDATE, Action.CREATE) for alarm in alarms(c)]
@@ -403,6 +439,14 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Pro
     ]
     text.add_all(sections, left_out_line(limit), [len(g.changes) for g in groups])
     return "".join(text.parts) + footer
+
+
+def _deferred(change: Change) -> str:
+    return (
+        f" (**deferred until {md_text(change.deferred_until)}**: its maintenance window)"
+        if change.deferred_until
+        else ""
+    )
 
 
 def _where(change: Change, projects: Projects | None) -> str:
