@@ -277,6 +277,7 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
         "skipped": 0,
         "interrupted": 0,
         "done_elsewhere": 0,
+        "not_started": 0,
         "deferred": 0,
     }
     live_now = clusters_by_name(sandbox)
