@@ -155,6 +155,11 @@ def part_path(project: str, cluster_id: str, part: str) -> str:
     return f"{cluster_path(project, cluster_id)}/{part}"
 
 
+def kubeconfig_path(project: str, cluster_id: str) -> str:
+    """POST: a fresh kubeconfig of the cluster (a rollout's gate reaches its API server with it)."""
+    return f"{cluster_path(project, cluster_id)}/kubeconfig"
+
+
 def parted_paths(got: str, wanted: str) -> tuple[str, str]:
     """Two paths from the segment where they part (the project id, the placeholder or the end), for a message that
     shows the place that differs: cut at 40 characters, it would not show."""

@@ -2,7 +2,7 @@
 
 - `sandbox_factory(**options)` starts a sandbox in a thread of this process, on a free loopback port, over a state
   file in tmp_path; options: latency_ms, error_rate, rate_limit, random_seed, busy_writes, busy_class, iam_denied,
-  access_rules_denied, failed_upgrades,
+  access_rules_denied, failed_upgrades, unready_api_servers,
   transition_seconds (default 0, so clusters are READY at once), state (a path), expand_lists,
   max_clusters_per_project, reset_status, create_hidden_seconds, show_late_seconds, reset_delay_seconds,
   null_customization, put_replaces_customization (default: $OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION). Every sandbox
@@ -61,6 +61,7 @@ class RunningSandbox:
         iam_denied: tuple[str, ...] = (),
         access_rules_denied: tuple[str, ...] = (),
         failed_upgrades: tuple[str, ...] = (),
+        unready_api_servers: tuple[str, ...] = (),
         **behaviour,  # the rest of sandbox.clusters.Behaviour: reset_status, show_late_seconds...
     ):
         # The whole suite runs under either reading of a customization PUT: $OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION
@@ -72,6 +73,7 @@ class RunningSandbox:
         faults = FaultOptions(
             latency_ms, error_rate, rate_limit, random_seed, busy_writes=busy_writes, busy_class=busy_class,
             iam_denied=iam_denied, access_rules_denied=access_rules_denied, failed_upgrades=failed_upgrades,
+            unready_api_servers=unready_api_servers,
         )  # fmt: skip
         self.server = SandboxServer(
             self.state,

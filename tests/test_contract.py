@@ -198,6 +198,7 @@ def test_every_answer_of_every_call_the_sandbox_serves_keeps_to_the_description(
     call("PUT", f"{CLUSTER}/nodepool/{POOL_ID}", {"desiredNodes": 2})
     call("DELETE", f"{CLUSTER}/nodepool/{POOL_ID}")
     call("PUT", CLUSTER, {"name": "alpha-renamed", "updatePolicy": "ALWAYS_UPDATE"})
+    call("POST", f"{CLUSTER}/kubeconfig")
     call("POST", f"{CLUSTER}/reset", {"name": "alpha", "kubeProxyMode": "ipvs", "customization": {}})
     call("POST", KUBE, {"region": "GRA7", "customization": None, "plan": None})
 

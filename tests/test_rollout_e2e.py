@@ -113,3 +113,38 @@ def test_non_disruptive_changes_are_not_held_back_by_a_stopped_rollout(sandbox_f
     assert by_name["c01"]["result"] == "failed"
     assert by_name["c02"]["action"] == "update" and by_name["c02"]["result"] == "done"
     assert clusters_by_name(sandbox)["c02"]["updatePolicy"] == "NEVER_UPDATE"
+
+
+def test_the_gate_asks_the_api_server_through_a_fresh_kubeconfig(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(unready_api_servers=("c01",))
+    seed(sandbox, live(1, "c01"), live(2, "c02"))
+    rollout = {**ROLLOUT, "spec": {**ROLLOUT["spec"], "gate": {"timeout": "PT2S", "apiServer": True}}}
+    rollout["spec"]["waves"] = [ROLLOUT["spec"]["waves"][0], ROLLOUT["spec"]["waves"][2]]
+    fleet = write(tmp_path, upgrade("c01"), upgrade("c02"), rollout)
+
+    plan = run_ovhkube("plan", fleet, env=sandbox.env())
+    assert "the API server answers /readyz" in plan.stdout
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 1, result.stderr
+    by_name = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert by_name["c01"]["result"] == "failed"
+    assert "fails the health gate: the API server answered /readyz with 503" in by_name["c01"]["reason"]
+    assert by_name["c02"]["result"] == "not_started"
+    kubeconfigs = [r for r in sandbox.requests() if r["path"].endswith("/kubeconfig")]
+    assert kubeconfigs and all(r["method"] == "POST" and cluster_id(1) in r["path"] for r in kubeconfigs)
+    # The kubeconfig's credential is shown nowhere.
+    content = sandbox.client().post(f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}/kubeconfig")["content"]
+    token = yaml.safe_load(content)["users"][0]["user"]["token"]
+    assert token not in result.stdout + result.stderr
+
+    healthy = sandbox_factory(state=sandbox.state)
+    sandbox.stop()
+    healthy.forget_requests()
+    result, account = apply_json(run_ovhkube, healthy, fleet, "--auto-approve")
+    assert result.returncode == 0, result.stderr
+    assert [c["result"] for c in account["clusters"]] == ["unchanged", "done"]  # c01 passed the gate now
+    assert [r["path"].split("/kube/")[1] for r in healthy.requests() if r["path"].endswith("/kubeconfig")] == [
+        f"{cluster_id(1)}/kubeconfig",  # before the second wave: the first's cluster, changed by the earlier apply
+        f"{cluster_id(2)}/kubeconfig",  # after its own upgrade
+    ]

@@ -1,9 +1,11 @@
 """A rollout's health gate: what a cluster must show before the next wave starts.
 
-READY, its version the planned one, and every node pool READY with all its desired nodes available. A status that
-does not pass by itself (ERROR, USER_*_ERROR, ...) fails at once; anything else is looked at again, at growing
-intervals, until it passes or the gate's timeout is over. The reads are a GET of the cluster (through the apply's
-project watch, one listing per project per round) and one pool listing per look.
+READY, its version the planned one, every node pool READY with all its desired nodes available, and, with
+`gate.apiServer`, its API server answering /readyz through a fresh kubeconfig (reconciler/live/api_server.py). A
+status that does not pass by itself (ERROR, USER_*_ERROR, ...) fails at once; anything else is looked at again, at
+growing intervals, until it passes or the gate's timeout is over. The reads are a GET of the cluster (through the
+apply's project watch, one listing per project per round) and one pool listing per look; the kubeconfig is asked
+for once per gate, when the rest passes.
 """
 
 import threading
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.apply.waiting import format_seconds, pause, poll_intervals
 from reconciler.errors import ApiError
+from reconciler.live.api_server import KubeconfigError, api_server_of, fresh_kubeconfig, readyz_problem
 from reconciler.live.node_pools import read_pools
 from reconciler.live.read import read_object
 from reconciler.model import PASSING_STATUSES, POOL_PASSING_STATUSES
@@ -62,12 +65,15 @@ def gate_problem(
     stop: threading.Event,
     say: Callable[[str], None],
     watch: "ProjectWatch | None" = None,
+    api_server: bool = False,
 ) -> str | None:
-    """None once the cluster passes the gate; else why it does not, after `timeout` seconds at most."""
+    """None once the cluster passes the gate; else why it does not, after `timeout` seconds at most. `api_server`:
+    its API server must answer /readyz too."""
     project, version = change.cluster.project, planned_version(change)
     started = time.monotonic()
     intervals = poll_intervals()
     said = None
+    server = None
     while True:
         look = time.monotonic()
         try:
@@ -76,6 +82,15 @@ def gate_problem(
         except ApiError as exc:
             return f"cannot read the cluster: {exc}"
         problems, may_pass = health_problems(dict(cluster), pools, version)
+        if not problems and api_server:
+            try:
+                server = server or api_server_of(fresh_kubeconfig(api, project, cluster_id))
+            except ApiError as exc:
+                return f"cannot get a kubeconfig to reach its API server: {exc}"
+            except KubeconfigError as exc:
+                return f"cannot reach its API server: {exc}"
+            asked = readyz_problem(server)
+            problems = [asked] if asked else []
         if not problems:
             say("passed the health gate")
             return None

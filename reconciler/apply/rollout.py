@@ -22,7 +22,7 @@ from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Interrupted
 from reconciler.escape import one_line, quoted
 from reconciler.model import ClusterRef
-from reconciler.plan.data import Action, Plan
+from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.waves import Schedule, Wave, gated_before
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
@@ -119,10 +119,7 @@ class RolloutRun:
         if change.cluster.id is None:
             return None
         try:
-            problem = gate_problem(
-                self.api, change, change.cluster.id, self.schedule.rollout.gate_timeout, self.stop, self._say(index),
-                self.watch,
-            )  # fmt: skip
+            problem = self._gate(change, change.cluster.id, self._say(index))
         except Interrupted:
             return None
         if problem is None:
@@ -132,6 +129,12 @@ class RolloutRun:
             f"change here; an earlier apply may have changed it): {problem}"
         )
         return ClusterOutcome(change, "failed", reason, cluster_id=change.cluster.id)
+
+    def _gate(self, change: Change, cluster_id: str, say: Callable[[str], None]) -> str | None:
+        rollout = self.schedule.rollout
+        return gate_problem(
+            self.api, change, cluster_id, rollout.gate_timeout, self.stop, say, self.watch, rollout.gate_api_server
+        )
 
     def _say(self, index: int) -> Callable[[str], None]:
         ref = self.plan.changes[index].cluster
@@ -181,9 +184,7 @@ class RolloutRun:
             return outcome
         cluster_id = outcome.cluster_id or change.cluster.id
         try:
-            problem = gate_problem(
-                self.api, change, str(cluster_id), self.schedule.rollout.gate_timeout, self.stop, say, self.watch
-            )
+            problem = self._gate(change, str(cluster_id), say)
         except Interrupted:
             outcome.result, outcome.reason = "interrupted", "stopped while waiting for the health gate"
             return outcome

@@ -113,6 +113,11 @@ def serve(
         metavar="NAME",
         help="An upgrade of this cluster leaves it ERROR while served so (a failed upgrade); repeatable.",
     ),
+    unready_api_server: list[str] = typer.Option(
+        [],
+        metavar="NAME",
+        help="This cluster's API server answers /readyz with 503 (a rollout's gate then fails); repeatable.",
+    ),
     request_log: Path = typer.Option(
         None, "--request-log", help="Append one JSON line per request answered (time, method, path, status, expanded)."
     ),
@@ -144,6 +149,7 @@ def serve(
         iam_denied=tuple(iam_deny),
         access_rules_denied=tuple(access_rules_deny),
         failed_upgrades=tuple(fail_upgrade),
+        unready_api_servers=tuple(unready_api_server),
     )
     try:
         server = SandboxServer(

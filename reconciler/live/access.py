@@ -35,6 +35,7 @@ WRITE_RULES = (
     ("POST", KUBE + "/*/nodepool"),
     ("PUT", KUBE + "/*/nodepool/*"),
     ("DELETE", KUBE + "/*/nodepool/*"),  # only pools a file marks delete: true, or the old pool of a replacement
+    ("POST", KUBE + "/*/kubeconfig"),  # only a Rollout whose gate asks the API server (gate.apiServer: true)
 )
 
 
@@ -80,6 +81,7 @@ IAM_ACTIONS = {
     ("POST", KUBE + "/*/openIdConnect"): "kube/openIdConnect/create",
     ("PUT", KUBE + "/*/openIdConnect"): "kube/openIdConnect/edit",
     ("DELETE", KUBE + "/*/openIdConnect"): "kube/openIdConnect/delete",
+    ("POST", KUBE + "/*/kubeconfig"): "kube/kubeconfig/create",
     ("POST", KUBE + "/*/update"): "kube/update",
     ("POST", KUBE + "/*/nodepool"): "kube/nodepool/create",
     ("PUT", KUBE + "/*/nodepool/*"): "kube/nodepool/edit",

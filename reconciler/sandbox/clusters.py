@@ -27,7 +27,10 @@
 """
 
 import copy
+import hashlib
+import hmac
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -60,6 +63,8 @@ IPS_KEY, OIDC_KEY = BESIDE_KEYS = ("_ipRestrictions", "_openIdConnect")
 POOLS_KEY = "_nodePools"
 # An upgrade the fault `failed_upgrades` made fail: the cluster reads ERROR while the sandbox is served with it.
 FAILED_UPGRADE = "_failedUpgrade"
+# Where the sandbox serves each cluster's Kubernetes API server (its /readyz only), outside the OVHcloud API.
+API_SERVER_PREFIX = "/apiserver"
 
 
 class ApiFailure(Exception):
@@ -182,6 +187,9 @@ class Clusters:
         self.behaviour = behaviour or Behaviour()
         self.clock = clock
         self.failed_upgrades: frozenset[str] = frozenset()  # the fault's cluster names (reconciler.sandbox.faults)
+        self.unready_api_servers: frozenset[str] = frozenset()  # the fault's too: their /readyz answers 503
+        self.base_url = "http://127.0.0.1"  # the serving sandbox's, for the API servers its kubeconfigs name
+        self._token_key = secrets.token_bytes(16)  # the API servers' tokens, per serving process
         # What else a create makes from its body (the node pools of `nodepools`), before the cluster is saved.
         self.on_create: Callable[[StoredCluster, dict, float], None] | None = None
 
@@ -226,6 +234,36 @@ class Clusters:
         """The IP restrictions or OIDC (`key`) as reads answer them now."""
         cluster = self._cluster(project, cluster_id)
         return self.visible(cluster, self.clock())[0].get(key)
+
+    def kubeconfig(self, project: str, cluster_id: str, body: Any = None) -> dict:
+        """POST kubeconfig: a kubeconfig whose server is this sandbox's stand-in for the cluster's API server."""
+        cluster = self._cluster(project, cluster_id)
+        name = json.dumps(cluster.data.get("name") or cluster_id)
+        server = json.dumps(f"{self.base_url}{API_SERVER_PREFIX}/{project}/{cluster_id}")
+        token = json.dumps(self._token(project, cluster_id))
+        content = (
+            "apiVersion: v1\nkind: Config\n"
+            f"clusters:\n- name: {name}\n  cluster:\n    server: {server}\n"
+            f"contexts:\n- name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n"
+            f"current-context: {name}\n"
+            f"users:\n- name: {name}\n  user:\n    token: {token}\n"
+        )
+        return {"content": content}
+
+    def _token(self, project: str, cluster_id: str) -> str:
+        return hmac.new(self._token_key, f"{project}/{cluster_id}".encode(), hashlib.sha256).hexdigest()
+
+    def api_server_ready(self, project: str, cluster_id: str, authorization: str | None) -> tuple[int, str]:
+        """GET /readyz of the cluster's API server: 200 once READY, 503 while not (or under the fault), 401 without
+        the kubeconfig's token, 404 for no such cluster."""
+        cluster = self.state.cluster(project, cluster_id)
+        if cluster is None:
+            return 404, "not found"
+        if not hmac.compare_digest(authorization or "", f"Bearer {self._token(project, cluster_id)}"):
+            return 401, "Unauthorized"
+        if self.status(cluster, self.clock()) != "READY" or cluster.data.get("name") in self.unready_api_servers:
+            return 503, "[-]etcd failed: reason withheld\nreadyz check failed"
+        return 200, "ok"
 
     def get_project(self, project: str) -> dict:
         """The project object (GET /cloud/project/{serviceName}), with the fields a reader of it shows."""

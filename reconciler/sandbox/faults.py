@@ -19,6 +19,8 @@
   moves to the new version, but its nodes do not come back: once the upgrade's transition is over the cluster reads
   ERROR, for as long as the sandbox is served with the option (served again without it, the cluster reads READY: the
   fault is cleared, as support would repair it).
+- unready API servers: the API server of a cluster named in `unready_api_servers` (the URL a kubeconfig of the
+  sandbox names) answers /readyz with 503, as one whose etcd is failing.
 `random_seed` makes the sequence of draws reproducible (per process; threads draw from one generator).
 """
 
@@ -47,6 +49,7 @@ class FaultOptions:
     iam_denied: tuple[str, ...] = ()
     access_rules_denied: tuple[str, ...] = ()
     failed_upgrades: tuple[str, ...] = ()  # cluster names whose upgrade leaves them ERROR
+    unready_api_servers: tuple[str, ...] = ()  # cluster names whose API server answers /readyz with 503
 
 
 BUSY_MESSAGES = {

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from reconciler.sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from reconciler.sandbox.auth import AuthFailure, authenticate, check_headers
-from reconciler.sandbox.clusters import ApiFailure, Behaviour, Clusters, bad_request, not_found
+from reconciler.sandbox.clusters import API_SERVER_PREFIX, ApiFailure, Behaviour, Clusters, bad_request, not_found
 from reconciler.sandbox.contract import Operation, contract
 from reconciler.sandbox.control_plane import ControlPlane
 from reconciler.sandbox.faults import BUSY_MESSAGES, FaultOptions, Faults
@@ -39,12 +39,14 @@ _KUBE = r"/cloud/project/([^/]+)/kube"
 # the contract (derived from the kube paths of the API description). Its IAM action: publicCloudProject:apiovh:get.
 PROJECT_PATH = re.compile(r"/cloud/project/([^/]+)")
 PROJECT_IAM = ("publicCloudProject:apiovh:get",)
+API_SERVER_PATH = re.compile(API_SERVER_PREFIX + r"/([^/]+)/([^/]+)/readyz")
 # path pattern -> {method: the name of the method serving it}; read calls take no body. Every call served is in the
 # contract (OVHcloud's API description), which gives its IAM action and the shape of its body and answer.
 ROUTES = (
     (re.compile(_KUBE), {"GET": "list_ids", "POST": "create"}),
     (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get", "PUT": "put_cluster"}),
     (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
+    (re.compile(_KUBE + r"/([^/]+)/kubeconfig"), {"POST": "kubeconfig"}),
     (
         re.compile(_KUBE + r"/([^/]+)/customization"),
         {
@@ -182,6 +184,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(413, {"class": "Client::RequestEntityTooLarge", "message": message})
         if self.path.split("?", 1)[0] == TOKEN_PATH:  # OAuth2: outside /1.0, as OVHcloud serves it
             return self._token(sandbox, method, length)
+        api_server = API_SERVER_PATH.fullmatch(self.path.split("?", 1)[0])
+        if api_server:  # a cluster's Kubernetes API server, as a kubeconfig names it: not the OVHcloud API
+            if method != "GET":
+                return self._answer(405, "method not allowed")
+            project, cluster_id = (unquote(part) for part in api_server.groups())
+            return self._answer(*sandbox.clusters.api_server_ready(project, cluster_id, self.headers["Authorization"]))
         if length > 0 and not self.path.split("?", 1)[0].endswith("/auth/time"):
             try:  # a stranger (unknown keys, no clock, a bad token) is refused before its body is read
                 if not self._bearer_client(sandbox):
@@ -375,12 +383,14 @@ class SandboxServer:
         self.node_pools = NodePools(self.clusters)
         self.faults = Faults(faults or FaultOptions())
         self.clusters.failed_upgrades = frozenset(self.faults.options.failed_upgrades)
+        self.clusters.unready_api_servers = frozenset(self.faults.options.unready_api_servers)
         self.expand_lists = expand_lists
         self.check_answers = check_answers
         self.request_log = RequestLog(request_log) if request_log else None
         self.service_accounts = ServiceAccounts(service_accounts or {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET})
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.sandbox = self
+        self.clusters.base_url = self.url.removesuffix(API_PREFIX)
         self._httpd.connections = set()
         self._thread: threading.Thread | None = None
 
