@@ -1,6 +1,7 @@
 """The API server and credentials a rollout's gate reads from a kubeconfig; what it says never shows a secret."""
 
 import base64
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +62,6 @@ def test_an_unusable_kubeconfig_is_said_without_its_content(text, message):
 
 def test_credentials_for_tls_are_files_that_read_back_and_are_gone_after():
     with _in_memory_files(PEM, KEY) as paths:
-        assert [open(path).read() for path in paths] == [PEM, KEY]
+        assert [Path(path).read_text() for path in paths] == [PEM, KEY]
     with pytest.raises(OSError):
-        open(paths[1])
+        Path(paths[1]).read_text()
