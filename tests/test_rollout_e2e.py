@@ -67,7 +67,12 @@ def test_a_failed_canary_stops_the_rollout_and_a_later_apply_finishes_it(sandbox
     assert [name for name in NAMES if by_name[name]["result"] == "not_started"] == NAMES[1:]
     assert all(not by_name[name]["requests"] for name in NAMES[1:])
     assert account["summary"]["not_started"] == 11
-    assert account["rollout"] == {"name": "fleet", "stopped": True, "reason": 'c01 failed in wave "canary"'}
+    assert account["rollout"] == {
+        "name": "fleet",
+        "stopped": True,
+        "reason": 'c01 failed in wave "canary"',
+        "waits": None,
+    }
     assert upgrades_sent(faulty) == ["c01"]
     assert len(writes(faulty)) == 1  # nothing else was touched
     live_now = clusters_by_name(faulty)
@@ -148,3 +153,31 @@ def test_the_gate_asks_the_api_server_through_a_fresh_kubeconfig(sandbox_factory
         f"{cluster_id(1)}/kubeconfig",  # before the second wave: the first's cluster, changed by the earlier apply
         f"{cluster_id(2)}/kubeconfig",  # after its own upgrade
     ]
+
+
+WINDOW = {"days": ["Sat"], "start": "02:00", "duration": "PT4H", "timeZone": "Europe/Paris"}
+MONDAY, SATURDAY_3AM_PARIS = "2026-12-07T10:00:00Z", "2026-12-12T02:00:00Z"
+
+
+def test_a_canary_deferred_to_its_window_holds_the_later_waves_without_failing(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory()
+    seed(sandbox, live(1, "c01"), live(2, "c02"))
+    canary = upgrade("c01")
+    canary["spec"]["lifecycle"]["maintenanceWindow"] = WINDOW
+    rollout = {**ROLLOUT, "spec": {"waves": [ROLLOUT["spec"]["waves"][0], ROLLOUT["spec"]["waves"][2]]}}
+    fleet = write(tmp_path, canary, upgrade("c02"), rollout)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=sandbox.env(OVHKUBE_NOW=MONDAY))
+
+    assert result.returncode == 0, result.stderr  # nothing failed: the rollout waits for the canary's window
+    by_name = {c["cluster"]["name"]: c for c in account["clusters"]}
+    assert by_name["c01"]["result"] == "deferred"
+    assert by_name["c02"]["result"] == "deferred" and 'waits, c01 of wave "canary" deferred' in by_name["c02"]["reason"]
+    assert account["rollout"]["waits"] and not account["rollout"]["stopped"]
+    assert writes(sandbox) == []
+
+    at_night = sandbox.env(OVHKUBE_NOW=SATURDAY_3AM_PARIS)
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=at_night)
+    assert result.returncode == 0, result.stderr
+    assert [c["result"] for c in account["clusters"]] == ["done", "done"]
+    assert upgrades_sent(sandbox) == ["c01", "c02"]

@@ -64,6 +64,11 @@ def render_text(report: ApplyReport) -> str:
             "the failed cluster is healthy, apply again: what is done plans as no change, and the rollout goes on "
             "from there."
         )
+    if report.rollout_waits and not report.rollout_stopped:
+        lines.append(
+            f"Rollout {quoted(report.rollout or '')} waits: {report.rollout_waits}; the later waves were not "
+            "started. An apply once the window is open goes on from there."
+        )
     if not report.waited:
         lines.append("Not waited for and not verified (--no-wait): run `ovhkube plan` later to confirm.")
     lines.append(closing_line(report))

@@ -77,6 +77,7 @@ class ApplyReport:
     lock_lost: str | None = None  # the lock was lost mid-apply: what went out before, and that nothing went after
     rollout: str | None = None  # the name of the rollout whose waves this apply went through
     rollout_stopped: str | None = None  # why that rollout stopped (None: it went through, or none)
+    rollout_waits: str | None = None  # why its later waves wait (changes deferred to their maintenance window)
 
     def count(self, result: str, action: Action | None = None) -> int:
         return sum(1 for o in self.outcomes if o.result == result and action in (None, o.change.action))
@@ -112,6 +113,11 @@ class ApplyReport:
             "summary": self.summary,
             "rollout": None
             if self.rollout is None
-            else {"name": self.rollout, "stopped": self.rollout_stopped is not None, "reason": self.rollout_stopped},
+            else {
+                "name": self.rollout,
+                "stopped": self.rollout_stopped is not None,
+                "reason": self.rollout_stopped,
+                "waits": self.rollout_waits,
+            },
             "clusters": [outcome.to_dict() for outcome in self.outcomes],
         }

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checke
     from reconciler.live.client import Api
 
 SUCCEEDED = ("done", "done_elsewhere", "unchanged")
+WAITING = "deferred"  # a change outside its maintenance window: not a failure, but the waves after it wait
 NAMES_SHOWN = 5
 
 
@@ -49,6 +50,7 @@ class RolloutRun:
         self.stop, self.report, self.watch, self.pool, self.outcomes = stop, report, watch, pool, outcomes
         self.started: set[int] = set()  # indices something may have been sent to
         self.stopped: str | None = None  # why the rollout stopped, if it did
+        self.waits: str | None = None  # why the later waves wait (changes deferred to their window), if they do
         self.checked: set[int] = set()  # clusters left alone whose gate was checked (once per apply)
 
     @property
@@ -65,6 +67,9 @@ class RolloutRun:
                 continue
             if not wave.rolled:
                 continue
+            if self.waits:
+                self._wait(wave)
+                continue
             try:
                 if pending_pause:
                     self._say_rollout(f"pausing {format_seconds(pending_pause)} after wave {after} (pauseAfter)")
@@ -77,6 +82,9 @@ class RolloutRun:
                 continue
             self._say_rollout(f"wave {quoted(wave.name)}: {len(wave.rolled)} change(s), {wave.cap} at a time")
             self.stopped = self._roll(wave)
+            deferred = [i for i in wave.rolled if self._result(i) == WAITING]
+            if deferred and not self.stopped:
+                self.waits = f"{self._names(deferred)} of wave {quoted(wave.name)} deferred to their maintenance window"
             pending_pause, after = wave.spec.pause_after, quoted(wave.name)
 
     def _say_rollout(self, text: str) -> None:
@@ -90,7 +98,7 @@ class RolloutRun:
             for index in wave.members:
                 outcome = self.outcomes[index]
                 if self.plan.changes[index].action is Action.ERROR or (
-                    index in wave.rolled and (outcome is None or outcome.result not in SUCCEEDED)
+                    index in wave.rolled and (outcome is None or outcome.result not in (*SUCCEEDED, WAITING))
                 ):
                     failed.append(index)
         wave_of = {index: wave for wave in earlier for index in wave.members}
@@ -166,7 +174,7 @@ class RolloutRun:
             except CancelledError:
                 self.started.discard(index)
                 continue
-            if outcome.result not in SUCCEEDED:
+            if outcome.result not in (*SUCCEEDED, WAITING):
                 failed.append(index)
         if not failed:
             return None
@@ -192,6 +200,16 @@ class RolloutRun:
             outcome.result, outcome.reason = "failed", f"done, but fails the health gate: {problem}"
             say(f"failed: {outcome.reason}")
         return outcome
+
+    def _result(self, index: int) -> str | None:
+        outcome = self.outcomes[index]
+        return outcome.result if outcome else None
+
+    def _wait(self, wave: Wave) -> None:
+        """The wave's changes wait for the earlier changes deferred to their window: deferred too, not failed."""
+        for index in wave.rolled:
+            reason = f"wave {quoted(wave.name)}: waits, {self.waits}; nothing was sent"
+            self.outcomes[index] = ClusterOutcome(self.plan.changes[index], WAITING, reason)
 
     def _not_started(self, wave: Wave) -> None:
         for index in wave.rolled:

@@ -90,6 +90,7 @@ def apply_plan(
         terminated=terminated,
         rollout=plan.rollout.name if waves and plan.rollout else None,
         rollout_stopped=waves.stopped if waves else None,
+        rollout_waits=waves.waits if waves else None,
     )
 
 
