@@ -393,3 +393,50 @@ def test_a_new_cluster_pool_flavor_is_checked_against_its_region_before_any_requ
     assert [r for r in sandbox.requests() if r["method"] != "GET"] == []
     refused = run_ovhkube("apply", path, "--auto-approve", env=sandbox.env())
     assert refused.returncode == 1 and sandbox.show()["projects"][0]["clusters"] == []
+
+
+def test_a_reset_that_deletes_the_nodes_says_the_pools_go_and_the_next_plan_creates_the_declared_ones(
+    tmp_path, sandbox, run_ovhkube
+):
+    one_cluster(sandbox, [pool("workers", desiredNodes=3), pool("karpenter-x1", desiredNodes=1)])
+    document = wanted("p0c0", mode="ipvs")  # the seed is iptables: a mode change needs a reset
+    document["spec"]["nodePools"] = {"workers": {"flavorName": "b3-8", "desiredNodes": 3}}
+    document["spec"]["lifecycle"] = {"allowReset": True}  # workerNodesPolicy left out: the API's delete
+    path = write(tmp_path, [document])
+    planned = run_ovhkube("plan", path, env=sandbox.env())
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "worker nodes will be deleted (the cluster comes back empty, without node pools)" in planned.stdout
+    assert (
+        "!!! NODE POOLS workers (b3-8, 3 node(s)), karpenter-x1 (b3-8, 1 node(s)) WILL BE GONE with the reset"
+        in planned.stdout
+    )
+    assert "the pools the files declare are created by the next plan and apply" in planned.stdout
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", path, "--out", saved, env=sandbox.env()).returncode == 0
+    (change,) = json.loads(saved.read_text())["changes"]
+    assert [r["kind"] for r in change["requests"]] == ["reset"]  # no pool step: planned after the reset
+    result = apply(run_ovhkube, sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert live_pools(sandbox) == {}
+    again = run_ovhkube("plan", path, env=sandbox.env())
+    assert '+ nodePools.workers: {"name": "workers", "flavorName": "b3-8", "desiredNodes": 3}' in again.stdout
+    assert apply(run_ovhkube, sandbox, path).returncode == 0
+    assert sorted(live_pools(sandbox)) == ["workers"]  # karpenter's is its own to bring back
+
+
+def test_a_reset_that_reinstalls_the_nodes_keeps_the_pools(tmp_path, sandbox, run_ovhkube):
+    one_cluster(sandbox, [pool("workers", desiredNodes=3)])
+    before = live_pools(sandbox)["workers"]
+    document = wanted("p0c0", mode="ipvs")
+    document["spec"]["nodePools"] = {"workers": {"flavorName": "b3-8"}}
+    document["spec"]["lifecycle"] = {"allowReset": True, "workerNodesPolicy": "reinstall"}
+    path = write(tmp_path, [document])
+    planned = run_ovhkube("plan", path, env=sandbox.env())
+    assert "worker nodes will be reinstalled (the node pools are kept)" in planned.stdout
+    assert "the node pools are kept across the reset (workerNodesPolicy reinstall): workers (b3-8, 3 node(s))" in (
+        planned.stdout
+    )
+    assert "WILL BE GONE" not in planned.stdout
+    assert apply(run_ovhkube, sandbox, path).returncode == 0
+    assert live_pools(sandbox)["workers"]["id"] == before["id"]
+    assert run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env()).returncode == 0

@@ -34,7 +34,7 @@ _TEMPLATE_PARTS = (("metadata", "labels"), ("metadata", "annotations"), ("metada
 _SPEC_PARTS = (("spec", "taints"), ("spec", "unschedulable"))
 
 
-POOL_NOTICE = "NODE POOL "  # how a replacement's or deletion's notice starts: shown as loud as a reset
+POOL_NOTICE = "NODE POOL"  # how a replacement's or deletion's notice starts: shown as loud as a reset
 
 
 class PoolChangeKind(StrEnum):
@@ -412,23 +412,42 @@ def pool_notices(changes: tuple[PoolChange, ...], live: list[dict]) -> list[str]
             size = body.get("desiredNodes")
             scaled = ", then as its autoscaler decides" if body.get("autoscale") else ""
             notices.append(
-                f"{POOL_NOTICE}{change.name} WILL BE REPLACED: a new pool {body.get('name')} "
+                f"{POOL_NOTICE} {change.name} WILL BE REPLACED: a new pool {body.get('name')} "
                 f"({body.get('flavorName')}, {size} node(s){scaled}) is created; once its nodes are READY, the old "
                 f"pool {old.get('name')} ({old.get('flavor')}, {nodes} node(s)) is DELETED and its pods evicted; until "
                 f"then both run: {_overlap(size, nodes)} node(s) of this pool at once, against {nodes} now"
             )
         elif change.kind is PoolChangeKind.FINISH:
             notices.append(
-                f"{POOL_NOTICE}{change.name}: the replacement {change.replacement} is live; the old pool "
+                f"{POOL_NOTICE} {change.name}: the replacement {change.replacement} is live; the old pool "
                 f"{old.get('name')} ({old.get('flavor')}, {nodes} node(s)) WILL BE DELETED once the nodes of "
                 f"{change.replacement} are READY, and its pods evicted (an earlier replacement stopped before its end)"
             )
         elif change.kind is PoolChangeKind.DELETE:
             notices.append(
-                f"{POOL_NOTICE}{change.name} WILL BE DELETED with its {nodes} node(s) ({old.get('flavor')}): their "
+                f"{POOL_NOTICE} {change.name} WILL BE DELETED with its {nodes} node(s) ({old.get('flavor')}): their "
                 "pods are evicted"
             )
     return notices
+
+
+def pools_across_reset(policy: str | None, live: list[dict] | None) -> str:
+    """What a reset does to the pools of a cluster whose file declares pools (OVHcloud's reset guide: "Delete nodes",
+    the API's default, deletes the nodes and reinitializes the cluster to an empty state; "Keep and reinstall nodes"
+    keeps them). The file's pools are planned against what the reset left, once it is over: the next plan."""
+    pools = ", ".join(f"{p.get('name')} ({p.get('flavor')}, {p.get('desiredNodes')} node(s))" for p in live or [])
+    if policy == "reinstall":
+        return (
+            f"the node pools are kept across the reset (workerNodesPolicy reinstall){': ' + pools if pools else ''}, "
+            "their nodes reinstalled; the file's pools are planned once the reset is over: plan and apply again "
+            "after it"
+        )
+    return (
+        f"{POOL_NOTICE}S {pools + ' ' if pools else ''}WILL BE GONE with the reset: workerNodesPolicy delete (the "
+        "API's default) deletes every node and the cluster comes back empty, without node pools, those no file "
+        "declares included; the pools the files declare are created by the next plan and apply, once the reset is "
+        "over (lifecycle.workerNodesPolicy: reinstall keeps the pools and reinstalls their nodes)"
+    )
 
 
 def _overlap(new: object, old: object) -> str:

@@ -46,7 +46,7 @@ from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.groups import is_disruptive
-from reconciler.plan.node_pools import creation_body, plan_pools, pool_notices, pool_steps
+from reconciler.plan.node_pools import creation_body, plan_pools, pool_notices, pool_steps, pools_across_reset
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import POOL_KINDS, ClusterTarget, Step
@@ -287,7 +287,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         steps = reset_steps(ClusterTarget.of(ref), reset_body(desired, live), *restored_after_reset(desired))
         action = Action.RESET
         if desired.node_pools:
-            warnings.append("the node pools are planned once the reset is over: plan and apply again after it")
+            warnings.append(pools_across_reset(desired.lifecycle.worker_nodes_policy, live.node_pools))
     else:
         settings = plan_settings(desired, live)
         diff += settings.diff

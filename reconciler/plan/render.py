@@ -103,7 +103,11 @@ def defaults_lines(plan: Plan) -> list[str]:
 
 def reset_notice(change: Change) -> str:
     policy = next((s.body or {} for s in change.steps if s.kind is StepKind.RESET), {}).get("workerNodesPolicy")
-    nodes = "reinstalled" if policy == "reinstall" else "deleted"
+    nodes = (
+        "reinstalled (the node pools are kept)"
+        if policy == "reinstall"
+        else "deleted (the cluster comes back empty, without node pools)"
+    )
     return f"{ERASE_WARNING} (pods, services, configuration); worker nodes will be {nodes}"
 
 

@@ -19,6 +19,8 @@
 - A transient status turns READY `transition_seconds` after it began, computed from timestamps in the state, so
   every process serving the same state agrees. A change while not READY is a 409 ServiceNotReady.
 - A reset also wipes the IP restrictions and OIDC, which no reset field can carry (reconciler.sandbox.control_plane).
+  With `workerNodesPolicy: delete` (the default) it deletes every node pool too: the cluster comes back empty, as
+  OVHcloud's reset guide says of "Delete nodes"; `reinstall` keeps the pools.
 - Durations are stored as sent, but a zero duration is answered as `P0D`, as the real API does. Admission plugins
   are answered as each plugin's state: both enabled where nothing was asked, NodeRestriction always.
 - The project listing answers ids, or (expanded) the full cluster objects a page at a time; a project holds at most
@@ -388,6 +390,10 @@ class Clusters:
         data["name"] = body.get("name") or default_name(cluster.id)
         # No reset field carries them: the API server's allow-list and OIDC are gone (public-cloud-roadmap#356).
         data[IPS_KEY], data[OIDC_KEY] = [], None
+        # "Delete nodes" (the default) deletes the nodes and reinitializes the cluster to an empty state: no pools;
+        # "reinstall" keeps them (OVHcloud's reset guide).
+        if (body.get("workerNodesPolicy") or "delete") == "delete":
+            data[POOLS_KEY] = []
         if body.get("version"):
             data["version"] = with_patch(body["version"])
         data["nextUpgradeVersions"] = next_versions(data["version"])
