@@ -203,7 +203,7 @@ def test_a_pool_delete_whose_answer_is_lost_is_read_back(tmp_path, sandbox, thro
 # --- SIGTERM during a pool wait ------------------------------------------------------------------------------
 
 
-def _apply_until(sandbox, path: str, ready: callable, timeout: float = 60):
+def _apply_until(sandbox, path: str, ready: callable, timeout: float = 60, signal_number=signal.SIGTERM):
     line = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", path]
     line += ["--auto-approve", "--format", "json"]
     process = subprocess.Popen(line, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())
@@ -212,7 +212,7 @@ def _apply_until(sandbox, path: str, ready: callable, timeout: float = 60):
         time.sleep(0.05)
     assert ready(), "the apply never reached the wait"
     time.sleep(0.3)  # well inside the wait
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal_number)
     signalled = time.time()
     stdout, stderr = process.communicate(timeout=30)
     return process.returncode, time.time() - signalled, signalled, stdout, stderr
@@ -271,14 +271,17 @@ def test_the_rest_of_an_interrupted_replacement_waits_for_the_new_pool_then_dele
     assert run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env()).returncode == 0
 
 
-def test_sigterm_while_a_pool_delete_is_waited_for_says_it_was_sent(tmp_path, sandbox_factory):
+@pytest.mark.parametrize("signal_number, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_while_a_pool_delete_is_waited_for_says_it_was_sent(tmp_path, sandbox_factory, signal_number, code):
     sandbox = sandbox_factory(transition_seconds=30.0)
     seed(sandbox, [pool("workers", status="READY"), pool("legacy", status="READY")])
     path = fleet(tmp_path, {"legacy": {"delete": True}}, {"allowPoolDelete": True})
 
-    code, stopped, _, stdout, stderr = _apply_until(sandbox, path, lambda: sent(sandbox, "DELETE"))
+    returned, stopped, _, stdout, stderr = _apply_until(
+        sandbox, path, lambda: sent(sandbox, "DELETE"), signal_number=signal_number
+    )
 
-    assert code == 143 and stopped < 1.5, (stopped, stderr)
+    assert returned == code and stopped < 1.5, (stopped, stderr)
     (cluster,) = json.loads(stdout)["clusters"]
     assert cluster["result"] == "interrupted"
     assert "node pool delete legacy (" in cluster["reason"] and "sent, not verified" in cluster["reason"]

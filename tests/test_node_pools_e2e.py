@@ -186,10 +186,13 @@ def test_a_flavor_change_is_refused_without_the_flag_and_replaces_new_before_old
     assert result.returncode == 0, result.stdout + result.stderr
     writes = [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] in ("POST", "DELETE")]
     assert writes == [("POST", POOLS_PATH), ("DELETE", f"{POOLS_PATH}/{old_id}")]  # new first, then old
-    # The delete went out only once the new pool's nodes were READY.
+    # The delete went out only once the new pool's nodes were READY (INSTALLING for a second first).
     log = sandbox.requests()
     delete_at = next(i for i, r in enumerate(log) if r["method"] == "DELETE")
     assert any(r["path"] == POOLS_PATH and r["method"] == "GET" for r in log[:delete_at])
+    progress = result.stderr
+    assert "node pool workers-r1: INSTALLING, 0/2 node(s) READY" in progress
+    assert progress.index("node pool workers-r1: READY, 2/2 node(s) READY") < progress.index("deleting a node pool")
     after = live_pools(sandbox)
     assert sorted(after) == ["karpenter-x1", "workers-r1"]
     assert (after["workers-r1"]["flavor"], after["workers-r1"]["availableNodes"]) == ("b3-16", 2)
