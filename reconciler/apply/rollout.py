@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.gate import gate_problem
 from reconciler.apply.result import ApplyOptions, ClusterOutcome
-from reconciler.apply.waiting import format_seconds, pause
+from reconciler.apply.waiting import pause
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Interrupted
 from reconciler.escape import one_line, quoted
 from reconciler.model import ClusterRef
 from reconciler.plan.data import Action, Change, Plan
+from reconciler.plan.render import duration
 from reconciler.plan.waves import Schedule, Wave, gated_before
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
@@ -72,7 +73,7 @@ class RolloutRun:
                 continue
             try:
                 if pending_pause:
-                    self._say_rollout(f"pausing {format_seconds(pending_pause)} after wave {after} (pauseAfter)")
+                    self._say_rollout(f"pausing {duration(pending_pause)} after wave {after} (pauseAfter)")
                     pause(self.stop, pending_pause)
             except Interrupted:
                 return

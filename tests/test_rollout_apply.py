@@ -1,0 +1,117 @@
+"""A rollout's pause and cap as the sandbox sees them, a signal during its pause, and a saved plan's rollout."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from apply_helpers import apply_json, cluster_id, live, seed
+from test_rollout_e2e import ROLLOUT, upgrade, write
+
+PAUSED = {
+    **ROLLOUT,
+    "spec": {
+        "waves": [
+            {"name": "canary", "selector": {"names": ["c01"]}, "maxInFlight": 1, "pauseAfter": "PT1S"},
+            {"name": "rest", "selector": {}, "maxInFlight": 1},
+        ]
+    },
+}
+
+
+def upgrade_times(sandbox) -> dict[str, float]:
+    names = {cluster_id(number): f"c{number:02d}" for number in range(1, 5)}
+    return {
+        names[r["path"].split("/kube/")[1].split("/")[0]]: r["time"]
+        for r in sandbox.requests()
+        if r["method"] == "POST" and r["path"].endswith("/update")
+    }
+
+
+def test_the_pause_after_a_wave_and_one_at_a_time_in_the_next(sandbox_factory, run_ovhkube, tmp_path):
+    sandbox = sandbox_factory(transition_seconds=0.4)
+    seed(sandbox, *(live(number, f"c{number:02d}") for number in (1, 2, 3)))
+    fleet = write(tmp_path, *(upgrade(f"c{number:02d}") for number in (1, 2, 3)), PAUSED)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr
+    assert 'pausing 1s after wave "canary" (pauseAfter)' in result.stderr
+    sent = upgrade_times(sandbox)
+    assert sent["c02"] - sent["c01"] >= 1.4  # the canary's 0.4 s upgrade, then the pause
+    later, last = sorted([sent["c02"], sent["c03"]])
+    assert last - later >= 0.4  # one at a time: the second waits for the first's upgrade and gate
+
+
+@pytest.mark.parametrize(("signal_name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_during_the_pause_stops_at_once_and_starts_nothing(sandbox_factory, tmp_path, signal_name, code):
+    sandbox = sandbox_factory()
+    seed(sandbox, live(1, "c01"), live(2, "c02"))
+    long_pause = json.loads(json.dumps(PAUSED))
+    long_pause["spec"]["waves"][0]["pauseAfter"] = "PT10M"
+    fleet = write(tmp_path, upgrade("c01"), upgrade("c02"), long_pause)
+    line = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", fleet]
+    line += ["--auto-approve", "--format", "json"]
+    process = subprocess.Popen(line, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env())
+    deadline = time.monotonic() + 30
+    while "c01" not in upgrade_times(sandbox) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the canary is done and gated by now: the apply is in the pause
+    process.send_signal(getattr(signal, signal_name))
+    signalled = time.monotonic()
+    stdout, stderr = process.communicate(timeout=10)
+    assert time.monotonic() - signalled < 1.5
+    assert process.returncode == code, stderr
+    assert "pausing 10m" in stderr and "Traceback" not in stderr
+    account = json.loads(stdout)
+    assert [c["result"] for c in account["clusters"]] == ["done", "skipped"]
+    assert list(upgrade_times(sandbox)) == ["c01"]
+
+
+def test_a_saved_plan_is_applied_in_its_waves_and_a_wave_edited_away_is_refused(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "c01"), live(2, "c02"))
+    fleet = write(tmp_path, upgrade("c01"), upgrade("c02"), PAUSED)
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
+    data = json.loads(saved.read_text())
+    assert [c["wave"] for c in data["changes"]] == ["canary", "rest"]
+    assert data["rollout"]["waves"][0] == {
+        "name": "canary",
+        "source": data["rollout"]["waves"][0]["source"],
+        "max_in_flight": "1",
+        "pause_after_seconds": 1.0,
+    }
+
+    edited = tmp_path / "edited.json"
+    data["changes"][1]["wave"] = "everyone"
+    edited.write_text(json.dumps(data, indent=2))
+    refused = run_ovhkube("apply", "--plan", edited, env=sandbox.env())
+    assert refused.returncode == 1
+    assert 'changes[1].wave: no wave of the rollout is "everyone"' in refused.stderr
+    assert upgrade_times(sandbox) == {}
+
+    result, account = apply_json(run_ovhkube, sandbox, "--plan", saved)
+    assert result.returncode == 0, result.stderr
+    assert 'pausing 1s after wave "canary"' in result.stderr
+    sent = upgrade_times(sandbox)
+    assert sent["c02"] - sent["c01"] >= 1.0
+
+
+def test_no_wait_is_refused_for_a_plan_whose_waves_hold_a_change(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "c01"))
+    fleet = write(tmp_path, upgrade("c01"), PAUSED)
+    result = run_ovhkube("apply", fleet, "--auto-approve", "--no-wait", env=sandbox.env())
+    assert result.returncode == 1
+    assert 'error: --no-wait cannot apply rollout "fleet"' in result.stderr
+    assert upgrade_times(sandbox) == {}
+
+
+def test_the_markdown_plan_lists_the_waves(sandbox, run_ovhkube, tmp_path):
+    seed(sandbox, live(1, "c01"), live(2, "c02"))
+    fleet = write(tmp_path, upgrade("c01"), upgrade("c02"), PAUSED)
+    markdown = run_ovhkube("plan", fleet, "--format", "markdown", env=sandbox.env()).stdout
+    assert "**Rollout `fleet`**" in markdown
+    assert "| `canary` | 1 | **1** | 1 (`1`) | 1s |" in markdown
+    assert "| `rest` | 1 | **1** | 1 (`1`) |  |" in markdown
