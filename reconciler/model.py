@@ -132,6 +132,7 @@ class Lifecycle:
     allow_pool_replace: bool = False  # a pool whose create-only field changes is replaced (new first, then old)
     allow_pool_delete: bool = False  # pools marked `delete: true` are deleted
     maintenance_window: MaintenanceWindow | None = None  # when a disruptive change may start; None: any time
+    allow_delete: bool = False  # a cluster marked `spec.delete: true` is deleted
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class DesiredCluster:
     ip_restrictions: tuple[str, ...] | None = None  # None: not managed; (): no restriction, enforced
     openid_connect: dict | None = None  # None: not managed; {}: no OIDC, enforced; else the API's fields
     node_pools: tuple[DesiredPool, ...] = ()  # only the pools the file declares; the others are never touched
+    delete: bool = False  # `spec.delete: true`: the cluster must not exist (gated by lifecycle.allowDelete)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     defaults: tuple[DefaultsRef, ...] = ()  # the ClusterDefaults documents that select this cluster
     labels: dict[str, str] = field(default_factory=dict)  # metadata.labels: for selectors, and in the plan for policies
@@ -235,6 +237,7 @@ class ErrorReason(StrEnum):
     POOL_INVALID = "pool_invalid"  # a pool cannot be made as written: a flavor the cluster lacks, or none to create
     PLAN_CHANGE = "plan_change"  # spec.plan differs from the cluster's: no migration exists (a new cluster is needed)
     NETWORK_INVALID = "network_invalid"  # the network settings cannot be made as written (Cilium on Free, ...)
+    DELETE_NOT_ALLOWED = "delete_not_allowed"  # spec.delete: true needs lifecycle.allowDelete: true
     VERSION_NOT_OFFERED = "version_not_offered"  # spec.version above live is not a minor the cluster can go to
 
 

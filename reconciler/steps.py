@@ -20,6 +20,7 @@ class StepKind(StrEnum):
     CREATE = "create"
     RESET = "reset"
     RENAME = "rename"  # PUT of the cluster itself: the new name, and the update policy it has (never lost)
+    DELETE = "delete"  # DELETE of the cluster itself: only where a file says spec.delete and allowDelete
     PUT_CUSTOMIZATION = "put_customization"
     UPDATE_POLICY = "update_policy"
     IP_RESTRICTIONS = "ip_restrictions"
@@ -77,6 +78,7 @@ _ROUTES: dict[StepKind, tuple[str, str]] = {
     StepKind.CREATE: ("POST", ""),
     StepKind.RESET: ("POST", "/reset"),
     StepKind.RENAME: ("PUT", ""),
+    StepKind.DELETE: ("DELETE", ""),
     StepKind.PUT_CUSTOMIZATION: ("PUT", "/customization"),
     StepKind.UPDATE_POLICY: ("PUT", "/updatePolicy"),
     StepKind.IP_RESTRICTIONS: ("PUT", "/" + model.IP_RESTRICTIONS),  # PUT replaces the list (POST would append)

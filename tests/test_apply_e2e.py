@@ -271,6 +271,7 @@ def test_mode_change_resets_once_and_create_makes_one_cluster(sandbox, run_ovhku
         "updated": 0,
         "upgraded": 0,
         "reset": 1,
+        "deleted": 0,
         "unchanged": 0,
         "failed": 0,
         "not_planned": 0,

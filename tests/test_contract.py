@@ -201,6 +201,7 @@ def test_every_answer_of_every_call_the_sandbox_serves_keeps_to_the_description(
     call("POST", f"{CLUSTER}/kubeconfig")
     call("POST", f"{CLUSTER}/reset", {"name": "alpha", "kubeProxyMode": "ipvs", "customization": {}})
     call("POST", KUBE, {"region": "GRA7", "customization": None, "plan": None})
+    call("DELETE", CLUSTER)
 
     assert walked == served_calls()  # a call the sandbox starts to serve must be walked here too
     for method, path, expanded, answer in answers:

@@ -163,7 +163,7 @@ def test_an_upgrade_of_two_minors_takes_two_steps_in_one_apply(sandbox_factory, 
     fleet = write_fleet(tmp_path, document("alpha", updatePolicy="MINIMAL_DOWNTIME", **spec))
     text = run_ovhkube("plan", fleet, env=sandbox.env()).stdout
     assert "will be UPGRADED" in text and "!!! UPGRADE: 2 minor upgrade(s)" in text
-    assert "Plan: 0 to create, 0 to update, 1 to upgrade, 0 to reset." in text
+    assert "Plan: 0 to create, 0 to update, 1 to upgrade, 0 to reset, 0 to delete." in text
     assert "PUT updatePolicy; POST update NEXT_MINOR; POST update NEXT_MINOR" in text  # the policy first
 
     saved = tmp_path / "plan.json"

@@ -132,7 +132,7 @@ def test_one_field_update_puts_the_whole_kube_proxy_block_and_the_api_server_as_
             },
         }
     ]
-    assert plan["summary"] == {"create": 0, "update": 1, "upgrade": 0, "reset": 0, "noop": 0, "error": 0}
+    assert plan["summary"] == {"create": 0, "update": 1, "upgrade": 0, "reset": 0, "delete": 0, "noop": 0, "error": 0}
     assert sandbox.show() == before, "plan must never change anything"
 
 
@@ -164,7 +164,7 @@ def test_mode_change_without_allow_reset_is_an_error_naming_the_setting(sandbox,
     assert result.returncode == 1
     assert "spec.lifecycle.allowReset: true" in result.stdout
     assert "beta" in result.stdout and "PT45S" in result.stdout, "the rest of the plan still comes out"
-    assert "Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset." in result.stdout
+    assert "Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset, 0 to delete." in result.stdout
 
 
 def test_allowed_mode_change_resets_and_keeps_version_name_policy_and_unmanaged_blocks(sandbox, run_ovhkube, tmp_path):
@@ -260,12 +260,14 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
     text = run_ovhkube("plan", str(path), "--out", str(out), env=env)
     assert '~ customization.kubeProxy.iptables.syncPeriod: "PT30S" -> "PT90S"' in text.stdout
     assert "kube-proxy will be restarted" in text.stdout
-    assert text.stdout.rstrip().endswith("Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset. (0 unchanged)")
+    assert text.stdout.rstrip().endswith(
+        "Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset, 0 to delete. (0 unchanged)"
+    )
     saved = json.loads(out.read_text())
     assert saved["format_version"] == "8" and saved["changes"][0]["action"] == "update"
     assert saved["changes"][0]["reason"] is None  # only an error has a reason
     assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
-    assert "### ovhkube plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset." in summary.read_text()
+    assert "### ovhkube plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset, 0 to delete." in summary.read_text()
     markdown = run_ovhkube("plan", str(path), "--format", "markdown", env=sandbox.env()).stdout
     assert "<details>" in markdown and "```diff" in markdown and "PT90S" in markdown
 

@@ -49,7 +49,9 @@ def test_show_renders_a_saved_plan_in_each_format_with_no_api_and_no_credentials
     assert text.stdout.startswith(f"Saved plan {plan_file}: made ")
     assert text.stdout.split("\n\n", 1)[1] == planned.stdout  # the plan as plan printed it
     assert json.loads(as_json.stdout) == json.loads(plan_file.read_text())
-    assert markdown.stdout.startswith("### ovhkube plan: 0 to create, 2 to update, 0 to upgrade, 0 to reset.")
+    assert markdown.stdout.startswith(
+        "### ovhkube plan: 0 to create, 2 to update, 0 to upgrade, 0 to reset, 0 to delete."
+    )
 
 
 def test_show_of_a_file_that_is_not_a_plan_is_one_error_line(run_ovhkube, tmp_path):

@@ -152,6 +152,7 @@ ROUTES = {
     StepKind.CREATE: ("POST", ""),
     StepKind.RESET: ("POST", f"/{ID}/reset"),
     StepKind.RENAME: ("PUT", f"/{ID}"),
+    StepKind.DELETE: ("DELETE", f"/{ID}"),
     StepKind.PUT_CUSTOMIZATION: ("PUT", f"/{ID}/customization"),
     StepKind.UPDATE_POLICY: ("PUT", f"/{ID}/updatePolicy"),
     StepKind.IP_RESTRICTIONS: ("PUT", f"/{ID}/ipRestrictions"),

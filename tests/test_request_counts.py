@@ -68,7 +68,7 @@ def test_a_plan_of_three_projects_sends_three_expanded_listings_and_nothing_per_
 
     assert result.returncode == 0, result.stderr
     # every cluster read, customization too
-    assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset." in result.stdout
+    assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset, 0 to delete." in result.stdout
     # And one GET per project for its description, which the text plan shows beside its id.
     expected = [("GET", "list", True)] * 3 + [("GET", "project", False)] * 3 + [("GET", "time", False)]
     assert sorted(kinds(sandbox.requests())) == expected
@@ -101,7 +101,7 @@ def test_where_the_listing_answers_ids_each_cluster_is_read_once_and_said_under_
     result = run_ovhkube("plan", fleet(tmp_path, kube_proxy=IPTABLES_60S), "-v", env=sandbox.env())
 
     assert result.returncode == 0, result.stderr
-    assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset." in result.stdout
+    assert "Plan: 0 to create, 9 to update, 0 to upgrade, 0 to reset, 0 to delete." in result.stdout
     assert result.stderr.count("answered cluster ids, not cluster objects") == 1
     assert sorted(kinds(sandbox.requests())) == sorted(
         [("GET", "list", False)] * 3

@@ -79,7 +79,7 @@ EXPECTED = {
     "unknown-field-typo.yaml": f'10:9: {IPTABLES}.sncPeriod: unknown field (did you mean "syncPeriod"?)',
     "unknown-field.yaml": "7:3: spec.labels: unknown field; allowed here: project, region, id, version, kubeProxyMode, "
     "plan, updatePolicy, ipRestrictions, openIdConnect, privateNetwork, ipAllocationPolicy, customization, nodePools, "
-    "lifecycle",
+    "delete, lifecycle",
     "cidr-malformed.yaml": "7:36: spec.ipRestrictions[1]: not an IP range in CIDR notation (e.g. 203.0.113.0/24) or an "
     'address; got "10.0.0.300/32"',
     "cidr-host-bits.yaml": "7:20: spec.ipRestrictions[0]: has host bits set: the range 10.1.2.3/8 is 10.0.0.0/8; "

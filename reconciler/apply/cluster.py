@@ -22,6 +22,7 @@ from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_
 from reconciler.apply.watch import ProjectWatch
 from reconciler.apply.writes import (
     check_before_post,
+    delete_cluster,
     post_create,
     post_reset,
     send_setting,
@@ -65,6 +66,8 @@ def apply_change(
         say(deferred)
         return outcome("deferred", deferred)
     try:
+        if change.action is Action.DELETE:
+            return _delete(session, outcome)
         try:
             cluster = _execute(session)
         except DoneElsewhere as exc:  # following it can be interrupted or fail too: the handlers below apply
@@ -111,6 +114,22 @@ def deferral(change: Change, at: datetime) -> str | None:
         f"deferred until {window.local(opens)} ({utc_text(opens)}): outside its maintenance window "
         f"{window.describe()}; nothing was sent"
     )
+
+
+def _delete(session: ClusterSession, outcome: Callable[..., ClusterOutcome]) -> ClusterOutcome:
+    """DELETE, sent once (writes.delete_cluster), then DELETING until gone: verified by the 404 itself."""
+    step = session.change.steps[0]
+    session.say(sending(step, 0, 1))
+    try:
+        delete_cluster(session, step)
+    except DoneElsewhere as exc:
+        session.say(exc.reason)
+        return outcome("done_elsewhere", exc.reason, verified=True)
+    if not session.options.wait:
+        return outcome("done", notes=[NO_WAIT_NOTE])
+    session.wait_gone()
+    session.say("done, verified: the cluster is gone")
+    return outcome("done", verified=True)
 
 
 def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[..., ClusterOutcome]) -> ClusterOutcome:
@@ -301,6 +320,7 @@ SENDING = {
     StepKind.CREATE: "creating the cluster (POST)",
     StepKind.RESET: "resetting the cluster (POST reset: all Kubernetes data is erased)",
     StepKind.RENAME: "renaming the cluster (PUT: the same cluster, its id kept)",
+    StepKind.DELETE: "deleting the cluster (DELETE: its nodes and all Kubernetes data go), waiting until it is gone",
     StepKind.PUT_CUSTOMIZATION: "updating the customization (PUT)",
     StepKind.UPDATE_POLICY: "setting the update policy (PUT updatePolicy)",
     StepKind.IP_RESTRICTIONS: "setting the API server's IP restrictions (PUT ipRestrictions)",

@@ -11,9 +11,10 @@ COLUMNS = ("CLUSTER", "ACTION", "RESULT", "DURATION", "REASON")
 
 def closing_line(report: ApplyReport) -> str:
     counts = report.summary
+    deleted = f"{counts['deleted']} deleted, " if counts["deleted"] else ""
     line = (
         f"{counts['created']} created, {counts['updated']} updated, {counts['upgraded']} upgraded, "
-        f"{counts['reset']} reset, {counts['failed']} failed"
+        f"{counts['reset']} reset, {deleted}{counts['failed']} failed"
     )
     if counts["not_planned"]:
         line += f" ({counts['not_planned']} not applied: errors in the plan, --skip-errors)"

@@ -93,6 +93,7 @@ class ApplyReport:
             "updated": self.count("done", Action.UPDATE),
             "upgraded": self.count("done", Action.UPGRADE),
             "reset": self.count("done", Action.RESET),
+            "deleted": self.count("done", Action.DELETE),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed"),
             "not_planned": self.count("failed", Action.ERROR),  # error entries, applied around with --skip-errors

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
-from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_ready
+from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_gone, wait_until_ready
 from reconciler.errors import ApiError, Interrupted
 from reconciler.escape import quoted
 from reconciler.live.control_plane import PARTS, read_part, with_parts
@@ -150,6 +150,15 @@ class ClusterSession:
                 first_delay=after_change,
                 not_found_grace=created_visible_seconds() if self.created else 0.0,
                 watch=self.watch,
+            )
+        except WaitFailed as exc:
+            raise ClusterFailed(str(exc)) from None
+
+    def wait_gone(self) -> None:
+        """Until the deleted cluster answers 404."""
+        try:
+            wait_until_gone(
+                self.api, self.project, self.known_id, timeout=self.options.timeout, stop=self.stop, report=self.say
             )
         except WaitFailed as exc:
             raise ClusterFailed(str(exc)) from None

@@ -1,5 +1,5 @@
-"""Wait for a cluster to be READY: poll at intervals that follow the time already spent, within a deadline, and
-stop on Ctrl-C.
+"""Wait for a cluster to be READY (or, deleted, gone): poll at intervals that follow the time already spent, within a
+deadline, and stop on Ctrl-C.
 
 A poll comes a fifth of the time spent so far after the last one (from 0.25 s, up to a cap): a change on a test
 sandbox is seen in a second, a 30 s kube-proxy restart is seen at most some 20% late, and a reset of minutes is not
@@ -120,6 +120,34 @@ def wait_until_ready(
         remaining = deadline - now
         if remaining <= 0:
             raise WaitFailed(f"still {status} after {format_seconds(timeout)} (--timeout)")
+        interval = min(cap, max(FIRST_POLL_SECONDS, elapsed * POLL_SHARE))
+        pause(stop, min(interval, remaining))
+
+
+def wait_until_gone(
+    api: "Api", project: str, cluster_id: str, *, timeout: float, stop: threading.Event, report: Callable[[str], None]
+) -> None:
+    """Poll a deleted cluster until it answers 404 (DELETING, then gone), at the same growing intervals."""
+    started = time.monotonic()
+    last_status, last_said = None, started
+    cap = poll_cap()
+    interval = FIRST_POLL_SECONDS
+    pause(stop, interval)
+    while True:
+        try:
+            status = read_object(api, project, cluster_id).get("status", "UNKNOWN")
+        except NotFound:
+            return
+        except ApiError as exc:
+            raise WaitFailed(f"cannot read the cluster while waiting for it to be gone: {exc}") from None
+        now = time.monotonic()
+        elapsed = now - started
+        if status != last_status or now - last_said >= HEARTBEAT_SECONDS:
+            report(f"{status} ({format_seconds(elapsed)} elapsed)")
+            last_status, last_said = status, now
+        remaining = started + timeout - now
+        if remaining <= 0:
+            raise WaitFailed(f"still {status} after {format_seconds(timeout)} (--timeout): not gone yet")
         interval = min(cap, max(FIRST_POLL_SECONDS, elapsed * POLL_SHARE))
         pause(stop, min(interval, remaining))
 

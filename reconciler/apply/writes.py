@@ -11,13 +11,16 @@ RESETTING, or already in the new mode) is followed, not repeated; a cluster that
 adopted, not created again. Only when the read proves nothing happened is the request sent once more, and at most
 once. Anything in between (unreadable, changed by someone else) fails the cluster without sending anything more.
 Hence: at most one reset per cluster per apply, and never a duplicate cluster.
+
+DELETE of a cluster is never sent twice either (`delete_cluster`): after no clear answer, DELETING or gone means it
+went through, and anything else fails the cluster with nothing more sent.
 """
 
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
 from reconciler.apply.waiting import created_visible_seconds, look_again, pause, settle_seconds
-from reconciler.errors import ApiError, Conflict
-from reconciler.live.read import ClusterObject, read_live
+from reconciler.errors import ApiError, Conflict, NotFound
+from reconciler.live.read import ClusterObject, read_live, read_object
 from reconciler.model import IP_RESTRICTIONS, OPENID_CONNECT
 from reconciler.plan.normalize import cidr_set, oidc_comparable
 from reconciler.plan.planfile import not_as_read
@@ -166,6 +169,66 @@ def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None
         cause = f" after {failure}" if failure else ""
         raise ClusterFailed(f"cannot tell whether the cluster was created{cause}: {result.error}; not sending again")
     return result.found.cluster.get("id") if result.found else None
+
+
+GONE = "gone"
+DELETE_STARTED = ("DELETING", "DELETED")
+
+
+def delete_cluster(session: ClusterSession, step: Step) -> None:
+    """DELETE the cluster, once. A fresh read first: gone already, or DELETING (someone else's delete), nothing is
+    sent (DoneElsewhere, or it is followed); a cluster that changed since the plan in what its entry rests on (its
+    identity) fails with nothing sent. A 409 busy: wait READY and send again (refused, so not executed). No clear
+    answer (a 5xx, none at all): read back, over the settle window; DELETING or gone means it went through; anything
+    else fails the cluster, and the DELETE is not sent again on a guess."""
+    state = _delete_state(session)
+    if state == GONE:
+        raise DoneElsewhere("gone since the plan (deleted by someone else): nothing was sent")
+    if state == STARTED:
+        session.say("DELETING already (a delete by someone else): not sent again, waiting until it is gone")
+        return
+    if state == UNKNOWN or not session.matches_plan(session.read()):
+        raise ClusterFailed("the cluster changed since the plan was made, or cannot be read; nothing was sent")
+    busy = 0
+    while True:
+        try:
+            session.call(step)
+            return
+        except NotFound:
+            session.say("already gone (404): nothing more to do")
+            return
+        except ApiError as exc:
+            if _busy(exc):
+                busy += 1
+                if busy > MAX_BUSY_RETRIES:
+                    raise ClusterFailed(f"still busy after {MAX_BUSY_RETRIES} waits for READY: {exc}") from None
+                session.say(f"busy (409 {_busy_name(exc)}): waiting for READY before sending the delete again")
+                _wait_out_busy(session, busy)
+                continue
+            if not exc.ambiguous:
+                raise ClusterFailed(f"the API refused the delete: {exc}") from None
+            session.say(f"the delete got no clear answer ({exc}): reading the cluster to learn whether it started")
+            look = lambda: _delete_state(session)  # noqa: E731 (a look, called again)
+            state = look()
+            if state == NOT_STARTED:
+                state = look_again(session.stop, look, NOT_STARTED)
+            if state in (STARTED, GONE):
+                session.say("the delete went through: following it, not sending it again")
+                return
+            raise ClusterFailed(
+                f"the delete got no clear answer ({exc}) and the cluster is not DELETING after {settle_seconds():g} s: "
+                f"it was not sent again (a delete is never sent on a guess); look at the cluster, then run plan again"
+            ) from None
+
+
+def _delete_state(session: ClusterSession) -> str:
+    try:
+        status = read_object(session.api, session.project, session.known_id).get("status")
+    except NotFound:
+        return GONE
+    except ApiError:
+        return UNKNOWN
+    return STARTED if status in DELETE_STARTED else NOT_STARTED
 
 
 # What a setting step is called in messages ("the API refused the oidc").

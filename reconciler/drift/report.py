@@ -183,6 +183,7 @@ STATE_OF_ACTION = {
     Action.UPGRADE: "drifted",
     Action.RESET: "drifted",
     Action.CREATE: "missing",
+    Action.DELETE: "drifted",  # marked spec.delete: true, and it still exists
 }
 # An `error` entry by its reason. The cluster was read and differs from its file, but the plan cannot act on it (the
 # reset gate, a status that will not turn READY by itself): it has drifted all the same. Otherwise its drift is
@@ -195,6 +196,7 @@ STATE_OF_REASON = {
     ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",
     ErrorReason.UPGRADE_REFUSED_BY_POLICY: "drifted",
     ErrorReason.POOL_NOT_ALLOWED: "drifted",  # a pool differs from its file in what only a replacement changes
+    ErrorReason.DELETE_NOT_ALLOWED: "drifted",  # marked spec.delete: true, and it still exists
     ErrorReason.READ_FAILED: "error",
     ErrorReason.UNKNOWN_IF_EXISTS: "error",
     ErrorReason.NAME_TAKEN_TWICE: "error",
@@ -231,6 +233,8 @@ def classify(change: Change) -> ClusterDrift:
         state = STATE_OF_ACTION[change.action]
         if state == "missing":
             notes.insert(0, "the cluster does not exist: apply would create it")
+        elif change.action is Action.DELETE:
+            notes.insert(0, "the cluster is marked for deletion (spec.delete: true) and still exists")
         elif ahead:
             state = "drifted"
         shown = fields + ahead if state == "drifted" else []
@@ -247,7 +251,7 @@ def find_unmanaged(
     view: LiveView, declared: list[DesiredCluster], projects: set[str]
 ) -> tuple[list[UnmanagedCluster], dict[str, int], list[str]]:
     """Live clusters of `projects` that no file in `declared` names (by name, or by a pinned id)."""
-    names = {(c.project, c.name) for c in declared}
+    names = {(c.project, c.name) for c in declared} | {(c.project, c.renamed_from) for c in declared if c.renamed_from}
     ids = {(c.project, c.id) for c in declared if c.id}
     found, counts, errors = [], {}, []
     for project in sorted(projects):

@@ -24,6 +24,7 @@ READ_RULES = (
 WRITE_RULES = (
     ("POST", KUBE),  # create
     ("PUT", KUBE + "/*"),  # rename (metadata.renamedFrom), carrying the update policy
+    ("DELETE", KUBE + "/*"),  # only a cluster a file marks spec.delete: true, with lifecycle.allowDelete
     ("PUT", KUBE + "/*/customization"),
     ("POST", KUBE + "/*/reset"),
     ("PUT", KUBE + "/*/updatePolicy"),
@@ -74,6 +75,7 @@ IAM_ACTIONS = {
     ("GET", "/cloud/project/{project}/capabilities/kube/flavors"): "capabilities/kube/flavors/get",
     ("POST", KUBE): "kube/create",
     ("PUT", KUBE + "/*"): "kube/edit",
+    ("DELETE", KUBE + "/*"): "kube/delete",
     ("PUT", KUBE + "/*/customization"): "kube/customization/edit",
     ("POST", KUBE + "/*/reset"): "kube/reset",
     ("PUT", KUBE + "/*/updatePolicy"): "kube/updatePolicy",

@@ -52,6 +52,10 @@ def rename_step(target: ClusterTarget, name: str, policy: str | None) -> Step:
     return Step(StepKind.RENAME, target, body)
 
 
+def delete_step(target: ClusterTarget) -> Step:
+    return Step(StepKind.DELETE, target)
+
+
 def policy_step(target: ClusterTarget, policy: str) -> Step:
     return Step(StepKind.UPDATE_POLICY, target, {"updatePolicy": policy})
 
@@ -322,6 +326,6 @@ def control_plane_spec(step: Step) -> dict | None:
         return {"ipRestrictions": body.get("ips")}
     if step.kind in (StepKind.OIDC_CREATE, StepKind.OIDC_UPDATE):
         return {"openIdConnect": body}
-    if step.kind in (StepKind.OIDC_DELETE, StepKind.UPGRADE):
+    if step.kind in (StepKind.OIDC_DELETE, StepKind.UPGRADE, StepKind.DELETE):
         return {}  # made whole from the diff: nothing of the stored body is taken
     return None

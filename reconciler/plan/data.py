@@ -15,9 +15,9 @@ from reconciler.windows import MaintenanceWindow, parse_utc, window_problem
 
 # Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
 # their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`; 7: the `rollout`
-# and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`).
+# and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`; 9: deletes).
 # schemas/plan.schema.json describes exactly this format.
-FORMAT_VERSION = "8"
+FORMAT_VERSION = "9"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 
@@ -28,12 +28,13 @@ class Action(StrEnum):
     UPDATE = "update"
     UPGRADE = "upgrade"  # an update that holds version upgrades: shown and counted apart, like a reset
     RESET = "reset"
+    DELETE = "delete"  # spec.delete: true and allowDelete: the cluster is deleted; shown and counted like a reset
     NOOP = "noop"
     ERROR = "error"
 
 
 ACTIONS = tuple(Action)
-CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.UPGRADE, Action.RESET})
+CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.UPGRADE, Action.RESET, Action.DELETE})
 
 
 KnownValue = TypeVar("KnownValue", bound=StrEnum)

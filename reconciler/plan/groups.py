@@ -10,7 +10,7 @@ from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
 from reconciler.steps import StepKind
 
-DISRUPTIVE = (Action.RESET, Action.UPGRADE)  # erase or drain: shown first, expanded, never grouped
+DISRUPTIVE = (Action.DELETE, Action.RESET, Action.UPGRADE)  # delete, erase or drain: first, expanded, never grouped
 # Lists whose order means nothing: shown as the members added and removed, not as two whole lists.
 SET_VALUED = frozenset(
     {
@@ -38,7 +38,7 @@ class Group:
 
 
 def reading_order(changes: list[Change]) -> list[Group]:
-    """Resets, upgrades, then pool deletes and replacements first, one by one; then the errors and the creates,
+    """Deletes, resets, upgrades, then pool deletes and replacements first, one by one; then the errors and the creates,
     one by one; then the updates, those with the same diff and warnings as one group (in the order first met); then
     the unchanged clusters that have a warning or a note. Nothing else is left out or repeated."""
     alone = [Group((c,)) for action in DISRUPTIVE for c in changes if c.action is action]

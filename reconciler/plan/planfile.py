@@ -31,6 +31,7 @@ from reconciler.plan.control_plane import (
     control_plane_spec,
     create_body,
     create_steps,
+    delete_step,
     oidc_step,
     rename_step,
     reset_steps,
@@ -456,7 +457,7 @@ def _entry_problems(change: Change, stored: list[dict]) -> list[str]:
         reasons.append(f"a {action} without a live_fingerprint (sha256:...) cannot be checked against the live state")
     if action is Action.CREATE and ref.id is not None:
         reasons.append("a create names an existing cluster id")
-    if action in (Action.UPDATE, Action.UPGRADE, Action.RESET) and ref.id is None:
+    if action in (Action.UPDATE, Action.UPGRADE, Action.RESET, Action.DELETE) and ref.id is None:
         reasons.append(f"an {action} without the cluster's id")
     renamed = next((entry for entry in change.diff if entry.path == "name"), None)
     if renamed is not None and (renamed.before != ref.renamed_from or renamed.after != ref.name):
@@ -508,6 +509,8 @@ def steps_of_entry(change: Change) -> list[Step]:
         return create_steps(target, body, diff.get(IP_RESTRICTIONS), diff.get(OPENID_CONNECT))
     if action is Action.RESET:
         return reset_steps(target, _carried_reset_body(change, diff), *_carried_restoration(change, diff))
+    if action is Action.DELETE:
+        return [delete_step(target)]
     return []  # noop and error entries send nothing
 
 
@@ -733,6 +736,10 @@ def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
         ref = change.cluster
         result = view.results[(ref.project, ref.name)]
         stale = changed if change.action in CHANGING else moved
+        if change.action is Action.DELETE and (
+            result.reason is ErrorReason.ID_NOT_FOUND or (result.found is None and not result.error)
+        ):
+            continue  # gone since the plan: what the entry asks for holds (apply says it was done elsewhere)
         if result.reason in GONE:  # the id the plan read is no longer a cluster of that name: a change, not a doubt
             stale.append(ref.name)
         elif result.error:

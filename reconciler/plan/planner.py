@@ -34,6 +34,7 @@ from reconciler.plan.control_plane import (
     as_spec_fields,
     create_body,
     create_steps,
+    delete_step,
     parts_needed,
     plan_settings,
     rename_step,
@@ -124,6 +125,8 @@ def _at(desired: DesiredCluster, path: str, message: str) -> str:
 
 
 def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
+    if desired.delete and (result.reason is ErrorReason.ID_NOT_FOUND or (result.found is None and not result.error)):
+        return _nothing_to_delete(desired)
     if result.error:
         reason = result.reason or ErrorReason.READ_FAILED
         written = _WRITTEN_AT.get(reason)
@@ -131,7 +134,60 @@ def _plan_cluster(desired: DesiredCluster, result: LiveResult) -> Change:
         return _error(desired, desired_ref(desired), reason, message, None)
     if result.found is None:
         return _plan_create(desired, result.region_flavors)
+    if desired.delete:
+        return _plan_delete(desired, result.found)
     return _plan_existing(desired, result.found)
+
+
+DELETE_WARNING = "THE CLUSTER WILL BE DELETED"
+
+
+def _plan_delete(desired: DesiredCluster, live: LiveCluster) -> Change:
+    """spec.delete: true, and the cluster exists: DELETE it, where lifecycle.allowDelete says so. Only a document
+    that says so deletes a cluster: one whose file disappeared is simply no longer planned."""
+    cluster = live.cluster
+    ref = ClusterRef(
+        desired.project, str(cluster.get("name") or desired.name), cluster.get("id"), cluster.get("region")
+    )
+    shown = {key: cluster.get(key) for key in ("id", "name", "region", "version", "status")}
+    diff = [FieldChange("cluster", shown, None)]
+    warnings = []
+    if live.status == "DELETING":
+        warnings.append("the cluster is DELETING already: apply sends nothing and waits until it is gone")
+    if not desired.lifecycle.allow_delete:
+        message = _at(
+            desired,
+            "delete",
+            "spec.delete: true deletes the cluster, its nodes and ALL KUBERNETES DATA, for good; set "
+            "spec.lifecycle.allowDelete: true to allow it",
+        )
+        return _error(desired, ref, ErrorReason.DELETE_NOT_ALLOWED, message, live, diff, warnings)
+    steps = [delete_step(ClusterTarget.of(ref))]
+    rests = rests_on(Action.DELETE, steps)
+    return Change(
+        cluster=ref,
+        action=Action.DELETE,
+        source=desired.source,
+        diff=diff,
+        steps=steps,
+        live_fingerprint=entry_fingerprint(desired.project, ref.name, only_parts(live, ()), rests),
+        warnings=warnings,
+        status=live.status,
+    )
+
+
+def _nothing_to_delete(desired: DesiredCluster) -> Change:
+    """spec.delete: true, and no such cluster (any more): the file's wish holds; nothing is sent."""
+    return Change(
+        cluster=desired_ref(desired),
+        action=Action.NOOP,
+        source=desired.source,
+        live_fingerprint=fingerprint(desired.project, desired.name, None),
+        warnings=[
+            f"{desired.source_of('delete').source}: spec.delete: true and the cluster does not exist: the "
+            f"document can be removed"
+        ],
+    )
 
 
 def _error(

@@ -26,6 +26,7 @@ HEADLINES = {
     Action.UPDATE: "will be updated in place",
     Action.UPGRADE: "will be UPGRADED",
     Action.RESET: "will be RESET",
+    Action.DELETE: "will be DELETED",
     Action.NOOP: "is up to date",
     Action.ERROR: "cannot be planned",
 }
@@ -99,6 +100,12 @@ def defaults_lines(plan: Plan) -> list[str]:
         f"of the {entry['selected']} planned cluster(s) it selects"
         for entry in plan.defaults_impact
     ]
+
+
+DELETE_NOTICE = (
+    "THE CLUSTER WILL BE DELETED with its node pools, nodes and ALL KUBERNETES DATA (spec.delete: true); this cannot "
+    "be undone"
+)
 
 
 def reset_notice(change: Change) -> str:
@@ -178,7 +185,7 @@ def summary_line(plan: Plan) -> str:
     counts = plan.summary
     line = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, {counts['upgrade']} to upgrade, "
-        f"{counts['reset']} to reset."
+        f"{counts['reset']} to reset, {counts['delete']} to delete."
     )
     extras = [f"{counts['noop']} unchanged"] + ([f"{counts['error']} error(s)"] if counts["error"] else [])
     deferred = deferred_count(plan)
@@ -250,12 +257,14 @@ def render_text(plan: Plan, color: bool = False, projects: Projects | None = Non
 
 def _text_one(change: Change, paint: Painter, projects: Projects | None) -> list[str]:
     headline = f"# {one_line(cluster_label(change.cluster, projects))} {HEADLINES[change.action]}"
-    loud = change.action in (Action.RESET, Action.UPGRADE, Action.ERROR) or any(
+    loud = change.action in (Action.DELETE, Action.RESET, Action.UPGRADE, Action.ERROR) or any(
         step.kind is StepKind.POOL_DELETE for step in change.steps
     )
     style = {"fg": "red", "bold": True} if loud else {"bold": True}
     wave = f"  (wave {one_line(change.wave)})" if change.wave and change.action is not Action.NOOP else ""
     lines = [paint(headline, **style) + paint(f"  [{one_line(change.source)}]{wave}", dim=True)]
+    if change.action is Action.DELETE:
+        lines.append(paint(f"  !!! {DELETE_NOTICE} !!!", fg="red", bold=True))
     if change.action is Action.RESET:
         lines.append(paint(f"  !!! {reset_notice(change)} !!!", fg="red", bold=True))
     if change.action is Action.UPGRADE:
@@ -391,6 +400,11 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Pro
     text = MarkdownBudget(limit - len(footer))
     text.add(f"### ovhkube plan: {summary_line(plan).removeprefix('Plan: ')}\n\n")
     more = "> - and {} more: see the plan file\n\n"
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    if deletes:
+        text.add(f"> [!CAUTION]\n> **{len(deletes)} cluster(s) will be DELETED, with ALL KUBERNETES DATA.**\n")
+        lines = [f"> - {md_code(c.cluster.name)} ({_where(c, projects)}): {DELETE_NOTICE}\n" for c in deletes]
+        text.add_all(lines + ["\n"], more)
     resets = [c for c in plan.changes if c.action is Action.RESET]
     if resets:
         text.add(f"> [!CAUTION]\n> **{len(resets)} cluster(s) will be RESET: {ERASE_WARNING}.**\n")

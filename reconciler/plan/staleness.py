@@ -13,6 +13,7 @@ and why); a cluster the plan leaves alone that moved since is reported, never a 
   patch level and isUpToDate where it asks for LATEST_PATCH; the IP restrictions and OIDC its steps depend on (an
   OIDC write is a POST, PUT or DELETE by what exists); the node pools where it changes one
   (plan.planner.only_parts);
+- delete: the identity alone (the cluster the reviewer saw deleted; its settings do not matter any more);
 - noop and error: every field (they send nothing; a move is only reported).
 """
 
@@ -41,6 +42,8 @@ EVERYTHING = Rests(FINGERPRINT_FIELDS, None, ())
 
 def rests_on(action: Action, steps: list[Step]) -> Rests:
     parts = parts_depended_on(action, steps)
+    if action is Action.DELETE:
+        return Rests(IDENTITY_FIELDS, (), ())  # the cluster the reviewer saw, whatever its settings now
     if action is Action.RESET:
         return Rests(IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RESET, None, parts, patch=False)
     if action in (Action.UPDATE, Action.UPGRADE):

@@ -53,6 +53,7 @@ from reconciler.sandbox.facts import (
 )
 from reconciler.sandbox.state import State, StoredCluster
 
+DELETING = "DELETING"  # a deleted cluster's status until it is gone
 # Where a reset keeps the settings it replaced, shown until the reset is over (`reset_shows_late`).
 PREVIOUS = "_beforeReset"
 # With `reset_delay_seconds`: a reset accepted but not started yet ({"at", "body", "status"}).
@@ -316,6 +317,8 @@ class Clusters:
         if self.on_create is not None:
             self.on_create(stored, body, now)
         with self.state.write() as conn:  # counted in the write transaction: two creates at once cannot both pass
+            for gone in [c for c in self.state.clusters(project, conn) if self.gone(c, now)]:
+                State.remove_cluster(conn, gone.id)  # deleted: it no longer counts against the limit
             if len(self.state.cluster_ids(project, conn)) >= self.behaviour.max_clusters_per_project:
                 limit = self.behaviour.max_clusters_per_project
                 message = f"Maximum number of Managed Kubernetes clusters reached for this project ({limit})"
@@ -352,6 +355,31 @@ class Clusters:
             cluster.data["updatePolicy"] = body.get("updatePolicy") or "ALWAYS_UPDATE"
             cluster.data["updatedAt"] = iso(now)
             State.save_cluster(conn, cluster)
+
+    def delete(self, project: str, cluster_id: str, body: Any = None) -> None:
+        """DELETE of the cluster: DELETING for `transition_seconds`, then gone (404, out of the listing). Refused
+        (409) while the cluster is busy, as every change is; a cluster in an error status can be deleted."""
+        with self.state.write() as conn:
+            cluster = self._cluster(project, cluster_id, conn)
+            now = self.clock()
+            status = self.status(cluster, now)
+            if status in TRANSIENT_STATUSES or status == DELETING:
+                raise ApiFailure(409, "Client::Conflict::ServiceNotReady", f"Cluster is not ready (status {status})")
+            self.show_later(cluster, now)
+            cluster.data.pop(PREVIOUS, None)
+            self._mark_busy(cluster, DELETING, now)
+            State.save_cluster(conn, cluster)
+
+    def gone(self, cluster: StoredCluster, now: float) -> bool:
+        """A deleted cluster, once its DELETING time is over: no call finds it any more."""
+        if cluster.data.get("status") != DELETING:
+            return False
+        ends = (
+            cluster.ready_at
+            if cluster.ready_at is not None
+            else cluster.status_since + self.behaviour.transition_seconds
+        )
+        return now >= ends
 
     def reset(self, project: str, cluster_id: str, body: Any) -> None:
         body = {} if body is None else body
@@ -429,11 +457,13 @@ class Clusters:
         return just_created and now < cluster.status_since + self.behaviour.create_hidden_seconds
 
     def current(self, project: str, now: float) -> list[StoredCluster]:
-        """The project's clusters as they are at `now` (a reset whose time has come made)."""
-        return [self.started(cluster, now) for cluster in self.state.clusters(project)]
+        """The project's clusters as they are at `now` (a reset whose time has come made, a deleted one gone)."""
+        return [self.started(cluster, now) for cluster in self.state.clusters(project) if not self.gone(cluster, now)]
 
     def _cluster(self, project: str, cluster_id: str, conn=None) -> StoredCluster:
         cluster = self.state.cluster(project, cluster_id, conn)
+        if cluster is not None and self.gone(cluster, self.clock()):
+            cluster = None
         if cluster is not None:
             cluster = self.started(cluster, self.clock())
         if cluster is not None and self._hidden(cluster, self.clock()):

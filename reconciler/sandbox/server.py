@@ -44,7 +44,7 @@ API_SERVER_PATH = re.compile(API_SERVER_PREFIX + r"/([^/]+)/([^/]+)/readyz")
 # contract (OVHcloud's API description), which gives its IAM action and the shape of its body and answer.
 ROUTES = (
     (re.compile(_KUBE), {"GET": "list_ids", "POST": "create"}),
-    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get", "PUT": "put_cluster"}),
+    (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get", "PUT": "put_cluster", "DELETE": "delete"}),
     (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
     (re.compile(_KUBE + r"/([^/]+)/kubeconfig"), {"POST": "kubeconfig"}),
     (

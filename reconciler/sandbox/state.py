@@ -154,8 +154,8 @@ class State:
         rows = (conn or self.read()).execute("SELECT id FROM clusters WHERE project = ? ORDER BY seq", (service_name,))
         return [row[0] for row in rows]
 
-    def clusters(self, service_name: str) -> list[StoredCluster]:
-        rows = self.read().execute(
+    def clusters(self, service_name: str, conn: sqlite3.Connection | None = None) -> list[StoredCluster]:
+        rows = (conn or self.read()).execute(
             "SELECT id, project, data, status_since, ready_at, resets FROM clusters WHERE project = ? ORDER BY seq",
             (service_name,),
         )
@@ -176,6 +176,10 @@ class State:
     @staticmethod
     def remove_project_clusters(conn: sqlite3.Connection, service_name: str) -> None:
         conn.execute("DELETE FROM clusters WHERE project = ?", (service_name,))
+
+    @staticmethod
+    def remove_cluster(conn: sqlite3.Connection, cluster_id: str) -> None:
+        conn.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
 
     @staticmethod
     def save_cluster(conn: sqlite3.Connection, cluster: StoredCluster) -> None:
