@@ -371,15 +371,10 @@ class Clusters:
             State.save_cluster(conn, cluster)
 
     def gone(self, cluster: StoredCluster, now: float) -> bool:
-        """A deleted cluster, once its DELETING time is over: no call finds it any more."""
-        if cluster.data.get("status") != DELETING:
-            return False
-        ends = (
-            cluster.ready_at
-            if cluster.ready_at is not None
-            else cluster.status_since + self.behaviour.transition_seconds
-        )
-        return now >= ends
+        """A cluster deleted here, once its DELETING time is over: no call finds it any more. A cluster seeded
+        DELETING stays so (a state to plan against)."""
+        deleting = cluster.data.get("status") == DELETING
+        return deleting and cluster.ready_at is not None and now >= cluster.ready_at
 
     def reset(self, project: str, cluster_id: str, body: Any) -> None:
         body = {} if body is None else body
