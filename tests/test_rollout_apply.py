@@ -8,7 +8,10 @@ import time
 
 import pytest
 from apply_helpers import apply_json, cluster_id, live, seed
+from jsonschema import Draft202012Validator
 from test_rollout_e2e import ROLLOUT, upgrade, write
+
+from reconciler.files.schema import PLAN_SCHEMA_NAME, load_schema
 
 PAUSED = {
     **ROLLOUT,
@@ -76,6 +79,7 @@ def test_a_saved_plan_is_applied_in_its_waves_and_a_wave_edited_away_is_refused(
     saved = tmp_path / "plan.json"
     assert run_ovhkube("plan", fleet, "--out", saved, env=sandbox.env()).returncode == 0
     data = json.loads(saved.read_text())
+    assert list(Draft202012Validator(load_schema(PLAN_SCHEMA_NAME)).iter_errors(data)) == []
     assert [c["wave"] for c in data["changes"]] == ["canary", "rest"]
     assert data["rollout"]["waves"][0] == {
         "name": "canary",
@@ -97,6 +101,22 @@ def test_a_saved_plan_is_applied_in_its_waves_and_a_wave_edited_away_is_refused(
     assert 'pausing 1s after wave "canary"' in result.stderr
     sent = upgrade_times(sandbox)
     assert sent["c02"] - sent["c01"] >= 1.0
+
+
+def test_the_gate_waits_for_an_earlier_waves_node_pool_to_be_ready(sandbox_factory, run_ovhkube, tmp_path):
+    """The canary was upgraded by an earlier apply; its pool is still coming up: the next wave waits for it."""
+    sandbox = sandbox_factory(transition_seconds=3)
+    pool = {"name": "workers", "flavor": "b3-8", "desiredNodes": 2, "status": "INSTALLING"}
+    seed(sandbox, live(1, "c01") | {"version": "1.32.1", "nodePools": [pool]}, live(2, "c02"))
+    fleet = write(tmp_path, upgrade("c01"), upgrade("c02"), PAUSED)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr
+    waiting = "c01: health gate: waiting (node pool workers INSTALLING; node pool workers: 0 of 2 nodes available)"
+    assert waiting in result.stderr
+    assert result.stderr.index("c01: passed the health gate") < result.stderr.index("c02: wave")
+    assert [c["result"] for c in account["clusters"]] == ["unchanged", "done"]
 
 
 def test_no_wait_is_refused_for_a_plan_whose_waves_hold_a_change(sandbox, run_ovhkube, tmp_path):

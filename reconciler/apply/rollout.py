@@ -10,6 +10,7 @@ The clusters' tasks run in the apply's pool; Ctrl-C or SIGTERM (the stop event) 
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -151,17 +152,17 @@ class RolloutRun:
 
     def _roll(self, wave: Wave) -> str | None:
         """The wave's changes, at most its cap at once; why it failed, or None."""
-        waiting = list(wave.rolled)
+        waiting = deque(wave.rolled)
         running: dict[Future, int] = {}
         finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
         failed: list[int] = []
         while waiting or running:
             while waiting and len(running) < wave.cap and not failed and not self.stop.is_set():
-                index = waiting.pop(0)
+                index = waiting.popleft()
                 try:
                     future = self.pool.submit(self._change, index, wave)
                 except RuntimeError:  # the pool is shut down: the apply was stopped
-                    waiting.insert(0, index)
+                    waiting.appendleft(index)
                     break
                 self.started.add(index)
                 future.add_done_callback(finished.put)
