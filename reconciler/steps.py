@@ -28,12 +28,15 @@ class StepKind(StrEnum):
     OIDC_UPDATE = "oidc_update"
     OIDC_DELETE = "oidc_delete"
     UPGRADE = "upgrade"
+    LOAD_BALANCERS_SUBNET = "load_balancers_subnet"  # in place; the cluster is REDEPLOYING meanwhile
+    NETWORK_CONFIGURATION = "network_configuration"  # in place; every node is redeployed
     POOL_CREATE = "pool_create"  # a node pool of the file, absent live (or the new pool of a replacement)
     POOL_UPDATE = "pool_update"  # one PUT: only the fields that differ (a template whole)
     POOL_DELETE = "pool_delete"  # a pool marked delete: true (or the old pool of a replacement, once the new is READY)
 
 
 POOL_KINDS = frozenset({StepKind.POOL_CREATE, StepKind.POOL_UPDATE, StepKind.POOL_DELETE})
+NETWORK_KINDS = frozenset({StepKind.LOAD_BALANCERS_SUBNET, StepKind.NETWORK_CONFIGURATION})
 OIDC_KINDS = frozenset({StepKind.OIDC_CREATE, StepKind.OIDC_UPDATE, StepKind.OIDC_DELETE})
 # The part (a separate GET) each control-plane kind writes: what it depends on, and what verifying it reads.
 PART_OF_KIND = {StepKind.IP_RESTRICTIONS: model.IP_RESTRICTIONS} | dict.fromkeys(OIDC_KINDS, model.OPENID_CONNECT)
@@ -86,6 +89,8 @@ _ROUTES: dict[StepKind, tuple[str, str]] = {
     StepKind.OIDC_UPDATE: ("PUT", "/" + model.OPENID_CONNECT),
     StepKind.OIDC_DELETE: ("DELETE", "/" + model.OPENID_CONNECT),
     StepKind.UPGRADE: ("POST", "/update"),
+    StepKind.LOAD_BALANCERS_SUBNET: ("PUT", "/updateLoadBalancersSubnetId"),
+    StepKind.NETWORK_CONFIGURATION: ("PUT", "/privateNetworkConfiguration"),
     StepKind.POOL_CREATE: ("POST", "/nodepool"),
     StepKind.POOL_UPDATE: ("PUT", "/nodepool"),
     StepKind.POOL_DELETE: ("DELETE", "/nodepool"),

@@ -67,7 +67,9 @@ def test_disabling_node_restriction_is_a_validate_error_saying_why(run_ovhkube, 
 
 
 def standard_cluster(**fields) -> dict:
-    return live(1, "cilium", **fields) | {"plan": "standard"}
+    # A Standard cluster has a private network and its nodes subnet (OVHcloud's Standard plan guide).
+    network = {"privateNetworkId": "pn-1", "nodesSubnetId": "6f3c1e2a-2222-4ccc-9ddd-000000000001"}
+    return live(1, "cilium", **fields) | {"plan": "standard"} | network
 
 
 def test_a_mode_change_on_a_standard_plan_cluster_is_an_error_and_never_a_reset(sandbox, run_ovhkube, tmp_path):

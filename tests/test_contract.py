@@ -160,7 +160,10 @@ def served_calls() -> set[tuple[str, str]]:
 
 
 def test_every_answer_of_every_call_the_sandbox_serves_keeps_to_the_description(sandbox):
-    seed(sandbox, live(1, "alpha") | {"nodePools": [{"id": POOL_ID, "name": "workers", "flavorName": "b3-8"}]})
+    network = {"privateNetworkId": "pn-1", "nodesSubnetId": "6f3c1e2a-2222-4ccc-9ddd-000000000001"}
+    seed(
+        sandbox, live(1, "alpha") | network | {"nodePools": [{"id": POOL_ID, "name": "workers", "flavorName": "b3-8"}]}
+    )
     client, walked, answers = sandbox.client(), set(), []
 
     def call(method: str, path: str, body=None, headers=None) -> object:
@@ -180,6 +183,13 @@ def test_every_answer_of_every_call_the_sandbox_serves_keeps_to_the_description(
     call("PUT", f"{CLUSTER}/customization", VALID_BODIES[("PUT", f"{CLUSTER}/customization")])
     call("PUT", f"{CLUSTER}/updatePolicy", {"updatePolicy": "ALWAYS_UPDATE"})
     call("POST", f"{CLUSTER}/update", {"strategy": "LATEST_PATCH"})
+    call(
+        "PUT",
+        f"{CLUSTER}/updateLoadBalancersSubnetId",
+        {"loadBalancersSubnetId": "7a4c2e9f-3333-4eee-afff-000000000001"},
+    )
+    call("GET", f"{CLUSTER}/privateNetworkConfiguration")
+    call("PUT", f"{CLUSTER}/privateNetworkConfiguration", {"defaultVrackGateway": "10.0.0.1"})
     call("PUT", f"{CLUSTER}/ipRestrictions", {"ips": ["203.0.113.0/24", "198.51.100.7"]})
     call("POST", f"{CLUSTER}/ipRestrictions", {"ips": ["192.0.2.0/28"]})
     call("GET", f"{CLUSTER}/ipRestrictions")

@@ -254,6 +254,7 @@ def test_export_with_defaults_factors_what_every_cluster_shares_and_still_plans_
     assert shared["spec"] == {
         "version": "1.31",
         "kubeProxyMode": "iptables",
+        "plan": "free",
         "updatePolicy": "ALWAYS_UPDATE",
         "customization": {"kubeProxy": {"iptables": {"minSyncPeriod": "PT1S"}}},
     }

@@ -160,6 +160,8 @@ ROUTES = {
     StepKind.OIDC_UPDATE: ("PUT", f"/{ID}/openIdConnect"),
     StepKind.OIDC_DELETE: ("DELETE", f"/{ID}/openIdConnect"),
     StepKind.UPGRADE: ("POST", f"/{ID}/update"),
+    StepKind.LOAD_BALANCERS_SUBNET: ("PUT", f"/{ID}/updateLoadBalancersSubnetId"),
+    StepKind.NETWORK_CONFIGURATION: ("PUT", f"/{ID}/privateNetworkConfiguration"),
     StepKind.POOL_CREATE: ("POST", f"/{ID}/nodepool"),
     StepKind.POOL_UPDATE: ("PUT", f"/{ID}/nodepool/pool-1"),
     StepKind.POOL_DELETE: ("DELETE", f"/{ID}/nodepool/pool-1"),

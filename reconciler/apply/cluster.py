@@ -327,6 +327,9 @@ SENDING = {
     StepKind.OIDC_CREATE: "setting OIDC (POST openIdConnect)",
     StepKind.OIDC_UPDATE: "setting OIDC (PUT openIdConnect)",
     StepKind.OIDC_DELETE: "setting OIDC (DELETE openIdConnect)",
+    StepKind.LOAD_BALANCERS_SUBNET: "moving the load balancers to another subnet (PUT updateLoadBalancersSubnetId)",
+    StepKind.NETWORK_CONFIGURATION: "setting the private network's gateway and routing (PUT "
+    "privateNetworkConfiguration: every node is redeployed)",
     StepKind.UPGRADE: "upgrading (POST update {strategy}: nodes are drained and replaced one by one)",
     StepKind.POOL_CREATE: "creating node pool {pool} (POST nodepool), waiting for its nodes to be READY",
     StepKind.POOL_UPDATE: "updating a node pool (PUT nodepool)",

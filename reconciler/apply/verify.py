@@ -13,6 +13,8 @@ from reconciler.live.read import LiveCluster
 from reconciler.model import IP_RESTRICTIONS
 from reconciler.plan.data import Action
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.network import is_network_path, same
+from reconciler.plan.network import live_value as network_live_value
 from reconciler.plan.node_pools import pool_diff_met
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable
 from reconciler.steps import PART_OF_KIND
@@ -40,6 +42,9 @@ def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
             met = cidr_set(change.after) == cidr_set(live_value)
         elif change.path.startswith("openIdConnect"):
             live_value, met = _oidc_met(change, live.openid_connect or {})
+        elif is_network_path(change.path):
+            live_value = network_live_value(dict(cluster), change.path)
+            met = same(change.path, change.after, live_value)
         elif change.path.startswith("nodePools."):
             live_value, met = pool_diff_met(change.path, change.before, change.after, live.node_pools or [])
         else:

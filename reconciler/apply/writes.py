@@ -22,6 +22,7 @@ from reconciler.apply.waiting import created_visible_seconds, look_again, pause,
 from reconciler.errors import ApiError, Conflict, NotFound
 from reconciler.live.read import ClusterObject, read_live, read_object
 from reconciler.model import IP_RESTRICTIONS, OPENID_CONNECT
+from reconciler.plan.network import network_step_live
 from reconciler.plan.normalize import cidr_set, oidc_comparable
 from reconciler.plan.planfile import not_as_read
 from reconciler.steps import OIDC_KINDS, PART_OF_KIND, Step, StepKind
@@ -241,6 +242,8 @@ SETTING_NAMES = {
     StepKind.OIDC_UPDATE: "oidc",
     StepKind.OIDC_DELETE: "oidc",
     StepKind.UPGRADE: "upgrade",
+    StepKind.LOAD_BALANCERS_SUBNET: "load balancers' subnet",
+    StepKind.NETWORK_CONFIGURATION: "private network configuration",
 }
 
 
@@ -306,6 +309,8 @@ def _setting_live(session: ClusterSession, step: Step, before: ClusterObject | N
         now = session.read_object()
         policy = body.get("updatePolicy", now.get("updatePolicy"))
         return now.get("name") == body.get("name") and now.get("updatePolicy") == policy
+    if kind in (StepKind.LOAD_BALANCERS_SUBNET, StepKind.NETWORK_CONFIGURATION):
+        return network_step_live(step, dict(session.read_object()))
     if kind is StepKind.IP_RESTRICTIONS:
         return cidr_set(session.read_part(IP_RESTRICTIONS)) == cidr_set(body.get("ips"))
     if kind in OIDC_KINDS:

@@ -195,6 +195,7 @@ STATE_OF_REASON = {
     ErrorReason.NOT_READY: "drifted",
     ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",
     ErrorReason.UPGRADE_REFUSED_BY_POLICY: "drifted",
+    ErrorReason.PLAN_CHANGE: "drifted",  # the live plan differs from the file's (which no apply can change)
     ErrorReason.POOL_NOT_ALLOWED: "drifted",  # a pool differs from its file in what only a replacement changes
     ErrorReason.DELETE_NOT_ALLOWED: "drifted",  # marked spec.delete: true, and it still exists
     ErrorReason.READ_FAILED: "error",
@@ -206,6 +207,7 @@ STATE_OF_REASON = {
     ErrorReason.REGION_MISMATCH: "error",
     ErrorReason.VERSION_NOT_OFFERED: "error",  # the file asks for what cannot be: fixed in the file
     ErrorReason.POOL_INVALID: "error",
+    ErrorReason.NETWORK_INVALID: "error",  # the file asks for what the cluster's plan cannot have
 }
 
 

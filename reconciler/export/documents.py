@@ -19,7 +19,15 @@ import yaml
 from reconciler.durations import canonical, to_seconds
 from reconciler.escape import quoted
 from reconciler.export.node_pools import exported_pools
-from reconciler.model import OIDC_FIELDS
+from reconciler.model import (
+    CILIUM,
+    IP_ALLOCATION_FIELDS,
+    IP_ALLOCATION_POLICY,
+    NETWORK_CONFIGURATION,
+    NETWORK_IDS,
+    NETWORK_ROUTING,
+    OIDC_FIELDS,
+)
 from reconciler.plan.normalize import DURATION_FIELDS, ZERO_MEANS_UNSET, effective_plugins
 from reconciler.plan.planner import STANDARD_PLAN
 from reconciler.versions import major_minor
@@ -59,14 +67,18 @@ def export_cluster(
         spec["kubeProxyMode"] = cluster.get("kubeProxyMode")
     live_blocks = {key: value for key, value in (customization or {}).items() if not (standard and key == "kubeProxy")}
     blocks = exported_customization(live_blocks, warnings)
+    spec["plan"] = cluster.get("plan")
     spec["updatePolicy"] = cluster.get("updatePolicy")
+    spec.update(exported_network(dict(cluster)))
+    cilium = _pruned((customization or {}).get(CILIUM)) if standard else None
+    blocks_cilium = {CILIUM: cilium} if cilium else {}
     if parts.get("ipRestrictions"):
         spec["ipRestrictions"] = sorted(set(parts["ipRestrictions"]))
     oidc = {key: value for key, value in (parts.get("openIdConnect") or {}).items() if key in OIDC_FIELDS}
     if oidc:
         spec["openIdConnect"] = {key: sorted(set(v)) if isinstance(v, list) else v for key, v in oidc.items()}
-    if blocks:
-        spec["customization"] = blocks
+    if blocks or blocks_cilium:
+        spec["customization"] = blocks | blocks_cilium
     if parts.get("nodePools"):
         spec["nodePools"] = exported_pools(parts["nodePools"])
     spec["lifecycle"] = {"allowReset": False}
@@ -81,6 +93,30 @@ def export_cluster(
     }
     warnings += [f"the file will not validate: {problem}" for problem in _invalid(document)]
     return ExportedCluster(cluster.get("name", ""), document, warnings)
+
+
+def exported_network(cluster: dict) -> dict:
+    """spec.privateNetwork and spec.ipAllocationPolicy as the cluster has them: each field written where set."""
+    spec: dict[str, Any] = {}
+    network = {name: cluster.get(api) for name, api in NETWORK_IDS.items() if cluster.get(api)}
+    routing = cluster.get(NETWORK_CONFIGURATION) or {}
+    for name, api in NETWORK_ROUTING.items():
+        if routing.get(api) not in (None, ""):
+            network[name] = routing[api]
+    if network:
+        spec["privateNetwork"] = network
+    ranges = {name: value for name, value in (cluster.get(IP_ALLOCATION_POLICY) or {}).items() if value}
+    if ranges and cluster.get("plan") == STANDARD_PLAN:
+        spec[IP_ALLOCATION_POLICY] = {name: ranges[name] for name in IP_ALLOCATION_FIELDS if name in ranges}
+    return spec
+
+
+def _pruned(value: Any) -> Any:
+    """Nulls and empty blocks left out: the API answers unset fields as null."""
+    if isinstance(value, dict):
+        kept = {key: _pruned(child) for key, child in value.items()}
+        return {key: child for key, child in kept.items() if child not in (None, {})}
+    return value
 
 
 def _invalid(document: dict) -> list[str]:

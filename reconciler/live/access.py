@@ -33,6 +33,8 @@ WRITE_RULES = (
     ("PUT", KUBE + "/*/openIdConnect"),
     ("DELETE", KUBE + "/*/openIdConnect"),
     ("POST", KUBE + "/*/update"),  # version upgrade
+    ("PUT", KUBE + "/*/updateLoadBalancersSubnetId"),  # the load balancers' subnet, in place
+    ("PUT", KUBE + "/*/privateNetworkConfiguration"),  # gateway and routing, in place (nodes redeployed)
     ("POST", KUBE + "/*/nodepool"),
     ("PUT", KUBE + "/*/nodepool/*"),
     ("DELETE", KUBE + "/*/nodepool/*"),  # only pools a file marks delete: true, or the old pool of a replacement
@@ -85,6 +87,8 @@ IAM_ACTIONS = {
     ("DELETE", KUBE + "/*/openIdConnect"): "kube/openIdConnect/delete",
     ("POST", KUBE + "/*/kubeconfig"): "kube/kubeconfig/create",
     ("POST", KUBE + "/*/update"): "kube/update",
+    ("PUT", KUBE + "/*/updateLoadBalancersSubnetId"): "kube/updateLoadBalancersSubnetId",
+    ("PUT", KUBE + "/*/privateNetworkConfiguration"): "kube/privateNetworkConfiguration/edit",
     ("POST", KUBE + "/*/nodepool"): "kube/nodepool/create",
     ("PUT", KUBE + "/*/nodepool/*"): "kube/nodepool/edit",
     ("DELETE", KUBE + "/*/nodepool/*"): "kube/nodepool/delete",

@@ -18,6 +18,7 @@ from reconciler.live.read import LiveCluster
 from reconciler.model import IP_RESTRICTIONS, KUBERNETES_VERSIONS, OPENID_CONNECT, DesiredCluster, ErrorReason
 from reconciler.plan.data import Action
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.network import network_spec
 from reconciler.plan.normalize import cidr_set, oidc_comparable
 from reconciler.steps import PART_OF_KIND, ClusterTarget, Step, StepKind
 from reconciler.versions import minor_of
@@ -90,14 +91,16 @@ def update_steps(
     ip_restrictions: list[str] | None = None,
     oidc: Step | None = None,
     upgrades: list[str] | tuple[str, ...] = (),
+    network: list[Step] | tuple[Step, ...] = (),
 ) -> list[Step]:
     """An update's steps, in an order that cannot fail half-way for a reason known in advance: an updatePolicy that
-    leaves NEVER_UPDATE first (the API refuses upgrades under it), one that enters it last; the upgrades after
-    every other change. A rename goes first: its body carries the update policy as read, which is still the
-    cluster's then."""
+    leaves NEVER_UPDATE first (the API refuses upgrades under it), one that enters it last; the network's in-place
+    changes (reconciler.plan.network) next; the upgrades after every other change. A rename goes first: its body
+    carries the update policy as read, which is still the cluster's then."""
     steps = [rename] if rename is not None else []
     if policy is not None and policy != NEVER_UPDATE:
         steps.append(policy_step(target, policy))
+    steps += network
     if customization:
         steps.append(customization_step(target, customization))
     if ip_restrictions is not None:
@@ -326,6 +329,9 @@ def control_plane_spec(step: Step) -> dict | None:
         return {"ipRestrictions": body.get("ips")}
     if step.kind in (StepKind.OIDC_CREATE, StepKind.OIDC_UPDATE):
         return {"openIdConnect": body}
+    network = network_spec(step)
+    if network is not None:
+        return network
     if step.kind in (StepKind.OIDC_DELETE, StepKind.UPGRADE, StepKind.DELETE):
         return {}  # made whole from the diff: nothing of the stored body is taken
     return None

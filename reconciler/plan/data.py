@@ -15,9 +15,10 @@ from reconciler.windows import MaintenanceWindow, parse_utc, window_problem
 
 # Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
 # their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`; 7: the `rollout`
-# and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`; 9: deletes).
-# schemas/plan.schema.json describes exactly this format.
-FORMAT_VERSION = "9"
+# and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`; 9: deletes; 10:
+# the network's in-place step kinds, `load_balancers_subnet` and `network_configuration`). schemas/plan.schema.json
+# describes exactly this format.
+FORMAT_VERSION = "10"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 

@@ -26,7 +26,7 @@ from reconciler.escape import quoted
 from reconciler.live.control_plane import read_parts
 from reconciler.live.node_pools import add_node_pools
 from reconciler.live.read import LiveCluster, read_live
-from reconciler.model import IP_RESTRICTIONS, KEPT_ON_RESET, MANAGED_BLOCKS, OPENID_CONNECT
+from reconciler.model import CUSTOMIZATION_BLOCKS, IP_RESTRICTIONS, KEPT_ON_RESET, NETWORK_ROUTING, OPENID_CONNECT
 from reconciler.plan.control_plane import (
     control_plane_spec,
     create_body,
@@ -52,6 +52,7 @@ from reconciler.plan.data import (
     plan_from_dict,
 )
 from reconciler.plan.diff import changed_blocks
+from reconciler.plan.network import NETWORK, body_fields, is_network_path, network_steps, spec_fields
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
 from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, Step, StepKind, parted_paths
@@ -493,6 +494,7 @@ def steps_of_entry(change: Change) -> list[Step]:
             upgrades=upgrade_strategies(before.get("version"), diff.get("version"), "isUpToDate" in diff)
             if "version" in diff or "isUpToDate" in diff
             else [],
+            network=_carried_network(change, diff),
         ) + _carried_pool_steps(change)
     if action is Action.CREATE:
         customization = {
@@ -503,6 +505,7 @@ def steps_of_entry(change: Change) -> list[Step]:
         ref = change.cluster
         version, mode, policy = (diff.get(key) for key in ("version", "kubeProxyMode", "updatePolicy"))
         body = create_body(ref.name, ref.region, version, mode, policy, customization)
+        body.update(body_fields({path: after for path, after in diff.items() if is_network_path(path)}))
         pools = [after for path, after in diff.items() if path.startswith("nodePools.")]
         if pools:
             body["nodepools"] = pools
@@ -601,11 +604,28 @@ def _carried_oidc(change: Change, diff: dict) -> Step | None:
     return oidc_step(target, body, exists=True)
 
 
+def _carried_network(change: Change, diff: dict) -> list[Step]:
+    """The network's in-place steps: the load balancers' subnet from the diff; the configuration as stored (what the
+    file does not manage is carried as read), where it sets what the diff shows."""
+    target = ClusterTarget.of(change.cluster)
+    subnet = diff.get(f"{NETWORK}.loadBalancersSubnetId")
+    shown = {name: diff[f"{NETWORK}.{name}"] for name in NETWORK_ROUTING if f"{NETWORK}.{name}" in diff}
+    configuration = None
+    if shown:
+        configuration = dict(_stored(change, StepKind.NETWORK_CONFIGURATION))
+        if any(configuration.get(NETWORK_ROUTING[name]) != value for name, value in shown.items()):
+            configuration = {"privateNetwork fields": sorted(shown)}  # cannot be the stored body: the difference
+    return network_steps(target, subnet, configuration)
+
+
 def _carried_reset_body(change: Change, diff: dict) -> dict:
     body = dict(_stored(change, StepKind.RESET))
     body["name"] = change.cluster.name
     if "kubeProxyMode" in diff:
         body["kubeProxyMode"] = diff["kubeProxyMode"]
+    for key, value in body_fields({path: after for path, after in diff.items() if is_network_path(path)}).items():
+        stored = body.get(key)
+        body[key] = stored | value if isinstance(stored, dict) and isinstance(value, dict) else value
     sent = body.get("customization")
     if not isinstance(sent, dict) or not _shows_diff(sent, diff):
         body["customization"] = "the entry's diff"
@@ -673,6 +693,7 @@ def _body_rules(change: Change, step: Step) -> list[str]:
     else:
         fields = ("region", "version", "kubeProxyMode", "updatePolicy", "customization")
         spec |= {key: body[key] for key in fields if key in body}
+        spec |= spec_fields(body)
         if isinstance(spec.get("customization"), dict):
             spec["customization"] = _written_blocks(spec["customization"])
         pools = body.get("nodepools")
@@ -689,6 +710,7 @@ def _body_rules(change: Change, step: Step) -> list[str]:
             - ({"nodepools"} if step.kind is StepKind.CREATE else set())
         )
         unknown -= set(KEPT_ON_RESET) if step.kind is StepKind.RESET else set()
+        unknown -= {"plan", *KEPT_ON_RESET} if step.kind is StepKind.CREATE else set()
         if unknown:
             return [f"body fields ovhkube never sends: {', '.join(sorted(unknown))}"]
     data = {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": ref.name}, "spec": spec}
@@ -700,7 +722,7 @@ def _body_rules(change: Change, step: Step) -> list[str]:
 def _written_blocks(customization: dict) -> dict:
     """The blocks a file can write, for its rules; another block (cilium) is a live value carried as read, which
     apply checks against the cluster (not_as_read)."""
-    return {block: value for block, value in customization.items() if block in MANAGED_BLOCKS}
+    return {block: value for block, value in customization.items() if block in CUSTOMIZATION_BLOCKS}
 
 
 # --- once connected: the plan against the live clusters ---

@@ -47,6 +47,17 @@ from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.diff import FieldChange, changed_blocks, diff_customization
 from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.groups import is_disruptive
+from reconciler.plan.network import (
+    RESET_PATHS,
+    body_fields,
+    creation_problem,
+    live_value,
+    network_steps,
+    plan_network,
+    reset_fields,
+    same,
+    written_fields,
+)
 from reconciler.plan.node_pools import creation_body, plan_pools, pool_notices, pool_steps, pools_across_reset
 from reconciler.plan.normalize import KUBE_PROXY_DEFAULTS
 from reconciler.plan.staleness import entry_fingerprint, rests_on
@@ -78,7 +89,16 @@ def parts_to_read(desired: DesiredCluster, result: LiveResult) -> tuple[str, ...
 
 def _resets(desired: DesiredCluster, cluster: ClusterObject) -> bool:
     mode = desired.kube_proxy_mode
-    return mode is not None and mode != cluster.get("kubeProxyMode") and desired.lifecycle.allow_reset
+    mode_changes = mode is not None and mode != cluster.get("kubeProxyMode")
+    return (mode_changes or _network_resets(desired, cluster)) and desired.lifecycle.allow_reset
+
+
+def _network_resets(desired: DesiredCluster, cluster: ClusterObject) -> bool:
+    """A network setting only a reset changes differs (privateNetwork.id, nodesSubnetId, ipAllocationPolicy)."""
+    return any(
+        path.startswith(RESET_PATHS) and not same(path, wanted, live_value(dict(cluster), path))
+        for path, wanted in written_fields(desired)
+    )
 
 
 def desired_ref(cluster: DesiredCluster) -> ClusterRef:
@@ -221,11 +241,17 @@ def _plan_create(desired: DesiredCluster, flavors: frozenset[str] | None = None)
     if not desired.region:
         message = "the cluster does not exist and spec.region is required to create it"
         return _error(desired, ref, ErrorReason.REGION_REQUIRED, message, None)
+    problem = creation_problem(desired)
+    if problem:
+        return _error(desired, ref, ErrorReason.NETWORK_INVALID, _at(desired, "plan", problem), None)
     customization = {block: prune(value) for block, value in desired.customization.items()}
     body = create_body(
         desired.name, desired.region, desired.version, desired.kube_proxy_mode, desired.update_policy, customization
     )
+    network = written_fields(desired)
+    body.update(body_fields(dict(network)))
     diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
+    diff += [FieldChange(path, None, value) for path, value in network]
     warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
     if desired.ip_restrictions:
         diff.append(FieldChange(IP_RESTRICTIONS, None, list(desired.ip_restrictions)))
@@ -317,6 +343,12 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
         where = f"the cluster is in {quoted(live_region)}" if live_region else "the API gives no region for the cluster"
         message = _at(desired, "region", f"spec.region is {desired.region} but {where}: a region never changes")
         return _error(desired, ref, ErrorReason.REGION_MISMATCH, message, live, diff, warnings)
+    network = plan_network(desired, live)
+    diff += network.diff
+    warnings += network.warnings
+    if network.error:
+        reason, message = network.error
+        return _error(desired, ref, reason, message, live, diff, warnings)
     if mode_changes and standard:
         message = (
             f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} on a Standard-plan cluster: Cilium replaces "
@@ -324,11 +356,12 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             f"nothing; remove spec.kubeProxyMode (allowReset does not change this)"
         )
         return _error(desired, ref, ErrorReason.MODE_WITHOUT_EFFECT, message, live, diff, warnings)
-    if mode_changes:
+    if mode_changes or network.resets:
+        why = _reset_cause(diff, live_mode, desired.kube_proxy_mode)
         if not desired.lifecycle.allow_reset:
             message = (
-                f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} needs a reset, which ERASES ALL KUBERNETES "
-                f"DATA; set spec.lifecycle.allowReset: true to allow it"
+                f"{why} needs a reset, which ERASES ALL KUBERNETES DATA; set spec.lifecycle.allowReset: true to "
+                f"allow it"
             )
             return _error(desired, ref, ErrorReason.RESET_NOT_ALLOWED, message, live, diff, warnings)
         if live.ip_restrictions is None or live.openid_connect is None:  # read_fleet reads them for a reset
@@ -336,12 +369,13 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             return _error(desired, ref, ErrorReason.READ_FAILED, message, live, diff, warnings)
         lost = wiped_unmanaged(desired, live)
         if lost:
-            message = _loses(desired, live_mode, lost)
+            message = _loses(desired, why, lost)
             return _error(desired, ref, ErrorReason.RESET_WOULD_LOSE, message, live, diff, warnings)
         # The reset body carries the policy; the IP restrictions and OIDC are put back after it.
         diff += [c for c in plan_settings(desired, live).diff if c.path not in UPGRADE_PATHS]
         steps = reset_steps(ClusterTarget.of(ref), reset_body(desired, live), *restored_after_reset(desired))
         action = Action.RESET
+        warnings = [w for w in warnings if w not in network.warnings]  # the reset makes them, nodes and all
         if desired.node_pools:
             warnings.append(pools_across_reset(desired.lifecycle.worker_nodes_policy, live.node_pools))
     else:
@@ -360,6 +394,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             ip_restrictions=settings.ip_restrictions,
             oidc=settings.oidc,
             upgrades=settings.upgrades,
+            network=network_steps(ClusterTarget.of(ref), network.subnet, network.configuration),
         )
         if desired.node_pools:
             pools = _plan_node_pools(desired, live)
@@ -424,13 +459,20 @@ def _plan_node_pools(desired: DesiredCluster, live: LiveCluster) -> _PlannedPool
     return _PlannedPools(planned.changes, diff, warnings, error)
 
 
-def _loses(desired: DesiredCluster, live_mode: str | None, lost: dict[str, list | dict]) -> str:
+def _reset_cause(diff: list[FieldChange], live_mode: str | None, mode: str | None) -> str:
+    """What needs the reset, as the plan says it: the mode change, and the network settings only a reset changes."""
+    causes = [f"kubeProxyMode {live_mode} -> {mode}"] if mode is not None and mode != live_mode else []
+    causes += [f"{c.path} {c.before} -> {c.after}" for c in diff if c.path.startswith(RESET_PATHS)]
+    return ", ".join(causes)
+
+
+def _loses(desired: DesiredCluster, why: str, lost: dict[str, list | dict]) -> str:
     """A reset is planned only where the files hold what it wipes: whatever stops the apply between the reset and
     the put-back (a cancelled CI job, a killed runner), the next plan, on any machine, then sees them missing and
     puts them back from the files. Nothing else would remember them."""
     export = f"ovhkube export --project {desired.project} --cluster {quoted(desired.name)}"
     return (
-        f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} needs a reset, which wipes the API server's "
+        f"{why} needs a reset, which wipes the API server's "
         f"{' and '.join(lost)}; the file does not manage them, so an apply stopped between the reset and their "
         f"put-back (a cancelled job, a killed runner) would lose them for good: write them in the file first, then "
         f"plan again ({export} writes them): {as_spec_fields(lost)}"
@@ -449,7 +491,8 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     customization = customization_body(desired, live, desired.customization)
     body: dict[str, Any] = {
         "name": desired.name,  # the file's: a rename due (metadata.renamedFrom) is carried by the reset itself
-        "kubeProxyMode": desired.kube_proxy_mode,
+        # Left out, a reset gives ipvs: a reset for the network keeps the mode.
+        "kubeProxyMode": desired.kube_proxy_mode or cluster.get("kubeProxyMode"),
         "customization": customization,
     }
     # Left out, the reset keeps the current version (API description), even a minor its enum no longer lists; and
@@ -457,6 +500,7 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     if desired.version and not version_ahead(desired, live):
         body["version"] = desired.version
     body.update({key: cluster.get(key) for key in KEPT_ON_RESET if cluster.get(key) is not None})
+    body.update(reset_fields(desired, dict(cluster)))
     if desired.update_policy:
         body["updatePolicy"] = desired.update_policy
     if desired.lifecycle.worker_nodes_policy:

@@ -24,7 +24,7 @@ from reconciler.model import KEPT_ON_RESET
 from reconciler.plan.control_plane import parts_depended_on
 from reconciler.plan.data import Action
 from reconciler.plan.fingerprint import FINGERPRINT_FIELDS, IDENTITY_FIELDS, fingerprint
-from reconciler.steps import Step, StepKind
+from reconciler.steps import NETWORK_KINDS, Step, StepKind
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ def rests_on(action: Action, steps: list[Step]) -> Rests:
         fields = IDENTITY_FIELDS + ("version",) + (("updatePolicy",) if upgrades or renames else ())
         latest_patch = "LATEST_PATCH" in upgrades
         blocks = None if any(step.kind is StepKind.PUT_CUSTOMIZATION for step in steps) else ()
+        if any(step.kind in NETWORK_KINDS for step in steps):  # the configuration PUT carries what it keeps as read
+            fields += KEPT_ON_RESET
         return Rests(fields + (("isUpToDate",) if latest_patch else ()), blocks, parts, latest_patch)
     return EVERYTHING  # create: its fingerprint is of an absent cluster whatever this says; noop and error
 

@@ -7,6 +7,7 @@ are read with. The enums and the duration format are the sandbox's own (reconcil
 client's; tests/test_contract.py holds those enums to the description.
 """
 
+import ipaddress
 import json
 from collections.abc import Callable
 
@@ -15,10 +16,12 @@ from reconciler.sandbox.facts import (
     ALWAYS_ENABLED_PLUGINS,
     IPVS_SCHEDULERS,
     KUBE_PROXY_MODES,
+    STANDARD_PLAN,
     TAINT_EFFECTS,
     UPDATE_POLICIES,
     VERSIONS,
     duration_seconds,
+    three_zones,
 )
 
 Checker = Callable[[object, str, list], None]
@@ -248,6 +251,43 @@ def customization_rules(customization: object, path: str = "") -> list[str]:
     for where, block, rule in rules:
         if isinstance(block, dict):
             rule(block, _join(path, where), problems)
+    return problems
+
+
+def network_rules(cluster: dict, pools: list, path: str = "") -> list[str]:
+    """What the API refuses of a cluster's network as a create or reset would leave it (`cluster`: its fields after
+    the body; `pools`: the pools it creates): the subnets' order, a Standard or 3-AZ cluster without a private network
+    or with a pool that names no zone, pod and service ranges or Cilium on Free, ranges that collide."""
+    problems: list[str] = []
+    standard = cluster.get("plan") == STANDARD_PLAN
+    if cluster.get("nodesSubnetId") and not cluster.get("privateNetworkId"):
+        problems.append(f"{_join(path, 'nodesSubnetId')}: can only be set if privateNetworkId is also set")
+    if cluster.get("loadBalancersSubnetId") and not (cluster.get("privateNetworkId") and cluster.get("nodesSubnetId")):
+        problems.append(
+            f"{_join(path, 'loadBalancersSubnetId')}: can only be set if privateNetworkId and nodesSubnetId are "
+            "also set"
+        )
+    needs = "the Standard plan" if standard else None
+    if not standard and three_zones(str(cluster.get("region"))):
+        needs = "a 3-AZ region"
+    if needs and not (cluster.get("privateNetworkId") and cluster.get("nodesSubnetId")):
+        problems.append(f"{_join(path, 'privateNetworkId')}: {needs} needs a private network and a nodes subnet")
+    for index, pool in enumerate(pools):
+        if needs and isinstance(pool, dict) and not pool.get("availabilityZones"):
+            problems.append(f"nodepools[{index}].availabilityZones: {needs} needs each node pool's zone")
+    if not standard:
+        if cluster.get("ipAllocationPolicy"):
+            problems.append(f"{_join(path, 'ipAllocationPolicy')}: only on the Standard plan")
+        if (cluster.get("customization") or {}).get("cilium"):
+            problems.append(f"{_join(path, 'customization.cilium')}: only on the Standard plan")
+    ranges = []
+    for name, value in (cluster.get("ipAllocationPolicy") or {}).items():
+        try:
+            ranges.append(ipaddress.IPv4Network(value))
+        except (ValueError, TypeError):
+            problems.append(f"{_join(path, 'ipAllocationPolicy.' + name)}: {shown(value)} is not an IPv4 block")
+    if len(ranges) == 2 and ranges[0].overlaps(ranges[1]):
+        problems.append(f"{_join(path, 'ipAllocationPolicy')}: the pods and services blocks collide")
     return problems
 
 

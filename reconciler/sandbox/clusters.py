@@ -44,10 +44,12 @@ from reconciler.sandbox import bodies
 from reconciler.sandbox.facts import (
     ADMISSION_PLUGINS,
     CREATE_DEFAULT_MODE,
+    DEFAULT_IP_ALLOCATION,
     MAX_CLUSTERS_PER_PROJECT,
     NEWEST_VERSION,
     PATCH_LEVELS,
     RESET_DEFAULTS,
+    STANDARD_PLAN,
     TRANSIENT_STATUSES,
     duration_seconds,
 )
@@ -125,7 +127,7 @@ def new_cluster(project: str, fields: dict, now: float, cluster_id: str | None =
         "privateNetworkConfiguration": fields.get("privateNetworkConfiguration"),
         "nodesSubnetId": fields.get("nodesSubnetId"),
         "loadBalancersSubnetId": fields.get("loadBalancersSubnetId"),
-        "ipAllocationPolicy": fields.get("ipAllocationPolicy"),
+        "ipAllocationPolicy": _ranges(fields.get("plan"), fields.get("ipAllocationPolicy")),
         "plan": fields.get("plan") or "free",
         "url": host,
         "nodesUrl": f"{cluster_id[:6]}.nodes.c1.{region.lower()}.k8s.ovh.net",
@@ -137,6 +139,13 @@ def new_cluster(project: str, fields: dict, now: float, cluster_id: str | None =
         "updatedAt": iso(now),
     }
     return cluster
+
+
+def _ranges(plan: object, asked: dict | None) -> dict | None:
+    """A Standard cluster's pod and service ranges: those asked, the defaults for the others; Free has none."""
+    if plan != STANDARD_PLAN:
+        return copy.deepcopy(asked)
+    return DEFAULT_IP_ALLOCATION | {key: value for key, value in (asked or {}).items() if value is not None}
 
 
 def next_versions(version: str) -> list[str]:
@@ -312,6 +321,9 @@ class Clusters:
             raise bad_request(problems)
         now = self.clock()
         data = new_cluster(project, body, now)
+        problems = bodies.network_rules(data, body.get("nodepools") or [])
+        if problems:
+            raise bad_request(problems)
         stored = StoredCluster(data["id"], project, data, now)
         self._mark_busy(stored, "INSTALLING", now)
         if self.on_create is not None:
@@ -333,6 +345,8 @@ class Clusters:
         sent = {block: value for block, value in (body or {}).items() if value is not None}
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
+            if sent.get("cilium") and cluster.data.get("plan") != STANDARD_PLAN:
+                raise bad_request(["cilium: only on the Standard plan"])
             self.show_later(cluster, now)
             kept = {} if self.behaviour.put_replaces_customization else (cluster.data.get("customization") or {})
             cluster.data["customization"] = kept | copy.deepcopy(sent)
@@ -383,6 +397,10 @@ class Clusters:
             raise bad_request(problems)
         with self.state.write() as conn:
             cluster, now = self._ready_cluster(conn, project, cluster_id)
+            after = cluster.data | {key: body.get(key) for key in RESET_DEFAULTS}
+            problems = bodies.network_rules(after, [])
+            if problems:
+                raise bad_request(problems)
             if PENDING_RESET in cluster.data:
                 message = "You can only ask for one modification at a time (a reset is about to start)"
                 raise ApiFailure(409, "Client::Conflict::ServiceOnlyOneModification", message)
@@ -411,6 +429,7 @@ class Clusters:
             value = body.get(field)
             data[field] = copy.deepcopy(default if value is None else value)
         data["name"] = body.get("name") or default_name(cluster.id)
+        data["ipAllocationPolicy"] = _ranges(data.get("plan"), data.get("ipAllocationPolicy"))
         # No reset field carries them: the API server's allow-list and OIDC are gone (public-cloud-roadmap#356).
         data[IPS_KEY], data[OIDC_KEY] = [], None
         # "Delete nodes" (the default) deletes the nodes and reinitializes the cluster to an empty state: no pools;

@@ -70,6 +70,32 @@ class ControlPlane:
 
         self._change(project, cluster_id, upgrade, "UPDATING")
 
+    # The private network in place (OpenAPI description; OVHcloud's Standard plan guide): the load balancers' subnet
+    # (REDEPLOYING; it needs the network and the nodes subnet), and the gateway and routing, which redeploy the nodes.
+
+    def put_load_balancers_subnet(self, project: str, cluster_id: str, body) -> None:
+        def move(data: dict) -> None:
+            if not (data.get("privateNetworkId") and data.get("nodesSubnetId")):
+                message = "loadBalancersSubnetId can only be set if privateNetworkId and nodesSubnetId are also set"
+                raise ApiFailure(400, "Client::BadRequest", message)
+            data["loadBalancersSubnetId"] = body.get("loadBalancersSubnetId")
+
+        self._change(project, cluster_id, move, _REDEPLOY)
+
+    def get_private_network_configuration(self, project: str, cluster_id: str) -> dict:
+        return copy.deepcopy(self.clusters.get(project, cluster_id).get("privateNetworkConfiguration") or {})
+
+    def put_private_network_configuration(self, project: str, cluster_id: str, body) -> dict:
+        def configure(data: dict) -> None:
+            if not data.get("privateNetworkId"):
+                raise ApiFailure(400, "Client::BadRequest", "The cluster is not attached to a private network")
+            data["privateNetworkConfiguration"] = (data.get("privateNetworkConfiguration") or {}) | {
+                key: value for key, value in body.items() if value is not None
+            }
+
+        self._change(project, cluster_id, configure, _REDEPLOY)
+        return {"message": "The private network configuration is being applied: the nodes are redeployed"}
+
     # IP restrictions: the API server is reconfigured (TF waits REDEPLOYING)
 
     def get_ip_restrictions(self, project: str, cluster_id: str) -> list:

@@ -69,6 +69,18 @@ RESET_DEFAULTS: dict[str, object] = {
     "updatePolicy": "ALWAYS_UPDATE",
     "ipAllocationPolicy": None,
 }
+# The Standard plan (OVHcloud's "Standard plan" and "pods and services IP allocation" guides): a private network and
+# its nodes subnet at creation, a zone per pool, ranges and Cilium on Standard only, these ranges where none is asked.
+STANDARD_PLAN = "standard"
+DEFAULT_IP_ALLOCATION = {"podsIpv4Cidr": "10.240.0.0/13", "servicesIpv4Cidr": "10.3.0.0/16"}
+
+
+def three_zones(region: str) -> bool:
+    """A 3-AZ region: named area-direction-city (EU-WEST-PAR, zones eu-west-par-a/b/c; Local Zones carry an LZ)."""
+    parts = region.split("-")
+    return len(parts) == 3 and all(part.isalpha() for part in parts) and "LZ" not in parts
+
+
 CREATE_DEFAULT_MODE = "iptables"  # the kube-proxy guide; TF issue #1425 reports ipvs: clients should always send one
 
 # Durations: the schema says "RFC3339 duration", the guide writes PT60S; the API answers P0D for zero. The sandbox

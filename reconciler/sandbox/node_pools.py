@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.sandbox import bodies
 from reconciler.sandbox.clusters import POOLS_KEY, ApiFailure, Clusters, bad_request, iso, not_found
-from reconciler.sandbox.facts import FLAVORS, MAX_ANTI_AFFINITY_NODES, POOL_DEFAULTS
+from reconciler.sandbox.facts import FLAVORS, MAX_ANTI_AFFINITY_NODES, POOL_DEFAULTS, STANDARD_PLAN, three_zones
 from reconciler.sandbox.state import State, StoredCluster
 
 EMPTY_TEMPLATE = {
@@ -255,6 +255,9 @@ class NodePools:
             raise bad_request(problems)
         with self.state.write() as conn:
             cluster, now = self.clusters._ready_cluster(conn, project, cluster_id)
+            zoned = cluster.data.get("plan") == STANDARD_PLAN or three_zones(str(cluster.data.get("region")))
+            if zoned and not body.get("availabilityZones"):
+                raise bad_request(["availabilityZones: a Standard or 3-AZ cluster needs each node pool's zone"])
             pools = [pool for pool in cluster.data.get(POOLS_KEY) or [] if not self._gone(pool, now)]
             if body.get("name") and any(pool["name"] == body["name"] for pool in pools):
                 raise bad_request([f"name: a node pool named {bodies.shown(body['name'])} already exists"])

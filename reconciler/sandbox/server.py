@@ -59,6 +59,11 @@ ROUTES = (
 CONTROL_PLANE_ROUTES = (
     (re.compile(_KUBE + r"/([^/]+)/updatePolicy"), {"PUT": "put_update_policy"}),
     (re.compile(_KUBE + r"/([^/]+)/update"), {"POST": "update"}),
+    (re.compile(_KUBE + r"/([^/]+)/updateLoadBalancersSubnetId"), {"PUT": "put_load_balancers_subnet"}),
+    (
+        re.compile(_KUBE + r"/([^/]+)/privateNetworkConfiguration"),
+        {"GET": "get_private_network_configuration", "PUT": "put_private_network_configuration"},
+    ),
     (
         re.compile(_KUBE + r"/([^/]+)/ipRestrictions"),
         {
