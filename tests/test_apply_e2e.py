@@ -176,7 +176,7 @@ def test_saved_plan_for_another_endpoint_is_refused(sandbox, run_ovhkube, tmp_pa
 
 def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path):
     future = tmp_path / "future.json"
-    future.write_text(json.dumps({"format_version": "9", "changes": []}))
+    future.write_text(json.dumps({"format_version": "99", "changes": []}))
     other_version = tmp_path / "other-version.json"
     other_version.write_text(json.dumps({"format_version": "2", "tool_version": "0.0.1", "changes": []}))
     # Format 2 had no upgrade action nor control-plane requests, and fingerprinted fewer fields.
@@ -188,7 +188,7 @@ def test_unreadable_plan_files_get_one_clear_line(sandbox, run_ovhkube, tmp_path
     broken = tmp_path / "broken.json"
     broken.write_text('{"format_version": "2", "changes": [')
     for path, expected in (
-        (future, "(plan format 9); this is ovhkube"),
+        (future, "(plan format 99); this is ovhkube"),
         (other_version, "the plan was made by ovhkube 0.0.1 (plan format 2)"),
         (before_upgrades, f"(plan format 2); this is ovhkube {__version__} (plan format {FORMAT_VERSION})"),
         (format_3, "(plan format 3); this is ovhkube"),
