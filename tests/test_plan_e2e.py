@@ -5,6 +5,8 @@ import textwrap
 
 import pytest
 
+from reconciler.plan.data import FORMAT_VERSION
+
 PROJECT = "0123456789abcdef0123456789abcdef"
 CLUSTER_ID = "6f3c1a52-1111-4c1e-9a55-000000000001"
 
@@ -264,7 +266,7 @@ def test_formats_out_file_and_step_summary(sandbox, run_ovhkube, tmp_path):
         "Plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset, 0 to delete. (0 unchanged)"
     )
     saved = json.loads(out.read_text())
-    assert saved["format_version"] == "10" and saved["changes"][0]["action"] == "update"
+    assert saved["format_version"] == FORMAT_VERSION and saved["changes"][0]["action"] == "update"
     assert saved["changes"][0]["reason"] is None  # only an error has a reason
     assert saved["changes"][0]["live_fingerprint"].startswith("sha256:")
     assert "### ovhkube plan: 0 to create, 1 to update, 0 to upgrade, 0 to reset, 0 to delete." in summary.read_text()

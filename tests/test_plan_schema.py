@@ -11,6 +11,7 @@ from reconciler.files.schema import PLAN_SCHEMA_NAME, load_schema
 from reconciler.model import ClusterRef, DefaultsRef, ErrorReason
 from reconciler.plan.data import FORMAT_VERSION, Action, Change, Connection, Plan
 from reconciler.plan.diff import FieldChange
+from reconciler.policy.check import Finding, PolicyCheck
 from reconciler.steps import ClusterTarget, PoolTarget, Step, StepKind
 from reconciler.windows import MaintenanceWindow
 from tests.apply_helpers import IPTABLES_60S, PROJECT, cluster_id, live, wanted, write_fleet
@@ -136,6 +137,7 @@ def full_change() -> Change:
         labels={"env": "prod"},
         maintenance_window=MaintenanceWindow(("Sat", "Sun"), "02:00", "PT4H", "Europe/Paris"),
         deferred_until="2026-12-12T01:00:00Z",
+        ip_restrictions=("203.0.113.0/24",),
     )
 
 
@@ -157,9 +159,15 @@ def test_every_object_of_the_schema_is_closed():
 
 def test_a_field_the_plan_gains_fails_until_the_schema_describes_it():
     accounts = (Connection("eu", "ovh-eu", (PROJECT,)), Connection(None, "sandbox", ()))
-    plan = json.loads(Plan([full_change()], "sandbox", accounts=accounts).to_json())
+    policy = PolicyCheck(
+        "policies", "sha256:" + "0" * 64, ("policies/a.rego",), (Finding("deny", "main", "no", "alpha", PROJECT),)
+    )
+    plan = json.loads(Plan([full_change()], "sandbox", accounts=accounts, policy=policy).to_json())
     assert problems(plan) == []
     assert set(plan) == set(SCHEMA["properties"])
+    policy_schema = SCHEMA["properties"]["policy"]["oneOf"][1]
+    assert set(plan["policy"]) == set(policy_schema["properties"])
+    assert set(plan["policy"]["findings"][0]) == set(policy_schema["properties"]["findings"]["items"]["properties"])
     assert set(plan["changes"][0]) == set(SCHEMA["$defs"]["change"]["properties"])
     plan["changes"][0]["rollout"] = {"wave": 1}  # what a new field of the plan, undescribed, looks like
     plan["summary"]["deferred"] = 0

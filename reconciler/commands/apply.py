@@ -92,6 +92,13 @@ def apply(
         metavar="PATH",
         help="With --plan: apply it only if a fresh plan of these files would send exactly the same requests.",
     ),
+    policy: str = typer.Option(
+        None,
+        "--policy",
+        metavar="DIR",
+        help="Check the plan with the Rego policies in DIR before anything is sent; a denial refuses it (a saved plan "
+        "checked by policies needs them given again).",
+    ),
     accounts: list[str] = typer.Option(
         None,
         "--accounts",
@@ -126,6 +133,8 @@ def apply(
         parallelism=parallelism, timeout=cast(float, timeout), wait=not no_wait, clusters_at_once=clusters_at_once
     )
     saved = _read_saved_plan(plan_file, skip_errors, settings) if plan_file else None
+    if saved:
+        saved = _policy_checked_again(saved, policy, settings)
     given = load_accounts_or_fail(accounts, settings, "nothing was changed") if accounts else []
     if saved and (not verify_against or not saved.accounts):
         # A plan made without accounts is for one endpoint: refused at once if it is not this one (the
@@ -152,7 +161,7 @@ def apply(
                 the_plan, moved = (
                     _saved_plan_checked(api, saved, parallelism)
                     if saved
-                    else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors)
+                    else _fresh_plan(api, clusters, parallelism, settings, fmt, auto_approve, skip_errors, policy)
                 )
                 if verify_against:
                     _refuse_unless_same(api, the_plan, clusters, verify_against, parallelism, settings)
@@ -208,6 +217,48 @@ def _read_saved_plan(path: str, skip_errors: bool, settings):
     saved = read_saved_plan(path)
     _say_skipped_errors(refuse_errors(saved, skip_errors), settings)
     return saved
+
+
+def _policy_checked_again(saved, folder: str | None, settings):
+    """A saved plan checked by policies is applied only once they pass again, as they are now (they may have been
+    tightened since): before connecting, nothing sent."""
+    from reconciler.commands.console import err
+    from reconciler.commands.plan import policy_checked
+    from reconciler.escape import one_line
+    from reconciler.paint import Painter
+    from reconciler.plan.render import policy_lines
+
+    recorded = saved.policy
+    if folder is None:
+        if recorded is not None:
+            raise UserError(
+                f"the plan was checked by the policies of {one_line(recorded.folder)} ({recorded.digest[:15]}…): give "
+                "them with --policy DIR, so that apply checks it again. Nothing was changed."
+            )
+        return saved
+    checked = policy_checked(saved, folder)
+    if recorded is not None and recorded.digest != checked.policy.digest:
+        err(
+            f"note: the policies changed since the plan was made ({recorded.digest[:15]}… then, "
+            f"{checked.policy.digest[:15]}… now): the plan is checked with them as they are now",
+            settings,
+        )
+    err("\n".join(policy_lines(checked, Painter(False), None)).rstrip("\n"), settings)
+    _refuse_denied(checked)
+    return checked
+
+
+def _refuse_denied(the_plan) -> None:
+    """A plan a policy denies is not applied, as Terraform's policy checks stop a run."""
+    check = the_plan.policy
+    if check is not None and check.denials:
+        from reconciler.escape import one_line
+
+        clusters = sorted({one_line(finding.cluster) if finding.cluster else "the plan" for finding in check.denials})
+        raise UserError(
+            f"{len(check.denials)} policy denial(s) ({', '.join(clusters)}): nothing was applied. Fix the files or "
+            "the policies, and plan again."
+        )
 
 
 def _refuse_other_connections(saved, accounts, settings) -> None:
@@ -282,16 +333,23 @@ def _say_skipped_errors(errors: list[str], settings) -> None:
         )
 
 
-def _fresh_plan(api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool, skip_errors: bool):
-    """Plan, show the plan, and get approval; a plan approved at a prompt is checked again for staleness."""
+def _fresh_plan(
+    api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool, skip_errors: bool, policy: str | None
+):
+    """Plan, check it with the policies, show the plan, and get approval; a plan approved at a prompt is checked
+    again for staleness."""
+    from reconciler.commands.plan import policy_checked
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import plan_fleet
     from reconciler.plan.planfile import refuse_errors
     from reconciler.plan.render import render_text
 
     _, the_plan = plan_fleet(api, clusters, parallelism, settings)
+    if policy:
+        the_plan = policy_checked(the_plan, policy)
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
     print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
+    _refuse_denied(the_plan)
     _say_skipped_errors(refuse_errors(the_plan, skip_errors), settings)
     if not the_plan.has_changes or auto_approve:
         return the_plan, []

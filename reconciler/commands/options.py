@@ -46,3 +46,11 @@ def check_project(name: str) -> None:
         raise UserError(
             f"--project {quoted(name)} is not a Public Cloud project id (32 lowercase hexadecimal characters)"
         )
+
+
+POLICY = typer.Option(
+    None,
+    "--policy",
+    metavar="DIR",
+    help="Check the plan with the Rego policies (*.rego) in DIR: deny rules fail it, warn rules are shown.",
+)

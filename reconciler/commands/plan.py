@@ -6,7 +6,7 @@ from typing import cast
 
 import typer
 
-from reconciler.commands.options import COMMENT_LIMIT, PARALLELISM, PATHS, TARGET
+from reconciler.commands.options import COMMENT_LIMIT, PARALLELISM, PATHS, POLICY, TARGET
 from reconciler.errors import ExitCode, UserError
 
 
@@ -27,6 +27,7 @@ def plan(
         False, "--detailed-exitcode", help="Exit 0 when nothing changes, 2 when something would."
     ),
     comment_limit: str = COMMENT_LIMIT,
+    policy: str = POLICY,
 ) -> ExitCode:
     """Show what apply would change, cluster by cluster. Read-only."""
     from reconciler.commands.opening import opening_api
@@ -51,6 +52,8 @@ def plan(
     with opening_api(settings, read_only=True, parallelism=parallelism) as opening:
         clusters = select_targets(load_or_fail(paths, settings, opening), target)
         (the_plan, projects), _ = read_only_or_fail(opening, read)
+    if policy:
+        the_plan = policy_checked(the_plan, policy)
     saved = the_plan.to_json() if out else None  # the JSON output is this very text: written once, not twice
     if saved:
         write_plan_file(out, saved)
@@ -62,7 +65,7 @@ def plan(
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(the_plan, projects=projects))
-    if the_plan.has_errors:
+    if the_plan.has_errors or (the_plan.policy and the_plan.policy.denials):
         return ExitCode.ERROR
     if detailed_exitcode and the_plan.has_changes:
         return ExitCode.CHANGES
@@ -83,6 +86,20 @@ def _say_how_to_apply(path: str, the_plan, settings, account_files: list[str]) -
     err(f"\nSaved the plan to {one_line(path)}. To apply exactly this plan, run:\n    {one_line(command)}")
     if the_plan.has_errors:
         err("It holds errors: apply refuses it unless --skip-errors is given.", settings, fg="yellow")
+    if the_plan.policy:
+        folder = shlex.quote(the_plan.policy.folder)
+        err(f"It was checked by policies: apply checks it again, given them (--policy {one_line(folder)}).", settings)
+
+
+def policy_checked(the_plan, folder: str):
+    """The plan with what the policies of `folder` find; a policy that cannot be evaluated is one line."""
+    from reconciler.policy.engine import PolicyError
+    from reconciler.policy.on_plan import checked
+
+    try:
+        return checked(the_plan, folder)
+    except PolicyError as exc:
+        raise UserError(f"policy: {exc}") from None
 
 
 def write_plan_file(path: str, text: str) -> None:

@@ -10,15 +10,16 @@ from reconciler.escape import quoted
 from reconciler.indented_json import indented
 from reconciler.model import ClusterRef, DefaultsRef, ErrorReason, RolloutSpec, WaveSpec
 from reconciler.plan.diff import FieldChange
+from reconciler.policy.check import PolicyCheck
 from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
 from reconciler.windows import MaintenanceWindow, parse_utc, window_problem
 
 # Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
 # their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`; 7: the `rollout`
 # and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`; 9: deletes; 10:
-# the network's in-place step kinds, `load_balancers_subnet` and `network_configuration`). schemas/plan.schema.json
-# describes exactly this format.
-FORMAT_VERSION = "10"
+# the network's in-place step kinds, `load_balancers_subnet` and `network_configuration`; 11: the `policy` check and
+# each change's `ip_restrictions`). schemas/plan.schema.json describes exactly this format.
+FORMAT_VERSION = "11"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
 
@@ -65,6 +66,8 @@ class Change:
     # A disruptive change of a cluster with a maintenance window carries the window: apply starts it only inside.
     maintenance_window: MaintenanceWindow | None = None
     deferred_until: str | None = None  # planned outside the window: when it next opens (UTC, as created_at)
+    # The API server's allow-list as the file writes it, what apply makes live (None: not managed), for policies.
+    ip_restrictions: tuple[str, ...] | None = None
 
     @property
     def changed_by(self) -> set[str]:
@@ -91,6 +94,7 @@ class Change:
             "labels": dict(self.labels),
             "maintenance_window": None if self.maintenance_window is None else self.maintenance_window.to_dict(),
             "deferred_until": self.deferred_until,
+            "ip_restrictions": None if self.ip_restrictions is None else list(self.ip_restrictions),
         }
 
 
@@ -118,6 +122,8 @@ class Plan:
     # each project's requests through the same account, or refuses the plan). Empty: one connection, `endpoint`.
     accounts: tuple[Connection, ...] = ()
     rollout: RolloutSpec | None = None  # the order of the disruptive changes (reconciler/plan/waves.py)
+    # What `plan --policy DIR` found: its input is this very plan with `policy` null (reconciler/policy/check.py).
+    policy: PolicyCheck | None = None
 
     @property
     def summary(self) -> dict:
@@ -162,6 +168,7 @@ class Plan:
             }
             | accounts
             | {"summary": self.summary, "defaults": self.defaults_impact, "rollout": rollout}
+            | {"policy": None if self.policy is None else self.policy.to_dict()}
         )
 
     def to_json(self) -> str:
@@ -221,6 +228,7 @@ def plan_from_dict(data: dict) -> Plan:
                 labels=dict(item.get("labels") or {}),
                 maintenance_window=_window(item.get("maintenance_window")),
                 deferred_until=_instant(item.get("deferred_until")),
+                ip_restrictions=None if item.get("ip_restrictions") is None else tuple(item["ip_restrictions"]),
             )
             for item in data["changes"]
         ]
@@ -229,7 +237,8 @@ def plan_from_dict(data: dict) -> Plan:
             for entry in data.get("accounts") or []
         )
         rollout = None if data.get("rollout") is None else rollout_from_dict(data["rollout"])
-        return Plan(changes, data["endpoint"], data["created_at"], made_by, accounts, rollout)
+        policy = None if data.get("policy") is None else PolicyCheck.from_dict(data["policy"])
+        return Plan(changes, data["endpoint"], data["created_at"], made_by, accounts, rollout, policy)
     except KeyError as exc:  # read_plan_file checks every field first: this is for other callers
         raise PlanFileError(f"malformed plan: missing field {quoted(exc.args[0], SHORT)}") from None
     except TypeError:

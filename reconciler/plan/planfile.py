@@ -55,6 +55,7 @@ from reconciler.plan.diff import changed_blocks
 from reconciler.plan.network import NETWORK, body_fields, is_network_path, network_steps, spec_fields
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
 from reconciler.plan.staleness import entry_fingerprint, rests_on
+from reconciler.policy.check import RULES
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, Step, StepKind, parted_paths
 from reconciler.versions import major_minor
 
@@ -86,6 +87,7 @@ CHANGE_FIELDS = {
     "labels": OPTIONAL_DICT,
     "maintenance_window": OPTIONAL_DICT,
     "deferred_until": OPTIONAL_STRING,
+    "ip_restrictions": ANY,
 }
 CLUSTER_FIELDS = {
     "project": STRING,
@@ -317,10 +319,43 @@ def _check_shape(data: Any, where: _Locator) -> None:
         labels = change.get("labels") or {}
         if not all(isinstance(value, str) for value in labels.values()):
             raise PlanFileError(f"{where(change, name + '.labels')}: must map names to strings")
+        restrictions = change.get("ip_restrictions")
+        if restrictions is not None and not (
+            isinstance(restrictions, list) and all(isinstance(entry, str) for entry in restrictions)
+        ):
+            raise PlanFileError(f"{where(change, name + '.ip_restrictions')}: must be a list of strings or null")
         warnings = change.get("warnings") or []
         if not all(isinstance(warning, str) for warning in warnings):
             raise PlanFileError(f"{where(warnings, name + '.warnings')}: must be a list of strings")
     _check_rollout(data, where)
+    _check_policy(data, where)
+
+
+POLICY_FIELDS = {"folder": STRING, "digest": STRING, "files": LIST, "findings": LIST}
+FINDING_FIELDS = {
+    "rule": STRING,
+    "package": STRING,
+    "msg": STRING,
+    "cluster": OPTIONAL_STRING,
+    "project": OPTIONAL_STRING,
+}
+
+
+def _check_policy(data: dict, where: _Locator) -> None:
+    """The policy check as `plan --policy DIR --out` writes it: what apply refuses the plan by."""
+    policy = data.get("policy")
+    if policy is None:
+        return
+    if not isinstance(policy, dict):
+        raise PlanFileError(f"{where(data, 'policy')}: must be an object or null, not {quoted(policy, SHORT)}")
+    _fields(policy, POLICY_FIELDS, "policy.", where, set(POLICY_FIELDS))
+    for number, finding in enumerate(policy["findings"]):
+        label = f"policy.findings[{number}]"
+        if not isinstance(finding, dict):
+            raise PlanFileError(f"{where(policy['findings'], label)}: must be an object")
+        _fields(finding, FINDING_FIELDS, label + ".", where, {"rule", "package", "msg"})
+        if finding["rule"] not in RULES:
+            raise PlanFileError(f"{where(finding, label + '.rule')}: must be deny or warn")
 
 
 MAX_IN_FLIGHT = re.compile(r"[1-9][0-9]*\Z|([1-9][0-9]?|100)%\Z")

@@ -113,7 +113,13 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult, now: datetime | No
     ahead = version_ahead(desired, result.found) if result.found and not result.error else []
     ahead = [_with_source(field_change, desired) for field_change in ahead]
     change = replace(
-        change, diff=diff, defaults=list(desired.defaults), ahead=ahead, wave=desired.wave, labels=dict(desired.labels)
+        change,
+        diff=diff,
+        defaults=list(desired.defaults),
+        ahead=ahead,
+        wave=desired.wave,
+        labels=dict(desired.labels),
+        ip_restrictions=desired.ip_restrictions,
     )
     window = desired.lifecycle.maintenance_window
     if window is None or not is_disruptive(change):

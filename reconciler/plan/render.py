@@ -4,7 +4,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.escape import html_text, md_code, md_text, one_line, without_userinfo
+from reconciler.escape import html_text, md_code, md_text, one_line, quoted, without_userinfo
 from reconciler.model import ClusterRef
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
@@ -13,6 +13,7 @@ from reconciler.plan.diff import FieldChange
 from reconciler.plan.groups import Group, is_disruptive, opens_to_the_world, reading_order, set_change
 from reconciler.plan.node_pools import POOL_NOTICE
 from reconciler.plan.waves import Schedule, Wave, schedule
+from reconciler.policy.check import Finding, PolicyCheck
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
 from reconciler.windows import parse_utc
 
@@ -237,6 +238,46 @@ def rollout_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def policy_headline(check: PolicyCheck) -> str:
+    """`Policies (examples/policies, 4 files): 1 denied, 1 warning`, or `...: passed`."""
+    counts = [f"{len(check.denials)} denied"] if check.denials else []
+    counts += [f"{len(check.warnings)} warning(s)"] if check.warnings else []
+    verdict = ", ".join(counts) if check.denials else "passed" + (f", {counts[0]}" if counts else "")
+    files = f"{len(check.files)} file{'' if len(check.files) == 1 else 's'}"
+    return f"Policies ({printable(check.folder)}, {files}, {check.digest[:15]}…): {verdict}"
+
+
+def finding_subject(finding: Finding, plan: Plan, projects: Projects | None, markdown: bool = False) -> str:
+    """The cluster a finding is about, as the plan names it; `the plan` for a message about no cluster."""
+    if finding.cluster is None:
+        return "the plan"
+    for change in plan.changes:
+        ref = change.cluster
+        if ref.name == finding.cluster and finding.project in (None, ref.project):
+            if markdown:
+                return f"{md_code(ref.name)} ({md_text(project_label(ref.project, projects))})"
+            return cluster_label(ref, projects)
+    named = md_code(finding.cluster) if markdown else quoted(finding.cluster)
+    return f"{named} (no cluster of this plan)"
+
+
+def policy_lines(plan: Plan, paint: Painter, projects: Projects | None) -> list[str]:
+    check = plan.policy
+    if check is None:
+        return []
+    lines = [paint(policy_headline(check), bold=True, fg="red" if check.denials else None)]
+    for finding in check.denials + check.warnings:
+        subject = one_line(finding_subject(finding, plan, projects))
+        text = f"{subject}: [{one_line(finding.package)}] {one_line(finding.message)}"
+        if finding.rule == "deny":
+            lines.append(paint(f"  DENIED   {text}", fg="red", bold=True))
+        else:
+            lines.append(paint(f"  warning  {text}", fg="yellow"))
+    if check.denials:
+        lines.append("  apply refuses this plan while a policy denies it.")
+    return lines + [""]
+
+
 def render_text(plan: Plan, color: bool = False, projects: Projects | None = None) -> str:
     paint = Painter(color)
 
@@ -246,6 +287,7 @@ def render_text(plan: Plan, color: bool = False, projects: Projects | None = Non
             _text_one(group.first, paint, projects) if len(group.changes) == 1 else _text_group(group, paint, projects)
         )
         lines.append("")
+    lines += policy_lines(plan, paint, projects)
     if not plan.has_changes and not plan.has_errors:
         lines.append(f"No changes. The live state matches the files ({len(plan.changes)} cluster(s)).")
     else:
@@ -430,6 +472,8 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Pro
         text.add(f"> [!WARNING]\n> **{len(errors)} cluster(s) could not be planned.**\n")
         lines = [f"> - {md_code(c.cluster.name)}: {md_text(c.error)}\n" for c in errors]
         text.add_all(lines + ["\n"], more)
+    if plan.policy is not None:
+        _markdown_policy(plan, plan.policy, projects, text, more)
     if plan.defaults_impact:
         text.add("| ClusterDefaults | source | clusters selected | clusters changed |\n|---|---|---|---|\n")
         rows = [
@@ -457,6 +501,26 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT, projects: Pro
     ]
     text.add_all(sections, left_out_line(limit), [len(g.changes) for g in groups])
     return "".join(text.parts) + footer
+
+
+def _markdown_policy(
+    plan: Plan, check: PolicyCheck, projects: Projects | None, text: "MarkdownBudget", more: str
+) -> None:
+    for rule, findings in (("deny", check.denials), ("warn", check.warnings)):
+        if not findings:
+            continue
+        if rule == "deny":
+            text.add(f"> [!CAUTION]\n> **{md_text(policy_headline(check))}: apply refuses this plan.**\n")
+        else:
+            text.add(f"> [!WARNING]\n> **{len(findings)} policy warning(s).**\n")
+        lines = [
+            f"> - {finding_subject(finding, plan, projects, markdown=True)}: \\[{md_text(finding.package)}\\] "
+            f"{md_text(finding.message)}\n"
+            for finding in findings
+        ]
+        text.add_all(lines + ["\n"], more)
+    if not check.denials:
+        text.add(f"{md_text(policy_headline(check))}\n\n")
 
 
 def _deferred(change: Change) -> str:
