@@ -214,3 +214,18 @@ def test_the_sandbox_refuses_cilium_and_ranges_on_free_and_a_standard_cluster_wi
     assert len(refused) == 4, refused
     assert "only on the Standard plan" in refused[0] and "only on the Standard plan" in refused[1]
     assert "needs a private network" in refused[2] and "availabilityZones" in refused[3]
+
+
+def test_drift_reports_a_network_setting_changed_behind_gits_back(tmp_path, sandbox, run_ovhkube):
+    cluster = created(tmp_path, sandbox, run_ovhkube)
+    sandbox.client().put(
+        f"/cloud/project/{PROJECT}/kube/{cluster['id']}/updateLoadBalancersSubnetId",
+        loadBalancersSubnetId=OTHER_BALANCERS,
+    )
+    result = run_ovhkube("drift", write_fleet(tmp_path, paris()), "--format", "json", env=sandbox.env())
+    assert result.returncode == 2, result.stdout + result.stderr
+    (entry,) = json.loads(result.stdout)["clusters"]
+    assert entry["state"] == "drifted"
+    assert [(f["path"], f["live"], f["desired"]) for f in entry["fields"]] == [
+        ("privateNetwork.loadBalancersSubnetId", OTHER_BALANCERS, BALANCERS)
+    ]
