@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.live.api_server import KubeconfigError, _in_memory_files, api_server_of
+from reconciler.live.api_server import KubeconfigError, _in_memory_files, api_server_of, readyz_problem
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY = "-----BEGIN EC PRIVATE KEY-----\nsecret-key-material\n-----END EC PRIVATE KEY-----\n"
@@ -65,3 +65,105 @@ def test_credentials_for_tls_are_files_that_read_back_and_are_gone_after():
         assert [Path(path).read_text() for path in paths] == [PEM, KEY]
     with pytest.raises(OSError):
         Path(paths[1]).read_text()
+
+
+# A real TLS API server on 127.0.0.1, as OVHcloud's are reached: its CA and a client certificate in the kubeconfig.
+
+
+def _certificates():
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def made(name, issuer_name, issuer_key, key, *, ca=False, ip=None, client=False):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ip:
+            import ipaddress
+
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False
+            )
+        if client:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+        return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+    def key_pem(key):
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+
+    ca_key, server_key, client_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    ca = made("test CA", "test CA", ca_key, ca_key, ca=True)
+    server = made("apiserver", "test CA", ca_key, server_key, ip="127.0.0.1")
+    client = made("kubernetes-admin", "test CA", ca_key, client_key, client=True)
+    return ca, (server, key_pem(server_key)), (client, key_pem(client_key))
+
+
+@pytest.fixture(scope="module")
+def tls_api_server(tmp_path_factory):
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    ca, (server_cert, server_key), client = _certificates()
+    folder = tmp_path_factory.mktemp("apiserver")
+    (folder / "server.pem").write_text(server_cert + server_key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "server.pem")
+    context.verify_mode = ssl.CERT_REQUIRED  # the API server wants the kubeconfig's client certificate
+    context.load_verify_locations(cadata=ca)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/readyz" else 404)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}", ca, client
+    httpd.shutdown()
+
+
+def kubeconfig(url: str, ca: str, client: tuple[str, str] | None) -> str:
+    user = (
+        f"    client-certificate-data: {b64(client[0])}\n    client-key-data: {b64(client[1])}\n"
+        if client
+        else "    {}\n"
+    )
+    return (
+        f"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: {url}\n"
+        f"    certificate-authority-data: {b64(ca)}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\n"
+        f"current-context: c\nusers:\n- name: u\n  user:\n{user}"
+    )
+
+
+def test_a_tls_api_server_is_asked_with_the_kubeconfigs_ca_and_client_certificate(tls_api_server):
+    url, ca, client = tls_api_server
+    assert readyz_problem(api_server_of(kubeconfig(url, ca, client))) is None
+
+
+def test_a_tls_api_server_refused_without_the_client_certificate_or_under_another_ca(tls_api_server):
+    url, ca, client = tls_api_server
+    other_ca = _certificates()[0]
+    assert readyz_problem(api_server_of(kubeconfig(url, ca, None))).startswith("the API server does not answer")
+    assert "SSLCertVerificationError" in readyz_problem(api_server_of(kubeconfig(url, other_ca, client)))
