@@ -82,6 +82,7 @@ from reconciler.commands import (  # noqa: E402
     conformance,
     drift,
     export,
+    kubeconfig,
     plan,
     render,
     sandbox,
@@ -98,6 +99,7 @@ app.command("apply")(apply.apply)
 app.command("drift")(drift.drift)
 app.command("export")(export.export)
 app.command("access-rules")(access.access_rules)
+app.command("kubeconfig")(kubeconfig.kubeconfig)
 sandbox_app.command("serve")(sandbox.serve)
 sandbox_app.command("seed")(sandbox.seed)
 sandbox_app.command("show")(sandbox.show)

@@ -163,8 +163,14 @@ def part_path(project: str, cluster_id: str, part: str) -> str:
 
 
 def kubeconfig_path(project: str, cluster_id: str) -> str:
-    """POST: a fresh kubeconfig of the cluster (a rollout's gate reaches its API server with it)."""
+    """POST: a fresh kubeconfig of the cluster (a rollout's gate reaches its API server with it; `ovhkube
+    kubeconfig` writes it)."""
     return f"{cluster_path(project, cluster_id)}/kubeconfig"
+
+
+def kubeconfig_reset_path(project: str, cluster_id: str) -> str:
+    """POST: new credentials for the cluster (`ovhkube kubeconfig --reset`); every kubeconfig given out stops."""
+    return f"{kubeconfig_path(project, cluster_id)}/reset"
 
 
 def parted_paths(got: str, wanted: str) -> tuple[str, str]:

@@ -209,6 +209,7 @@ def test_every_answer_of_every_call_the_sandbox_serves_keeps_to_the_description(
     call("DELETE", f"{CLUSTER}/nodepool/{POOL_ID}")
     call("PUT", CLUSTER, {"name": "alpha-renamed", "updatePolicy": "ALWAYS_UPDATE"})
     call("POST", f"{CLUSTER}/kubeconfig")
+    call("POST", f"{CLUSTER}/kubeconfig/reset")
     call("POST", f"{CLUSTER}/reset", {"name": "alpha", "kubeProxyMode": "ipvs", "customization": {}})
     call("POST", KUBE, {"region": "GRA7", "customization": None, "plan": None})
     call("DELETE", CLUSTER)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from reconciler.apply.waiting import format_seconds, pause, poll_intervals
 from reconciler.errors import ApiError
-from reconciler.live.api_server import KubeconfigError, api_server_of, fresh_kubeconfig, readyz_problem
+from reconciler.live.api_server import api_server_of, readyz_problem
+from reconciler.live.kubeconfig import KubeconfigError, fresh_kubeconfig
 from reconciler.live.node_pools import read_pools
 from reconciler.live.read import read_object
 from reconciler.model import PASSING_STATUSES, POOL_PASSING_STATUSES

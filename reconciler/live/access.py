@@ -38,7 +38,8 @@ WRITE_RULES = (
     ("POST", KUBE + "/*/nodepool"),
     ("PUT", KUBE + "/*/nodepool/*"),
     ("DELETE", KUBE + "/*/nodepool/*"),  # only pools a file marks delete: true, or the old pool of a replacement
-    ("POST", KUBE + "/*/kubeconfig"),  # only a Rollout whose gate asks the API server (gate.apiServer: true)
+    ("POST", KUBE + "/*/kubeconfig"),  # `ovhkube kubeconfig`; a Rollout whose gate asks the API server
+    ("POST", KUBE + "/*/kubeconfig/reset"),  # only `ovhkube kubeconfig --reset`, confirmed
 )
 
 
@@ -86,6 +87,7 @@ IAM_ACTIONS = {
     ("PUT", KUBE + "/*/openIdConnect"): "kube/openIdConnect/edit",
     ("DELETE", KUBE + "/*/openIdConnect"): "kube/openIdConnect/delete",
     ("POST", KUBE + "/*/kubeconfig"): "kube/kubeconfig/create",
+    ("POST", KUBE + "/*/kubeconfig/reset"): "kube/kubeconfig/reset",
     ("POST", KUBE + "/*/update"): "kube/update",
     ("PUT", KUBE + "/*/updateLoadBalancersSubnetId"): "kube/updateLoadBalancersSubnetId",
     ("PUT", KUBE + "/*/privateNetworkConfiguration"): "kube/privateNetworkConfiguration/edit",

@@ -22,16 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from reconciler.steps import kubeconfig_path
+from reconciler.live.kubeconfig import KubeconfigError
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
+    pass
 
 READYZ_TIMEOUT_SECONDS = 1.0  # per request: a stop is seen within a second; the gate asks again until its timeout
-
-
-class KubeconfigError(ValueError):
-    """The kubeconfig cannot be used; the message shows none of its content."""
 
 
 @dataclass(frozen=True, repr=False)  # repr=False: a credential never lands in a log or a traceback
@@ -41,14 +37,6 @@ class ApiServer:
     token: str | None = None
     certificate: str | None = None  # PEM, with `key`
     key: str | None = None
-
-
-def fresh_kubeconfig(api: "Api", project: str, cluster_id: str) -> str:
-    """A new kubeconfig of the cluster, as text (raises ApiError, or KubeconfigError on an answer without one)."""
-    answer = api.post(kubeconfig_path(project, cluster_id))
-    if not isinstance(answer, dict) or not isinstance(answer.get("content"), str):
-        raise KubeconfigError("the API's kubeconfig answer holds no content")
-    return answer["content"]
 
 
 def _named(entries: Any, name: Any, what: str) -> dict:

@@ -56,6 +56,8 @@ from reconciler.sandbox.facts import (
 from reconciler.sandbox.state import State, StoredCluster
 
 DELETING = "DELETING"  # a deleted cluster's status until it is gone
+# How many times the cluster's kubeconfig was reset: its API server takes only the newest credentials.
+CREDENTIALS_KEY = "_kubeconfigResets"
 # Where a reset keeps the settings it replaced, shown until the reset is over (`reset_shows_late`).
 PREVIOUS = "_beforeReset"
 # With `reset_delay_seconds`: a reset accepted but not started yet ({"at", "body", "status"}).
@@ -230,7 +232,7 @@ class Clusters:
         now = self.clock() if now is None else now
         stored, status = self.visible(cluster, now)
         # IP restrictions and OIDC are kept beside the cluster: the object never shows them.
-        hidden = (*BESIDE_KEYS, POOLS_KEY, SHOWN_BEFORE, PENDING_RESET, FAILED_UPGRADE)
+        hidden = (*BESIDE_KEYS, POOLS_KEY, SHOWN_BEFORE, PENDING_RESET, FAILED_UPGRADE, CREDENTIALS_KEY)
         data = {key: value for key, value in stored.items() if key not in hidden}
         data["status"] = status
         previous = data.pop(PREVIOUS, None)
@@ -252,7 +254,7 @@ class Clusters:
         cluster = self._cluster(project, cluster_id)
         name = json.dumps(cluster.data.get("name") or cluster_id)
         server = json.dumps(f"{self.base_url}{API_SERVER_PREFIX}/{project}/{cluster_id}")
-        token = json.dumps(self._token(project, cluster_id))
+        token = json.dumps(self._token(project, cluster_id, cluster.data.get(CREDENTIALS_KEY, 0)))
         content = (
             "apiVersion: v1\nkind: Config\n"
             f"clusters:\n- name: {name}\n  cluster:\n    server: {server}\n"
@@ -262,8 +264,24 @@ class Clusters:
         )
         return {"content": content}
 
-    def _token(self, project: str, cluster_id: str) -> str:
-        return hmac.new(self._token_key, f"{project}/{cluster_id}".encode(), hashlib.sha256).hexdigest()
+    def _token(self, project: str, cluster_id: str, generation: int = 0) -> str:
+        """The API server's token: a new one after each kubeconfig reset (`generation`), the old ones refused."""
+        suffix = f"/{generation}" if generation else ""
+        return hmac.new(self._token_key, f"{project}/{cluster_id}{suffix}".encode(), hashlib.sha256).hexdigest()
+
+    def reset_kubeconfig(self, project: str, cluster_id: str, body: Any = None) -> None:
+        """POST kubeconfig/reset: "certificates will be regenerated, nodes will be reinstalled" (the description):
+        every kubeconfig given out so far stops working, and the cluster is REDEPLOYING. Not offered on the
+        Standard plan (OVHcloud's Standard-plan guide): a 400, as the API refuses what a plan does not offer."""
+        with self.state.write() as conn:
+            cluster, now = self._ready_cluster(conn, project, cluster_id)
+            if cluster.data.get("plan") == "standard":
+                message = "The kubeconfig reset is not available for clusters on the Standard plan"
+                raise ApiFailure(400, "Client::BadRequest", message)
+            self.show_later(cluster, now)
+            cluster.data[CREDENTIALS_KEY] = cluster.data.get(CREDENTIALS_KEY, 0) + 1
+            self._mark_busy(cluster, "REDEPLOYING", now)
+            State.save_cluster(conn, cluster)
 
     def api_server_ready(self, project: str, cluster_id: str, authorization: str | None) -> tuple[int, str]:
         """GET /readyz of the cluster's API server: 200 once READY, 503 while not (or under the fault), 401 without
@@ -271,7 +289,8 @@ class Clusters:
         cluster = self.state.cluster(project, cluster_id)
         if cluster is None:
             return 404, "not found"
-        if not hmac.compare_digest(authorization or "", f"Bearer {self._token(project, cluster_id)}"):
+        token = self._token(project, cluster_id, cluster.data.get(CREDENTIALS_KEY, 0))
+        if not hmac.compare_digest(authorization or "", f"Bearer {token}"):
             return 401, "Unauthorized"
         if self.status(cluster, self.clock()) != "READY" or cluster.data.get("name") in self.unready_api_servers:
             return 503, "[-]etcd failed: reason withheld\nreadyz check failed"

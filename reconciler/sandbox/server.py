@@ -47,6 +47,7 @@ ROUTES = (
     (re.compile(_KUBE + r"/([^/]+)"), {"GET": "get", "PUT": "put_cluster", "DELETE": "delete"}),
     (re.compile(_KUBE + r"/([^/]+)/reset"), {"POST": "reset"}),
     (re.compile(_KUBE + r"/([^/]+)/kubeconfig"), {"POST": "kubeconfig"}),
+    (re.compile(_KUBE + r"/([^/]+)/kubeconfig/reset"), {"POST": "reset_kubeconfig"}),
     (
         re.compile(_KUBE + r"/([^/]+)/customization"),
         {

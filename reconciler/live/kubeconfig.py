@@ -1,0 +1,30 @@
+"""A cluster's kubeconfig from OVHcloud: fetched (POST .../kubeconfig) and rotated (POST .../kubeconfig/reset).
+
+The content is a credential: it is returned to the caller, which writes it where the user asked, and never goes
+into a log, a plan or a report (the client logs a call's method, path, status and time, never a body).
+"""
+
+from typing import TYPE_CHECKING
+
+from reconciler.steps import kubeconfig_path, kubeconfig_reset_path
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
+
+
+class KubeconfigError(ValueError):
+    """The kubeconfig cannot be used; the message shows none of its content."""
+
+
+def fresh_kubeconfig(api: "Api", project: str, cluster_id: str) -> str:
+    """A new kubeconfig of the cluster, as text (raises ApiError, or KubeconfigError on an answer without one)."""
+    answer = api.post(kubeconfig_path(project, cluster_id))
+    if not isinstance(answer, dict) or not isinstance(answer.get("content"), str) or not answer["content"].strip():
+        raise KubeconfigError("the API's kubeconfig answer holds no content")
+    return answer["content"]
+
+
+def reset_kubeconfig(api: "Api", project: str, cluster_id: str) -> None:
+    """Rotate the cluster's credentials (raises ApiError). Unsafe to repeat: never retried on a guess (the client
+    retries no POST); the caller reads the cluster back after an answer that is not clear."""
+    api.post(kubeconfig_reset_path(project, cluster_id))
