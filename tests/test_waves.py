@@ -55,14 +55,17 @@ PLAN = [
     change("g", Action.ERROR, "rest"),
     change("h", Action.UPGRADE, "rest", StepKind.UPGRADE),
     change("i", Action.CREATE, "rest", StepKind.CREATE),  # a create redeploys nothing: at once
+    change("j", Action.UPDATE, "rest", StepKind.NETWORK_CONFIGURATION),  # every node redeployed
+    change("k", Action.UPDATE, "rest", StepKind.LOAD_BALANCERS_SUBNET),  # the nodes stay
+    change("l", Action.DELETE, "rest", StepKind.DELETE),
 ]
 
 
 @pytest.mark.parametrize(
     ("all_changes", "rolled", "free"),
     [
-        (False, [["a"], ["c", "d"], ["h"]], ["b", "f", "i"]),
-        (True, [["a"], ["b", "c", "d"], ["h", "i"]], ["f"]),
+        (False, [["a"], ["c", "d"], ["h", "j", "l"]], ["b", "f", "i", "k"]),
+        (True, [["a"], ["b", "c", "d"], ["h", "i", "j", "k", "l"]], ["f"]),
     ],
 )
 def test_which_changes_wait_for_their_wave(all_changes, rolled, free):
@@ -74,9 +77,9 @@ def test_which_changes_wait_for_their_wave(all_changes, rolled, free):
     assert [[PLAN[i].cluster.name for i in wave.members] for wave in waves.waves] == [
         ["a"],
         ["b", "c", "d", "e"],
-        ["g", "h", "i"],
+        ["g", "h", "i", "j", "k", "l"],
     ]
-    assert [wave.cap for wave in waves.waves] == [1, 2, 3]  # 50% of 4 members; 100% of 3
+    assert [wave.cap for wave in waves.waves] == [1, 2, 6]  # 50% of 4 members; 100% of 6
 
 
 def test_a_plan_without_rollout_has_no_schedule_and_one_with_nothing_disruptive_rolls_nothing():

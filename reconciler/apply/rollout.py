@@ -192,6 +192,8 @@ class RolloutRun:
         outcome = apply_change(self.api, change, self.options, self.stop, say, self.watch)
         if outcome.result not in ("done", "done_elsewhere") or not self.options.wait:
             return outcome
+        if change.action is Action.DELETE:  # gone: nothing is left to gate
+            return outcome
         cluster_id = outcome.cluster_id or change.cluster.id
         try:
             problem = self._gate(change, str(cluster_id), say)

@@ -57,8 +57,14 @@ def removes_nodes(change: Change) -> bool:
     return any(step.kind is StepKind.POOL_DELETE for step in change.steps)
 
 
+def redeploys_nodes(change: Change) -> bool:
+    """A private network configuration changed in place: every node is redeployed, as by an upgrade."""
+    return any(step.kind is StepKind.NETWORK_CONFIGURATION for step in change.steps)
+
+
 def is_disruptive(change: Change) -> bool:
-    return change.action in DISRUPTIVE or removes_nodes(change)
+    """Deletes, erases, drains or redeploys nodes: held by maintenance windows and a rollout's waves."""
+    return change.action in DISRUPTIVE or removes_nodes(change) or redeploys_nodes(change)
 
 
 def _same_change(change: Change) -> tuple:
