@@ -60,6 +60,22 @@ class RolloutRun:
         return {index for wave in self.schedule.waves for index in wave.rolled}
 
     def run(self) -> None:
+        """Every wave in turn; whatever goes wrong here fails the changes it leaves, never the apply."""
+        try:
+            self._run()
+        except Exception as exc:  # a bug must fail the rollout's clusters, not the whole apply
+            self.stopped = f"internal error: {type(exc).__name__}: {exc}"
+            for wave in self.schedule.waves:
+                for index in wave.rolled:
+                    if self.outcomes[index] is not None:
+                        continue
+                    if index in self.started:
+                        reason = f"{self.stopped}; a request may have been sent: its result is unknown"
+                        self.outcomes[index] = ClusterOutcome(self.plan.changes[index], "failed", reason)
+                    else:
+                        self.outcomes[index] = self._held(index, self.stopped)
+
+    def _run(self) -> None:
         pending_pause, after = 0.0, ""
         for number, wave in enumerate(self.schedule.waves):
             if self.stop.is_set():
