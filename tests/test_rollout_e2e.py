@@ -79,6 +79,8 @@ def test_a_failed_canary_stops_the_rollout_and_a_later_apply_finishes_it(sandbox
     assert [name for name in NAMES if live_now[name]["version"].startswith("1.32")] == ["c01"]
 
     # Again, the canary still broken: it is done (no change planned), but fails the gate, so nothing is sent.
+    replan = run_ovhkube("plan", fleet, env=faulty.env()).stdout
+    assert "note: c01 (wave canary) is ERROR: the waves after it start only once it passes the health gate" in replan
     faulty.forget_requests()
     result, account = apply_json(run_ovhkube, faulty, fleet, "--auto-approve")
     assert result.returncode == 1, result.stderr

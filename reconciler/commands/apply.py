@@ -194,7 +194,7 @@ def _lock_lost_line(lost: str, report) -> str:
     from reconciler.escape import capped, one_line
 
     changed = sum(1 for outcome in report.outcomes if outcome.requests)
-    not_started = [one_line(o.change.cluster.name) for o in report.outcomes if o.result == "skipped"]
+    not_started = [one_line(o.change.cluster.name) for o in report.outcomes if o.result in ("skipped", "not_started")]
     names = f" ({capped(', '.join(not_started), 300)})" if not_started else ""
     return (
         f"{lost}; nothing was sent after that: {changed} cluster{'s' if changed != 1 else ''} changed before "

@@ -12,7 +12,7 @@ from reconciler.plan.data import CHANGING, Action, Change, Plan
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.groups import Group, is_disruptive, opens_to_the_world, reading_order, set_change
 from reconciler.plan.node_pools import POOL_NOTICE
-from reconciler.plan.waves import Schedule, Wave, schedule
+from reconciler.plan.waves import Schedule, Wave, gated_before, schedule
 from reconciler.policy.check import Finding, PolicyCheck
 from reconciler.steps import NEW_CLUSTER_ID, StepKind
 from reconciler.windows import parse_utc
@@ -235,7 +235,25 @@ def rollout_lines(plan: Plan) -> list[str]:
     lines += [f"  {wave_line(number, wave)}" for number, wave in enumerate(rolled.waves, start=1)]
     if rolled.free:
         lines.append(f"  {len(rolled.free)} other change(s) go at once, outside the waves")
+    lines += [f"  note: {note}" for note in blocking_notes(plan, rolled)]
     return lines
+
+
+def blocking_notes(plan: Plan, rolled: Schedule) -> list[str]:
+    """Clusters of a wave, with nothing to change, whose status when planned is not READY, ahead of a wave that has
+    changes to send: apply gates them first, so the rollout may stop there (as after a failed canary)."""
+    notes = []
+    for number, wave in enumerate(rolled.waves):
+        if not any(later.rolled for later in rolled.waves[number + 1 :]):
+            break
+        for index in gated_before(rolled, plan, number + 1):
+            change = plan.changes[index]
+            if change.wave == wave.name and change.status not in (None, "READY"):
+                notes.append(
+                    f"{one_line(change.cluster.name)} (wave {one_line(wave.name)}) is {one_line(change.status)}: "
+                    "the waves after it start only once it passes the health gate"
+                )
+    return notes
 
 
 def policy_headline(check: PolicyCheck) -> str:
