@@ -12,7 +12,7 @@ from reconciler.live.read import LiveCluster, LiveResult
 from reconciler.model import DesiredCluster, DesiredPool, Lifecycle
 from reconciler.plan.data import Action
 from reconciler.plan.planner import plan_cluster
-from reconciler.windows import MaintenanceWindow, window_problem
+from reconciler.windows import DAYS, MaintenanceWindow, window_problem
 
 WEEKEND_PARIS = MaintenanceWindow(("Sat", "Sun"), "02:00", "PT4H", "Europe/Paris")
 LATE_NIGHT_UTC = MaintenanceWindow(("Fri",), "23:00", "PT4H", "UTC")  # runs past midnight into Saturday
@@ -159,3 +159,12 @@ def test_apply_starts_a_held_change_only_while_its_window_is_open():
     planned_outside = plan_cluster(wanted, result, now=MONDAY)
     assert deferral(planned_outside, MONDAY) is not None
     assert deferral(planned_outside, at("2026-12-19T01:00:00+00:00")) is None  # the window it waited for
+
+
+def test_the_schemas_name_the_days_the_windows_know():
+    from reconciler.files.schema import PLAN_SCHEMA_NAME, load_schema
+
+    lifecycle = load_schema()["$defs"]["specFields"]["properties"]["lifecycle"]["properties"]
+    assert lifecycle["maintenanceWindow"]["properties"]["days"]["items"]["enum"] == list(DAYS)
+    plan_window = load_schema(PLAN_SCHEMA_NAME)["$defs"]["maintenanceWindow"]["properties"]
+    assert plan_window["days"]["items"]["enum"] == list(DAYS)
