@@ -54,6 +54,14 @@ def test_the_fleet_example_has_defaults_per_environment_and_exceptions_that_win(
     assert plugins == {"enabled": ["NodeRestriction"], "disabled": ["AlwaysPullImages"]}
     for path in FLEET.glob("*.yaml"):
         assert path.read_text().splitlines()[0] == MODELINE.replace("../", "../../"), path
+    waves = {c.name: c.wave for c in clusters.values()}
+    assert waves == {
+        "market-eu-prod": "canary",
+        "market-ca-prod": "production",
+        "market-batch-prod": "production",
+        "market-eu-staging": "staging",
+        "market-cache-staging": "staging",
+    }
 
 
 def test_every_example_file_points_editors_at_the_schema():
@@ -67,7 +75,7 @@ def test_the_printed_schema_is_a_valid_2020_12_schema_that_accepts_every_example
     validator = Draft202012Validator(schema)
     files = DESIRED_FILES + sorted(FLEET.glob("*.yaml"))
     documents = [doc for path in files for doc in yaml.safe_load_all(path.read_text())]
-    assert len(documents) == 13 and {d["kind"] for d in documents} == {"Cluster", "ClusterDefaults"}
+    assert len(documents) == 14 and {d["kind"] for d in documents} == {"Cluster", "ClusterDefaults", "Rollout"}
     for document in documents:
         assert list(validator.iter_errors(document)) == []
 

@@ -55,7 +55,9 @@ def summary(loaded, skipped: int = 0) -> str:
     if loaded.ok:
         counted = f"{_count(len(loaded.files), 'file')}, {_count(len(loaded.clusters), 'cluster')}"
         defaults = f", {loaded.defaults} ClusterDefaults" if loaded.defaults else ""
-        return f"{counted}{defaults}: valid{warned}"
+        rollout = next((c.rollout for c in loaded.clusters if c.rollout), None)
+        waves = f", a Rollout of {_count(len(rollout.waves), 'wave')}" if rollout else ""
+        return f"{counted}{defaults}{waves}: valid{warned}"
     files_with_errors = len({problem.file for problem in loaded.problems})
     return f"{_count(len(loaded.problems), 'error')} in {_count(files_with_errors, 'file')}{warned}"
 
