@@ -2,6 +2,10 @@
 the sandbox over HTTP, with the lossy gateway where an answer is lost."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import yaml
 
@@ -147,3 +151,23 @@ def test_delete_is_refused_in_cluster_defaults(tmp_path, run_ovhkube):
     result = run_ovhkube("validate", path)
     assert result.returncode == 1
     assert "spec.delete" in result.stdout and "spec.lifecycle.allowDelete" in result.stdout, result.stdout
+
+
+def test_a_signal_while_waiting_for_the_cluster_to_be_gone_stops_within_a_second(tmp_path, sandbox_factory):
+    sandbox = sandbox_factory(transition_seconds=60)  # DELETING for a minute
+    seed(sandbox, live(1, "legacy"))
+    fleet = write_fleet(tmp_path, doomed("legacy"))
+    line = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "apply", fleet]
+    process = subprocess.Popen(
+        [*line, "--auto-approve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=sandbox.env()
+    )
+    deadline = time.monotonic() + 30
+    while not deletes(sandbox.requests()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # in the wait now
+    process.send_signal(signal.SIGTERM)
+    signalled = time.monotonic()
+    stdout, stderr = process.communicate(timeout=10)
+    assert time.monotonic() - signalled < 1.5
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr and len(deletes(sandbox.requests())) == 1

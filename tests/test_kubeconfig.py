@@ -3,9 +3,11 @@ end through the CLI against the sandbox over HTTP (the lossy gateway where an an
 
 import json
 import os
+import pty
 import shutil
 import stat
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -145,3 +147,29 @@ def test_access_rules_cover_the_kubeconfig_and_its_reset(run_ovhkube):
     } <= paths
     read_only = json.loads(run_ovhkube("access-rules", "--read-only").stdout)["accessRules"]
     assert not any("kubeconfig" in rule["path"] for rule in read_only)  # a credential is not a read
+
+
+def on_terminal(sandbox, *args, answer: str) -> tuple[int, str, str]:
+    """Run the command with a pseudo-terminal as stdin, type `answer`; the exit code, stdout and stderr."""
+    controller, terminal = pty.openpty()
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", *map(str, args)]
+    process = subprocess.Popen(
+        command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=sandbox.env(), text=True
+    )
+    os.close(terminal)
+    os.write(controller, answer.encode() + b"\n")
+    stdout, stderr = process.communicate(timeout=60)
+    os.close(controller)
+    return process.returncode, stdout, stderr
+
+
+def test_on_a_terminal_the_reset_is_confirmed_by_typing_the_clusters_name(tmp_path, sandbox):
+    seed(sandbox, live(1, "payments"))
+    fleet = write_fleet(tmp_path, wanted("payments"))
+    code, stdout, stderr = on_terminal(sandbox, "kubeconfig", fleet, "--reset", answer="yes")
+    assert code == 1 and "Type the cluster's name to confirm" in stderr
+    assert "the answer was not the cluster's name; nothing was sent" in stderr
+    assert posts(sandbox, "/kubeconfig/reset") == 0 and stdout == ""
+    code, stdout, stderr = on_terminal(sandbox, "kubeconfig", fleet, "--reset", answer="payments")
+    assert code == 0, stderr
+    assert posts(sandbox, "/kubeconfig/reset") == 1 and yaml.safe_load(stdout)["current-context"]
