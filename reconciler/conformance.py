@@ -255,6 +255,7 @@ class _Writes:
         self.put_node_restriction_off()
         self.put_zero_duration()
         self.put_kube_proxy_alone()
+        self.rename()
         self.set_control_plane()
         self.reset()
         self.control_plane_after_reset()
@@ -318,6 +319,26 @@ class _Writes:
         else:  # ovhkube sends every block it does not change, so it is right either way: the sandbox is not
             self.report.add("put-keeps-blocks", WARN, f"{detail} (the whole customization was replaced)")
         self.put({"apiServer": {}})
+        self.wait()
+
+    def rename(self) -> None:
+        """A PUT of the cluster with a new name and no updatePolicy: renamed in place (the same id), and what the
+        policy left out becomes (the description does not say; ovhkube sends it in every rename). Renamed back."""
+        self.api.put(self.at("updatePolicy"), {"updatePolicy": "MINIMAL_DOWNTIME"})
+        before = self.wait()
+        name = str(before.get("name") or "")
+        new_name = f"{name[:48]}-renamed"
+        self.api.put(self.path, {"name": new_name})
+        after = self.wait()
+        renamed = after.get("name") == new_name and after.get("id") == self.id
+        policy = after.get("updatePolicy")
+        left_out = "was kept" if policy == "MINIMAL_DOWNTIME" else f"became {quoted(policy)}"
+        detail = (
+            f"read back as {quoted(after.get('name'))} on the same id; MINIMAL_DOWNTIME left out of the body "
+            f"{left_out} (ovhkube sends the policy in every rename)"
+        )
+        self.report.add("rename", PASS if renamed else FAIL, detail)
+        self.api.put(self.path, {"name": name, "updatePolicy": before.get("updatePolicy")})
         self.wait()
 
     def set_control_plane(self) -> None:

@@ -34,7 +34,7 @@ def test_the_kit_is_green_against_the_sandbox_reads_and_writes(sandbox_factory, 
     # The other reading of a customization PUT is a warning: ovhkube is right under both, the sandbox's default not.
     assert found.pop("put-keeps-blocks") == ({"warn"} if replaces else {"pass"})
     assert all(results == {"pass"} for results in found.values()), found
-    new_checks = {"oidc-none", "oidc-create-answer", "reset-version", "reset-update-policy"}
+    new_checks = {"oidc-none", "oidc-create-answer", "reset-version", "reset-update-policy", "rename"}
     assert new_checks <= set(found)
     assert {"expanded-list", "customization-on-object", "admission-plugins", "durations", "error-body"} <= set(found)
     assert {"bad-signature", "busy-conflict", "default-plugins", "node-restriction", "reset-status"} <= set(found)
