@@ -100,6 +100,16 @@ ZONED = "  nodePools:\n    a: {flavorName: b3-8, availabilityZones: [eu-west-par
         ),
         ('  privateNetwork: {gateway: ""}\n', "GRA7", []),
         (
+            "  plan: standard\n" + NET + "    gateway: 10.0.0.1\n  ipRestrictions: [203.0.113.0/24]\n",
+            "GRA7",
+            [
+                "13:19: warning: spec.ipRestrictions: does not allow the gateway 10.0.0.1: on the Standard plan the "
+                "nodes reach the API server through it, so the allow-list must include it (OVHcloud's Standard plan "
+                "guide)"
+            ],
+        ),
+        ("  plan: standard\n" + NET + "    gateway: 10.0.0.1\n  ipRestrictions: [10.0.0.0/24]\n", "GRA7", []),
+        (
             "  customization:\n    cilium:\n      clusterMesh: {apiServer: {serviceType: ClusterIP}}\n",
             "GRA7",
             [

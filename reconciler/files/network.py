@@ -9,7 +9,7 @@ network address. Each problem is yielded as (path under spec, message, severity)
 import ipaddress
 from collections.abc import Iterator
 
-from reconciler.files.problem import ERROR, shown
+from reconciler.files.problem import ERROR, WARNING, shown
 from reconciler.model import CILIUM, FREE_PLAN, IP_ALLOCATION_FIELDS, STANDARD_PLAN, is_three_az
 
 Found = tuple[tuple, str, str]
@@ -46,6 +46,16 @@ def gateway_problem(text: str) -> str | None:
     return None
 
 
+def _allowed(address: str, ranges: list) -> bool:
+    for entry in ranges:
+        try:
+            if ipaddress.ip_address(address) in ipaddress.ip_network(str(entry), strict=False):
+                return True
+        except ValueError:
+            continue  # a malformed range is reported on its own
+    return False
+
+
 def network_problems(spec: dict) -> Iterator[Found]:
     plan, region = spec.get("plan"), spec.get("region")
     network = _mapping(spec.get("privateNetwork"))
@@ -77,6 +87,15 @@ def network_problems(spec: dict) -> Iterator[Found]:
                 message = f"holds the gateway {gateway}, an address of the private network: they must not collide"
                 yield ("ipAllocationPolicy", name), message, ERROR
 
+    restrictions = spec.get("ipRestrictions")
+    restricted = isinstance(restrictions, list) and bool(restrictions)
+    routed = isinstance(gateway, str) and bool(gateway) and gateway_problem(str(gateway)) is None
+    if plan == STANDARD_PLAN and restricted and routed and not _allowed(str(gateway), list(restrictions or ())):
+        message = (
+            f"does not allow the gateway {gateway}: on the Standard plan the nodes reach the API server through "
+            f"it, so the allow-list must include it (OVHcloud's Standard plan guide)"
+        )
+        yield ("ipRestrictions",), message, WARNING
     if plan == FREE_PLAN:
         if policy:
             yield ("ipAllocationPolicy",), "pod and service ranges can be chosen on the Standard plan only", ERROR
