@@ -171,3 +171,24 @@ def test_a_signal_while_waiting_for_the_cluster_to_be_gone_stops_within_a_second
     assert time.monotonic() - signalled < 1.5
     assert process.returncode == 143, stderr
     assert "Traceback" not in stderr and len(deletes(sandbox.requests())) == 1
+
+
+def test_a_delete_in_a_rollout_wave_passes_its_gate_and_the_next_wave_goes_on(tmp_path, sandbox, run_ovhkube):
+    seed(sandbox, live(1, "legacy"), live(2, "web"))
+    rollout = {
+        "apiVersion": "ovhkube/v1",
+        "kind": "Rollout",
+        "metadata": {"name": "fleet"},
+        "spec": {
+            "waves": [
+                {"name": "first", "selector": {"names": ["legacy"]}, "maxInFlight": 1},
+                {"name": "rest", "selector": {}, "maxInFlight": 1},
+            ],
+            "gate": {"timeout": "PT5S"},
+        },
+    }
+    fleet = write_fleet(tmp_path, doomed("legacy"), wanted("web", kubeProxy=IPTABLES_60S), rollout)
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert {c["cluster"]["name"]: c["result"] for c in account["clusters"]} == {"legacy": "done", "web": "done"}
+    assert set(clusters_by_name(sandbox)) == {"web"}
