@@ -135,3 +135,19 @@ def test_the_markdown_plan_lists_the_waves(sandbox, run_ovhkube, tmp_path):
     assert "**Rollout `fleet`**" in markdown
     assert "| `canary` | 1 | **1** | 1 (`1`) | 1s |" in markdown
     assert "| `rest` | 1 | **1** | 1 (`1`) |  |" in markdown
+
+
+def test_a_failure_in_a_wave_lets_the_changes_under_way_finish_and_starts_no_other(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    sandbox = sandbox_factory(transition_seconds=0.3, failed_upgrades=("c02",))
+    seed(sandbox, *(live(number, f"c{number:02d}") for number in (1, 2, 3, 4)))
+    two_at_once = {**ROLLOUT, "spec": {"waves": [{"name": "all", "selector": {}, "maxInFlight": 2}]}}
+    fleet = write(tmp_path, *(upgrade(f"c{number:02d}") for number in (1, 2, 3, 4)), two_at_once)
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
+
+    assert result.returncode == 1
+    assert [c["result"] for c in account["clusters"]] == ["done", "failed", "not_started", "not_started"]
+    assert 'the rollout stopped (c02 failed in wave "all")' in account["clusters"][2]["reason"]
+    assert sorted(upgrade_times(sandbox)) == ["c01", "c02"]
