@@ -291,7 +291,31 @@ _POOL_NAME_MESSAGE = (
 )
 
 
+# Fields with a pattern of their own, told apart by their schema node (a wave's name is no duration).
+_NODE_PATTERN_MESSAGES = {
+    ("cluster", "metadata", "renamedFrom"): (
+        "must be a cluster name (the cluster's name now): letters, digits, - and _, a letter first, a letter or digit "
+        "last, 64 characters at most"
+    ),
+    ("account", "metadata", "name"): "must be an account name: letters, digits, - and _, a letter first, 64 at most",
+    ("specFields", "privateNetwork", "id"): "must be a private network id: letters, digits and -",
+    ("wave", "name"): "must be a wave name: letters, digits, _, . and -, a letter or digit first, 63 at most",
+}
+
+
+def _schema_node(path: tuple) -> dict:
+    node = _schema_def(path[0])
+    for name in path[1:]:
+        node = node["properties"][name]
+    return node
+
+
 def _pattern_message(path: tuple, value: Any, subschema: dict) -> str:
+    known = next((text for where, text in _NODE_PATTERN_MESSAGES.items() if subschema == _schema_node(where)), None)
+    if known:
+        return f"{known}; got {shown(value)}"
+    if subschema == _schema_def("subnetId"):
+        return f"must be a subnet id in lowercase UUID form; got {shown(value)}"
     if subschema == _schema_def("nodePoolName"):
         return f"{shown(value)} {_POOL_NAME_MESSAGE}"
     if path[:2] == ("spec", "nodePools") and len(path) >= 4:
