@@ -134,3 +134,11 @@ def test_a_reset_for_the_network_says_what_needs_it_and_a_node_redeploy_is_said(
     assert any("every node is redeployed" in warning for warning in change.warnings)
     change = plan_cluster(desired(plan="free"), found())
     assert "no migration exists" in change.error and "back up its workloads" in change.error
+
+
+def test_a_new_standard_cluster_is_not_asked_for_a_kube_proxy_mode_it_would_not_use():
+    network = {"id": NETWORK, "nodesSubnetId": NODES}
+    standard = plan_cluster(desired(region="EU-WEST-PAR", plan="standard", private_network=network), LiveResult())
+    free = plan_cluster(desired(region="GRA7"), LiveResult())
+    assert standard.action is Action.CREATE and not any("kubeProxyMode" in w for w in standard.warnings)
+    assert any("kubeProxyMode is not set" in w for w in free.warnings)

@@ -293,7 +293,9 @@ def _plan_create(desired: DesiredCluster, flavors: frozenset[str] | None = None)
             f"no cluster of the project is named {quoted(desired.name)} or {quoted(desired.renamed_from)} "
             f"(metadata.renamedFrom): a new cluster is created"
         )
-    if not desired.kube_proxy_mode:
+    if desired.plan == STANDARD_PLAN:  # Cilium replaces kube-proxy: its mode and settings have no effect there
+        warnings += _standard_plan_warnings(desired)
+    elif not desired.kube_proxy_mode:
         warnings.insert(
             0,
             "kubeProxyMode is not set: the API picks the mode (iptables per the guide, but clusters "
