@@ -115,6 +115,52 @@ CASES = {
         [],
     ),
     "absent without a region": (desired(), ABSENT, ErrorReason.REGION_REQUIRED, []),
+    "a rename carries the live policy, then the file's policy": (
+        desired(renamed_from="alpha-old", update_policy="NEVER_UPDATE"),
+        found(name="alpha-old"),
+        Action.UPDATE,
+        [
+            (StepKind.RENAME, {"name": "alpha", "updatePolicy": "MINIMAL_DOWNTIME"}),
+            (StepKind.UPDATE_POLICY, {"updatePolicy": "NEVER_UPDATE"}),
+        ],
+    ),
+    "renamed already: the former name is harmless": (desired(renamed_from="alpha-old"), found(), Action.NOOP, []),
+    "a rename with a mode change: the reset body carries the name": (
+        desired(renamed_from="alpha-old", kube_proxy_mode="ipvs", lifecycle=RESETS),
+        found(name="alpha-old", ip_restrictions=[], openid_connect={}),
+        Action.RESET,
+        [
+            (
+                StepKind.RESET,
+                {
+                    "name": "alpha",
+                    "kubeProxyMode": "ipvs",
+                    "customization": {"apiServer": PLUGINS, "kubeProxy": IPTABLES_30S},
+                    "updatePolicy": "MINIMAL_DOWNTIME",
+                },
+            )
+        ],
+    ),
+    "a delete allowed": (
+        desired(delete=True, lifecycle=Lifecycle(allow_delete=True)),
+        found(),
+        Action.DELETE,
+        [(StepKind.DELETE, None)],
+    ),
+    "a delete not allowed": (desired(delete=True), found(), ErrorReason.DELETE_NOT_ALLOWED, []),
+    "a delete of a cluster in ERROR is allowed": (
+        desired(delete=True, lifecycle=Lifecycle(allow_delete=True)),
+        found(status="ERROR"),
+        Action.DELETE,
+        [(StepKind.DELETE, None)],
+    ),
+    "a delete of a cluster gone: nothing": (desired(delete=True), ABSENT, Action.NOOP, []),
+    "a delete of a pinned id gone: nothing": (
+        desired(delete=True, id=ID),
+        LiveResult(error="spec.id is not a cluster of the project", reason=ErrorReason.ID_NOT_FOUND),
+        Action.NOOP,
+        [],
+    ),
 }
 
 
