@@ -1,5 +1,6 @@
 """`ovhkube plan` end to end: the real ovh client against the sandbox over HTTP."""
 
+import gc
 import json
 import textwrap
 
@@ -415,6 +416,7 @@ def test_clusters_planned_while_the_fleet_is_read_get_the_plan_of_the_whole_view
     with open_api(Settings(endpoint=sandbox.url), read_only=True) as api:
         view, pipelined = plan_fleet(api, clusters, 2, Settings(), whole_projects=whole_projects)
 
+    assert gc.isenabled()  # paused while the fleet was read and planned, and only then
     assert pipelined.changes == make_plan(clusters, view, api.endpoint_label).changes
     actions = {change.cluster.name: str(change.action) for change in pipelined.changes}
     assert actions == {"web": "update", "db": "update", "fresh": "create", "same": "noop", "away": "error"}

@@ -116,8 +116,28 @@ def plan_fleet(
         if cluster is not None and not parts_to_read(cluster, result) and not cluster.node_pools:
             early[key] = plan_cluster(cluster, result)
 
-    view = read_fleet(api, clusters, parallelism, settings, whole_projects, on_result=plan_early, all_pools=all_pools)
-    return view, with_connections(api, make_plan(clusters, view, api.endpoint_label, planned=early))
+    with collector_paused():
+        view = read_fleet(
+            api, clusters, parallelism, settings, whole_projects, on_result=plan_early, all_pools=all_pools
+        )
+        the_plan = make_plan(clusters, view, api.endpoint_label, planned=early)
+    return view, with_connections(api, the_plan)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic collector off while the live state is read and planned, and what was made meanwhile then frozen
+    out of it, as the files are (load_checked): the view and the plan hold no reference cycles and live as long as
+    the run, yet every full collection walked them all again (docs/benchmarks.md). It is back on after an
+    exception too."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def with_connections(api, the_plan):
