@@ -12,6 +12,8 @@ from apply_helpers import IPTABLES_60S, live, seed, wanted, write_fleet
 from test_hostile_names import HOSTILE, hostile  # noqa: F401 (a fixture)
 
 from reconciler.indented_json import indented
+from reconciler.model import ClusterRef
+from reconciler.plan.data import Action, Change, Plan
 
 STRINGS = [
     "",
@@ -79,6 +81,17 @@ def as_json_dumps_writes_it(text: str) -> bool:
     return text == json.dumps(json.loads(text), indent=2) + "\n"
 
 
+def without_created_at(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith('  "created_at": ')]
+
+
+@pytest.mark.parametrize("changes", [0, 1, 3])
+def test_a_plan_written_a_change_at_a_time_is_json_dumps_byte_for_byte(changes):
+    refs = [ClusterRef("p" * 32, f"c{index}", None, "GRA7") for index in range(changes)]
+    plan = Plan([Change(ref, Action.CREATE, f"f.yaml:{index}") for index, ref in enumerate(refs)], "sandbox")
+    assert "".join(plan.json_parts()) == plan.to_json() == json.dumps(plan.to_dict(), indent=2) + "\n"
+
+
 def test_a_plan_its_saved_file_and_a_drift_report_are_json_dumps_byte_for_byte(sandbox, run_ovhkube, tmp_path):
     seed(sandbox, live(1, "web"), live(2, "db"))
     fleet = write_fleet(tmp_path, wanted("web", kubeProxy=IPTABLES_60S), wanted("db"), wanted("new"))
@@ -87,6 +100,10 @@ def test_a_plan_its_saved_file_and_a_drift_report_are_json_dumps_byte_for_byte(s
     assert plan.returncode == 0, plan.stderr
     assert as_json_dumps_writes_it(plan.stdout) and plan.stdout == saved.read_text()
     assert {c["action"] for c in json.loads(plan.stdout)["changes"]} == {"update", "noop", "create"}
+    # Without --out the plan is written out a change at a time: the same text, but for when it was made.
+    streamed = run_ovhkube("plan", fleet, "--format", "json", env=sandbox.env())
+    assert streamed.returncode == 0 and as_json_dumps_writes_it(streamed.stdout)
+    assert without_created_at(streamed.stdout) == without_created_at(plan.stdout)
     drift = run_ovhkube("drift", fleet, "--format", "json", env=sandbox.env())
     assert drift.returncode == 2 and as_json_dumps_writes_it(drift.stdout)
     applied = run_ovhkube("apply", "--plan", saved, "--format", "json", env=sandbox.env())

@@ -1,6 +1,7 @@
 """`ovhkube plan`: read live state, print what apply would do."""
 
 import os
+import sys
 from enum import StrEnum
 from typing import cast
 
@@ -57,9 +58,12 @@ def plan(
     saved = the_plan.to_json() if out else None  # the JSON output is this very text: written once, not twice
     if saved:
         write_plan_file(out, saved)
-    json_out = fmt is PlanFormat.json and saved
-    color = settings.color and is_terminal()
-    print(json_out or render(the_plan, fmt.value, color, projects, limit), end="")
+    if fmt is PlanFormat.json and not saved:
+        sys.stdout.writelines(the_plan.json_parts())  # a change at a time: the text is never whole in memory
+    else:
+        json_out = fmt is PlanFormat.json and saved
+        color = settings.color and is_terminal()
+        print(json_out or render(the_plan, fmt.value, color, projects, limit), end="")
     if out:
         _say_how_to_apply(out, the_plan, settings, [account.file for account in opening.accounts])
     if summary_file:

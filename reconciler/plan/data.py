@@ -1,5 +1,6 @@
 """The plan: a plain, serialisable value. `apply` executes exactly what it says and re-derives nothing."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -172,18 +173,22 @@ class Plan:
         )
 
     def to_json(self) -> str:
-        """to_dict() as indented JSON, written a change at a time: the whole plan never exists as one tree of dicts
-        beside its text (at 10,000 clusters that tree is most of the plan's memory)."""
+        """to_dict() as indented JSON: json_parts() joined."""
+        return "".join(self.json_parts())
+
+    def json_parts(self) -> Iterator[str]:
+        """to_json() a change at a time, made as it is written out: the whole plan never exists as one tree of dicts
+        beside the plan, nor, written to a stream, as one text (at 10,000 clusters either is most of the plan's
+        memory)."""
         head = self._head() | {"changes": []}  # the last key: its items go in place of the []
         text = indented(head)
         if not self.changes:
-            return text + "\n"
-        parts = [text.removesuffix("[]\n}") + "["]
-        for change in self.changes:  # joined once: no string of the items beside the whole text
-            parts.append("\n    " + indented(change.to_dict(), 2))
-            parts.append(",")
-        parts[-1] = "\n  ]\n}\n"
-        return "".join(parts)
+            yield text + "\n"
+            return
+        yield text.removesuffix("[]\n}") + "["
+        last = len(self.changes) - 1
+        for index, change in enumerate(self.changes):
+            yield "\n    " + indented(change.to_dict(), 2) + ("," if index < last else "\n  ]\n}\n")
 
 
 def check_made_here(data: Any) -> str:
