@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from apply_helpers import apply_json, cluster_id, live, seed
+from apply_helpers import PROJECT, apply_json, cluster_id, live, seed
 from jsonschema import Draft202012Validator
 from test_rollout_e2e import ROLLOUT, upgrade, write
 
@@ -104,11 +104,18 @@ def test_a_saved_plan_is_applied_in_its_waves_and_a_wave_edited_away_is_refused(
 
 
 def test_the_gate_waits_for_an_earlier_waves_node_pool_to_be_ready(sandbox_factory, run_ovhkube, tmp_path):
-    """The canary was upgraded by an earlier apply; its pool is still coming up: the next wave waits for it."""
-    sandbox = sandbox_factory(transition_seconds=3)
+    """The canary was upgraded by an earlier apply; its pool is still coming up (for 12 s: time enough for the
+    apply to start on a busy machine): the next wave's change waits for it. That change (the update policy, held
+    by `changes: all`) keeps the cluster READY, so the test waits only for the pool."""
+    sandbox = sandbox_factory(transition_seconds=12)
     pool = {"name": "workers", "flavor": "b3-8", "desiredNodes": 2, "status": "INSTALLING"}
     seed(sandbox, live(1, "c01") | {"version": "1.32.1", "nodePools": [pool]}, live(2, "c02"))
-    fleet = write(tmp_path, upgrade("c01"), upgrade("c02"), PAUSED)
+    policy = {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "c02"}}
+    policy["spec"] = {"project": PROJECT, "region": "GRA5", "updatePolicy": "NEVER_UPDATE"}
+    every_change = json.loads(json.dumps(PAUSED))
+    every_change["spec"]["changes"] = "all"
+    every_change["spec"]["waves"][0]["pauseAfter"] = None
+    fleet = write(tmp_path, upgrade("c01"), policy, every_change)
 
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
 
@@ -140,7 +147,9 @@ def test_the_markdown_plan_lists_the_waves(sandbox, run_ovhkube, tmp_path):
 def test_a_failure_in_a_wave_lets_the_changes_under_way_finish_and_starts_no_other(
     sandbox_factory, run_ovhkube, tmp_path
 ):
-    sandbox = sandbox_factory(transition_seconds=0.3, failed_upgrades=("c02",))
+    """Both changes under way fail (so no slot is freed by a success first, whatever the timing): each is seen
+    through to its own end, and neither of the two left is started."""
+    sandbox = sandbox_factory(transition_seconds=0.3, failed_upgrades=("c01", "c02"))
     seed(sandbox, *(live(number, f"c{number:02d}") for number in (1, 2, 3, 4)))
     two_at_once = {**ROLLOUT, "spec": {"waves": [{"name": "all", "selector": {}, "maxInFlight": 2}]}}
     fleet = write(tmp_path, *(upgrade(f"c{number:02d}") for number in (1, 2, 3, 4)), two_at_once)
@@ -148,6 +157,7 @@ def test_a_failure_in_a_wave_lets_the_changes_under_way_finish_and_starts_no_oth
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve")
 
     assert result.returncode == 1
-    assert [c["result"] for c in account["clusters"]] == ["done", "failed", "not_started", "not_started"]
-    assert 'the rollout stopped (c02 failed in wave "all")' in account["clusters"][2]["reason"]
+    assert [c["result"] for c in account["clusters"]] == ["failed", "failed", "not_started", "not_started"]
+    assert all("ERROR" in c["reason"] for c in account["clusters"][:2])
+    assert 'the rollout stopped (c01, c02 failed in wave "all")' in account["clusters"][2]["reason"]
     assert sorted(upgrade_times(sandbox)) == ["c01", "c02"]
