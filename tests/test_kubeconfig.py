@@ -59,7 +59,7 @@ def test_the_kubeconfig_is_written_0600_whole_and_reads_as_a_kubeconfig(tmp_path
     server, token = credentials(content)
     assert server.startswith("http") and readyz(server, token) == 200  # the credentials work
     assert token not in result.stdout + result.stderr and result.stdout == ""  # not printed, not logged by -v
-    assert f"written to {target} (mode 0600)" in result.stderr
+    assert f"written to {target} (mode 0600)" in result.stderr and "--target is in effect" not in result.stderr
     kubectl = shutil.which("kubectl")
     if kubectl:  # where kubectl is installed (the machine image has it), it reads the file too
         view = subprocess.run(

@@ -80,7 +80,7 @@ def kubeconfig(
 def _one_cluster(clusters: list, targets: list[str] | None):
     from reconciler.commands.workflow import select_targets
 
-    chosen = select_targets(clusters, targets) if targets else clusters
+    chosen = select_targets(clusters, targets, warn=False) if targets else clusters
     if len(chosen) != 1:
         names = ", ".join(quoted(c.name) for c in chosen[:10]) + (", ..." if len(chosen) > 10 else "")
         raise UserError(f"the files hold {len(chosen)} clusters ({names}): pick one with --target NAME")

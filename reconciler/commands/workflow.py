@@ -61,14 +61,19 @@ def load_checked(paths: list[str], settings: Settings, offline: bool = False):
     return loaded
 
 
-def select_targets(clusters: list[DesiredCluster], targets: list[str] | None) -> list[DesiredCluster]:
-    """`--target NAME` or `--target PROJECT/NAME`; a target that matches nothing is an error, not a silent no-op."""
+def select_targets(
+    clusters: list[DesiredCluster], targets: list[str] | None, warn: bool = True
+) -> list[DesiredCluster]:
+    """`--target NAME` or `--target PROJECT/NAME`; a target that matches nothing is an error, not a silent no-op.
+    `warn`: say that the others are left out (not where picking one cluster is the command's job: kubeconfig)."""
     if not targets:
         return clusters
     unknown = [t for t in targets if not any(_matches(c, t) for c in clusters)]
     if unknown:
         raise UserError(f"--target matches no cluster in the files: {quoted_list(unknown)}")
     chosen = [c for c in clusters if any(_matches(c, t) for t in targets)]
+    if not warn:
+        return chosen
     err(
         f"warning: --target is in effect: {len(chosen)} of {len(clusters)} cluster(s) are looked at, the others "
         "are not compared at all. Use it for an exception (one cluster to fix now), not in routine runs."

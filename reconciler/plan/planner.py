@@ -129,8 +129,12 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult, now: datetime | No
     return replace(change, maintenance_window=window, deferred_until=deferred)
 
 
+# Diff paths written elsewhere than under spec: a rename by metadata.name, a delete by spec.delete.
+_WRITTEN_BY = {"name": "metadata.name", "cluster": "delete"}
+
+
 def _with_source(field_change: FieldChange, desired: DesiredCluster) -> FieldChange:
-    written = desired.source_of(field_change.path)
+    written = desired.source_of(_WRITTEN_BY.get(field_change.path, field_change.path))
     # Built, not dataclasses.replace: this runs for every changed field of a fleet, and replace is several times slower.
     return FieldChange(field_change.path, field_change.before, field_change.after, written.source, written.defaults)
 
