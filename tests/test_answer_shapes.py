@@ -270,3 +270,62 @@ def test_a_wrong_type_while_apply_waits_fails_that_cluster_naming_the_call(
     )
     assert "internal error" not in result.stdout + result.stderr
     assert clusters_by_name(sandbox)["alpha"]["updatePolicy"] == "ALWAYS_UPDATE"  # the write itself went through
+
+
+def _every_value_swapped(value, swaps=(None, 0, 1.5, True, "x", [], ["x"], {}, {"k": "v"})):
+    """`value` with each value inside it in turn replaced by each of `swaps`."""
+    yield value
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in list(children):
+        for swapped in [*swaps, *_every_value_swapped(child, swaps)]:
+            copy = dict(value) if isinstance(value, dict) else list(value)
+            copy[key] = swapped
+            yield copy
+
+
+FULL_POOL = {
+    "id": "p1",
+    "desiredNodes": 3,
+    "availabilityZones": ["eu-west-par-a"],
+    "attachFloatingIps": {"enabled": False},
+    "autoscaling": {"scaleDownUtilizationThreshold": 0.5},
+    "template": {"metadata": {"labels": {"tier": "web"}, "finalizers": []}, "spec": {"taints": [{"key": "k"}]}},
+}
+FULL_CLUSTER = OK_CLUSTER | {
+    "version": "1.31.2",
+    "isUpToDate": True,
+    "nextUpgradeVersions": ["1.32"],
+    "privateNetworkConfiguration": {"defaultVrackGateway": "10.0.0.1", "privateNetworkRoutingAsDefault": None},
+    "customization": {
+        "apiServer": {"admissionPlugins": {"enabled": ["NodeRestriction"], "disabled": []}},
+        "kubeProxy": {"ipvs": {"scheduler": "rr", "syncPeriod": "PT30S"}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "answer"),
+    [
+        (LISTING, [FULL_CLUSTER, FULL_CLUSTER | {"id": cluster_id(2)}]),
+        (CLUSTER, FULL_CLUSTER),
+        (f"{CLUSTER}/nodepool", [FULL_POOL]),
+    ],
+)
+def test_every_answer_one_value_off_is_refused_exactly_when_the_described_shape_says_so(path, answer):
+    """check_answer's quick yes/no check and the walk that names the field agree on every variant: a value of each
+    other type at every place of a full answer."""
+    from reconciler.live.shapes import NODE_POOL, SHAPES, _listing_problem, _missing, _problem
+
+    for variant in _every_value_swapped(answer):
+        if path == LISTING:
+            expected = _listing_problem(variant)
+        elif path == CLUSTER:
+            expected = _problem(variant, SHAPES["cluster"], "") or _missing(variant, "")
+        else:
+            expected = _problem(variant, [NODE_POOL], "")
+        try:
+            check_answer("GET", path, variant, 200)
+            said = None
+        except MalformedAnswer as exc:
+            said = str(exc).split("the answer is not what the API describes: ", 1)[1]
+        assert said == expected, variant

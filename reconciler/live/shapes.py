@@ -13,6 +13,7 @@ a cluster that exists) nor a Python error deep in the engine.
 
 import json
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 from reconciler.errors import ApiError
@@ -140,6 +141,9 @@ def check_answer(method: str, path: str, answer: object, status: int) -> None:
     kind = next((kind for m, pattern, kind in ANSWERS if m == method and pattern.fullmatch(bare)), None)
     if kind is None:
         return
+    if _FITS[kind](answer):
+        return
+    # Walked again, to name what is wrong (and where), only when the quick check says something is.
     problem = _listing_problem(answer) if kind == "listing" else _problem(answer, SHAPES[kind], "")
     if problem is None and kind == "cluster":
         problem = _missing(answer, "")
@@ -226,3 +230,70 @@ def _shown(value: object) -> str:
         return "null (or no answer at all)"
     text = json.dumps(value, ensure_ascii=True)
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+
+
+# The same rules as _problem and _missing, compiled once into yes/no checks that build no path as they go: every
+# answer is checked, and a project's listing holds up to 20 cluster objects of some 40 values each
+# (tests/test_answer_shapes.py holds both to the same verdicts).
+Check = Callable[[object], bool]
+
+
+def _fits(shape: Shape) -> Check:
+    if isinstance(shape, Nullable):
+        inner = _fits(shape.shape)
+        return lambda value: value is None or inner(value)
+    if isinstance(shape, dict):
+        fields = tuple((key, _fits(field)) for key, field in shape.items())
+
+        def fits_object(value: object) -> bool:
+            if not isinstance(value, dict):
+                return False
+            for key, check in fields:  # noqa: SIM110 (a loop: all() of a generator is slower here)
+                if key in value and not check(value[key]):
+                    return False
+            return True
+
+        return fits_object
+    if isinstance(shape, MapOf):
+        item = _fits(shape.shape)
+        return lambda value: isinstance(value, dict) and all(item(child) for child in value.values())
+    if isinstance(shape, list):
+        element = _fits(shape[0])
+
+        def fits_list(value: object) -> bool:
+            if not isinstance(value, list):
+                return False
+            for child in value:  # noqa: SIM110
+                if not element(child):
+                    return False
+            return True
+
+        return fits_list
+    return _SCALARS.get(shape, lambda value: True)
+
+
+_SCALARS: dict[object, Check] = {
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+}
+_CLUSTER_FITS = _fits(CLUSTER)
+
+
+def _a_cluster(value: object) -> bool:
+    return _CLUSTER_FITS(value) and all(value.get(key) for key in REQUIRED_OF_A_CLUSTER)  # type: ignore[attr-defined]
+
+
+def _listing_fits(answer: object) -> bool:
+    if not isinstance(answer, list):
+        return False
+    if all(isinstance(item, str) for item in answer):
+        return all(answer)
+    return all(_a_cluster(item) for item in answer)
+
+
+_FITS: dict[str, Check] = {kind: _fits(shape) for kind, shape in SHAPES.items()} | {
+    "cluster": _a_cluster,
+    "listing": _listing_fits,
+}
