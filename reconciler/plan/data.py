@@ -70,6 +70,17 @@ class Change:
     # The API server's allow-list as the file writes it, what apply makes live (None: not managed), for policies.
     ip_restrictions: tuple[str, ...] | None = None
 
+    def with_fields(self, **fields: Any) -> "Change":
+        """dataclasses.replace(self, **fields), for the planner, which finishes every change it makes this way:
+        the fields copied as they are, with no walk over the class's fields and no __init__ (a frozen class sets
+        each field through object.__setattr__), several times faster."""
+        unknown = fields.keys() - self.__dataclass_fields__.keys()
+        if unknown:
+            raise TypeError(f"Change has no field {sorted(unknown)[0]}")
+        copy = object.__new__(Change)
+        vars(copy).update(vars(self), **fields)
+        return copy
+
     @property
     def changed_by(self) -> set[str]:
         """Names of the ClusterDefaults whose values this change carries (none unless it changes something)."""

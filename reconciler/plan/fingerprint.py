@@ -17,6 +17,9 @@ FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RE
 # copies, the template an update sends whole. Counts the autoscaler moves are left out.
 POOL_FINGERPRINT_FIELDS = ("id", "name", "flavor", "antiAffinity", "monthlyBilled", "availabilityZones", "template")
 
+# json.dumps(payload, sort_keys=True, separators=(",", ":")), without making an encoder for every entry.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
 
 def fingerprint(
     project: str,
@@ -49,5 +52,5 @@ def fingerprint(
                 ({key: pool.get(key) for key in POOL_FINGERPRINT_FIELDS} for pool in live.node_pools),
                 key=lambda pool: str(pool.get("id")),
             )
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    text = _ENCODER.encode(payload)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -14,7 +14,7 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -112,8 +112,7 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult, now: datetime | No
     diff = [_with_source(field_change, desired) for field_change in change.diff]
     ahead = version_ahead(desired, result.found) if result.found and not result.error else []
     ahead = [_with_source(field_change, desired) for field_change in ahead]
-    change = replace(
-        change,
+    change = change.with_fields(
         diff=diff,
         defaults=list(desired.defaults),
         ahead=ahead,
@@ -126,7 +125,7 @@ def plan_cluster(desired: DesiredCluster, result: LiveResult, now: datetime | No
         return change
     at = now or clock.now()
     deferred = None if window.is_open(at) else utc_text(window.next_opening(at))
-    return replace(change, maintenance_window=window, deferred_until=deferred)
+    return change.with_fields(maintenance_window=window, deferred_until=deferred)
 
 
 # Diff paths written elsewhere than under spec: a rename by metadata.name, a delete by spec.delete.
