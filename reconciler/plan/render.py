@@ -4,7 +4,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.escape import html_text, md_code, md_text, one_line, quoted, without_userinfo
+from reconciler.escape import capped, html_text, md_code, md_text, one_line, quoted, without_userinfo
 from reconciler.model import ClusterRef
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
@@ -286,7 +286,7 @@ def policy_lines(plan: Plan, paint: Painter, projects: Projects | None) -> list[
     lines = [paint(policy_headline(check), bold=True, fg="red" if check.denials else None)]
     for finding in check.denials + check.warnings:
         subject = one_line(finding_subject(finding, plan, projects))
-        text = f"{subject}: [{one_line(finding.package)}] {one_line(finding.message)}"
+        text = f"{subject}: [{one_line(finding.package)}] {capped(one_line(finding.message))}"
         if finding.rule == "deny":
             lines.append(paint(f"  DENIED   {text}", fg="red", bold=True))
         else:
@@ -533,7 +533,7 @@ def _markdown_policy(
             text.add(f"> [!WARNING]\n> **{len(findings)} policy warning(s).**\n")
         lines = [
             f"> - {finding_subject(finding, plan, projects, markdown=True)}: \\[{md_text(finding.package)}\\] "
-            f"{md_text(finding.message)}\n"
+            f"{md_text(capped(finding.message))}\n"
             for finding in findings
         ]
         text.add_all(lines + ["\n"], more)

@@ -12,7 +12,8 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -35,28 +36,55 @@ def evaluate(modules: list[Module], input_json: str, queries: list[str]) -> dict
     """Each query's value (None: undefined) over `input_json`, with every module loaded; PolicyError otherwise."""
     try:
         from regopy import Interpreter, RegoError
-        from regopy.rego_shared import rego_free_output, rego_output_ok, rego_output_string, rego_query
     except ImportError:  # an install without it (a wheel whose platform regopy has no build for)
         raise PolicyError(f"--policy needs the {ENGINE} package (pip install {ENGINE})") from None
-    interpreter = Interpreter()
     with _quiet():
-        for module in modules:
-            try:
-                interpreter.add_module(module.name, module.text)
-            except RegoError as exc:
-                raise PolicyError(_located(str(exc), modules) or f"{module.name}: {_first_line(str(exc))}") from None
-        interpreter.set_input_term(input_json)
-        values: dict[str, Any] = {}
-        for query in queries:
-            try:
-                output = rego_query(interpreter._impl, query)
-            except RegoError as exc:
-                raise PolicyError(_located(str(exc), modules) or _unlocated(str(exc), modules)) from None
-            try:
-                ok, text = rego_output_ok(output), rego_output_string(output)
-            finally:
-                rego_free_output(output)
-            values[query] = _value(ok, text, modules)
+        return _in_worker(lambda: _run(Interpreter, RegoError, modules, input_json, queries))
+
+
+def _in_worker(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`work()` in a thread of its own while this one waits: the engine runs in C++, where Python handles no signal
+    until it returns, so a policy that runs for hours would not stop on Ctrl-C or SIGTERM. The engine releases the
+    interpreter lock, so this thread runs the signal handlers; a stopped engine is left to end with the process."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the waiting thread as it is
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="rego", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _run(interpreter_type: Any, error_type: Any, modules: list[Module], input_json: str, queries: list[str]) -> dict:
+    from regopy.rego_shared import rego_free_output, rego_output_ok, rego_output_string, rego_query
+
+    interpreter = interpreter_type()
+    for module in modules:
+        try:
+            interpreter.add_module(module.name, module.text)
+        except error_type as exc:
+            raise PolicyError(_located(str(exc), modules) or f"{module.name}: {_first_line(str(exc))}") from None
+    interpreter.set_input_term(input_json)
+    values: dict[str, Any] = {}
+    for query in queries:
+        try:
+            output = rego_query(interpreter._impl, query)
+        except error_type as exc:
+            raise PolicyError(_located(str(exc), modules) or _unlocated(str(exc), modules)) from None
+        try:
+            ok, text = rego_output_ok(output), rego_output_string(output)
+        finally:
+            rego_free_output(output)
+        values[query] = _value(ok, text, modules)
     return values
 
 
