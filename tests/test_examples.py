@@ -33,6 +33,18 @@ def test_every_example_validates_without_problems():
     assert len(loaded.clusters) == 5
 
 
+def test_the_readme_example_validates_without_problems(tmp_path):
+    """A user starts by copying the README's example: it must be a valid file as it stands."""
+    readme = (REPO / "README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "cluster.yaml"
+    path.write_text(example)
+    loaded = load_desired([str(path)])
+    assert loaded.problems == [] and loaded.warnings == []
+    (cluster,) = loaded.clusters
+    assert [pool.name for pool in cluster.node_pools] == ["workers"]
+
+
 def test_the_examples_folder_validates_and_says_it_skips_the_seed():
     loaded = load_desired([str(EXAMPLES)])
     assert loaded.ok
