@@ -161,6 +161,12 @@ class DefaultsRef:
         return {"name": self.name, "source": self.source}
 
 
+# A wave's pause and a cluster's gate are waits inside one running apply: a week at most (P99999D would overflow the
+# clock half-way through a rollout, after the first wave's changes were made).
+MAX_ROLLOUT_WAIT = "P7D"
+MAX_ROLLOUT_WAIT_SECONDS = 7 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class WaveSpec:
     """One wave of a Rollout document: the clusters its selector picks (held by each DesiredCluster's `wave`)."""

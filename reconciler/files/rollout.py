@@ -17,13 +17,10 @@ from reconciler.escape import quoted
 from reconciler.files.defaults import selects
 from reconciler.files.load import Document
 from reconciler.files.problem import WARNING, Problem, dotted
-from reconciler.model import DesiredCluster, RolloutSpec, WaveSpec
+from reconciler.model import MAX_ROLLOUT_WAIT, MAX_ROLLOUT_WAIT_SECONDS, DesiredCluster, RolloutSpec, WaveSpec
 
 KIND = "Rollout"
 DEFAULT_GATE_TIMEOUT = 900.0  # seconds (PT15M)
-# A pause or a gate is a wait inside one running apply: past a week it is a mistake (P99999D would overflow the
-# clock half-way through the rollout, after the first wave's changes were made).
-MAX_WAIT = "P7D"
 NAMES_SHOWN = 3
 ONLY_ROLLOUT = "no Cluster documents, only a Rollout: give the files or folder that hold the clusters it orders too"
 
@@ -59,11 +56,13 @@ def wave_of_clusters(rollout: Document, clusters: list[Document]) -> tuple[dict[
         first_wave.setdefault(name, index)
     timeout = (spec.get("gate") or {}).get("timeout")
     if _too_long(timeout):
-        problems.append(_problem(rollout, ("spec", "gate", "timeout"), f"must be at most {MAX_WAIT}; got {timeout}"))
+        problems.append(
+            _problem(rollout, ("spec", "gate", "timeout"), f"must be at most {MAX_ROLLOUT_WAIT}; got {timeout}")
+        )
     assigned: dict[int, str] = {}
     for index, wave in enumerate(waves):
         if _too_long(wave.get("pauseAfter")):
-            message = f"must be at most {MAX_WAIT}; got {wave['pauseAfter']}"
+            message = f"must be at most {MAX_ROLLOUT_WAIT}; got {wave['pauseAfter']}"
             problems.append(_problem(rollout, ("spec", "waves", index, "pauseAfter"), message))
         cap = wave["maxInFlight"]
         if isinstance(cap, float):  # JSON Schema takes 2.0 as an integer; a count is written without a decimal point
@@ -92,7 +91,7 @@ def wave_of_clusters(rollout: Document, clusters: list[Document]) -> tuple[dict[
 
 
 def _too_long(duration: object) -> bool:
-    return isinstance(duration, str) and is_duration(duration) and to_seconds(duration) > to_seconds(MAX_WAIT)
+    return isinstance(duration, str) and is_duration(duration) and to_seconds(duration) > MAX_ROLLOUT_WAIT_SECONDS
 
 
 def rollout_problems(rollouts: list[Document], clusters: list[Document]) -> tuple[dict[int, str], list[Problem]]:

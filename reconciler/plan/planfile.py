@@ -26,7 +26,15 @@ from reconciler.escape import quoted
 from reconciler.live.control_plane import read_parts
 from reconciler.live.node_pools import add_node_pools
 from reconciler.live.read import LiveCluster, read_live
-from reconciler.model import CUSTOMIZATION_BLOCKS, IP_RESTRICTIONS, KEPT_ON_RESET, NETWORK_ROUTING, OPENID_CONNECT
+from reconciler.model import (
+    CUSTOMIZATION_BLOCKS,
+    IP_RESTRICTIONS,
+    KEPT_ON_RESET,
+    MAX_ROLLOUT_WAIT,
+    MAX_ROLLOUT_WAIT_SECONDS,
+    NETWORK_ROUTING,
+    OPENID_CONNECT,
+)
 from reconciler.plan.control_plane import (
     control_plane_spec,
     create_body,
@@ -384,6 +392,8 @@ def _check_rollout(data: dict, where: _Locator) -> None:
         and isinstance(gate.get("api_server"), bool)
     ):
         raise PlanFileError(f"{where(rollout, 'rollout.gate')}: must hold timeout_seconds and api_server")
+    if not 0 <= gate["timeout_seconds"] <= MAX_ROLLOUT_WAIT_SECONDS:
+        raise PlanFileError(f"{where(gate, 'rollout.gate.timeout_seconds')}: {WAIT_RANGE}")
     names = set()
     for index, wave in enumerate(rollout["waves"]):
         label = f"rollout.waves[{index}]"
@@ -392,8 +402,8 @@ def _check_rollout(data: dict, where: _Locator) -> None:
         _fields(wave, {"name": STRING, "source": STRING, "max_in_flight": STRING}, label + ".", where,
                 {"name", "source", "max_in_flight"})  # fmt: skip
         pause = wave.get("pause_after_seconds")
-        if not isinstance(pause, number) or isinstance(pause, bool) or pause < 0:
-            raise PlanFileError(f"{where(wave, label + '.pause_after_seconds')}: must be a number of seconds")
+        if not isinstance(pause, number) or isinstance(pause, bool) or not 0 <= pause <= MAX_ROLLOUT_WAIT_SECONDS:
+            raise PlanFileError(f"{where(wave, label + '.pause_after_seconds')}: {WAIT_RANGE}")
         if not MAX_IN_FLIGHT.match(wave["max_in_flight"]):
             shown_cap = quoted(wave["max_in_flight"], SHORT)
             raise PlanFileError(f"{where(wave, label + '.max_in_flight')}: not a count or a percentage: {shown_cap}")
@@ -402,6 +412,9 @@ def _check_rollout(data: dict, where: _Locator) -> None:
         if change.get("wave") is not None and change["wave"] not in names:
             shown_wave = quoted(change["wave"], SHORT)
             raise PlanFileError(f"{where(change, f'changes[{index}].wave')}: no wave of the rollout is {shown_wave}")
+
+
+WAIT_RANGE = f"must be a number of seconds from 0 to {MAX_ROLLOUT_WAIT_SECONDS} ({MAX_ROLLOUT_WAIT})"
 
 
 def _check_connections(data: dict, where: _Locator) -> None:
