@@ -15,7 +15,7 @@ import typer
 from reconciler.commands.apply import duration_option
 from reconciler.commands.options import PATHS, TARGET
 from reconciler.errors import ExitCode, UserError
-from reconciler.escape import quoted
+from reconciler.escape import one_line, quoted
 
 STANDARD_PLAN = "standard"
 # A reset got no clear answer: the cluster busy since means the reset took (the API reinstalls the nodes).
@@ -51,6 +51,7 @@ def kubeconfig(
     to_file = output not in (None, "-")
     if to_file:
         refuse_inputs_as_outputs({"--output": output}, paths)
+        _refuse_unwritable(str(output))  # before a reset is sent: a rotation whose kubeconfig has nowhere to go
     settings = ctx.obj
     with opening_api(settings, read_only=False, parallelism=1) as opening:
         cluster = _one_cluster(load_or_fail(paths, settings, opening), target)
@@ -70,8 +71,8 @@ def kubeconfig(
         try:
             write_private(str(output), content)
         except OSError as exc:
-            raise UserError(f"cannot write the kubeconfig to {output}: {exc.strerror or exc}") from None
-        err(f"kubeconfig of cluster {label} written to {output} (mode 0600)", settings)
+            raise UserError(f"cannot write the kubeconfig to {_shown(output)}: {exc.strerror or exc}") from None
+        err(f"kubeconfig of cluster {label} written to {_shown(output)} (mode 0600)", settings)
     else:
         sys.stdout.write(content if content.endswith("\n") else content + "\n")
     return ExitCode.OK
@@ -161,6 +162,28 @@ def _fetch(api, project: str, cluster_id: str) -> str:
         raise UserError(str(exc)) from None
     except ApiError as exc:
         raise UserError(f"cannot get the kubeconfig: {exc}") from None
+
+
+def _shown(path: str) -> str:
+    """The path as typed, on one line (a name may hold escape codes); quoted where it is empty or blank."""
+    return one_line(path) if path.strip() else quoted(path)
+
+
+def _refuse_unwritable(path: str) -> None:
+    """What write_private would refuse, said before anything is asked of the API. A device, a pipe or a socket
+    (`-o /dev/stdout`, `-o /dev/null`) would be replaced by a regular file, and only root may do that in /dev: never."""
+    target = os.path.realpath(path)
+    why = None
+    if not path.strip():
+        why = "no file name"
+    elif os.path.isdir(target):
+        why = "Is a directory"
+    elif os.path.exists(path) and not os.path.isfile(path):  # followed as the kernel does: /dev/stdout is a pipe
+        why = "not a regular file (a device, a pipe or a socket): write to a file, or leave -o out for stdout"
+    elif not os.path.isdir(os.path.dirname(target)):
+        why = "its folder does not exist"
+    if why:
+        raise UserError(f"cannot write the kubeconfig to {_shown(path)}: {why}; nothing was sent")
 
 
 def write_private(path: str, text: str) -> None:

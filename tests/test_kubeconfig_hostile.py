@@ -1,0 +1,49 @@
+"""`ovhkube kubeconfig -o` where the file cannot go: refused before anything is asked of the API (a `--reset` would
+otherwise rotate every user's credentials, then fail to write the new ones), a device or a pipe is never replaced by
+a file, and a file name holding escape codes is shown escaped."""
+
+import os
+import stat
+
+import pytest
+
+from tests.apply_helpers import live, seed, wanted, write_fleet
+
+
+def writes(sandbox) -> list[tuple[str, str]]:
+    return [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] != "GET"]
+
+
+@pytest.mark.parametrize("where", ["folder", "missing folder", "pipe", "empty"])
+def test_a_reset_to_a_file_that_cannot_be_written_sends_nothing(tmp_path, sandbox, run_ovhkube, where):
+    seed(sandbox, live(1, "payments"))
+    fleet = write_fleet(tmp_path, wanted("payments"))
+    target = {
+        "folder": tmp_path / "kube",
+        "missing folder": tmp_path / "nowhere" / "payments.yaml",
+        "pipe": tmp_path / "pipe",
+        "empty": "",
+    }[where]
+    if where == "folder":
+        target.mkdir()
+    if where == "pipe":
+        os.mkfifo(target)
+    result = run_ovhkube("kubeconfig", fleet, "--reset", "--yes", "-o", target, env=sandbox.env())
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    shown = '""' if where == "empty" else str(target)
+    assert line.startswith(f"error: cannot write the kubeconfig to {shown}: ") and line.endswith("nothing was sent")
+    assert writes(sandbox) == []  # no reset, no kubeconfig asked for
+    if where == "pipe":
+        assert stat.S_ISFIFO(os.stat(target).st_mode)  # still a pipe, not replaced by a file
+
+
+def test_a_file_name_with_escape_codes_is_shown_escaped(tmp_path, sandbox, run_ovhkube):
+    seed(sandbox, live(1, "payments"))
+    fleet = write_fleet(tmp_path, wanted("payments"))
+    target = tmp_path / "kube\x1b]0;pwned\x07.yaml"
+    result = run_ovhkube("kubeconfig", fleet, "-o", target, env=sandbox.env())
+    assert result.returncode == 0, result.stderr
+    assert target.exists() and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "kube\\u001b]0;pwned\\u0007.yaml (mode 0600)" in result.stderr
