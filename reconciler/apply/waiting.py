@@ -124,11 +124,17 @@ def wait_until_ready(
         pause(stop, min(interval, remaining))
 
 
+DELETE_STARTED = ("DELETING", "DELETED")
+
+
 def wait_until_gone(
     api: "Api", project: str, cluster_id: str, *, timeout: float, stop: threading.Event, report: Callable[[str], None]
 ) -> None:
-    """Poll a deleted cluster until it answers 404 (DELETING, then gone), at the same growing intervals."""
+    """Poll a deleted cluster until it answers 404 (DELETING, then gone), at the same growing intervals. A cluster
+    still not DELETING once the settle window is over was not deleted, whatever the API answered (a 200 it then
+    lost, a 404 for a cluster that is there): that fails at once, not after the whole timeout, and says so."""
     started = time.monotonic()
+    deleting = False
     last_status, last_said = None, started
     cap = poll_cap()
     interval = FIRST_POLL_SECONDS
@@ -145,6 +151,13 @@ def wait_until_gone(
         if status != last_status or now - last_said >= HEARTBEAT_SECONDS:
             report(f"{status} ({format_seconds(elapsed)} elapsed)")
             last_status, last_said = status, now
+        deleting = deleting or status in DELETE_STARTED
+        if not deleting and elapsed >= settle_seconds():
+            raise WaitFailed(
+                f"the API answered the delete, but the cluster is still {status}, not DELETING, after "
+                f"{format_seconds(elapsed)}: it was not deleted, and the delete was not sent again; look at the "
+                "cluster, then run plan again"
+            )
         remaining = started + timeout - now
         if remaining <= 0:
             raise WaitFailed(f"still {status} after {format_seconds(timeout)} (--timeout): not gone yet")

@@ -18,7 +18,7 @@ went through, and anything else fails the cluster with nothing more sent.
 
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere
 from reconciler.apply.verify import blocks_match
-from reconciler.apply.waiting import created_visible_seconds, look_again, pause, settle_seconds
+from reconciler.apply.waiting import DELETE_STARTED, created_visible_seconds, look_again, pause, settle_seconds
 from reconciler.errors import ApiError, Conflict, NotFound
 from reconciler.live.read import ClusterObject, read_live, read_object
 from reconciler.model import IP_RESTRICTIONS, OPENID_CONNECT
@@ -173,7 +173,6 @@ def _created_id(session: ClusterSession, failure: ApiError | None) -> str | None
 
 
 GONE = "gone"
-DELETE_STARTED = ("DELETING", "DELETED")
 
 
 def delete_cluster(session: ClusterSession, step: Step) -> None:
