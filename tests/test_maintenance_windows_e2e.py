@@ -4,6 +4,7 @@ a plan made inside the window and applied after it closed starts nothing."""
 
 import json
 
+import pytest
 from apply_helpers import IPTABLES_60S, apply_json, clusters_by_name, live, seed, wanted, write_fleet
 
 WINDOW = {"days": ["Sat", "Sun"], "start": "02:00", "duration": "PT4H", "timeZone": "Europe/Paris"}
@@ -145,10 +146,11 @@ def test_a_window_badly_written_is_one_line_per_problem(run_ovhkube, tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_a_test_clock_badly_written_is_one_line(sandbox, run_ovhkube, tmp_path):
+@pytest.mark.parametrize("written", ["next saturday", "9999-12-31T00:00:00Z"])  # the year 9999: an OverflowError
+def test_a_test_clock_badly_written_is_one_line(sandbox, run_ovhkube, tmp_path, written):
     seed(sandbox, live(1, "alpha"))
-    result = run_ovhkube("plan", windowed_reset(tmp_path), env=sandbox.env(OVHKUBE_NOW="next saturday"))
+    result = run_ovhkube("plan", windowed_reset(tmp_path), env=sandbox.env(OVHKUBE_NOW=written))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: OVHKUBE_NOW must be an ISO 8601 time with its zone (2026-12-12T02:30:00Z), for tests"
+        "error: OVHKUBE_NOW must be an ISO 8601 time with its zone (2026-12-12T02:30:00Z), from 1970 to 9000, for tests"
     )
