@@ -25,6 +25,7 @@ def now() -> datetime:
     # A window's next opening is looked for up to eight days around the instant: year 1 or 9999 would overflow.
     if parsed is None or parsed.tzinfo is None or not 1970 <= parsed.year <= 9000:
         raise UserError(
-            f"{NOW_VARIABLE} must be an ISO 8601 time with its zone (2026-12-12T02:30:00Z), from 1970 to 9000, for tests"
+            f"{NOW_VARIABLE} must be an ISO 8601 time with its zone (2026-12-12T02:30:00Z), from 1970 to 9000, "
+            "for tests"
         )
     return parsed.astimezone(UTC)
