@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from tests.apply_helpers import live, seed, wanted, write_fleet
+from tests.apply_helpers import cluster_id, live, seed, wanted, write_fleet
 
 
 def writes(sandbox) -> list[tuple[str, str]]:
@@ -47,3 +47,20 @@ def test_a_file_name_with_escape_codes_is_shown_escaped(tmp_path, sandbox, run_o
     assert target.exists() and stat.S_IMODE(target.stat().st_mode) == 0o600
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "kube\\u001b]0;pwned\\u0007.yaml (mode 0600)" in result.stderr
+
+
+def test_a_reset_the_api_answers_but_does_not_make_is_never_reported_done(
+    tmp_path, sandbox, through_gateway, run_ovhkube
+):
+    # The API answers the reset 200 and loses it: the old credentials still work. Writing them as "the new
+    # kubeconfig" would tell a user rotating leaked credentials that they are rotated.
+    seed(sandbox, live(1, "payments"))
+    fleet = write_fleet(tmp_path, wanted("payments"))
+    reset = f"/kube/{cluster_id(1)}/kubeconfig/reset"
+    gateway, env = through_gateway(sandbox, {("POST", reset): ["dropped"]})
+    target = tmp_path / "payments.yaml"
+    result = run_ovhkube("kubeconfig", fleet, "--reset", "--yes", "-o", target, env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert "the credentials were NOT rotated, and the reset was not sent again; nothing was written" in last
+    assert not target.exists() and gateway.count("POST", reset) == 0

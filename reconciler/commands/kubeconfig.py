@@ -58,6 +58,7 @@ def kubeconfig(
         with opening.api() as api:
             found = _live(api, cluster)
             label = f"{quoted(found.get('name'))} ({cluster.project[:8]}…/{found['id']})"
+            before = None
             if reset:
                 if found.get("plan") == STANDARD_PLAN:
                     raise UserError(
@@ -65,8 +66,15 @@ def kubeconfig(
                         f"nothing was sent"
                     )
                 _confirm(found, yes)
+                before = _fetch(api, cluster.project, found["id"])  # kept in memory only, to tell the reset took
                 _reset(api, cluster.project, found, float(timeout), err)
             content = _fetch(api, cluster.project, found["id"])
+            if before is not None and content == before:
+                raise UserError(
+                    f"the API answered the kubeconfig reset of cluster {label}, but the kubeconfig it gives now is the "
+                    "one from before: the credentials were NOT rotated, and the reset was not sent again; nothing was "
+                    "written. Look at the cluster, then run the command again"
+                )
     if to_file:
         try:
             write_private(str(output), content)
