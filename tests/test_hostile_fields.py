@@ -118,3 +118,30 @@ def test_a_pause_or_gate_of_years_is_refused_before_any_wave_starts(tmp_path, ca
         "c.yaml:13:19: spec.gate.timeout: must be at most P7D; got P99999999999999D",
         "c.yaml:15:64: spec.waves[0].pauseAfter: must be at most P7D; got P8D",
     ]
+
+
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("https://[::1/1.0", "is not a URL (Invalid IPv6 URL)"),  # was an internal error (ValueError)
+        ("https://x\\e[2J.example/1.0", "holds control characters"),  # was an internal error too
+        ("https://api.example:99999/1.0", "is not a URL (Port out of range 0-65535)"),  # was 10 s of retries
+        ("https:///1.0", "names no host"),
+    ],
+)
+def test_an_endpoint_url_that_cannot_be_reached_is_said_before_any_request(tmp_path, capsys, url, why):
+    account = (
+        f'---\napiVersion: ovhkube/v1\nkind: Account\nmetadata: {{name: eu}}\nspec:\n  endpoint: "{url}"\n'
+        f"  projects: [{PROJECT}]\n  credentials: {{configSection: eu}}\n"
+    )
+    code, lines = validate(tmp_path, capsys, cluster() + account)
+    assert code == 1
+    assert lines[0].startswith("c.yaml:13:13: spec.endpoint: the endpoint URL " + why + "; got "), lines
+    assert "\x1b" not in "".join(lines)
+
+    (tmp_path / "c.yaml").write_text(cluster())  # the same URL as --endpoint
+    written = url.replace("\\e", "\x1b")
+    code = main(["--endpoint", written, "plan", str(tmp_path / "c.yaml")])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and error[-1].startswith("error: the endpoint ") and why in error[-1], error
+    assert "\x1b" not in error[-1] and "internal error" not in error[-1]

@@ -20,7 +20,7 @@ import ovh.config
 from reconciler.commands.settings import Settings
 from reconciler.errors import ApiError, AuthError, UserError
 from reconciler.escape import one_line, quoted, without_userinfo
-from reconciler.files.accounts import Account
+from reconciler.files.accounts import Account, endpoint_url_problem
 from reconciler.live.budget import RequestBudget
 from reconciler.live.client import TIMEOUT, Api, prepare_session
 
@@ -230,6 +230,11 @@ def _open(stack: ExitStack, settings: Settings, endpoint: str, account: Account 
     if endpoint == "sandbox":
         name, label = register_endpoint(_start_embedded_sandbox(stack)), "sandbox"
     elif endpoint.startswith(("http://", "https://")):
+        why = endpoint_url_problem(endpoint)
+        if why:
+            raise UserError(
+                f"the endpoint {quoted(without_userinfo(endpoint), 200)} {why}: give an http(s)://HOST/1.0 URL"
+            )
         # user:password@ is for a gateway in front of the API (HTTP basic auth): the API signs and sees the URL
         # without it, and it is shown nowhere.
         gateway_auth, label = _userinfo(endpoint), endpoint_label(endpoint)

@@ -7,9 +7,10 @@ here are those across documents and between fields, each reported at its FILE:LI
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from reconciler.files.load import Document
-from reconciler.files.problem import Problem, dotted
+from reconciler.files.problem import Problem, dotted, shown
 
 KIND = "Account"
 CONSUMER_KEY_FIELDS = ("applicationKey", "applicationSecret", "consumerKey")
@@ -35,6 +36,23 @@ class Account:
         return dict(self.environment).get(name)
 
 
+def endpoint_url_problem(url: str) -> str | None:
+    """Why an http(s) endpoint URL cannot be connected to (said before any request), or None. A host with control
+    characters or brackets, a port that is no port, no host at all: the URL library would fail on it half-way."""
+    if not url.isprintable():
+        return "holds control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # an unclosed [, a port that is no number or past 65535
+        return f"is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "names no host"
+    if port == 0:
+        return "has port 0"
+    return None
+
+
 def is_account(document: Document) -> bool:
     return document.data.get("kind") == KIND
 
@@ -56,6 +74,10 @@ def account_problems(documents: list[Document]) -> list[Problem]:
             other = name_owner[name]
             problem(document, ("metadata", "name"), f'account "{name}" is already declared at {_at(other)}')
         name_owner.setdefault(name, document)
+        endpoint = spec["endpoint"]
+        why = endpoint_url_problem(endpoint) if endpoint.startswith(("http://", "https://")) else None
+        if why:
+            problem(document, ("spec", "endpoint"), f"the endpoint URL {why}; got {shown(endpoint)}")
         environment = spec["credentials"].get("environment")
         if environment is not None and tuple(sorted(environment)) not in (
             tuple(sorted(CONSUMER_KEY_FIELDS)),
