@@ -58,6 +58,9 @@ def _whole_number_problem(value: object) -> str | None:
     return None
 
 
+MAX_LONG = 2**63 - 1  # a 64-bit integer: no API integer holds more (nor the sandbox's store)
+
+
 def pool_problems(pool: dict, region: object) -> Iterator[Found]:
     """The problems of one well-shaped (or partly well-shaped) pool; `region` is the cluster's spec.region."""
     if pool.get("delete") is True:
@@ -95,8 +98,9 @@ def _count_problems(pool: dict) -> Iterator[Found]:
         if message:
             yield (name,), message, ERROR
     for name, value in counts.items():
-        if value is not None and value < 0:
-            yield (name,), f"must be 0 or more; got {value}", ERROR
+        message = _range_problem(value)
+        if message:
+            yield (name,), message, ERROR
     low, desired, high = counts["minNodes"], counts["desiredNodes"], counts["maxNodes"]
     if low is not None and high is not None and low > high:
         yield ("minNodes",), f"must not be above maxNodes ({high}); got {low}", ERROR
@@ -118,15 +122,23 @@ def _count_problems(pool: dict) -> Iterator[Found]:
             yield ("desiredNodes",), message, WARNING
 
 
+def _range_problem(value: int | None) -> str | None:
+    if value is not None and value < 0:
+        return f"must be 0 or more; got {value}"
+    if value is not None and value > MAX_LONG:
+        return f"must be at most {MAX_LONG} (a 64-bit integer); got {value}"
+    return None
+
+
 def _autoscaling_problems(pool: dict) -> Iterator[Found]:
     tuning = _mapping(pool.get("autoscaling"))
     for name in ("scaleDownUnneededTimeSeconds", "scaleDownUnreadyTimeSeconds"):
         message = _whole_number_problem(tuning.get(name))
         if message:
             yield ("autoscaling", name), message, ERROR
-        value = _count(tuning.get(name))
-        if value is not None and value < 0:
-            yield ("autoscaling", name), f"must be 0 or more; got {value}", ERROR
+        message = _range_problem(_count(tuning.get(name)))
+        if message:
+            yield ("autoscaling", name), message, ERROR
     threshold = tuning.get("scaleDownUtilizationThreshold")
     if isinstance(threshold, int | float) and not isinstance(threshold, bool) and not 0 <= threshold <= 1:
         yield ("autoscaling", "scaleDownUtilizationThreshold"), f"must be between 0 and 1; got {threshold}", ERROR
