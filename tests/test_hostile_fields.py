@@ -149,7 +149,9 @@ def test_an_endpoint_url_that_cannot_be_reached_is_said_before_any_request(tmp_p
 
 def test_a_node_count_past_a_64_bit_integer_is_refused_at_its_line(tmp_path, capsys):
     # It was planned and sent; the sandbox's store could not hold it and answered 500 until the apply gave up.
-    pools = "  nodePools:\n    w1: {flavorName: b3-8, desiredNodes: 99999999999999999999, maxNodes: 9223372036854775807}\n"
+    pools = (
+        "  nodePools:\n    w1: {flavorName: b3-8, desiredNodes: 99999999999999999999, maxNodes: 9223372036854775807}\n"
+    )
     code, lines = validate(tmp_path, capsys, cluster(pools))
     assert code == 1
     assert lines[0] == (
