@@ -22,7 +22,8 @@ HEADER = """# Benchmarks
 
 Written by `make bench` (`python -m bench [NAME...]`); do not edit by hand. Every figure is a median of
 several runs made in one go on the machine named in its section; ratios compare runs made in the same go,
-because the machine is shared and noisy.
+because the machine is shared and noisy. ovhkube's modules are compiled once before the runs, as an install has
+them, even where PYTHONDONTWRITEBYTECODE is set.
 """
 
 
