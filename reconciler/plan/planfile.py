@@ -74,6 +74,7 @@ MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan of thousands of clusters is a few MB
 MAX_NUMBER_CHARS = 100
 SHOWN_REASONS = 5
 FINGERPRINT = re.compile(r"sha256:[0-9a-f]{64}\Z")
+CREATED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 PROJECT_ID = re.compile(r"[0-9a-f]{32}\Z")
 CLUSTER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
@@ -289,6 +290,11 @@ def _check_shape(data: Any, where: _Locator) -> None:
     except PlanFileError as exc:
         raise PlanFileError(f"{where.path}: {exc}") from None
     _fields(data, PLAN_FIELDS, "", where)
+    # Both are printed as they are (`show`'s first line, the markdown footer): a time and an endpoint, nothing else.
+    if not CREATED_AT.fullmatch(data["created_at"]):
+        raise PlanFileError(f"{where(data, 'created_at')}: must be a UTC time such as 2026-12-07T20:22:49Z")
+    if not data["endpoint"].isprintable() or any(char in data["endpoint"] for char in "<>`|"):
+        raise PlanFileError(f"{where(data, 'endpoint')}: must be an endpoint's name or URL")
     _check_connections(data, where)
     changes = data.get("changes")
     if not isinstance(changes, list):
