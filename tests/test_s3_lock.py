@@ -209,6 +209,17 @@ def test_a_holder_is_described_escaped_on_one_line():
     assert describe(None).startswith("another process")
 
 
+@pytest.mark.parametrize(
+    "command, shown",
+    [(5, "(`5`)"), ("ovhkube apply", "(`ovhkube apply`)"), ({"a": 1}, '(`{"a": 1}`)'), (None, "(``)")],
+)
+def test_a_holder_whose_command_is_not_a_list_is_still_described(command, shown):
+    # A lock object written by something else than ovhkube: `command: 5` was an internal error (TypeError) while
+    # another runner waited for the lock.
+    text = describe({"user": "ci", "pid": 7, "host": "r1", "command": command, "since": "2026-12-07T10:00:00Z"})
+    assert text.startswith(f"ci, pid 7 on r1 {shown}"), text
+
+
 def test_an_unknown_lock_backend_is_refused(run_ovhkube, tmp_path):
     (tmp_path / "c.yaml").write_text(json.dumps(wanted("alpha")))
     result = run_ovhkube("apply", tmp_path, "--auto-approve", "--lock", "gcs://bucket/key", env={**os.environ})

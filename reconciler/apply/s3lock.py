@@ -97,7 +97,9 @@ def describe(holder: dict[str, Any] | None) -> str:
     """The holder as one line: who, where, which job, since when (text from the bucket, escaped)."""
     if not holder:
         return "another process (the lock object says nothing readable about its holder)"
-    command = " ".join(str(part) for part in holder.get("command") or [])[:200]
+    written = holder.get("command")  # a list as ovhkube writes it; anything else another writer put there
+    parts = written if isinstance(written, list) else [written] if written not in (None, "", {}) else []
+    command = " ".join(part if isinstance(part, str) else json.dumps(part, default=str) for part in parts)[:200]
     text = f"{holder.get('user')}, pid {holder.get('pid')} on {holder.get('host')} (`{command}`)"
     if holder.get("ciJob"):
         text += f", CI job {holder.get('ciJob')}"
