@@ -91,9 +91,10 @@ def wait_until_ready(
     while True:
         if stop.is_set():
             raise Interrupted()
-        # A listing that started up to half an interval ago serves this poll too, but never one from before the wait
-        # began (it could show the cluster READY from before the change).
-        since = max(started, time.monotonic() - interval / 2)
+        # A listing that started up to an interval ago serves this poll too (a READY is seen at most two intervals
+        # late, and a project's waiters need half as many listings, which share the request budget with the writes),
+        # but never one from before the wait began (it could show the cluster READY from before the change).
+        since = max(started, time.monotonic() - interval)
         try:
             cluster = watch.read(project, cluster_id, since) if watch else read_object(api, project, cluster_id)
         except NotFound:

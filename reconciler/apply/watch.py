@@ -3,7 +3,7 @@ cluster of that project that is waiting, instead of a GET per cluster per round.
 
 A poll asks for the cluster as listed no earlier than `since`; a listing of its project that started at or after
 that moment (done, or still on the wire) serves it, else it starts one. Waiting clusters whose polls fall within
-half an interval of each other therefore share one request. Where the endpoint answers the listing with ids
+an interval of each other therefore share one request. Where the endpoint answers the listing with ids
 only, each poll is a direct GET of its cluster, as before.
 """
 
