@@ -1,6 +1,7 @@
 """apply at the default parallelism: clusters in a transition wait together, so a fleet's apply takes about one
 cluster's chain (its requests and its transition) plus the time its requests take at that parallelism."""
 
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -20,7 +21,9 @@ CASES = (
 
 
 def run() -> str:
+    load = os.getloadavg()[0]  # what else the machine ran meanwhile: it stretches every wall time
     rows = [_case(*case) for case in CASES]
+    loads = f"{load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     return "\n".join(
         [
             "## apply at the default parallelism: waits hold no request",
@@ -41,7 +44,7 @@ def run() -> str:
             f"its first request to its verification, so that only {PARALLELISM} waits overlap; not run for 1,000 "
             "updates.",
             "",
-            LOAD_NOTE,
+            f"{LOAD_NOTE} Load during these runs (1-minute load average, {os.cpu_count()} cores): {loads}.",
         ]
     )
 
