@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.live.api_server import KubeconfigError, _in_memory_files, api_server_of, readyz_problem
+from reconciler.live.api_server import ApiServer, KubeconfigError, _in_memory_files, api_server_of, readyz_problem
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY = "-----BEGIN EC PRIVATE KEY-----\nsecret-key-material\n-----END EC PRIVATE KEY-----\n"
@@ -52,12 +52,29 @@ def test_an_ovhcloud_kubeconfig_gives_the_server_its_ca_and_the_client_certifica
             OVH_STYLE.replace(b64(KEY), "secret-key-material!"),
             "the kubeconfig's client-key-data is not base64 PEM",
         ),
+        # one context that is no mapping: was an AttributeError, an internal error in the rollout's gate
+        ("clusters: [{name: a, cluster: {server: 'https://x'}}]\ncontexts: [{name: c, context: 5}]", "names no user"),
     ],
 )
 def test_an_unusable_kubeconfig_is_said_without_its_content(text, message):
     with pytest.raises(KubeconfigError) as raised:
         api_server_of(text)
     assert message in str(raised.value) and "secret-key-material" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        ApiServer(url="https://[::1/"),  # ValueError from the URL library
+        ApiServer(url="https://127.0.0.1:1", ca="-----BEGIN CERTIFICATE-----\nno\n-----END CERTIFICATE-----\n"),
+        ApiServer(url="https://127.0.0.1:1", token="secret-key-material\nX-Injected: 1"),
+    ],
+    ids=["url", "ca", "token"],
+)
+def test_a_gate_on_an_unusable_kubeconfig_answer_is_a_failed_gate_not_an_internal_error(server):
+    problem = readyz_problem(server, timeout=2)
+    assert problem is not None and problem.startswith(("the API server does not answer", "the kubeconfig's server"))
+    assert "secret-key-material" not in problem
 
 
 def test_credentials_for_tls_are_files_that_read_back_and_are_gone_after():

@@ -44,7 +44,8 @@ def _named(entries: Any, name: Any, what: str) -> dict:
         if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get(what), dict):
             return entry[what]
     if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], dict):
-        return entries[0].get(what) or {}  # a kubeconfig of one cluster and one user needs no context to pick them
+        found = entries[0].get(what)  # a kubeconfig of one cluster and one user needs no context to pick them
+        return found if isinstance(found, dict) else {}
     raise KubeconfigError(f"the kubeconfig names no {what} for its current context")
 
 
@@ -108,11 +109,11 @@ def _in_memory_files(*texts: str) -> Iterator[list[str]]:
 
 def readyz_problem(server: ApiServer, timeout: float = READYZ_TIMEOUT_SECONDS) -> str | None:
     """None when the API server answers /readyz with 200; else what it answered, in words (no credential)."""
-    request = urllib.request.Request(server.url.rstrip("/") + "/readyz", method="GET")
-    if server.token:
-        request.add_header("Authorization", f"Bearer {server.token}")
-    context = ssl.create_default_context(cadata=server.ca) if server.ca else ssl.create_default_context()
-    try:
+    try:  # all of it from the API's kubeconfig: a URL, a CA or a token that is no such thing is an answer too
+        request = urllib.request.Request(server.url.rstrip("/") + "/readyz", method="GET")
+        if server.token:
+            request.add_header("Authorization", f"Bearer {server.token}")
+        context = ssl.create_default_context(cadata=server.ca) if server.ca else ssl.create_default_context()
         if server.certificate and server.key:
             with _in_memory_files(server.certificate, server.key) as (certificate, key):
                 context.load_cert_chain(certificate, key)
@@ -123,4 +124,6 @@ def readyz_problem(server: ApiServer, timeout: float = READYZ_TIMEOUT_SECONDS) -
     except (urllib.error.URLError, OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "reason", exc)
         return f"the API server does not answer /readyz ({type(reason).__name__})"
+    except ValueError:  # a URL or a header value the HTTP library refuses (said without it: it may hold the token)
+        return "the kubeconfig's server URL or credentials cannot be used to ask /readyz"
     return None if status == 200 else f"the API server answered /readyz with {status}"
