@@ -191,7 +191,9 @@ def test_a_plan_change_is_an_error_before_any_request(tmp_path, sandbox, run_ovh
     )
     (change,) = plan_json(run_ovhkube, sandbox, path)["changes"]
     assert change["reason"] == "plan_change" and change["requests"] == []
-    assert "spec.plan standard -> free" in change["error"] and "back up its workloads" in change["error"]
+    # At the line to edit, as a file problem reads.
+    assert change["error"].startswith(f"{path}:") and ": spec.plan standard -> free: " in change["error"]
+    assert "back up its workloads" in change["error"]
     drift = run_ovhkube("drift", path, env=sandbox.env())
     assert drift.returncode == 2, drift.stdout + drift.stderr
 

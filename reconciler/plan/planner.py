@@ -359,12 +359,16 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     warnings += network.warnings
     if network.error:
         reason, message = network.error
+        if reason is ErrorReason.PLAN_CHANGE:
+            message = _at(desired, "plan", message)
         return _error(desired, ref, reason, message, live, diff, warnings)
     if mode_changes and standard:
-        message = (
+        message = _at(
+            desired,
+            "kubeProxyMode",
             f"kubeProxyMode {live_mode} -> {desired.kube_proxy_mode} on a Standard-plan cluster: Cilium replaces "
             f"kube-proxy there, so the mode has no effect, and the reset it needs would ERASE ALL KUBERNETES DATA for "
-            f"nothing; remove spec.kubeProxyMode (allowReset does not change this)"
+            f"nothing; remove spec.kubeProxyMode (allowReset does not change this)",
         )
         return _error(desired, ref, ErrorReason.MODE_WITHOUT_EFFECT, message, live, diff, warnings)
     if mode_changes or network.resets:
