@@ -64,3 +64,20 @@ def test_a_reset_the_api_answers_but_does_not_make_is_never_reported_done(
     last = result.stderr.strip().splitlines()[-1]
     assert "the credentials were NOT rotated, and the reset was not sent again; nothing was written" in last
     assert not target.exists() and gateway.count("POST", reset) == 0
+
+
+def test_a_kubeconfig_is_never_written_into_the_folder_of_desired_state_files(tmp_path, sandbox, run_ovhkube):
+    # That folder is usually a Git repository: the credential would be committed with the next change, and every
+    # later plan skips it as "not a desired-state file", so nobody sees it there.
+    seed(sandbox, live(1, "payments"))
+    folder = tmp_path / "clusters"
+    folder.mkdir()
+    write_fleet(folder, wanted("payments"))
+    inside = folder / "team" / ".." / "payments.kubeconfig"
+    result = run_ovhkube("kubeconfig", folder, "-o", inside, env=sandbox.env())
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: --output {inside}: is inside {folder}, a folder of desired-state files")
+    assert line.endswith("nothing was sent")
+    assert sorted(p.name for p in folder.iterdir()) == ["fleet.yaml"]
+    assert [r for r in sandbox.requests() if r["method"] != "GET"] == []

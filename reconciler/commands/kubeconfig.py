@@ -52,6 +52,7 @@ def kubeconfig(
     if to_file:
         refuse_inputs_as_outputs({"--output": output}, paths)
         _refuse_unwritable(str(output))  # before a reset is sent: a rotation whose kubeconfig has nowhere to go
+        _refuse_in_folders(str(output), paths)
     settings = ctx.obj
     with opening_api(settings, read_only=False, parallelism=1) as opening:
         cluster = _one_cluster(load_or_fail(paths, settings, opening), target)
@@ -175,6 +176,18 @@ def _fetch(api, project: str, cluster_id: str) -> str:
 def _shown(path: str) -> str:
     """The path as typed, on one line (a name may hold escape codes); quoted where it is empty or blank."""
     return one_line(path) if path.strip() else quoted(path)
+
+
+def _refuse_in_folders(path: str, inputs: list[str]) -> None:
+    """Not into a folder of desired-state files: that folder is usually a Git repository, where a credential would
+    be committed with the next change (and every later plan would skip it, unseen)."""
+    target = os.path.realpath(path)
+    for folder in (entry for entry in inputs if os.path.isdir(entry)):
+        if os.path.commonpath([target, os.path.realpath(folder)]) == os.path.realpath(folder):
+            raise UserError(
+                f"--output {_shown(path)}: is inside {_shown(folder)}, a folder of desired-state files: a kubeconfig "
+                "is a credential, keep it out of what may be committed (e.g. ~/.kube/); nothing was sent"
+            )
 
 
 def _refuse_unwritable(path: str) -> None:
