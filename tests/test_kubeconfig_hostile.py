@@ -81,3 +81,38 @@ def test_a_kubeconfig_is_never_written_into_the_folder_of_desired_state_files(tm
     assert line.endswith("nothing was sent")
     assert sorted(p.name for p in folder.iterdir()) == ["fleet.yaml"]
     assert [r for r in sandbox.requests() if r["method"] != "GET"] == []
+
+
+class _Answers:
+    """The one call fresh_kubeconfig makes, answered with `content`."""
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+
+    def post(self, path: str) -> dict:
+        return {"content": self.content}
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("apiVersion: v1\nclusters:\n- name: \x1b]0;owned\x07x\n", "U+001B, line 3"),
+        ("apiVersion: v1\x00\n", "U+0000, line 1"),
+        ("apiVersion: v1\nkind: \x9bConfig\n", "U+009B, line 2"),
+    ],
+)
+def test_a_kubeconfig_holding_terminal_controls_is_refused_and_not_shown(content, problem):
+    from reconciler.live.kubeconfig import KubeconfigError, fresh_kubeconfig
+
+    with pytest.raises(KubeconfigError) as raised:
+        fresh_kubeconfig(_Answers(content), "p", "c")  # type: ignore[arg-type]
+    assert str(raised.value) == (
+        f"the API's kubeconfig holds a character no YAML file may hold ({problem}): nothing was written"
+    )
+
+
+def test_a_kubeconfig_with_tabs_crlf_and_unicode_is_taken_whole():
+    from reconciler.live.kubeconfig import fresh_kubeconfig
+
+    content = "apiVersion: v1\r\nkind: Config\t# café, 日本\r\ncurrent-context: x\u0085\n"
+    assert fresh_kubeconfig(_Answers(content), "p", "c") == content  # type: ignore[arg-type]
