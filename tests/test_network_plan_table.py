@@ -142,3 +142,28 @@ def test_a_new_standard_cluster_is_not_asked_for_a_kube_proxy_mode_it_would_not_
     free = plan_cluster(desired(region="GRA7"), LiveResult())
     assert standard.action is Action.CREATE and not any("kubeProxyMode" in w for w in standard.warnings)
     assert any("kubeProxyMode is not set" in w for w in free.warnings)
+
+
+@pytest.mark.parametrize(
+    ("spec", "live_plan", "line"),
+    [
+        ("  plan: free\n", "standard", 7),
+        ("  ipAllocationPolicy: {podsIpv4Cidr: 10.200.0.0/16}\n", "free", 7),
+        ("  customization:\n    cilium: {hubble: {enabled: true}}\n", "free", 8),
+        ("  privateNetwork:\n    loadBalancersSubnetId: " + OTHER + "\n", "standard-without-network", 8),
+    ],
+)
+def test_every_network_error_names_the_line_to_edit(tmp_path, spec, live_plan, line):
+    from reconciler.files.validate import load_desired
+
+    path = tmp_path / "alpha.yaml"
+    path.write_text(
+        f"apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: alpha\nspec:\n  project: {PROJECT}\n{spec}"
+    )
+    loaded = load_desired([str(path)])
+    (wanted,) = loaded.clusters
+    without_network = {"privateNetworkId": None, "nodesSubnetId": None}
+    cluster = {"standard": {}, "free": {"plan": "free"}}.get(live_plan, without_network)
+    change = plan_cluster(wanted, found(**cluster))
+    assert change.action is Action.ERROR, change
+    assert change.error.startswith(f"{path}:{line}:"), change.error

@@ -120,22 +120,29 @@ def spec_fields(body: dict) -> dict[str, Any]:
     return spec
 
 
-def creation_problem(desired: DesiredCluster) -> str | None:
+Problem = tuple[str, str]  # (the spec path it is about, so that the plan names its file line; the message)
+
+
+def creation_problem(desired: DesiredCluster) -> Problem | None:
     """Why the API would refuse to create the cluster as written; None when it would not (as far as a file tells)."""
     plan = desired.plan or FREE_PLAN
     if plan != STANDARD_PLAN and desired.ip_allocation_policy:
-        return "ipAllocationPolicy needs the Standard plan, and a new cluster without spec.plan is free: write plan"
+        message = "ipAllocationPolicy needs the Standard plan, and a new cluster without spec.plan is free: write plan"
+        return "ipAllocationPolicy", message
     if plan != STANDARD_PLAN and CILIUM in desired.customization:
-        return "customization.cilium needs the Standard plan, and a new cluster without spec.plan is free: write plan"
+        message = "needs the Standard plan, and a new cluster without spec.plan is free: write plan"
+        return "customization.cilium", f"customization.cilium {message}"
     return _subnet_order((desired.private_network or {}).get)
 
 
-def _subnet_order(value: Any) -> str | None:
+def _subnet_order(value: Any) -> Problem | None:
     """The API's rule: a nodes subnet needs a network, a load balancers' subnet needs both."""
     if value("nodesSubnetId") and not value("id"):
-        return "privateNetwork.nodesSubnetId needs privateNetwork.id (the network the subnet belongs to)"
+        message = "privateNetwork.nodesSubnetId needs privateNetwork.id (the network the subnet belongs to)"
+        return f"{NETWORK}.nodesSubnetId", message
     if value("loadBalancersSubnetId") and not (value("id") and value("nodesSubnetId")):
-        return "privateNetwork.loadBalancersSubnetId needs privateNetwork.id and privateNetwork.nodesSubnetId"
+        message = "privateNetwork.loadBalancersSubnetId needs privateNetwork.id and privateNetwork.nodesSubnetId"
+        return f"{NETWORK}.loadBalancersSubnetId", message
     return None
 
 
@@ -176,7 +183,7 @@ class NetworkPlan:
     resets: bool = False  # a difference only a reset makes
     subnet: str | None = None  # the load balancers' subnet to set in place; None: unchanged
     configuration: dict | None = None  # the privateNetworkConfiguration to set in place; None: unchanged
-    error: tuple[ErrorReason, str] | None = None
+    error: tuple[ErrorReason, str, str] | None = None  # (reason, the spec path it is about, message)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -191,6 +198,7 @@ def plan_network(desired: DesiredCluster, live: LiveCluster) -> NetworkPlan:
     if PLAN in changed:
         planned.error = (
             ErrorReason.PLAN_CHANGE,
+            PLAN,
             f"spec.plan {live_plan} -> {desired.plan}: OVHcloud cannot move a cluster to another plan (no migration "
             f"exists, not even by a reset); back up its workloads (e.g. with Velero), create a new cluster with plan "
             f"{desired.plan} under another name, restore into it, then retire this one; or write plan: {live_plan}",
@@ -200,16 +208,18 @@ def plan_network(desired: DesiredCluster, live: LiveCluster) -> NetworkPlan:
         standard_only = [
             what
             for what, written in (
-                ("spec.ipAllocationPolicy", bool(desired.ip_allocation_policy)),
-                ("spec.customization.cilium", CILIUM in desired.customization),
+                ("ipAllocationPolicy", bool(desired.ip_allocation_policy)),
+                ("customization.cilium", CILIUM in desired.customization),
             )
             if written
         ]
         if standard_only:
+            written = " and ".join(f"spec.{what}" for what in standard_only)
             planned.error = (
                 ErrorReason.NETWORK_INVALID,
-                f"{' and '.join(standard_only)} need the Standard plan and the cluster is {live_plan}: remove them "
-                f"(a cluster's plan never changes)",
+                standard_only[0],
+                f"{written} need the Standard plan and the cluster is {live_plan}: remove them (a cluster's plan never "
+                "changes)",
             )
             return planned
     planned.resets = any(path.startswith(RESET_PATHS) for path in changed)
@@ -221,7 +231,7 @@ def plan_network(desired: DesiredCluster, live: LiveCluster) -> NetworkPlan:
                  for name in NETWORK_IDS}  # fmt: skip
         problem = _subnet_order(after.get)
         if problem:
-            planned.error = (ErrorReason.NETWORK_INVALID, problem)
+            planned.error = (ErrorReason.NETWORK_INVALID, *problem)
             return planned
     if any(f"{NETWORK}.{name}" in changed for name in NETWORK_ROUTING):
         planned.configuration = configuration(desired, cluster)

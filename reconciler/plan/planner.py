@@ -252,7 +252,8 @@ def _plan_create(desired: DesiredCluster, flavors: frozenset[str] | None = None)
         return _error(desired, ref, ErrorReason.REGION_REQUIRED, message, None)
     problem = creation_problem(desired)
     if problem:
-        return _error(desired, ref, ErrorReason.NETWORK_INVALID, _at(desired, "plan", problem), None)
+        path, message = problem
+        return _error(desired, ref, ErrorReason.NETWORK_INVALID, _at(desired, path, message), None)
     customization = {block: prune(value) for block, value in desired.customization.items()}
     body = create_body(
         desired.name, desired.region, desired.version, desired.kube_proxy_mode, desired.update_policy, customization
@@ -358,10 +359,8 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
     diff += network.diff
     warnings += network.warnings
     if network.error:
-        reason, message = network.error
-        if reason is ErrorReason.PLAN_CHANGE:
-            message = _at(desired, "plan", message)
-        return _error(desired, ref, reason, message, live, diff, warnings)
+        reason, path, message = network.error
+        return _error(desired, ref, reason, _at(desired, path, message), live, diff, warnings)
     if mode_changes and standard:
         message = _at(
             desired,
