@@ -14,6 +14,7 @@ NETWORK = "5e1b2c3d-1111-4aaa-8bbb-000000000001"
 NODES = "6f3c1e2a-2222-4ccc-9ddd-000000000001"
 BALANCERS = "7a4c2e9f-3333-4eee-afff-000000000001"
 OTHER_BALANCERS = "7a4c2e9f-3333-4eee-afff-000000000002"
+OTHER_NODES = "6f3c1e2a-2222-4ccc-9ddd-000000000002"
 CILIUM = {"hubble": {"enabled": True, "relay": {"enabled": True}}, "clusterMesh": {"enabled": False}}
 
 
@@ -231,3 +232,35 @@ def test_drift_reports_a_network_setting_changed_behind_gits_back(tmp_path, sand
     assert [(f["path"], f["live"], f["desired"]) for f in entry["fields"]] == [
         ("privateNetwork.loadBalancersSubnetId", OTHER_BALANCERS, BALANCERS)
     ]
+
+
+def test_a_new_nodes_subnet_is_a_reset_that_keeps_the_mode_and_gets_its_put_backs_once_over(
+    tmp_path, sandbox_factory, run_ovhkube
+):
+    # The reset keeps the kube-proxy mode, so the mode cannot say it is over; the API shows it late here (READY as
+    # before for 0.6 s), and the IP restrictions put back meanwhile would be wiped when it starts.
+    sandbox = sandbox_factory(reset_delay_seconds=0.6)
+    before = created(tmp_path, sandbox, run_ovhkube)
+    restrictions = ["192.168.0.1/32", "203.0.113.0/24"]  # the gateway, as the Standard plan needs
+    sandbox.client().put(f"/cloud/project/{PROJECT}/kube/{before['id']}/ipRestrictions", ips=restrictions)
+    document = paris(**{"privateNetwork.nodesSubnetId": OTHER_NODES})
+    document["spec"]["lifecycle"] = {"allowReset": True, "workerNodesPolicy": "reinstall"}
+    document["spec"]["ipRestrictions"] = restrictions
+    path = write_fleet(tmp_path, document)
+    sandbox.forget_requests()
+
+    result, account = apply_json(run_ovhkube, sandbox, path, "--auto-approve")
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    (paris_account,) = account["clusters"]
+    assert paris_account["result"] == "done" and paris_account["verified"]
+    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in paris_account["requests"]] == [
+        ("POST", "reset"),
+        ("PUT", "ipRestrictions"),
+    ]
+    after = clusters_by_name(sandbox)["paris"]
+    assert after["id"] == before["id"] and after["resets"] == before.get("resets", 0) + 1
+    assert after["nodesSubnetId"] == OTHER_NODES and after["ipRestrictions"] == restrictions
+    kept = ("privateNetworkId", "loadBalancersSubnetId", "privateNetworkConfiguration", "ipAllocationPolicy")
+    assert {key: after[key] for key in kept} == {key: before[key] for key in kept}
+    assert run_ovhkube("plan", path, "--detailed-exitcode", env=sandbox.env()).returncode == 0

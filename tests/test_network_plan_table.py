@@ -13,6 +13,7 @@ from reconciler.steps import StepKind
 
 NETWORK, NODES = "pn-1", "6f3c1e2a-2222-4ccc-9ddd-000000000001"
 BALANCERS, OTHER = "7a4c2e9f-3333-4eee-afff-000000000001", "7a4c2e9f-3333-4eee-afff-000000000002"
+OTHER_NODES = "6f3c1e2a-2222-4ccc-9ddd-000000000002"
 STANDARD = live(1, "alpha") | {
     "plan": "standard",
     "privateNetworkId": NETWORK,
@@ -167,3 +168,35 @@ def test_every_network_error_names_the_line_to_edit(tmp_path, spec, live_plan, l
     change = plan_cluster(wanted, found(**cluster))
     assert change.action is Action.ERROR, change
     assert change.error.startswith(f"{path}:{line}:"), change.error
+
+
+def test_a_saved_network_configuration_sending_a_gateway_the_cluster_lacks_is_refused():
+    """The routing changes; the gateway the step carries beside it is live's, and an edit of it is caught."""
+    from dataclasses import replace
+
+    from reconciler.plan.planfile import not_as_read
+
+    result = found()
+    change = plan_cluster(desired(private_network={"routingAsDefault": True}), result)
+    (step,) = change.steps
+    assert not_as_read(change, result.found) is None
+    forged = replace(step, body={**step.body, "defaultVrackGateway": "10.6.6.6"})
+    message = not_as_read(replace(change, steps=[forged]), result.found)
+    assert message is not None and "privateNetworkConfiguration.defaultVrackGateway" in message
+
+
+def test_a_saved_network_reset_carries_every_kept_field_as_read():
+    """A reset for a new nodes subnet is as planned; the same reset with another network id is an edit."""
+    from dataclasses import replace
+
+    from reconciler.plan.planfile import not_as_read
+
+    result = found()
+    wanted = desired(private_network={"nodesSubnetId": OTHER_NODES}, lifecycle=Lifecycle(allow_reset=True))
+    change = plan_cluster(wanted, result)
+    assert change.action is Action.RESET
+    assert not_as_read(change, result.found) is None
+    reset, *rest = change.steps
+    forged = replace(reset, body={**reset.body, "privateNetworkId": "pn-2"})
+    message = not_as_read(replace(change, steps=[forged, *rest]), result.found)
+    assert message is not None and "privateNetworkId" in message

@@ -31,6 +31,7 @@ from reconciler.live.read import ClusterObject
 from reconciler.model import RESTORED_AFTER_RESET
 from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
+from reconciler.plan.network import reset_shows
 from reconciler.plan.planfile import not_as_read
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, Step, StepKind
 from reconciler.windows import utc_text
@@ -142,7 +143,7 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[...,
     try:
         cluster = session.wait_ready(after_change=False)
         if put_backs:
-            cluster = _after_the_reset(session, session.change.steps[0], cluster)
+            cluster = _after_the_reset(session, cluster)
         for index, step in enumerate(put_backs, start=1):
             session.say(f"after the reset: {sending(step, index, len(put_backs) + 1)}")
             _send(session, step, index, cluster)
@@ -225,7 +226,7 @@ def _execute(session: ClusterSession) -> ClusterObject | None:
             if session.options.wait or follows:
                 cluster = session.wait_ready(after_change=True)
                 if step.kind is StepKind.RESET:
-                    cluster = _after_the_reset(session, step, cluster)
+                    cluster = _after_the_reset(session, cluster)
         except Interrupted:
             session.stopped_at = (index, len(session.records) > sent_before)
             raise
@@ -301,16 +302,15 @@ def _id_note(session: ClusterSession) -> str:
     return f" (id {session.cluster_id})" if session.cluster_id else ""
 
 
-def _after_the_reset(session: ClusterSession, step: Step, cluster: ClusterObject) -> ClusterObject:
+def _after_the_reset(session: ClusterSession, cluster: ClusterObject) -> ClusterObject:
     """READY right after a reset may still be the cluster before it, on an API that shows the reset late: what is
-    put back after it (IP restrictions, OIDC) would then be wiped by it. The reset always changes the mode, so the
-    new mode says it is over. Usually it shows at once, and this costs no request."""
-    mode = (step.body or {}).get("kubeProxyMode")
+    put back after it (IP restrictions, OIDC) would then be wiped by it. What the reset changes (the mode, the
+    network's reset-only fields) showing says it is over. Usually it shows at once, and this costs no request."""
     deadline = time.monotonic() + session.options.timeout
     intervals = poll_intervals()  # growing, as every wait: a late reset must not cost a read a second
-    while mode and cluster.get("kubeProxyMode") != mode:
+    while not reset_shows(session.change.diff, cluster):
         if time.monotonic() > deadline:
-            raise ClusterFailed(f"READY but not yet in {mode} mode after the reset: nothing was put back")
+            raise ClusterFailed("READY but what the reset changes does not show yet: nothing was put back")
         pause(session.stop, next(intervals))
         cluster = session.wait_ready(after_change=False)
     return cluster

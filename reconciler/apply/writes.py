@@ -22,7 +22,7 @@ from reconciler.apply.waiting import DELETE_STARTED, created_visible_seconds, lo
 from reconciler.errors import ApiError, Conflict, NotFound
 from reconciler.live.read import ClusterObject, read_live, read_object
 from reconciler.model import IP_RESTRICTIONS, OPENID_CONNECT
-from reconciler.plan.network import network_step_live
+from reconciler.plan.network import network_step_live, reset_shows
 from reconciler.plan.normalize import cidr_set, oidc_comparable
 from reconciler.plan.planfile import not_as_read
 from reconciler.steps import OIDC_KINDS, PART_OF_KIND, Step, StepKind
@@ -58,8 +58,7 @@ def check_before_post(session: ClusterSession, kind: StepKind, step: Step) -> No
         if edited:
             raise ClusterFailed(edited)
         return  # as planned (READY, or busy: the POST's 409 is waited for as usual)
-    mode = (step.body or {}).get("kubeProxyMode")
-    if live.status in RESET_STARTED or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
+    if live.status in RESET_STARTED or reset_shows(session.change.diff, live.cluster):
         raise DoneElsewhere(f"reset by someone else since the plan (now {live.status}): not reset again")
     raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
 
@@ -82,7 +81,6 @@ STARTED, NOT_STARTED, UNKNOWN = "started", "not started", "unknown"
 
 
 def post_reset(session: ClusterSession, step: Step) -> None:
-    mode = (step.body or {}).get("kubeProxyMode")
     busy, resent = 0, False
     while True:
         try:
@@ -99,11 +97,11 @@ def post_reset(session: ClusterSession, step: Step) -> None:
                 session.say(f"the reset got no clear answer ({exc}): reading the cluster to learn whether it started")
             else:
                 raise ClusterFailed(f"the API refused the reset: {exc}") from None
-            state = _reset_state(session, mode)
+            state = _reset_state(session)
             if state == NOT_STARTED and exc.ambiguous:  # before sending it again, be sure: the API may show it late
                 # As long as a create may take to show: a reset sent twice erases the cluster twice.
                 window = max(settle_seconds(), created_visible_seconds())
-                state = look_again(session.stop, lambda: _reset_state(session, mode), NOT_STARTED, window=window)
+                state = look_again(session.stop, lambda: _reset_state(session), NOT_STARTED, window=window)
             if state == STARTED:
                 session.say("the reset started: following it, not sending it again")
                 return
@@ -120,12 +118,12 @@ def post_reset(session: ClusterSession, step: Step) -> None:
                 session.say("the reset did not start: sending it once more")
 
 
-def _reset_state(session: ClusterSession, mode: str | None) -> str:
+def _reset_state(session: ClusterSession) -> str:
     try:
         live = session.read()
     except ClusterFailed:
         return UNKNOWN
-    if live.status in RESET_STARTED or (mode is not None and live.cluster.get("kubeProxyMode") == mode):
+    if live.status in RESET_STARTED or reset_shows(session.change.diff, live.cluster):
         return STARTED
     if live.status == "READY" and session.matches_plan(live):
         return NOT_STARTED

@@ -10,6 +10,7 @@ privateNetworkConfiguration (PUT privateNetworkConfiguration, the nodes redeploy
 """
 
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +150,7 @@ def _subnet_order(value: Any) -> Problem | None:
 # --- an existing cluster ---
 
 
-def live_value(cluster: dict, path: str) -> Any:
+def live_value(cluster: Mapping[str, Any], path: str) -> Any:
     """The live value at a network diff path, as the API answers it (None: not set)."""
     if path == PLAN:
         return cluster.get(PLAN) or FREE_PLAN
@@ -270,6 +271,31 @@ def network_step_live(step: Step, cluster: dict) -> bool:
         return cluster.get("loadBalancersSubnetId") == body.get("loadBalancersSubnetId")
     live = {name: live_value(cluster, f"{NETWORK}.{name}") for name in NETWORK_ROUTING}
     return all(same(f"{NETWORK}.{name}", body.get(api), live[name]) for name, api in NETWORK_ROUTING.items())
+
+
+def reset_shows(diff: list[FieldChange], cluster: Mapping[str, Any]) -> bool:
+    """Whether the cluster shows what its reset changes: the mode and the reset-only network fields of the diff all
+    read as planned. The other settings a reset body carries say nothing: they may equal live before it."""
+    own = [change for change in diff if change.path == "kubeProxyMode" or change.path.startswith(RESET_PATHS)]
+    return bool(own) and all(
+        cluster.get("kubeProxyMode") == change.after
+        if change.path == "kubeProxyMode"
+        else same(change.path, change.after, live_value(cluster, change.path))
+        for change in own
+    )
+
+
+def configuration_not_read(sent: dict, read: dict, in_diff: Callable[[str], bool]) -> list[str]:
+    """The privateNetworkConfiguration fields a body sends that its diff does not show and the cluster does not hold."""
+    return [
+        f"{NETWORK_CONFIGURATION}.{api}"
+        for name, api in NETWORK_ROUTING.items()
+        if not in_diff(f"{NETWORK}.{name}") and not same(f"{NETWORK}.{name}", sent.get(api), read.get(api))
+    ]
+
+
+# The spec path of each network field a reset body carries under the API's name.
+RESET_FIELD_PATHS = {api: f"{NETWORK}.{name}" for name, api in NETWORK_IDS.items()}
 
 
 def network_spec(step: Step) -> dict | None:

@@ -32,6 +32,7 @@ from reconciler.model import (
     KEPT_ON_RESET,
     MAX_ROLLOUT_WAIT,
     MAX_ROLLOUT_WAIT_SECONDS,
+    NETWORK_CONFIGURATION,
     NETWORK_ROUTING,
     OPENID_CONNECT,
 )
@@ -60,7 +61,15 @@ from reconciler.plan.data import (
     plan_from_dict,
 )
 from reconciler.plan.diff import changed_blocks
-from reconciler.plan.network import NETWORK, body_fields, is_network_path, network_steps, spec_fields
+from reconciler.plan.network import (
+    NETWORK,
+    RESET_FIELD_PATHS,
+    body_fields,
+    configuration_not_read,
+    is_network_path,
+    network_steps,
+    spec_fields,
+)
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
 from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.policy.check import RULES
@@ -878,7 +887,11 @@ def _values_not_read(change: Any, live: Any) -> list[str]:
     for step in change.steps:
         body = step.body or {}
         if step.kind is StepKind.RESET:
-            wrong += [key for key in KEPT_ON_RESET if not in_diff(key) and body.get(key) != live.cluster.get(key)]
+            for key in KEPT_ON_RESET:
+                if key == NETWORK_CONFIGURATION:
+                    wrong += configuration_not_read(body.get(key) or {}, live.cluster.get(key) or {}, in_diff)
+                elif not in_diff(RESET_FIELD_PATHS.get(key, key)) and body.get(key) != live.cluster.get(key):
+                    wrong.append(key)
             if not in_diff("version") and body.get("version") not in (None, have):
                 wrong.append("version")
             wrong += _blocks_not_read(body.get("customization") or {}, live.customization or {}, in_diff)
@@ -886,6 +899,8 @@ def _values_not_read(change: Any, live: Any) -> list[str]:
             wrong += _blocks_not_read(body, live.customization or {}, in_diff)
         elif step.kind is StepKind.RENAME and body.get("updatePolicy") != live.cluster.get("updatePolicy"):
             wrong.append("updatePolicy")
+        elif step.kind is StepKind.NETWORK_CONFIGURATION:
+            wrong += configuration_not_read(body, live.cluster.get(NETWORK_CONFIGURATION) or {}, in_diff)
         elif step.kind in PART_OF_KIND and step.kind is not StepKind.OIDC_DELETE:
             sent[PART_OF_KIND[step.kind]] = body
     ranges = (sent[IP_RESTRICTIONS] or {}).get("ips")
