@@ -62,7 +62,8 @@ def test_a_reset_the_api_answers_but_does_not_make_is_never_reported_done(
     result = run_ovhkube("kubeconfig", fleet, "--reset", "--yes", "-o", target, env=env)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert "the credentials were NOT rotated, and the reset was not sent again; nothing was written" in last
+    assert "the credentials may NOT be rotated, and the reset was not sent again; nothing was written" in last
+    assert "Fetch a kubeconfig without --reset later" in last
     assert not target.exists() and gateway.count("POST", reset) == 0
 
 

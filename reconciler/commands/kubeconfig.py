@@ -43,6 +43,7 @@ def kubeconfig(
     timeout: str = duration_option("30m", "--timeout", "With --reset: longest wait for READY before fetching"),
 ) -> ExitCode:
     """Write a fresh kubeconfig of one cluster of the files (pick it with --target when they hold several)."""
+    from reconciler.apply.waiting import look_again
     from reconciler.commands.console import err
     from reconciler.commands.opening import opening_api
     from reconciler.commands.output_files import refuse_inputs_as_outputs
@@ -58,7 +59,7 @@ def kubeconfig(
         cluster = _one_cluster(load_or_fail(paths, settings, opening), target)
         with opening.api() as api:
             found = _live(api, cluster)
-            label = f"{quoted(found.get('name'))} ({cluster.project[:8]}…/{found['id']})"
+            label = f"{quoted(found.get('name'))} ({cluster.project[:8]}…/{one_line(found['id'])})"
             before = None
             if reset:
                 if found.get("plan") == STANDARD_PLAN:
@@ -68,13 +69,16 @@ def kubeconfig(
                     )
                 _confirm(found, yes)
                 before = _fetch(api, cluster.project, found["id"])  # kept in memory only, to tell the reset took
-                _reset(api, cluster.project, found, float(timeout), err)
+                _reset(api, cluster.project, found, float(timeout), lambda text: err(one_line(text), settings))
             content = _fetch(api, cluster.project, found["id"])
+            if before is not None and content == before:  # the API may show the new credentials late: look again
+                content = look_again(threading.Event(), lambda: _fetch(api, cluster.project, found["id"]), before)
             if before is not None and content == before:
                 raise UserError(
-                    f"the API answered the kubeconfig reset of cluster {label}, but the kubeconfig it gives now is the "
-                    "one from before: the credentials were NOT rotated, and the reset was not sent again; nothing was "
-                    "written. Look at the cluster, then run the command again"
+                    f"the API answered the kubeconfig reset of cluster {label}, but the kubeconfig it gives, looked "
+                    "at again for a while, is the one from before: the credentials may NOT be rotated, and the reset "
+                    "was not sent again; nothing was written. Fetch a kubeconfig without --reset later to see "
+                    "whether it changed before resetting again"
                 )
     if to_file:
         try:
@@ -148,8 +152,9 @@ def _reset(api, project: str, found: dict, timeout: float, say) -> None:
         except ApiError:
             status = None
         if status not in RESET_STARTED:
+            shown_status = one_line(status or "unreadable")
             raise UserError(
-                f"the kubeconfig reset got no clear answer ({exc}) and the cluster is {status or 'unreadable'}: "
+                f"the kubeconfig reset got no clear answer ({exc}) and the cluster is {shown_status}: "
                 f"whether it took cannot be told, and it was not sent again; fetch a kubeconfig without --reset "
                 f"and try it"
             ) from None

@@ -15,11 +15,7 @@ from reconciler.policy.check import PolicyCheck
 from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
 from reconciler.windows import MaintenanceWindow, parse_utc, window_problem
 
-# Changes whenever a reader of the plan JSON must change (4: each request names its step `kind`; 5: node pool steps,
-# their request naming the pool's id in `pool`; 6: renames, their cluster naming `renamed_from`; 7: the `rollout`
-# and each change's `wave`; 8: each change's `labels`, `maintenance_window` and `deferred_until`; 9: deletes; 10:
-# the network's in-place step kinds, `load_balancers_subnet` and `network_configuration`; 11: the `policy` check and
-# each change's `ip_restrictions`). schemas/plan.schema.json describes exactly this format.
+# Changes whenever a reader of the plan JSON must change; schemas/plan.schema.json describes exactly this format.
 FORMAT_VERSION = "11"
 SHORT = 40  # characters of a saved plan's value quoted in a message
 
