@@ -184,3 +184,65 @@ def test_a_tls_api_server_refused_without_the_client_certificate_or_under_anothe
     other_ca = _certificates()[0]
     assert readyz_problem(api_server_of(kubeconfig(url, ca, None))).startswith("the API server does not answer")
     assert "SSLCertVerificationError" in readyz_problem(api_server_of(kubeconfig(url, other_ca, client)))
+
+
+class _Recorder:
+    """A plain-HTTP server on 127.0.0.1 that answers `status` (with `Location` for a redirect) and keeps each
+    request's path and Authorization header."""
+
+    def __init__(self, status: int, location: str | None = None) -> None:
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+                seen.append((self.path, self.headers.get("Authorization")))
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_redirect_is_an_answer_never_followed_with_the_token():
+    elsewhere = _Recorder(200)
+    redirecting = _Recorder(302, location=elsewhere.url + "/readyz")
+    try:
+        problem = readyz_problem(ApiServer(url=redirecting.url, token="s3cret-token"))
+        assert problem == "the API server answered /readyz with 302"
+        assert redirecting.seen == [("/readyz", "Bearer s3cret-token")]  # loopback: the token may go
+        assert elsewhere.seen == []  # the redirect was not followed
+    finally:
+        redirecting.close()
+        elsewhere.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://abc123.c1.gra.k8s.ovh.net", True),
+        ("http://127.0.0.1:6443", True),
+        ("http://[::1]:6443", True),
+        ("http://localhost:6443", True),
+        ("http://abc123.c1.gra.k8s.ovh.net", False),
+        ("http://10.0.0.7:6443", False),
+        ("http://127.0.0.1.example.com", False),
+    ],
+)
+def test_a_token_crosses_a_network_only_encrypted(url, allowed):
+    from reconciler.live.api_server import token_may_go_to
+
+    assert token_may_go_to(url) is allowed
