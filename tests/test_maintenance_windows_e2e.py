@@ -154,3 +154,28 @@ def test_a_test_clock_badly_written_is_one_line(sandbox, run_ovhkube, tmp_path, 
     assert result.stderr.strip().splitlines()[-1] == (
         "error: OVHKUBE_NOW must be an ISO 8601 time with its zone (2026-12-12T02:30:00Z), from 1970 to 9000, for tests"
     )
+
+
+def test_a_reviewed_plan_is_refused_against_files_whose_window_changed_since(sandbox, run_ovhkube, tmp_path):
+    # The steps are the same, but when they may go is not: a widened window is not what was reviewed.
+    seed(sandbox, live(1, "alpha"), live(2, "beta"))
+    reviewed_files, main_files = tmp_path / "reviewed", tmp_path / "main"
+    reviewed_files.mkdir(), main_files.mkdir()
+    reviewed = tmp_path / "reviewed.json"
+    fleet = windowed_reset(reviewed_files)
+    assert run_ovhkube("plan", fleet, "--out", reviewed, env=sandbox.env(OVHKUBE_NOW=MONDAY)).returncode == 0
+    document = wanted("alpha", mode="ipvs", allow_reset=True)
+    document["spec"]["lifecycle"]["maintenanceWindow"] = WINDOW | {"days": ["Mon", "Sat", "Sun"]}
+    widened = write_fleet(main_files, document, wanted("beta", kubeProxy=IPTABLES_60S))
+    sandbox.forget_requests()
+
+    moved_on = run_ovhkube(
+        "apply", "--plan", reviewed, "--verify-against", widened, env=sandbox.env(OVHKUBE_NOW=MONDAY)
+    )
+
+    assert moved_on.returncode == 1
+    assert "plan other changes than the saved plan for 1 cluster(s)" in moved_on.stderr
+    assert writes(sandbox) == []
+    same = run_ovhkube("apply", "--plan", reviewed, "--verify-against", fleet, env=sandbox.env(OVHKUBE_NOW=MONDAY))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "does exactly what the saved plan does" in same.stderr
