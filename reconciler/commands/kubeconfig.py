@@ -18,8 +18,9 @@ from reconciler.errors import ExitCode, UserError
 from reconciler.escape import one_line, quoted
 
 STANDARD_PLAN = "standard"
-# A reset got no clear answer: the cluster busy since means the reset took (the API reinstalls the nodes).
-RESET_STARTED = ("REDEPLOYING", "RESETTING", "UPDATING")
+# A kubeconfig reset got no clear answer: the cluster busy since means it took (the API redeploys the control
+# plane). Not apply's cluster-reset statuses: a kubeconfig reset may show UPDATING.
+KUBECONFIG_RESET_STARTED = ("REDEPLOYING", "RESETTING", "UPDATING")
 
 
 def kubeconfig(
@@ -151,7 +152,7 @@ def _reset(api, project: str, found: dict, timeout: float, say) -> None:
             status = read_object(api, project, cluster_id).get("status")
         except ApiError:
             status = None
-        if status not in RESET_STARTED:
+        if status not in KUBECONFIG_RESET_STARTED:
             shown_status = one_line(status or "unreadable")
             raise UserError(
                 f"the kubeconfig reset got no clear answer ({exc}) and the cluster is {shown_status}: "
