@@ -51,6 +51,11 @@ def write_fleet(folder, *documents) -> str:
     return str(path)
 
 
+def writes(sandbox) -> list[tuple[str, str]]:
+    """(method, path) of every request the sandbox got but reads: what a run changed, or tried to."""
+    return [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] != "GET"]
+
+
 def clusters_by_name(sandbox) -> dict:
     return {c["name"]: c for project in sandbox.show()["projects"] for c in project["clusters"]}
 

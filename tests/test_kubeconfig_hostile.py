@@ -7,11 +7,7 @@ import stat
 
 import pytest
 
-from tests.apply_helpers import cluster_id, live, seed, wanted, write_fleet
-
-
-def writes(sandbox) -> list[tuple[str, str]]:
-    return [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] != "GET"]
+from tests.apply_helpers import cluster_id, live, seed, wanted, write_fleet, writes
 
 
 @pytest.mark.parametrize("where", ["folder", "missing folder", "pipe", "empty"])

@@ -5,7 +5,7 @@ a plan made inside the window and applied after it closed starts nothing."""
 import json
 
 import pytest
-from apply_helpers import IPTABLES_60S, apply_json, clusters_by_name, live, seed, wanted, write_fleet
+from apply_helpers import IPTABLES_60S, apply_json, clusters_by_name, live, seed, wanted, write_fleet, writes
 
 WINDOW = {"days": ["Sat", "Sun"], "start": "02:00", "duration": "PT4H", "timeZone": "Europe/Paris"}
 MONDAY = "2026-12-14T10:00:00Z"
@@ -18,10 +18,6 @@ def windowed_reset(tmp_path, **extra) -> str:
     document["spec"]["lifecycle"]["maintenanceWindow"] = WINDOW
     document["spec"] |= extra
     return write_fleet(tmp_path, document, wanted("beta", kubeProxy=IPTABLES_60S))
-
-
-def writes(sandbox) -> list[tuple[str, str]]:
-    return [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] in ("POST", "PUT", "DELETE")]
 
 
 def test_a_reset_outside_its_window_is_deferred_then_made_by_an_apply_inside_it(sandbox, run_ovhkube, tmp_path):

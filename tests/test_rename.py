@@ -4,7 +4,17 @@ import json
 
 import yaml
 
-from tests.apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, wanted, write_fleet
+from tests.apply_helpers import (
+    PROJECT,
+    apply_json,
+    cluster_id,
+    clusters_by_name,
+    live,
+    seed,
+    wanted,
+    write_fleet,
+    writes,
+)
 
 
 def renaming(name: str, former: str | None, pin: int | None = None, **spec) -> dict:
@@ -15,10 +25,6 @@ def renaming(name: str, former: str | None, pin: int | None = None, **spec) -> d
         document["spec"]["id"] = cluster_id(pin)
     document["spec"].update(spec)
     return document
-
-
-def writes(sandbox) -> list[tuple[str, str]]:
-    return [(r["method"], r["path"]) for r in sandbox.requests() if r["method"] != "GET"]
 
 
 def test_a_rename_is_planned_applied_in_place_and_keeps_the_id_and_the_update_policy(tmp_path, sandbox, run_ovhkube):
