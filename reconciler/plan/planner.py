@@ -408,7 +408,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             ip_restrictions=settings.ip_restrictions,
             oidc=settings.oidc,
             upgrades=settings.upgrades,
-            network=network_steps(ClusterTarget.of(ref), network.subnet, network.configuration),
+            network=network_steps(target, network.subnet, network.configuration),
         )
         if desired.node_pools:
             pools = _plan_node_pools(desired, live)
@@ -417,7 +417,7 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             if pools.error:
                 reason, message = pools.error
                 return _error(desired, ref, reason, message, live, diff, warnings)
-            steps += pool_steps(ClusterTarget.of(ref), pools.changes)
+            steps += pool_steps(target, pools.changes)
         action = (Action.UPGRADE if settings.upgrades else Action.UPDATE) if steps else Action.NOOP
     if action is not Action.NOOP and live.status not in PASSING_STATUSES | {"READY"}:
         message = f"the cluster is {live.status}: it will not become READY by itself, so nothing can be applied to it"
