@@ -358,6 +358,20 @@ def test_values_are_shown_as_yaml_writes_them_never_as_python_reprs(tmp_path):
     ]
 
 
+def test_a_number_written_twice_as_int_and_float_is_one_problem_at_the_second(tmp_path):
+    # JSON Schema holds 0 and 0.0 for one number, and true for no number at all.
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: ovhkube/v1\nkind: Cluster\nmetadata:\n  name: web\nspec:\n"
+        "  project: 0123456789abcdef0123456789abcdef\n  region: GRA11\n"
+        "  lifecycle:\n    maintenanceWindow: {days: [Mon, 0, 0.0, true], start: '02:00', duration: PT2H}\n"
+    )
+    result = ovhkube("validate", "--format", "json", str(tmp_path / "a.yaml"))
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr
+    twice = [p["path"] for p in json.loads(result.stdout) if "listed twice" in p["message"]]
+    assert twice == ["spec.lifecycle.maintenanceWindow.days[2]"]
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [

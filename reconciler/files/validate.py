@@ -213,7 +213,18 @@ def _explain(document: Document, error: Any) -> Iterator[Problem]:
 
 
 def _same(one: Any, other: Any) -> bool:
+    """Equal as JSON Schema compares: 1 and 1.0 are one number, true is not 1."""
+    if _is_number(one) and _is_number(other):
+        return bool(one == other)
+    if isinstance(one, list) and isinstance(other, list):
+        return len(one) == len(other) and all(map(_same, one, other))
+    if isinstance(one, dict) and isinstance(other, dict):
+        return one.keys() == other.keys() and all(_same(one[k], other[k]) for k in one)
     return type(one) is type(other) and one == other
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _close_match(name: str, known: Iterable[str]) -> str | None:
