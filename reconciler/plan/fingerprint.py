@@ -7,6 +7,7 @@ import json
 
 from reconciler.live.read import LiveCluster
 from reconciler.model import KEPT_ON_RESET
+from reconciler.versions import major_minor
 
 # What a plan's requests depend on; a change to any of these since the plan makes it stale: the cluster's identity,
 # its mode and version (a reset's body), and every setting a reset keeps (also in its body). The customization is
@@ -38,7 +39,7 @@ def fingerprint(
     else:
         payload = {key: live.cluster.get(key) for key in fields}
         if not patch and payload.get("version") is not None:
-            payload["version"] = ".".join(str(payload["version"]).split(".")[:2])
+            payload["version"] = major_minor(payload["version"])
         customization = live.customization
         payload["customization"] = (
             customization if blocks is None else {block: customization.get(block) for block in blocks}
