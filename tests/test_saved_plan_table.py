@@ -216,13 +216,15 @@ def test_a_malformed_plan_is_one_line_naming_the_field(tmp_path, edit, message):
 
 
 def test_a_plan_of_the_previous_format_is_made_again(tmp_path):
-    plan = saved_plan() | {"format_version": "3"}
+    previous = str(int(FORMAT_VERSION) - 1)
+    plan = saved_plan() | {"format_version": previous}
 
     with pytest.raises(PlanFileError) as refused:
         read(tmp_path, plan)
 
-    assert f"(plan format 3); this is ovhkube {__version__} (plan format {FORMAT_VERSION})" in str(refused.value)
-    assert str(refused.value).endswith("make the plan again with this version")
+    message = str(refused.value)
+    assert f"(plan format {previous}); this is ovhkube {__version__} (plan format {FORMAT_VERSION})" in message
+    assert message.endswith("make the plan again with this version")
 
 
 def test_a_key_twice_in_one_object_refuses_the_plan_at_that_objects_line(tmp_path):
