@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.escape import without_userinfo_in
 from reconciler.live.read import LiveCluster
 from reconciler.model import IP_RESTRICTIONS
-from reconciler.plan.data import Action
+from reconciler.plan.data import Action, Change
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.network import is_network_path, same
 from reconciler.plan.network import live_value as network_live_value
@@ -55,7 +55,7 @@ def unmet(diff: list[FieldChange], live: LiveCluster) -> list[dict]:
     return misses
 
 
-def put_back(change: Any) -> list[FieldChange]:
+def put_back(change: Change) -> list[FieldChange]:
     """What a reset's entry puts back after it (the file's IP restrictions and OIDC) and its
     diff does not name: unchanged by the plan, it must still be live afterwards. As diff entries, so `unmet` checks
     them alike (each costs its own GET: the cluster object carries neither)."""
@@ -65,7 +65,7 @@ def put_back(change: Any) -> list[FieldChange]:
     return [FieldChange(part, None, value) for part, value in put_back_values(change) if part not in named]
 
 
-def put_back_values(change: Any, first: int = 1) -> list[tuple[str, object]]:
+def put_back_values(change: Change, first: int = 1) -> list[tuple[str, object]]:
     """(ipRestrictions or openIdConnect, the value sent) of each step a reset's entry puts back, from `first` on."""
     values = []
     for step in change.steps[first:]:
@@ -76,7 +76,7 @@ def put_back_values(change: Any, first: int = 1) -> list[tuple[str, object]]:
     return values
 
 
-def failure_reason(change: Any, misses: list[dict]) -> str:
+def failure_reason(change: Change, misses: list[dict]) -> str:
     """Why the cluster fails its verification, and what to do about what a reset lost."""
     lost = {entry.path for entry in put_back(change)}
     reasons = []

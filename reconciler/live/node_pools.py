@@ -7,8 +7,9 @@ pools are checked against the flavors of its region, `GET /cloud/project/{sn}/ca
 read once per project and region.
 """
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError
 from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, reading_pool
@@ -80,7 +81,12 @@ def add_region_flavors(api: "Api", view: LiveView, wanted: dict[tuple[str, str],
             view.results[key] = replace(view.results[key], region_flavors=flavors)
 
 
-def _read_each(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int, read: Any, what: str) -> None:
+Read = Callable[[str, LiveCluster], LiveCluster]  # (project, a found cluster) -> it with what was read added
+
+
+def _read_each(
+    api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int, read: Read, what: str
+) -> None:
     """Replace each found result of `keys` in `view` by read(live) (a LiveCluster); a failed read makes it an
     error naming `what`."""
 

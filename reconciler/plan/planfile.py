@@ -874,7 +874,7 @@ def not_as_read(change: Change, live: LiveCluster) -> str | None:
     return None
 
 
-def _values_not_read(change: Any, live: Any) -> list[str]:
+def _values_not_read(change: Change, live: LiveCluster) -> list[str]:
     have = major_minor(live.cluster.get("version", ""))
     diffed = [entry.path for entry in change.diff]
 
@@ -882,6 +882,7 @@ def _values_not_read(change: Any, live: Any) -> list[str]:
         return any(path == d or path.startswith(d + ".") or d.startswith(path + ".") for d in diffed)
 
     resetting = change.action is Action.RESET
+    routing = live.cluster.get("privateNetworkConfiguration") or {}  # NETWORK_CONFIGURATION, the TypedDict's key
     wrong: list[str] = []
     sent: dict[str, dict | None] = {IP_RESTRICTIONS: None, OPENID_CONNECT: None}
     for step in change.steps:
@@ -889,7 +890,7 @@ def _values_not_read(change: Any, live: Any) -> list[str]:
         if step.kind is StepKind.RESET:
             for key in KEPT_ON_RESET:
                 if key == NETWORK_CONFIGURATION:
-                    wrong += configuration_not_read(body.get(key) or {}, live.cluster.get(key) or {}, in_diff)
+                    wrong += configuration_not_read(body.get(key) or {}, routing, in_diff)
                 elif not in_diff(RESET_FIELD_PATHS.get(key, key)) and body.get(key) != live.cluster.get(key):
                     wrong.append(key)
             if not in_diff("version") and body.get("version") not in (None, have):
@@ -900,7 +901,7 @@ def _values_not_read(change: Any, live: Any) -> list[str]:
         elif step.kind is StepKind.RENAME and body.get("updatePolicy") != live.cluster.get("updatePolicy"):
             wrong.append("updatePolicy")
         elif step.kind is StepKind.NETWORK_CONFIGURATION:
-            wrong += configuration_not_read(body, live.cluster.get(NETWORK_CONFIGURATION) or {}, in_diff)
+            wrong += configuration_not_read(body, routing, in_diff)
         elif step.kind in PART_OF_KIND and step.kind is not StepKind.OIDC_DELETE:
             sent[PART_OF_KIND[step.kind]] = body
     ranges = (sent[IP_RESTRICTIONS] or {}).get("ips")

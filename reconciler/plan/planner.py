@@ -220,7 +220,7 @@ def _nothing_to_delete(desired: DesiredCluster) -> Change:
 
 
 def _error(
-    desired: Any,
+    desired: DesiredCluster,
     ref: ClusterRef,
     reason: ErrorReason,
     message: str,

@@ -44,7 +44,7 @@ def code_cell(text: str) -> str:
     return md_code(text)
 
 
-def change_line(change: Any) -> str:
+def change_line(change: FieldChange) -> str:
     members = set_change(change)
     if members is not None and change.before is not None and change.after is not None:
         shown = [f"+{value(x)}" for x in members.added] + [f"-{value(x)}" for x in members.removed]
@@ -59,7 +59,7 @@ def change_line(change: Any) -> str:
 printable = one_line  # a name or path from a file as one line without control characters (as JSON escapes them)
 
 
-def origin_note(change: Any, each_own_file: bool = False) -> str:
+def origin_note(change: FieldChange, each_own_file: bool = False) -> str:
     """Where the desired value of a changed field is written, for the person who would edit it (`each_own_file`: a
     group's clusters write it each in its own file)."""
     if each_own_file and not change.defaults:
