@@ -22,9 +22,13 @@ lint: $(STAMP)
 # Four workers on two cores: most of the suite waits on sandbox transitions and subprocesses, not on the CPU
 # (measured: 131 s serial, 75 s with -n 4). Each test has its own tmp_path, sandbox port and state file.
 # Then the tests that PUT customization again, with the sandbox's other reading of that PUT (it replaces the whole
-# customization): ovhkube must be right under both (docs/sandbox.md).
+# customization): ovhkube must be right under both (docs/sandbox.md). Those that send the PUT through ovhkube, and
+# those that send it themselves, part of a customization (someone editing behind ovhkube's back, the sandbox's own).
 CUSTOMIZATION_TESTS := tests/test_customization_put.py tests/test_apply_e2e.py tests/test_plan_e2e.py \
-	tests/test_defaults_e2e.py tests/test_null_customization.py tests/test_control_plane.py
+	tests/test_defaults_e2e.py tests/test_null_customization.py tests/test_control_plane.py \
+	tests/test_apply_faults.py tests/test_accounts.py tests/test_shows_late.py tests/test_saved_plan_integrity.py \
+	tests/test_concurrent_apply.py tests/test_reset_put_back.py tests/test_drift.py tests/test_staleness.py \
+	tests/test_api_client.py tests/test_sandbox.py tests/test_sandbox_faults.py tests/test_sandbox_processes.py
 test: lint
 	$(BIN)/pytest -q -n 4
 	OVHKUBE_SANDBOX_PUT_REPLACES_CUSTOMIZATION=1 $(BIN)/pytest -q -n 4 $(CUSTOMIZATION_TESTS)
