@@ -224,17 +224,13 @@ def _policy_checked_again(saved, folder: str | None, settings):
     tightened since): before connecting, nothing sent."""
     from reconciler.commands.console import err
     from reconciler.commands.plan import policy_checked
-    from reconciler.escape import one_line
     from reconciler.paint import Painter
+    from reconciler.plan.planfile import refuse_denied, refuse_unchecked_policies
     from reconciler.plan.render import policy_lines
 
     recorded = saved.policy
     if folder is None:
-        if recorded is not None:
-            raise UserError(
-                f"the plan was checked by the policies of {one_line(recorded.folder)} ({recorded.digest[:15]}…): give "
-                "them with --policy DIR, so that apply checks it again. Nothing was changed."
-            )
+        refuse_unchecked_policies(saved)
         return saved
     checked = policy_checked(saved, folder)
     if recorded is not None and recorded.digest != checked.policy.digest:
@@ -244,21 +240,8 @@ def _policy_checked_again(saved, folder: str | None, settings):
             settings,
         )
     err("\n".join(policy_lines(checked, Painter(False), None)).rstrip("\n"), settings)
-    _refuse_denied(checked)
+    refuse_denied(checked)
     return checked
-
-
-def _refuse_denied(the_plan) -> None:
-    """A plan a policy denies is not applied, as Terraform's policy checks stop a run."""
-    check = the_plan.policy
-    if check is not None and check.denials:
-        from reconciler.escape import one_line
-
-        clusters = sorted({one_line(finding.cluster) if finding.cluster else "the plan" for finding in check.denials})
-        raise UserError(
-            f"{len(check.denials)} policy denial(s) ({', '.join(clusters)}): nothing was applied. Fix the files or "
-            "the policies, and plan again."
-        )
 
 
 def _refuse_other_connections(saved, accounts, settings) -> None:
@@ -293,14 +276,9 @@ def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: 
     planning the files now would do exactly what was reviewed."""
     from reconciler.commands.console import err
     from reconciler.commands.workflow import plan_fleet
-    from reconciler.plan.compare import differing_clusters
+    from reconciler.plan.planfile import refuse_unless_same
 
-    differing = differing_clusters(reviewed, plan_fleet(api, clusters, parallelism, settings)[1])
-    if differing:
-        raise UserError(
-            f"the files in {' '.join(paths)} plan other changes than the saved plan for {len(differing)} cluster(s): "
-            f"{', '.join(differing)}. Nothing was changed: review a plan of these files (a pull request) first."
-        )
+    refuse_unless_same(reviewed, plan_fleet(api, clusters, parallelism, settings)[1], paths)
     err(f"A fresh plan of {' '.join(paths)} does exactly what the saved plan does.", settings)
 
 
@@ -341,7 +319,7 @@ def _fresh_plan(
     from reconciler.commands.plan import policy_checked
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import plan_fleet
-    from reconciler.plan.planfile import refuse_errors
+    from reconciler.plan.planfile import refuse_denied, refuse_errors
     from reconciler.plan.render import render_text
 
     _, the_plan = plan_fleet(api, clusters, parallelism, settings)
@@ -349,7 +327,7 @@ def _fresh_plan(
         the_plan = policy_checked(the_plan, policy)
     stream = sys.stderr if fmt == "json" else sys.stdout  # JSON output stays one document on stdout
     print(render_text(the_plan, color=settings.color and is_terminal(stream)), end="", file=stream, flush=True)
-    _refuse_denied(the_plan)
+    refuse_denied(the_plan)
     _say_skipped_errors(refuse_errors(the_plan, skip_errors), settings)
     if not the_plan.has_changes or auto_approve:
         return the_plan, []

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from reconciler import __version__
 from reconciler.errors import UserError
-from reconciler.escape import quoted
+from reconciler.escape import one_line, quoted
 from reconciler.live.control_plane import read_parts
 from reconciler.live.node_pools import add_node_pools
 from reconciler.live.read import LiveCluster, read_live
@@ -36,6 +37,7 @@ from reconciler.model import (
     NETWORK_ROUTING,
     OPENID_CONNECT,
 )
+from reconciler.plan.compare import differing_clusters
 from reconciler.plan.control_plane import (
     control_plane_spec,
     create_body,
@@ -50,6 +52,7 @@ from reconciler.plan.control_plane import (
 from reconciler.plan.data import (
     ACTIONS,
     CHANGING,
+    FORMAT_VERSION,
     SHORT,
     Action,
     Change,
@@ -57,7 +60,6 @@ from reconciler.plan.data import (
     ErrorReason,
     Plan,
     PlanFileError,
-    check_made_here,
     plan_from_dict,
 )
 from reconciler.plan.diff import changed_blocks
@@ -177,6 +179,57 @@ def refuse_errors(plan: Plan, skip_errors: bool) -> list[str]:
             "Fix them, or apply the other clusters with --skip-errors."
         )
     return errors
+
+
+def refuse_denied(plan: Plan) -> None:
+    """A plan a policy denies is not applied, as Terraform's policy checks stop a run (UserError)."""
+    check = plan.policy
+    if check is not None and check.denials:
+        clusters = sorted({one_line(finding.cluster) if finding.cluster else "the plan" for finding in check.denials})
+        raise UserError(
+            f"{len(check.denials)} policy denial(s) ({', '.join(clusters)}): nothing was applied. Fix the files or "
+            "the policies, and plan again."
+        )
+
+
+def refuse_unchecked_policies(plan: Plan) -> None:
+    """A plan checked by policies is applied only once they pass again: UserError when none are given now."""
+    recorded = plan.policy
+    if recorded is not None:
+        raise UserError(
+            f"the plan was checked by the policies of {one_line(recorded.folder)} ({recorded.digest[:15]}…): give "
+            "them with --policy DIR, so that apply checks it again. Nothing was changed."
+        )
+
+
+def refuse_unless_same(reviewed: Plan, fresh: Plan, paths: list[str]) -> None:
+    """A reviewed plan is applied to files that may have moved on since (a squash merge, another merge) only if
+    `fresh`, their plan now, does exactly what was reviewed (UserError otherwise)."""
+    differing = differing_clusters(reviewed, fresh)
+    if differing:
+        raise UserError(
+            f"the files in {' '.join(paths)} plan other changes than the saved plan for {len(differing)} cluster(s): "
+            f"{', '.join(differing)}. Nothing was changed: review a plan of these files (a pull request) first."
+        )
+
+
+def check_made_here(data: Any) -> None:
+    """PlanFileError unless the saved plan was made by this very ovhkube, in this plan format."""
+    if not isinstance(data, dict):
+        raise PlanFileError("not a plan: the file holds no JSON object")
+    if "format_version" not in data:
+        raise PlanFileError("not a plan: the JSON object has no format_version")
+    version, made_by = data["format_version"], data.get("tool_version", "unknown")
+    if version != FORMAT_VERSION or made_by != __version__:
+        # Another version may plan other requests or fingerprint other fields, so neither the plan nor its
+        # staleness check can be trusted here; as Terraform, refuse it and have it made again.
+        made_by, version = (
+            value[:40] if isinstance(value, str) else quoted(value, SHORT) for value in (made_by, version)
+        )
+        raise PlanFileError(
+            f"the plan was made by ovhkube {made_by} (plan format {version}); this is ovhkube "
+            f"{__version__} (plan format {FORMAT_VERSION}): make the plan again with this version"
+        )
 
 
 def read_plan_file(path: str) -> Plan:
