@@ -26,7 +26,15 @@ from reconciler.escape import quoted
 from reconciler.live.read import EXPANDED_HEADERS, ClusterObject
 from reconciler.model import ALWAYS_ENABLED_PLUGINS, CLUSTER_STATUSES, IP_RESTRICTIONS, KUBE_PROXY_MODES, OPENID_CONNECT
 from reconciler.plan.normalize import DURATION_FIELDS, effective_plugins, flatten
-from reconciler.steps import ClusterTarget, Step, StepKind, cluster_path, clusters_path, part_path
+from reconciler.steps import (
+    ClusterTarget,
+    Step,
+    StepKind,
+    cluster_path,
+    clusters_path,
+    part_path,
+    server_time_path,
+)
 from reconciler.versions import major_minor
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
@@ -88,7 +96,7 @@ def _guarded(report: Report, name: str, check: Callable[[], None]) -> None:
 
 
 def _server_time(api, project: str, report: Report) -> None:
-    answer = api.get_unsigned("/auth/time")
+    answer = api.get_unsigned(server_time_path())
     skew = abs(int(answer) - time.time()) if isinstance(answer, int) else None
     if skew is None:
         report.add("auth-time", FAIL, f"GET /auth/time answered {quoted(answer)}, not an integer")

@@ -132,6 +132,11 @@ class Step:
 # --- the paths live/ reads ---
 
 
+def server_time_path() -> str:
+    """The API's clock (GET, unsigned): signatures are made with its time."""
+    return "/auth/time"
+
+
 def projects_path() -> str:
     """The Public Cloud projects the credentials can see."""
     return "/cloud/project"

@@ -40,6 +40,7 @@ from reconciler.errors import (
 from reconciler.live.access import rule_for
 from reconciler.live.budget import RequestBudget
 from reconciler.live.shapes import MalformedAnswer, check_answer
+from reconciler.steps import server_time_path
 
 # The largest answer read: a project's listing of 20 clusters (its most) is tens of KiB.
 MAX_ANSWER_BYTES = 16 * 2**20
@@ -176,7 +177,7 @@ class Api:
         """Ask the server's time once, so signatures use it (python-ovh would ask lazily, from each thread)."""
         clock_budget = float(os.environ.get("OVHKUBE_CLOCK_BUDGET_SECONDS") or CLOCK_BUDGET_SECONDS)
         budget = min(self.retry_budget, clock_budget)
-        server_time = self._call("GET", "/auth/time", None, need_auth=False, budget=budget)
+        server_time = self._call("GET", server_time_path(), None, need_auth=False, budget=budget)
         self.client._time_delta = int(server_time) - int(time.time())
 
     def _call(
