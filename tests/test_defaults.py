@@ -120,6 +120,16 @@ def test_two_defaults_setting_one_field_differently_is_an_error_naming_both_plac
     assert loaded.clusters == []
 
 
+def test_a_conflicting_value_is_quoted_as_every_file_value_is_short_and_on_one_line(tmp_path):
+    ranges = ", ".join(f"198.51.100.{n}/32" for n in range(200))
+    first = write(tmp_path, "a.yaml", defaults("wide", "{}", f"  ipRestrictions: [{ranges}]\n"))
+    second = write(tmp_path, "b.yaml", defaults("narrow", "{}", "  ipRestrictions: [203.0.113.0/24]\n"))
+    loaded = load(first, second, write(tmp_path, "fleet.yaml", cluster("web")))
+    [problem] = loaded.problems
+    assert f'at {first}:7, which sets it to ["198.51.100.0/32", "198.51.100.1/32", "...; both select' in str(problem)
+    assert len(str(problem)) < 400
+
+
 def test_a_value_against_a_mapping_is_a_conflict_and_the_same_value_twice_is_not(tmp_path):
     first = write(tmp_path, "a.yaml", defaults("a", "{}", "  version: '1.31'\n  customization:\n    apiServer: {}\n"))
     second = write(

@@ -12,7 +12,6 @@ Rules a reader can predict:
 Every effective value remembers the document that wrote it (EffectiveDocument.origin_of), for messages and plans.
 """
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -20,7 +19,7 @@ from typing import Any
 
 from reconciler.escape import quoted
 from reconciler.files.load import Document
-from reconciler.files.problem import WARNING, Problem, dotted
+from reconciler.files.problem import WARNING, Problem, dotted, shown
 
 KIND = "ClusterDefaults"
 SPEC = ("spec",)
@@ -197,7 +196,7 @@ def _conflicts(first: Defaults, second: Defaults) -> list[tuple]:
 
 def _conflict_problem(first: Defaults, second: Defaults, path: tuple, selected: list[Document]) -> Problem:
     inside = next((path[:end] for end in range(len(SPEC) + 1, len(path)) if path[:end] in first.values), path)
-    theirs = json.dumps(first.values[inside], default=str) if inside in first.values else "a mapping"
+    theirs = shown(first.values[inside]) if inside in first.values else "a mapping"
     what = "sets it" if inside == path else f"sets {dotted(inside)}"
     message = (
         f"conflicts with ClusterDefaults {quoted(first.name)} at {first.at(inside)}, which {what} to {theirs}; "
@@ -207,7 +206,7 @@ def _conflict_problem(first: Defaults, second: Defaults, path: tuple, selected: 
 
 
 def _one_line(name: str) -> str:
-    return name if name.isprintable() else json.dumps(name, ensure_ascii=False)
+    return name if name.isprintable() else quoted(name)
 
 
 def _clusters(documents: list[Document]) -> str:
