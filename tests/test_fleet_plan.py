@@ -114,6 +114,33 @@ def test_a_reset_comes_first_expanded_with_what_it_erases(forty, sandbox, run_ov
     assert text.startswith("# c1-19 (b0b0b0b0…/") and "!!! ALL KUBERNETES DATA WILL BE ERASED" in text.splitlines()[1]
 
 
+def test_an_upgrade_comes_after_the_reset_and_before_the_group_expanded_with_its_drain(forty, sandbox, run_ovhkube):
+    reset = "  kubeProxyMode: ipvs\n  lifecycle: {allowReset: true, workerNodesPolicy: reinstall}\n"
+    upgrade = '  version: "1.32"\n  lifecycle: {allowUpgrade: true}\n'
+    own = {(1, 19): reset, (0, 3): upgrade}
+    (forty / "clusters.yaml").write_text(
+        "---\n".join(cluster(p, i, own.get((p, i), "")) for p in range(2) for i in range(20))
+    )
+
+    markdown = run_ovhkube("plan", forty, "--format", "markdown", env=sandbox.env()).stdout
+    text = run_ovhkube("plan", forty, env=sandbox.env()).stdout
+
+    sections = markdown.split("<details")[1:]
+    assert [s.split("</b>")[0].split("<b>")[1] for s in sections] == ["c1-19", "c0-03", "38 clusters"]
+    assert sections[1].startswith(" open><summary><b>c0-03</b>") and '-> "1.32"  # ' in sections[1]
+    assert (
+        '> - `c0-03` (a0a0a0a0… "Payments EU"): UPGRADE: one minor upgrade; every node is drained and replaced'
+        in markdown
+    )
+    headlines = [line for line in text.splitlines() if line.startswith("# ")]
+    assert [line.split(" (")[0] for line in headlines] == [
+        "# c1-19",
+        "# c0-03",
+        "# 38 clusters will be updated in place, each the same way:",
+    ]
+    assert "  !!! UPGRADE: one minor upgrade; every node is drained and replaced" in text
+
+
 def test_each_project_description_is_one_get_counted_and_json_reads_none(forty, sandbox, run_ovhkube):
     sandbox.forget_requests()
     text = run_ovhkube("plan", forty, "-v", env=sandbox.env())
@@ -225,6 +252,17 @@ SYNC = FieldChange("customization.kubeProxy.iptables.syncPeriod", "PT30S", "PT45
         (
             [update("a", SYNC), Change(ClusterRef(PROJECTS[0], "r", "x"), Action.RESET, "r.yaml:1"), update("b", SYNC)],
             [["r"], ["a", "b"]],
+        ),
+        # What deletes, erases, then drains: in that order, each on its own, before any group.
+        (
+            [
+                update("a", SYNC),
+                Change(ClusterRef(PROJECTS[0], "u", "x"), Action.UPGRADE, "u.yaml:1"),
+                Change(ClusterRef(PROJECTS[0], "r", "y"), Action.RESET, "r.yaml:1"),
+                Change(ClusterRef(PROJECTS[0], "d", "z"), Action.DELETE, "d.yaml:1"),
+                update("b", SYNC),
+            ],
+            [["d"], ["r"], ["u"], ["a", "b"]],
         ),
         # A pool replaced (its old pool deleted) reads like a reset: first, on its own.
         ([update("a", SYNC), replaced_pool("p", SYNC), update("b", SYNC)], [["p"], ["a", "b"]]),
