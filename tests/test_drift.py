@@ -354,14 +354,14 @@ def test_every_error_reason_of_the_plan_has_a_drift_state():
 
 
 def test_markdown_report_stays_under_the_size_limit_however_many_clusters_drifted():
-    from reconciler.drift.report import ClusterDrift, DriftedField, DriftReport, render_markdown
+    from reconciler.drift.report import ClusterDrift, DriftedField, DriftReport, DriftState, render_markdown
 
     drifted = [
         ClusterDrift(
             PROJECT,
             f"c{i:04d}",
             f"fleet.yaml:{i}",
-            "drifted",
+            DriftState.DRIFTED,
             fields=[DriftedField("customization.kubeProxy.iptables.syncPeriod", "PT60S", "PT30S")],
         )
         for i in range(2000)

@@ -8,6 +8,7 @@ file cannot match it). A cluster that could not be read is an error and never co
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from reconciler import __version__
@@ -21,7 +22,18 @@ from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, ahead_note, code_cell, printable, value
 
 FORMAT_VERSION = "1"
-STATES = ("in_sync", "drifted", "missing", "error")
+
+
+class DriftState(StrEnum):
+    """A cluster's state in the report; the JSON strings are the values."""
+
+    IN_SYNC = "in_sync"
+    DRIFTED = "drifted"
+    MISSING = "missing"
+    ERROR = "error"
+
+
+STATES = tuple(DriftState)
 # The markdown report's first line is always "# " + this, so a workflow can find the issue it opened last time.
 MARKDOWN_TITLE = "ovhkube drift report"
 
@@ -55,7 +67,7 @@ class ClusterDrift:
     project: str
     name: str
     source: str
-    state: str
+    state: DriftState
     id: str | None = None
     region: str | None = None
     status: str | None = None  # the live status; None where the cluster was not read (absent, or an error)
@@ -147,12 +159,12 @@ class DriftReport:
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.unmanaged_errors) or any(c.state == "error" for c in self.clusters)
+        return bool(self.unmanaged_errors) or any(c.state == DriftState.ERROR for c in self.clusters)
 
     @property
     def has_drift(self) -> bool:
         strays = bool(self.unmanaged) or bool(self.unmanaged_pools)
-        return strays or any(c.state in ("drifted", "missing") for c in self.clusters)
+        return strays or any(c.state in (DriftState.DRIFTED, DriftState.MISSING) for c in self.clusters)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -178,36 +190,36 @@ class DriftReport:
 
 
 STATE_OF_ACTION = {
-    Action.NOOP: "in_sync",
-    Action.UPDATE: "drifted",
-    Action.UPGRADE: "drifted",
-    Action.RESET: "drifted",
-    Action.CREATE: "missing",
-    Action.DELETE: "drifted",  # marked spec.delete: true, and it still exists
+    Action.NOOP: DriftState.IN_SYNC,
+    Action.UPDATE: DriftState.DRIFTED,
+    Action.UPGRADE: DriftState.DRIFTED,
+    Action.RESET: DriftState.DRIFTED,
+    Action.CREATE: DriftState.MISSING,
+    Action.DELETE: DriftState.DRIFTED,  # marked spec.delete: true, and it still exists
 }
 # An `error` entry by its reason. The cluster was read and differs from its file, but the plan cannot act on it (the
 # reset gate, a status that will not turn READY by itself): it has drifted all the same. Otherwise its drift is
 # unknown, or the file can never match it: an error. Every reason is listed, so a new one needs a decision here.
 STATE_OF_REASON = {
-    ErrorReason.RESET_NOT_ALLOWED: "drifted",
-    ErrorReason.RESET_WOULD_LOSE: "drifted",  # the live mode differs from the file
-    ErrorReason.MODE_WITHOUT_EFFECT: "drifted",  # the live mode differs from the file, though it has no effect
-    ErrorReason.NOT_READY: "drifted",
-    ErrorReason.UPGRADE_NOT_ALLOWED: "drifted",
-    ErrorReason.UPGRADE_REFUSED_BY_POLICY: "drifted",
-    ErrorReason.PLAN_CHANGE: "drifted",  # the live plan differs from the file's (which no apply can change)
-    ErrorReason.POOL_NOT_ALLOWED: "drifted",  # a pool differs from its file in what only a replacement changes
-    ErrorReason.DELETE_NOT_ALLOWED: "drifted",  # marked spec.delete: true, and it still exists
-    ErrorReason.READ_FAILED: "error",
-    ErrorReason.UNKNOWN_IF_EXISTS: "error",
-    ErrorReason.NAME_TAKEN_TWICE: "error",
-    ErrorReason.ID_NOT_FOUND: "error",
-    ErrorReason.ID_NAME_MISMATCH: "error",
-    ErrorReason.REGION_REQUIRED: "error",
-    ErrorReason.REGION_MISMATCH: "error",
-    ErrorReason.VERSION_NOT_OFFERED: "error",  # the file asks for what cannot be: fixed in the file
-    ErrorReason.POOL_INVALID: "error",
-    ErrorReason.NETWORK_INVALID: "error",  # the file asks for what the cluster's plan cannot have
+    ErrorReason.RESET_NOT_ALLOWED: DriftState.DRIFTED,
+    ErrorReason.RESET_WOULD_LOSE: DriftState.DRIFTED,  # the live mode differs from the file
+    ErrorReason.MODE_WITHOUT_EFFECT: DriftState.DRIFTED,  # the live mode differs from the file, though it has no effect
+    ErrorReason.NOT_READY: DriftState.DRIFTED,
+    ErrorReason.UPGRADE_NOT_ALLOWED: DriftState.DRIFTED,
+    ErrorReason.UPGRADE_REFUSED_BY_POLICY: DriftState.DRIFTED,
+    ErrorReason.PLAN_CHANGE: DriftState.DRIFTED,  # the live plan differs from the file's (which no apply can change)
+    ErrorReason.POOL_NOT_ALLOWED: DriftState.DRIFTED,  # a pool differs from its file in what only a replacement changes
+    ErrorReason.DELETE_NOT_ALLOWED: DriftState.DRIFTED,  # marked spec.delete: true, and it still exists
+    ErrorReason.READ_FAILED: DriftState.ERROR,
+    ErrorReason.UNKNOWN_IF_EXISTS: DriftState.ERROR,
+    ErrorReason.NAME_TAKEN_TWICE: DriftState.ERROR,
+    ErrorReason.ID_NOT_FOUND: DriftState.ERROR,
+    ErrorReason.ID_NAME_MISMATCH: DriftState.ERROR,
+    ErrorReason.REGION_REQUIRED: DriftState.ERROR,
+    ErrorReason.REGION_MISMATCH: DriftState.ERROR,
+    ErrorReason.VERSION_NOT_OFFERED: DriftState.ERROR,  # the file asks for what cannot be: fixed in the file
+    ErrorReason.POOL_INVALID: DriftState.ERROR,
+    ErrorReason.NETWORK_INVALID: DriftState.ERROR,  # the file asks for what the cluster's plan cannot have
 }
 
 
@@ -233,19 +245,19 @@ def classify(change: Change) -> ClusterDrift:
     }
     if change.action is not Action.ERROR:
         state = STATE_OF_ACTION[change.action]
-        if state == "missing":
+        if state == DriftState.MISSING:
             notes.insert(0, "the cluster does not exist: apply would create it")
         elif change.action is Action.DELETE:
             notes.insert(0, "the cluster is marked for deletion (spec.delete: true) and still exists")
         elif ahead:
-            state = "drifted"
-        shown = fields + ahead if state == "drifted" else []
+            state = DriftState.DRIFTED
+        shown = fields + ahead if state == DriftState.DRIFTED else []
         return ClusterDrift(state=state, fields=shown, note="; ".join(notes) or None, **common)
-    if change.reason is not None and STATE_OF_REASON[change.reason] == "drifted":
+    if change.reason is not None and STATE_OF_REASON[change.reason] == DriftState.DRIFTED:
         note = "; ".join([change.error or "", *notes])
-        return ClusterDrift(state="drifted", fields=fields + ahead, note=note, **common)
+        return ClusterDrift(state=DriftState.DRIFTED, fields=fields + ahead, note=note, **common)
     return ClusterDrift(
-        state="error", fields=fields + ahead, error=change.error, note="; ".join(notes) or None, **common
+        state=DriftState.ERROR, fields=fields + ahead, error=change.error, note="; ".join(notes) or None, **common
     )
 
 
@@ -340,10 +352,10 @@ def _status_note(cluster: ClusterDrift) -> str | None:
 
 
 TEXT_HEADLINES = {
-    "drifted": ("~", "has drifted from its file", "yellow"),
-    "missing": ("+", "is missing", "yellow"),
-    "error": ("!", "could not be checked", "red"),
-    "in_sync": ("=", "is in sync", None),
+    DriftState.DRIFTED: ("~", "has drifted from its file", "yellow"),
+    DriftState.MISSING: ("+", "is missing", "yellow"),
+    DriftState.ERROR: ("!", "could not be checked", "red"),
+    DriftState.IN_SYNC: ("=", "is in sync", None),
 }
 
 
@@ -353,10 +365,10 @@ def render_text(report: DriftReport, color: bool = False) -> str:
     lines = []
     for cluster in report.clusters:
         status = _status_note(cluster)
-        if cluster.state == "in_sync" and not status:
+        if cluster.state == DriftState.IN_SYNC and not status:
             continue
         sign, headline, hue = TEXT_HEADLINES[cluster.state]
-        where = f"{cluster.project}/{cluster.id or ('new' if cluster.state == 'missing' else 'id unknown')}"
+        where = f"{cluster.project}/{cluster.id or ('new' if cluster.state == DriftState.MISSING else 'id unknown')}"
         title = f"{sign} {one_line(cluster.name)} ({one_line(where)}) {headline}"
         lines.append(paint(title, bold=True, fg=hue) + f"  [{one_line(cluster.source)}]")
         if cluster.error:
@@ -422,7 +434,7 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
         f"`{report.endpoint}`.\n\n"
     )
     left_out = "\n_{} more cluster(s) not shown: the report would pass GitHub's limit; see the job's log._\n"
-    shown = [c for c in report.clusters if c.state != "in_sync" or _status_note(c)]
+    shown = [c for c in report.clusters if c.state != DriftState.IN_SYNC or _status_note(c)]
     if shown:
         text.add("| cluster | project | state | live status | source |\n|---|---|---|---|---|\n")
         rows = [
@@ -456,7 +468,7 @@ def render_markdown(report: DriftReport, limit: int = GITHUB_COMMENT_LIMIT) -> s
         ]
         text.add_all(rows + ["\n"], left_out)
     text.add_all([f"> error: {md_text(message)}\n" for message in report.unmanaged_errors], "> and {} more error(s)\n")
-    text.add_all([_markdown_cluster(c) for c in shown if c.state != "in_sync"], left_out)
+    text.add_all([_markdown_cluster(c) for c in shown if c.state != DriftState.IN_SYNC], left_out)
     return "".join(text.parts) + footer
 
 
@@ -483,20 +495,24 @@ def render_prometheus(report: DriftReport) -> str:
         "ovhkube_cluster_drift",
         "1 when the cluster differs from its desired-state file or is missing, 0 when in sync.",
         [
-            _sample("ovhkube_cluster_drift", k, int(c.state in ("drifted", "missing")))
+            _sample("ovhkube_cluster_drift", k, int(c.state in (DriftState.DRIFTED, DriftState.MISSING)))
             for c, k in keyed
-            if c.state != "error"
+            if c.state != DriftState.ERROR
         ],
     )
     lines += _family(
         "ovhkube_cluster_drifted_fields",
         "Number of settings that differ from the file.",
-        [_sample("ovhkube_cluster_drifted_fields", k, len(c.fields)) for c, k in keyed if c.state == "drifted"],
+        [
+            _sample("ovhkube_cluster_drifted_fields", k, len(c.fields))
+            for c, k in keyed
+            if c.state == DriftState.DRIFTED
+        ],
     )
     lines += _family(
         "ovhkube_cluster_read_error",
         "1 when the cluster could not be checked (its drift is unknown), else 0.",
-        [_sample("ovhkube_cluster_read_error", k, int(c.state == "error")) for c, k in keyed],
+        [_sample("ovhkube_cluster_read_error", k, int(c.state == DriftState.ERROR)) for c, k in keyed],
     )
     lines += _family(
         "ovhkube_cluster_ready",
