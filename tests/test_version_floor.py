@@ -7,7 +7,7 @@ End to end: the CLI in a subprocess, the real ovh client, the sandbox over HTTP.
 import json
 
 import yaml
-from apply_helpers import PROJECT, apply_json, clusters_by_name, live, seed, write_fleet
+from apply_helpers import PROJECT, apply_json, cluster_id, clusters_by_name, live, seed, write_fleet
 
 
 def document(name: str, **spec) -> dict:
@@ -94,3 +94,31 @@ def test_export_writes_the_minor_only(sandbox, run_ovhkube, tmp_path):
     assert exported["spec"]["version"] == "1.32"
     again = run_ovhkube("plan", str(written), "--detailed-exitcode", env=sandbox.env())
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_an_exported_fleet_forced_past_its_defaults_says_where_the_clusters_own_version_goes(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    sandbox = sandbox_factory(transition_seconds=0)
+    seed(sandbox, live(1, "alpha"), live(2, "beta"))
+    out = tmp_path / "out"
+    exported = run_ovhkube("export", "--project", PROJECT, "--output", out, "--defaults", env=sandbox.env())
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert 'version: "1.31"' in (out / "defaults.yaml").read_text()  # the version every cluster shares
+    # OVHcloud upgrades alpha's end-of-life minor on its own.
+    sandbox.client().post(f"/cloud/project/{PROJECT}/kube/{cluster_id(1)}/update", strategy="NEXT_MINOR")
+
+    plan = run_ovhkube("plan", out, "--detailed-exitcode", env=sandbox.env())
+    drift = run_ovhkube("drift", out, env=sandbox.env())
+
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    hint = (
+        f"update the file to keep it exact (a spec.version in the cluster's own file wins over ClusterDefaults "
+        f'"project-{PROJECT}", which sets it for every cluster it selects)'
+    )
+    assert hint in plan.stdout and drift.returncode == 2 and hint in drift.stdout
+    # Done as said: alpha's own file pins its minor, beta keeps the defaults'.
+    alpha = out / "alpha.yaml"
+    alpha.write_text(alpha.read_text() + '  version: "1.32"\n')
+    assert run_ovhkube("plan", out, "--detailed-exitcode", env=sandbox.env()).returncode == 0
+    assert run_ovhkube("drift", out, env=sandbox.env()).returncode == 0

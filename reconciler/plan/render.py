@@ -122,10 +122,18 @@ def reset_notice(change: Change) -> str:
 def ahead_note(field_change: FieldChange) -> str:
     """A live value past the file's floor, kept as it is: said in the plan, reported by drift."""
     where = f" ({printable(field_change.origin)})" if field_change.source else ""
+    # An exported fleet writes the version in each project's ClusterDefaults: raising it there would upgrade every
+    # other cluster it selects, so say where the one cluster's own value goes.
+    own = (
+        f" (a spec.{field_change.path} in the cluster's own file wins over ClusterDefaults "
+        f"{printable(value(field_change.defaults))}, which sets it for every cluster it selects)"
+        if field_change.defaults
+        else ""
+    )
     return (
         f"{field_change.path} ahead: the cluster runs {printable(value(field_change.before))}, above "
         f"spec.{field_change.path} {printable(value(field_change.after))}{where}: OVHcloud upgraded this cluster "
-        f"past the file; update the file to keep it exact"
+        f"past the file; update the file to keep it exact{own}"
     )
 
 
