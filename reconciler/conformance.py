@@ -99,7 +99,7 @@ def _server_time(api, project: str, report: Report) -> None:
     answer = api.get_unsigned(server_time_path())
     skew = abs(int(answer) - time.time()) if isinstance(answer, int) else None
     if skew is None:
-        report.add("auth-time", FAIL, f"GET /auth/time answered {quoted(answer)}, not an integer")
+        report.add("auth-time", FAIL, f"GET {server_time_path()} answered {quoted(answer)}, not an integer")
     else:
         report.add("auth-time", PASS, f"an integer; this machine's clock is {skew:.0f} s away from the server's")
 

@@ -96,7 +96,8 @@ def test_the_rules_see_what_they_must(tmp_path):
 MAY_NAME_API_PATHS = ("steps.py", "live/", "sandbox/")
 # "GET .../customization" in a message is no path; an IAM action (apiovh:kube/reset) is none either.
 API_PATH = re.compile(
-    r"(?<!\.\.\.)(?<!apiovh:kube)/(cloud|kube|customization|reset|update|updatePolicy|ipRestrictions|openIdConnect|nodepool)\b"
+    r"(?<!\.\.\.)(?<!apiovh:kube)/(cloud|project|kube|customization|reset|update|updatePolicy|ipRestrictions|openIdConnect"
+    r"|nodepool|kubeconfig|capabilities|flavors|privateNetworkConfiguration|updateLoadBalancersSubnetId|auth/time)\b"
 )
 
 
@@ -151,12 +152,16 @@ def test_the_api_path_rule_sees_what_it_must(tmp_path):
         'D = path.rsplit("/", 1)\n'
         'E = "a/b is a ratio, not a path"\n'
         'F = key.rpartition("/")\n'
+        'G = f"{cluster}/kubeconfig/reset"\n'
+        'H = api.get_unsigned("/auth/time")\n'
     )
     assert sorted({place.split(":")[0] for place in api_paths_named(source)}) == [
         "line 2",
         "line 3",
         "line 4",
         "line 5",
+        "line 8",
+        "line 9",
     ]
 
 
