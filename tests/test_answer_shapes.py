@@ -36,7 +36,11 @@ OK_CLUSTER = {"id": cluster_id(1), "name": "alpha", "status": "READY", "customiz
         ("GET", "/auth/time", 1795000000),
         ("PUT", f"{CLUSTER}/ipRestrictions", None),  # a write's answer is not used
         ("GET", f"{CLUSTER}/kubeconfig", "anything"),  # nor is a call ovhkube does not read
-        ("GET", f"{CLUSTER}/nodepool", [{"desiredNodes": 3, "autoscaling": {"scaleDownUtilizationThreshold": 0.5}}]),
+        (
+            "GET",
+            f"{CLUSTER}/nodepool",
+            [{"id": POOL_ID, "name": "web", "desiredNodes": 3, "autoscaling": {"scaleDownUtilizationThreshold": 0.5}}],
+        ),
     ],
 )
 def test_answers_as_the_api_describes_them_pass(method, path, answer):
@@ -74,6 +78,10 @@ def test_answers_as_the_api_describes_them_pass(method, path, answer):
         ("GET", "/auth/time", True, "the answer: expected an integer, got true"),
         ("GET", f"{CLUSTER}/nodepool", {"pools": []}, 'the answer: expected a list, got {"pools": []}'),
         ("GET", f"{CLUSTER}/nodepool", [{"desiredNodes": "3"}], '[0].desiredNodes: expected an integer, got "3"'),
+        ("GET", f"{CLUSTER}/nodepool", [{"id": POOL_ID, "name": ""}], "[0].name: a node pool without its name"),
+        ("GET", f"{CLUSTER}/nodepool", [{"name": "web"}], "[0].id: a node pool without its id"),
+        ("GET", f"{CLUSTER}/nodepool/p1", {"id": "p1"}, "name: a node pool without its name"),
+        ("POST", f"{CLUSTER}/nodepool", {"name": "web"}, "id: a node pool without its id"),
         (
             "GET",
             f"{CLUSTER}/nodepool/p1",
@@ -285,6 +293,7 @@ def _every_value_swapped(value, swaps=(None, 0, 1.5, True, "x", [], ["x"], {}, {
 
 FULL_POOL = {
     "id": "p1",
+    "name": "web",
     "desiredNodes": 3,
     "availabilityZones": ["eu-west-par-a"],
     "attachFloatingIps": {"enabled": False},
@@ -322,10 +331,44 @@ def test_every_answer_one_value_off_is_refused_exactly_when_the_described_shape_
         elif path == CLUSTER:
             expected = _problem(variant, SHAPES["cluster"], "") or _missing(variant, "")
         else:
-            expected = _problem(variant, [NODE_POOL], "")
+            expected = _problem(variant, [NODE_POOL], "") or next(
+                filter(None, (_missing(pool, f"[{i}]", "a node pool") for i, pool in enumerate(variant))), None
+            )
         try:
             check_answer("GET", path, variant, 200)
             said = None
         except MalformedAnswer as exc:
             said = str(exc).split("the answer is not what the API describes: ", 1)[1]
         assert said == expected, variant
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda pools: [{k: v for k, v in p.items() if k != "name"} for p in pools], "[0].name: a node pool without"),
+        (lambda pools: [p | {"name": ""} for p in pools], "[0].name: a node pool without its name"),
+        (lambda pools: [{k: v for k, v in p.items() if k != "id"} for p in pools], "[0].id: a node pool without"),
+    ],
+    ids=["no-name", "empty-name", "no-id"],
+)
+def test_a_pool_listing_with_pools_that_cannot_be_named_never_creates_a_pool_again(
+    sandbox, through_gateway, run_ovhkube, tmp_path, change, said
+):
+    # A pool found by neither name nor id would read as missing: the plan created "workers" a second time.
+    seed(sandbox, live(1, "alpha") | {"nodePools": [{"name": "workers", "flavor": "b3-8", "desiredNodes": 2}]})
+    spec = {"project": PROJECT, "nodePools": {"workers": {"flavorName": "b3-8", "desiredNodes": 2}}}
+    fleet = write_fleet(
+        tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
+    )
+    gateway, env = through_gateway(sandbox, {("GET", "/nodepool"): [rewrite(change)] * 20})
+
+    plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    [entry] = json.loads(plan.stdout)["changes"]
+    assert (entry["action"], entry["reason"]) == ("error", "read_failed")
+    assert f"GET /cloud/project/{PROJECT}/kube/{cluster_id(1)}/nodepool: 200: the answer is not what" in entry["error"]
+    assert said in entry["error"]
+    assert result.returncode == 1 and "internal error" not in result.stdout + result.stderr
+    assert gateway.count("POST", "/nodepool") == 0

@@ -4,7 +4,7 @@ From the description of Managed Kubernetes (`cloud.kube.Cluster`, `cloud.Project
 `cloud.kube.OpenIdConnect`, `cloud.kube.NodePool`, `cloud.kube.Flavor` and the paths' answers: ovh/ovhcloud-cli
 internal/assets/api-schemas/cloud.json, the API's own `/cloud.json`): types only, so that a value the API adds to
 an enum later is still read. A field may be absent; present, it has its type, or null where the description allows
-it. A cluster object has an id and a name.
+it. A cluster object, and a node pool object, has an id and a name.
 
 An answer of another shape (a gateway that lost the body: `null` or nothing; an object where a list is due; a name
 that is a list) is a `MalformedAnswer` naming the call and the field: a read error, never an empty project (creating
@@ -69,7 +69,7 @@ CLUSTER: dict = {
         {"defaultVrackGateway": "string", "privateNetworkRoutingAsDefault": Nullable("boolean")}
     ),
 }
-REQUIRED_OF_A_CLUSTER = ("id", "name")
+REQUIRED_OF_AN_ITEM = ("id", "name")
 OIDC: dict = {
     "issuerUrl": "string",
     "clientId": "string",
@@ -145,8 +145,11 @@ def check_answer(method: str, path: str, answer: object, status: int) -> None:
         return
     # Walked again, to name what is wrong (and where), only when the quick check says something is.
     problem = _listing_problem(answer) if kind == "listing" else _problem(answer, SHAPES[kind], "")
-    if problem is None and kind == "cluster":
-        problem = _missing(answer, "")
+    if problem is None and kind in ("cluster", "nodePool"):
+        problem = _missing(answer, "", "a cluster" if kind == "cluster" else "a node pool")
+    if problem is None and kind == "nodePools":
+        assert isinstance(answer, list)  # checked against its shape first
+        problem = next(filter(None, (_missing(pool, f"[{i}]", "a node pool") for i, pool in enumerate(answer))), None)
     if problem is not None:
         raise MalformedAnswer(
             f"the answer is not what the API describes: {problem}", status=status, method=method, path=path
@@ -168,11 +171,12 @@ def _listing_problem(answer: object) -> str | None:
     return None
 
 
-def _missing(cluster: object, where: str) -> str | None:
-    assert isinstance(cluster, dict)  # checked against CLUSTER first
-    for key in REQUIRED_OF_A_CLUSTER:
-        if not cluster.get(key):
-            return f"{_at(where, key)}: a cluster without its {key}"
+def _missing(item: object, where: str, what: str = "a cluster") -> str | None:
+    """A cluster or a node pool without its id or name: found by neither, it would be created again."""
+    assert isinstance(item, dict)  # checked against its shape first
+    for key in REQUIRED_OF_AN_ITEM:
+        if not item.get(key):
+            return f"{_at(where, key)}: {what} without its {key}"
     return None
 
 
@@ -281,8 +285,19 @@ _SCALARS: dict[object, Check] = {
 _CLUSTER_FITS = _fits(CLUSTER)
 
 
+_POOL_FITS = _fits(NODE_POOL)
+
+
 def _a_cluster(value: object) -> bool:
-    return _CLUSTER_FITS(value) and all(value.get(key) for key in REQUIRED_OF_A_CLUSTER)  # type: ignore[attr-defined]
+    return _CLUSTER_FITS(value) and all(value.get(key) for key in REQUIRED_OF_AN_ITEM)  # type: ignore[attr-defined]
+
+
+def _a_pool(value: object) -> bool:
+    return _POOL_FITS(value) and all(value.get(key) for key in REQUIRED_OF_AN_ITEM)  # type: ignore[attr-defined]
+
+
+def _pools_fit(answer: object) -> bool:
+    return isinstance(answer, list) and all(_a_pool(pool) for pool in answer)
 
 
 def _listing_fits(answer: object) -> bool:
@@ -295,5 +310,7 @@ def _listing_fits(answer: object) -> bool:
 
 _FITS: dict[str, Check] = {kind: _fits(shape) for kind, shape in SHAPES.items()} | {
     "cluster": _a_cluster,
+    "nodePool": _a_pool,
+    "nodePools": _pools_fit,
     "listing": _listing_fits,
 }
