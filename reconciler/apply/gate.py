@@ -18,7 +18,7 @@ from reconciler.errors import ApiError
 from reconciler.live.api_server import api_server_of, readyz_problem
 from reconciler.live.kubeconfig import KubeconfigError, fresh_kubeconfig
 from reconciler.live.node_pools import read_pools
-from reconciler.live.read import read_object
+from reconciler.live.read import PoolObject, read_object
 from reconciler.model import PASSING_STATUSES, POOL_PASSING_STATUSES
 from reconciler.plan.data import Change
 from reconciler.versions import major_minor
@@ -36,7 +36,7 @@ def planned_version(change: Change) -> str | None:
     return None
 
 
-def health_problems(cluster: dict, pools: list[dict], version: str | None) -> tuple[list[str], bool]:
+def health_problems(cluster: dict, pools: list[PoolObject], version: str | None) -> tuple[list[str], bool]:
     """What keeps the cluster from passing the gate, and whether it may pass later by itself (False: a status that
     needs a person)."""
     problems, may_pass = [], True

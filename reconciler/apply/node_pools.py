@@ -17,6 +17,7 @@ from reconciler.apply.waiting import look_again, pause, poll_intervals, settle_s
 from reconciler.apply.writes import MAX_BUSY_RETRIES, _busy, _busy_name
 from reconciler.errors import ApiError
 from reconciler.live.node_pools import read_pools
+from reconciler.live.read import PoolObject
 from reconciler.model import POOL_PASSING_STATUSES
 from reconciler.plan.node_pools import generations
 from reconciler.steps import PoolTarget, Step, StepKind
@@ -143,14 +144,14 @@ def _pool_id(step: Step) -> str | None:
     return step.target.pool_id if isinstance(step.target, PoolTarget) else None
 
 
-def _pools(session: ClusterSession) -> list[dict]:
+def _pools(session: ClusterSession) -> list[PoolObject]:
     try:
         return read_pools(session.api, session.project, session.known_id)
     except ApiError as exc:
         raise ClusterFailed(f"cannot read the cluster's node pools: {exc}") from None
 
 
-def _made(session: ClusterSession, step: Step) -> dict | None:
+def _made(session: ClusterSession, step: Step) -> PoolObject | None:
     """What the pool listing shows of `step`: the pool a create made (by its name), or {} once the deleted one is
     going or gone; None when it shows nothing of it."""
     pools = _pools(session)
@@ -161,7 +162,7 @@ def _made(session: ClusterSession, step: Step) -> dict | None:
     return {} if old is None or old.get("status") == "DELETING" else None
 
 
-def _read_back(session: ClusterSession, step: Step) -> dict | None:
+def _read_back(session: ClusterSession, step: Step) -> PoolObject | None:
     """After no clear answer to a create or delete: what the listing shows of it, looked at again over the settle
     window (the API may show a change late) before it counts as not done."""
     found = _made(session, step)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError
-from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, reading_pool
+from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, PoolObject, reading_pool
 from reconciler.model import ErrorReason
 from reconciler.steps import part_path, pool_path, region_flavors_path
 
@@ -24,9 +24,9 @@ class PoolAnswerError(ApiError):
     """The pool listing answered something else than a list of pools."""
 
 
-def read_pools(api: "Api", project: str, cluster_id: str) -> list[dict]:
+def read_pools(api: "Api", project: str, cluster_id: str) -> list[PoolObject]:
     """The cluster's pools as full objects, with one expanded listing (more only past 5000 pools); raises ApiError."""
-    pools: list[dict] = []
+    pools: list[PoolObject] = []
     page = 1
     while True:
         headers = EXPANDED_HEADERS | {"X-Pagination-Number": str(page)}
@@ -122,10 +122,10 @@ def add_flavors(api: "Api", view: LiveView, keys: list[tuple[str, str]], paralle
     _read_each(api, view, keys, parallelism, read, "flavors")
 
 
-def read_all_pools(api: "Api", project: str, cluster_ids: list, parallelism: int) -> dict[str, list[dict]]:
+def read_all_pools(api: "Api", project: str, cluster_ids: list, parallelism: int) -> dict[str, list[PoolObject]]:
     """{cluster id: its pools} for every cluster (export); raises ApiError."""
 
-    def read(cluster_id: str) -> tuple[str, list[dict]]:
+    def read(cluster_id: str) -> tuple[str, list[PoolObject]]:
         return cluster_id, read_pools(api, project, cluster_id)
 
     with reading_pool(api, parallelism) as pool:

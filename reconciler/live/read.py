@@ -44,6 +44,27 @@ class ClusterObject(TypedDict, total=False):
     ipAllocationPolicy: dict | None
 
 
+class PoolObject(TypedDict, total=False):
+    """A node pool as the API answers it (cloud.kube.NodePool): the fields ovhkube reads."""
+
+    id: str
+    name: str
+    flavor: str
+    status: str
+    antiAffinity: bool
+    autoscale: bool
+    monthlyBilled: bool
+    availableNodes: int
+    currentNodes: int
+    desiredNodes: int
+    maxNodes: int
+    minNodes: int
+    availabilityZones: list[str] | None
+    attachFloatingIps: dict | None
+    autoscaling: dict
+    template: dict
+
+
 @dataclass(frozen=True)
 class LiveCluster:
     cluster: ClusterObject  # the cluster object (GET /cloud/project/{sn}/kube/{id}, or an item of the expanded listing)
@@ -51,7 +72,7 @@ class LiveCluster:
     # Separate GETs, made only for the clusters whose plan needs them (reconciler.live.control_plane):
     ip_restrictions: list | None = None  # GET .../ipRestrictions; None: not read
     openid_connect: dict | None = None  # GET .../openIdConnect; {}: none configured; None: not read
-    node_pools: list[dict] | None = None  # GET .../nodepool (expanded), where the file declares pools; None: not read
+    node_pools: list[PoolObject] | None = None  # GET .../nodepool (expanded), where a file declares pools; None: unread
     flavors: frozenset[str] | None = None  # GET .../flavors, where the plan creates or replaces a pool; None: not read
 
     @property

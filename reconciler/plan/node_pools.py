@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.live.read import PoolObject
 from reconciler.model import POOL_AUTOSCALING_FIELDS, DesiredPool, Lifecycle
 from reconciler.steps import ClusterTarget, PoolTarget, Step, StepKind
 
@@ -71,7 +72,9 @@ class _Found:
     refused: list[str] = field(default_factory=list)
 
 
-def generations(name: str, live: list[dict], declared: frozenset[str] = frozenset()) -> list[tuple[int, dict]]:
+def generations(
+    name: str, live: list[PoolObject], declared: frozenset[str] = frozenset()
+) -> list[tuple[int, PoolObject]]:
     """The live pools that stand for the file's pool `name`, oldest first: its namesake (0), then each replacement
     `NAME-rN` ovhkube made of it (N). A pool the files declare under its own name is its own, never a replacement."""
     pattern = re.compile(re.escape(name) + r"-r([0-9]+)")
@@ -85,14 +88,14 @@ def generations(name: str, live: list[dict], declared: frozenset[str] = frozense
     return sorted(found, key=lambda item: item[0])
 
 
-def matching_pool(name: str, live: list[dict], declared: frozenset[str] = frozenset()) -> dict | None:
+def matching_pool(name: str, live: list[PoolObject], declared: frozenset[str] = frozenset()) -> PoolObject | None:
     """The live pool a file's pool `name` stands for: its newest generation. A replacement stopped before the old
     pool was deleted leaves both live: the new one is the pool, the old one what is left to delete."""
     found = generations(name, live, declared)
     return found[-1][1] if found else None
 
 
-def replacement_name(name: str, live: list[dict], declared: frozenset[str] = frozenset()) -> str:
+def replacement_name(name: str, live: list[PoolObject], declared: frozenset[str] = frozenset()) -> str:
     """`NAME-rN`, N one above the newest generation of NAME live (names are unique in a cluster)."""
     found = generations(name, live, declared)
     return f"{name}-r{(found[-1][0] if found else 0) + 1}"
@@ -144,15 +147,15 @@ def whole_template(live: object, desired: dict) -> dict:
     return template
 
 
-def _live_scalar(pool: dict, name: str) -> object:
+def _live_scalar(pool: PoolObject, name: str) -> object:
     if name == "flavorName":
         return pool.get("flavor")
     if name in ("antiAffinity", "monthlyBilled", "autoscale"):
         return bool(pool.get(name))
     if name == "availabilityZones":
-        return list(pool.get(name) or [])
+        return list(pool.get("availabilityZones") or [])
     if name == "attachFloatingIps":
-        return {"enabled": bool((pool.get(name) or {}).get("enabled"))}
+        return {"enabled": bool((pool.get("attachFloatingIps") or {}).get("enabled"))}
     return pool.get(name)
 
 
@@ -179,7 +182,7 @@ def creation_body(name: str, desired: dict) -> dict:
 
 
 def plan_pools(
-    desired: tuple[DesiredPool, ...], live: list[dict], lifecycle: Lifecycle, flavors: frozenset[str] | None
+    desired: tuple[DesiredPool, ...], live: list[PoolObject], lifecycle: Lifecycle, flavors: frozenset[str] | None
 ) -> PoolPlan:
     """What the file's pools change in this cluster; `flavors`: the cluster's (None: not read)."""
     found = _Found()
@@ -206,7 +209,7 @@ def _flavor_error(pool: DesiredPool, flavors: frozenset[str] | None) -> str | No
     return f'nodePools.{pool.name}.flavorName: "{flavor}" is not a flavor this cluster offers'
 
 
-def _plan_delete(pool: DesiredPool, current: dict, lifecycle: Lifecycle, found: _Found) -> None:
+def _plan_delete(pool: DesiredPool, current: PoolObject, lifecycle: Lifecycle, found: _Found) -> None:
     if current.get("status") == "DELETING":  # sent already (an apply stopped while waiting for it)
         return
     if not lifecycle.allow_pool_delete:
@@ -237,8 +240,8 @@ def _plan_create(pool: DesiredPool, flavors: frozenset[str] | None, found: _Foun
 
 def _plan_existing(
     pool: DesiredPool,
-    current: dict,
-    live: list[dict],
+    current: PoolObject,
+    live: list[PoolObject],
     lifecycle: Lifecycle,
     flavors: frozenset[str] | None,
     found: _Found,
@@ -258,7 +261,9 @@ def _plan_existing(
         found.changes.append(PoolChange(PoolChangeKind.UPDATE, pool.name, current.get("id"), body, tuple(diff)))
 
 
-def _in_place(pool: DesiredPool, current: dict, found: _Found) -> tuple[dict[str, Any], list[tuple[str, Any, Any]]]:
+def _in_place(
+    pool: DesiredPool, current: PoolObject, found: _Found
+) -> tuple[dict[str, Any], list[tuple[str, Any, Any]]]:
     """What of the file's fields the API can change in place differs from live: the PUT body, and its diff."""
     written = pool.fields
     prefix = f"nodePools.{pool.name}."
@@ -301,8 +306,8 @@ def _in_place(pool: DesiredPool, current: dict, found: _Found) -> tuple[dict[str
 
 def _plan_replace(
     pool: DesiredPool,
-    current: dict,
-    live: list[dict],
+    current: PoolObject,
+    live: list[PoolObject],
     lifecycle: Lifecycle,
     flavors: frozenset[str] | None,
     diff: tuple[tuple[str, Any, Any], ...],
@@ -328,7 +333,7 @@ def _plan_replace(
     found.changes.append(PoolChange(PoolChangeKind.REPLACE, pool.name, current.get("id"), body, diff))
 
 
-def replacement_fields(pool: DesiredPool, current: dict) -> dict[str, Any]:
+def replacement_fields(pool: DesiredPool, current: PoolObject) -> dict[str, Any]:
     """The new pool of a replacement: the live pool's settings, the file's over them. Its size is the live pool's
     (what the pods use now) where the file does not manage it: with autoscale on and desiredNodes not pinned, the
     autoscaler's count, not the size the file gives a new pool; within minNodes..maxNodes."""
@@ -354,7 +359,9 @@ def replacement_fields(pool: DesiredPool, current: dict) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def _plan_finish(pool: DesiredPool, current: dict, older: list[dict], lifecycle: Lifecycle, found: _Found) -> None:
+def _plan_finish(
+    pool: DesiredPool, current: PoolObject, older: list[PoolObject], lifecycle: Lifecycle, found: _Found
+) -> None:
     """An earlier replacement stopped before its end (Ctrl-C, a killed runner) left the old pool live beside the new:
     what is left of it is the old pool's delete, once the new one is READY; never a third pool."""
     for old in older:
@@ -371,7 +378,7 @@ def _plan_finish(pool: DesiredPool, current: dict, older: list[dict], lifecycle:
         )
 
 
-def needs_flavors(desired: tuple[DesiredPool, ...], live: list[dict]) -> bool:
+def needs_flavors(desired: tuple[DesiredPool, ...], live: list[PoolObject]) -> bool:
     """Whether the plan would create a pool of a flavor (a new pool, or a replacement): the cluster's flavors are read
     then, to refuse a typo before any request."""
     for pool in desired:
@@ -399,7 +406,7 @@ def pool_steps(target: ClusterTarget, changes: tuple[PoolChange, ...]) -> list[S
     return steps
 
 
-def pool_notices(changes: tuple[PoolChange, ...], live: list[dict]) -> list[str]:
+def pool_notices(changes: tuple[PoolChange, ...], live: list[PoolObject]) -> list[str]:
     """What a reviewer must not miss, shouted as a reset is: a replacement (and the nodes both pools hold while the
     new one comes up), a deletion."""
     by_id = {pool.get("id"): pool for pool in live}
@@ -431,7 +438,7 @@ def pool_notices(changes: tuple[PoolChange, ...], live: list[dict]) -> list[str]
     return notices
 
 
-def pools_across_reset(policy: str | None, live: list[dict] | None) -> str:
+def pools_across_reset(policy: str | None, live: list[PoolObject] | None) -> str:
     """What a reset does to the pools of a cluster whose file declares pools (OVHcloud's reset guide: "Delete nodes",
     the API's default, deletes the nodes and reinitializes the cluster to an empty state; "Keep and reinstall nodes"
     keeps them). The file's pools are planned against what the reset left, once it is over: the next plan."""
@@ -456,7 +463,7 @@ def _overlap(new: object, old: object) -> str:
     return f"{new} + {old}"
 
 
-def pool_diff_met(path: str, before: object, after: object, live: list[dict]) -> tuple[object, bool]:
+def pool_diff_met(path: str, before: object, after: object, live: list[PoolObject]) -> tuple[object, bool]:
     """(the live value, whether it means `after`) for a pool diff entry `nodePools.NAME[.FIELD...]`: a created pool
     exists, a deleted one is gone, a field means the same on the pool NAME stands for."""
     name, _, rest = path.removeprefix("nodePools.").partition(".")
