@@ -12,13 +12,14 @@ steps that put them back follow the reset in the same change.
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.escape import without_userinfo_in
 from reconciler.live.read import LiveCluster
 from reconciler.model import IP_RESTRICTIONS, KUBERNETES_VERSIONS, OPENID_CONNECT, DesiredCluster, ErrorReason
 from reconciler.plan.data import Action
 from reconciler.plan.diff import FieldChange
-from reconciler.plan.network import network_spec
+from reconciler.plan.network import body_fields, network_spec
 from reconciler.plan.normalize import cidr_set, oidc_comparable
 from reconciler.steps import PART_OF_KIND, ClusterTarget, Step, StepKind
 from reconciler.versions import minor_of
@@ -135,8 +136,17 @@ def reset_steps(target: ClusterTarget, body: dict, ranges: Iterable[str] | None,
 
 
 def create_body(
-    name: str, region: str | None, version: str | None, mode: str | None, policy: str | None, customization: dict
+    name: str,
+    region: str | None,
+    version: str | None,
+    mode: str | None,
+    policy: str | None,
+    customization: dict,
+    network: Iterable[tuple[str, Any]] = (),
+    pools: Iterable[dict] = (),
 ) -> dict:
+    """The create's body. `network`: (diff path, value) of each network setting written; `pools`: the creation body
+    of each node pool made with the cluster."""
     body: dict = {"name": name, "region": region}
     if version:
         body["version"] = version
@@ -146,6 +156,10 @@ def create_body(
         body["updatePolicy"] = policy  # a field of the creation body too
     if customization:
         body["customization"] = customization
+    body.update(body_fields(dict(network)))
+    pools = list(pools)
+    if pools:
+        body["nodepools"] = pools
     return body
 
 

@@ -620,11 +620,9 @@ def steps_of_entry(change: Change) -> list[Step]:
         }
         ref = change.cluster
         version, mode, policy = (diff.get(key) for key in ("version", "kubeProxyMode", "updatePolicy"))
-        body = create_body(ref.name, ref.region, version, mode, policy, customization)
-        body.update(body_fields({path: after for path, after in diff.items() if is_network_path(path)}))
+        network = [(path, after) for path, after in diff.items() if is_network_path(path)]
         pools = [after for path, after in diff.items() if path.startswith("nodePools.")]
-        if pools:
-            body["nodepools"] = pools
+        body = create_body(ref.name, ref.region, version, mode, policy, customization, network, pools)
         return create_steps(target, body, diff.get(IP_RESTRICTIONS), diff.get(OPENID_CONNECT))
     if action is Action.RESET:
         return reset_steps(target, _carried_reset_body(change, diff), *_carried_restoration(change, diff))

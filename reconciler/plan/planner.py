@@ -49,7 +49,6 @@ from reconciler.plan.fingerprint import fingerprint
 from reconciler.plan.groups import is_disruptive
 from reconciler.plan.network import (
     RESET_PATHS,
-    body_fields,
     creation_problem,
     live_value,
     network_steps,
@@ -254,19 +253,6 @@ def _plan_create(desired: DesiredCluster, flavors: frozenset[str] | None = None)
     if problem:
         path, message = problem
         return _error(desired, ref, ErrorReason.NETWORK_INVALID, _at(desired, path, message), None)
-    customization = {block: prune(value) for block, value in desired.customization.items()}
-    body = create_body(
-        desired.name, desired.region, desired.version, desired.kube_proxy_mode, desired.update_policy, customization
-    )
-    network = written_fields(desired)
-    body.update(body_fields(dict(network)))
-    diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
-    diff += [FieldChange(path, None, value) for path, value in network]
-    warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
-    if desired.ip_restrictions:
-        diff.append(FieldChange(IP_RESTRICTIONS, None, list(desired.ip_restrictions)))
-    if desired.openid_connect:
-        diff.append(FieldChange(OPENID_CONNECT, None, desired.openid_connect))
     pools = [pool for pool in desired.node_pools if not pool.delete]
     nameless = [pool.name for pool in pools if "flavorName" not in pool.fields]
     if nameless:
@@ -289,9 +275,26 @@ def _plan_create(desired: DesiredCluster, flavors: frozenset[str] | None = None)
             f"{desired.region}{more}",
         )
         return _error(desired, ref, ErrorReason.POOL_INVALID, message, None)
-    if pools:  # created with the cluster, in its body
-        body["nodepools"] = [creation_body(pool.name, pool.fields) for pool in pools]
-        diff += [FieldChange(f"nodePools.{pool['name']}", None, pool) for pool in body["nodepools"]]
+    customization = {block: prune(value) for block, value in desired.customization.items()}
+    network = written_fields(desired)
+    body = create_body(
+        desired.name,
+        desired.region,
+        desired.version,
+        desired.kube_proxy_mode,
+        desired.update_policy,
+        customization,
+        network,
+        [creation_body(pool.name, pool.fields) for pool in pools],  # created with the cluster, in its body
+    )
+    diff = [FieldChange(path, None, value) for path, value in _create_fields(body)]
+    diff += [FieldChange(path, None, value) for path, value in network]
+    warnings = _mode_warnings(desired.kube_proxy_mode, desired.version, desired.customization)
+    if desired.ip_restrictions:
+        diff.append(FieldChange(IP_RESTRICTIONS, None, list(desired.ip_restrictions)))
+    if desired.openid_connect:
+        diff.append(FieldChange(OPENID_CONNECT, None, desired.openid_connect))
+    diff += [FieldChange(f"nodePools.{pool['name']}", None, pool) for pool in body.get("nodepools", [])]
     if desired.renamed_from:
         warnings.append(
             f"no cluster of the project is named {quoted(desired.name)} or {quoted(desired.renamed_from)} "
