@@ -121,5 +121,5 @@ def parse_utc(text: str) -> datetime:
     """An instant as utc_text writes it (or any ISO 8601 time with a zone); ValueError otherwise."""
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
+        raise ValueError(f"{quoted(text)} has no time zone")
     return parsed.astimezone(UTC)

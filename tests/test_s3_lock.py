@@ -224,7 +224,7 @@ def test_an_unknown_lock_backend_is_refused(run_ovhkube, tmp_path):
     (tmp_path / "c.yaml").write_text(json.dumps(wanted("alpha")))
     result = run_ovhkube("apply", tmp_path, "--auto-approve", "--lock", "gcs://bucket/key", env={**os.environ})
     assert result.returncode == 1
-    assert "unknown lock backend 'gcs'" in result.stderr
+    assert 'unknown lock backend "gcs"' in result.stderr
 
 
 WRITES = ("PUT", "POST", "DELETE")

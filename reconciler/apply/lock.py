@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import IO
 
 from reconciler.errors import UserError
-from reconciler.escape import without_userinfo
+from reconciler.escape import quoted, without_userinfo
 
 LOCK_PATH = os.path.join(".ovhkube", "apply.lock")  # OVHKUBE_LOCK_FILE names another (one per workspace)
 POLL_SECONDS = 0.2
@@ -143,6 +143,6 @@ def lock_for(
         return s3_lock(url, timeout, expiry, note)
     if url and "://" in url and not url.startswith("file://"):
         scheme = url.split("://", 1)[0]
-        raise UserError(f"--lock: unknown lock backend {scheme!r}; give s3://BUCKET/KEY, file://PATH or a path")
+        raise UserError(f"--lock: unknown lock backend {quoted(scheme)}; give s3://BUCKET/KEY, file://PATH or a path")
     path = url[len("file://") :] if url and url.startswith("file://") else url
     return apply_lock(timeout, note, path or None)
