@@ -116,11 +116,12 @@ def no_commands_in_output():
         sys.stdout, sys.stderr = saved
 
 
-def quoted(value: object, limit: int | None = None) -> str:
+def quoted(value: object, limit: int | None = None, ascii: bool = False) -> str:
     """A value from a file, a plan or the API for a message, as JSON writes it, on one line: a name in double quotes
     (an empty or blank one is seen, a newline or an escape code shows as `\\n`, `\\u001b`), null, [1, 2]; not
-    Python's repr (`'a'`, `None`). `limit`: cut to that many characters, ending in `...`."""
-    text = json.dumps(value, ensure_ascii=False)
+    Python's repr (`'a'`, `None`). `limit`: cut to that many characters, ending in `...`. `ascii`: every character
+    past ASCII escaped too (`\\u00e9`), for values shown as JSON a reader may copy, or answers the API sent."""
+    text = json.dumps(value, ensure_ascii=ascii)
     return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -5,7 +5,6 @@ reconciler.plan.planfile), and the verification checks its diff. Every way this 
 nothing escapes to stop the others.
 """
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from reconciler.apply.writes import (
     post_reset,
     send_setting,
 )
+from reconciler.escape import quoted
 from reconciler.live.read import ClusterObject
 from reconciler.model import RESTORED_AFTER_RESET
 from reconciler.plan.data import Action, Change
@@ -289,7 +289,7 @@ def _put_back_notes(session: ClusterSession) -> list[str]:
     notes = []
     for step, (part, value) in zip(session.change.steps[1:], put_back_values(session.change), strict=True):
         state = "put back, not verified" if (step.method, step.path) in answered else "still to put back"
-        notes.append(f"{state}: {part} {json.dumps(value)}")
+        notes.append(f"{state}: {part} {quoted(value, ascii=True)}")
     return notes
 
 

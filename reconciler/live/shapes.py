@@ -11,12 +11,12 @@ that is a list) is a `MalformedAnswer` naming the call and the field: a read err
 a cluster that exists) nor a Python error deep in the engine.
 """
 
-import json
 import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 from reconciler.errors import ApiError
+from reconciler.escape import quoted
 
 
 class Nullable(NamedTuple):
@@ -232,8 +232,7 @@ def _shown(value: object) -> str:
     """The value as JSON writes it, cut short: the escape of what the API sent."""
     if value is None:
         return "null (or no answer at all)"
-    text = json.dumps(value, ensure_ascii=True)
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+    return quoted(value, SHOWN_CHARS, ascii=True)
 
 
 # The same rules as _problem and _missing, compiled once into yes/no checks that build no path as they go: every

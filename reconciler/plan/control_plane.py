@@ -9,12 +9,11 @@ minor (apply waits READY between them). A reset loses IP restrictions and OIDC (
 steps that put them back follow the reset in the same change.
 """
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.escape import without_userinfo_in
+from reconciler.escape import quoted, without_userinfo_in
 from reconciler.live.read import LiveCluster
 from reconciler.model import IP_RESTRICTIONS, KUBERNETES_VERSIONS, OPENID_CONNECT, DesiredCluster, ErrorReason
 from reconciler.plan.data import Action
@@ -203,7 +202,7 @@ def as_spec_fields(values: dict[str, list | dict]) -> str:
     for part, value in without_userinfo_in(values).items():
         if isinstance(value, dict) and len(str(value.get("caContent") or "")) > CA_SHOWN_CHARS:
             value = value | {"caContent": str(value["caContent"])[:CA_SHOWN_CHARS] + "..."}
-        shown.append(f"spec.{part}: {json.dumps(value)}")
+        shown.append(f"spec.{part}: {quoted(value, ascii=True)}")
     if without_userinfo_in(values) != values:
         shown.append("a URL's user:password@ is left out here (the files refuse one)")
     return "; ".join(shown)
