@@ -12,7 +12,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future
 from typing import TYPE_CHECKING
 
 from reconciler.apply.cluster import apply_change
@@ -45,7 +45,7 @@ class RolloutRun:
         stop: threading.Event,
         report: Callable[[ClusterRef, str], None],
         watch: ProjectWatch,
-        pool: ThreadPoolExecutor,
+        pool: Executor,
         outcomes: list[ClusterOutcome | None],
     ) -> None:
         self.api, self.plan, self.schedule, self.options = api, plan, schedule, options

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +30,7 @@ from reconciler.errors import Terminated
 from reconciler.model import ClusterRef
 from reconciler.plan.data import CHANGING, Change, Plan
 from reconciler.plan.waves import schedule
+from reconciler.workers import Workers
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -46,13 +47,13 @@ def apply_plan(
     outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)
     changing = sum(1 for change in plan.changes if change.action in CHANGING)
     under_way = max(1, min(changing, options.clusters_at_once))
-    pool = ThreadPoolExecutor(max_workers=under_way, thread_name_prefix="apply")
+    pool = Workers(under_way, "apply")  # after SIGTERM's grace, a request on the wire does not hold the exit
     futures: dict[Future, int] = {}
     watch = ProjectWatch(api)
     rolled = schedule(plan)
     waves = RolloutRun(api, plan, rolled, options, stop, report, watch, pool, outcomes) if rolled else None
     held = waves.held if waves else set()
-    driver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rollout")
+    driver = Workers(1, "rollout")
     interrupted = terminated = False
     try:  # a signal while clusters are still being handed to the pool is handled as one while they run
         for index, change in enumerate(plan.changes):

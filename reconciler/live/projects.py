@@ -3,10 +3,10 @@ not only by its 32-hex id. One GET per project, through the request budget like 
 (a consumer key without the rule, an answer without a description) leaves the project shown by its id alone: a
 description only helps the reader, so it never fails a plan."""
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError
+from reconciler.live.read import reading_pool
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -34,6 +34,6 @@ def read_descriptions(api: "Api", projects: list[str], parallelism: int) -> dict
         described = described.strip()
         return described if len(described) <= MAX_DESCRIPTION else described[: MAX_DESCRIPTION - 1] + "…"
 
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(projects)))) as pool:
+    with reading_pool(api, min(parallelism, len(projects))) as pool:  # stops at a signal, as the plan's reads
         found = dict(zip(projects, pool.map(read, projects), strict=True))
     return {project: described for project, described in found.items() if described}

@@ -9,7 +9,7 @@ cannot be called absent (creating it could make a duplicate).
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -18,6 +18,7 @@ from reconciler.errors import ApiError
 from reconciler.escape import quoted
 from reconciler.model import ClusterRef, ErrorReason
 from reconciler.steps import cluster_path, clusters_path
+from reconciler.workers import Workers
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
     from reconciler.live.client import Api
@@ -231,11 +232,12 @@ def read_live(
 
 
 @contextmanager
-def reading_pool(api: "Api", parallelism: int) -> Iterator[ThreadPoolExecutor]:
+def reading_pool(api: "Api", parallelism: int) -> Iterator[Workers]:
     """A pool of reader threads that stops with the run: on Ctrl-C or SIGTERM in the caller's thread, no read still
-    waiting for its slot in the request budget, nor any read not yet started, goes out, and the caller does not wait
-    for them (a slow request budget would otherwise keep the run reading long after the signal)."""
-    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    waiting for its slot in the request budget, nor any read not yet started, goes out, and neither the caller nor
+    the process's exit waits for them, nor for a read still on the wire (a slow request budget or a slow API would
+    otherwise keep the run going long after the signal)."""
+    pool = Workers(max(1, parallelism), "read")
     stopped = False
     try:
         yield pool
