@@ -17,6 +17,8 @@ import time
 import pytest
 import yaml
 
+from reconciler.plan.planfile import read_plan_file
+from reconciler.steps import StepKind
 from tests.apply_helpers import PROJECT, wanted
 
 CLUSTER = "6f3c1a52-7777-4c1e-9a55-000000000001"
@@ -249,6 +251,7 @@ def test_sigterm_while_a_replacement_waits_for_its_new_pool_stops_at_once_and_sa
     assert run_ovhkube("plan", path, "--out", saved, env=sandbox.env()).returncode == 0
     (request,) = json.loads(saved.read_text())["changes"][0]["requests"]
     assert (request["kind"], request["pool"]) == ("pool_delete", old["id"])
+    assert [step.kind for step in read_plan_file(str(saved)).changes[0].steps] == [StepKind.POOL_DELETE]  # applies
 
 
 def test_the_rest_of_an_interrupted_replacement_waits_for_the_new_pool_then_deletes_the_old(

@@ -333,6 +333,34 @@ def test_a_replacement_of_an_autoscaled_pool_starts_at_the_autoscaler_size_and_s
     assert created["status"] == 200
 
 
+def test_a_saved_plan_cannot_add_a_delete_of_a_pool_its_diff_only_updates(tmp_path, sandbox, run_ovhkube):
+    # The diff shows workers updated and extra created; a delete of workers added by hand is no step of that diff
+    # (the file does not even allow a pool delete), though workers is a pool the entry may reach.
+    one_cluster(sandbox, [pool("workers", template=TEMPLATE)])
+    path = with_pools(tmp_path, {"workers": {"desiredNodes": 3}, "extra": {"flavorName": "b3-8", "desiredNodes": 1}})
+    saved = tmp_path / "plan.json"
+    assert run_ovhkube("plan", path, "--out", saved, env=sandbox.env()).returncode == 0
+    plan = json.loads(saved.read_text())
+    requests = plan["changes"][0]["requests"]
+    assert sorted(r["kind"] for r in requests) == ["pool_create", "pool_update"]
+    before = live_pools(sandbox)
+    own = before["workers"]["id"]
+    requests.append(
+        {"kind": "pool_delete", "method": "DELETE", "path": f"{POOLS_PATH}/{own}", "body": None, "pool": own}
+    )
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(plan))
+
+    refused = run_ovhkube("apply", "--plan", forged, env=sandbox.env())
+
+    assert refused.returncode == 1, refused.stdout
+    assert "its requests are not the ones its update entry makes (3 request(s) where it makes 2)" in refused.stderr
+    assert live_pools(sandbox) == before
+    result = run_ovhkube("apply", "--plan", saved, env=sandbox.env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(live_pools(sandbox)) == ["extra", "workers"]
+
+
 @pytest.mark.parametrize("before, after", [(False, True), (True, False)])
 def test_monthly_billing_switches_by_a_replacement_new_before_old_never_a_wipe(
     tmp_path, sandbox_factory, run_ovhkube, before, after

@@ -62,7 +62,7 @@ from reconciler.plan.data import (
     PlanFileError,
     plan_from_dict,
 )
-from reconciler.plan.diff import changed_blocks
+from reconciler.plan.diff import FieldChange, changed_blocks
 from reconciler.plan.network import (
     NETWORK,
     RESET_FIELD_PATHS,
@@ -72,10 +72,11 @@ from reconciler.plan.network import (
     network_steps,
     spec_fields,
 )
+from reconciler.plan.node_pools import CREATE_ONLY, PoolChange, PoolChangeKind, pool_steps
 from reconciler.plan.normalize import cidr_set, normalize, oidc_comparable, shown
 from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.policy.check import RULES
-from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, Step, StepKind, parted_paths
+from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, parted_paths
 from reconciler.versions import major_minor
 
 if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
@@ -631,22 +632,72 @@ def steps_of_entry(change: Change) -> list[Step]:
     return []  # noop and error entries send nothing
 
 
+# The steps the planner's pool_steps makes of each kind of pool change, in order.
+_POOL_CHANGE_STEPS = {
+    PoolChangeKind.CREATE: (StepKind.POOL_CREATE,),
+    PoolChangeKind.UPDATE: (StepKind.POOL_UPDATE,),
+    PoolChangeKind.DELETE: (StepKind.POOL_DELETE,),
+    PoolChangeKind.REPLACE: (StepKind.POOL_CREATE, StepKind.POOL_DELETE),
+}
+
+
 def _carried_pool_steps(change: Change) -> list[Step]:
-    """The entry's pool steps, as stored where the diff shows what each sends: a created pool's body is its diff
-    entry's value; an update's and a replacement's fields each a diff entry's value (a template's parts, whole); the
-    pool ids and what a replacement copies are live values (apply compares them with the cluster before sending)."""
+    """The entry's pool steps, made by the planner's own builder (`pool_steps`) from the pool changes its diff shows,
+    in their order. What they carry comes from the stored steps of the same kind at the same place: the pool ids
+    and what a replacement copies (live values: apply compares them with the cluster before sending), and bodies
+    where the diff shows what each sends (a created pool's body is its diff entry's value; an update's and a
+    replacement's fields each a diff entry's value, a template's parts whole)."""
     shown = {entry.path: entry.after for entry in change.diff if entry.path.startswith("nodePools.")}
-    steps = []
-    for step in change.steps:
-        if step.kind not in POOL_KINDS:
+    stored = [step for step in change.steps if step.kind in POOL_KINDS]
+    changes, place = [], 0
+    for kind, name, created in _pool_changes_shown(change.diff):
+        kinds = _POOL_CHANGE_STEPS[kind]
+        carried = [
+            stored[at] if at < len(stored) and stored[at].kind is wanted else None
+            for at, wanted in enumerate(kinds, start=place)
+        ]
+        place += len(kinds)
+        held = carried[-1]  # the step naming the live pool: an update's, a delete's, a replacement's delete
+        pool_id = held.target.pool_id if held is not None and isinstance(held.target, PoolTarget) else None
+        body = None
+        if kind is PoolChangeKind.CREATE:
+            body = created
+        elif kind is PoolChangeKind.REPLACE:
+            body = carried[0].body if carried[0] is not None else None
+            if not _creation_shown(body or {}, shown):
+                body = {"node pool": "the entry's diff"}  # cannot be the stored body: the difference is named
+        elif kind is PoolChangeKind.UPDATE:
+            body = held.body if held is not None else None
+            if not _update_shown(body or {}, shown):
+                body = {"node pool fields": "the entry's diff"}
+        changes.append(PoolChange(kind, name, pool_id, body))
+    return pool_steps(ClusterTarget.of(change.cluster), tuple(changes))
+
+
+def _pool_changes_shown(diff: list[FieldChange]) -> list[tuple[PoolChangeKind, str, dict | None]]:
+    """(kind, pool name, a create's body) of each pool change the diff shows, in its order: `nodePools.NAME` added
+    (a create, its body the value) or gone (a delete: of a pool marked delete, or a replacement's old pool left
+    live); the fields of one pool (`nodePools.NAME.FIELD`, together): an update, or a replacement where a field only
+    a new pool can have differs."""
+    found: list[tuple[PoolChangeKind, str, dict | None]] = []
+    fields_of = None  # the pool whose fields the last entries were
+    for entry in diff:
+        if not entry.path.startswith("nodePools."):
             continue
-        body = step.body
-        if step.kind is StepKind.POOL_CREATE and not _creation_shown(body or {}, shown):
-            body = {"node pool": "the entry's diff"}  # cannot be the stored body: the difference is named
-        if step.kind is StepKind.POOL_UPDATE and not _update_shown(body or {}, shown):
-            body = {"node pool fields": "the entry's diff"}
-        steps.append(Step(step.kind, step.target, body))
-    return steps
+        name, dot, field = entry.path.removeprefix("nodePools.").partition(".")
+        if not dot:
+            created = entry.after if entry.before is None and isinstance(entry.after, dict) else None
+            found.append((PoolChangeKind.CREATE if created is not None else PoolChangeKind.DELETE, name, created))
+            fields_of = None
+            continue
+        replaces = field.partition(".")[0] in CREATE_ONLY
+        if fields_of == name:
+            if replaces:
+                found[-1] = (PoolChangeKind.REPLACE, name, None)
+            continue
+        found.append((PoolChangeKind.REPLACE if replaces else PoolChangeKind.UPDATE, name, None))
+        fields_of = name
+    return found
 
 
 def _creation_shown(body: dict, shown: dict) -> bool:
