@@ -15,8 +15,8 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
   the sandbox never sees the request: an API that accepts a change and then loses it;
 - "path_in_id": the request reaches the sandbox, and the "id" of its answer gets "../" in front: an answer whose id
   would climb out of the cluster's path if it were put in one;
-- a function (status, payload bytes) -> (status, payload bytes): the request reaches the sandbox, and its answer is
-  rewritten (an answer of another shape than the API describes);
+- a function (status, payload bytes) -> (status, payload bytes[, headers]): the request reaches the sandbox, and its
+  answer is rewritten (an answer of another shape than the API describes), with those answer headers if given;
 - "endless": the request reaches the sandbox, and the client gets a 200 whose body never ends (1 MiB chunks, no
   length, up to ENDLESS_MIB): `streamed` counts the bytes the client took before it hung up;
 - None: forwarded normally.
@@ -112,7 +112,8 @@ class LossyGateway:
             self._endless(handler)
             return
         if callable(fault):
-            status, payload = fault(status, payload)
+            status, payload, *more = fault(status, payload)
+            headers |= more[0] if more else {}
         elif fault == "garbled":
             status, payload = 200, GARBLED
         elif fault == "path_in_id":

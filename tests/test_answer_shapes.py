@@ -372,3 +372,69 @@ def test_a_pool_listing_with_pools_that_cannot_be_named_never_creates_a_pool_aga
     assert said in entry["error"]
     assert result.returncode == 1 and "internal error" not in result.stdout + result.stderr
     assert gateway.count("POST", "/nodepool") == 0
+
+
+def counted(count: str, change=lambda answer: answer):
+    """A gateway fault: the listing rewritten by `change`, its answer header counting `count` objects."""
+
+    def fault(status: int, payload: bytes) -> tuple[int, bytes, dict]:
+        return status, json.dumps(change(json.loads(payload))).encode(), {"X-Pagination-Elements": count}
+
+    return fault
+
+
+PAGES = {
+    "fewer than counted": (counted("2", lambda answer: answer[1:]), 'X-Pagination-Elements counts "2" but its pages'),
+    "pages without end": (  # every page answered as the first
+        counted("999999", lambda answer: [OK_CLUSTER]),
+        'counts "999999" and 20 pages, still coming, hold 20',
+    ),
+    "a count of 5,000 digits": (
+        counted("9" * 5000, lambda answer: []),
+        'counts "9999999999999999... but its pages hold 0',
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", PAGES, ids=list(PAGES))
+def test_a_listing_whose_pages_contradict_their_count_is_a_read_error(
+    sandbox, through_gateway, run_ovhkube, tmp_path, shape
+):
+    # Page 1 answered as counting more than the clusters it holds: a cluster left out would be created again.
+    fleet = two_clusters_one_to_create(sandbox, tmp_path)
+    fault, said = PAGES[shape]
+    gateway, env = through_gateway(sandbox, {("GET", "/kube"): [fault] * 100})
+
+    plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    changes = json.loads(plan.stdout)["changes"]
+    assert [(c["action"], c["reason"]) for c in changes] == [("error", "read_failed")] * 2
+    assert (
+        said in changes[1]["error"]
+        and f"GET /cloud/project/{PROJECT}/kube: 200: the answer is not" in (changes[1]["error"])
+    )
+    assert result.returncode == 1 and "internal error" not in plan.stderr + result.stdout + result.stderr
+    assert gateway.count("POST", "/kube") == 0 and list(clusters_by_name(sandbox)) == ["alpha"]
+    assert gateway.count("GET", "/kube") <= 2 * 20  # plan and apply: each at most 20 pages
+
+
+def test_a_pool_listing_that_counts_more_pools_than_it_holds_creates_none(
+    sandbox, through_gateway, run_ovhkube, tmp_path
+):
+    seed(sandbox, live(1, "alpha") | {"nodePools": [{"name": "workers", "flavor": "b3-8", "desiredNodes": 2}]})
+    spec = {"project": PROJECT, "nodePools": {"workers": {"flavorName": "b3-8", "desiredNodes": 2}}}
+    fleet = write_fleet(
+        tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
+    )
+    gateway, env = through_gateway(sandbox, {("GET", "/nodepool"): [counted("1", lambda pools: [])] * 20})
+
+    plan = run_ovhkube("plan", fleet, "--format", "json", env=env)
+    result, _ = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    [entry] = json.loads(plan.stdout)["changes"]
+    assert (entry["action"], entry["reason"]) == ("error", "read_failed")
+    assert 'X-Pagination-Elements counts "1" but its pages hold 0' in entry["error"]
+    assert result.returncode == 1 and "internal error" not in result.stdout + result.stderr
+    assert gateway.count("POST", "/nodepool") == 0

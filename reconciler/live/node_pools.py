@@ -12,7 +12,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError
-from reconciler.live.read import EXPANDED_HEADERS, LiveCluster, LiveResult, LiveView, PoolObject, reading_pool
+from reconciler.live.read import (
+    EXPANDED_HEADERS,
+    LiveCluster,
+    LiveResult,
+    LiveView,
+    PoolObject,
+    more_pages,
+    reading_pool,
+)
 from reconciler.model import ErrorReason
 from reconciler.steps import part_path, pool_path, region_flavors_path
 
@@ -34,8 +42,7 @@ def read_pools(api: "Api", project: str, cluster_id: str) -> list[PoolObject]:
         if not isinstance(answer, list) or any(not isinstance(pool, dict) for pool in answer):
             raise PoolAnswerError(f"the node pool listing of cluster {cluster_id} is not a list of pools")
         pools += answer
-        total = answer_headers.get("X-Pagination-Elements")
-        if not answer or not (total or "").isdigit() or len(pools) >= int(total):
+        if not more_pages(pool_path(project, cluster_id), page, pools, answer, answer_headers):
             return pools
         page += 1
 

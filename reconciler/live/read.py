@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from reconciler.errors import ApiError
 from reconciler.escape import quoted
+from reconciler.live.shapes import MalformedAnswer
 from reconciler.model import ClusterRef, ErrorReason
 from reconciler.steps import cluster_path, clusters_path
 from reconciler.workers import Workers
@@ -123,6 +124,8 @@ class LiveView:
 # use it; headers are not signed). A project holds at most 20 clusters, so one page of 5000 holds them all; the
 # listing is "Cached" by name, so no-cache asks for what is true now.
 EXPANDED_HEADERS = {"X-Pagination-Mode": "CachedObjectList-Pages", "X-Pagination-Size": "5000", "Pragma": "no-cache"}
+# 100,000 objects: far past any project (20 clusters at most) or cluster; a listing of more pages does not end.
+MAX_PAGES = 20
 IDS_ONLY_NOTE = "note: the API answered cluster ids, not cluster objects, to an expanded listing: reading each cluster"
 
 
@@ -139,10 +142,29 @@ def list_project(api: "Api", project: str) -> tuple[list[ClusterObject] | None, 
             api.note_once(IDS_ONLY_NOTE)
             return None, [str(item) for item in answer]
         objects += answer
-        total = headers.get("X-Pagination-Elements")
-        if not answer or not (total or "").isdigit() or len(objects) >= int(total):
+        if not more_pages(clusters_path(project), page, objects, answer, headers):
             return objects, [str(item.get("id")) for item in objects]
         page += 1
+
+
+def more_pages(path: str, page: int, items: list, answer: list, headers: Any) -> bool:
+    """Whether an expanded listing goes on past `page`, whose answer was `answer` (`items`: every page's so far), as
+    its answer header X-Pagination-Elements counts them (no count: the page is the whole listing). Raises
+    MalformedAnswer where the pages hold fewer than they count, or do not end: an object left out would read as
+    absent, and be created again."""
+    total = str(headers.get("X-Pagination-Elements") or "")
+    if not (total.isascii() and total.isdigit()) or len(items) >= int(total[:12]):
+        return False
+    if not answer or page >= MAX_PAGES:
+        said = "but its pages hold" if not answer else f"and {MAX_PAGES} pages, still coming, hold"
+        raise MalformedAnswer(
+            f"the answer is not what the API describes: X-Pagination-Elements counts {quoted(total, 20)} {said} "
+            f"{len(items)}",
+            status=200,
+            method="GET",
+            path=path,
+        )
+    return True
 
 
 def read_live(
