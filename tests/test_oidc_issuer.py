@@ -139,3 +139,19 @@ def test_an_unmet_oidc_reports_the_live_issuer_without_its_password(path, after)
     found = unmet([FieldChange(path, None, after)], LiveCluster({"id": "x"}, {}, openid_connect=secret))
 
     assert len(found) == 1 and PASSWORD not in json.dumps(found) and "https://sso.example.org" in json.dumps(found)
+
+
+def test_export_writes_a_live_issuer_without_its_password_and_says_so(sandbox, run_ovhkube, tmp_path):
+    # Exported files go to git: the password, which Kubernetes refuses in an issuer anyway, is not written there.
+    secret = {"issuerUrl": f"https://ci:{PASSWORD}@sso.example.org/realms/ops", "clientId": "k8s"}
+    seed(sandbox, live(1, "web") | {"openIdConnect": secret})
+
+    exported = run_ovhkube("export", "--project", PROJECT, "--output", tmp_path / "out", env=sandbox.env())
+
+    assert exported.returncode == 0, exported.stderr
+    written = (tmp_path / "out" / "web.yaml").read_text()
+    assert PASSWORD not in written + exported.stdout + exported.stderr
+    assert "issuerUrl: https://sso.example.org/realms/ops" in written
+    assert "spec.openIdConnect.issuerUrl: the live URL holds a username or password" in exported.stderr
+    assert "will not validate" not in exported.stderr
+    assert run_ovhkube("validate", tmp_path / "out").returncode == 0

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from reconciler.durations import canonical, to_seconds
-from reconciler.escape import quoted
+from reconciler.escape import quoted, without_userinfo
 from reconciler.export.node_pools import exported_pools
 from reconciler.model import (
     CILIUM,
@@ -77,6 +77,13 @@ def export_cluster(
     oidc = {key: value for key, value in (parts.get("openIdConnect") or {}).items() if key in OIDC_FIELDS}
     if oidc:
         spec["openIdConnect"] = {key: sorted(set(v)) if isinstance(v, list) else v for key, v in oidc.items()}
+        issuer = spec["openIdConnect"].get("issuerUrl")
+        if isinstance(issuer, str) and without_userinfo(issuer) != issuer:  # files go to git: no secret there
+            spec["openIdConnect"]["issuerUrl"] = without_userinfo(issuer)
+            warnings.append(
+                "spec.openIdConnect.issuerUrl: the live URL holds a username or password, which Kubernetes refuses "
+                "and a file must not keep: written without it (plan shows that as a change)"
+            )
     if blocks or blocks_cilium:
         spec["customization"] = blocks | blocks_cilium
     if parts.get("nodePools"):
