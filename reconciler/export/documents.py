@@ -76,14 +76,15 @@ def export_cluster(
         spec["ipRestrictions"] = sorted(set(parts["ipRestrictions"]))
     oidc = {key: value for key, value in (parts.get("openIdConnect") or {}).items() if key in OIDC_FIELDS}
     if oidc:
-        spec["openIdConnect"] = {key: sorted(set(v)) if isinstance(v, list) else v for key, v in oidc.items()}
-        issuer = spec["openIdConnect"].get("issuerUrl")
+        written = {key: sorted(set(v)) if isinstance(v, list) else v for key, v in oidc.items()}
+        issuer = written.get("issuerUrl")
         if isinstance(issuer, str) and without_userinfo(issuer) != issuer:  # files go to git: no secret there
-            spec["openIdConnect"]["issuerUrl"] = without_userinfo(issuer)
+            written["issuerUrl"] = without_userinfo(issuer)
             warnings.append(
                 "spec.openIdConnect.issuerUrl: the live URL holds a username or password, which Kubernetes refuses "
                 "and a file must not keep: written without it (plan shows that as a change)"
             )
+        spec["openIdConnect"] = written
     if blocks or blocks_cilium:
         spec["customization"] = blocks | blocks_cilium
     if parts.get("nodePools"):
