@@ -83,3 +83,22 @@ def test_an_output_never_overwrites_an_input(sandbox, run_ovhkube, tmp_path, com
     assert f"error: --out {out}: is the desired-state file {fleet}, which this run reads" in result.stderr
     assert Path(fleet).read_text() == before and yaml.safe_load(before)["metadata"]["name"] == "web"
     assert sandbox.requests() == []
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_an_output_is_never_a_yaml_file_the_next_run_would_read(sandbox, run_ovhkube, tmp_path, command):
+    # plan dir/ --out dir/plan.yaml: a new file, but the next plan of dir/ read it as a desired-state file.
+    seed(sandbox, live(1, "web"))
+    write_fleet(tmp_path, wanted("web"))
+    out = tmp_path / "sub" / "plan.yaml"
+    out.parent.mkdir()
+
+    result = run_ovhkube(command, tmp_path, "--out", out, env=sandbox.env())
+
+    assert result.returncode == 1
+    assert f"error: --out {out}: is a *.yaml file inside {tmp_path}, a folder of desired-state files" in result.stderr
+    assert not out.exists() and sandbox.requests() == []
+    hidden = tmp_path / ".ovhkube" / "plan.yaml"  # a hidden folder is never read: writing there is fine
+    hidden.parent.mkdir()
+    assert run_ovhkube(command, tmp_path, "--out", hidden, env=sandbox.env()).returncode in (0, 2)
+    assert hidden.exists()

@@ -70,12 +70,12 @@ def test_a_kubeconfig_is_never_written_into_the_folder_of_desired_state_files(tm
     folder = tmp_path / "clusters"
     folder.mkdir()
     write_fleet(folder, wanted("payments"))
-    inside = folder / "team" / ".." / "payments.kubeconfig"
-    result = run_ovhkube("kubeconfig", folder, "-o", inside, env=sandbox.env())
-    assert result.returncode == 1
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: --output {inside}: is inside {folder}, a folder of desired-state files")
-    assert line.endswith("nothing was sent")
+    for inside in (folder / "team" / ".." / "payments.kubeconfig", folder / "admin.yaml"):
+        result = run_ovhkube("kubeconfig", folder, "-o", inside, env=sandbox.env())
+        assert result.returncode == 1
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"error: --output {inside}: is inside {folder}, a folder of desired-state files")
+        assert line.endswith("nothing was sent")
     assert sorted(p.name for p in folder.iterdir()) == ["fleet.yaml"]
     assert [r for r in sandbox.requests() if r["method"] != "GET"] == []
 

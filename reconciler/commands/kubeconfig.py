@@ -52,9 +52,9 @@ def kubeconfig(
 
     to_file = output not in (None, "-")
     if to_file:
+        _refuse_in_folders(str(output), paths)  # first: a credential there is said as such
         refuse_inputs_as_outputs({"--output": output}, paths)
         _refuse_unwritable(str(output))  # before a reset is sent: a rotation whose kubeconfig has nowhere to go
-        _refuse_in_folders(str(output), paths)
     settings = ctx.obj
     with opening_api(settings, read_only=False, parallelism=1) as opening:
         cluster = _one_cluster(load_or_fail(paths, settings, opening), target)

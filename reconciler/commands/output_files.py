@@ -14,7 +14,8 @@ from reconciler.errors import UserError
 
 def refuse_inputs_as_outputs(outputs: dict[str, str | None], paths: list[str]) -> None:
     """UserError before any work if an output (option or variable name -> path) is one of the desired-state files
-    `paths` give, by any name (a symbolic link, a folder holding it): `plan F --out F` replaced F with its plan."""
+    `paths` give, by any name (a symbolic link, a folder holding it): `plan F --out F` replaced F with its plan; or
+    a *.yaml file a folder of `paths` would give to the next run (`plan dir/ --out dir/plan.yaml`)."""
     from reconciler.files.load import find_files
 
     found, _ = find_files(paths)  # what is wrong with them is said when they are loaded
@@ -25,6 +26,27 @@ def refuse_inputs_as_outputs(outputs: dict[str, str | None], paths: list[str]) -
             raise UserError(
                 f"{option} {path}: is the desired-state file {read_as}, which this run reads; write it elsewhere"
             )
+        folder = _folder_reading(path, paths) if path else None
+        if folder is not None:
+            raise UserError(
+                f"{option} {path}: is a *.yaml file inside {folder}, a folder of desired-state files: the next run "
+                "would read it as one; write it elsewhere"
+            )
+
+
+def _folder_reading(path: str, paths: list[str]) -> str | None:
+    """The folder of `paths` whose walk would read `path` as a desired-state file (not in a hidden folder)."""
+    from reconciler.files.load import YAML_SUFFIXES
+
+    if not path.endswith(YAML_SUFFIXES):
+        return None
+    target = os.path.realpath(path)
+    for folder in (entry for entry in paths if os.path.isdir(entry)):
+        inside = os.path.relpath(target, os.path.realpath(folder))
+        parts = inside.split(os.sep)
+        if parts[0] != os.pardir and not any(part.startswith(".") for part in parts[:-1]):
+            return folder
+    return None
 
 
 def write_atomically(path: str, text: str) -> None:
