@@ -41,9 +41,10 @@ def _requests_per_update() -> str:
             f"## apply: {UPDATES} kubeProxy updates across {projects} projects",
             "",
             f"One whole `ovhkube apply DIR --auto-approve --parallelism 100` process against a sandbox at "
-            f"--latency-ms 50 --transition-seconds {TRANSITION_S:.0f}: the plan, a direct GET of each cluster right "
-            "before its PUT, the PUT, the polls (one expanded listing per project per round serves every waiting "
-            "cluster of it), verification on the read that found READY. Requests from the sandbox's request log.",
+            f"--latency-ms 50 --transition-seconds {TRANSITION_S:.0f}: the plan, a fresh read of each cluster right "
+            "before its PUT and the polls (one expanded listing of a project serves every cluster of it about to be "
+            "written, or waiting), the PUT, verification on the read that found READY. Requests from the sandbox's "
+            "request log.",
             "",
             "| request | count | per changed cluster |",
             "|---|---|---|",

@@ -85,7 +85,8 @@ def _apply_under_an_unconfigured_limit() -> str:
             f"One whole `ovhkube apply DIR --auto-approve --parallelism 30` process per run, no "
             f"`--max-requests-per-second`, against a fresh sandbox answering 429 past {APPLY_RATE:.0f} signed "
             f"requests a second (a burst of {APPLY_RATE:.0f}) with --transition-seconds 2: the plan's listing, a "
-            "direct GET of each cluster before its PUT, the PUT, the polls. Signed requests and refusals from the "
+            "fresh read of each cluster before its PUT (a project's listing shared by its clusters), the PUT, the "
+            "polls. Signed requests and refusals from the "
             "request log.",
             "",
             "| run | signed requests | refused (429) | wall (s) |",
@@ -93,8 +94,9 @@ def _apply_under_an_unconfigured_limit() -> str:
             *rows,
             "",
             f"All runs: **{refused} of {sent} refused ({share:.1%})**; goal under {REFUSED_GOAL:.0%}: {verdict}. "
-            "Once the live state is read, apply ramps up by seconds (9 requests in the first, three times as many "
-            "each second without a refusal), so a limit meets one request, not a round of them; a request waiting "
+            "Once the live state is read, apply ramps up over time (spaced evenly, 9 requests a second at first, "
+            "three times that pace every quarter of a second without a refusal), so a limit meets a request or two "
+            "at under three times its pace, not a round of them; a request waiting "
             "for its slot when a 429 comes takes a new one after the pause; and the pace the refusal teaches is "
             "measured over the last 5 s of the run (a second alone holds the limit's burst too).",
         ]

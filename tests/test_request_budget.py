@@ -175,7 +175,7 @@ def test_an_apply_under_a_limit_nobody_configured_has_few_refusals(sandbox_facto
 def test_a_request_waiting_for_its_slot_when_a_429_comes_waits_for_the_pause():
     now = [0.0]
     budget = RequestBudget(clock=lambda: now[0], sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
-    budget.by_seconds()  # 9 a second: slots 1/9 s apart
+    budget.by_time()  # 9 a second: slots 1/9 s apart
     budget.acquire()
     budget.release(accepted=True)
     # A second request takes its slot; before it is sent, another thread hears a 429 asking for 2 s.

@@ -1,5 +1,6 @@
 """What a command costs in requests, counted from the sandbox's request log: one expanded listing per project,
-a direct GET of a cluster right before each write, and the fallback where an endpoint answers ids only."""
+a fresh listing of the project right before the writes (shared by its clusters), and the fallback where an endpoint
+answers ids only."""
 
 import json
 import os
@@ -128,7 +129,7 @@ def test_without_the_expanded_listing_a_pinned_cluster_is_read_alone(sandbox_fac
     ]
 
 
-def test_apply_reads_each_cluster_directly_right_before_writing_it(sandbox, run_ovhkube, tmp_path):
+def test_apply_reads_each_cluster_afresh_right_before_writing_it(sandbox, run_ovhkube, tmp_path):
     seed_projects(sandbox)
     files = fleet(tmp_path, kube_proxy=IPTABLES_60S, only={(0, 0), (1, 1)})
     sandbox.forget_requests()
@@ -139,11 +140,34 @@ def test_apply_reads_each_cluster_directly_right_before_writing_it(sandbox, run_
     assert all(c["verified"] for c in account["clusters"])
     requests = sandbox.requests()
     for p, n in ((0, 0), (1, 1)):
-        path = f"/cloud/project/{PROJECTS[p]}/kube/{cluster_id(p, n)}"
-        mine = [(e["method"], e["path"]) for e in requests if e["path"].startswith(path)]
-        put = mine.index(("PUT", path + "/customization"))
-        assert mine[put - 1] == ("GET", path)  # the fresh read just before the write
-        assert ("GET", path + "/customization") not in mine  # verified on the cluster object
+        listing = f"/cloud/project/{PROJECTS[p]}/kube"
+        path = f"{listing}/{cluster_id(p, n)}"
+        mine = [(e["method"], e["path"], e["expanded"]) for e in requests if e["path"].startswith(listing)]
+        put = mine.index(("PUT", path + "/customization", False))
+        # The plan's listing, then a second one for the write: the plan's may be minutes old (a prompt, a saved plan).
+        assert mine[:put] == [("GET", listing, True), ("GET", listing, True)]
+        assert ("GET", path + "/customization", False) not in mine  # verified on the cluster object
+
+
+def test_the_clusters_of_a_project_written_together_share_the_read_before_the_writes(
+    sandbox_factory, run_ovhkube, tmp_path
+):
+    sandbox = sandbox_factory(latency_ms=50)
+    seed_projects(sandbox, per_project=10)
+    files = fleet(tmp_path, per_project=10, kube_proxy=IPTABLES_60S, only={(0, n) for n in range(10)})
+    sandbox.forget_requests()
+
+    env = sandbox.env(OVHKUBE_MAX_RPS="1000")  # a known pace: the ten clusters start together
+    result, account = apply_json(run_ovhkube, sandbox, files, "--auto-approve", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert all(c["verified"] for c in account["clusters"])
+    shapes = kinds(sandbox.requests())
+    puts = [index for index, shape in enumerate(shapes) if shape == ("PUT", "customization", False)]
+    assert len(puts) == 10
+    assert ("GET", "cluster", False) not in shapes
+    # Before the first PUT: the plan's listing and one more, read for all ten (a GET each would be ten).
+    assert shapes[: puts[0]].count(("GET", "list", True)) == 2, shapes
 
 
 def test_waiting_clusters_of_a_project_share_one_listing_per_poll_round(sandbox_factory, run_ovhkube, tmp_path):
@@ -161,8 +185,8 @@ def test_waiting_clusters_of_a_project_share_one_listing_per_poll_round(sandbox_
     assert all(c["verified"] for c in account["clusters"])
     shapes = kinds(sandbox.requests())
     assert shapes.count(("PUT", "customization", False)) == 5
-    assert shapes.count(("GET", "cluster", False)) == 5  # the fresh read before each PUT; no poll is a GET
-    polls = shapes.count(("GET", "list", True)) - 1  # the plan's listing aside
+    assert shapes.count(("GET", "cluster", False)) == 0  # the read before the PUTs and the polls are listings
+    polls = shapes.count(("GET", "list", True)) - 2  # the plan's listing and the one before the PUTs aside
     # Five clusters waited 2 s each, some 8 polls apiece on their own: 40 GETs. Together: one listing a round.
     assert 1 <= polls <= 12, shapes
 

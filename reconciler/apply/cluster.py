@@ -194,8 +194,8 @@ def _execute(session: ClusterSession) -> ClusterObject | None:
         session.say(f"{change.status} when planned: waiting for READY before changing it")
         session.wait_ready(after_change=False)
     if first not in (StepKind.CREATE, StepKind.RESET):
-        # A direct GET right before the write: the plan's listing may be minutes old (a prompt, a saved plan).
-        live = session.read()
+        # A fresh read right before the write: the plan's listing may be minutes old (a prompt, a saved plan).
+        live = session.read(before_writing=True)
         if not session.matches_plan(live):
             raise ClusterFailed("the cluster changed since the plan was made; nothing was sent: run plan again")
         edited = not_as_read(change, live)

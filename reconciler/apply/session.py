@@ -99,11 +99,16 @@ class ClusterSession:
             raise
         return record.answer
 
-    def read(self) -> LiveCluster:
+    def read(self, before_writing: bool = False) -> LiveCluster:
         """The cluster (customization included, by one direct GET) and the separately read parts the plan's
-        requests depend on (the same as its fingerprint holds), as they are now; ClusterFailed when unreadable."""
+        requests depend on (the same as its fingerprint holds), as they are now; ClusterFailed when unreadable.
+        `before_writing`: nothing was sent to it yet, so the project's listing of the last moment (ProjectWatch.
+        read_now, shared with the project's other clusters) serves; after a request, only a read after it does."""
         try:
-            live = read_cluster(self.api, self.project, self.known_id)
+            if before_writing and self.watch and not self.records:
+                live = LiveCluster.of(self.watch.read_now(self.project, self.known_id))
+            else:
+                live = read_cluster(self.api, self.project, self.known_id)
             live = with_parts(self.api, live, self.project, parts_depended_on(self.change.action, self.change.steps))
             if any(step.kind in POOL_KINDS for step in self.change.steps):  # the fingerprint holds them then
                 live = replace(live, node_pools=read_pools(self.api, self.project, self.known_id))

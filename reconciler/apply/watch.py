@@ -5,6 +5,11 @@ A poll asks for the cluster as listed no earlier than `since`; a listing of its 
 that moment (done, or still on the wire) serves it, else it starts one. Waiting clusters whose polls fall within
 an interval of each other therefore share one request. Where the endpoint answers the listing with ids
 only, each poll is a direct GET of its cluster, as before.
+
+The read right before a cluster's first write (`read_now`) goes through the same listings: one that started at most
+SHARED_SECONDS before it serves it, never one from before the watch (made once the plan is approved). The listing
+asks the API for uncached objects (`Pragma: no-cache`), the same objects the wait for READY verifies against; a
+project's clusters starting together then cost one request, not one each.
 """
 
 import threading
@@ -28,9 +33,13 @@ class _Round:
     interrupted: bool = False  # the run stopped before the listing was sent: it answers nobody
 
 
+SHARED_SECONDS = 1.0  # how old a listing that serves the read right before a write may be
+
+
 class ProjectWatch:
     def __init__(self, api: "Api") -> None:
         self.api = api
+        self._began = time.monotonic()  # listings from before this moment (the plan's) serve no write
         self._lock = threading.Lock()
         self._rounds: dict[str, _Round] = {}  # project -> its latest listing (done or on the wire)
         self._ids_only: set[str] = set()  # projects whose listing answers ids: poll by direct GET
@@ -59,6 +68,10 @@ class ProjectWatch:
         if cluster_id not in current.objects:
             raise NotFound(f"cluster {cluster_id} is not in the listing of project {project}")
         return current.objects[cluster_id]
+
+    def read_now(self, project: str, cluster_id: str) -> ClusterObject:
+        """The cluster as listed at most SHARED_SECONDS ago (and after the watch began): what a write goes by."""
+        return self.read(project, cluster_id, max(self._began, time.monotonic() - SHARED_SECONDS))
 
     def _list(self, project: str, current: _Round) -> None:
         try:

@@ -46,7 +46,7 @@ def check_before_post(session: ClusterSession, kind: StepKind, step: Step) -> No
             session.cluster_id = found
             raise DoneElsewhere(f"created by someone else since the plan (id {found}): not created again")
         return
-    live = session.read()
+    live = session.read(before_writing=True)
     if live.status in RESET_STARTED and live.status != session.change.status:
         # Busy since the plan, maybe with someone else's reset, whose new settings may show only once it is over
         # (the API does not document when): wait for it, so the check below sees what it did.

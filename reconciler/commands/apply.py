@@ -372,7 +372,7 @@ def _execute(api, the_plan, options, settings):
             settings,
             fg="yellow",
         )
-    api.budget.by_seconds()  # the live state is read: the writes and polls ramp up by seconds, not all at once
+    api.budget.by_time()  # the live state is read: the writes and polls ramp up over time, not all at once
     return apply_plan(api, the_plan, options, report)
 
 

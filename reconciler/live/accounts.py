@@ -26,9 +26,9 @@ class Budgets:
         for budget in self._budgets:
             budget.close()
 
-    def by_seconds(self) -> None:
+    def by_time(self) -> None:
         for budget in self._budgets:
-            budget.by_seconds()
+            budget.by_time()
 
     @property
     def refusals(self) -> int:

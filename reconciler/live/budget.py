@@ -16,13 +16,14 @@ ok", python-ovh issue #81) and polling counts against them too.
   by 5% every 10 s without a refusal: one unlucky estimate does not hold a long apply below the API's limit for good,
   and meeting the limit again teaches a better estimate (a second's worth of accepted requests at the limit is the
   limit).
-- `by_seconds()`: from then on the ramp goes by seconds, not by rounds of answers (apply calls it once the live
-  state is read): the first second holds what the second round of the slow start would (INITIAL_WINDOW x GROWTH),
-  or what the API just took in a second if more; each second without a refusal GROWTH times as many, spaced
-  evenly. The answers of a round come back in one round trip, so a round of nine meets a limit of five a second
-  with four refusals at once; a second's worth spaced out meets it with one, and its pause stops the rest. An
-  apply's writes wait for their clusters anyway, so the ramp costs nothing a user would notice; a plan, all reads
-  and in a hurry, keeps the rounds.
+- `by_time()`: from then on the ramp goes by time, not by rounds of answers (apply calls it once the live state is
+  read): the requests are spaced evenly at a pace that starts at what the second round of the slow start would hold
+  in a second (INITIAL_WINDOW x GROWTH), or what the API just took in a second if more, and grows GROWTH times every
+  RAMP_STEP without a refusal. The answers of a round come back in one round trip, so a round of nine meets a limit
+  of five a second with four refusals at once; requests spaced out meet it with about one (the pace when they meet
+  it is under GROWTH times the limit, and the first 429 pauses the rest within a round trip). Short steps: the
+  ramp is what a large apply waits for, and the spacing, not the step, is what keeps the refusals few. A plan, all
+  reads and in a hurry, keeps the rounds.
 - A request waiting for its slot when a 429 comes takes a new slot after the pause: slots are handed out ahead, and
   every waiting thread would otherwise go out into the limit again.
 - The pace a 429 teaches is measured over the last HORIZON seconds of the run, not the last one: a limit's burst
@@ -52,6 +53,7 @@ GROWTH = 3  # a round answered with no refusal lets this many times as many requ
 RECOVERY = 1.05  # the pace a 429 taught is multiplied by this...
 RECOVERY_PERIOD = 10.0  # ...every this many seconds without a refusal
 MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it stays a plain number
+RAMP_STEP = 0.25  # seconds: by_time()'s pace grows GROWTH times this often
 HORIZON = 5.0  # seconds of accepted requests a 429's lesson is measured over (at least one, at most the run's age)
 
 
@@ -78,7 +80,7 @@ class RequestBudget:
         self._round_refused = False
         self._in_flight = 0  # signed requests given a place and not answered yet, whatever their round
         self._on_the_wire = 0  # ...of which past their slot: sent
-        self._ramp: tuple[float, float] | None = None  # by_seconds(): (its start, the first second's rate)
+        self._ramp: tuple[float, float] | None = None  # by_time(): (its start, the first step's rate)
         self._started: float | None = None  # when the first signed request was sent
         self._closed = threading.Event()
         self._clock = clock
@@ -94,19 +96,19 @@ class RequestBudget:
         ramp = None
         if self._ramp:
             start, first = self._ramp
-            ramp = first * GROWTH ** min(int(now - start), 20)
+            ramp = first * GROWTH ** min(int((now - start) / RAMP_STEP), 20)
         rates = [r for r in (self.rate, learned, ramp) if r]
         return min(rates) if rates else None
 
-    def by_seconds(self) -> None:
-        """From now on the ramp goes by seconds (see the module's docstring); nothing changes under a known pace."""
+    def by_time(self) -> None:
+        """From now on the ramp goes by time (see the module's docstring); nothing changes under a known pace."""
         with self._room:
             if self.rate or self.learned:
                 return
             now = self._clock()
             took = sum(1 for moment in self._accepted if moment > now - 1.0)
             self._ramp = (now, float(max(INITIAL_WINDOW * GROWTH, took)))
-            self.window = self.max_window  # the seconds gate the requests now, not the rounds
+            self.window = self.max_window  # the pace gates the requests now, not the rounds
             self._room.notify_all()
 
     def _ramping(self) -> bool:
