@@ -258,14 +258,15 @@ def test_an_answer_without_end_is_refused_once_past_the_cap_naming_the_call(
 def test_a_wrong_type_while_apply_waits_fails_that_cluster_naming_the_call(
     sandbox, through_gateway, run_ovhkube, tmp_path
 ):
-    # The plan's listing is as described; the polls after the write answer names that are lists.
+    # The plan's listing and the one read right before the write are as described; the polls after the write
+    # answer names that are lists.
     seed(sandbox, live(1, "alpha"))
     spec = {"project": PROJECT, "updatePolicy": "ALWAYS_UPDATE"}
     fleet = write_fleet(
         tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
     )
     listed_badly = rewrite(lambda answer: [c | {"name": [c["name"]]} for c in answer])
-    _, env = through_gateway(sandbox, {("GET", "/kube"): [None] + [listed_badly] * 20})
+    _, env = through_gateway(sandbox, {("GET", "/kube"): [None, None] + [listed_badly] * 20})
 
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
 

@@ -149,9 +149,9 @@ def test_a_cluster_that_cannot_be_read_while_waiting_fails_saying_why(
     sandbox, through_gateway, run_ovhkube, tmp_path, fault, reason
 ):
     seed(sandbox, live(1, "alpha"))
-    # The plan's listing passes; the PUT goes through; the wait's reads (listings of the project: one serves every
-    # cluster waiting in it) fail.
-    gateway, env = through_gateway(sandbox, {LISTING: [None, fault, fault, fault]})
+    # The plan's listing and the read before the write pass; the PUT goes through; the wait's reads (listings of the
+    # project: one serves every cluster waiting in it) fail.
+    gateway, env = through_gateway(sandbox, {LISTING: [None, None, fault, fault, fault]})
     fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
 
     result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
@@ -160,3 +160,21 @@ def test_a_cluster_that_cannot_be_read_while_waiting_fails_saying_why(
     [alpha] = account["clusters"]
     assert alpha["result"] == "failed" and alpha["reason"].startswith(reason), alpha["reason"]
     assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"] == IPTABLES_60S  # sent once, as planned
+
+
+@pytest.mark.parametrize("fault", ["vanished", "refused"])
+def test_a_cluster_that_cannot_be_read_right_before_its_write_gets_nothing(
+    sandbox, through_gateway, run_ovhkube, tmp_path, fault
+):
+    seed(sandbox, live(1, "alpha"))
+    # The plan's listing passes; the one read right before the write does not hold the cluster, or fails.
+    gateway, env = through_gateway(sandbox, {LISTING: [None, fault, fault, fault]})
+    fleet = write_fleet(tmp_path, wanted("alpha", kubeProxy=IPTABLES_60S))
+
+    result, account = apply_json(run_ovhkube, sandbox, fleet, "--auto-approve", env=env)
+
+    assert result.returncode == 1
+    [alpha] = account["clusters"]
+    assert alpha["result"] == "failed" and alpha["reason"].startswith("cannot read the cluster: "), alpha["reason"]
+    assert alpha["requests"] == []
+    assert clusters_by_name(sandbox)["alpha"]["customization"]["kubeProxy"] != IPTABLES_60S
