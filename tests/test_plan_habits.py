@@ -4,6 +4,8 @@ warning under --target, and the hint for a long option typed with one dash."""
 import json
 import os
 import shlex
+import subprocess
+import sys
 
 from apply_helpers import IPTABLES_60S, MORE_PLUGINS, live, seed, wanted, write_fleet
 
@@ -90,8 +92,17 @@ def test_shell_completion_completes_commands_and_options(run_ovhkube):
 
     assert complete("ovhkube pl") == ["plan"]
     assert "--detailed-exitcode" in complete("ovhkube plan --d")
-    script = run_ovhkube("--show-completion", "bash", env=no_credentials())
-    assert "complete -o default -F _ovhkube_completion ovhkube" in script.stdout
+    # The script is for the shell ovhkube runs from (typer finds it among its parent processes): run it from bash,
+    # whatever runs the tests.
+    command = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())", "--show-completion"]
+    script = subprocess.run(
+        ["bash", "-c", '"$@"; exit $?', "bash", *command],
+        capture_output=True,
+        text=True,
+        env=no_credentials(),
+        timeout=60,
+    )
+    assert "complete -o default -F _ovhkube_completion ovhkube" in script.stdout, script.stderr
 
 
 def test_a_reviewed_plan_is_applied_only_if_the_files_now_plan_the_same(sandbox, run_ovhkube, tmp_path):
