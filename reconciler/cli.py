@@ -5,12 +5,12 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from contextlib import contextmanager
 
 import typer
 
 from reconciler import __version__
 from reconciler.commands.settings import Settings
+from reconciler.commands.signals import STOPPED_BY, sigterm_as_interrupt
 from reconciler.errors import ApiError, ExitCode, Terminated, UserError
 
 app = typer.Typer(
@@ -136,35 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from reconciler.escape import no_commands_in_output
 
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    with no_commands_in_output(), _sigterm_as_interrupt():  # no line of ours starts a CI workflow command
+    with no_commands_in_output(), sigterm_as_interrupt():  # no line of ours starts a CI workflow command
         return _run(args)
-
-
-_STOPPED_BY: list[int] = []  # the signals that stopped the command, as they landed
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM (how CI cancels a job) stops a command as Ctrl-C does, raised as Terminated in the main thread. Both
-    are noted as they land: typer turns an interrupt that escapes a command into a bare exit code 130 (see _run)."""
-
-    def stop(signum, frame):
-        _STOPPED_BY.append(signum)
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-
-    _STOPPED_BY.clear()
-    # Ctrl-C only where Python raises KeyboardInterrupt for it (a job started with SIGINT ignored keeps ignoring it).
-    ctrl_c = [signal.SIGINT] if signal.getsignal(signal.SIGINT) is signal.default_int_handler else []
-    try:
-        previous = {signum: signal.signal(signum, stop) for signum in [signal.SIGTERM, *ctrl_c]}
-    except ValueError:  # not the main thread (an in-process caller): leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _run(args: list[str]) -> int:
@@ -194,10 +167,10 @@ def _run(args: list[str]) -> int:
         hint = "(set OVHKUBE_DEBUG=1 for a traceback)"
         print(f"error: internal error: {type(exc).__name__}: {capped(one_line(exc))} {hint}", file=sys.stderr)
         return ExitCode.ERROR
-    if type(result) is int and result == ExitCode.INTERRUPTED and _STOPPED_BY:
+    if type(result) is int and result == ExitCode.INTERRUPTED and STOPPED_BY:
         # typer turned the interrupt that stopped the command (plan, drift: apply accounts for it itself and returns
         # an ExitCode) into a bare 130, with nothing said and SIGTERM's 143 lost.
-        return _stopped(terminated=_STOPPED_BY[-1] == signal.SIGTERM)
+        return _stopped(terminated=STOPPED_BY[-1] == signal.SIGTERM)
     # A command returns an ExitCode or nothing (OK); typer.Exit (--help, --version) comes back as its code.
     return ExitCode.OK if result is None else int(result)
 

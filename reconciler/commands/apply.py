@@ -1,6 +1,7 @@
 """`ovhkube apply`: plan (or load a saved plan), get approval, execute, wait for READY, verify, account for it."""
 
 import re
+import signal
 import sys
 import threading
 from dataclasses import replace
@@ -10,6 +11,7 @@ from typing import cast
 import typer
 
 from reconciler.commands.options import TARGET
+from reconciler.commands.signals import signals_noted_only
 from reconciler.errors import ExitCode, Terminated, UserError
 
 
@@ -172,12 +174,15 @@ def apply(
         # The signal came once the work was over (closing the session, releasing the lock): the account of what
         # was done is still printed, and the exit says how the run was stopped.
         report.interrupted, report.terminated = True, isinstance(exc, Terminated)
-    lost = options.lock.lost if options.lock else None
-    if lost:
-        report.lock_lost = _lock_lost_line(lost, report)
-    _print_report(report, fmt)
-    _say_one_cause(report, settings)
-    _say_moved(moved, settings)
+    with signals_noted_only() as landed:  # the account is written whole, whatever lands meanwhile
+        lost = options.lock.lost if options.lock else None
+        if lost:
+            report.lock_lost = _lock_lost_line(lost, report)
+        _print_report(report, fmt)
+        _say_one_cause(report, settings)
+        _say_moved(moved, settings)
+    if landed and not report.interrupted:  # the work was over: the exit says how the run was stopped all the same
+        report.interrupted, report.terminated = True, landed[-1] == signal.SIGTERM
     if report.lock_lost:
         from reconciler.commands.console import err
 
