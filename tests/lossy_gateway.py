@@ -16,7 +16,8 @@ Each rule maps (METHOD, path suffix) to a queue of faults, used one per matching
 - "path_in_id": the request reaches the sandbox, and the "id" of its answer gets "../" in front: an answer whose id
   would climb out of the cluster's path if it were put in one;
 - a function (status, payload bytes) -> (status, payload bytes[, headers]): the request reaches the sandbox, and its
-  answer is rewritten (an answer of another shape than the API describes), with those answer headers if given;
+  answer is rewritten (an answer of another shape than the API describes), with those answer headers if given (a
+  Content-Length other than the body's closes the connection after it);
 - "endless": the request reaches the sandbox, and the client gets a 200 whose body never ends (1 MiB chunks, no
   length, up to ENDLESS_MIB): `streamed` counts the bytes the client took before it hung up;
 - None: forwarded normally.
@@ -124,9 +125,12 @@ class LossyGateway:
         elif fault:
             status, payload = ANSWERS.get(fault, (502, BAD_GATEWAY))
         handler.send_response(status)
+        headers.setdefault("Content-Length", str(len(payload)))
+        if headers["Content-Length"] != str(len(payload)):  # a length that lies: the body ends with the connection
+            headers["Connection"] = "close"
+            handler.close_connection = True
         for name, header in headers.items():
             handler.send_header(name, header)
-        handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
 

@@ -439,3 +439,32 @@ def test_a_pool_listing_that_counts_more_pools_than_it_holds_creates_none(
     assert 'X-Pagination-Elements counts "1" but its pages hold 0' in entry["error"]
     assert result.returncode == 1 and "internal error" not in result.stdout + result.stderr
     assert gateway.count("POST", "/nodepool") == 0
+
+
+@pytest.mark.parametrize(
+    ("length", "code"),
+    [("9" * 5000, 1), ("\u00b2", 0)],
+    ids=["5000-digits", "superscript-two"],
+)
+def test_a_content_length_of_any_text_is_a_length_or_none_never_an_internal_error(
+    sandbox, through_gateway, run_ovhkube, tmp_path, length, code
+):
+    # A length of 5,000 digits says the answer is past the cap: refused at once. '²' is no number: the body
+    # is read, and capped, as it comes. Both were an internal error (ValueError).
+    seed(sandbox, live(1, "alpha"))
+    spec = {"project": PROJECT, "kubeProxyMode": "iptables"}
+    fleet = write_fleet(
+        tmp_path, {"apiVersion": "ovhkube/v1", "kind": "Cluster", "metadata": {"name": "alpha"}, "spec": spec}
+    )
+
+    def lying(status: int, payload: bytes) -> tuple[int, bytes, dict]:
+        return status, payload, {"Content-Length": length}
+
+    _, env = through_gateway(sandbox, {("GET", "/kube"): [lying] * 5})
+
+    plan = run_ovhkube("plan", fleet, "--detailed-exitcode", env=env)
+
+    assert plan.returncode == code, plan.stdout + plan.stderr
+    assert "internal error" not in plan.stderr
+    if code:
+        assert f"GET /cloud/project/{PROJECT}/kube: 200: the answer is larger than 16 MiB" in plan.stdout

@@ -298,7 +298,9 @@ def _capped_body(response: requests.Response, method: str, path: str) -> bytes:
         path=path,
     )
     try:
-        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        # Only an ASCII number is a length ('²' is a digit to str.isdigit, not to int); one of more digits than
+        # any length is past the cap whatever it says, and never given to int(), which refuses 4,300 digits.
+        if declared.isascii() and declared.isdigit() and int(declared[:12]) > MAX_ANSWER_BYTES:
             raise too_big
         chunks, size = [], 0
         for chunk in response.iter_content(chunk_size=READ_CHUNK_BYTES):
