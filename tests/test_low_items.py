@@ -106,3 +106,18 @@ def test_a_corrupt_sandbox_state_or_a_stray_ovhkube_file_is_one_clear_line(run_o
         assert result.returncode == 1, (args, result.stderr)
         assert said in result.stderr and "internal error" not in result.stderr, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_live_pool_named_as_a_generation_of_thousands_of_digits_is_another_pool(sandbox, run_ovhkube, tmp_path):
+    # NAME-rN names a replacement ovhkube made; an N of 5,000 digits was an internal error (int() refuses 4,300).
+    from apply_helpers import live, seed, wanted, write_fleet
+
+    odd = "workers-r" + "9" * 5000
+    seed(sandbox, live(1, "web") | {"nodePools": [{"name": odd, "flavor": "b3-8", "desiredNodes": 2}]})
+    document = wanted("web")
+    document["spec"]["nodePools"] = {"workers": {"flavorName": "b3-8", "desiredNodes": 2}}
+
+    result = run_ovhkube("plan", write_fleet(tmp_path, document), "--detailed-exitcode", env=sandbox.env())
+
+    assert result.returncode == 2, result.stderr  # "workers" is created; the odd pool is not its generation
+    assert "+ nodePools.workers:" in result.stdout and "internal error" not in result.stderr

@@ -77,7 +77,8 @@ def generations(
 ) -> list[tuple[int, PoolObject]]:
     """The live pools that stand for the file's pool `name`, oldest first: its namesake (0), then each replacement
     `NAME-rN` ovhkube made of it (N). A pool the files declare under its own name is its own, never a replacement."""
-    pattern = re.compile(re.escape(name) + r"-r([0-9]+)")
+    # At most 18 digits: a live name of thousands (int() refuses 4,300) is some other pool, not a generation.
+    pattern = re.compile(re.escape(name) + r"-r([0-9]{1,18})")
     found = []
     for pool in live:
         pool_name = str(pool.get("name"))
