@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.model import ClusterRef
 from reconciler.plan.data import Action, Change, Plan
-from reconciler.policy.check import Finding, check, load_policies
+from reconciler.policy.check import Finding, check, every_with_not, load_policies
 from reconciler.policy.engine import PolicyError
 from reconciler.policy.on_plan import checked
 from reconciler.windows import MaintenanceWindow
@@ -146,6 +146,11 @@ BAD = {
         "bad.rego:5: Function not found: nosuchthing",
     ),
     "no package": ("deny := 1\n", "bad.rego:1: no package line"),
+    # regopy holds it whatever its body says: such a policy would never deny.
+    "`every` with `not` in its body": (
+        'package main\nimport rego.v1\n\nclosed(ips) if {\n  every ip in ips {\n    not ip in {"0.0.0.0/0"}\n  }\n}\n',
+        "bad.rego:5: `every` with `not` in its body is refused: regopy 1.5.2",
+    ),
 }
 
 
@@ -179,3 +184,32 @@ def test_findings_survive_the_saved_plan(tmp_path):
     again = plan_from_dict(json.loads(plan.to_json()))
     assert again.policy == plan.policy
     assert check(load_policies(folder), replace(again, policy=None).to_json()) == plan.policy
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("f(r) if { every x in r { not x in {1} } }", 1),
+        ("f(r) if { every x in r { x != 1 } }", None),
+        ("f(r) if {\n  every x in {1, 2} {\n    not x == 3\n  }\n}", 2),  # past the set in its domain
+        ("f(r) if { every x in {1, 2} { x == 3 } }\nopen if { not f(1) }", None),  # a `not` outside it
+        ('# every x in r { not x }\nm := "every x { not }"', None),  # in a comment, in a string
+        ('f(r) if { every k, v in {"a": 1} { not v == 2 } }', 1),
+        ("every_cluster if { not x }", None),  # a name, not the keyword
+        ("f(r) if { every x in r { y := [z | some z in x; not z] } }", 1),  # in a comprehension of its body
+    ],
+)
+def test_every_with_not_in_its_body_is_found_where_it_is(text, line):
+    assert every_with_not(text) == line
+
+
+def test_every_with_not_is_what_regopy_holds_wrongly():
+    """The reason for the refusal: were regopy to mend it, this fails and the refusal can go."""
+    from reconciler.policy.engine import Module, evaluate
+
+    text = (
+        'package main\nimport rego.v1\n\nclosed if {\n  every ip in input.ips {\n    not ip in {"0.0.0.0/0"}\n  }\n}\n'
+    )
+    assert evaluate([Module("a.rego", text)], '{"ips": ["0.0.0.0/0"]}', ["data.main.closed"]) == {
+        "data.main.closed": True
+    }

@@ -101,10 +101,51 @@ def load_policies(folder: str) -> PolicySet:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicyError(f"{path}: cannot read it: {getattr(exc, 'strerror', None) or exc}") from None
+        line = every_with_not(text)
+        if line:
+            raise PolicyError(f"{path}:{line}: {EVERY_WITH_NOT}")
         relative = path.relative_to(root).as_posix()
         digest.update(f"{len(relative)}:{relative}{len(text.encode())}:".encode() + text.encode())
         modules.append(Module(str(path), text))
     return PolicySet(folder, modules, f"sha256:{digest.hexdigest()}")
+
+
+# regopy 1.5.2 holds `every x in xs { not p(x) }` whatever xs holds, so a rule such as `not all_closed(ranges)` would
+# never deny. Refused rather than evaluated wrongly; `not` in a rule the body calls is evaluated right.
+EVERY_WITH_NOT = (
+    "`every` with `not` in its body is refused: regopy 1.5.2, the engine ovhkube runs policies with, holds it whatever "
+    "its body says; write `not any_bad(xs)` with `any_bad(xs) if { some x in xs; bad(x) }`"
+)
+_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
+_EVERY = re.compile(r"\bevery\b")
+_DOMAIN_BRACE = re.compile(r"\bin\s*$")  # `every x in {1, 2} {`: the first brace opens a set, not the body
+
+
+def every_with_not(text: str) -> int | None:
+    """The line of the first `every` whose body (its braces) holds a `not`, outside strings and comments."""
+    code = _STRING_OR_COMMENT.sub(lambda found: "\n" * found.group().count("\n") or '""', text)
+    for found in _EVERY.finditer(code):
+        body = _body(code, found.end())
+        if body and re.search(r"\bnot\b", code[body[0] : body[1]]):
+            return code.count("\n", 0, found.start()) + 1
+    return None
+
+
+def _body(code: str, start: int) -> tuple[int, int] | None:
+    """Where the braces of the `every` whose header starts at `start` open and close (past a set in its domain)."""
+    depth, index, opened = 0, start, None
+    while index < len(code):
+        char = code[index]
+        if char == "{" and depth == 0 and opened is None and not _DOMAIN_BRACE.search(code, start, index):
+            opened, depth = index + 1, 1
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if opened is not None and depth == 0:
+                return opened, index
+        index += 1
+    return (opened, len(code)) if opened is not None else None
 
 
 def check(policies: PolicySet, plan_json: str) -> PolicyCheck:
