@@ -121,3 +121,23 @@ def test_a_live_pool_named_as_a_generation_of_thousands_of_digits_is_another_poo
 
     assert result.returncode == 2, result.stderr  # "workers" is created; the odd pool is not its generation
     assert "+ nodePools.workers:" in result.stdout and "internal error" not in result.stderr
+
+
+def test_a_listing_that_gives_no_region_is_said_so_end_to_end(sandbox, through_gateway, run_ovhkube, tmp_path):
+    import json
+
+    from apply_helpers import live, seed, wanted, write_fleet
+
+    seed(sandbox, live(1, "web"))
+    fleet = write_fleet(tmp_path, wanted("web"))
+
+    def no_region(status: int, payload: bytes) -> tuple[int, bytes]:
+        return status, json.dumps([{k: v for k, v in c.items() if k != "region"} for c in json.loads(payload)]).encode()
+
+    _, env = through_gateway(sandbox, {("GET", "/kube"): [no_region] * 5})
+
+    result = run_ovhkube("plan", fleet, env=env)
+
+    assert result.returncode == 1
+    assert "spec.region is GRA5 but the API gives no region for the cluster: a region never changes" in result.stdout
+    assert "None" not in result.stdout + result.stderr
