@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler import clock
 from reconciler.apply.node_pools import check_pool_targets, send_pool_step, stopped_account
@@ -27,6 +27,7 @@ from reconciler.apply.writes import (
     send_setting,
 )
 from reconciler.escape import quoted
+from reconciler.live.api import ApiClient
 from reconciler.live.read import ClusterObject
 from reconciler.model import RESTORED_AFTER_RESET
 from reconciler.plan.data import Action, Change
@@ -36,14 +37,11 @@ from reconciler.plan.planfile import not_as_read
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, Step, StepKind
 from reconciler.windows import utc_text
 
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
-
 NO_WAIT_NOTE = "not waited for and not verified (--no-wait)"
 
 
 def apply_change(
-    api: "Api",
+    api: ApiClient,
     change: Change,
     options: ApplyOptions,
     stop: threading.Event,

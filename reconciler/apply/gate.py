@@ -11,10 +11,11 @@ for once per gate, when the rest passes.
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from reconciler.apply.waiting import format_seconds, pause, poll_intervals
+from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import ApiError
+from reconciler.live.api import ApiClient
 from reconciler.live.api_server import api_server_of, readyz_problem
 from reconciler.live.kubeconfig import KubeconfigError, fresh_kubeconfig
 from reconciler.live.node_pools import read_pools
@@ -22,10 +23,6 @@ from reconciler.live.read import PoolObject, read_object
 from reconciler.model import PASSING_STATUSES, POOL_PASSING_STATUSES
 from reconciler.plan.data import Change
 from reconciler.versions import major_minor
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.apply.watch import ProjectWatch
-    from reconciler.live.client import Api
 
 
 def planned_version(change: Change) -> str | None:
@@ -59,7 +56,7 @@ def health_problems(cluster: dict, pools: list[PoolObject], version: str | None)
 
 
 def gate_problem(
-    api: "Api",
+    api: ApiClient,
     change: Change,
     cluster_id: str,
     timeout: float,

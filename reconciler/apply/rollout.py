@@ -13,7 +13,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor, Future
-from typing import TYPE_CHECKING
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.gate import gate_problem
@@ -22,13 +21,11 @@ from reconciler.apply.waiting import pause
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Interrupted
 from reconciler.escape import one_line, quoted
+from reconciler.live.api import ApiClient
 from reconciler.model import ClusterRef
 from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.render import duration
 from reconciler.plan.waves import Schedule, Wave, gated_before
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
 
 SUCCEEDED = ("done", "done_elsewhere", "unchanged")
 WAITING = "deferred"  # a change outside its maintenance window: not a failure, but the waves after it wait
@@ -38,7 +35,7 @@ NAMES_SHOWN = 5
 class RolloutRun:
     def __init__(
         self,
-        api: "Api",
+        api: ApiClient,
         plan: Plan,
         schedule: Schedule,
         options: ApplyOptions,

@@ -20,20 +20,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FuturesTimeout
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
 from reconciler.apply.rollout import RolloutRun
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Terminated
+from reconciler.live.api import ApiClient
 from reconciler.model import ClusterRef
 from reconciler.plan.data import CHANGING, Change, Plan
 from reconciler.plan.waves import schedule
 from reconciler.workers import Workers
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
 
 Reporter = Callable[[ClusterRef, str], None]
 ROLLOUT = -1  # the index its thread's future is known by: not a cluster's
@@ -41,7 +39,7 @@ TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only
 
 
 def apply_plan(
-    api: "Api", plan: Plan, options: ApplyOptions, report: Reporter, stop: threading.Event | None = None
+    api: ApiClient, plan: Plan, options: ApplyOptions, report: Reporter, stop: threading.Event | None = None
 ) -> ApplyReport:
     stop = stop or threading.Event()
     outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)

@@ -4,12 +4,14 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.apply.result import ApplyOptions, RequestRecord
 from reconciler.apply.waiting import WaitFailed, created_visible_seconds, wait_until_gone, wait_until_ready
+from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import ApiError, Interrupted
 from reconciler.escape import quoted
+from reconciler.live.api import ApiClient
 from reconciler.live.control_plane import PARTS, read_part, with_parts
 from reconciler.live.node_pools import read_pools
 from reconciler.live.read import ClusterObject, LiveCluster, read_cluster, read_object
@@ -18,10 +20,6 @@ from reconciler.plan.data import Change
 from reconciler.plan.diff import FieldChange
 from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.steps import POOL_KINDS, Step
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.apply.watch import ProjectWatch
-    from reconciler.live.client import Api
 
 SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # a UUID on the real API; any plain token is taken
 
@@ -49,7 +47,7 @@ class DoneElsewhere(Exception):
 
 @dataclass
 class ClusterSession:
-    api: "Api"
+    api: ApiClient
     change: Change
     options: ApplyOptions
     stop: threading.Event

@@ -11,15 +11,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
+from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import ApiError, Interrupted, NotFound
+from reconciler.live.api import ApiClient
 from reconciler.live.read import ClusterObject, read_object
 from reconciler.model import PASSING_STATUSES
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.apply.watch import ProjectWatch
-    from reconciler.live.client import Api
 
 FIRST_POLL_SECONDS = 0.25
 POLL_GROWTH = 1.5  # look_again's intervals
@@ -67,7 +65,7 @@ def pause(stop: threading.Event, seconds: float) -> None:
 
 
 def wait_until_ready(
-    api: "Api",
+    api: ApiClient,
     project: str,
     cluster_id: str,
     *,
@@ -129,7 +127,13 @@ DELETE_STARTED = ("DELETING", "DELETED")
 
 
 def wait_until_gone(
-    api: "Api", project: str, cluster_id: str, *, timeout: float, stop: threading.Event, report: Callable[[str], None]
+    api: ApiClient,
+    project: str,
+    cluster_id: str,
+    *,
+    timeout: float,
+    stop: threading.Event,
+    report: Callable[[str], None],
 ) -> None:
     """Poll a deleted cluster until it answers 404 (DELETING, then gone), at the same growing intervals. A cluster
     still not DELETING once the settle window is over was not deleted, whatever the API answered (a 200 it then

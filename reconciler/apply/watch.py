@@ -15,13 +15,10 @@ project's clusters starting together then cost one request, not one each.
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, Interrupted, NotFound
+from reconciler.live.api import ApiClient
 from reconciler.live.read import ClusterObject, list_project, read_object
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
 
 
 @dataclass
@@ -37,7 +34,7 @@ SHARED_SECONDS = 1.0  # how old a listing that serves the read right before a wr
 
 
 class ProjectWatch:
-    def __init__(self, api: "Api") -> None:
+    def __init__(self, api: ApiClient) -> None:
         self.api = api
         self._began = time.monotonic()  # listings from before this moment (the plan's) serve no write
         self._lock = threading.Lock()

@@ -13,6 +13,7 @@ import typer
 from reconciler.commands.options import TARGET
 from reconciler.commands.signals import signals_noted_only
 from reconciler.errors import ExitCode, Terminated, UserError
+from reconciler.live.api import ApiClient
 
 
 class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
@@ -266,7 +267,7 @@ def _load_targets(paths, target, settings, opening=None):
     return select_targets(load_or_fail(paths, settings, opening), target)
 
 
-def _saved_plan_checked(api, saved, parallelism: int):
+def _saved_plan_checked(api: ApiClient, saved, parallelism: int):
     """The saved plan, if it was made for this endpoint and no cluster in it changed since."""
     from reconciler.commands.console import err
     from reconciler.plan.render import summary_line
@@ -276,7 +277,7 @@ def _saved_plan_checked(api, saved, parallelism: int):
     return saved, moved
 
 
-def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: int, settings) -> None:
+def _refuse_unless_same(api: ApiClient, reviewed, clusters, paths: list[str], parallelism: int, settings) -> None:
     """A reviewed plan is applied to files that may have moved on since (a squash merge, another merge): only if
     planning the files now would do exactly what was reviewed."""
     from reconciler.commands.console import err
@@ -287,7 +288,7 @@ def _refuse_unless_same(api, reviewed, clusters, paths: list[str], parallelism: 
     err(f"A fresh plan of {' '.join(paths)} does exactly what the saved plan does.", settings)
 
 
-def _refuse_if_stale(api, the_plan, parallelism: int) -> list[str]:
+def _refuse_if_stale(api: ApiClient, the_plan, parallelism: int) -> list[str]:
     """Refuse the plan if a cluster it changes moved in what its entry rests on; the names of the clusters it leaves
     alone that moved, to be said after the apply."""
     from reconciler.plan.planfile import refuse_if_stale
@@ -317,7 +318,14 @@ def _say_skipped_errors(errors: list[str], settings) -> None:
 
 
 def _fresh_plan(
-    api, clusters, parallelism: int, settings, fmt: str, auto_approve: bool, skip_errors: bool, policy: str | None
+    api: ApiClient,
+    clusters,
+    parallelism: int,
+    settings,
+    fmt: str,
+    auto_approve: bool,
+    skip_errors: bool,
+    policy: str | None,
 ):
     """Plan, check it with the policies, show the plan, and get approval; a plan approved at a prompt is checked
     again for staleness."""
@@ -349,7 +357,7 @@ def _fresh_plan(
     return the_plan, moved
 
 
-def _execute(api, the_plan, options, settings):
+def _execute(api: ApiClient, the_plan, options, settings):
     from reconciler.apply.run import apply_plan
     from reconciler.commands.console import err
     from reconciler.escape import capped, one_line

@@ -8,6 +8,7 @@ import hashlib
 import ipaddress
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
@@ -206,7 +207,7 @@ def endpoint_label(endpoint: str) -> str:
 
 
 @contextmanager
-def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10, log=None):
+def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 10, log=None) -> Iterator[Api]:
     """An Api for the endpoint the settings (or OVH_ENDPOINT, or ovh.conf) name; default ovh-eu. `log` takes its
     lines (-v, the retry notice); stderr by default."""
     configuration = ovh.config.ConfigurationManager()
@@ -216,7 +217,9 @@ def open_api(settings: Settings, *, read_only: bool = False, parallelism: int = 
 
 
 @contextmanager
-def open_account_api(account: Account, settings: Settings, *, read_only: bool, parallelism: int, log=None):
+def open_account_api(
+    account: Account, settings: Settings, *, read_only: bool, parallelism: int, log=None
+) -> Iterator[Api]:
     """The Api of one Account: its endpoint, its credentials, its own request budget (the API's limit is per key)."""
     with ExitStack() as stack:
         yield _open(

@@ -3,6 +3,7 @@
 import copy
 import os
 from collections import Counter
+from collections.abc import Mapping
 
 import typer
 
@@ -10,6 +11,7 @@ from reconciler.commands.console import err
 from reconciler.commands.options import PARALLELISM, check_project
 from reconciler.errors import UserError
 from reconciler.escape import quoted
+from reconciler.live.api import ApiClient
 
 
 def export(
@@ -66,7 +68,7 @@ def export(
     names = list(dict.fromkeys(cluster or []))
     refs = [ClusterRef(project, name) for name in names]
 
-    def read(api):
+    def read(api: ApiClient) -> tuple:
         view = read_live(api, refs, parallelism, projects=[project])
         fail_on_one_cause(api, view)
         # All or nothing: a partial export would look like a complete one.
@@ -78,7 +80,7 @@ def export(
     _write(project, found, parts, output, defaults)
 
 
-def _parts(api, project: str, ids: list, parallelism: int) -> dict[str, dict]:
+def _parts(api: ApiClient, project: str, ids: list, parallelism: int) -> dict[str, dict]:
     """What each cluster has beyond its listing: IP restrictions and OIDC (their own GETs: two more per cluster,
     export is a one-off), and its node pools (one listing per cluster)."""
     from reconciler.live.control_plane import read_all_parts
@@ -221,9 +223,11 @@ def _export_all(settings, accounts_paths: list[str], output: str, parallelism: i
 
     accounts = load_accounts_or_fail(accounts_paths, settings, "nothing was read") if accounts_paths else []
 
-    def read(api):
+    def read(api: ApiClient) -> dict:
+        from reconciler.live.accounts import AccountsApi
+
         by_folder = {}
-        sources = api.accounts() if accounts else {"": api}
+        sources: Mapping[str, ApiClient] = api.accounts() if isinstance(api, AccountsApi) else {"": api}
         for account, account_api in sorted(sources.items()):
             if accounts and account == "default":
                 continue  # with --accounts, only the accounts' own credentials are adopted

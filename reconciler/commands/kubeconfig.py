@@ -16,6 +16,7 @@ from reconciler.commands.apply import duration_option
 from reconciler.commands.options import PATHS, TARGET
 from reconciler.errors import ExitCode, UserError
 from reconciler.escape import one_line, quoted
+from reconciler.live.api import ApiClient
 
 STANDARD_PLAN = "standard"
 # A kubeconfig reset got no clear answer: the cluster busy since means it took (the API redeploys the control
@@ -102,7 +103,7 @@ def _one_cluster(clusters: list, targets: list[str] | None):
     return chosen[0]
 
 
-def _live(api, cluster) -> dict:
+def _live(api: ApiClient, cluster) -> dict:
     """The cluster object, found as plan finds it (by spec.id, else by name or metadata.renamedFrom)."""
     from reconciler.live.read import read_live
     from reconciler.plan.planner import desired_ref
@@ -134,7 +135,7 @@ def _confirm(found: dict, yes: bool) -> None:
         raise UserError("kubeconfig reset cancelled: the answer was not the cluster's name; nothing was sent")
 
 
-def _reset(api, project: str, found: dict, timeout: float, say) -> None:
+def _reset(api: ApiClient, project: str, found: dict, timeout: float, say) -> None:
     """Send the reset once. After an answer that is not clear it is read back, never sent again: a second reset
     would cut off the kubeconfig the first one gave out. Then wait for READY (Ctrl-C stops the wait)."""
     from reconciler.apply.waiting import WaitFailed, wait_until_ready
@@ -167,7 +168,7 @@ def _reset(api, project: str, found: dict, timeout: float, say) -> None:
         raise UserError(f"the kubeconfig was reset, but {exc}; fetch it later without --reset") from None
 
 
-def _fetch(api, project: str, cluster_id: str) -> str:
+def _fetch(api: ApiClient, project: str, cluster_id: str) -> str:
     from reconciler.errors import ApiError
     from reconciler.live.kubeconfig import KubeconfigError, fresh_kubeconfig
 

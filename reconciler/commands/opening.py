@@ -17,8 +17,13 @@ to hide. Users see what they saw before:
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING
 
 from reconciler.commands.settings import Settings
+from reconciler.live.api import ApiClient
+
+if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
+    from reconciler.live.client import Api
 
 THREAD_NAME = "ovhkube-open-api"
 
@@ -32,7 +37,7 @@ class ApiOpening:
         self._held: list[str] | None = []  # None once taken: lines go straight to stderr
         self._abandoned = self._finished = False
         self._stack = ExitStack()
-        self._api = None
+        self._api: Api | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,8 +90,9 @@ class ApiOpening:
         self._accounts = tuple(accounts)
 
     @contextmanager
-    def api(self):
-        """The open Api, closed when the block ends; the opening's error, raised here."""
+    def api(self) -> Iterator[ApiClient]:
+        """The open Api (one account's, or AccountsApi: both are an ApiClient), closed when the block ends; the
+        opening's error, raised here."""
         if self._thread is None:
             self._open()
         self._done.wait()
@@ -97,10 +103,11 @@ class ApiOpening:
             return
         if self._error is not None:
             raise self._error
+        assert self._api is not None  # opened without an error
         with self._stack:
             yield self._api
 
-    def _accounts_api(self):
+    def _accounts_api(self) -> Iterator[ApiClient]:
         """Every account's Api, routed by project; the default one serves the rest, and its failure (no
         credentials, say) matters only to a project no account serves."""
         from reconciler.commands.connect import open_account_api

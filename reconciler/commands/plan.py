@@ -9,6 +9,7 @@ import typer
 
 from reconciler.commands.options import COMMENT_LIMIT, PARALLELISM, PATHS, POLICY, TARGET
 from reconciler.errors import ExitCode, UserError
+from reconciler.live.api import ApiClient
 
 
 class PlanFormat(StrEnum):  # typer >= 0.29 no longer ships click: an enum is how it takes a choice
@@ -43,7 +44,7 @@ def plan(
     settings = ctx.obj
     limit = cast(int, comment_limit)  # parse_comment_limit, its callback, has made it a number of characters
 
-    def read(api) -> tuple:
+    def read(api: ApiClient) -> tuple:
         _, planned = plan_fleet(api, clusters, parallelism, settings)
         # For people only: JSON names projects by id, and a script needs no description.
         wanted = [] if fmt is PlanFormat.json else sorted({cluster.project for cluster in clusters})

@@ -9,6 +9,7 @@ from reconciler.commands.console import err
 from reconciler.commands.settings import Settings, is_terminal
 from reconciler.errors import UserError
 from reconciler.escape import quoted_list
+from reconciler.live.api import ApiClient
 from reconciler.model import DesiredCluster
 from reconciler.plan.data import Change
 
@@ -100,7 +101,7 @@ def progress(total_hint: int, label: str, settings: Settings) -> Iterator:
 
 
 def plan_fleet(
-    api,
+    api: ApiClient,
     clusters: list[DesiredCluster],
     parallelism: int,
     settings: Settings,
@@ -145,7 +146,7 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def with_connections(api, the_plan):
+def with_connections(api: ApiClient, the_plan):
     """The plan, saying which account served each of its projects when the files declare accounts (AccountsApi)."""
     from dataclasses import replace
 
@@ -185,7 +186,7 @@ def plan_fleet_or_fail(
 
 
 def read_fleet(
-    api,
+    api: ApiClient,
     clusters: list[DesiredCluster],
     parallelism: int,
     settings: Settings,
@@ -210,7 +211,9 @@ def read_fleet(
     return view
 
 
-def read_node_pools(api, view, clusters: list[DesiredCluster], parallelism: int, all_pools: bool = False) -> None:
+def read_node_pools(
+    api: ApiClient, view, clusters: list[DesiredCluster], parallelism: int, all_pools: bool = False
+) -> None:
     """One pool listing per cluster whose file declares pools (none for the others, unless `all_pools`); its
     flavors where the plan would create a pool of a flavor."""
     from reconciler.live.node_pools import add_flavors, add_node_pools, add_region_flavors
@@ -230,7 +233,7 @@ def read_node_pools(api, view, clusters: list[DesiredCluster], parallelism: int,
     add_region_flavors(api, view, creating, parallelism)
 
 
-def fail_on_one_cause(api, view) -> None:
+def fail_on_one_cause(api: ApiClient, view) -> None:
     """A cause shared by the whole run (credentials, access rules, an unseeded sandbox) is one error line with its
     hint, not an error entry per cluster."""
     from urllib.parse import urlsplit

@@ -7,7 +7,7 @@ credentials), as without accounts.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.errors import AuthError
@@ -40,7 +40,7 @@ class Budgets:
 
 
 class AccountsApi:
-    """The Api interface (get, put, post, delete, ...), routed by project."""
+    """An ApiClient (live/api.py) like one account's Api, each request routed by its project."""
 
     def __init__(
         self,
@@ -99,7 +99,7 @@ class AccountsApi:
     def get(self, path: str) -> Any:
         return self.api_for(path).get(path)
 
-    def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple:
+    def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple[Any, Mapping[str, str]]:
         return self.api_for(path).get_with_headers(path, headers)
 
     def put(self, path: str, body: dict | None) -> Any:

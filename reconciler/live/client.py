@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -146,7 +147,7 @@ class Api:
     def get(self, path: str) -> Any:
         return self._call("GET", path, None)
 
-    def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple:
+    def get_with_headers(self, path: str, headers: dict[str, str]) -> tuple[Any, Mapping[str, str]]:
         """GET with extra request headers (not signed: python-ovh signs method, URL, body and time only);
         returns the answer and its response headers (a case-insensitive mapping)."""
         return self._call("GET", path, None, headers=headers)

@@ -6,20 +6,18 @@ whose plan needs them (the file manages them, or a reset must put them back), ne
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconciler.errors import ApiError, NotFound
+from reconciler.live.api import ApiClient
 from reconciler.live.read import LiveCluster, LiveResult, LiveView, reading_pool
 from reconciler.model import IP_RESTRICTIONS, OIDC_FIELDS, OPENID_CONNECT, RESTORED_AFTER_RESET, ErrorReason
 from reconciler.steps import part_path
 
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
-
 PARTS = RESTORED_AFTER_RESET
 
 
-def read_part(api: "Api", project: str, cluster_id: str, part: str) -> Any:
+def read_part(api: ApiClient, project: str, cluster_id: str, part: str) -> Any:
     """One part as the API answers it: the list of ranges, or the OIDC settings ({} where none is configured)."""
     try:
         answer = api.get(part_path(project, cluster_id, part))
@@ -33,7 +31,7 @@ def read_part(api: "Api", project: str, cluster_id: str, part: str) -> Any:
     return {key: value for key, value in (answer or {}).items() if key in OIDC_FIELDS and value not in (None, "", [])}
 
 
-def with_parts(api: "Api", live: LiveCluster, project: str, parts: Iterable[str]) -> LiveCluster:
+def with_parts(api: ApiClient, live: LiveCluster, project: str, parts: Iterable[str]) -> LiveCluster:
     """`live` with `parts` read; raises ApiError."""
     cluster_id = str(live.cluster.get("id"))
     values = {part: read_part(api, project, cluster_id, part) for part in parts}
@@ -44,7 +42,7 @@ def with_parts(api: "Api", live: LiveCluster, project: str, parts: Iterable[str]
     )
 
 
-def read_all_parts(api: "Api", project: str, cluster_ids: list, parallelism: int) -> dict[str, dict]:
+def read_all_parts(api: ApiClient, project: str, cluster_ids: list, parallelism: int) -> dict[str, dict]:
     """{cluster id: {part: value}} for every part of every cluster (export); raises ApiError."""
 
     def read(cluster_id: str) -> tuple[str, dict[str, Any]]:
@@ -54,7 +52,7 @@ def read_all_parts(api: "Api", project: str, cluster_ids: list, parallelism: int
         return dict(pool.map(read, cluster_ids))
 
 
-def read_parts(api: "Api", view: LiveView, needs: dict[tuple[str, str], tuple[str, ...]], parallelism: int) -> None:
+def read_parts(api: ApiClient, view: LiveView, needs: dict[tuple[str, str], tuple[str, ...]], parallelism: int) -> None:
     """Add the parts each (project, name) needs to its result in `view`; a failed read makes it an error."""
     wanted = {key: parts for key, parts in needs.items() if parts and view.results[key].found is not None}
 

@@ -5,13 +5,9 @@ into a log, a plan or a report (the client logs a call's method, path, status an
 """
 
 import re
-from typing import TYPE_CHECKING
 
+from reconciler.live.api import ApiClient
 from reconciler.steps import kubeconfig_path, kubeconfig_reset_path
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
-
 
 # What YAML 1.2 forbids in a stream: C0 controls but tab, LF and CR; DEL; C1 controls but NEL; surrogates, U+FFFE/F.
 # A kubeconfig holding one is not YAML, and written to a terminal it could drive it.
@@ -22,7 +18,7 @@ class KubeconfigError(ValueError):
     """The kubeconfig cannot be used; the message shows none of its content."""
 
 
-def fresh_kubeconfig(api: "Api", project: str, cluster_id: str) -> str:
+def fresh_kubeconfig(api: ApiClient, project: str, cluster_id: str) -> str:
     """A new kubeconfig of the cluster, as text (raises ApiError, or KubeconfigError on an answer without one)."""
     answer = api.post(kubeconfig_path(project, cluster_id))
     if not isinstance(answer, dict) or not isinstance(answer.get("content"), str) or not answer["content"].strip():
@@ -38,7 +34,7 @@ def fresh_kubeconfig(api: "Api", project: str, cluster_id: str) -> str:
     return content
 
 
-def reset_kubeconfig(api: "Api", project: str, cluster_id: str) -> None:
+def reset_kubeconfig(api: ApiClient, project: str, cluster_id: str) -> None:
     """Rotate the cluster's credentials (raises ApiError). Unsafe to repeat: never retried on a guess (the client
     retries no POST); the caller reads the cluster back after an answer that is not clear."""
     api.post(kubeconfig_reset_path(project, cluster_id))

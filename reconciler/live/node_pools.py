@@ -9,9 +9,9 @@ read once per project and region.
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError
+from reconciler.live.api import ApiClient
 from reconciler.live.read import (
     EXPANDED_HEADERS,
     LiveCluster,
@@ -24,15 +24,12 @@ from reconciler.live.read import (
 from reconciler.model import ErrorReason
 from reconciler.steps import part_path, pool_path, region_flavors_path
 
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
-
 
 class PoolAnswerError(ApiError):
     """The pool listing answered something else than a list of pools."""
 
 
-def read_pools(api: "Api", project: str, cluster_id: str) -> list[PoolObject]:
+def read_pools(api: ApiClient, project: str, cluster_id: str) -> list[PoolObject]:
     """The cluster's pools as full objects, with one expanded listing (more only past 5000 pools); raises ApiError."""
     pools: list[PoolObject] = []
     page = 1
@@ -47,12 +44,12 @@ def read_pools(api: "Api", project: str, cluster_id: str) -> list[PoolObject]:
         page += 1
 
 
-def read_flavors(api: "Api", project: str, cluster_id: str) -> frozenset[str]:
+def read_flavors(api: ApiClient, project: str, cluster_id: str) -> frozenset[str]:
     """The names of the flavors the cluster offers, available ones only; raises ApiError."""
     return _available(api.get(part_path(project, cluster_id, "flavors")), f"the flavors of cluster {cluster_id}")
 
 
-def read_region_flavors(api: "Api", project: str, region: str) -> frozenset[str]:
+def read_region_flavors(api: ApiClient, project: str, region: str) -> frozenset[str]:
     """The names of the flavors a new cluster of the project may have in `region`, available ones only."""
     return _available(api.get(region_flavors_path(project, region)), f"the flavors of region {region}")
 
@@ -67,7 +64,7 @@ def _available(answer: object, what: str) -> frozenset[str]:
     )
 
 
-def add_region_flavors(api: "Api", view: LiveView, wanted: dict[tuple[str, str], str], parallelism: int) -> None:
+def add_region_flavors(api: ApiClient, view: LiveView, wanted: dict[tuple[str, str], str], parallelism: int) -> None:
     """For each cluster to create of `wanted` ({key: its region}), the flavors of its region: one read per project
     and region, whatever the number of clusters; a failed read makes those clusters errors."""
     regions = sorted({(key[0], region) for key, region in wanted.items()})
@@ -92,7 +89,7 @@ Read = Callable[[str, LiveCluster], LiveCluster]  # (project, a found cluster) -
 
 
 def _read_each(
-    api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int, read: Read, what: str
+    api: ApiClient, view: LiveView, keys: list[tuple[str, str]], parallelism: int, read: Read, what: str
 ) -> None:
     """Replace each found result of `keys` in `view` by read(live) (a LiveCluster); a failed read makes it an
     error naming `what`."""
@@ -111,7 +108,7 @@ def _read_each(
             view.results[key] = result
 
 
-def add_node_pools(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
+def add_node_pools(api: ApiClient, view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
     """The pools of each found cluster of `keys` (those whose file declares pools): one listing each."""
 
     def read(project: str, live: LiveCluster) -> LiveCluster:
@@ -120,7 +117,7 @@ def add_node_pools(api: "Api", view: LiveView, keys: list[tuple[str, str]], para
     _read_each(api, view, keys, parallelism, read, "node pools")
 
 
-def add_flavors(api: "Api", view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
+def add_flavors(api: ApiClient, view: LiveView, keys: list[tuple[str, str]], parallelism: int) -> None:
     """The flavors of each found cluster of `keys` (those whose plan creates or replaces a pool)."""
 
     def read(project: str, live: LiveCluster) -> LiveCluster:
@@ -129,7 +126,7 @@ def add_flavors(api: "Api", view: LiveView, keys: list[tuple[str, str]], paralle
     _read_each(api, view, keys, parallelism, read, "flavors")
 
 
-def read_all_pools(api: "Api", project: str, cluster_ids: list, parallelism: int) -> dict[str, list[PoolObject]]:
+def read_all_pools(api: ApiClient, project: str, cluster_ids: list, parallelism: int) -> dict[str, list[PoolObject]]:
     """{cluster id: its pools} for every cluster (export); raises ApiError."""
 
     def read(cluster_id: str) -> tuple[str, list[PoolObject]]:

@@ -3,13 +3,9 @@ not only by its 32-hex id. One GET per project, through the request budget like 
 (a consumer key without the rule, an answer without a description) leaves the project shown by its id alone: a
 description only helps the reader, so it never fails a plan."""
 
-from typing import TYPE_CHECKING
-
 from reconciler.errors import ApiError
+from reconciler.live.api import ApiClient
 from reconciler.live.read import reading_pool
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
 
 MAX_DESCRIPTION = 80  # characters shown; a description is a label, not a document
 
@@ -18,7 +14,7 @@ def project_path(project: str) -> str:
     return f"/cloud/project/{project}"
 
 
-def read_descriptions(api: "Api", projects: list[str], parallelism: int) -> dict[str, str]:
+def read_descriptions(api: ApiClient, projects: list[str], parallelism: int) -> dict[str, str]:
     """{project id: description} of those that have one and could be read."""
     if not projects:
         return {}

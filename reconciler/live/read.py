@@ -12,17 +12,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 from reconciler.errors import ApiError
 from reconciler.escape import quoted
+from reconciler.live.api import ApiClient
 from reconciler.live.shapes import MalformedAnswer
 from reconciler.model import ClusterRef, ErrorReason
 from reconciler.steps import cluster_path, clusters_path
 from reconciler.workers import Workers
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
 
 
 class ClusterObject(TypedDict, total=False):
@@ -87,13 +85,13 @@ class LiveCluster:
         return cls(cluster, cluster.get("customization") or {})
 
 
-def read_cluster(api: "Api", project: str, cluster_id: str) -> LiveCluster:
+def read_cluster(api: ApiClient, project: str, cluster_id: str) -> LiveCluster:
     """One cluster as it is now, by a direct GET (not a listing, which the API may answer from a cache): what apply
     reads right before a write. Raises the Api's errors (NotFound, ApiError)."""
     return LiveCluster.of(read_object(api, project, cluster_id))
 
 
-def read_object(api: "Api", project: str, cluster_id: str) -> ClusterObject:
+def read_object(api: ApiClient, project: str, cluster_id: str) -> ClusterObject:
     """The cluster object alone, by a direct GET; raises the Api's errors (NotFound, ApiError)."""
     return api.get(cluster_path(project, cluster_id))
 
@@ -129,7 +127,7 @@ MAX_PAGES = 20
 IDS_ONLY_NOTE = "note: the API answered cluster ids, not cluster objects, to an expanded listing: reading each cluster"
 
 
-def list_project(api: "Api", project: str) -> tuple[list[ClusterObject] | None, list[str]]:
+def list_project(api: ApiClient, project: str) -> tuple[list[ClusterObject] | None, list[str]]:
     """(the project's cluster objects, their ids) with one expanded list call (more only past 5000 clusters).
     Objects is None when the endpoint answers ids only: the caller reads the clusters it needs one by one."""
     objects: list[ClusterObject] = []
@@ -168,7 +166,7 @@ def more_pages(path: str, page: int, items: list, answer: list, headers: Any) ->
 
 
 def read_live(
-    api: "Api",
+    api: ApiClient,
     refs: list[ClusterRef],
     parallelism: int = 10,
     on_progress: Callable[[int, int], None] | None = None,
@@ -254,7 +252,7 @@ def read_live(
 
 
 @contextmanager
-def reading_pool(api: "Api", parallelism: int) -> Iterator[Workers]:
+def reading_pool(api: ApiClient, parallelism: int) -> Iterator[Workers]:
     """A pool of reader threads that stops with the run: on Ctrl-C or SIGTERM in the caller's thread, no read still
     waiting for its slot in the request budget, nor any read not yet started, goes out, and neither the caller nor
     the process's exit waits for them, nor for a read still on the wire (a slow request budget or a slow API would

@@ -19,11 +19,12 @@ import json.scanner
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from reconciler import __version__
 from reconciler.errors import UserError
 from reconciler.escape import one_line, quoted
+from reconciler.live.api import ApiClient
 from reconciler.live.control_plane import read_parts
 from reconciler.live.node_pools import add_node_pools
 from reconciler.live.read import LiveCluster, read_live
@@ -78,9 +79,6 @@ from reconciler.plan.staleness import entry_fingerprint, rests_on
 from reconciler.policy.check import RULES
 from reconciler.steps import PART_OF_KIND, POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, parted_paths
 from reconciler.versions import major_minor
-
-if TYPE_CHECKING:  # the client loads ovh and requests: only for the type checker
-    from reconciler.live.client import Api
 
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # a plan of thousands of clusters is a few MB
 MAX_NUMBER_CHARS = 100
@@ -905,7 +903,7 @@ class Staleness:
 GONE = (ErrorReason.ID_NOT_FOUND, ErrorReason.ID_NAME_MISMATCH)
 
 
-def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
+def stale_clusters(api: ApiClient, plan: Plan, parallelism: int) -> Staleness:
     """Re-read every cluster the plan fingerprinted. The plan is valid unless a cluster it changes moved in what its
     entry rests on (plan/staleness.py); a cluster it leaves alone that moved is only named."""
     checked = [change for change in plan.changes if change.live_fingerprint]
@@ -939,7 +937,7 @@ def stale_clusters(api: "Api", plan: Plan, parallelism: int) -> Staleness:
     return Staleness(changed, unreadable, moved)
 
 
-def refuse_if_stale(api: "Api", plan: Plan, parallelism: int) -> list[str]:
+def refuse_if_stale(api: ApiClient, plan: Plan, parallelism: int) -> list[str]:
     """UserError unless every cluster the plan changes is still as its entry rests on; the names of the clusters it
     leaves alone that moved, to be said after the apply."""
     staleness = stale_clusters(api, plan, parallelism)
