@@ -1,6 +1,7 @@
 """The request budget every thread shares (--max-requests-per-second): a rate held under many threads, a 429 that
 pauses everyone instead of a stampede, a limit that slows a plan but never fails it, and the -v account."""
 
+import contextlib
 import itertools
 import threading
 import time
@@ -9,7 +10,7 @@ import pytest
 
 from reconciler.commands.connect import open_api
 from reconciler.commands.settings import Settings
-from reconciler.live.budget import RequestBudget
+from reconciler.live.budget import RequestBudget, polling
 from tests.test_request_counts import fleet, seed_projects
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -190,3 +191,36 @@ def test_a_request_waiting_for_its_slot_when_a_429_comes_waits_for_the_pause():
     budget._sleep = refused_meanwhile
     budget.acquire()
     assert slot_taken < 1.0 and now[0] >= 2.0  # sent after the pause, not at its slot
+
+
+def test_a_freed_place_on_the_wire_goes_to_a_write_before_a_poll_that_waited_longer():
+    budget = RequestBudget(max_window=1)
+    budget.by_time()
+    budget._ramp = None  # no pace: only the place on the wire is contended
+    order: list[str] = []
+    budget.acquire()  # the one place, taken
+
+    def send(what: str) -> None:
+        with polling() if what == "poll" else contextlib.nullcontext():
+            budget.acquire()
+        order.append(what)
+        budget.release(accepted=True)
+
+    poll = threading.Thread(target=send, args=("poll",))
+    poll.start()
+    time.sleep(0.2)  # the poll waits first
+    write = threading.Thread(target=send, args=("write",))
+    write.start()
+    time.sleep(0.2)
+    budget.release(accepted=True)
+    for thread in (poll, write):
+        thread.join(timeout=5)
+    assert order == ["write", "poll"]
+
+
+def test_a_poll_waits_for_no_one_when_nothing_else_waits():
+    budget = RequestBudget(max_window=1)
+    budget.by_time()
+    with polling():
+        assert budget.acquire() < 0.2
+    budget.release(accepted=True)

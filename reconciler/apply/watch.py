@@ -6,6 +6,9 @@ that moment (done, or still on the wire) serves it, else it starts one. Waiting 
 an interval of each other therefore share one request. Where the endpoint answers the listing with ids
 only, each poll is a direct GET of its cluster, as before.
 
+A poll's listing waits for its place on the wire behind the writes and the reads before them (budget.polling):
+a fleet's writes go out first, and a later listing serves more of the clusters waiting in its project.
+
 The read right before a cluster's first write (`read_now`) goes through the same listings: one that started at most
 SHARED_SECONDS before it serves it, never one from before the watch (made once the plan is approved). The listing
 asks the API for uncached objects (`Pragma: no-cache`), the same objects the wait for READY verifies against; a
@@ -14,16 +17,19 @@ project's clusters starting together then cost one request, not one each.
 
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from reconciler.errors import ApiError, Interrupted, NotFound
 from reconciler.live.api import ApiClient
+from reconciler.live.budget import polling
 from reconciler.live.read import ClusterObject, list_project, read_object
 
 
 @dataclass
 class _Round:
     started: float
+    poll: bool  # a wait's listing: sent behind the other requests (budget.polling)
     done: threading.Event = field(default_factory=threading.Event)
     objects: dict[str, ClusterObject] | None = None  # id -> cluster object; None: the endpoint answered ids
     error: ApiError | None = None
@@ -41,15 +47,20 @@ class ProjectWatch:
         self._rounds: dict[str, _Round] = {}  # project -> its latest listing (done or on the wire)
         self._ids_only: set[str] = set()  # projects whose listing answers ids: poll by direct GET
 
-    def read(self, project: str, cluster_id: str, since: float) -> ClusterObject:
-        """The cluster as listed at `since` or later; NotFound when the listing does not hold it."""
+    def read(self, project: str, cluster_id: str, since: float, poll: bool = True) -> ClusterObject:
+        """The cluster as listed at `since` or later; NotFound when the listing does not hold it. `poll`: a wait's
+        read, which lets the other requests go first (budget.polling); a read before a write does not wait behind
+        a poll's listing that is not answered yet."""
         if project in self._ids_only:
-            return read_object(self.api, project, cluster_id)
+            with polling() if poll else nullcontext():
+                return read_object(self.api, project, cluster_id)
         with self._lock:
             current = self._rounds.get(project)
-            leader = current is None or current.started < since
+            leader = (
+                current is None or current.started < since or (not poll and current.poll and not current.done.is_set())
+            )
             if leader:
-                current = self._rounds[project] = _Round(time.monotonic())
+                current = self._rounds[project] = _Round(time.monotonic(), poll)
         assert current is not None
         if leader:
             self._list(project, current)
@@ -68,11 +79,12 @@ class ProjectWatch:
 
     def read_now(self, project: str, cluster_id: str) -> ClusterObject:
         """The cluster as listed at most SHARED_SECONDS ago (and after the watch began): what a write goes by."""
-        return self.read(project, cluster_id, max(self._began, time.monotonic() - SHARED_SECONDS))
+        return self.read(project, cluster_id, max(self._began, time.monotonic() - SHARED_SECONDS), poll=False)
 
     def _list(self, project: str, current: _Round) -> None:
         try:
-            objects, _ = list_project(self.api, project)
+            with polling() if current.poll else nullcontext():
+                objects, _ = list_project(self.api, project)
             current.objects = None if objects is None else {str(c.get("id")): c for c in objects}
         except ApiError as exc:
             current.error = exc

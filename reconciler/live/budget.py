@@ -34,6 +34,10 @@ ok", python-ovh issue #81) and polling counts against them too.
 - At most `max_window` signed requests are on the wire at once (`--parallelism`), however many threads share the
   budget: an apply keeps a thread per cluster under way, most of them waiting for READY, and only their requests
   count against the parallelism.
+- Polls wait behind the rest (`polling()`): when the wire is full, a place that frees goes to a write or a read
+  before a write if one waits, and to a poll only when none does. A fleet's writes so go out first, each cluster's
+  transition starting as early as the parallelism allows, and a poll that comes later serves more of the clusters
+  waiting in its project.
 - `waited`: the seconds threads spent waiting for their slot, for the -v account.
 - `close()`: the run is stopping (Ctrl-C, SIGTERM): a request still waiting for its place or its slot, or between
   two tries (`pause`), raises Interrupted instead of going out after the run has said what it sent.
@@ -42,7 +46,8 @@ ok", python-ovh issue #81) and polling counts against them too.
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from reconciler.errors import Interrupted
 
@@ -55,6 +60,19 @@ RECOVERY_PERIOD = 10.0  # ...every this many seconds without a refusal
 MAX_WINDOW = 10_000.0  # the window only grows while answers come; bounded so it stays a plain number
 RAMP_STEP = 0.25  # seconds: by_time()'s pace grows GROWTH times this often
 HORIZON = 5.0  # seconds of accepted requests a 429's lesson is measured over (at least one, at most the run's age)
+
+
+_thread = threading.local()
+
+
+@contextmanager
+def polling() -> Iterator[None]:
+    """The requests this thread sends meanwhile are polls: they wait for their place on the wire behind the others."""
+    _thread.polling = True
+    try:
+        yield
+    finally:
+        _thread.polling = False
 
 
 class RequestBudget:
@@ -88,6 +106,8 @@ class RequestBudget:
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)  # signalled when a round is over
         self._wire = threading.Condition(self._lock)  # signalled when a request on the wire is answered
+        self._wire_for_polls = threading.Condition(self._lock)  # ...when no other request waits for its place
+        self._waiting = 0  # requests other than polls waiting for a place on the wire
 
     def _pace(self, now: float) -> float | None:
         learned = self.learned
@@ -118,17 +138,32 @@ class RequestBudget:
     def acquire(self, signed: bool = True) -> float:
         """Wait for a place in the round and for this request's slot; returns the seconds waited. Every acquire is
         followed by one release with the same `signed`, whatever becomes of the request."""
+        poll = getattr(_thread, "polling", False)
         with self._room:
             asked = self._clock()
             while signed and (
-                self._in_flight >= self.max_window or self._ramping() and self._round_sent >= self.window
+                self._in_flight >= self.max_window
+                or self._ramping()
+                and self._round_sent >= self.window
+                or poll
+                and self._waiting
             ):
                 if self._closed.is_set():
                     raise Interrupted()
                 # A timeout keeps Ctrl-C and SIGTERM deliverable to a waiting thread. One waiter is woken per answer
                 # (not all of them: hundreds of threads may wait for a place on the wire).
-                gate = self._wire if self._in_flight >= self.max_window else self._room
-                gate.wait(timeout=0.5)
+                if poll and (self._in_flight >= self.max_window or self._waiting):
+                    self._wire_for_polls.wait(timeout=0.5)
+                elif self._in_flight >= self.max_window:
+                    self._waiting += 1
+                    try:
+                        self._wire.wait(timeout=0.5)
+                    finally:
+                        self._waiting -= 1
+                        if not self._waiting:  # the polls' turn, if a place is free
+                            self._wire_for_polls.notify()
+                else:
+                    self._room.wait(timeout=0.5)
             if self._closed.is_set():
                 raise Interrupted()
             if signed:
@@ -181,6 +216,7 @@ class RequestBudget:
         with self._room:
             self._room.notify_all()
             self._wire.notify_all()
+            self._wire_for_polls.notify_all()
 
     def release(self, accepted: bool, signed: bool = True, sent: bool = True) -> None:
         """The request is over: answered (`accepted`) or not (refused, failed, interrupted; `sent`: it went out)."""
@@ -190,7 +226,7 @@ class RequestBudget:
             self._round_open -= 1
             self._in_flight -= 1
             self._on_the_wire -= sent
-            self._wire.notify()
+            (self._wire if self._waiting else self._wire_for_polls).notify()
             if accepted:
                 self._accepted.append(self._clock())
             else:
