@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler import clock
 from reconciler.apply.node_pools import check_pool_targets, send_pool_step, stopped_account
-from reconciler.apply.result import ApplyOptions, ClusterOutcome
+from reconciler.apply.result import ApplyOptions, ClusterOutcome, Result
 from reconciler.apply.session import ClusterFailed, ClusterSession, DoneElsewhere, LockLost
 from reconciler.apply.verify import PUT_BACK_BY_THE_FILES, failure_reason, put_back, put_back_values, unmet
 from reconciler.apply.waiting import Interrupted, pause, poll_intervals, settle_seconds
@@ -51,19 +51,19 @@ def apply_change(
     started = time.monotonic()
     session = ClusterSession(api, change, options, stop, say, cluster_id=change.cluster.id, watch=watch)
 
-    def outcome(result: str, reason: str | None = None, **details: Any) -> ClusterOutcome:
+    def outcome(result: Result, reason: str | None = None, **details: Any) -> ClusterOutcome:
         return ClusterOutcome(
             change, result, reason, time.monotonic() - started, session.cluster_id, session.records, **details
         )
 
     if change.action is Action.ERROR:
-        return outcome("failed", f"could not be planned: {change.error}")
+        return outcome(Result.FAILED, f"could not be planned: {change.error}")
     if change.action is Action.NOOP:
-        return outcome("unchanged")
+        return outcome(Result.UNCHANGED)
     deferred = deferral(change, clock.now())
     if deferred:
         say(deferred)
-        return outcome("deferred", deferred)
+        return outcome(Result.DEFERRED, deferred)
     try:
         if change.action is Action.DELETE:
             return _delete(session, outcome)
@@ -73,33 +73,35 @@ def apply_change(
             say(exc.reason)
             return _done_elsewhere(session, exc.reason, outcome)
         if cluster is None:  # nothing was waited for (--no-wait)
-            return outcome("done", notes=[NO_WAIT_NOTE])
+            return outcome(Result.DONE, notes=[NO_WAIT_NOTE])
         misses = _unmet_after_settling(session, cluster, change.diff + put_back(change))
         if misses:
             raise ClusterFailed(failure_reason(change, misses), misses)
         say("done, verified")
-        return outcome("done", verified=True)
+        return outcome(Result.DONE, verified=True)
     except ClusterFailed as exc:
         if isinstance(exc, LockLost) and not session.records:
             say(exc.reason)
-            return outcome("skipped", exc.reason)
+            return outcome(Result.SKIPPED, exc.reason)
         say(f"failed: {exc.reason}")
-        return outcome("failed", exc.reason, mismatches=exc.mismatches)
+        return outcome(Result.FAILED, exc.reason, mismatches=exc.mismatches)
     except Interrupted:
         if change.action is Action.RESET and session.records and len(change.steps) > 1:
             lost = _lost(change, 1)
-            return outcome("interrupted", reset_interrupted(change), mismatches=lost, notes=_put_back_notes(session))
+            return outcome(
+                Result.INTERRUPTED, reset_interrupted(change), mismatches=lost, notes=_put_back_notes(session)
+            )
         if session.created and len(change.steps) > 1:
             all_sent = len(session.records) == len(change.steps)
             why = "stopped while verifying them" if all_sent else "stopped before they were sent and verified"
-            return outcome("interrupted", created_but(session, why))
+            return outcome(Result.INTERRUPTED, created_but(session, why))
         if session.records and any(step.kind in POOL_KINDS for step in change.steps):
-            return outcome("interrupted", stopped_account(session))
+            return outcome(Result.INTERRUPTED, stopped_account(session))
         if session.records:
-            return outcome("interrupted", "stopped while waiting: what was sent goes on, but is not verified")
-        return outcome("skipped", "stopped before anything was sent")
+            return outcome(Result.INTERRUPTED, "stopped while waiting: what was sent goes on, but is not verified")
+        return outcome(Result.SKIPPED, "stopped before anything was sent")
     except Exception as exc:  # a bug must fail this cluster, not the whole apply
-        return outcome("failed", f"internal error: {type(exc).__name__}: {exc}")
+        return outcome(Result.FAILED, f"internal error: {type(exc).__name__}: {exc}")
 
 
 def deferral(change: Change, at: datetime) -> str | None:
@@ -123,12 +125,12 @@ def _delete(session: ClusterSession, outcome: Callable[..., ClusterOutcome]) -> 
         delete_cluster(session, step)
     except DoneElsewhere as exc:
         session.say(exc.reason)
-        return outcome("done_elsewhere", exc.reason, verified=True)
+        return outcome(Result.DONE_ELSEWHERE, exc.reason, verified=True)
     if not session.options.wait:
-        return outcome("done", notes=[NO_WAIT_NOTE])
+        return outcome(Result.DONE, notes=[NO_WAIT_NOTE])
     session.wait_gone()
     session.say("done, verified: the cluster is gone")
-    return outcome("done", verified=True)
+    return outcome(Result.DONE, verified=True)
 
 
 def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[..., ClusterOutcome]) -> ClusterOutcome:
@@ -137,7 +139,7 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[...,
     an apply stopped before putting them back, planned again) is sent, once the reset is over."""
     put_backs = _put_backs_in_diff(session.change)
     if not session.options.wait and not put_backs:
-        return outcome("done_elsewhere", reason, notes=[NO_WAIT_NOTE])
+        return outcome(Result.DONE_ELSEWHERE, reason, notes=[NO_WAIT_NOTE])
     try:
         cluster = session.wait_ready(after_change=False)
         if put_backs:
@@ -148,17 +150,17 @@ def _done_elsewhere(session: ClusterSession, reason: str, outcome: Callable[...,
             cluster = session.wait_ready(after_change=True)
         misses = _unmet_after_settling(session, cluster, session.change.diff)
     except ClusterFailed as exc:
-        return outcome("failed", f"{reason}; then: {exc.reason}", mismatches=exc.mismatches)
+        return outcome(Result.FAILED, f"{reason}; then: {exc.reason}", mismatches=exc.mismatches)
     if misses:
         paths = ", ".join(miss["path"] for miss in misses)
         if session.change.action is Action.CREATE and any(miss["path"] in FOLLOWED_PATHS for miss in misses):
             # Its creator may still be setting them; this apply did not create it and does not guess.
             paths += "; nothing was sent to a cluster this apply did not create: run apply again to set what is missing"
-        return outcome("failed", f"{reason}; not live after it: {paths}", mismatches=misses)
+        return outcome(Result.FAILED, f"{reason}; not live after it: {paths}", mismatches=misses)
     if put_backs:
         names = " and ".join(FOLLOW_UP_NAMES[PART_OF_KIND[step.kind]] for step in put_backs)
         reason += f"; put back what it wiped: {names}"
-    return outcome("done_elsewhere", reason, verified=True)
+    return outcome(Result.DONE_ELSEWHERE, reason, verified=True)
 
 
 def _put_backs_in_diff(change: Change) -> list[Step]:

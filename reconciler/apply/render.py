@@ -1,6 +1,6 @@
 """An apply's account for people (a summary table and one closing line) and for machines (JSON)."""
 
-from reconciler.apply.result import ApplyReport, ClusterOutcome
+from reconciler.apply.result import ApplyReport, ClusterOutcome, Result
 from reconciler.apply.waiting import format_seconds
 from reconciler.escape import capped, one_line, quoted
 from reconciler.indented_json import indented
@@ -42,7 +42,7 @@ def _row(outcome: ClusterOutcome) -> tuple[str, ...]:
 
 
 def render_text(report: ApplyReport) -> str:
-    shown = [o for o in report.outcomes if o.result != "unchanged"]
+    shown = [o for o in report.outcomes if o.result is not Result.UNCHANGED]
     lines = []
     if shown:
         rows = [COLUMNS] + [_row(outcome) for outcome in shown]

@@ -1,18 +1,28 @@
 """What an apply did, cluster by cluster: plain values the command renders as a table or as JSON."""
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from reconciler.apply.lock import HeldLock
 from reconciler.plan.data import Action, Change
 
-# done: sent, READY and verified (or sent, with --no-wait); failed: see reason; skipped: nothing was sent (Ctrl-C
-# came first); interrupted: something was sent but Ctrl-C stopped the wait, so it is not verified; unchanged: noop;
-# done_elsewhere: the fresh read before a reset or create found it done by someone else: nothing sent, verified.
-# not_started: a rollout stopped (a cluster of its wave or of an earlier one failed) before its wave: nothing sent.
-# deferred: a disruptive change whose maintenance window is closed when its turn comes: nothing sent, not a failure.
-RESULTS = ("done", "failed", "skipped", "interrupted", "unchanged", "done_elsewhere", "not_started", "deferred")
-SUCCEEDED = ("done", "unchanged", "done_elsewhere", "deferred")
+
+class Result(StrEnum):
+    """What apply did to one cluster; the JSON strings (the report's `result`, its summary's keys) are the values."""
+
+    DONE = "done"  # sent, READY and verified (or sent, with --no-wait)
+    FAILED = "failed"  # see the reason
+    SKIPPED = "skipped"  # nothing was sent (Ctrl-C came first)
+    INTERRUPTED = "interrupted"  # something was sent but Ctrl-C stopped the wait, so it is not verified
+    UNCHANGED = "unchanged"  # noop
+    # the fresh read before a reset or create found it done by someone else: nothing sent, verified
+    DONE_ELSEWHERE = "done_elsewhere"
+    NOT_STARTED = "not_started"  # a rollout stopped (a cluster of its wave or an earlier one failed) before its wave
+    DEFERRED = "deferred"  # disruptive, and its maintenance window is closed when its turn comes: nothing sent
+
+
+SUCCEEDED = frozenset({Result.DONE, Result.UNCHANGED, Result.DONE_ELSEWHERE, Result.DEFERRED})
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class RequestRecord:
 @dataclass
 class ClusterOutcome:
     change: Change
-    result: str
+    result: Result
     reason: str | None = None
     duration: float = 0.0
     cluster_id: str | None = None  # the id after the apply (a created cluster's new id)
@@ -79,8 +89,8 @@ class ApplyReport:
     rollout_stopped: str | None = None  # why that rollout stopped (None: it went through, or none)
     rollout_waits: str | None = None  # why its later waves wait (changes deferred to their maintenance window)
 
-    def count(self, result: str, action: Action | None = None) -> int:
-        return sum(1 for o in self.outcomes if o.result == result and action in (None, o.change.action))
+    def count(self, result: Result, action: Action | None = None) -> int:
+        return sum(1 for o in self.outcomes if o.result is result and action in (None, o.change.action))
 
     @property
     def ok(self) -> bool:
@@ -89,19 +99,19 @@ class ApplyReport:
     @property
     def summary(self) -> dict:
         return {
-            "created": self.count("done", Action.CREATE),
-            "updated": self.count("done", Action.UPDATE),
-            "upgraded": self.count("done", Action.UPGRADE),
-            "reset": self.count("done", Action.RESET),
-            "deleted": self.count("done", Action.DELETE),
-            "unchanged": self.count("unchanged"),
-            "failed": self.count("failed"),
-            "not_planned": self.count("failed", Action.ERROR),  # error entries, applied around with --skip-errors
-            "skipped": self.count("skipped"),
-            "interrupted": self.count("interrupted"),
-            "done_elsewhere": self.count("done_elsewhere"),
-            "not_started": self.count("not_started"),
-            "deferred": self.count("deferred"),
+            "created": self.count(Result.DONE, Action.CREATE),
+            "updated": self.count(Result.DONE, Action.UPDATE),
+            "upgraded": self.count(Result.DONE, Action.UPGRADE),
+            "reset": self.count(Result.DONE, Action.RESET),
+            "deleted": self.count(Result.DONE, Action.DELETE),
+            "unchanged": self.count(Result.UNCHANGED),
+            "failed": self.count(Result.FAILED),
+            "not_planned": self.count(Result.FAILED, Action.ERROR),  # error entries, applied around with --skip-errors
+            "skipped": self.count(Result.SKIPPED),
+            "interrupted": self.count(Result.INTERRUPTED),
+            "done_elsewhere": self.count(Result.DONE_ELSEWHERE),
+            "not_started": self.count(Result.NOT_STARTED),
+            "deferred": self.count(Result.DEFERRED),
         }
 
     def to_dict(self) -> dict:

@@ -16,7 +16,7 @@ from concurrent.futures import CancelledError, Executor, Future
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.gate import gate_problem
-from reconciler.apply.result import ApplyOptions, ClusterOutcome
+from reconciler.apply.result import SUCCEEDED, ApplyOptions, ClusterOutcome, Result
 from reconciler.apply.waiting import pause
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Interrupted
@@ -27,8 +27,6 @@ from reconciler.plan.data import Action, Change, Plan
 from reconciler.plan.render import duration
 from reconciler.plan.waves import Schedule, Wave, gated_before
 
-SUCCEEDED = ("done", "done_elsewhere", "unchanged")
-WAITING = "deferred"  # a change outside its maintenance window: not a failure, but the waves after it wait
 NAMES_SHOWN = 5
 
 
@@ -68,7 +66,7 @@ class RolloutRun:
                         continue
                     if index in self.started:
                         reason = f"{self.stopped}; a request may have been sent: its result is unknown"
-                        self.outcomes[index] = ClusterOutcome(self.plan.changes[index], "failed", reason)
+                        self.outcomes[index] = ClusterOutcome(self.plan.changes[index], Result.FAILED, reason)
                     else:
                         self.outcomes[index] = self._held(index, self.stopped)
 
@@ -97,7 +95,7 @@ class RolloutRun:
                 continue
             self._say_rollout(f"wave {quoted(wave.name)}: {len(wave.rolled)} change(s), {wave.cap} at a time")
             self.stopped = self._roll(wave)
-            deferred = [i for i in wave.rolled if self._result(i) == WAITING]
+            deferred = [i for i in wave.rolled if self._result(i) is Result.DEFERRED]
             if deferred and not self.stopped:
                 self.waits = f"{self._names(deferred)} of wave {quoted(wave.name)} deferred to their maintenance window"
             pending_pause, after = wave.spec.pause_after, quoted(wave.name)
@@ -113,7 +111,7 @@ class RolloutRun:
             for index in wave.members:
                 outcome = self.outcomes[index]
                 if self.plan.changes[index].action is Action.ERROR or (
-                    index in wave.rolled and (outcome is None or outcome.result not in (*SUCCEEDED, WAITING))
+                    index in wave.rolled and (outcome is None or outcome.result not in SUCCEEDED)
                 ):
                     failed.append(index)
         wave_of = {index: wave for wave in earlier for index in wave.members}
@@ -151,7 +149,7 @@ class RolloutRun:
             f"wave {quoted(wave.name)}: fails the health gate, so no later wave starts until it passes (nothing to "
             f"change here; an earlier apply may have changed it): {problem}"
         )
-        return ClusterOutcome(change, "failed", reason, cluster_id=change.cluster.id)
+        return ClusterOutcome(change, Result.FAILED, reason, cluster_id=change.cluster.id)
 
     def _gate(self, change: Change, cluster_id: str, say: Callable[[str], None]) -> str | None:
         rollout = self.schedule.rollout
@@ -189,7 +187,7 @@ class RolloutRun:
             except CancelledError:
                 self.started.discard(index)
                 continue
-            if outcome.result not in (*SUCCEEDED, WAITING):
+            if outcome.result not in SUCCEEDED:
                 failed.append(index)
         if not failed:
             return None
@@ -203,7 +201,7 @@ class RolloutRun:
         say = self._say(index)
         say(f"wave {quoted(wave.name)}: starting")
         outcome = apply_change(self.api, change, self.options, self.stop, say, self.watch)
-        if outcome.result not in ("done", "done_elsewhere") or not self.options.wait:
+        if outcome.result not in (Result.DONE, Result.DONE_ELSEWHERE) or not self.options.wait:
             return outcome
         if change.action is Action.DELETE:  # gone: nothing is left to gate
             return outcome
@@ -211,14 +209,14 @@ class RolloutRun:
         try:
             problem = self._gate(change, str(cluster_id), say)
         except Interrupted:
-            outcome.result, outcome.reason = "interrupted", "stopped while waiting for the health gate"
+            outcome.result, outcome.reason = Result.INTERRUPTED, "stopped while waiting for the health gate"
             return outcome
         if problem:
-            outcome.result, outcome.reason = "failed", f"done, but fails the health gate: {problem}"
+            outcome.result, outcome.reason = Result.FAILED, f"done, but fails the health gate: {problem}"
             say(f"failed: {outcome.reason}")
         return outcome
 
-    def _result(self, index: int) -> str | None:
+    def _result(self, index: int) -> Result | None:
         outcome = self.outcomes[index]
         return outcome.result if outcome else None
 
@@ -226,7 +224,7 @@ class RolloutRun:
         """The wave's changes wait for the earlier changes deferred to their window: deferred too, not failed."""
         for index in wave.rolled:
             reason = f"wave {quoted(wave.name)}: waits, {self.waits}; nothing was sent"
-            self.outcomes[index] = ClusterOutcome(self.plan.changes[index], WAITING, reason)
+            self.outcomes[index] = ClusterOutcome(self.plan.changes[index], Result.DEFERRED, reason)
 
     def _not_started(self, wave: Wave) -> None:
         for index in wave.rolled:
@@ -235,7 +233,7 @@ class RolloutRun:
     def _held(self, index: int, why: str) -> ClusterOutcome:
         wave = self.plan.changes[index].wave
         reason = f"wave {quoted(wave or '')}: not started, the rollout stopped ({why}); nothing was sent"
-        return ClusterOutcome(self.plan.changes[index], "not_started", reason)
+        return ClusterOutcome(self.plan.changes[index], Result.NOT_STARTED, reason)
 
     def _names(self, indices: list[int]) -> str:
         names = [one_line(self.plan.changes[index].cluster.name) for index in indices]

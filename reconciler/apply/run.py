@@ -23,7 +23,7 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import cast
 
 from reconciler.apply.cluster import apply_change
-from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome
+from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome, Result
 from reconciler.apply.rollout import RolloutRun
 from reconciler.apply.watch import ProjectWatch
 from reconciler.errors import Terminated
@@ -131,7 +131,7 @@ def _finish_after_interrupt(
                 if not future.cancelled():
                     future.result(timeout=left)
             elif future.cancelled():
-                outcomes[index] = ClusterOutcome(changes[index], "skipped", f"{signal} before it was started")
+                outcomes[index] = ClusterOutcome(changes[index], Result.SKIPPED, f"{signal} before it was started")
             elif outcomes[index] is None:
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 outcomes[index] = future.result(timeout=left)
@@ -140,8 +140,8 @@ def _finish_after_interrupt(
     started = set(futures.values()) | set(rolled)
     for index, outcome in enumerate(outcomes):
         if outcome is None and index not in started:
-            outcomes[index] = ClusterOutcome(changes[index], "skipped", f"{signal} before it was started")
+            outcomes[index] = ClusterOutcome(changes[index], Result.SKIPPED, f"{signal} before it was started")
         elif outcome is None:
             why = "SIGTERM" if grace is not None else "Ctrl-C twice"
             reason = f"{why}: a request may still be in flight; its result is unknown"
-            outcomes[index] = ClusterOutcome(changes[index], "interrupted", reason)
+            outcomes[index] = ClusterOutcome(changes[index], Result.INTERRUPTED, reason)

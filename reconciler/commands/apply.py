@@ -6,7 +6,7 @@ import sys
 import threading
 from dataclasses import replace
 from enum import StrEnum
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import typer
 
@@ -14,6 +14,9 @@ from reconciler.commands.options import TARGET
 from reconciler.commands.signals import signals_noted_only
 from reconciler.errors import ExitCode, Terminated, UserError
 from reconciler.live.api import ApiClient
+
+if TYPE_CHECKING:  # loaded only when apply runs
+    from reconciler.apply.result import ApplyReport
 
 
 class ApplyFormat(StrEnum):  # typer >= 0.29 takes a choice as an enum
@@ -194,13 +197,16 @@ def apply(
     return ExitCode.OK if report.ok else ExitCode.ERROR
 
 
-def _lock_lost_line(lost: str, report) -> str:
+def _lock_lost_line(lost: str, report: "ApplyReport") -> str:
     """The lock was lost mid-apply: which requests went out before, which clusters were never started (stderr's
     error line, and the JSON account's `lock_lost`)."""
+    from reconciler.apply.result import Result
     from reconciler.escape import capped, one_line
 
     changed = sum(1 for outcome in report.outcomes if outcome.requests)
-    not_started = [one_line(o.change.cluster.name) for o in report.outcomes if o.result in ("skipped", "not_started")]
+    not_started = [
+        one_line(o.change.cluster.name) for o in report.outcomes if o.result in (Result.SKIPPED, Result.NOT_STARTED)
+    ]
     names = f" ({capped(', '.join(not_started), 300)})" if not_started else ""
     return (
         f"{lost}; nothing was sent after that: {changed} cluster{'s' if changed != 1 else ''} changed before "
@@ -389,13 +395,14 @@ def _execute(api: ApiClient, the_plan, options, settings):
     return apply_plan(api, the_plan, options, report)
 
 
-def _say_one_cause(report, settings) -> None:
+def _say_one_cause(report: "ApplyReport", settings) -> None:
     """Writes all refused by the consumer key's access rules (a read-only key in the apply job): the hint once,
     after the table that lists the clusters. (Refused credentials are found by the reads, before any write.)"""
+    from reconciler.apply.result import Result
     from reconciler.commands.console import err
     from reconciler.live.causes import ACCESS_RULES_HINT
 
-    failed = [outcome for outcome in report.outcomes if outcome.result == "failed" and outcome.requests]
+    failed = [outcome for outcome in report.outcomes if outcome.result is Result.FAILED and outcome.requests]
     if failed and all(any((r.error or {}).get("class") == "NOT_GRANTED_CALL" for r in o.requests) for o in failed):
         err(f"{len(failed)} cluster(s) failed for one cause, NOT_GRANTED_CALL: {ACCESS_RULES_HINT}", settings)
 
