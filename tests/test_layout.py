@@ -17,7 +17,7 @@ from test_sandbox_independence import imported_modules
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 ENGINE = ("files/", "live/read.py", "plan/", "apply/", "drift/", "export/")
-ENGINE_LEAVES = ("model.py", "errors.py", "durations.py", "paint.py", "steps.py", "versions.py")
+ENGINE_LEAVES = ("model.py", "errors.py", "durations.py", "paint.py", "steps.py", "versions.py", "forges.py")
 CLI_FRAMEWORK = ("typer", "click", "rich")
 API_CLIENT = ("ovh", "requests")
 MAY_LOAD_THE_API_CLIENT = {"live/client.py", "commands/connect.py"}

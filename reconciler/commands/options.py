@@ -6,6 +6,7 @@ import typer
 
 from reconciler.errors import UserError
 from reconciler.escape import quoted
+from reconciler.forges import COMMENT_LIMITS
 
 PATHS = typer.Argument(..., metavar="PATH", help="Files or folders of desired-state YAML.")
 TARGET = typer.Option(None, "--target", metavar="NAME", help="Only this cluster (NAME or PROJECT/NAME); repeatable.")
@@ -17,8 +18,6 @@ MIN_COMMENT_LIMIT = 2_000  # characters: the summary, the loud parts and the lin
 
 def parse_comment_limit(text: str) -> int:
     """`github`, `gitlab` or a number of characters: the largest markdown output the forge takes as a comment."""
-    from reconciler.plan.render import COMMENT_LIMITS
-
     limit = COMMENT_LIMITS.get(text.strip().lower())
     if limit is None and text.strip().isdigit():
         limit = int(text)

@@ -18,6 +18,8 @@ def refuse_inputs_as_outputs(outputs: dict[str, str | None], paths: list[str]) -
     a *.yaml file a folder of `paths` would give to the next run (`plan dir/ --out dir/plan.yaml`)."""
     from reconciler.files.load import find_files
 
+    if not any(outputs.values()):
+        return  # nothing is written: no need to walk the folders twice
     found, _ = find_files(paths)  # what is wrong with them is said when they are loaded
     inputs = {os.path.realpath(name): name for name, _ in found}
     for option, path in outputs.items():

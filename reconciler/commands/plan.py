@@ -37,7 +37,6 @@ def plan(
     from reconciler.commands.settings import is_terminal
     from reconciler.commands.workflow import load_or_fail, plan_fleet, read_only_or_fail, select_targets
     from reconciler.live.projects import read_descriptions
-    from reconciler.plan.render import render, render_markdown
 
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     refuse_inputs_as_outputs({"--out": out, "GITHUB_STEP_SUMMARY": summary_file}, paths)
@@ -63,11 +62,15 @@ def plan(
         sys.stdout.writelines(the_plan.json_parts())  # a change at a time: the text is never whole in memory
     else:
         json_out = fmt is PlanFormat.json and saved
+        from reconciler.plan.render import render  # not for a JSON plan
+
         color = settings.color and is_terminal()
         print(json_out or render(the_plan, fmt.value, color, projects, limit), end="")
     if out:
         _say_how_to_apply(out, the_plan, settings, [account.file for account in opening.accounts])
     if summary_file:
+        from reconciler.plan.render import render_markdown
+
         with open(summary_file, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(the_plan, projects=projects))
     if the_plan.has_errors or (the_plan.policy and the_plan.policy.denials):

@@ -14,12 +14,13 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import ExitCode
 from reconciler.escape import html_text, md_code, md_text, one_line
+from reconciler.forges import GITHUB_COMMENT_LIMIT
 from reconciler.indented_json import indented
 from reconciler.live.read import LiveView
 from reconciler.model import DesiredCluster, ErrorReason
 from reconciler.paint import Painter
 from reconciler.plan.data import Action, Change, Plan
-from reconciler.plan.render import GITHUB_COMMENT_LIMIT, MarkdownBudget, ahead_note, code_cell, printable, value
+from reconciler.plan.render import MarkdownBudget, ahead_note, code_cell, printable, value
 
 FORMAT_VERSION = "1"
 

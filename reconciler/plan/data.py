@@ -4,16 +4,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler import __version__
 from reconciler.escape import quoted
 from reconciler.indented_json import indented
 from reconciler.model import ClusterRef, DefaultsRef, ErrorReason, RolloutSpec, WaveSpec
 from reconciler.plan.diff import FieldChange
-from reconciler.policy.check import PolicyCheck
 from reconciler.steps import POOL_KINDS, ClusterTarget, PoolTarget, Step, StepKind, Target
 from reconciler.windows import MaintenanceWindow, parse_utc, window_problem
+
+if TYPE_CHECKING:  # the policy modules load only for a plan checked by policies, or read back holding a check
+    from reconciler.policy.check import PolicyCheck
 
 # Changes whenever a reader of the plan JSON must change; schemas/plan.schema.json describes exactly this format.
 FORMAT_VERSION = "11"
@@ -131,7 +133,7 @@ class Plan:
     accounts: tuple[Connection, ...] = ()
     rollout: RolloutSpec | None = None  # the order of the disruptive changes (reconciler/plan/waves.py)
     # What `plan --policy DIR` found: its input is this very plan with `policy` null (reconciler/policy/check.py).
-    policy: PolicyCheck | None = None
+    policy: "PolicyCheck | None" = None
 
     @property
     def summary(self) -> dict:
@@ -230,7 +232,7 @@ def plan_from_dict(data: dict) -> Plan:
             for entry in data.get("accounts") or []
         )
         rollout = None if data.get("rollout") is None else rollout_from_dict(data["rollout"])
-        policy = None if data.get("policy") is None else PolicyCheck.from_dict(data["policy"])
+        policy = None if data.get("policy") is None else _policy_check(data["policy"])
         return Plan(changes, data["endpoint"], data["created_at"], made_by, accounts, rollout, policy)
     except KeyError as exc:  # read_plan_file checks every field first: this is for other callers
         raise PlanFileError(f"malformed plan: missing field {quoted(exc.args[0], SHORT)}") from None
@@ -280,6 +282,12 @@ def _instant(text: Any) -> str | None:
     except (TypeError, ValueError, AttributeError):
         raise PlanFileError(f"malformed plan: deferred_until {quoted(text, SHORT)} is no UTC time") from None
     return text
+
+
+def _policy_check(data: dict) -> "PolicyCheck":
+    from reconciler.policy.check import PolicyCheck
+
+    return PolicyCheck.from_dict(data)
 
 
 def _window(data: Any) -> MaintenanceWindow | None:

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.escape import capped, html_text, md_code, md_text, one_line, quoted, without_userinfo
+from reconciler.forges import GITHUB_COMMENT_LIMIT
 from reconciler.model import ClusterRef
 from reconciler.paint import Painter
 from reconciler.plan.control_plane import upgrade_notice
@@ -18,10 +19,6 @@ from reconciler.steps import NEW_CLUSTER_ID, StepKind
 from reconciler.windows import parse_utc
 
 ERASE_WARNING = "ALL KUBERNETES DATA WILL BE ERASED"
-GITHUB_COMMENT_LIMIT = 65_536
-# The largest comment each forge takes, in characters: GitHub's REST API refuses a body past 65,536; GitLab's notes
-# stop at 1,000,000.
-COMMENT_LIMITS = {"github": GITHUB_COMMENT_LIMIT, "gitlab": 1_000_000}
 HEADLINES = {
     Action.CREATE: "will be created",
     Action.UPDATE: "will be updated in place",
