@@ -18,8 +18,9 @@ FINGERPRINT_FIELDS = IDENTITY_FIELDS + ("kubeProxyMode", "version") + KEPT_ON_RE
 # copies, the template an update sends whole. Counts the autoscaler moves are left out.
 POOL_FINGERPRINT_FIELDS = ("id", "name", "flavor", "antiAffinity", "monthlyBilled", "availabilityZones", "template")
 
-# json.dumps(payload, sort_keys=True, separators=(",", ":")), without making an encoder for every entry.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# json.dumps(payload, sort_keys=True, separators=(",", ":")), without making an encoder for every entry, nor looking
+# for reference cycles where none can be (the payload is made of decoded JSON).
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), check_circular=False)
 
 
 def fingerprint(

@@ -13,7 +13,7 @@ allowReset says (a reset would erase all Kubernetes data for nothing), and a man
 (it is still enforced: harmless, and the file says so).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -403,11 +403,12 @@ def _plan_existing(desired: DesiredCluster, live: LiveCluster) -> Change:
             reason, message = settings.error
             return _error(desired, ref, reason, message, live, diff, warnings)
         target = ClusterTarget.of(ref)
+        blocks = changed_blocks(diff)
         steps = update_steps(
             target,
             rename=rename_step(target, desired.name, cluster.get("updatePolicy")) if renames else None,
             policy=settings.policy,
-            customization=customization_body(desired, live, changed_blocks(diff)) if changed_blocks(diff) else None,
+            customization=customization_body(desired, live, blocks) if blocks else None,
             ip_restrictions=settings.ip_restrictions,
             oidc=settings.oidc,
             upgrades=settings.upgrades,
@@ -525,12 +526,18 @@ def reset_body(desired: DesiredCluster, live: LiveCluster) -> dict:
     return body
 
 
-def customization_body(desired: DesiredCluster, live: LiveCluster, blocks: Iterable[str]) -> dict[str, Any]:
+def customization_body(desired: DesiredCluster, live: LiveCluster, blocks: Collection[str]) -> dict[str, Any]:
     """Every top-level customization block: those in `blocks` as the file writes them, the others as read. A reset
     resets what it is not given; whether a PUT keeps a block it is not given rests on one guide alone, so a PUT
     carries them all too: nothing is ever wiped, whichever way the API reads it."""
-    body = {block: prune(value) for block, value in (live.customization or {}).items() if value}
-    body.update({block: prune(desired.customization[block]) for block in blocks})
+    written = set(blocks)
+    # In the live order, each block pruned once: the file's where it writes it (a block only the file has comes last).
+    body = {
+        block: prune(desired.customization[block] if block in written else value)
+        for block, value in (live.customization or {}).items()
+        if value
+    }
+    body.update({block: prune(desired.customization[block]) for block in blocks if block not in body})
     return body
 
 
