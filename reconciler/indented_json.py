@@ -13,6 +13,11 @@ import json
 from json.encoder import encode_basestring_ascii
 
 STEP = "  "
+# What goes before a str key's value, by (first of its object?, the indent, the key): `{\n    "key": `. A plan
+# repeats a few dozen keys at a few depths thousands of times; the bound keeps keys that never repeat from
+# piling up.
+_HEADS: dict[tuple[bool, str, str], str] = {}
+_MAX_HEADS = 4096
 
 
 def indented(value, level: int = 0) -> str:
@@ -32,13 +37,19 @@ def _write(value, indent: str, append) -> None:
             append("{}")
             return
         inner = indent + STEP
-        opening = "{" + inner
+        first = True
         for key, child in value.items():
-            append(opening)
-            opening = "," + inner
-            append(encode_basestring_ascii(key) if type(key) is str else _key(key))
-            append(": ")
-            _write(child, inner, append)
+            head = _HEADS.get((first, inner, key)) if type(key) is str else None
+            if head is None:
+                head = _head(first, inner, key)
+            first = False
+            if type(child) is str:  # most values: written here, without a call of their own
+                append(head + encode_basestring_ascii(child))
+            elif child is None:
+                append(head + "null")
+            else:
+                append(head)
+                _write(child, inner, append)
         append(indent + "}")
     elif kind is list or (isinstance(value, (list, tuple)) and not isinstance(value, str)):
         if not value:
@@ -59,6 +70,16 @@ def _write(value, indent: str, append) -> None:
         append("false")
     else:  # numbers, str subclasses (a StrEnum), and the TypeError of what JSON cannot hold
         append(json.dumps(value))
+
+
+def _head(first: bool, inner: str, key) -> str:
+    """What goes before the value of `key` in its object: kept for a str key (a bool key must not pass for 1)."""
+    head = ("{" if first else ",") + inner + (encode_basestring_ascii(key) if type(key) is str else _key(key)) + ": "
+    if type(key) is str:
+        if len(_HEADS) >= _MAX_HEADS:
+            _HEADS.clear()
+        _HEADS[(first, inner, key)] = head
+    return head
 
 
 def _key(key) -> str:
