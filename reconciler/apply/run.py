@@ -35,7 +35,9 @@ from reconciler.workers import Workers
 
 Reporter = Callable[[ClusterRef, str], None]
 ROLLOUT = -1  # the index its thread's future is known by: not a cluster's
-TERMINATED_GRACE_SECONDS = 2.0  # after SIGTERM, for the clusters that were only waiting to say what they sent
+# After Ctrl-C or SIGTERM, for the clusters that were only waiting to say what they sent: the run ends within a
+# second, and a request still on the wire holds neither the account nor the exit.
+STOP_GRACE_SECONDS = 0.5
 
 
 def apply_plan(
@@ -45,7 +47,7 @@ def apply_plan(
     outcomes: list[ClusterOutcome | None] = [None] * len(plan.changes)
     changing = sum(1 for change in plan.changes if change.action in CHANGING)
     under_way = max(1, min(changing, options.clusters_at_once))
-    pool = Workers(under_way, "apply")  # after SIGTERM's grace, a request on the wire does not hold the exit
+    pool = Workers(under_way, "apply")  # after a signal's grace, a request on the wire does not hold the exit
     futures: dict[Future, int] = {}
     watch = ProjectWatch(api)
     rolled = schedule(plan)
@@ -75,8 +77,7 @@ def apply_plan(
         for future in futures:
             future.cancel()
         started = waves.started if waves else set()
-        grace = TERMINATED_GRACE_SECONDS if terminated else None
-        _finish_after_interrupt(futures, outcomes, plan.changes, grace, started)
+        _finish_after_interrupt(futures, outcomes, plan.changes, "SIGTERM" if terminated else "Ctrl-C", started)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         driver.shutdown(wait=False, cancel_futures=True)
@@ -116,25 +117,21 @@ def _finish_after_interrupt(
     futures: dict[Future, int],
     outcomes: list,
     changes: list[Change],
-    grace: float | None = None,
+    signal: str,
     rolled: set[int] | frozenset[int] = frozenset(),
 ) -> None:
-    """Let the running clusters reach their next stopping point (a wait stops at once; a request on the wire
-    finishes); a second Ctrl-C stops waiting for them. After SIGTERM (`grace` seconds): only a moment, for the
-    clusters that were waiting to say what they sent; nothing in flight is waited for."""
-    signal = "SIGTERM" if grace is not None else "Ctrl-C"
-    deadline = None if grace is None else time.monotonic() + grace
+    """Let the running clusters reach their next stopping point (a wait stops at once), for STOP_GRACE_SECONDS at
+    most: nothing in flight is waited for, and its cluster's result is unknown. `signal`: what stopped the run."""
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
     try:
         for future, index in futures.items():
             if index == ROLLOUT:  # its clusters' outcomes are its own to write; it stops at once
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if not future.cancelled():
-                    future.result(timeout=left)
+                    future.result(timeout=max(0.0, deadline - time.monotonic()))
             elif future.cancelled():
                 outcomes[index] = ClusterOutcome(changes[index], Result.SKIPPED, f"{signal} before it was started")
             elif outcomes[index] is None:
-                left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                outcomes[index] = future.result(timeout=left)
+                outcomes[index] = future.result(timeout=max(0.0, deadline - time.monotonic()))
     except (KeyboardInterrupt, FuturesTimeout):
         pass
     started = set(futures.values()) | set(rolled)
@@ -142,6 +139,5 @@ def _finish_after_interrupt(
         if outcome is None and index not in started:
             outcomes[index] = ClusterOutcome(changes[index], Result.SKIPPED, f"{signal} before it was started")
         elif outcome is None:
-            why = "SIGTERM" if grace is not None else "Ctrl-C twice"
-            reason = f"{why}: a request may still be in flight; its result is unknown"
+            reason = f"{signal}: a request may still be in flight; its result is unknown"
             outcomes[index] = ClusterOutcome(changes[index], Result.INTERRUPTED, reason)
