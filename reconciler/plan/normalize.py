@@ -37,14 +37,17 @@ KUBE_PROXY_DEFAULTS = {
 
 def flatten(value: Any, prefix: str = "") -> dict:
     """Leaves of nested mappings by dotted path; lists are leaves. None and empty mappings leave nothing."""
+    leaves: dict = {}
+    _flatten_into(leaves, value, prefix)
+    return leaves
+
+
+def _flatten_into(leaves: dict, value: Any, prefix: str) -> None:
     if isinstance(value, dict):
-        leaves = {}
         for key, child in value.items():
-            leaves.update(flatten(child, f"{prefix}.{key}" if prefix else str(key)))
-        return leaves
-    if value is None or value == []:
-        return {}
-    return {prefix: value}
+            _flatten_into(leaves, child, f"{prefix}.{key}" if prefix else str(key))
+    elif value is not None and value != []:
+        leaves[prefix] = value
 
 
 def _comparable(path: str, value: Any) -> Any:
