@@ -111,20 +111,16 @@ def plan_fleet(
     """(LiveView, Plan) of the clusters. A cluster is planned as soon as its project's listing is in, if it needs no
     other read, while the rest of the fleet is awaited: planning 1,000 clusters is ~25 ms of CPU that would otherwise
     follow the last answer. The plan is make_plan's of the whole view, cluster for cluster."""
-    from reconciler.plan.planner import make_plan, parts_to_read, plan_cluster
+    from reconciler.plan.planner import make_plan, plan_cluster
 
-    desired = {cluster.key: cluster for cluster in clusters}
     early: dict[tuple[str, str], Change] = {}
 
-    def plan_early(key: tuple[str, str], result) -> None:
-        cluster = desired.get(key)
-        # A cluster with more to read (its IP restrictions, OIDC or node pools) is planned once they are in.
-        if cluster is not None and not parts_to_read(cluster, result) and not cluster.node_pools:
-            early[key] = plan_cluster(cluster, result)
+    def plan_early(cluster: DesiredCluster, result) -> None:
+        early[cluster.key] = plan_cluster(cluster, result)
 
     with collector_paused():
         view = read_fleet(
-            api, clusters, parallelism, settings, whole_projects, on_result=plan_early, all_pools=all_pools
+            api, clusters, parallelism, settings, whole_projects, on_complete=plan_early, all_pools=all_pools
         )
         the_plan = make_plan(clusters, view, api.endpoint_label, planned=early)
     return view, with_connections(api, the_plan)
@@ -191,21 +187,34 @@ def read_fleet(
     parallelism: int,
     settings: Settings,
     whole_projects: bool = False,
-    on_result=None,
+    on_complete=None,
     all_pools: bool = False,
 ):
     """The LiveView of the clusters; `whole_projects`: every cluster of their projects too (drift --unmanaged);
-    `on_result`: see read_live; `all_pools`: see plan_fleet_or_fail."""
+    `on_complete(cluster, result)`: called as soon as a cluster's live state is all in, where it needs no other
+    read (its IP restrictions, OIDC or node pools), while other projects are awaited; `all_pools`: see
+    plan_fleet_or_fail."""
     from reconciler.live.control_plane import read_parts
     from reconciler.live.read import read_live
     from reconciler.plan.planner import desired_ref, parts_to_read
 
+    desired = {cluster.key: cluster for cluster in clusters}
+    # IP restrictions and OIDC have their own GETs: read only where the files manage them or a reset will wipe them.
+    needs: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def resolved(key: tuple[str, str], result) -> None:
+        cluster = desired.get(key)
+        if cluster is None:
+            return
+        needs[key] = parts_to_read(cluster, result)
+        if on_complete is not None and not needs[key] and not cluster.node_pools:
+            on_complete(cluster, result)
+
     with progress(len(clusters), "reading live state", settings) as on_progress:
         refs = [desired_ref(c) for c in clusters]
-        view = read_live(api, refs, parallelism, on_progress, whole_projects=whole_projects, on_result=on_result)
+        view = read_live(api, refs, parallelism, on_progress, whole_projects=whole_projects, on_result=resolved)
     fail_on_one_cause(api, view)
-    # IP restrictions and OIDC have their own GETs: read only where the files manage them or a reset will wipe them.
-    needs = {c.key: parts_to_read(c, view.results[c.key]) for c in clusters}
+    needs = {c.key: needs[c.key] if c.key in needs else parts_to_read(c, view.results[c.key]) for c in clusters}
     read_parts(api, view, needs, parallelism)
     read_node_pools(api, view, clusters, parallelism, all_pools)
     return view
