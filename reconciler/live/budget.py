@@ -68,11 +68,12 @@ _thread = threading.local()
 @contextmanager
 def polling() -> Iterator[None]:
     """The requests this thread sends meanwhile are polls: they wait for their place on the wire behind the others."""
+    before = getattr(_thread, "polling", False)
     _thread.polling = True
     try:
         yield
     finally:
-        _thread.polling = False
+        _thread.polling = before
 
 
 class RequestBudget:
@@ -143,10 +144,8 @@ class RequestBudget:
             asked = self._clock()
             while signed and (
                 self._in_flight >= self.max_window
-                or self._ramping()
-                and self._round_sent >= self.window
-                or poll
-                and self._waiting
+                or (self._ramping() and self._round_sent >= self.window)
+                or (poll and self._waiting > 0)
             ):
                 if self._closed.is_set():
                     raise Interrupted()
