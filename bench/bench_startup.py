@@ -55,8 +55,9 @@ def run() -> str:
             "and `plan` therefore import (about 45 ms of CPU; typer already turns pydantic's plugin discovery off); "
             "`--version` (an eager callback) does not. python-ovh and requests load only in commands that talk to "
             "the API. Of ovhkube's own modules, the cost is mostly the standard library they need (dataclasses "
-            "brings inspect, which typer loads anyway) and the creation of their dataclasses; no import was found "
-            "of note that a command loads without using it, so these figures are both before and after issue 23.",
+            "brings inspect, which typer loads anyway) and the creation of their dataclasses; a plan with "
+            "`--format json` no longer imports the text renderer, the waves or the policy modules (6 to 8 ms), and "
+            "no other import was found of note that a command loads without using it.",
             "",
             LOAD_NOTE,
         ]
