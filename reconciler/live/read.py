@@ -86,8 +86,9 @@ class LiveCluster:
 
 
 def read_cluster(api: ApiClient, project: str, cluster_id: str) -> LiveCluster:
-    """One cluster as it is now, by a direct GET (not a listing, which the API may answer from a cache): what apply
-    reads right before a write. Raises the Api's errors (NotFound, ApiError)."""
+    """One cluster as it is now, by a direct GET: what apply reads once it has sent a request to the cluster (a
+    listing shared by the project's clusters may have started before that request). Raises the Api's errors
+    (NotFound, ApiError)."""
     return LiveCluster.of(read_object(api, project, cluster_id))
 
 
