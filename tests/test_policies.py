@@ -197,6 +197,9 @@ def test_findings_survive_the_saved_plan(tmp_path):
         ('f(r) if { every k, v in {"a": 1} { not v == 2 } }', 1),
         ("every_cluster if { not x }", None),  # a name, not the keyword
         ("f(r) if { every x in r { y := [z | some z in x; not z] } }", 1),  # in a comprehension of its body
+        ("import future.keywords.every\nimport future.keywords.in\nd if { not f(1) }", None),  # its import
+        ("xs := input.every\nd if { not f(1) }", None),  # a field named every
+        ("f(r) if {\n  every x in r {\n    not x\n  }\n}\nimport future.keywords.every", 2),
     ],
 )
 def test_every_with_not_in_its_body_is_found_where_it_is(text, line):

@@ -117,7 +117,8 @@ EVERY_WITH_NOT = (
     "its body says; write `not any_bad(xs)` with `any_bad(xs) if { some x in xs; bad(x) }`"
 )
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|`[^`]*`|#[^\n]*')
-_EVERY = re.compile(r"\bevery\b")
+# The keyword, as `every x in` or `every k, v in` opens it: not `future.keywords.every` (its import) nor `input.every`.
+_EVERY = re.compile(r"(?<![.\w])every\s+[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)?\s+in\b")
 _DOMAIN_BRACE = re.compile(r"\bin\s*$")  # `every x in {1, 2} {`: the first brace opens a set, not the body
 
 
@@ -125,7 +126,7 @@ def every_with_not(text: str) -> int | None:
     """The line of the first `every` whose body (its braces) holds a `not`, outside strings and comments."""
     code = _STRING_OR_COMMENT.sub(lambda found: "\n" * found.group().count("\n") or '""', text)
     for found in _EVERY.finditer(code):
-        body = _body(code, found.end())
+        body = _body(code, found.start() + len("every"))
         if body and re.search(r"\bnot\b", code[body[0] : body[1]]):
             return code.count("\n", 0, found.start()) + 1
     return None
