@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FuturesTimeout
-from typing import cast
+from typing import Any, cast
 
 from reconciler.apply.cluster import apply_change
 from reconciler.apply.result import ApplyOptions, ApplyReport, ClusterOutcome, Result
@@ -55,6 +55,8 @@ def apply_plan(
     held = waves.held if waves else set()
     driver = Workers(1, "rollout")
     interrupted = terminated = False
+    # The clusters whose thread has begun: a signal that lands as one is handed to the pool loses its future, not it.
+    begun: set[int] = set()
     try:  # a signal while clusters are still being handed to the pool is handled as one while they run
         for index, change in enumerate(plan.changes):
 
@@ -64,7 +66,7 @@ def apply_plan(
             if index in held:  # its wave's turn comes in the rollout's own thread
                 continue
             if change.action in CHANGING:
-                futures[pool.submit(apply_change, api, change, options, stop, say, watch)] = index
+                futures[pool.submit(_begin, begun, index, api, change, options, stop, say, watch)] = index
             else:  # noop and error entries: nothing to send, an outcome at once
                 outcomes[index] = apply_change(api, change, options, stop, say)
         if waves:
@@ -72,12 +74,18 @@ def apply_plan(
         _collect(futures, outcomes)
     except KeyboardInterrupt as exc:
         interrupted, terminated = True, isinstance(exc, Terminated)
-        stop.set()
-        api.budget.close()  # a request still waiting for its slot is not sent after the account is written
-        for future in futures:
-            future.cancel()
-        started = waves.started if waves else set()
-        _finish_after_interrupt(futures, outcomes, plan.changes, "SIGTERM" if terminated else "Ctrl-C", started)
+        while True:  # a second signal as the run stops (a key pressed twice) stops it all the same, account given
+            try:
+                stop.set()
+                api.budget.close()  # a request still waiting for its slot is not sent after the account is written
+                for future in futures:
+                    future.cancel()
+                started = (waves.started if waves else set()) | begun
+                signal = "SIGTERM" if terminated else "Ctrl-C"
+                _finish_after_interrupt(futures, outcomes, plan.changes, signal, started)
+                break
+            except KeyboardInterrupt:
+                continue
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         driver.shutdown(wait=False, cancel_futures=True)
@@ -92,6 +100,11 @@ def apply_plan(
         rollout_stopped=waves.stopped if waves else None,
         rollout_waits=waves.waits if waves else None,
     )
+
+
+def _begin(begun: set[int], index: int, *args: Any) -> ClusterOutcome:
+    begun.add(index)
+    return apply_change(*args)
 
 
 def _collect(futures: dict[Future, int], outcomes: list) -> None:
