@@ -74,6 +74,7 @@ def apply_plan(
         _collect(futures, outcomes)
     except KeyboardInterrupt as exc:
         interrupted, terminated = True, isinstance(exc, Terminated)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS  # one grace, however many signals follow
         while True:  # a second signal as the run stops (a key pressed twice) stops it all the same, account given
             try:
                 stop.set()
@@ -82,7 +83,7 @@ def apply_plan(
                     future.cancel()
                 started = (waves.started if waves else set()) | begun
                 signal = "SIGTERM" if terminated else "Ctrl-C"
-                _finish_after_interrupt(futures, outcomes, plan.changes, signal, started)
+                _finish_after_interrupt(futures, outcomes, plan.changes, signal, deadline, started)
                 break
             except KeyboardInterrupt:
                 continue
@@ -131,11 +132,12 @@ def _finish_after_interrupt(
     outcomes: list,
     changes: list[Change],
     signal: str,
+    deadline: float,
     rolled: set[int] | frozenset[int] = frozenset(),
 ) -> None:
-    """Let the running clusters reach their next stopping point (a wait stops at once), for STOP_GRACE_SECONDS at
-    most: nothing in flight is waited for, and its cluster's result is unknown. `signal`: what stopped the run."""
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    """Let the running clusters reach their next stopping point (a wait stops at once), until `deadline` (at most
+    STOP_GRACE_SECONDS after the first signal): nothing in flight is waited for, and its cluster's result is unknown.
+    `signal`: what stopped the run."""
     try:
         for future, index in futures.items():
             if index == ROLLOUT:  # its clusters' outcomes are its own to write; it stops at once
