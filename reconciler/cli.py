@@ -10,8 +10,8 @@ import typer
 
 from reconciler import __version__
 from reconciler.commands.settings import Settings
-from reconciler.commands.signals import STOPPED_BY, sigterm_as_interrupt
 from reconciler.errors import ApiError, ExitCode, Terminated, UserError
+from reconciler.signals import STOPPED_BY, sigterm_as_interrupt
 
 app = typer.Typer(
     name="ovhkube",

@@ -11,9 +11,9 @@ from apply_helpers import PROJECT
 
 from reconciler.apply.result import ApplyOptions, Result
 from reconciler.apply.run import apply_plan
-from reconciler.commands.signals import sigterm_as_interrupt
 from reconciler.model import ClusterRef
 from reconciler.plan.data import Action, Change, Plan
+from reconciler.signals import sigterm_as_interrupt
 from reconciler.steps import ClusterTarget, Step, StepKind
 from reconciler.workers import Workers
 

@@ -5,8 +5,8 @@ import signal
 
 import pytest
 
-from reconciler.commands.signals import STOPPED_BY, signals_noted_only, sigterm_as_interrupt
 from reconciler.errors import Terminated
+from reconciler.signals import STOPPED_BY, signals_noted_only, sigterm_as_interrupt, stopping
 
 
 def test_a_sigterm_stops_the_work_and_is_noted():
@@ -43,3 +43,16 @@ def test_the_handlers_are_given_back():
     with sigterm_as_interrupt():
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_once_the_run_is_stopping_a_second_signal_is_noted_and_the_next_command_raises_again(ctrl_c_raises):
+    with sigterm_as_interrupt():
+        stopping()
+        os.kill(os.getpid(), signal.SIGINT)  # a key pressed twice: the stop goes on
+        with signals_noted_only() as landed:  # the account written after it
+            os.kill(os.getpid(), signal.SIGTERM)
+        assert landed == [signal.SIGTERM]
+        assert STOPPED_BY == [signal.SIGINT, signal.SIGTERM]
+    with sigterm_as_interrupt(), pytest.raises(Terminated):
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pause()

@@ -31,6 +31,7 @@ from reconciler.live.api import ApiClient
 from reconciler.model import ClusterRef
 from reconciler.plan.data import CHANGING, Change, Plan
 from reconciler.plan.waves import schedule
+from reconciler.signals import stopping
 from reconciler.workers import Workers
 
 Reporter = Callable[[ClusterRef, str], None]
@@ -73,20 +74,14 @@ def apply_plan(
             futures[driver.submit(waves.run)] = ROLLOUT
         _collect(futures, outcomes)
     except KeyboardInterrupt as exc:
+        stopping()  # a second signal (a key pressed twice) does not cut the stop, nor the account, short
         interrupted, terminated = True, isinstance(exc, Terminated)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS  # one grace, however many signals follow
-        while True:  # a second signal as the run stops (a key pressed twice) stops it all the same, account given
-            try:
-                stop.set()
-                api.budget.close()  # a request still waiting for its slot is not sent after the account is written
-                for future in futures:
-                    future.cancel()
-                started = (waves.started if waves else set()) | begun
-                signal = "SIGTERM" if terminated else "Ctrl-C"
-                _finish_after_interrupt(futures, outcomes, plan.changes, signal, deadline, started)
-                break
-            except KeyboardInterrupt:
-                continue
+        stop.set()
+        api.budget.close()  # a request still waiting for its slot is not sent after the account is written
+        for future in futures:
+            future.cancel()
+        started = (waves.started if waves else set()) | begun
+        _finish_after_interrupt(futures, outcomes, plan.changes, "SIGTERM" if terminated else "Ctrl-C", started)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         driver.shutdown(wait=False, cancel_futures=True)
@@ -132,12 +127,11 @@ def _finish_after_interrupt(
     outcomes: list,
     changes: list[Change],
     signal: str,
-    deadline: float,
     rolled: set[int] | frozenset[int] = frozenset(),
 ) -> None:
-    """Let the running clusters reach their next stopping point (a wait stops at once), until `deadline` (at most
-    STOP_GRACE_SECONDS after the first signal): nothing in flight is waited for, and its cluster's result is unknown.
-    `signal`: what stopped the run."""
+    """Let the running clusters reach their next stopping point (a wait stops at once), for STOP_GRACE_SECONDS at
+    most: nothing in flight is waited for, and its cluster's result is unknown. `signal`: what stopped the run."""
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
     try:
         for future, index in futures.items():
             if index == ROLLOUT:  # its clusters' outcomes are its own to write; it stops at once
@@ -147,7 +141,7 @@ def _finish_after_interrupt(
                 outcomes[index] = ClusterOutcome(changes[index], Result.SKIPPED, f"{signal} before it was started")
             elif outcomes[index] is None:
                 outcomes[index] = future.result(timeout=max(0.0, deadline - time.monotonic()))
-    except (KeyboardInterrupt, FuturesTimeout):
+    except FuturesTimeout:
         pass
     started = set(futures.values()) | set(rolled)
     for index, outcome in enumerate(outcomes):

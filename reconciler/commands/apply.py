@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 from reconciler.commands.options import TARGET
-from reconciler.commands.signals import signals_noted_only
 from reconciler.errors import ExitCode, Terminated, UserError
 from reconciler.live.api import ApiClient
+from reconciler.signals import signals_noted_only
 
 if TYPE_CHECKING:  # loaded only when apply runs
     from reconciler.apply.result import ApplyReport

@@ -1,7 +1,8 @@
 """SIGTERM (how CI cancels a job) and Ctrl-C in the main thread: raised as Terminated and KeyboardInterrupt, so that
 every wait stops at once, and noted as they land (typer turns an interrupt that escapes a command into a bare exit
-code 130: cli._run gives back SIGTERM's 143). `signals_noted_only()`: while an account is written, a signal is
-noted, not raised, so that the account is written whole."""
+code 130: cli._run gives back SIGTERM's 143). Once a run is stopping (`stopping()`), and while an account is written
+(`signals_noted_only()`), a signal is noted, not raised: a key pressed twice or a runner that signals twice must not
+cut the account of what was sent short."""
 
 import signal
 from collections.abc import Iterator
@@ -33,18 +34,24 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
+        _raising[0] = True
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def stopping() -> None:
+    """The run is stopping on a signal: the next ones are noted, not raised, until the command ends."""
+    _raising[0] = False
 
 
 @contextmanager
 def signals_noted_only() -> Iterator[list[int]]:
     """The signals that land meanwhile, noted in the list it gives, not raised."""
-    landed = len(STOPPED_BY)
+    landed, raising = len(STOPPED_BY), _raising[0]
     _raising[0] = False
     noted: list[int] = []
     try:
         yield noted
     finally:
-        _raising[0] = True
+        _raising[0] = raising
         noted += STOPPED_BY[landed:]
