@@ -7,7 +7,7 @@ credentials), as without accounts.
 """
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import AuthError
@@ -116,7 +116,3 @@ class AccountsApi:
 
     def account(self) -> str:
         return "; ".join(f"{name}: {api.account()}" for name, api in self.accounts().items())
-
-    def on_each(self, call: Callable[[Api], None]) -> None:
-        for api in self._apis():
-            call(api)
