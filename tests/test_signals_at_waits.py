@@ -11,6 +11,7 @@ import time
 
 import pytest
 import yaml
+from signalling import stopped_by_signal
 
 CLI = [sys.executable, "-c", "from reconciler.cli import main; raise SystemExit(main())"]
 PROJECTS = [f"a{n:031x}" for n in range(1, 31)]
@@ -119,25 +120,6 @@ def _held_answers(released: threading.Event):
     return held
 
 
-def _stopped(line: list[str], env: dict, on_the_wire, signum: int) -> tuple[int, float, str, str]:
-    """Runs `line`, sends `signum` once `on_the_wire()` is true: (exit code, seconds from the signal to the exit of
-    the process, stdout, stderr)."""
-    process = subprocess.Popen(line, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 30
-    while not on_the_wire() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert on_the_wire(), "the request to hold never went out"
-    time.sleep(0.3)  # the client is now waiting for the answer
-    process.send_signal(signum)
-    signalled = time.monotonic()
-    try:
-        stdout, stderr = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    return process.returncode, time.monotonic() - signalled, stdout, stderr
-
-
 @pytest.mark.parametrize("command", ["plan", "drift", "apply"])
 @pytest.mark.parametrize("signal_name, code", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_signal_while_a_read_waits_for_its_answer_ends_the_process_at_once(
@@ -154,7 +136,7 @@ def test_a_signal_while_a_read_waits_for_its_answer_ends_the_process_at_once(
     gateway, env = through_gateway(sandbox, {("GET", "/kube"): [_held_answers(released)] * 5})
     line = [*CLI, command, fleet] + (["--auto-approve"] if command == "apply" else [])
     try:
-        returncode, took, _, stderr = _stopped(
+        returncode, took, _, stderr = stopped_by_signal(
             line, env, lambda: gateway.count("GET", "/kube") > 0, getattr(signal, signal_name)
         )
     finally:
@@ -179,7 +161,7 @@ def test_a_signal_while_apply_waits_for_a_write_s_answer_ends_the_process_after_
     gateway, env = through_gateway(sandbox, {("PUT", "/customization"): [_held_answers(released)]})
     line = [*CLI, "apply", fleet, "--auto-approve", "--format", "json"]
     try:
-        returncode, took, stdout, stderr = _stopped(
+        returncode, took, stdout, stderr = stopped_by_signal(
             line, env, lambda: gateway.count("PUT", "/customization") > 0, getattr(signal, signal_name)
         )
     finally:
